@@ -1,0 +1,118 @@
+/**
+ * The database connection: embedded PGlite (a data directory, or in memory) or a PostgreSQL server through a
+ * `pg` pool. Both are migrated at open with the SQL in `models/migrations`, and both are used through the same
+ * Drizzle type, so nothing above this file knows which one it has.
+ */
+import path from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { sql, type SQL } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import * as schema from './schema';
+
+/** Where the generated SQL migrations live (committed; applied at boot). */
+export const MIGRATIONS_FOLDER = path.join(__dirname, 'migrations');
+
+type Schema = typeof schema;
+/** A Drizzle database over either driver. */
+export type Database = PgDatabase<PgQueryResultHKT, Schema>;
+/** An open transaction; repositories take `Executor` so a use case can compose them in one transaction. */
+export type Transaction = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+/** Anything a query can run on: the database itself or a transaction. */
+export type Executor = Database | Transaction;
+
+/** An open, migrated database. `close()` releases the pool or the PGlite instance; it is safe to call twice. */
+export interface DatabaseHandle {
+  db: Database;
+  driver: 'pglite' | 'pg';
+  /** Resolves when a trivial query succeeds; rejects with the driver's error otherwise. */
+  ping(): Promise<void>;
+  /** True when every migration in MIGRATIONS_FOLDER has been applied. */
+  migrationsApplied(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** How to reach the database: a server URL, or an embedded data directory (`memory://` keeps it in memory). */
+export type DatabaseTarget = { url: string } | { dataDir: string };
+
+/** Size of the `pg` pool per process; PostgreSQL's default 100 connections allow a few replicas. */
+const POOL_SIZE = 10;
+
+/**
+ * Opens and migrates the database.
+ * @throws the driver's error when the server is unreachable or a migration fails.
+ */
+export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
+  const handle = 'url' in target ? await openServer(target.url) : await openEmbedded(target.dataDir);
+  const journal = JSON.parse(readFileSync(path.join(MIGRATIONS_FOLDER, 'meta/_journal.json'), 'utf8')) as { entries: unknown[] };
+  const migrationsApplied = async () => {
+    const rows = await selectRows<{ n: number }>(handle.db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+    return (rows[0]?.n ?? 0) >= journal.entries.length;
+  };
+  return { ...handle, migrationsApplied };
+}
+
+/**
+ * Runs raw SQL and returns its rows: both drivers answer `execute` with an object carrying `rows`.
+ * @throws the driver's error.
+ */
+export async function selectRows<T>(db: Executor, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown as { rows: T[] };
+  return result.rows;
+}
+
+async function openServer(url: string): Promise<Omit<DatabaseHandle, 'migrationsApplied'>> {
+  const { Pool } = await import('pg');
+  const { drizzle } = await import('drizzle-orm/node-postgres');
+  const { migrate } = await import('drizzle-orm/node-postgres/migrator');
+  const pool = new Pool({ connectionString: url, max: POOL_SIZE });
+  // An idle client that loses its connection emits 'error'; without a listener that would crash the process.
+  pool.on('error', () => undefined);
+  const db = drizzle(pool, { schema });
+  await migrateOnce(pool, () => migrate(db, { migrationsFolder: MIGRATIONS_FOLDER }));
+  let closed = false;
+  return {
+    db: db as unknown as Database,
+    driver: 'pg',
+    ping: async () => void (await pool.query('select 1')),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}
+
+async function openEmbedded(dataDir: string): Promise<Omit<DatabaseHandle, 'migrationsApplied'>> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { drizzle } = await import('drizzle-orm/pglite');
+  const { migrate } = await import('drizzle-orm/pglite/migrator');
+  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+  const client = await PGlite.create(dataDir);
+  const db = drizzle(client, { schema });
+  await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+  return {
+    db: db as unknown as Database,
+    driver: 'pglite',
+    ping: async () => void (await client.query('select 1')),
+    close: async () => {
+      if (!client.closed) await client.close();
+    },
+  };
+}
+
+/**
+ * Replicas booting together on one server would race to apply the same migration; a session advisory lock,
+ * held on one dedicated connection, makes the second wait and then find nothing to do.
+ */
+async function migrateOnce(pool: import('pg').Pool, run: () => Promise<void>): Promise<void> {
+  const MIGRATION_LOCK = 4_242_001;
+  const client = await pool.connect();
+  try {
+    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await run();
+  } finally {
+    await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    client.release();
+  }
+}

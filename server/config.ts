@@ -1,0 +1,147 @@
+/**
+ * The service's configuration: one zod schema over the environment, parsed once at boot.
+ * A missing or bad value throws `ConfigError` naming the variable; `server/main.ts` prints it and exits.
+ */
+import { createPublicKey, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { HIGHLEVEL_ED25519_PUBLIC_KEY, HIGHLEVEL_RSA_LEGACY_PUBLIC_KEY } from './highlevel/published-keys';
+
+/** Thrown when the environment does not describe a runnable service; the message names the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** PEM text that Node can load as a public key; `\n` escapes (common in .env files) are unfolded. */
+const publicKeyPem = z
+  .string()
+  .transform((value) => value.replace(/\\n/g, '\n'))
+  .refine(
+    (pem) => {
+      try {
+        createPublicKey(pem);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'is not a PEM public key' },
+  );
+
+const url = z.url({ protocol: /^https?$/ }).transform((value) => value.replace(/\/+$/, ''));
+const emptyAsUnset = (value: unknown) => (value === '' ? undefined : value);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  APP_URL: z.preprocess(emptyAsUnset, url.optional()),
+  DATABASE_URL: z.preprocess(emptyAsUnset, z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional()),
+  DATA_DIR: z.string().min(1).default('./data'),
+  ENCRYPTION_KEY: z.preprocess(
+    emptyAsUnset,
+    z
+      .string()
+      .refine((value) => Buffer.from(value, 'base64').length === 32, { message: 'must be 32 bytes, base64-encoded' })
+      .optional(),
+  ),
+  HIGHLEVEL_CLIENT_ID: z.preprocess(emptyAsUnset, z.string().optional()),
+  HIGHLEVEL_CLIENT_SECRET: z.preprocess(emptyAsUnset, z.string().optional()),
+  HIGHLEVEL_SHARED_SECRET: z.preprocess(emptyAsUnset, z.string().optional()),
+  HIGHLEVEL_WEBHOOK_PUBLIC_KEY: z.preprocess(emptyAsUnset, publicKeyPem.default(HIGHLEVEL_ED25519_PUBLIC_KEY)),
+  HIGHLEVEL_WEBHOOK_LEGACY_PUBLIC_KEY: z.preprocess(emptyAsUnset, publicKeyPem.default(HIGHLEVEL_RSA_LEGACY_PUBLIC_KEY)),
+  HIGHLEVEL_API_URL: z.preprocess(emptyAsUnset, url.default('https://services.leadconnectorhq.com')),
+  HIGHLEVEL_MARKETPLACE_URL: z.preprocess(emptyAsUnset, url.default('https://marketplace.gohighlevel.com')),
+  STRIPE_API_URL: z.preprocess(emptyAsUnset, url.optional()),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** The parsed configuration. Times are in seconds unless a name says otherwise. */
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test';
+  port: number;
+  /** Public base URL (no trailing slash); defaults to http://localhost:PORT. */
+  appUrl: string;
+  /** A PostgreSQL server, or the embedded PGlite data directory. */
+  database: { url: string } | { dataDir: string };
+  dataDir: string;
+  /** 32-byte AES-256-GCM key for secrets at rest. */
+  encryptionKey: Buffer;
+  highLevel: {
+    clientId?: string;
+    clientSecret?: string;
+    sharedSecret?: string;
+    webhookPublicKey: string;
+    webhookLegacyPublicKey: string;
+    apiUrl: string;
+    marketplaceUrl: string;
+  };
+  /** Maps to stripe-node's host/port/protocol; unset means api.stripe.com. */
+  stripeApiUrl?: string;
+  logLevel: string;
+}
+
+/** A warning the caller should log (the config is parsed before the logger exists). */
+export type ConfigWarn = (message: string) => void;
+
+/**
+ * Parses the environment.
+ * @param env usually `process.env`.
+ * @param warn receives non-fatal notices, such as a generated encryption key.
+ * @throws ConfigError naming the first bad variable(s).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, warn: ConfigWarn = () => undefined): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  const database = e.DATABASE_URL ? { url: e.DATABASE_URL } : { dataDir: e.DATA_DIR };
+  return {
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
+    appUrl: e.APP_URL ?? `http://localhost:${e.PORT}`,
+    database,
+    dataDir: e.DATA_DIR,
+    encryptionKey: resolveEncryptionKey(e.ENCRYPTION_KEY, e.NODE_ENV, database, e.DATA_DIR, warn),
+    highLevel: {
+      clientId: e.HIGHLEVEL_CLIENT_ID,
+      clientSecret: e.HIGHLEVEL_CLIENT_SECRET,
+      sharedSecret: e.HIGHLEVEL_SHARED_SECRET,
+      webhookPublicKey: e.HIGHLEVEL_WEBHOOK_PUBLIC_KEY,
+      webhookLegacyPublicKey: e.HIGHLEVEL_WEBHOOK_LEGACY_PUBLIC_KEY,
+      apiUrl: e.HIGHLEVEL_API_URL,
+      marketplaceUrl: e.HIGHLEVEL_MARKETPLACE_URL,
+    },
+    stripeApiUrl: e.STRIPE_API_URL,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/**
+ * The key from the environment; in production it is required. Otherwise, with no key set, one is generated
+ * once into `DATA_DIR/encryption.key` (mode 0600) and reused, so an embedded install keeps reading its secrets.
+ */
+function resolveEncryptionKey(
+  value: string | undefined,
+  nodeEnv: Config['nodeEnv'],
+  database: Config['database'],
+  dataDir: string,
+  warn: ConfigWarn,
+): Buffer {
+  if (value) return Buffer.from(value, 'base64');
+  if (nodeEnv === 'production') throw new ConfigError('Invalid configuration: ENCRYPTION_KEY is required when NODE_ENV=production');
+  if ('url' in database) throw new ConfigError('Invalid configuration: ENCRYPTION_KEY is required with DATABASE_URL');
+  const file = path.join(dataDir, 'encryption.key');
+  if (existsSync(file)) {
+    const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+    if (key.length !== 32) throw new ConfigError(`Invalid configuration: ${file} does not hold a 32-byte base64 key`);
+    return key;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32);
+  writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600 });
+  warn(`ENCRYPTION_KEY is not set: generated one into ${file}. Back it up; secrets stored with it cannot be read without it.`);
+  return key;
+}

@@ -1,0 +1,26 @@
+import { Router } from 'express';
+import type { DatabaseHandle } from '../../models/database';
+
+/**
+ * `GET /healthz`: the process is up (200 `{status:'ok'}`).
+ * `GET /readyz`: the database answers and every migration is applied (200), else 503 with the reason.
+ */
+export function healthRouter(database: Pick<DatabaseHandle, 'ping' | 'migrationsApplied'>): Router {
+  const router = Router();
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  router.get('/readyz', async (req, res) => {
+    try {
+      await database.ping();
+      if (!(await database.migrationsApplied())) {
+        res.status(503).json({ error: { code: 'not_ready', message: 'Database migrations are not applied.' }, requestId: req.id });
+        return;
+      }
+      res.json({ status: 'ready' });
+    } catch {
+      res.status(503).json({ error: { code: 'not_ready', message: 'The database is not reachable.' }, requestId: req.id });
+    }
+  });
+  return router;
+}

@@ -1,0 +1,138 @@
+/**
+ * The intake use case: a signed HighLevel delivery becomes an activity event and its usage records, committed
+ * in one transaction before the caller acknowledges. Replays of a webhookId change nothing.
+ */
+import { createHash } from 'node:crypto';
+import type { Database, Transaction } from '../../models/database';
+import { badRequest, unauthorized } from '../http/errors';
+import { insertActivityEvent, insertUsageRecords } from '../metering/ledger-repository';
+import { normaliseActivity, type UsageDraft } from '../metering/normalise';
+import { eventSchemas, isHandledEventType, LIFECYCLE_EVENT_TYPES, type ActivityEvent } from './webhook-events';
+import type { SignatureHeaders, WebhookVerifier } from './webhook-signature';
+
+/** What the intake did with a delivery; every outcome is acknowledged with 200. */
+export interface IntakeResult {
+  status: 'accepted' | 'duplicate' | 'ignored';
+  webhookId: string;
+  eventType: string;
+  /** Usage records stored by this delivery (0 for duplicates and ignored events). */
+  usageRecords: number;
+}
+
+/**
+ * Runs inside the intake transaction after the usage records are stored; the metering capability plugs its
+ * counters and threshold crossings in here so they commit (or roll back) with the delivery.
+ */
+export type UsageRecordedHook = (tx: Transaction, usage: UsageDraft[], event: ActivityEvent) => Promise<void>;
+
+export interface IntakeDependencies {
+  db: Database;
+  verifier: WebhookVerifier;
+  onUsageRecorded?: UsageRecordedHook;
+  now?: () => Date;
+}
+
+/**
+ * Builds the intake.
+ * The returned function throws `AppError` 401 (no valid signature), 400 (not JSON, not an object with a `type`,
+ * or a handled type that fails its schema); database errors propagate (the route answers 5xx, HighLevel retries).
+ */
+export function createWebhookIntake(deps: IntakeDependencies) {
+  const now = deps.now ?? (() => new Date());
+
+  return async function receiveDelivery(rawBody: Buffer, headers: SignatureHeaders): Promise<IntakeResult> {
+    const parsed = parseJson(rawBody);
+    const signatureScheme = deps.verifier.verify(rawBody, parsed.ok ? parsed.value : undefined, headers);
+    if (!signatureScheme) {
+      const missing = !headers.ghlSignature && !headers.legacySignature;
+      throw unauthorized(
+        'invalid_signature',
+        missing ? 'Missing x-ghl-signature header.' : 'The webhook signature does not match the body.',
+      );
+    }
+    if (!parsed.ok) throw badRequest('invalid_json', 'The request body is not valid JSON.');
+    const body = parsed.value;
+    if (!isPlainObject(body) || typeof body.type !== 'string' || body.type.length === 0) {
+      throw badRequest('invalid_event', 'The webhook body must be a JSON object with a "type".');
+    }
+    const webhookId = deliveryKey(body, rawBody);
+    const receivedAt = now();
+
+    if (!isHandledEventType(body.type)) {
+      const id = await insertActivityEvent(deps.db, {
+        webhookId,
+        eventType: body.type.slice(0, 200),
+        status: 'ignored',
+        companyId: stringOrNull(body.companyId),
+        locationId: stringOrNull(body.locationId),
+        signatureScheme,
+        payload: body,
+        occurredAt: null,
+      });
+      return { status: id === null ? 'duplicate' : 'ignored', webhookId, eventType: body.type, usageRecords: 0 };
+    }
+
+    const result = eventSchemas[body.type].safeParse(body);
+    if (!result.success) {
+      const detail = result.error.issues
+        .slice(0, 5)
+        .map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`)
+        .join('; ');
+      throw badRequest('invalid_event', `The ${body.type} event does not match its schema: ${detail}`);
+    }
+    const event = result.data as ActivityEvent;
+    const usage = normaliseActivity(event, receivedAt);
+
+    return deps.db.transaction(async (tx) => {
+      const id = await insertActivityEvent(tx, {
+        webhookId,
+        eventType: event.type,
+        status: LIFECYCLE_EVENT_TYPES.has(event.type) ? 'pending' : 'processed',
+        companyId: stringOrNull((event as { companyId?: unknown }).companyId),
+        locationId: eventLocationId(event),
+        signatureScheme,
+        payload: body,
+        occurredAt: eventTime(event),
+      });
+      if (id === null) return { status: 'duplicate', webhookId, eventType: event.type, usageRecords: 0 } as const;
+      await insertUsageRecords(tx, id, usage);
+      if (deps.onUsageRecorded && usage.length > 0) await deps.onUsageRecorded(tx, usage, event);
+      return { status: 'accepted', webhookId, eventType: event.type, usageRecords: usage.length } as const;
+    });
+  };
+}
+
+type JsonParse = { ok: true; value: unknown } | { ok: false };
+
+function parseJson(raw: Buffer): JsonParse {
+  try {
+    return { ok: true, value: JSON.parse(raw.toString('utf8')) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** HighLevel's webhookId, or — for a delivery without one — a hash of the signed bytes, so a replay still matches. */
+function deliveryKey(body: Record<string, unknown>, rawBody: Buffer): string {
+  const id = body.webhookId;
+  if (typeof id === 'string' && id.trim().length > 0 && id.length <= 200) return id.trim();
+  return `sha256:${createHash('sha256').update(rawBody).digest('hex')}`;
+}
+
+function stringOrNull(value: unknown): string | null {
+  return typeof value === 'string' && value.length > 0 && value.length <= 200 ? value : null;
+}
+
+function eventLocationId(event: ActivityEvent): string | null {
+  if (event.type === 'LocationCreate' || event.type === 'LocationUpdate') return event.id;
+  return stringOrNull((event as { locationId?: unknown }).locationId);
+}
+
+function eventTime(event: ActivityEvent): Date | null {
+  const value = (event as { timestamp?: string }).timestamp ?? (event as { dateAdded?: string }).dateAdded;
+  return value ? new Date(value) : null;
+}

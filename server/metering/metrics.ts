@@ -1,0 +1,35 @@
+/**
+ * The metrics Meterbridge derives from HighLevel activity. Agencies may add custom keys (lowercase snake_case)
+ * through the usage API; these are the built-in ones.
+ */
+export const BUILT_IN_METRICS = [
+  'sms',
+  'sms_segments',
+  'mms',
+  'email',
+  'call_minutes',
+  'whatsapp',
+  'ai_call_minutes',
+  'ai_messages',
+  'ai_tokens',
+] as const;
+
+export type BuiltInMetric = (typeof BUILT_IN_METRICS)[number];
+/** A built-in metric or an agency-defined key. */
+export type Metric = BuiltInMetric | (string & {});
+
+/** What one unit of a metric's quantity counts. */
+export type UsageUnit = 'message' | 'segment' | 'minute' | 'token';
+
+/** The unit each built-in metric is counted in. */
+export const METRIC_UNITS: Record<BuiltInMetric, UsageUnit> = {
+  sms: 'message',
+  sms_segments: 'segment',
+  mms: 'message',
+  email: 'message',
+  call_minutes: 'minute',
+  whatsapp: 'message',
+  ai_call_minutes: 'minute',
+  ai_messages: 'message',
+  ai_tokens: 'token',
+};

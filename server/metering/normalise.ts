@@ -1,0 +1,125 @@
+/**
+ * Turns a parsed HighLevel activity event into usage records. Pure: no I/O, no clock.
+ *
+ * Rules (HighLevel facts from its webhook docs; see test/unit/normalise.test.ts for the table):
+ * - SMS, and custom-provider SMS (`messageType` Custom, `TYPE_CUSTOM_PROVIDER_SMS`): `sms` = 1 and
+ *   `sms_segments` = carrier segments of the body (GSM-7 / UCS-2); with attachments it is an MMS: also `mms` = 1.
+ * - Email (and custom-provider email): `email` = 1. WhatsApp: `whatsapp` = 1.
+ * - Calls (`CALL`, `callDuration` in seconds): `call_minutes` = ceil(seconds / 60) per call; busy, no-answer,
+ *   failed, canceled or 0 s → 0 minutes, still recorded; voicemail counts its duration.
+ * - `VoiceAiCallEnd` (`duration` in seconds): `ai_call_minutes` = ceil(duration / 60).
+ * - Other message types (Facebook, Instagram, live chat, ...) and lifecycle events yield no usage.
+ */
+import type { ActivityEvent, MessageEvent, VoiceAiCallEndEvent } from '../highlevel/webhook-events';
+import { METRIC_UNITS, type BuiltInMetric, type UsageUnit } from './metrics';
+import { countSmsSegments } from './sms-segments';
+
+/** One usage record before it is stored. `quantity` is a non-negative decimal string. */
+export interface UsageDraft {
+  locationId: string;
+  metric: BuiltInMetric;
+  quantity: string;
+  unit: UsageUnit;
+  /** null when the event has no direction (Voice AI calls). */
+  direction: 'inbound' | 'outbound' | null;
+  occurredAt: Date;
+  /** The HighLevel event type it came from. */
+  sourceType: string;
+  /** HighLevel's id of the message or call, used to match backfilled history. */
+  sourceId: string | null;
+  attributes: Record<string, unknown>;
+}
+
+/** Call outcomes HighLevel reports in which nobody talked: billed as 0 minutes. */
+const UNCONNECTED_CALL_STATUSES = new Set(['busy', 'no-answer', 'failed', 'canceled', 'cancelled']);
+
+/**
+ * @param event a parsed event; `receivedAt` is the fallback time when the event carries none.
+ * @returns the usage records, possibly none.
+ */
+export function normaliseActivity(event: ActivityEvent, receivedAt: Date): UsageDraft[] {
+  switch (event.type) {
+    case 'InboundMessage':
+    case 'OutboundMessage':
+      return normaliseMessage(event, receivedAt);
+    case 'VoiceAiCallEnd':
+      return normaliseVoiceAi(event, receivedAt);
+    default:
+      return [];
+  }
+}
+
+type Channel = 'sms' | 'email' | 'call' | 'whatsapp' | 'other';
+
+/** Classifies a message by `messageType`, then `messageTypeString` (custom providers say what they carry there). */
+export function messageChannel(event: Pick<MessageEvent, 'messageType' | 'messageTypeString'>): Channel {
+  const type = event.messageType.toUpperCase();
+  const typeString = (event.messageTypeString ?? '').toUpperCase();
+  if (type === 'SMS' || typeString === 'TYPE_SMS' || typeString === 'TYPE_CUSTOM_PROVIDER_SMS') return 'sms';
+  if (type === 'EMAIL' || typeString === 'TYPE_EMAIL' || typeString === 'TYPE_CUSTOM_PROVIDER_EMAIL') return 'email';
+  if (type === 'CALL' || typeString === 'TYPE_CALL' || typeString === 'TYPE_VOICEMAIL') return 'call';
+  if (type === 'WHATSAPP' || typeString === 'TYPE_WHATSAPP') return 'whatsapp';
+  // A custom conversation provider is SMS or Email; without a TYPE_ string saying email, it is SMS.
+  if (type === 'CUSTOM') return 'sms';
+  return 'other';
+}
+
+function normaliseMessage(event: MessageEvent, receivedAt: Date): UsageDraft[] {
+  const base = {
+    locationId: event.locationId,
+    direction: event.direction ?? (event.type === 'InboundMessage' ? 'inbound' : 'outbound'),
+    occurredAt: firstDate(event.dateAdded, event.timestamp) ?? receivedAt,
+    sourceType: event.type,
+    sourceId: event.messageId ?? null,
+  } as const;
+  const record = (metric: BuiltInMetric, quantity: number, attributes: Record<string, unknown> = {}): UsageDraft => ({
+    ...base,
+    metric,
+    quantity: String(quantity),
+    unit: METRIC_UNITS[metric],
+    attributes,
+  });
+
+  switch (messageChannel(event)) {
+    case 'sms': {
+      const { segments, encoding } = countSmsSegments(event.body ?? '');
+      const records = [record('sms', 1), record('sms_segments', segments, { encoding })];
+      if ((event.attachments?.length ?? 0) > 0) records.push(record('mms', 1, { attachments: event.attachments!.length }));
+      return records;
+    }
+    case 'email':
+      return [record('email', 1)];
+    case 'whatsapp':
+      return [record('whatsapp', 1)];
+    case 'call': {
+      const seconds = event.callDuration ?? 0;
+      const status = (event.callStatus ?? event.status ?? '').toLowerCase();
+      const minutes = UNCONNECTED_CALL_STATUSES.has(status) ? 0 : Math.ceil(seconds / 60);
+      return [record('call_minutes', minutes, { durationSeconds: seconds, callStatus: status || null })];
+    }
+    default:
+      return [];
+  }
+}
+
+function normaliseVoiceAi(event: VoiceAiCallEndEvent, receivedAt: Date): UsageDraft[] {
+  const seconds = event.duration;
+  return [
+    {
+      locationId: event.locationId,
+      metric: 'ai_call_minutes',
+      quantity: String(Math.ceil(seconds / 60)),
+      unit: 'minute',
+      direction: null,
+      occurredAt: firstDate(event.createdAt, event.timestamp) ?? receivedAt,
+      sourceType: event.type,
+      sourceId: event.messageId ?? event.id ?? null,
+      attributes: { durationSeconds: seconds },
+    },
+  ];
+}
+
+function firstDate(...values: Array<string | undefined>): Date | null {
+  for (const value of values) if (value) return new Date(value);
+  return null;
+}
