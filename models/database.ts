@@ -29,6 +29,12 @@ export interface DatabaseHandle {
   ping(): Promise<void>;
   /** True when every migration in MIGRATIONS_FOLDER has been applied. */
   migrationsApplied(): Promise<boolean>;
+  /**
+   * Runs `fn` while holding the session advisory lock `key` on a dedicated connection, or returns
+   * `{ acquired: false }` at once when another session holds it. On PGlite (one process, one connection) the lock
+   * is always granted; callers still guard against overlapping runs in-process.
+   */
+  tryWithAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<{ acquired: true; value: T } | { acquired: false }>;
   close(): Promise<void>;
 }
 
@@ -75,6 +81,20 @@ async function openServer(url: string): Promise<Omit<DatabaseHandle, 'migrations
     db: db as unknown as Database,
     driver: 'pg',
     ping: async () => void (await pool.query('select 1')),
+    tryWithAdvisoryLock: async (key, fn) => {
+      const client = await pool.connect();
+      try {
+        const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [key]);
+        if (!rows[0]?.locked) return { acquired: false };
+        try {
+          return { acquired: true, value: await fn() };
+        } finally {
+          await client.query('select pg_advisory_unlock($1)', [key]);
+        }
+      } finally {
+        client.release();
+      }
+    },
     close: async () => {
       if (closed) return;
       closed = true;
@@ -95,6 +115,7 @@ async function openEmbedded(dataDir: string): Promise<Omit<DatabaseHandle, 'migr
     db: db as unknown as Database,
     driver: 'pglite',
     ping: async () => void (await client.query('select 1')),
+    tryWithAdvisoryLock: async (_key, fn) => ({ acquired: true, value: await fn() }),
     close: async () => {
       if (!client.closed) await client.close();
     },

@@ -53,6 +53,12 @@ const envSchema = z.object({
   HIGHLEVEL_API_URL: z.preprocess(emptyAsUnset, url.default('https://services.leadconnectorhq.com')),
   HIGHLEVEL_MARKETPLACE_URL: z.preprocess(emptyAsUnset, url.default('https://marketplace.gohighlevel.com')),
   STRIPE_API_URL: z.preprocess(emptyAsUnset, url.optional()),
+  REPORTER_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(59).default(5),
+  REPORTER_RETRY_BASE_SECONDS: z.coerce.number().min(0).max(3600).default(2),
+  REPORTER_RETRY_MAX_SECONDS: z.coerce.number().min(0).max(86_400).default(900),
+  REPORTER_ENABLED: z.enum(['true', 'false']).default('true'),
+  STRIPE_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(120).default(20),
+  STRIPE_CALLS_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(100),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -78,6 +84,16 @@ export interface Config {
   };
   /** Maps to stripe-node's host/port/protocol; unset means api.stripe.com. */
   stripeApiUrl?: string;
+  /** Per-request Stripe timeout, seconds. */
+  stripeTimeoutSeconds: number;
+  /** The meter reporter: tick interval and retry backoff in seconds; per-agency Stripe calls per second. */
+  reporter: {
+    enabled: boolean;
+    intervalSeconds: number;
+    retryBaseSeconds: number;
+    retryMaxSeconds: number;
+    callsPerSecondPerAgency: number;
+  };
   logLevel: string;
 }
 
@@ -115,6 +131,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, warn: ConfigWarn = () => unde
       marketplaceUrl: e.HIGHLEVEL_MARKETPLACE_URL,
     },
     stripeApiUrl: e.STRIPE_API_URL,
+    stripeTimeoutSeconds: e.STRIPE_TIMEOUT_SECONDS,
+    reporter: {
+      enabled: e.REPORTER_ENABLED === 'true',
+      intervalSeconds: e.REPORTER_INTERVAL_SECONDS,
+      retryBaseSeconds: e.REPORTER_RETRY_BASE_SECONDS,
+      retryMaxSeconds: e.REPORTER_RETRY_MAX_SECONDS,
+      callsPerSecondPerAgency: e.STRIPE_CALLS_PER_SECOND,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

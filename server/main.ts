@@ -13,13 +13,27 @@ import { highLevelWebhookRouter } from './highlevel/webhook-routes';
 import { createWebhookVerifier } from './highlevel/webhook-signature';
 import { createHttpApp } from './http/app';
 import { createLogger } from './logger';
+import { createSecretBox } from './crypto/secret-box';
+import { createScheduler, type Scheduler } from './jobs/scheduler';
+import { createRebillingRules, type RebillingRules } from './metering/rebilling-rules';
+import { createMeterReporter, type MeterReporter } from './stripe/meter-reporter';
+import { createStripeClientFactory } from './stripe/stripe-client';
+import { createAccounts, type Accounts } from './tenancy/accounts';
 
-/** A wired service. `close()` stops the HTTP server if started, then the database; safe to call twice. */
+/**
+ * A wired service. `close()` stops taking requests and the scheduler (finishing the run in progress, so an
+ * in-flight Stripe batch is settled), then closes the database; safe to call twice.
+ */
 export interface Service {
   config: Config;
   app: Express;
   database: DatabaseHandle;
   logger: Logger;
+  /** Use cases other capabilities and tests call. */
+  accounts: Accounts;
+  rules: RebillingRules;
+  reporter: MeterReporter;
+  scheduler: Scheduler;
   /** Starts listening; resolves with the bound server (port 0 picks a free port). */
   listen(port?: number): Promise<Server>;
   close(): Promise<void>;
@@ -46,7 +60,40 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     ed25519Pem: config.highLevel.webhookPublicKey,
     rsaPem: config.highLevel.webhookLegacyPublicKey,
   });
+  const secretBox = createSecretBox(config.encryptionKey);
+  const accounts = createAccounts({ db: database.db, secretBox });
+  const rules = createRebillingRules({ db: database.db });
   const receiveDelivery = createWebhookIntake({ db: database.db, verifier });
+
+  const stripeClient = createStripeClientFactory({ apiUrl: config.stripeApiUrl, timeoutMs: config.stripeTimeoutSeconds * 1000 });
+  const reporter = createMeterReporter({
+    db: database.db,
+    logger,
+    stripeForAgency: async (companyId) => {
+      const key = await accounts.revealStripeKey(companyId);
+      return key === null ? null : stripeClient(key);
+    },
+    options: {
+      retryBaseSeconds: config.reporter.retryBaseSeconds,
+      retryMaxSeconds: config.reporter.retryMaxSeconds,
+      leaseSeconds: Math.ceil(config.stripeTimeoutSeconds) * 3 + 30,
+      callsPerSecondPerAgency: config.reporter.callsPerSecondPerAgency,
+      concurrency: 16,
+    },
+  });
+  const scheduler = createScheduler(
+    [
+      {
+        name: 'meter-reporter',
+        pattern: `*/${config.reporter.intervalSeconds} * * * * *`,
+        timeoutSeconds: 120,
+        enabled: config.reporter.enabled,
+        run: () => reporter.tick(),
+      },
+    ],
+    database,
+    logger,
+  );
 
   const app = createHttpApp(logger, [healthRouter(database), highLevelWebhookRouter(receiveDelivery)]);
 
@@ -57,6 +104,10 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     app,
     database,
     logger,
+    accounts,
+    rules,
+    reporter,
+    scheduler,
     listen: (port = config.port) =>
       new Promise((resolve, reject) => {
         const s = app.listen(port, (err?: Error) => (err ? reject(err) : resolve(s)));
@@ -64,7 +115,8 @@ export async function buildService(options: BuildOptions): Promise<Service> {
       }),
     close: () =>
       (closing ??= (async () => {
-        if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+        const httpClosed = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
+        await Promise.all([httpClosed, scheduler.stop()]);
         if (ownsDatabase) await database.close();
       })()),
   };
@@ -87,6 +139,7 @@ async function main(): Promise<void> {
   for (const message of early) logger.warn(message);
   const service = await buildService({ config, logger });
   const server = await service.listen();
+  service.scheduler.start();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info({ port, database: service.database.driver }, `Meterbridge listening on http://localhost:${port}`);

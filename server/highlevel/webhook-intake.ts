@@ -1,12 +1,13 @@
 /**
- * The intake use case: a signed HighLevel delivery becomes an activity event and its usage records, committed
- * in one transaction before the caller acknowledges. Replays of a webhookId change nothing.
+ * The intake use case: a signed HighLevel delivery becomes an activity event, its usage records and their
+ * threshold crossings, committed in one transaction (server/metering/record-activity.ts) before the caller
+ * acknowledges. Replays of a webhookId change nothing.
  */
 import { createHash } from 'node:crypto';
-import type { Database, Transaction } from '../../models/database';
+import type { Database } from '../../models/database';
 import { badRequest, unauthorized } from '../http/errors';
-import { insertActivityEvent, insertUsageRecords } from '../metering/ledger-repository';
-import { normaliseActivity, type UsageDraft } from '../metering/normalise';
+import { recordActivity } from '../metering/record-activity';
+import { normaliseActivity } from '../metering/normalise';
 import { eventSchemas, isHandledEventType, LIFECYCLE_EVENT_TYPES, type ActivityEvent } from './webhook-events';
 import type { SignatureHeaders, WebhookVerifier } from './webhook-signature';
 
@@ -19,16 +20,9 @@ export interface IntakeResult {
   usageRecords: number;
 }
 
-/**
- * Runs inside the intake transaction after the usage records are stored; the metering capability plugs its
- * counters and threshold crossings in here so they commit (or roll back) with the delivery.
- */
-export type UsageRecordedHook = (tx: Transaction, usage: UsageDraft[], event: ActivityEvent) => Promise<void>;
-
 export interface IntakeDependencies {
   db: Database;
   verifier: WebhookVerifier;
-  onUsageRecorded?: UsageRecordedHook;
   now?: () => Date;
 }
 
@@ -59,7 +53,7 @@ export function createWebhookIntake(deps: IntakeDependencies) {
     const receivedAt = now();
 
     if (!isHandledEventType(body.type)) {
-      const id = await insertActivityEvent(deps.db, {
+      const recorded = await recordActivity(deps.db, {
         webhookId,
         eventType: body.type.slice(0, 200),
         status: 'ignored',
@@ -68,8 +62,8 @@ export function createWebhookIntake(deps: IntakeDependencies) {
         signatureScheme,
         payload: body,
         occurredAt: null,
-      });
-      return { status: id === null ? 'duplicate' : 'ignored', webhookId, eventType: body.type, usageRecords: 0 };
+      }, []);
+      return { status: recorded.duplicate ? 'duplicate' : 'ignored', webhookId, eventType: body.type, usageRecords: 0 };
     }
 
     const result = eventSchemas[body.type].safeParse(body);
@@ -83,8 +77,9 @@ export function createWebhookIntake(deps: IntakeDependencies) {
     const event = result.data as ActivityEvent;
     const usage = normaliseActivity(event, receivedAt);
 
-    return deps.db.transaction(async (tx) => {
-      const id = await insertActivityEvent(tx, {
+    const recorded = await recordActivity(
+      deps.db,
+      {
         webhookId,
         eventType: event.type,
         status: LIFECYCLE_EVENT_TYPES.has(event.type) ? 'pending' : 'processed',
@@ -93,12 +88,10 @@ export function createWebhookIntake(deps: IntakeDependencies) {
         signatureScheme,
         payload: body,
         occurredAt: eventTime(event),
-      });
-      if (id === null) return { status: 'duplicate', webhookId, eventType: event.type, usageRecords: 0 } as const;
-      await insertUsageRecords(tx, id, usage);
-      if (deps.onUsageRecorded && usage.length > 0) await deps.onUsageRecorded(tx, usage, event);
-      return { status: 'accepted', webhookId, eventType: event.type, usageRecords: usage.length } as const;
-    });
+      },
+      usage,
+    );
+    return { status: recorded.duplicate ? 'duplicate' : 'accepted', webhookId, eventType: event.type, usageRecords: recorded.usageRecords };
   };
 }
 

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { selectRows } from '../../models/database';
 import { findUsageByWebhookId } from '../../server/metering/ledger-repository';
-import { fixture, fixtureNames } from '../support/highlevel-fixtures';
+import { fixture, fixtureNames, makeSigningKeys } from '../support/highlevel-fixtures';
 import { startTestService, type TestService } from '../support/test-service';
 
 let t: TestService;
@@ -144,7 +144,6 @@ describe('POST /webhooks/highlevel refuses what it cannot trust', () => {
   });
 
   it('when the signature is made with another key, then 401 and nothing stored', async () => {
-    const { makeSigningKeys } = await import('../support/highlevel-fixtures');
     const other = makeSigningKeys();
     const raw = body();
     await expectRefused(401, 'invalid_signature', () =>

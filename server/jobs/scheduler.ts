@@ -1,0 +1,96 @@
+/**
+ * The job registry and scheduler. Jobs are declared up front (name, cron pattern, timeout, enabled) and run by
+ * node-cron; every run holds a PostgreSQL advisory lock named after the job, so across replicas one run of a job
+ * happens at a time, and runs never overlap in-process. A run that throws is logged; the next tick tries again.
+ */
+import { createHash } from 'node:crypto';
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Logger } from 'pino';
+import type { DatabaseHandle } from '../../models/database';
+
+/** A scheduled job. `pattern` is a node-cron expression with seconds (`*\/5 * * * * *` = every 5 s). */
+export interface JobDefinition {
+  name: string;
+  pattern: string;
+  /** A run still going after this many seconds is logged as overdue (it is not killed: it may be mid-send). */
+  timeoutSeconds: number;
+  enabled: boolean;
+  run: () => Promise<unknown>;
+}
+
+/** The scheduler over a set of jobs. */
+export interface Scheduler {
+  start(): void;
+  /** Stops the timers and waits for runs in progress to finish. */
+  stop(): Promise<void>;
+  /** Runs a job now (under its lock), e.g. from a test or an admin action. @returns false if another run held the lock. */
+  runNow(name: string): Promise<boolean>;
+}
+
+/** A 32-bit advisory lock key per job name (stable across processes and releases). */
+export function jobLockKey(name: string): number {
+  return createHash('sha256').update(`meterbridge:job:${name}`).digest().readInt32BE(0);
+}
+
+/**
+ * @throws Error when a pattern is not a valid cron expression or two jobs share a name.
+ */
+export function createScheduler(jobs: JobDefinition[], database: Pick<DatabaseHandle, 'tryWithAdvisoryLock'>, logger: Logger): Scheduler {
+  const names = new Set<string>();
+  for (const job of jobs) {
+    if (names.has(job.name)) throw new Error(`Job "${job.name}" is declared twice.`);
+    names.add(job.name);
+    if (!cron.validate(job.pattern)) throw new Error(`Job "${job.name}" has an invalid cron pattern: ${job.pattern}`);
+  }
+  const running = new Map<string, Promise<boolean>>();
+  const tasks: ScheduledTask[] = [];
+  let stopped = false;
+
+  const runJob = (job: JobDefinition): Promise<boolean> => {
+    const current = running.get(job.name);
+    if (current) return current.then(() => false);
+    const started = Date.now();
+    const overdue = setTimeout(() => logger.warn({ job: job.name, seconds: job.timeoutSeconds }, 'job run is overdue'), job.timeoutSeconds * 1000);
+    overdue.unref();
+    const run = database
+      .tryWithAdvisoryLock(jobLockKey(job.name), job.run)
+      .then((result) => {
+        if (result.acquired) logger.debug({ job: job.name, ms: Date.now() - started, result: result.value }, 'job ran');
+        return result.acquired;
+      })
+      .catch((err) => {
+        logger.error({ err, job: job.name }, 'job failed');
+        return false;
+      })
+      .finally(() => {
+        clearTimeout(overdue);
+        running.delete(job.name);
+      });
+    running.set(job.name, run);
+    return run;
+  };
+
+  return {
+    start() {
+      for (const job of jobs.filter((j) => j.enabled)) {
+        const task = cron.createTask(job.pattern, () => (stopped ? undefined : runJob(job).then(() => undefined)), {
+          name: job.name,
+          noOverlap: true,
+        });
+        task.start();
+        tasks.push(task);
+      }
+    },
+    async stop() {
+      stopped = true;
+      await Promise.all(tasks.map((t) => t.destroy()));
+      tasks.length = 0;
+      await Promise.all(running.values());
+    },
+    async runNow(name) {
+      const job = jobs.find((j) => j.name === name);
+      if (!job) throw new Error(`No job named "${name}".`);
+      return runJob(job);
+    },
+  };
+}

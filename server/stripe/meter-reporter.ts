@@ -1,0 +1,124 @@
+/**
+ * The reporter: drains the meter-report outbox to Stripe. One tick forms batches from pending reports, leases
+ * the batches that are due, sends ONE meter event per batch (value = sum of units, identifier fixed at batch
+ * creation) and settles each by its outcome (server/stripe/meter-event-outcome.ts).
+ */
+import type { Logger } from 'pino';
+import { RateLimiterMemory, RateLimiterQueue } from 'rate-limiter-flexible';
+import type Stripe from 'stripe';
+import type { Database } from '../../models/database';
+import {
+  claimDueBatches,
+  formBatches,
+  markBatchFailed,
+  markBatchSent,
+  scheduleBatchRetry,
+  type ClaimedBatch,
+} from './meter-batch-repository';
+import { classifyMeterEventError, retryDelaySeconds, type MeterEventOutcome } from './meter-event-outcome';
+
+export interface ReporterOptions {
+  /** First retry delay in seconds (doubles per attempt, with jitter). */
+  retryBaseSeconds: number;
+  /** Longest retry delay in seconds. */
+  retryMaxSeconds: number;
+  /** Lease on a claimed batch in seconds; must exceed the Stripe timeout. */
+  leaseSeconds: number;
+  /** Meter-event calls per second per agency; Stripe allows 1,000/s per account in live mode. */
+  callsPerSecondPerAgency: number;
+  /** Stripe calls in flight at once, across agencies. */
+  concurrency: number;
+}
+
+export interface ReporterDependencies {
+  db: Database;
+  /** The agency's Stripe client, or null when it has not connected Stripe. May throw if its key cannot be read. */
+  stripeForAgency: (companyId: string) => Promise<Stripe | null>;
+  logger: Logger;
+  options: ReporterOptions;
+}
+
+/** What one tick did. */
+export interface TickSummary {
+  batchesFormed: number;
+  claimed: number;
+  sent: number;
+  retried: number;
+  failed: number;
+}
+
+/** Builds the reporter. `tick()` never throws for a Stripe outcome; database errors propagate. */
+export function createMeterReporter(deps: ReporterDependencies) {
+  const { db, logger, options } = deps;
+  const limiter = new RateLimiterQueue(new RateLimiterMemory({ points: options.callsPerSecondPerAgency, duration: 1 }), {
+    maxQueueSize: 100_000,
+  });
+
+  async function send(batch: ClaimedBatch): Promise<MeterEventOutcome> {
+    let stripe: Stripe | null;
+    try {
+      stripe = await deps.stripeForAgency(batch.companyId);
+    } catch (err) {
+      return { kind: 'failed', message: `The agency's Stripe key cannot be read: ${(err as Error).message}` };
+    }
+    if (!stripe) return { kind: 'failed', message: 'Stripe is not connected for this agency.' };
+    await limiter.removeTokens(1, batch.companyId);
+    try {
+      await stripe.billing.meterEvents.create({
+        event_name: batch.meterEventName,
+        payload: { stripe_customer_id: batch.stripeCustomerId, value: batch.value },
+        identifier: batch.identifier,
+        timestamp: batch.timestamp,
+      });
+      return { kind: 'sent', duplicate: false };
+    } catch (err) {
+      return classifyMeterEventError(err);
+    }
+  }
+
+  async function settle(batch: ClaimedBatch, outcome: MeterEventOutcome): Promise<void> {
+    const log = { batchId: batch.id, identifier: batch.identifier, companyId: batch.companyId, attempt: batch.attempts };
+    if (outcome.kind === 'sent') {
+      await markBatchSent(db, batch.id);
+      logger.info({ ...log, value: batch.value, duplicate: outcome.duplicate }, 'meter event sent');
+    } else if (outcome.kind === 'retry') {
+      const delay = retryDelaySeconds(batch.attempts, options.retryBaseSeconds, options.retryMaxSeconds);
+      await scheduleBatchRetry(db, batch.id, delay, outcome.message);
+      logger.warn({ ...log, delaySeconds: delay, reason: outcome.message }, 'meter event will be retried');
+    } else {
+      await markBatchFailed(db, batch.id, outcome.message);
+      logger.error({ ...log, reason: outcome.message }, 'meter event refused by Stripe');
+    }
+  }
+
+  return {
+    /** One pass: form batches, lease the due ones, send each once, settle. */
+    async tick(): Promise<TickSummary> {
+      const summary: TickSummary = { batchesFormed: await formBatches(db), claimed: 0, sent: 0, retried: 0, failed: 0 };
+      const batches = await claimDueBatches(db, options.leaseSeconds);
+      summary.claimed = batches.length;
+      await forEachConcurrently(batches, options.concurrency, async (batch) => {
+        const outcome = await send(batch);
+        await settle(batch, outcome);
+        if (outcome.kind === 'sent') summary.sent += 1;
+        else if (outcome.kind === 'retry') summary.retried += 1;
+        else summary.failed += 1;
+      });
+      return summary;
+    },
+  };
+}
+
+export type MeterReporter = ReturnType<typeof createMeterReporter>;
+
+/**
+ * Runs `fn` over `items` with at most `limit` in flight. Written here because p-limit and p-map are ESM-only and
+ * this is the whole of what is needed.
+ */
+async function forEachConcurrently<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
