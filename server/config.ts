@@ -13,28 +13,33 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** PEM text that Node can load as a public key; `\n` escapes (common in .env files) are unfolded. */
-const publicKeyPem = z
-  .string()
-  .transform((value) => value.replace(/\\n/g, '\n'))
-  .refine(
-    (pem) => {
-      try {
-        createPublicKey(pem);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    { message: 'is not a PEM public key' },
-  );
+/**
+ * PEM text of a PUBLIC key of the given type; `\n` escapes (common in .env files) are unfolded. A private key is
+ * refused (it would put a secret where a public value belongs), and so is the wrong algorithm (every signature
+ * would then fail to verify).
+ */
+const publicKeyPem = (type: 'ed25519' | 'rsa') =>
+  z
+    .string()
+    .transform((value) => value.replace(/\\n/g, '\n'))
+    .refine(
+      (pem) => {
+        if (!pem.includes('PUBLIC KEY-----')) return false;
+        try {
+          return createPublicKey(pem).asymmetricKeyType === type;
+        } catch {
+          return false;
+        }
+      },
+      { message: `is not a PEM ${type === 'rsa' ? 'RSA' : 'Ed25519'} public key` },
+    );
 
 const url = z.url({ protocol: /^https?$/ }).transform((value) => value.replace(/\/+$/, ''));
-const emptyAsUnset = (value: unknown) => (value === '' ? undefined : value);
+const emptyAsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PORT: z.preprocess(emptyAsUnset, z.coerce.number().int().min(0).max(65535).default(3000)),
   APP_URL: z.preprocess(emptyAsUnset, url.optional()),
   DATABASE_URL: z.preprocess(emptyAsUnset, z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional()),
   DATA_DIR: z.string().min(1).default('./data'),
@@ -42,14 +47,14 @@ const envSchema = z.object({
     emptyAsUnset,
     z
       .string()
-      .refine((value) => Buffer.from(value, 'base64').length === 32, { message: 'must be 32 bytes, base64-encoded' })
+      .refine((value) => /^[A-Za-z0-9+/]{43}=$/.test(value.trim()), { message: 'must be 32 bytes, base64-encoded' })
       .optional(),
   ),
   HIGHLEVEL_CLIENT_ID: z.preprocess(emptyAsUnset, z.string().optional()),
   HIGHLEVEL_CLIENT_SECRET: z.preprocess(emptyAsUnset, z.string().optional()),
   HIGHLEVEL_SHARED_SECRET: z.preprocess(emptyAsUnset, z.string().optional()),
-  HIGHLEVEL_WEBHOOK_PUBLIC_KEY: z.preprocess(emptyAsUnset, publicKeyPem.default(HIGHLEVEL_ED25519_PUBLIC_KEY)),
-  HIGHLEVEL_WEBHOOK_LEGACY_PUBLIC_KEY: z.preprocess(emptyAsUnset, publicKeyPem.default(HIGHLEVEL_RSA_LEGACY_PUBLIC_KEY)),
+  HIGHLEVEL_WEBHOOK_PUBLIC_KEY: z.preprocess(emptyAsUnset, publicKeyPem('ed25519').default(HIGHLEVEL_ED25519_PUBLIC_KEY)),
+  HIGHLEVEL_WEBHOOK_LEGACY_PUBLIC_KEY: z.preprocess(emptyAsUnset, publicKeyPem('rsa').default(HIGHLEVEL_RSA_LEGACY_PUBLIC_KEY)),
   HIGHLEVEL_API_URL: z.preprocess(emptyAsUnset, url.default('https://services.leadconnectorhq.com')),
   HIGHLEVEL_MARKETPLACE_URL: z.preprocess(emptyAsUnset, url.default('https://marketplace.gohighlevel.com')),
   STRIPE_API_URL: z.preprocess(emptyAsUnset, url.optional()),
@@ -154,7 +159,7 @@ function resolveEncryptionKey(
   dataDir: string,
   warn: ConfigWarn,
 ): Buffer {
-  if (value) return Buffer.from(value, 'base64');
+  if (value) return Buffer.from(value.trim(), 'base64');
   if (nodeEnv === 'production') throw new ConfigError('Invalid configuration: ENCRYPTION_KEY is required when NODE_ENV=production');
   if ('url' in database) throw new ConfigError('Invalid configuration: ENCRYPTION_KEY is required with DATABASE_URL');
   const file = path.join(dataDir, 'encryption.key');

@@ -51,17 +51,33 @@ export function normaliseActivity(event: ActivityEvent, receivedAt: Date): Usage
 
 type Channel = 'sms' | 'email' | 'call' | 'whatsapp' | 'other';
 
-/** Classifies a message by `messageType`, then `messageTypeString` (custom providers say what they carry there). */
+/**
+ * Classifies a message by `messageTypeString` when it names a channel (custom providers, campaigns and IVR say
+ * what they carry there: TYPE_CUSTOM_EMAIL, TYPE_CAMPAIGN_CALL, TYPE_IVR_CALL, ...), else by `messageType`.
+ * A `Custom` message whose type string names no channel is SMS, the common custom provider.
+ */
 export function messageChannel(event: Pick<MessageEvent, 'messageType' | 'messageTypeString'>): Channel {
-  const type = event.messageType.toUpperCase();
   const typeString = (event.messageTypeString ?? '').toUpperCase();
-  if (type === 'SMS' || typeString === 'TYPE_SMS' || typeString === 'TYPE_CUSTOM_PROVIDER_SMS') return 'sms';
-  if (type === 'EMAIL' || typeString === 'TYPE_EMAIL' || typeString === 'TYPE_CUSTOM_PROVIDER_EMAIL') return 'email';
-  if (type === 'CALL' || typeString === 'TYPE_CALL' || typeString === 'TYPE_VOICEMAIL') return 'call';
-  if (type === 'WHATSAPP' || typeString === 'TYPE_WHATSAPP') return 'whatsapp';
-  // A custom conversation provider is SMS or Email; without a TYPE_ string saying email, it is SMS.
-  if (type === 'CUSTOM') return 'sms';
-  return 'other';
+  const words = new Set(typeString.split('_'));
+  if (words.has('TYPE')) {
+    if (words.has('EMAIL')) return 'email';
+    if (words.has('CALL') || words.has('VOICEMAIL')) return 'call';
+    if (words.has('WHATSAPP')) return 'whatsapp';
+    if (words.has('SMS') || words.has('MMS')) return 'sms';
+  }
+  switch (event.messageType.toUpperCase()) {
+    case 'SMS':
+    case 'CUSTOM':
+      return 'sms';
+    case 'EMAIL':
+      return 'email';
+    case 'CALL':
+      return 'call';
+    case 'WHATSAPP':
+      return 'whatsapp';
+    default:
+      return 'other';
+  }
 }
 
 function normaliseMessage(event: MessageEvent, receivedAt: Date): UsageDraft[] {

@@ -19,9 +19,10 @@ export interface AcceptedMeterEvent {
 
 /**
  * What the stub does with one meter-event request: answer normally, fail with a status, hang without answering
- * (the client times out), or accept the event and then hang (Stripe has it, the client never learns).
+ * (the client times out), accept the event and then hang (Stripe has it, the client never learns), or answer
+ * normally after `slowMs` milliseconds.
  */
-export type Fault = 'ok' | 500 | 502 | 429 | 409 | 'hang' | 'accept-then-hang';
+export type Fault = 'ok' | 500 | 502 | 429 | 409 | 'hang' | 'accept-then-hang' | { slowMs: number };
 
 export interface StripeStub {
   url: string;
@@ -80,6 +81,7 @@ export async function startStripeStub(): Promise<StripeStub> {
     const record = (status: number) => stub.requests.push({ identifier, status });
 
     if (fault === 'hang') return record(0);
+    if (typeof fault === 'object') await new Promise((resolve) => setTimeout(resolve, fault.slowMs));
     if (typeof fault === 'number') {
       record(fault);
       const type = fault === 429 ? 'invalid_request_error' : 'api_error';
