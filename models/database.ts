@@ -4,6 +4,7 @@
  * Drizzle type, so nothing above this file knows which one it has.
  */
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { sql, type SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
@@ -35,11 +36,21 @@ export interface DatabaseHandle {
    * is always granted; callers still guard against overlapping runs in-process.
    */
   tryWithAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<{ acquired: true; value: T } | { acquired: false }>;
+  /**
+   * Runs `fn` while holding the session advisory lock `key`, waiting for it if another session (another replica)
+   * holds it. No transaction stays open while `fn` runs, so `fn` may call out over the network.
+   */
+  withAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
 /** How to reach the database: a server URL, or an embedded data directory (`memory://` keeps it in memory). */
 export type DatabaseTarget = { url: string } | { dataDir: string };
+
+/** A 32-bit advisory lock key for a name, stable across processes and releases (pg advisory locks take an int). */
+export function advisoryLockKey(name: string): number {
+  return createHash('sha256').update(`meterbridge:${name}`).digest().readInt32BE(0);
+}
 
 /** Size of the `pg` pool per process; PostgreSQL's default 100 connections allow a few replicas. */
 const POOL_SIZE = 10;
@@ -81,6 +92,19 @@ async function openServer(url: string): Promise<Omit<DatabaseHandle, 'migrations
     db: db as unknown as Database,
     driver: 'pg',
     ping: async () => void (await pool.query('select 1')),
+    withAdvisoryLock: async (key, fn) => {
+      const client = await pool.connect();
+      try {
+        await client.query('select pg_advisory_lock($1)', [key]);
+        try {
+          return await fn();
+        } finally {
+          await client.query('select pg_advisory_unlock($1)', [key]);
+        }
+      } finally {
+        client.release();
+      }
+    },
     tryWithAdvisoryLock: async (key, fn) => {
       const client = await pool.connect();
       try {
@@ -109,6 +133,8 @@ async function openEmbedded(dataDir: string): Promise<Omit<DatabaseHandle, 'migr
   const { migrate } = await import('drizzle-orm/pglite/migrator');
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
   const client = await PGlite.create(dataDir);
+  // One process owns an embedded database, so an in-process lock per key is the whole of an advisory lock here.
+  const locks = keyedMutex();
   const db = drizzle(client, { schema });
   await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
   return {
@@ -116,6 +142,7 @@ async function openEmbedded(dataDir: string): Promise<Omit<DatabaseHandle, 'migr
     driver: 'pglite',
     ping: async () => void (await client.query('select 1')),
     tryWithAdvisoryLock: async (_key, fn) => ({ acquired: true, value: await fn() }),
+    withAdvisoryLock: (key, fn) => locks.run(key, fn),
     close: async () => {
       if (!client.closed) await client.close();
     },
@@ -136,4 +163,21 @@ async function migrateOnce(pool: import('pg').Pool, run: () => Promise<void>): P
     await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
     client.release();
   }
+}
+
+/** Serialises async work per key within this process. */
+function keyedMutex() {
+  const tails = new Map<number, Promise<unknown>>();
+  return {
+    run<T>(key: number, fn: () => Promise<T>): Promise<T> {
+      const previous = tails.get(key) ?? Promise.resolve();
+      const result = previous.then(fn, fn);
+      const tail = result.catch(() => undefined);
+      tails.set(key, tail);
+      void tail.then(() => {
+        if (tails.get(key) === tail) tails.delete(key);
+      });
+      return result;
+    },
+  };
 }

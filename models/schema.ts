@@ -24,8 +24,8 @@ import {
 /**
  * One HighLevel webhook delivery (an activity event), stored verbatim for audit and replay.
  * `webhookId` is HighLevel's dedupe key; a delivery without one is keyed by `sha256:<hex of the signed body>`.
- * `status`: `processed` (usage derived, or nothing billable in it), `pending` (a lifecycle event such as INSTALL
- * waiting for the install capability to act on it), `ignored` (an event type Meterbridge does not handle).
+ * `status`: `processed` (its usage, crossings and install-lifecycle effects committed with it) or `ignored` (an
+ * event type Meterbridge does not handle, kept for audit).
  */
 export const activityEvents = pgTable(
   'activity_events',
@@ -33,7 +33,7 @@ export const activityEvents = pgTable(
     id: bigserial('id', { mode: 'number' }).primaryKey(),
     webhookId: text('webhook_id').notNull(),
     eventType: text('event_type').notNull(),
-    status: text('status', { enum: ['processed', 'pending', 'ignored'] }).notNull(),
+    status: text('status', { enum: ['processed', 'ignored'] }).notNull(),
     companyId: text('company_id'),
     locationId: text('location_id'),
     signatureScheme: text('signature_scheme', { enum: ['ed25519', 'rsa-sha256'] }).notNull(),
@@ -44,7 +44,6 @@ export const activityEvents = pgTable(
   (t) => [
     uniqueIndex('activity_events_webhook_id_key').on(t.webhookId),
     index('activity_events_location_idx').on(t.locationId, t.receivedAt),
-    index('activity_events_pending_idx').on(t.eventType).where(sql`${t.status} = 'pending'`),
   ],
 );
 
@@ -88,6 +87,10 @@ export const agencies = pgTable('agencies', {
   name: text('name'),
   stripeSecretKey: text('stripe_secret_key'),
   stripeAccountId: text('stripe_account_id'),
+  /** Set when the list of sub-accounts with the app installed must be fetched from HighLevel (bulk installs). */
+  installSyncRequestedAt: timestamp('install_sync_requested_at', { withTimezone: true }),
+  installSyncedAt: timestamp('install_synced_at', { withTimezone: true }),
+  installSyncError: text('install_sync_error'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
@@ -101,11 +104,51 @@ export const subAccounts = pgTable(
       .notNull()
       .references(() => agencies.companyId),
     name: text('name'),
+    email: text('email'),
     stripeCustomerId: text('stripe_customer_id'),
+    /** `uninstalled` sub-accounts bill no new usage; what they already owe is still delivered. */
+    status: text('status', { enum: ['active', 'uninstalled'] }).notNull().default('active'),
+    /** Time of the latest install/uninstall applied, so late or replayed lifecycle webhooks cannot undo a newer one. */
+    lifecycleAt: timestamp('lifecycle_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('sub_accounts_company_idx').on(t.companyId)],
+);
+
+/**
+ * An OAuth grant from HighLevel: a Company token (agency install, possibly bulk) or a Location token (one
+ * sub-account, from the OAuth flow or minted from the Company token via /oauth/locationToken).
+ * Tokens are AES-256-GCM ciphertext (server/crypto/secret-box.ts). `expiresAt` is when the access token expires.
+ * `needs_reinstall`: HighLevel refused the refresh token (invalid_grant, location not active); a human must
+ * reinstall. One Company installation per agency, one Location installation per sub-account.
+ */
+export const installations = pgTable(
+  'installations',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    companyId: text('company_id')
+      .notNull()
+      .references(() => agencies.companyId),
+    locationId: text('location_id'),
+    userType: text('user_type', { enum: ['Company', 'Location'] }).notNull(),
+    userId: text('user_id'),
+    accessToken: text('access_token').notNull(),
+    refreshToken: text('refresh_token'),
+    scopes: text('scopes').notNull().default(''),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    isBulkInstallation: boolean('is_bulk_installation').notNull().default(false),
+    source: text('source', { enum: ['oauth', 'location_token'] }).notNull(),
+    status: text('status', { enum: ['active', 'needs_reinstall', 'uninstalled'] }).notNull().default('active'),
+    statusReason: text('status_reason'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('installations_company_key').on(t.companyId).where(sql`${t.userType} = 'Company'`),
+    uniqueIndex('installations_location_key').on(t.locationId).where(sql`${t.userType} = 'Location'`),
+    index('installations_expiry_idx').on(t.expiresAt).where(sql`${t.status} = 'active'`),
+  ],
 );
 
 /**

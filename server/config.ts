@@ -53,6 +53,7 @@ const envSchema = z.object({
   HIGHLEVEL_CLIENT_ID: z.preprocess(emptyAsUnset, z.string().optional()),
   HIGHLEVEL_CLIENT_SECRET: z.preprocess(emptyAsUnset, z.string().optional()),
   HIGHLEVEL_SHARED_SECRET: z.preprocess(emptyAsUnset, z.string().optional()),
+  HIGHLEVEL_APP_ID: z.preprocess(emptyAsUnset, z.string().regex(/^[A-Za-z0-9]+$/, 'must be the marketplace app id').optional()),
   HIGHLEVEL_WEBHOOK_PUBLIC_KEY: z.preprocess(emptyAsUnset, publicKeyPem('ed25519').default(HIGHLEVEL_ED25519_PUBLIC_KEY)),
   HIGHLEVEL_WEBHOOK_LEGACY_PUBLIC_KEY: z.preprocess(emptyAsUnset, publicKeyPem('rsa').default(HIGHLEVEL_RSA_LEGACY_PUBLIC_KEY)),
   HIGHLEVEL_API_URL: z.preprocess(emptyAsUnset, url.default('https://services.leadconnectorhq.com')),
@@ -81,6 +82,8 @@ export interface Config {
   highLevel: {
     clientId?: string;
     clientSecret?: string;
+    /** The marketplace app id (HIGHLEVEL_APP_ID, else the client id's part before "-"). */
+    appId?: string;
     sharedSecret?: string;
     webhookPublicKey: string;
     webhookLegacyPublicKey: string;
@@ -129,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, warn: ConfigWarn = () => unde
     highLevel: {
       clientId: e.HIGHLEVEL_CLIENT_ID,
       clientSecret: e.HIGHLEVEL_CLIENT_SECRET,
+      appId: e.HIGHLEVEL_APP_ID ?? e.HIGHLEVEL_CLIENT_ID?.split('-')[0],
       sharedSecret: e.HIGHLEVEL_SHARED_SECRET,
       webhookPublicKey: e.HIGHLEVEL_WEBHOOK_PUBLIC_KEY,
       webhookLegacyPublicKey: e.HIGHLEVEL_WEBHOOK_LEGACY_PUBLIC_KEY,

@@ -19,6 +19,14 @@ import { createRebillingRules, type RebillingRules } from './metering/rebilling-
 import { createMeterReporter, type MeterReporter } from './stripe/meter-reporter';
 import { createStripeClientFactory } from './stripe/stripe-client';
 import { createAccounts, type Accounts } from './tenancy/accounts';
+import { findAgencyName } from './tenancy/accounts-repository';
+import { createHighLevelApiClient } from './highlevel/api-client';
+import { createInstallFlow, type InstallFlow } from './highlevel/install';
+import { createInstallationTokens, type InstallationTokens } from './highlevel/installation-tokens';
+import { createInstalledLocationsSync, type InstalledLocationsSync } from './highlevel/installed-locations-sync';
+import { loadManifest, type Manifest } from './highlevel/manifest';
+import { oauthRouter } from './highlevel/oauth-routes';
+import { createHighLevelPassport } from './highlevel/oauth-strategy';
 
 /**
  * A wired service. `close()` stops taking requests and the scheduler (finishing the run in progress, so an
@@ -34,6 +42,10 @@ export interface Service {
   rules: RebillingRules;
   reporter: MeterReporter;
   scheduler: Scheduler;
+  manifest: Manifest;
+  highLevelTokens: InstallationTokens;
+  install: InstallFlow;
+  installedLocations: InstalledLocationsSync;
   /** Starts listening; resolves with the bound server (port 0 picks a free port). */
   listen(port?: number): Promise<Server>;
   close(): Promise<void>;
@@ -60,6 +72,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     ed25519Pem: config.highLevel.webhookPublicKey,
     rsaPem: config.highLevel.webhookLegacyPublicKey,
   });
+  const manifest = loadManifest();
   const secretBox = createSecretBox(config.encryptionKey);
   const accounts = createAccounts({ db: database.db, secretBox });
   const rules = createRebillingRules({ db: database.db });
@@ -81,6 +94,21 @@ export async function buildService(options: BuildOptions): Promise<Service> {
       concurrency: 16,
     },
   });
+  const { clientId, clientSecret } = config.highLevel;
+  const oauthClient = clientId && clientSecret ? { apiUrl: config.highLevel.apiUrl, clientId, clientSecret } : null;
+  const highLevelTokens = createInstallationTokens({ database, secretBox, endpoint: oauthClient, logger });
+  const highLevelApi = createHighLevelApiClient({ baseUrl: config.highLevel.apiUrl, tokens: highLevelTokens });
+  const installedLocations = createInstalledLocationsSync({ db: database.db, api: highLevelApi, appId: config.highLevel.appId, logger });
+  const install = createInstallFlow({ db: database.db, secretBox, syncInstalledLocations: installedLocations.syncNow, logger });
+  const passport = oauthClient
+    ? createHighLevelPassport({
+        ...oauthClient,
+        marketplaceUrl: config.highLevel.marketplaceUrl,
+        callbackUrl: `${config.appUrl}${manifest.oauth.redirectPath}`,
+        scopes: manifest.scopes,
+      })
+    : null;
+
   const scheduler = createScheduler(
     [
       {
@@ -90,12 +118,30 @@ export async function buildService(options: BuildOptions): Promise<Service> {
         enabled: config.reporter.enabled,
         run: () => reporter.tick(),
       },
+      {
+        name: 'highlevel-token-refresh',
+        pattern: '0 */10 * * * *',
+        timeoutSeconds: 300,
+        enabled: oauthClient !== null,
+        run: () => highLevelTokens.refreshExpiring(3600),
+      },
+      {
+        name: 'highlevel-install-sync',
+        pattern: '*/30 * * * * *',
+        timeoutSeconds: 300,
+        enabled: true,
+        run: () => installedLocations.syncRequested(),
+      },
     ],
     database,
     logger,
   );
 
-  const app = createHttpApp(logger, [healthRouter(database), highLevelWebhookRouter(receiveDelivery)]);
+  const app = createHttpApp(logger, [
+    healthRouter(database),
+    highLevelWebhookRouter(manifest.webhooks.path, receiveDelivery),
+    oauthRouter({ manifest, passport, install, appUrl: config.appUrl, agencyName: (id) => findAgencyName(database.db, id), logger }),
+  ]);
 
   let server: Server | undefined;
   let closing: Promise<void> | undefined;
@@ -108,6 +154,10 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     rules,
     reporter,
     scheduler,
+    manifest,
+    highLevelTokens,
+    install,
+    installedLocations,
     listen: (port = config.port) =>
       new Promise((resolve, reject) => {
         const s = app.listen(port, (err?: Error) => (err ? reject(err) : resolve(s)));

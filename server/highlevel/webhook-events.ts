@@ -102,7 +102,7 @@ export type VoiceAiCallEndEvent = z.infer<typeof voiceAiCallEndSchema>;
 /** A parsed, handled activity event. */
 export type ActivityEvent = { [K in HandledEventType]: z.infer<(typeof eventSchemas)[K]> }[HandledEventType];
 
-/** Event types the install capability acts on later; intake stores them as `pending`. */
+/** Event types that change installations and sub-accounts (server/highlevel/install-lifecycle.ts). */
 export const LIFECYCLE_EVENT_TYPES: ReadonlySet<string> = new Set(['INSTALL', 'UNINSTALL', 'LocationCreate', 'LocationUpdate']);
 
 /** True when Meterbridge has a schema (and a handler) for this `type`. */

@@ -9,6 +9,7 @@ import { badRequest, unauthorized } from '../http/errors';
 import { recordActivity } from '../metering/record-activity';
 import { normaliseActivity } from '../metering/normalise';
 import { eventSchemas, isHandledEventType, LIFECYCLE_EVENT_TYPES, type ActivityEvent } from './webhook-events';
+import { applyLifecycleEvent } from './install-lifecycle';
 import type { SignatureHeaders, WebhookVerifier } from './webhook-signature';
 
 /** What the intake did with a delivery; every outcome is acknowledged with 200. */
@@ -82,7 +83,7 @@ export function createWebhookIntake(deps: IntakeDependencies) {
       {
         webhookId,
         eventType: event.type,
-        status: LIFECYCLE_EVENT_TYPES.has(event.type) ? 'pending' : 'processed',
+        status: 'processed',
         companyId: stringOrNull((event as { companyId?: unknown }).companyId),
         locationId: eventLocationId(event),
         signatureScheme,
@@ -90,6 +91,7 @@ export function createWebhookIntake(deps: IntakeDependencies) {
         occurredAt: eventTime(event),
       },
       usage,
+      LIFECYCLE_EVENT_TYPES.has(event.type) ? (tx) => applyLifecycleEvent(tx, event, receivedAt) : undefined,
     );
     return { status: recorded.duplicate ? 'duplicate' : 'accepted', webhookId, eventType: event.type, usageRecords: recorded.usageRecords };
   };

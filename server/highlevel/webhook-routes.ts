@@ -6,14 +6,17 @@ import type { SignatureHeaders } from './webhook-signature';
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
 
 /**
- * `POST /webhooks/highlevel`: reads the raw bytes (any content type; the signature covers the bytes), hands them
+ * `POST <path>` (manifest.json `webhooks.path`, /webhooks/highlevel): reads the raw bytes (any content type; the signature covers the bytes), hands them
  * to the intake, and answers 200 `{ status, webhookId, eventType, usageRecords }` only after the commit.
  * Errors: 401 bad signature, 400 bad JSON or schema, 413 over 1 MB, 503 database unavailable.
  */
-export function highLevelWebhookRouter(receiveDelivery: (raw: Buffer, headers: SignatureHeaders) => Promise<IntakeResult>): Router {
+export function highLevelWebhookRouter(
+  path: string,
+  receiveDelivery: (raw: Buffer, headers: SignatureHeaders) => Promise<IntakeResult>,
+): Router {
   const router = Router();
   router.post(
-    '/webhooks/highlevel',
+    path,
     express.raw({ type: () => true, limit: MAX_WEBHOOK_BYTES }),
     async (req, res) => {
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);

@@ -3,10 +3,9 @@
  * node-cron; every run holds a PostgreSQL advisory lock named after the job, so across replicas one run of a job
  * happens at a time, and runs never overlap in-process. A run that throws is logged; the next tick tries again.
  */
-import { createHash } from 'node:crypto';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
-import type { DatabaseHandle } from '../../models/database';
+import { advisoryLockKey, type DatabaseHandle } from '../../models/database';
 
 /** A scheduled job. `pattern` is a node-cron expression with seconds (`*\/5 * * * * *` = every 5 s). */
 export interface JobDefinition {
@@ -27,10 +26,8 @@ export interface Scheduler {
   runNow(name: string): Promise<boolean>;
 }
 
-/** A 32-bit advisory lock key per job name (stable across processes and releases). */
-export function jobLockKey(name: string): number {
-  return createHash('sha256').update(`meterbridge:job:${name}`).digest().readInt32BE(0);
-}
+/** The advisory lock key of a job. */
+export const jobLockKey = (name: string): number => advisoryLockKey(`job:${name}`);
 
 /**
  * @throws Error when a pattern is not a valid cron expression or two jobs share a name.

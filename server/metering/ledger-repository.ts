@@ -11,7 +11,7 @@ import type { UsageDraft } from './normalise';
 export interface NewActivityEvent {
   webhookId: string;
   eventType: string;
-  status: 'processed' | 'pending' | 'ignored';
+  status: 'processed' | 'ignored';
   companyId: string | null;
   locationId: string | null;
   signatureScheme: 'ed25519' | 'rsa-sha256';

@@ -4,7 +4,7 @@
  * Nothing is reserved before the write: a failure rolls back all of it and a retry starts clean (DESIGN
  * invariants 1–3). The webhook intake and, later, the usage API both come through here.
  */
-import type { Database } from '../../models/database';
+import type { Database, Transaction } from '../../models/database';
 import { insertActivityEvent, insertUsageRecords, type NewActivityEvent } from './ledger-repository';
 import type { UsageDraft } from './normalise';
 import { applyUsageToCounters } from './thresholds';
@@ -20,12 +20,20 @@ export interface RecordedActivity {
 /**
  * @param event the activity event row; `webhookId` is the delivery key.
  * @param usage the usage derived from it (all for `event.locationId`).
+ * @param effects other changes the event implies (install lifecycle), run first in the same transaction and only
+ *   for a first delivery.
  * @throws the database error; nothing is then stored.
  */
-export async function recordActivity(db: Database, event: NewActivityEvent, usage: UsageDraft[]): Promise<RecordedActivity> {
+export async function recordActivity(
+  db: Database,
+  event: NewActivityEvent,
+  usage: UsageDraft[],
+  effects?: (tx: Transaction) => Promise<void>,
+): Promise<RecordedActivity> {
   return db.transaction(async (tx) => {
     const id = await insertActivityEvent(tx, event);
     if (id === null) return { duplicate: true, usageRecords: 0, crossings: 0 };
+    if (effects) await effects(tx);
     await insertUsageRecords(tx, id, usage);
     const crossings = usage.length > 0 ? (await applyUsageToCounters(tx, usage, id)).reports.length : 0;
     return { duplicate: false, usageRecords: usage.length, crossings };

@@ -17,7 +17,7 @@ export interface CrossingSummary {
 
 /**
  * Counts `usage` (all of one sub-account, from one activity event) against the rules in force.
- * Usage of a sub-account Meterbridge does not know, or with no enabled rule, no matching direction or no Stripe
+ * Usage of a sub-account Meterbridge does not know or that uninstalled the app, or with no enabled rule, no matching direction or no Stripe
  * customer, stays in the ledger and is not counted: it is never billed retroactively.
  * @throws the database error, which rolls back the whole delivery.
  */
@@ -25,7 +25,7 @@ export async function applyUsageToCounters(tx: Transaction, usage: UsageDraft[],
   const summary: CrossingSummary = { counted: 0, reports: [] };
   const locationId = usage[0]?.locationId;
   if (!locationId) return summary;
-  const [sub] = await selectRows<{ companyId: string }>(tx, sql`select company_id as "companyId" from sub_accounts where location_id = ${locationId}`);
+  const [sub] = await selectRows<{ companyId: string }>(tx, sql`select company_id as "companyId" from sub_accounts where location_id = ${locationId} and status = 'active'`);
   if (!sub) return summary;
   await lockAgencyBillingSetup(tx, sub.companyId, 'shared');
   const rules = new Map((await findEffectiveRules(tx, locationId, [...new Set(usage.map((u) => u.metric))])).map((r) => [r.metric, r]));

@@ -25,22 +25,98 @@ export async function setAgencyStripeKey(db: Executor, companyId: string, sealed
     .where(eq(agencies.companyId, companyId));
 }
 
+/** The agency's name as HighLevel gave it, or null. */
+export async function findAgencyName(db: Executor, companyId: string): Promise<string | null> {
+  const [row] = await db.select({ name: agencies.name }).from(agencies).where(eq(agencies.companyId, companyId));
+  return row?.name ?? null;
+}
+
 /** The agency's sealed Stripe key, or null when Stripe is not connected (or the agency is unknown). */
 export async function findAgencySealedStripeKey(db: Executor, companyId: string): Promise<string | null> {
   const [row] = await db.select({ key: agencies.stripeSecretKey }).from(agencies).where(eq(agencies.companyId, companyId));
   return row?.key ?? null;
 }
 
-/** Creates the sub-account or updates its name; never moves a sub-account to another agency. */
-export async function upsertSubAccount(db: Executor, sub: { locationId: string; companyId: string; name?: string | null }): Promise<void> {
+/** Creates the sub-account or updates its name and email (nulls keep what is stored); never moves a sub-account to another agency. */
+export async function upsertSubAccount(
+  db: Executor,
+  sub: { locationId: string; companyId: string; name?: string | null; email?: string | null },
+): Promise<void> {
   await db
     .insert(subAccounts)
-    .values({ locationId: sub.locationId, companyId: sub.companyId, name: sub.name ?? null })
+    .values({ locationId: sub.locationId, companyId: sub.companyId, name: sub.name ?? null, email: sub.email ?? null })
     .onConflictDoUpdate({
       target: subAccounts.locationId,
-      set: { name: sql`coalesce(excluded.name, ${subAccounts.name})`, updatedAt: sql`now()` },
+      set: {
+        name: sql`coalesce(excluded.name, ${subAccounts.name})`,
+        email: sql`coalesce(excluded.email, ${subAccounts.email})`,
+        updatedAt: sql`now()`,
+      },
       setWhere: sql`${subAccounts.companyId} = excluded.company_id`,
     });
+}
+
+/**
+ * Records an install (`active`) or uninstall of a sub-account, or of every sub-account of an agency, as of `at`.
+ * A change older than the one already applied is ignored, so replayed or reordered webhooks converge.
+ * @returns how many sub-accounts changed.
+ */
+export async function applySubAccountLifecycle(
+  db: Executor,
+  scope: { locationId: string } | { companyId: string },
+  status: 'active' | 'uninstalled',
+  at: Date,
+): Promise<number> {
+  const where = 'locationId' in scope ? sql`location_id = ${scope.locationId}` : sql`company_id = ${scope.companyId}`;
+  const rows = await db.execute(sql`
+    update sub_accounts set status = ${status}, lifecycle_at = ${at.toISOString()}::timestamptz, updated_at = now()
+    where ${where} and (lifecycle_at is null or lifecycle_at <= ${at.toISOString()}::timestamptz)
+    returning location_id`);
+  return (rows as unknown as { rows: unknown[] }).rows.length;
+}
+
+/** Asks the install-sync job to fetch the agency's installed sub-accounts from HighLevel. */
+export async function requestInstallSync(db: Executor, companyId: string): Promise<void> {
+  await db.update(agencies).set({ installSyncRequestedAt: sql`now()`, updatedAt: sql`now()` }).where(eq(agencies.companyId, companyId));
+}
+
+/**
+ * When the agency's pending install sync was requested (PostgreSQL's text form, microseconds kept, for the
+ * compare-and-clear in `finishInstallSync`), or null when none is pending.
+ */
+export async function findInstallSyncRequest(db: Executor, companyId: string): Promise<string | null> {
+  const [row] = await db
+    .select({ at: sql<string | null>`${agencies.installSyncRequestedAt}::text` })
+    .from(agencies)
+    .where(eq(agencies.companyId, companyId));
+  return row?.at ?? null;
+}
+
+/** Agencies waiting for an install sync, oldest request first. */
+export async function listAgenciesAwaitingSync(db: Executor, limit = 20): Promise<Array<{ companyId: string; requestedAt: string }>> {
+  const rows = await db
+    .select({ companyId: agencies.companyId, requestedAt: sql<string>`${agencies.installSyncRequestedAt}::text` })
+    .from(agencies)
+    .where(sql`${agencies.installSyncRequestedAt} is not null`)
+    .orderBy(agencies.installSyncRequestedAt)
+    .limit(limit);
+  return rows.map((r) => ({ companyId: r.companyId, requestedAt: r.requestedAt! }));
+}
+
+/**
+ * Records a finished sync. The request is cleared only if no newer one arrived meanwhile (compare-and-clear),
+ * so an INSTALL that lands during a sync gets its own.
+ */
+export async function finishInstallSync(db: Executor, companyId: string, requestedAt: string | null, error: string | null): Promise<void> {
+  await db
+    .update(agencies)
+    .set({
+      installSyncRequestedAt: error === null ? sql`case when ${agencies.installSyncRequestedAt} <= ${requestedAt}::timestamptz then null else ${agencies.installSyncRequestedAt} end` : agencies.installSyncRequestedAt,
+      installSyncedAt: error === null ? sql`now()` : agencies.installSyncedAt,
+      installSyncError: error,
+      updatedAt: sql`now()`,
+    })
+    .where(eq(agencies.companyId, companyId));
 }
 
 /** Maps the sub-account to a Stripe customer (`cus_...`), or unmaps it with null. */

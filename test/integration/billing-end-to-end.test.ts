@@ -10,6 +10,8 @@ let t: TestService;
 let stripe: StripeStub;
 const LOCATION = 've9EPM428h8vShlRW1KT';
 const CUSTOMER = 'cus_HarborDental01';
+/** HighLevel delivers in time order; the uninstall fixture is the latest. */
+const inTimeOrder = [...fixtureNames].sort((a, b) => String(fixture(a).timestamp).localeCompare(String(fixture(b).timestamp)));
 
 beforeAll(async () => {
   stripe = await startStripeStub();
@@ -37,8 +39,8 @@ afterAll(async () => {
 });
 
 describe('end to end: HighLevel webhooks in, Stripe meter events out', () => {
-  it('when every fixture is replayed through the webhook endpoint, then exactly the expected meter events reach Stripe', async () => {
-    for (const name of fixtureNames) await t.postSigned(fixture(name)).expect(200);
+  it('when every fixture is replayed in time order through the webhook endpoint, then exactly the expected meter events reach Stripe', async () => {
+    for (const name of inTimeOrder) await t.postSigned(fixture(name)).expect(200);
     await drainReporter(t.service);
 
     const batches = await selectRows<{ identifier: string; meterEventName: string }>(
@@ -68,6 +70,15 @@ describe('end to end: HighLevel webhooks in, Stripe meter events out', () => {
       expect(event.identifier).toBe(identifierOf.get(event.eventName));
     }
     expect(await findCounter(t.database.db, LOCATION, 'sms_segments')).toEqual({ total: '7.000000', billedUnits: 3 });
+  });
+
+  it('when the sub-account has uninstalled (the last fixture), then its new usage is kept but not billed', async () => {
+    const before = stripe.requests.length;
+    await t.postSigned({ ...fixture('sms-outbound'), webhookId: 'after-uninstall-1', timestamp: '2026-11-20T09:00:00.000Z' }).expect(200);
+    await drainReporter(t.service);
+    expect(stripe.requests.length).toBe(before);
+    const [usage] = await selectRows<{ n: number }>(t.database.db, sql`select count(*)::int as n from usage_records u join activity_events e on e.id = u.activity_event_id where e.webhook_id = 'after-uninstall-1'`);
+    expect(usage!.n).toBe(2);
   });
 
   it('when the same fixtures are replayed again, then no further meter event is sent', async () => {

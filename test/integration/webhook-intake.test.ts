@@ -25,9 +25,9 @@ const EXPECTED: Record<string, { status: string; eventStatus: string; usage: Arr
   'call-outbound-no-answer': { status: 'accepted', eventStatus: 'processed', usage: [['call_minutes', 0, 'outbound']] },
   'email-inbound': { status: 'accepted', eventStatus: 'processed', usage: [['email', 1, 'inbound']] },
   'email-outbound': { status: 'accepted', eventStatus: 'processed', usage: [['email', 1, 'outbound']] },
-  'install-agency-bulk': { status: 'accepted', eventStatus: 'pending', usage: [] },
-  'install-location': { status: 'accepted', eventStatus: 'pending', usage: [] },
-  'location-create': { status: 'accepted', eventStatus: 'pending', usage: [] },
+  'install-agency-bulk': { status: 'accepted', eventStatus: 'processed', usage: [] },
+  'install-location': { status: 'accepted', eventStatus: 'processed', usage: [] },
+  'location-create': { status: 'accepted', eventStatus: 'processed', usage: [] },
   'mms-outbound': {
     status: 'accepted',
     eventStatus: 'processed',
@@ -41,7 +41,7 @@ const EXPECTED: Record<string, { status: string; eventStatus: string; usage: Arr
     usage: [['sms', 1, 'outbound'], ['sms_segments', 3, 'outbound']],
   },
   'sms-outbound': { status: 'accepted', eventStatus: 'processed', usage: [['sms', 1, 'outbound'], ['sms_segments', 1, 'outbound']] },
-  'uninstall-location': { status: 'accepted', eventStatus: 'pending', usage: [] },
+  'uninstall-location': { status: 'accepted', eventStatus: 'processed', usage: [] },
   'voice-ai-call-end': { status: 'accepted', eventStatus: 'processed', usage: [['ai_call_minutes', 4, null]] },
   'whatsapp-outbound': { status: 'accepted', eventStatus: 'processed', usage: [['whatsapp', 1, 'outbound']] },
 };

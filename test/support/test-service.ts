@@ -2,6 +2,7 @@
  * Boots the real service through its composition root on a fresh test database, configured like production
  * except for the edges: HighLevel's signing key is the test key, logs are silent.
  */
+import type { Logger } from 'pino';
 import request from 'supertest';
 import { loadConfig } from '../../server/config';
 import { buildService, type Service } from '../../server/main';
@@ -21,8 +22,8 @@ export interface TestService {
 /** A fixed test encryption key (32 bytes, base64). */
 export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
 
-/** Starts a service; `env` overrides any variable. Call `close()` in afterAll. */
-export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+/** Starts a service; `env` overrides any variable; `logger` replaces the silent one. Call `close()` in afterAll. */
+export async function startTestService(env: Record<string, string> = {}, options: { logger?: Logger } = {}): Promise<TestService> {
   const keys = makeSigningKeys();
   const database = await openTestDatabase();
   const config = loadConfig({
@@ -34,7 +35,7 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     ...(database.url ? { DATABASE_URL: database.url } : {}),
     ...env,
   });
-  const service = await buildService({ config, database });
+  const service = await buildService({ config, database, logger: options.logger });
   const http = request(service.app);
   return {
     service,

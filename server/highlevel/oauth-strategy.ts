@@ -1,0 +1,64 @@
+/**
+ * HighLevel's authorization-code flow on passport-oauth2. HighLevel wants `user_type` in the token request
+ * (Company | Location) and answers errors as `{ error, error_description }` or `{ statusCode, message }`.
+ * Authorize: {HIGHLEVEL_MARKETPLACE_URL}/v2/oauth/chooselocation; token: {HIGHLEVEL_API_URL}/oauth/token
+ * (HighLevel OAuth 2.0 docs). No `state`: installs usually start in the marketplace, not at /oauth/install.
+ */
+import { Authenticator } from 'passport';
+import OAuth2Strategy from 'passport-oauth2';
+import { tokenResponseSchema, toOAuthError, type TokenResponse } from './oauth-token-endpoint';
+
+export interface HighLevelOAuthOptions {
+  marketplaceUrl: string;
+  apiUrl: string;
+  clientId: string;
+  clientSecret: string;
+  /** Absolute URL of GET /oauth/callback. */
+  callbackUrl: string;
+  scopes: string[];
+}
+
+/** The strategy name under which the flow is registered. */
+export const STRATEGY = 'highlevel';
+
+class HighLevelStrategy extends OAuth2Strategy {
+  /** HighLevel issues the token type the install chose; asking for Location is what its docs show for apps. */
+  override tokenParams(): object {
+    return { user_type: 'Location' };
+  }
+
+  override parseErrorResponse(body: string, status: number): Error | null {
+    try {
+      return toOAuthError('/oauth/token', status, JSON.parse(body));
+    } catch {
+      return null;
+    }
+  }
+}
+
+/**
+ * A Passport instance with the HighLevel strategy; a successful exchange yields HighLevel's whole token response
+ * (validated) as the "user".
+ */
+export function createHighLevelPassport(options: HighLevelOAuthOptions) {
+  const passport = new Authenticator();
+  const strategy = new HighLevelStrategy(
+    {
+      authorizationURL: `${options.marketplaceUrl}/v2/oauth/chooselocation`,
+      tokenURL: `${options.apiUrl}/oauth/token`,
+      clientID: options.clientId,
+      clientSecret: options.clientSecret,
+      callbackURL: options.callbackUrl,
+      scope: options.scopes,
+      scopeSeparator: ' ',
+    },
+    (accessToken: string, refreshToken: string, params: object, _profile: unknown, done: (err: Error | null, grant?: TokenResponse) => void) => {
+      // node-oauth removes refresh_token from `params` and hands it over separately: put it back.
+      const parsed = tokenResponseSchema.safeParse({ ...params, access_token: accessToken, ...(refreshToken ? { refresh_token: refreshToken } : {}) });
+      if (!parsed.success) return done(new Error('HighLevel answered the code exchange without a usable token.'));
+      done(null, parsed.data);
+    },
+  );
+  passport.use(STRATEGY, strategy);
+  return passport;
+}
