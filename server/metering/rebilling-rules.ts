@@ -4,7 +4,7 @@
  * customer. Changing the threshold in force re-bases the counter so the unbilled remainder carries over.
  */
 import { z } from 'zod';
-import type { Database, Executor } from '../../models/database';
+import type { Database, Transaction } from '../../models/database';
 import { badRequest, notFound } from '../http/errors';
 import { findSubAccount } from '../tenancy/accounts-repository';
 import { lockAgencyBillingSetup } from '../tenancy/tenancy-lock';
@@ -18,6 +18,7 @@ import {
   type EffectiveRule,
   type RebillingRule,
 } from './rules-repository';
+import { settleCounter } from './thresholds';
 
 /** Metrics counted outbound-only by default (an agency pays its carrier for what it sends). */
 const OUTBOUND_BY_DEFAULT = new Set(['sms', 'sms_segments', 'mms', 'email', 'whatsapp']);
@@ -91,7 +92,7 @@ export function createRebillingRules({ db }: { db: Database }) {
 
 export type RebillingRules = ReturnType<typeof createRebillingRules>;
 
-async function resolveScope(tx: Executor, scope: RuleScope): Promise<{ companyId: string; locationId: string | null }> {
+async function resolveScope(tx: Transaction, scope: RuleScope): Promise<{ companyId: string; locationId: string | null }> {
   if ('companyId' in scope) {
     await lockAgencyBillingSetup(tx, scope.companyId, 'exclusive');
     return { companyId: scope.companyId, locationId: null };
@@ -102,12 +103,19 @@ async function resolveScope(tx: Executor, scope: RuleScope): Promise<{ companyId
   return { companyId: sub.companyId, locationId: sub.locationId };
 }
 
-/** Runs `change`, then re-bases every counter whose threshold in force it changed, with the old threshold. */
-async function withRebase(tx: Executor, companyId: string, metric: string, locationId: string | undefined, change: () => Promise<void>) {
+/**
+ * Runs `change`, then re-bases every counter whose threshold in force it changed (with the old threshold) and
+ * bills at once the whole new thresholds its carried remainder already holds.
+ */
+async function withRebase(tx: Transaction, companyId: string, metric: string, locationId: string | undefined, change: () => Promise<void>) {
   const before = await effectiveThresholds(tx, companyId, metric, locationId);
   await change();
   const after = await effectiveThresholds(tx, companyId, metric, locationId);
+  const at = new Date();
   for (const [location, old] of before) {
-    if (old !== null && old !== after.get(location)) await rebaseCounter(tx, location, metric, old);
+    const now = after.get(location) ?? null;
+    if (old === now) continue;
+    if (old !== null) await rebaseCounter(tx, location, metric, old);
+    if (now !== null) await settleCounter(tx, location, metric, at);
   }
 }

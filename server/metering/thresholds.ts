@@ -42,19 +42,40 @@ export async function applyUsageToCounters(tx: Transaction, usage: UsageDraft[],
       threshold: rule.threshold,
     });
     if (due <= 0n) continue;
-    await tx.execute(sql`
-      with billed as (
-        update usage_counters set billed_units = billed_units + ${due.toString()}::bigint
-        where location_id = ${locationId} and metric = ${record.metric}
-        returning 1
-      )
-      insert into meter_reports (company_id, location_id, metric, stripe_customer_id, meter_event_name, units, crossed_at, activity_event_id)
-      select ${rule.companyId}, ${locationId}, ${record.metric}, ${rule.stripeCustomerId}, ${rule.meterEventName},
-             ${due.toString()}::bigint, ${record.occurredAt.toISOString()}::timestamptz, ${activityEventId}
-      from billed`);
+    await billUnits(tx, rule, locationId, due, record.occurredAt, activityEventId);
     summary.reports.push({ metric: record.metric, units: due });
   }
   return summary;
+}
+
+/**
+ * After a rule change (a lower threshold, a carried remainder), bills the whole thresholds the counter already
+ * holds, so units due never wait for the next delivery (DESIGN invariant 3). Runs in the rule change's
+ * transaction, under the agency's exclusive billing lock.
+ * @returns the units billed (0 when nothing was due, or no billable rule is in force).
+ */
+export async function settleCounter(tx: Transaction, locationId: string, metric: string, at: Date): Promise<bigint> {
+  const [active] = await selectRows<{ ok: number }>(tx, sql`select 1 as ok from sub_accounts where location_id = ${locationId} and status = 'active'`);
+  if (!active) return 0n;
+  const [rule] = await findEffectiveRules(tx, locationId, [metric]);
+  if (!rule || !rule.enabled || !rule.stripeCustomerId) return 0n;
+  const { due } = await addToCounter(tx, { locationId, metric, companyId: rule.companyId, quantity: '0', threshold: rule.threshold });
+  if (due > 0n) await billUnits(tx, rule, locationId, due, at, null);
+  return due > 0n ? due : 0n;
+}
+
+/** Advances the counter's billed units by `units` and writes the meter report for them, in one statement. */
+async function billUnits(tx: Transaction, rule: EffectiveRule, locationId: string, units: bigint, crossedAt: Date, activityEventId: number | null) {
+  await tx.execute(sql`
+    with billed as (
+      update usage_counters set billed_units = billed_units + ${units.toString()}::bigint
+      where location_id = ${locationId} and metric = ${rule.metric}
+      returning 1
+    )
+    insert into meter_reports (company_id, location_id, metric, stripe_customer_id, meter_event_name, units, crossed_at, activity_event_id)
+    select ${rule.companyId}, ${locationId}, ${rule.metric}, ${rule.stripeCustomerId}, ${rule.meterEventName},
+           ${units.toString()}::bigint, ${crossedAt.toISOString()}::timestamptz, ${activityEventId}
+    from billed`);
 }
 
 /** A rule counts a record when enabled, billable (has a customer) and the direction matches. */

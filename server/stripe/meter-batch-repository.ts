@@ -1,7 +1,8 @@
 /**
  * The meter-report outbox and its batches. A batch (one Stripe meter event) is stored with its identifier
  * BEFORE it is sent; claims use a lease (`locked_until`) taken with FOR UPDATE SKIP LOCKED, so any number of
- * reporters can run and a crashed one's batch is resent, with the same identifier, once its lease expires.
+ * reporters can run at once (the scheduler also serialises its own ticks with an advisory lock) and a crashed
+ * one's batch is resent, with the same identifier, once its lease expires.
  */
 import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
@@ -62,7 +63,9 @@ export async function formBatches(db: Database, maxReports = 5_000): Promise<num
     }
     const [{ now }] = (await selectRows<{ now: number }>(tx, sql`select extract(epoch from now())::float8 as now`)) as [{ now: number }];
     let formed = 0;
-    for (const group of groups.values()) {
+    // Inserting in one global order (by key) means two reporters forming at once wait on each other's in-flight
+    // index entries in the same order, never in a cycle: no deadlock.
+    for (const [, group] of [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       const first = group[0]!;
       const value = group.reduce((sum, r) => sum + BigInt(r.units), 0n);
       const latest = Math.max(...group.map((r) => r.crossedAt));

@@ -180,6 +180,20 @@ describe('token lifecycle', () => {
     expect(secretBox.open(row!.refreshToken)).toBe('rt-new-SECRET-5');
   });
 
+  it('when a grant expires within the hour, then the scheduled refresh renews it ahead of time', async () => {
+    const companyId = next('coAhead');
+    await installCompany(companyId, 'at-ahead-SECRET-9', 'rt-ahead-SECRET-9');
+    await t.database.db.execute(sql`update installations set expires_at = now() + interval '30 minutes' where company_id = ${companyId}`);
+    await t.database.db.execute(sql`update installations set expires_at = now() + interval '1 day' where company_id <> ${companyId}`);
+    nock(HIGHLEVEL_API)
+      .post('/oauth/token', (body) => form(body).refresh_token === 'rt-ahead-SECRET-9')
+      .reply(200, tokenResponse({ userType: 'Company', companyId, accessToken: 'at-ahead-new-SECRET', refreshToken: 'rt-ahead-new-SECRET' }));
+    expect(await t.service.highLevelTokens.refreshExpiring(3600)).toEqual({ refreshed: 1, failed: 0 });
+    const [row] = await installationRows(companyId);
+    expect(secretBox.open(row!.accessToken)).toBe('at-ahead-new-SECRET');
+    expect(await t.service.highLevelTokens.accessToken({ companyId })).toBe('at-ahead-new-SECRET');
+  });
+
   it('when HighLevel answers 401 to an API call, then the token is refreshed once and the call retried with the new one', async () => {
     const companyId = next('co401');
     await installCompany(companyId, 'at-revoked-SECRET-6', 'rt-6-SECRET');
