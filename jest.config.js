@@ -4,6 +4,8 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2023' } }] },
+  // jose and the OpenAPI validator ship ESM only: let SWC turn them into CommonJS like our own code.
+  transformIgnorePatterns: ['/node_modules/(?!(jose|@apidevtools)/)'],
   setupFilesAfterEnv: ['<rootDir>/test/support/setup-network.ts'],
   testTimeout: 30000,
   maxWorkers: 2,

@@ -78,6 +78,15 @@ export const usageRecords = pgTable(
   ],
 );
 
+/** A metered price's terms. Amounts are in the currency's smallest unit (cents), as decimal strings. */
+export interface PriceTerms {
+  currency: string;
+  interval: 'day' | 'week' | 'month' | 'year';
+  unitAmountDecimal?: string;
+  /** Graduated tiers: "first N units at A, then …"; `upTo: 'inf'` closes the list. */
+  tiers?: Array<{ upTo: number | 'inf'; unitAmountDecimal: string; flatAmount?: number }>;
+}
+
 /**
  * An agency (HighLevel company) that installed Meterbridge; it owns a Stripe account.
  * `stripeSecretKey` is AES-256-GCM ciphertext (server/crypto/secret-box.ts), never the key itself.
@@ -91,6 +100,23 @@ export const agencies = pgTable('agencies', {
   installSyncRequestedAt: timestamp('install_sync_requested_at', { withTimezone: true }),
   installSyncedAt: timestamp('install_synced_at', { withTimezone: true }),
   installSyncError: text('install_sync_error'),
+  /** What the connected Stripe key is: never the key itself (that is `stripeSecretKey`, sealed). */
+  stripeMode: text('stripe_mode', { enum: ['test', 'live'] }),
+  stripeKeyType: text('stripe_key_type', { enum: ['secret', 'restricted'] }),
+  stripeKeyLast4: text('stripe_key_last4'),
+  stripeAccountName: text('stripe_account_name'),
+  /** Permissions a restricted key lacks, as `{ permission, label }[]`. */
+  stripeMissingPermissions: jsonb('stripe_missing_permissions').$type<Array<{ permission: string; label: string }>>().notNull().default([]),
+  stripeConnectedAt: timestamp('stripe_connected_at', { withTimezone: true }),
+  /** The agency's Stripe webhook endpoint pointing at /webhooks/stripe/:companyId, and its signing secret (sealed). */
+  stripeWebhookEndpointId: text('stripe_webhook_endpoint_id'),
+  stripeWebhookSecret: text('stripe_webhook_secret'),
+  /** New sub-accounts (install, LocationCreate) get a Stripe customer and the default rules automatically. */
+  defaultsAutoApply: boolean('defaults_auto_apply').notNull().default(false),
+  /** Optional flat monthly fee added to every sub-account subscription: its Stripe price and amount in cents. */
+  flatFeePriceId: text('flat_fee_price_id'),
+  flatFeeAmount: integer('flat_fee_amount'),
+  currency: text('currency').notNull().default('usd'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
@@ -110,6 +136,14 @@ export const subAccounts = pgTable(
     status: text('status', { enum: ['active', 'uninstalled'] }).notNull().default('active'),
     /** Time of the latest install/uninstall applied, so late or replayed lifecycle webhooks cannot undo a newer one. */
     lifecycleAt: timestamp('lifecycle_at', { withTimezone: true }),
+    /** The agency's switch: false stops new crossings for this sub-account (history and owed units stay). */
+    rebillingEnabled: boolean('rebilling_enabled').notNull().default(true),
+    stripeSubscriptionId: text('stripe_subscription_id'),
+    /** From Stripe's invoice and subscription events: `delinquent` (a payment failed), `paused` (subscription gone). */
+    billingStatus: text('billing_status', { enum: ['ok', 'delinquent', 'paused'] }).notNull().default('ok'),
+    billingStatusReason: text('billing_status_reason'),
+    /** Set when the sub-account appeared while its agency had auto-apply on; the apply-defaults job clears it. */
+    defaultsPending: boolean('defaults_pending').notNull().default(false),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -169,6 +203,13 @@ export const rebillingRules = pgTable(
     threshold: numeric('threshold', { precision: 24, scale: 6 }).notNull(),
     direction: text('direction', { enum: ['outbound', 'inbound', 'both'] }).notNull(),
     meterEventName: text('meter_event_name').notNull(),
+    /** The Stripe meter and metered price billed for this metric (a sub-account rule without one uses the default's). */
+    stripeMeterId: text('stripe_meter_id'),
+    stripePriceId: text('stripe_price_id'),
+    /** The price's terms as set: `{ currency, interval, unitAmountDecimal?, tiers? }` (amounts in cents, decimal strings). */
+    priceTerms: jsonb('price_terms').$type<PriceTerms>(),
+    /** What HighLevel charges the agency per unit, in cents (decimal string), for the margin column. */
+    baseCostDecimal: numeric('base_cost_decimal', { precision: 24, scale: 6 }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

@@ -3,7 +3,7 @@
  * Tests build the same graph through `buildService`, handing in a test database and fakes only at the edges.
  */
 import type { Server } from 'node:http';
-import type { Express } from 'express';
+import { Router, type Express } from 'express';
 import type { Logger } from 'pino';
 import { openDatabase, type DatabaseHandle } from '../models/database';
 import { ConfigError, loadConfig, type Config } from './config';
@@ -27,6 +27,18 @@ import { createInstalledLocationsSync, type InstalledLocationsSync } from './hig
 import { loadManifest, type Manifest } from './highlevel/manifest';
 import { oauthRouter } from './highlevel/oauth-routes';
 import { createHighLevelPassport } from './highlevel/oauth-strategy';
+import { mountApiRoutes } from './http/api-route';
+import { openApiDocument } from './http/openapi';
+import { createGatekeeper } from './settings/gatekeeper';
+import { createPricing, type Pricing } from './settings/pricing';
+import { settingsRoutes } from './settings/routes';
+import { createSessionExchange } from './settings/session';
+import { createSessionTokens, deriveSessionKey, type SessionTokens } from './settings/session-token';
+import { createStripeConnection, type StripeConnection } from './settings/stripe-connection';
+import { stripeForAgency } from './settings/stripe-for-agency';
+import { createSubAccountBilling, type SubAccountBilling } from './settings/sub-account-billing';
+import { createPaymentEvents } from './stripe/payment-events';
+import { stripeWebhookRouter } from './stripe/webhook-routes';
 
 /**
  * A wired service. `close()` stops taking requests and the scheduler (finishing the run in progress, so an
@@ -46,6 +58,12 @@ export interface Service {
   highLevelTokens: InstallationTokens;
   install: InstallFlow;
   installedLocations: InstalledLocationsSync;
+  sessionTokens: SessionTokens;
+  stripeConnection: StripeConnection;
+  pricing: Pricing;
+  billing: SubAccountBilling;
+  /** Every JSON API route, as declared (the authorization matrix and OpenAPI read it). */
+  apiRoutes: ReturnType<typeof settingsRoutes>;
   /** Starts listening; resolves with the bound server (port 0 picks a free port). */
   listen(port?: number): Promise<Server>;
   close(): Promise<void>;
@@ -109,6 +127,26 @@ export async function buildService(options: BuildOptions): Promise<Service> {
       })
     : null;
 
+  const agencyStripe = stripeForAgency(accounts, stripeClient);
+  const sessionTokens = createSessionTokens({ key: deriveSessionKey(config.encryptionKey) });
+  const stripeConnection = createStripeConnection({ db: database.db, secretBox, stripeClient, appUrl: config.appUrl, logger });
+  const pricing = createPricing({ db: database.db, rules, stripeForAgency: agencyStripe });
+  const billing = createSubAccountBilling({ db: database.db, rules, accounts, stripeForAgency: agencyStripe, logger });
+  const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger });
+  const apiRoutes = settingsRoutes({
+    db: database.db,
+    session: createSessionExchange({ db: database.db, sharedSecret: config.highLevel.sharedSecret, tokens: sessionTokens }),
+    stripeConnection,
+    pricing,
+    rules,
+    billing,
+  });
+  const openApi = openApiDocument(apiRoutes, {
+    title: 'Meterbridge settings API',
+    version: '1.0.0',
+    description: 'The API behind the Meterbridge page embedded in HighLevel. Sign in with POST /api/session.',
+  });
+
   const scheduler = createScheduler(
     [
       {
@@ -132,6 +170,13 @@ export async function buildService(options: BuildOptions): Promise<Service> {
         enabled: true,
         run: () => installedLocations.syncRequested(),
       },
+      {
+        name: 'apply-defaults',
+        pattern: '*/30 * * * * *',
+        timeoutSeconds: 300,
+        enabled: true,
+        run: () => billing.applyPendingDefaults(),
+      },
     ],
     database,
     logger,
@@ -141,6 +186,9 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     healthRouter(database),
     highLevelWebhookRouter(manifest.webhooks.path, receiveDelivery),
     oauthRouter({ manifest, passport, install, appUrl: config.appUrl, agencyName: (id) => findAgencyName(database.db, id), logger }),
+    stripeWebhookRouter(paymentEvents),
+    openApiRouter(openApi),
+    mountApiRoutes(apiRoutes, createGatekeeper({ db: database.db, tokens: sessionTokens })),
   ]);
 
   let server: Server | undefined;
@@ -158,6 +206,11 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     highLevelTokens,
     install,
     installedLocations,
+    sessionTokens,
+    stripeConnection,
+    pricing,
+    billing,
+    apiRoutes,
     listen: (port = config.port) =>
       new Promise((resolve, reject) => {
         const s = app.listen(port, (err?: Error) => (err ? reject(err) : resolve(s)));
@@ -170,6 +223,13 @@ export async function buildService(options: BuildOptions): Promise<Service> {
         if (ownsDatabase) await database.close();
       })()),
   };
+}
+
+/** `GET /api/openapi.json`: the settings API's OpenAPI 3.1 document. */
+function openApiRouter(document: object): Router {
+  return Router().get('/api/openapi.json', (_req, res) => {
+    res.json(document);
+  });
 }
 
 /** Runs the service from the environment until SIGTERM/SIGINT, then shuts down gracefully. */

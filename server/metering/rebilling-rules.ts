@@ -16,6 +16,7 @@ import {
   rebaseCounter,
   upsertRule,
   type EffectiveRule,
+  type PricedRule,
   type RebillingRule,
 } from './rules-repository';
 import { settleCounter } from './thresholds';
@@ -85,8 +86,8 @@ export function createRebillingRules({ db }: { db: Database }) {
     /** The rules in force for a sub-account, own or inherited, by metric. */
     effectiveRules: (locationId: string): Promise<EffectiveRule[]> => findEffectiveRules(db, locationId),
 
-    /** The agency's default rules. */
-    defaultRules: (companyId: string): Promise<RebillingRule[]> => listDefaultRules(db, companyId),
+    /** The agency's default rules, with their prices. */
+    defaultRules: (companyId: string): Promise<PricedRule[]> => listDefaultRules(db, companyId),
   };
 }
 

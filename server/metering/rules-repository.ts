@@ -4,7 +4,7 @@
  */
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { selectRows, type Executor } from '../../models/database';
-import { rebillingRules } from '../../models/schema';
+import { rebillingRules, type PriceTerms } from '../../models/schema';
 
 /** A stored rule. `locationId` null means the agency default. `threshold` is a positive decimal string. */
 export interface RebillingRule {
@@ -22,6 +22,12 @@ export interface EffectiveRule extends RebillingRule {
   /** True when the rule is the agency default (the sub-account has no override). */
   inherited: boolean;
   stripeCustomerId: string | null;
+  /** The rule's Stripe price, else the agency default's for the metric (null when none is set up). */
+  stripePriceId: string | null;
+  stripeMeterId: string | null;
+  priceTerms: PriceTerms | null;
+  /** HighLevel's cost to the agency per unit of the metric, cents (decimal string). */
+  baseCostDecimal: string | null;
 }
 
 /** Inserts or replaces the rule for (agency default | sub-account, metric). */
@@ -50,8 +56,11 @@ export async function deleteSubAccountRule(db: Executor, locationId: string, met
   return rows.length > 0;
 }
 
-/** The agency's default rules. */
-export async function listDefaultRules(db: Executor, companyId: string): Promise<RebillingRule[]> {
+/** A default rule with the Stripe price it bills (the pricing grid's row). */
+export type PricedRule = RebillingRule & Pick<EffectiveRule, 'stripePriceId' | 'stripeMeterId' | 'priceTerms' | 'baseCostDecimal'>;
+
+/** The agency's default rules, with their prices. */
+export async function listDefaultRules(db: Executor, companyId: string): Promise<PricedRule[]> {
   return db
     .select({
       companyId: rebillingRules.companyId,
@@ -61,6 +70,10 @@ export async function listDefaultRules(db: Executor, companyId: string): Promise
       threshold: rebillingRules.threshold,
       direction: rebillingRules.direction,
       meterEventName: rebillingRules.meterEventName,
+      stripePriceId: rebillingRules.stripePriceId,
+      stripeMeterId: rebillingRules.stripeMeterId,
+      priceTerms: rebillingRules.priceTerms,
+      baseCostDecimal: rebillingRules.baseCostDecimal,
     })
     .from(rebillingRules)
     .where(and(eq(rebillingRules.companyId, companyId), isNull(rebillingRules.locationId)))
@@ -78,9 +91,14 @@ export async function findEffectiveRules(db: Executor, locationId: string, metri
     sql`select distinct on (r.metric)
           r.company_id as "companyId", r.location_id as "locationId", r.metric, r.enabled,
           r.threshold::text as threshold, r.direction, r.meter_event_name as "meterEventName",
-          (r.location_id is null) as inherited, s.stripe_customer_id as "stripeCustomerId"
+          (r.location_id is null) as inherited, s.stripe_customer_id as "stripeCustomerId",
+          coalesce(r.stripe_price_id, d.stripe_price_id) as "stripePriceId",
+          coalesce(r.stripe_meter_id, d.stripe_meter_id) as "stripeMeterId",
+          coalesce(r.price_terms, d.price_terms) as "priceTerms",
+          coalesce(r.base_cost_decimal, d.base_cost_decimal)::text as "baseCostDecimal"
         from sub_accounts s
         join rebilling_rules r on r.company_id = s.company_id and (r.location_id = s.location_id or r.location_id is null)
+        left join rebilling_rules d on d.company_id = r.company_id and d.location_id is null and d.metric = r.metric
         where s.location_id = ${locationId} ${metricFilter}
         order by r.metric, (r.location_id is null)`,
   );
@@ -145,4 +163,30 @@ export async function findCounter(db: Executor, locationId: string, metric: stri
     sql`select total::text as total, billed_units::text as "billedUnits" from usage_counters where location_id = ${locationId} and metric = ${metric}`,
   );
   return row ? { total: row.total, billedUnits: Number(row.billedUnits) } : null;
+}
+
+/**
+ * Records the Stripe meter and price billed for (agency default | sub-account, metric); the rule must exist.
+ * `baseCostDecimal` is HighLevel's cost per unit of the metric in cents; undefined leaves it as it is.
+ */
+export async function setRulePrice(
+  db: Executor,
+  scope: { companyId: string; locationId: string | null },
+  metric: string,
+  price: { stripeMeterId: string; stripePriceId: string; priceTerms: PriceTerms; baseCostDecimal?: string | null },
+): Promise<void> {
+  const where =
+    scope.locationId === null
+      ? and(eq(rebillingRules.companyId, scope.companyId), isNull(rebillingRules.locationId), eq(rebillingRules.metric, metric))
+      : and(eq(rebillingRules.locationId, scope.locationId), eq(rebillingRules.metric, metric));
+  await db
+    .update(rebillingRules)
+    .set({
+      stripeMeterId: price.stripeMeterId,
+      stripePriceId: price.stripePriceId,
+      priceTerms: price.priceTerms,
+      ...(price.baseCostDecimal !== undefined ? { baseCostDecimal: price.baseCostDecimal } : {}),
+      updatedAt: sql`now()`,
+    })
+    .where(where);
 }

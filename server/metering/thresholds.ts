@@ -9,6 +9,9 @@ import { lockAgencyBillingSetup } from '../tenancy/tenancy-lock';
 import type { UsageDraft } from './normalise';
 import { addToCounter, findEffectiveRules, type EffectiveRule } from './rules-repository';
 
+/** A sub-account bills new usage while installed, switched on by the agency, and not paused by Stripe. */
+const BILLABLE = sql`status = 'active' and rebilling_enabled and billing_status <> 'paused'`;
+
 /** What the crossings of one delivery produced (for logs and tests). */
 export interface CrossingSummary {
   counted: number;
@@ -17,7 +20,8 @@ export interface CrossingSummary {
 
 /**
  * Counts `usage` (all of one sub-account, from one activity event) against the rules in force.
- * Usage of a sub-account Meterbridge does not know or that uninstalled the app, or with no enabled rule, no matching direction or no Stripe
+ * Usage of a sub-account Meterbridge does not know, that uninstalled the app, whose rebilling is off or paused,
+ * or with no enabled rule, no matching direction or no Stripe
  * customer, stays in the ledger and is not counted: it is never billed retroactively.
  * @throws the database error, which rolls back the whole delivery.
  */
@@ -25,7 +29,7 @@ export async function applyUsageToCounters(tx: Transaction, usage: UsageDraft[],
   const summary: CrossingSummary = { counted: 0, reports: [] };
   const locationId = usage[0]?.locationId;
   if (!locationId) return summary;
-  const [sub] = await selectRows<{ companyId: string }>(tx, sql`select company_id as "companyId" from sub_accounts where location_id = ${locationId} and status = 'active'`);
+  const [sub] = await selectRows<{ companyId: string }>(tx, sql`select company_id as "companyId" from sub_accounts where location_id = ${locationId} and ${BILLABLE}`);
   if (!sub) return summary;
   await lockAgencyBillingSetup(tx, sub.companyId, 'shared');
   const rules = new Map((await findEffectiveRules(tx, locationId, [...new Set(usage.map((u) => u.metric))])).map((r) => [r.metric, r]));
@@ -55,7 +59,7 @@ export async function applyUsageToCounters(tx: Transaction, usage: UsageDraft[],
  * @returns the units billed (0 when nothing was due, or no billable rule is in force).
  */
 export async function settleCounter(tx: Transaction, locationId: string, metric: string, at: Date): Promise<bigint> {
-  const [active] = await selectRows<{ ok: number }>(tx, sql`select 1 as ok from sub_accounts where location_id = ${locationId} and status = 'active'`);
+  const [active] = await selectRows<{ ok: number }>(tx, sql`select 1 as ok from sub_accounts where location_id = ${locationId} and ${BILLABLE}`);
   if (!active) return 0n;
   const [rule] = await findEffectiveRules(tx, locationId, [metric]);
   if (!rule || !rule.enabled || !rule.stripeCustomerId) return 0n;

@@ -44,7 +44,14 @@ export async function upsertSubAccount(
 ): Promise<void> {
   await db
     .insert(subAccounts)
-    .values({ locationId: sub.locationId, companyId: sub.companyId, name: sub.name ?? null, email: sub.email ?? null })
+    .values({
+      locationId: sub.locationId,
+      companyId: sub.companyId,
+      name: sub.name ?? null,
+      email: sub.email ?? null,
+      // A sub-account that appears while the agency auto-applies its defaults is queued for the apply-defaults job.
+      defaultsPending: sql`coalesce((select a.defaults_auto_apply from agencies a where a.company_id = ${sub.companyId}), false)`,
+    })
     .onConflictDoUpdate({
       target: subAccounts.locationId,
       set: {
@@ -128,4 +135,129 @@ export async function setSubAccountCustomer(db: Executor, locationId: string, st
 export async function findSubAccount(db: Executor, locationId: string) {
   const [row] = await db.select().from(subAccounts).where(eq(subAccounts.locationId, locationId));
   return row ?? null;
+}
+
+/** The agency's Stripe connection as stored (key sealed; never returned to clients). */
+export interface StripeConnectionRecord {
+  sealedKey: string;
+  mode: 'test' | 'live';
+  keyType: 'secret' | 'restricted';
+  last4: string;
+  accountId: string | null;
+  accountName: string | null;
+  missingPermissions: Array<{ permission: string; label: string }>;
+  webhookEndpointId: string | null;
+  sealedWebhookSecret: string | null;
+}
+
+/** Stores a validated Stripe connection, replacing any previous one. */
+export async function saveStripeConnection(db: Executor, companyId: string, c: StripeConnectionRecord): Promise<void> {
+  await db
+    .update(agencies)
+    .set({
+      stripeSecretKey: c.sealedKey,
+      stripeMode: c.mode,
+      stripeKeyType: c.keyType,
+      stripeKeyLast4: c.last4,
+      stripeAccountId: c.accountId,
+      stripeAccountName: c.accountName,
+      stripeMissingPermissions: c.missingPermissions,
+      stripeWebhookEndpointId: c.webhookEndpointId,
+      stripeWebhookSecret: c.sealedWebhookSecret,
+      stripeConnectedAt: sql`now()`,
+      updatedAt: sql`now()`,
+    })
+    .where(eq(agencies.companyId, companyId));
+}
+
+/** Forgets the agency's Stripe connection (key, webhook secret and their descriptions). */
+export async function clearStripeConnection(db: Executor, companyId: string): Promise<void> {
+  await db
+    .update(agencies)
+    .set({
+      stripeSecretKey: null,
+      stripeMode: null,
+      stripeKeyType: null,
+      stripeKeyLast4: null,
+      stripeAccountId: null,
+      stripeAccountName: null,
+      stripeMissingPermissions: [],
+      stripeWebhookEndpointId: null,
+      stripeWebhookSecret: null,
+      stripeConnectedAt: null,
+      updatedAt: sql`now()`,
+    })
+    .where(eq(agencies.companyId, companyId));
+}
+
+/** Stores a webhook signing secret the agency pasted (sealed). */
+export async function setStripeWebhookSecret(db: Executor, companyId: string, sealedSecret: string | null): Promise<void> {
+  await db.update(agencies).set({ stripeWebhookSecret: sealedSecret, updatedAt: sql`now()` }).where(eq(agencies.companyId, companyId));
+}
+
+/** The agency row (sealed secrets included: callers must not return it as is), or null. */
+export async function findAgency(db: Executor, companyId: string) {
+  const [row] = await db.select().from(agencies).where(eq(agencies.companyId, companyId));
+  return row ?? null;
+}
+
+/** Updates the agency's defaults; undefined fields stay as they are. */
+export async function setAgencyDefaults(
+  db: Executor,
+  companyId: string,
+  input: { autoApply?: boolean; currency?: string; flatFee?: { priceId: string | null; amount: number | null } },
+): Promise<void> {
+  await db
+    .update(agencies)
+    .set({
+      ...(input.autoApply !== undefined ? { defaultsAutoApply: input.autoApply } : {}),
+      ...(input.currency !== undefined ? { currency: input.currency } : {}),
+      ...(input.flatFee !== undefined ? { flatFeePriceId: input.flatFee.priceId, flatFeeAmount: input.flatFee.amount } : {}),
+      updatedAt: sql`now()`,
+    })
+    .where(eq(agencies.companyId, companyId));
+}
+
+/** Updates a sub-account's billing switches and subscription; undefined fields stay as they are. */
+export async function setSubAccountBilling(
+  db: Executor,
+  locationId: string,
+  input: {
+    rebillingEnabled?: boolean;
+    stripeSubscriptionId?: string | null;
+    billingStatus?: 'ok' | 'delinquent' | 'paused';
+    billingStatusReason?: string | null;
+  },
+): Promise<void> {
+  await db
+    .update(subAccounts)
+    .set({ ...input, updatedAt: sql`now()` })
+    .where(eq(subAccounts.locationId, locationId));
+}
+
+/** The sub-account billed to a Stripe customer of the agency, or null. */
+export async function findSubAccountByCustomer(db: Executor, companyId: string, stripeCustomerId: string) {
+  const [row] = await db
+    .select()
+    .from(subAccounts)
+    .where(sql`${subAccounts.companyId} = ${companyId} and ${subAccounts.stripeCustomerId} = ${stripeCustomerId}`);
+  return row ?? null;
+}
+
+/** Sub-accounts queued for the agency defaults, oldest first. */
+export async function listSubAccountsAwaitingDefaults(db: Executor, limit = 50): Promise<Array<{ locationId: string; companyId: string }>> {
+  return db
+    .select({ locationId: subAccounts.locationId, companyId: subAccounts.companyId })
+    .from(subAccounts)
+    .where(sql`${subAccounts.defaultsPending} and ${subAccounts.status} = 'active'`)
+    .orderBy(subAccounts.createdAt)
+    .limit(limit);
+}
+
+/** Takes a sub-account off the defaults queue, recording why when it failed. */
+export async function finishDefaults(db: Executor, locationId: string, error: string | null): Promise<void> {
+  await db
+    .update(subAccounts)
+    .set({ defaultsPending: false, ...(error ? { billingStatusReason: `Applying the agency defaults failed: ${error}` } : {}), updatedAt: sql`now()` })
+    .where(eq(subAccounts.locationId, locationId));
 }

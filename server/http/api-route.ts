@@ -1,0 +1,94 @@
+/**
+ * JSON API routes declared as data: method, path, access, zod schemas for params/query/body and for the response.
+ * One declaration drives the Express handler (validation in, field allow-list out), the authorization check
+ * and the OpenAPI 3.1 document (server/http/openapi.ts), so a route cannot skip any of them.
+ */
+import express, { Router, type Request } from 'express';
+import { z, type ZodType } from 'zod';
+import { AppError, badRequest } from './errors';
+
+/**
+ * Who may call a route.
+ * - `public`: anyone (the session exchange itself).
+ * - `agency`: an agency user; acts on the agency in their session.
+ * - `sub-account:read`: an agency user of the sub-account's agency, or a location user of that very sub-account.
+ * - `sub-account:write`: an agency user of the sub-account's agency.
+ * Routes with a sub-account access level take the sub-account from the `locationId` path parameter.
+ */
+export type Access = 'public' | 'agency' | 'sub-account:read' | 'sub-account:write';
+
+/** What the authorization step hands to the handler: the caller's claims (null only on public routes). */
+export interface Caller {
+  userId: string;
+  companyId: string;
+  type: 'agency' | 'location';
+  role: string;
+  activeLocation: string | null;
+}
+
+/** A route declaration. Handlers return plain data; the response schema strips every field it does not list. */
+export interface ApiRoute<P = unknown, Q = unknown, B = unknown, R = unknown> {
+  method: 'get' | 'post' | 'put' | 'delete';
+  /** Express path, e.g. `/api/sub-accounts/:locationId`. */
+  path: string;
+  summary: string;
+  tag: string;
+  access: Access;
+  params?: ZodType<P>;
+  query?: ZodType<Q>;
+  body?: ZodType<B>;
+  response: ZodType<R>;
+  /** Success status (default 200). */
+  status?: number;
+  handler: (input: { params: P; query: Q; body: B; caller: Caller | null; requestId: string }) => Promise<R>;
+}
+
+/** Typed identity for declarations (keeps inference for params/query/body in the handler). */
+export function defineRoute<P, Q, B, R>(route: ApiRoute<P, Q, B, R>): ApiRoute<P, Q, B, R> {
+  return route;
+}
+
+/** Resolves the caller from the request (bearer token) and checks the route's access; throws AppError 401/403/404. */
+export type Gatekeeper = (req: Request, access: Exclude<Access, 'public'>, params: Record<string, unknown>) => Promise<Caller>;
+
+/** Largest JSON body the settings API accepts. */
+const JSON_LIMIT = '100kb';
+
+/**
+ * Mounts the routes on a router with JSON parsing, validation, authorization and response filtering.
+ * Validation failures answer 400 `invalid_request` naming the fields.
+ */
+export function mountApiRoutes(routes: ApiRoute<any, any, any, any>[], gatekeeper: Gatekeeper): Router {
+  const router = Router();
+  for (const route of routes) {
+    router[route.method](route.path, express.json({ limit: JSON_LIMIT }), async (req, res) => {
+      // Who is asking comes before what they sent: an unauthenticated caller learns nothing about the body's rules.
+      const params = parse('path parameter', route.params, req.params);
+      const caller = route.access === 'public' ? null : await gatekeeper(req, route.access, (params ?? {}) as Record<string, unknown>);
+      const query = parse('query', route.query, req.query);
+      const body = parse('body', route.body, route.body ? (req.body ?? {}) : undefined);
+      const result = await route.handler({ params, query, body, caller, requestId: String(req.id) });
+      res.status(route.status ?? 200).json(route.response.parse(result));
+    });
+  }
+  return router;
+}
+
+function parse<T>(where: string, schema: ZodType<T> | undefined, value: unknown): T {
+  if (!schema) return undefined as T;
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const detail = result.error.issues
+    .slice(0, 8)
+    .map((issue) => `${issue.path.join('.') || where}: ${issue.message}`)
+    .join('; ');
+  throw badRequest('invalid_request', `Invalid ${where}: ${detail}`);
+}
+
+/** The standard error body, for the OpenAPI document. */
+export const errorResponseSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string() }),
+  requestId: z.string().optional(),
+});
+
+export { AppError };

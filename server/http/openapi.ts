@@ -1,0 +1,63 @@
+/**
+ * The OpenAPI 3.1 document of the JSON API, generated from the same zod schemas the routes validate with
+ * (zod 4's JSON Schema output, draft 2020-12, which OpenAPI 3.1 uses). Served at GET /api/openapi.json.
+ */
+import { z, type ZodType } from 'zod';
+import { errorResponseSchema, type ApiRoute } from './api-route';
+
+const jsonSchema = (schema: ZodType, io: 'input' | 'output') => {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+};
+
+/** Builds the document. Path templates `:name` become `{name}`. */
+export function openApiDocument(routes: ApiRoute<any, any, any, any>[], info: { title: string; version: string; description: string }) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    const path = route.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+    const parameters = [
+      ...objectParameters(route.params, 'path'),
+      ...objectParameters(route.query, 'query'),
+    ];
+    const errors: Record<string, unknown> = {
+      '400': { description: 'Invalid request', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+    };
+    if (route.access !== 'public') {
+      errors['401'] = { description: 'Missing, expired or invalid session token', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+      errors['403'] = { description: 'Not allowed for this caller', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+    }
+    (paths[path] ??= {})[route.method] = {
+      operationId: `${route.method}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
+      summary: route.summary,
+      tags: [route.tag],
+      ...(route.access === 'public' ? { security: [] } : {}),
+      ...(parameters.length ? { parameters } : {}),
+      ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } } : {}),
+      responses: {
+        [String(route.status ?? 200)]: { description: 'Success', content: { 'application/json': { schema: jsonSchema(route.response, 'output') } } },
+        ...errors,
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info,
+    paths,
+    security: [{ session: [] }],
+    components: {
+      securitySchemes: { session: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The token from POST /api/session.' } },
+      schemas: { Error: jsonSchema(errorResponseSchema, 'output') },
+    },
+  };
+}
+
+function objectParameters(schema: ZodType | undefined, location: 'path' | 'query') {
+  if (!schema) return [];
+  const json = jsonSchema(schema, 'input') as { properties?: Record<string, unknown>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: location,
+    required: location === 'path' || (json.required ?? []).includes(name),
+    schema: property,
+  }));
+}

@@ -1,0 +1,131 @@
+/**
+ * The agency's defaults: per metric, the rule ("every N = 1 unit", direction, on/off) and the Stripe price it bills,
+ * plus an optional flat monthly fee. Setting a metric's price finds or creates the Stripe meter and metered price
+ * on the agency's own account (idempotent), then stores the default rule with them.
+ */
+import type { Database } from '../../models/database';
+import type { PriceTerms } from '../../models/schema';
+import { AppError } from '../http/errors';
+import { BUILT_IN_METRICS } from '../metering/metrics';
+import type { RebillingRules } from '../metering/rebilling-rules';
+import { setRulePrice } from '../metering/rules-repository';
+import { ensureFlatFeePrice, ensureMeter, ensureMeteredPrice } from '../stripe/catalog';
+import { findAgency, setAgencyDefaults } from '../tenancy/accounts-repository';
+import { pricingRow, type PricingRow } from './pricing-grid';
+import type { StripeForAgency } from './stripe-for-agency';
+
+/** How each built-in metric is named on invoices and in Stripe. */
+export const METRIC_LABELS: Record<string, string> = {
+  sms: 'SMS messages',
+  sms_segments: 'SMS segments',
+  mms: 'MMS messages',
+  email: 'Emails',
+  call_minutes: 'Call minutes',
+  whatsapp: 'WhatsApp messages',
+  ai_call_minutes: 'Voice AI minutes',
+  ai_messages: 'AI messages',
+  ai_tokens: 'AI tokens',
+};
+
+/** Input for one metric's default pricing. `threshold` is a positive decimal string. */
+export interface MetricPricingInput {
+  enabled: boolean;
+  threshold: string;
+  direction?: 'outbound' | 'inbound' | 'both';
+  price: PriceTerms;
+  baseCostDecimal?: string | null;
+}
+
+export function createPricing(deps: { db: Database; rules: RebillingRules; stripeForAgency: StripeForAgency }) {
+  async function grid(companyId: string) {
+    const agency = await findAgency(deps.db, companyId);
+    const rules = new Map((await deps.rules.defaultRules(companyId)).map((r) => [r.metric, r]));
+    const metrics = [...new Set([...BUILT_IN_METRICS, ...rules.keys()])];
+    const rows: PricingRow[] = metrics.map((metric) => {
+      const rule = rules.get(metric);
+      return pricingRow(
+        rule ?? { metric, enabled: false, threshold: '1', direction: 'outbound', priceTerms: null, stripePriceId: null, baseCostDecimal: null },
+      );
+    });
+    return {
+      currency: agency?.currency ?? 'usd',
+      autoApply: agency?.defaultsAutoApply ?? false,
+      flatFee: agency?.flatFeePriceId && agency.flatFeeAmount !== null ? { amount: agency.flatFeeAmount, priceId: agency.flatFeePriceId } : null,
+      rows,
+    };
+  }
+
+  return {
+    grid,
+
+    /**
+     * Sets one metric's default rule and price.
+     * @throws AppError 409 `stripe_not_connected`; Stripe errors surface with Stripe's message (502).
+     */
+    async setMetricPricing(companyId: string, metric: string, input: MetricPricingInput): Promise<PricingRow> {
+      const stripe = await deps.stripeForAgency(companyId);
+      const label = METRIC_LABELS[metric] ?? metric;
+      const eventName = `meterbridge_${metric}`;
+      const { meter, price } = await stripeCall(async () => {
+        const meter = await ensureMeter(stripe, { metric, eventName, displayName: `Meterbridge: ${label}` });
+        const price = await ensureMeteredPrice(stripe, {
+          metric,
+          meterId: meter.id,
+          productName: label,
+          currency: input.price.currency,
+          interval: input.price.interval,
+          unitAmountDecimal: input.price.unitAmountDecimal,
+          tiers: input.price.tiers,
+        });
+        return { meter, price };
+      });
+      await deps.rules.setRule(
+        { companyId, locationId: null },
+        { metric, enabled: input.enabled, threshold: input.threshold, direction: input.direction, meterEventName: meter.eventName },
+      );
+      await setRulePrice(deps.db, { companyId, locationId: null }, metric, {
+        stripeMeterId: meter.id,
+        stripePriceId: price.id,
+        priceTerms: input.price,
+        baseCostDecimal: input.baseCostDecimal,
+      });
+      return (await grid(companyId)).rows.find((r) => r.metric === metric)!;
+    },
+
+    /**
+     * Sets auto-apply, the currency, and the flat monthly fee (cents; null removes it).
+     * @throws AppError 409 `stripe_not_connected` when a fee is set without Stripe.
+     */
+    async setDefaults(companyId: string, input: { autoApply?: boolean; flatFeeAmount?: number | null; currency?: string }) {
+      const agency = await findAgency(deps.db, companyId);
+      const currency = input.currency ?? agency?.currency ?? 'usd';
+      let flatFee: { priceId: string | null; amount: number | null } | undefined;
+      if (input.flatFeeAmount === null) flatFee = { priceId: null, amount: null };
+      else if (input.flatFeeAmount !== undefined) {
+        const stripe = await deps.stripeForAgency(companyId);
+        const price = await stripeCall(() =>
+          ensureFlatFeePrice(stripe, { productName: 'Platform fee', currency, unitAmount: input.flatFeeAmount!, interval: 'month' }),
+        );
+        flatFee = { priceId: price.id, amount: input.flatFeeAmount };
+      }
+      await setAgencyDefaults(deps.db, companyId, { autoApply: input.autoApply, currency: input.currency, flatFee });
+      return grid(companyId);
+    },
+  };
+}
+
+export type Pricing = ReturnType<typeof createPricing>;
+
+/** Runs Stripe calls; a Stripe error becomes a 502 carrying Stripe's own message. */
+export async function stripeCall<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    const e = err as { type?: string; message?: string; statusCode?: number };
+    if (typeof e?.type === 'string' && e.type.startsWith('Stripe')) {
+      throw new AppError(e.statusCode && e.statusCode < 500 && e.statusCode !== 429 ? 400 : 502, 'stripe_error', `Stripe: ${e.message}`);
+    }
+    throw err;
+  }
+}

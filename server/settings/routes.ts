@@ -1,0 +1,140 @@
+/**
+ * The settings API behind the embedded page, declared as data (server/http/api-route.ts): each route's access
+ * level, input and output schemas. The authorization matrix test and the OpenAPI document read this same list.
+ */
+import { z } from 'zod';
+import { defineRoute, type ApiRoute } from '../http/api-route';
+import type { RebillingRules } from '../metering/rebilling-rules';
+import type { Pricing } from './pricing';
+import * as s from './schemas';
+import type { createSessionExchange } from './session';
+import { listSubAccounts, subAccountDetail } from './sub-account-queries';
+import type { SubAccountBilling } from './sub-account-billing';
+import type { StripeConnection } from './stripe-connection';
+import type { Database } from '../../models/database';
+import { notFound } from '../http/errors';
+
+export interface SettingsServices {
+  db: Database;
+  session: ReturnType<typeof createSessionExchange>;
+  stripeConnection: StripeConnection;
+  pricing: Pricing;
+  rules: RebillingRules;
+  billing: SubAccountBilling;
+}
+
+const ok = z.object({ ok: z.literal(true) });
+
+/** Every settings route. */
+export function settingsRoutes(services: SettingsServices): ApiRoute<any, any, any, any>[] {
+  const { db } = services;
+  const detail = async (locationId: string) => {
+    const found = await subAccountDetail(db, locationId);
+    if (!found) throw notFound(`No sub-account ${locationId}.`);
+    return found;
+  };
+  return [
+    defineRoute({
+      method: 'post', path: '/api/session', tag: 'Session', access: 'public',
+      summary: 'Exchange HighLevel’s encrypted SSO payload for a short-lived session token',
+      body: s.sessionRequest, response: s.sessionResponse,
+      handler: async ({ body }) => {
+        const grant = await services.session.exchange(body.payload);
+        return { ...grant, expiresAt: grant.expiresAt.toISOString() };
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/api/stripe/connection', tag: 'Stripe', access: 'agency',
+      summary: 'The agency’s Stripe connection: mode, account, key’s last 4, missing permissions, webhook',
+      response: s.stripeConnectionResponse,
+      handler: ({ caller }) => services.stripeConnection.status(caller!.companyId),
+    }),
+    defineRoute({
+      method: 'put', path: '/api/stripe/connection', tag: 'Stripe', access: 'agency',
+      summary: 'Connect Stripe with a secret or restricted key (checked with real calls, stored encrypted)',
+      body: s.stripeConnectRequest, response: s.stripeConnectionResponse,
+      handler: ({ caller, body }) => services.stripeConnection.connect(caller!.companyId, body.secretKey),
+    }),
+    defineRoute({
+      method: 'delete', path: '/api/stripe/connection', tag: 'Stripe', access: 'agency',
+      summary: 'Disconnect Stripe (the key is forgotten)',
+      response: s.stripeConnectionResponse,
+      handler: ({ caller }) => services.stripeConnection.disconnect(caller!.companyId),
+    }),
+    defineRoute({
+      method: 'put', path: '/api/stripe/webhook-secret', tag: 'Stripe', access: 'agency',
+      summary: 'Store the signing secret of a webhook endpoint made by hand in Stripe',
+      body: s.webhookSecretRequest, response: s.stripeConnectionResponse,
+      handler: ({ caller, body }) => services.stripeConnection.setWebhookSecret(caller!.companyId, body.secret),
+    }),
+    defineRoute({
+      method: 'get', path: '/api/stripe/customers', tag: 'Stripe', access: 'agency',
+      summary: 'Search the agency’s Stripe customers by email or name',
+      query: s.customerSearchQuery, response: s.customerSearchResponse,
+      handler: async ({ caller, query }) => ({ customers: await services.billing.searchCustomers(caller!.companyId, query.query) }),
+    }),
+    defineRoute({
+      method: 'get', path: '/api/pricing', tag: 'Defaults', access: 'agency',
+      summary: 'The pricing grid of the agency defaults: threshold, retail price, base cost, margin per metric',
+      response: s.pricingResponse,
+      handler: ({ caller }) => services.pricing.grid(caller!.companyId),
+    }),
+    defineRoute({
+      method: 'put', path: '/api/pricing/:metric', tag: 'Defaults', access: 'agency',
+      summary: 'Set one metric’s default rule and price (creates the Stripe meter and metered price if needed)',
+      params: s.metricParam, body: s.metricPricingRequest, response: s.pricingRowSchema,
+      handler: ({ caller, params, body }) => services.pricing.setMetricPricing(caller!.companyId, params.metric, body),
+    }),
+    defineRoute({
+      method: 'put', path: '/api/defaults', tag: 'Defaults', access: 'agency',
+      summary: 'Auto-apply to new sub-accounts, currency, flat monthly fee',
+      body: s.defaultsRequest, response: s.pricingResponse,
+      handler: ({ caller, body }) => services.pricing.setDefaults(caller!.companyId, body),
+    }),
+    defineRoute({
+      method: 'post', path: '/api/defaults/apply', tag: 'Defaults', access: 'agency',
+      summary: 'Apply the defaults to these sub-accounts (customer, rules, subscription)',
+      body: s.applyDefaultsRequest, response: s.applyDefaultsResponse,
+      handler: ({ caller, body }) => services.billing.applyDefaults(caller!.companyId, body.locationIds),
+    }),
+    defineRoute({
+      method: 'get', path: '/api/sub-accounts', tag: 'Sub-accounts', access: 'agency',
+      summary: 'The agency’s sub-accounts, searchable and paginated',
+      query: s.subAccountListQuery, response: s.subAccountListResponse,
+      handler: ({ caller, query }) => listSubAccounts(db, caller!.companyId, query),
+    }),
+    defineRoute({
+      method: 'get', path: '/api/sub-accounts/:locationId', tag: 'Sub-accounts', access: 'sub-account:read',
+      summary: 'One sub-account: billing status, rules in force, counters',
+      params: s.locationIdParam, response: s.subAccountDetailResponse,
+      handler: ({ params }) => detail(params.locationId),
+    }),
+    defineRoute({
+      method: 'put', path: '/api/sub-accounts/:locationId/customer', tag: 'Sub-accounts', access: 'sub-account:write',
+      summary: 'Map the sub-account to an existing Stripe customer, or create one from its HighLevel name and email',
+      params: s.locationIdParam, body: s.mapCustomerRequest, response: s.subAccountDetailResponse,
+      handler: async ({ params, body }) => {
+        await services.billing.mapCustomer(params.locationId, body);
+        return detail(params.locationId);
+      },
+    }),
+    defineRoute({
+      method: 'put', path: '/api/sub-accounts/:locationId/billing', tag: 'Sub-accounts', access: 'sub-account:write',
+      summary: 'Switch rebilling, set per-metric overrides, create or update the subscription',
+      params: s.locationIdParam, body: s.subAccountBillingRequest, response: s.subAccountDetailResponse,
+      handler: async ({ params, body }) => {
+        await services.billing.setBilling(params.locationId, body);
+        return detail(params.locationId);
+      },
+    }),
+    defineRoute({
+      method: 'delete', path: '/api/sub-accounts/:locationId/rules/:metric', tag: 'Sub-accounts', access: 'sub-account:write',
+      summary: 'Remove a per-metric override: the sub-account inherits the default again',
+      params: s.locationIdParam.extend(s.metricParam.shape), response: ok,
+      handler: async ({ params }) => {
+        await services.rules.removeSubAccountRule(params.locationId, params.metric);
+        return { ok: true as const };
+      },
+    }),
+  ];
+}

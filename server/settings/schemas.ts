@@ -1,0 +1,169 @@
+/**
+ * Request and response schemas of the settings API. Response schemas are allow-lists: anything a use case
+ * returns that is not listed here (a sealed key, a token) is dropped before it leaves the server.
+ */
+import { z } from 'zod';
+
+export const locationIdParam = z.object({ locationId: z.string().min(1).max(200) });
+export const metricParam = z.object({ metric: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/) });
+
+const decimalCents = z.string().regex(/^\d{1,12}(\.\d{1,12})?$/, 'must be a non-negative decimal amount in cents');
+const positiveDecimal = z
+  .union([z.string(), z.number()])
+  .transform((v) => String(v).trim())
+  .refine((v) => /^\d{1,18}(\.\d{1,6})?$/.test(v) && Number(v) > 0, 'must be a positive number with at most 6 decimals');
+
+export const sessionRequest = z.object({ payload: z.string().min(1).max(16_384) });
+export const sessionResponse = z.object({
+  token: z.string(),
+  expiresAt: z.iso.datetime(),
+  user: z.object({
+    userId: z.string(),
+    companyId: z.string(),
+    type: z.enum(['agency', 'location']),
+    role: z.string(),
+    activeLocation: z.string().nullable(),
+    userName: z.string().optional(),
+  }),
+});
+
+export const stripeConnectRequest = z.object({ secretKey: z.string().min(1).max(300) });
+export const webhookSecretRequest = z.object({ secret: z.string().min(1).max(300) });
+export const stripeConnectionResponse = z.object({
+  connected: z.boolean(),
+  mode: z.enum(['test', 'live']).nullable(),
+  keyType: z.enum(['secret', 'restricted']).nullable(),
+  keyLast4: z.string().nullable(),
+  accountId: z.string().nullable(),
+  accountName: z.string().nullable(),
+  missingPermissions: z.array(z.object({ permission: z.string(), label: z.string() })),
+  webhook: z.object({ url: z.string(), configured: z.boolean(), createdByMeterbridge: z.boolean() }),
+});
+
+const tier = z.object({ upTo: z.union([z.number().int().positive(), z.literal('inf')]), unitAmountDecimal: decimalCents, flatAmount: z.number().int().min(0).optional() });
+export const priceTermsSchema = z
+  .object({
+    currency: z.string().regex(/^[a-z]{3}$/, 'must be an ISO currency code in lowercase'),
+    interval: z.enum(['day', 'week', 'month', 'year']).default('month'),
+    unitAmountDecimal: decimalCents.optional(),
+    tiers: z.array(tier).min(2).max(10).optional(),
+  })
+  .refine((t) => (t.unitAmountDecimal === undefined) !== (t.tiers === undefined), 'give either unitAmountDecimal or tiers')
+  .refine((t) => !t.tiers || t.tiers.at(-1)?.upTo === 'inf', 'the last tier must have upTo "inf"');
+
+export const metricPricingRequest = z.object({
+  enabled: z.boolean().default(true),
+  threshold: positiveDecimal,
+  direction: z.enum(['outbound', 'inbound', 'both']).optional(),
+  price: priceTermsSchema,
+  /** HighLevel's cost to the agency per unit of the metric, cents. */
+  baseCostDecimal: decimalCents.nullable().optional(),
+});
+
+export const pricingRowSchema = z.object({
+  metric: z.string(),
+  enabled: z.boolean(),
+  threshold: z.string(),
+  direction: z.enum(['outbound', 'inbound', 'both']),
+  priceTerms: z
+    .object({
+      currency: z.string(),
+      interval: z.string(),
+      unitAmountDecimal: z.string().optional(),
+      tiers: z.array(z.object({ upTo: z.union([z.number(), z.literal('inf')]), unitAmountDecimal: z.string(), flatAmount: z.number().optional() })).optional(),
+    })
+    .nullable(),
+  stripePriceId: z.string().nullable(),
+  retailPerMetricUnit: z.string().nullable(),
+  baseCostDecimal: z.string().nullable(),
+  marginPerMetricUnit: z.string().nullable(),
+  marginPercent: z.string().nullable(),
+  belowCost: z.boolean(),
+});
+
+export const pricingResponse = z.object({
+  currency: z.string(),
+  autoApply: z.boolean(),
+  flatFee: z.object({ amount: z.number().int(), priceId: z.string() }).nullable(),
+  rows: z.array(pricingRowSchema),
+});
+
+export const defaultsRequest = z.object({
+  autoApply: z.boolean().optional(),
+  /** A flat monthly fee in cents added to every subscription; null removes it. */
+  flatFeeAmount: z.number().int().min(0).max(100_000_000).nullable().optional(),
+  currency: z.string().regex(/^[a-z]{3}$/).optional(),
+});
+export const applyDefaultsRequest = z.object({ locationIds: z.array(z.string().min(1).max(200)).min(1).max(500) });
+export const applyDefaultsResponse = z.object({
+  results: z.array(z.object({ locationId: z.string(), ok: z.boolean(), error: z.string().optional(), stripeCustomerId: z.string().nullable().optional() })),
+});
+
+export const subAccountRowSchema = z.object({
+  locationId: z.string(),
+  name: z.string().nullable(),
+  email: z.string().nullable(),
+  installed: z.boolean(),
+  needsReinstall: z.boolean(),
+  rebillingEnabled: z.boolean(),
+  stripeCustomerId: z.string().nullable(),
+  stripeSubscriptionId: z.string().nullable(),
+  billingStatus: z.enum(['ok', 'delinquent', 'paused']),
+  billingStatusReason: z.string().nullable(),
+  failedReports: z.number().int(),
+});
+export const subAccountListQuery = z.object({
+  search: z.string().max(200).optional(),
+  page: z.coerce.number().int().min(1).default(1),
+  pageSize: z.coerce.number().int().min(1).max(200).default(50),
+});
+export const subAccountListResponse = z.object({ total: z.number().int(), page: z.number().int(), pageSize: z.number().int(), items: z.array(subAccountRowSchema) });
+
+const effectiveRuleSchema = z.object({
+  metric: z.string(),
+  enabled: z.boolean(),
+  threshold: z.string(),
+  direction: z.enum(['outbound', 'inbound', 'both']),
+  meterEventName: z.string(),
+  inherited: z.boolean(),
+  stripePriceId: z.string().nullable(),
+});
+export const subAccountDetailResponse = subAccountRowSchema.extend({
+  rules: z.array(effectiveRuleSchema),
+  counters: z.array(z.object({ metric: z.string(), total: z.string(), billedUnits: z.number().int() })),
+});
+
+export const customerSearchQuery = z.object({ query: z.string().min(1).max(200) });
+export const customerSearchResponse = z.object({ customers: z.array(z.object({ id: z.string(), name: z.string().nullable(), email: z.string().nullable() })) });
+export const mapCustomerRequest = z.union([
+  z.object({ customerId: z.string().regex(/^cus_[A-Za-z0-9]+$/, 'must be a Stripe customer id (cus_…)') }),
+  z.object({ create: z.literal(true) }),
+]);
+
+export const subAccountBillingRequest = z.object({
+  rebillingEnabled: z.boolean().optional(),
+  /** Per-metric overrides; `inherit: true` removes the override. */
+  overrides: z
+    .array(
+      z.union([
+        z.object({ metric: metricParam.shape.metric, inherit: z.literal(true) }),
+        z.object({
+          metric: metricParam.shape.metric,
+          enabled: z.boolean().default(true),
+          threshold: positiveDecimal,
+          direction: z.enum(['outbound', 'inbound', 'both']).optional(),
+          price: priceTermsSchema.optional(),
+        }),
+      ]),
+    )
+    .max(50)
+    .optional(),
+  subscription: z
+    .object({
+      /** When billing starts; now when omitted. */
+      startAt: z.iso.datetime().optional(),
+      coupon: z.string().max(200).optional(),
+      automaticTax: z.boolean().optional(),
+    })
+    .optional(),
+});

@@ -1,0 +1,152 @@
+/**
+ * Connecting an agency's Stripe account: the pasted secret (`sk_`) or restricted (`rk_`) key is checked with real
+ * Stripe calls, refused with the missing permissions named, or stored sealed with what it is (test/live, account,
+ * last 4). A webhook endpoint for payment problems is created through the key when it may; otherwise the
+ * agency is shown the URL and pastes the signing secret. The key is never returned.
+ */
+import type { Logger } from 'pino';
+import type { Database } from '../../models/database';
+import type { SecretBox } from '../crypto/secret-box';
+import { AppError, badRequest } from '../http/errors';
+import { checkStripeKey, StripeKeyRejectedError } from '../stripe/connection-check';
+import type { StripeClientFactory } from '../stripe/stripe-client';
+import {
+  clearStripeConnection,
+  findAgency,
+  saveStripeConnection,
+  setStripeWebhookSecret,
+  upsertAgency,
+} from '../tenancy/accounts-repository';
+
+/** Stripe events Meterbridge listens to for payment problems. */
+export const STRIPE_WEBHOOK_EVENTS = ['invoice.payment_failed', 'invoice.paid', 'customer.subscription.deleted'] as const;
+
+/** Permissions Meterbridge can work without (a webhook endpoint can be made by hand). */
+const OPTIONAL_PERMISSION = /webhook/i;
+
+const KEY_FORMAT = /^(sk|rk)_(test|live)_[A-Za-z0-9]{8,}$/;
+
+/** What the page shows about the connection. Never carries the key or the webhook secret. */
+export interface StripeConnectionStatus {
+  connected: boolean;
+  mode: 'test' | 'live' | null;
+  keyType: 'secret' | 'restricted' | null;
+  keyLast4: string | null;
+  accountId: string | null;
+  accountName: string | null;
+  missingPermissions: Array<{ permission: string; label: string }>;
+  webhook: { url: string; configured: boolean; createdByMeterbridge: boolean };
+}
+
+export function createStripeConnection(deps: {
+  db: Database;
+  secretBox: SecretBox;
+  stripeClient: StripeClientFactory;
+  appUrl: string;
+  logger: Logger;
+}) {
+  const webhookUrl = (companyId: string) => `${deps.appUrl}/webhooks/stripe/${encodeURIComponent(companyId)}`;
+
+  async function status(companyId: string): Promise<StripeConnectionStatus> {
+    const agency = await findAgency(deps.db, companyId);
+    return {
+      connected: Boolean(agency?.stripeSecretKey),
+      mode: agency?.stripeMode ?? null,
+      keyType: agency?.stripeKeyType ?? null,
+      keyLast4: agency?.stripeKeyLast4 ?? null,
+      accountId: agency?.stripeAccountId ?? null,
+      accountName: agency?.stripeAccountName ?? null,
+      missingPermissions: agency?.stripeMissingPermissions ?? [],
+      webhook: {
+        url: webhookUrl(companyId),
+        configured: Boolean(agency?.stripeWebhookSecret),
+        createdByMeterbridge: Boolean(agency?.stripeWebhookEndpointId),
+      },
+    };
+  }
+
+  return {
+    status,
+
+    /**
+     * Checks and stores the key.
+     * @throws AppError 400 `invalid_stripe_key` (format) or `stripe_key_rejected` (Stripe's message);
+     *   422 `stripe_permissions_missing` naming every missing permission — nothing is stored then.
+     */
+    async connect(companyId: string, secretKey: string): Promise<StripeConnectionStatus> {
+      const key = secretKey.trim();
+      if (!KEY_FORMAT.test(key)) throw badRequest('invalid_stripe_key', 'Paste a Stripe secret key (sk_…) or restricted key (rk_…).');
+      const stripe = deps.stripeClient(key);
+      let check;
+      try {
+        check = await checkStripeKey(stripe, key);
+      } catch (err) {
+        if (err instanceof StripeKeyRejectedError) throw badRequest('stripe_key_rejected', `Stripe refused the key: ${err.message}`);
+        throw new AppError(502, 'stripe_unavailable', `Stripe could not be reached to check the key: ${(err as Error).message}`);
+      }
+      const required = check.missing.filter((m) => !OPTIONAL_PERMISSION.test(m.permission));
+      if (required.length > 0) {
+        throw new AppError(
+          422,
+          'stripe_permissions_missing',
+          `This restricted key lacks: ${required.map((m) => `${m.label} (${m.permission})`).join(', ')}. Add them to the key in Stripe, or use a secret key.`,
+        );
+      }
+      await upsertAgency(deps.db, { companyId });
+      const previous = await findAgency(deps.db, companyId);
+      let endpoint: { id: string; secret: string } | null = null;
+      if (!check.missing.some((m) => OPTIONAL_PERMISSION.test(m.permission))) {
+        try {
+          if (previous?.stripeWebhookEndpointId) await stripe.webhookEndpoints.del(previous.stripeWebhookEndpointId).catch(() => undefined);
+          const created = await stripe.webhookEndpoints.create({
+            url: webhookUrl(companyId),
+            enabled_events: [...STRIPE_WEBHOOK_EVENTS],
+            description: 'Meterbridge: payment problems of rebilled sub-accounts',
+            metadata: { meterbridge_company_id: companyId },
+          });
+          endpoint = created.secret ? { id: created.id, secret: created.secret } : null;
+        } catch (err) {
+          deps.logger.warn({ companyId, reason: (err as Error).message }, 'could not create the Stripe webhook endpoint; the agency can add it by hand');
+        }
+      }
+      await saveStripeConnection(deps.db, companyId, {
+        sealedKey: deps.secretBox.seal(key),
+        mode: check.mode,
+        keyType: check.keyType,
+        last4: key.slice(-4),
+        accountId: check.accountId,
+        accountName: check.accountName,
+        missingPermissions: check.missing,
+        webhookEndpointId: endpoint?.id ?? null,
+        sealedWebhookSecret: endpoint ? deps.secretBox.seal(endpoint.secret) : null,
+      });
+      deps.logger.info({ companyId, mode: check.mode, keyType: check.keyType, accountId: check.accountId }, 'Stripe connected');
+      return status(companyId);
+    },
+
+    /** Removes the webhook endpoint Meterbridge made (best effort) and forgets the key. */
+    async disconnect(companyId: string): Promise<StripeConnectionStatus> {
+      const agency = await findAgency(deps.db, companyId);
+      if (agency?.stripeSecretKey && agency.stripeWebhookEndpointId) {
+        await deps
+          .stripeClient(deps.secretBox.open(agency.stripeSecretKey))
+          .webhookEndpoints.del(agency.stripeWebhookEndpointId)
+          .catch((err: Error) => deps.logger.warn({ companyId, reason: err.message }, 'could not delete the Stripe webhook endpoint'));
+      }
+      await clearStripeConnection(deps.db, companyId);
+      return status(companyId);
+    },
+
+    /**
+     * Stores a webhook signing secret the agency created by hand in Stripe.
+     * @throws AppError 400 when it does not look like one (whsec_…).
+     */
+    async setWebhookSecret(companyId: string, secret: string): Promise<StripeConnectionStatus> {
+      if (!/^whsec_[A-Za-z0-9]{8,}$/.test(secret.trim())) throw badRequest('invalid_webhook_secret', 'A Stripe webhook signing secret starts with whsec_.');
+      await setStripeWebhookSecret(deps.db, companyId, deps.secretBox.seal(secret.trim()));
+      return status(companyId);
+    },
+  };
+}
+
+export type StripeConnection = ReturnType<typeof createStripeConnection>;

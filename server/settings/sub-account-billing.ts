@@ -1,0 +1,191 @@
+/**
+ * Setting up one sub-account's billing: its Stripe customer (an existing one, or one created from the
+ * sub-account's HighLevel name and email), its per-metric overrides, the on/off switch, and the Stripe
+ * subscription whose items are the metered prices in force (plus the agency's flat fee). Also the bulk
+ * "apply defaults" action and its automatic form for new sub-accounts.
+ */
+import type { Logger } from 'pino';
+import type { Database } from '../../models/database';
+import type { PriceTerms } from '../../models/schema';
+import { AppError, notFound } from '../http/errors';
+import type { RebillingRules } from '../metering/rebilling-rules';
+import { findEffectiveRules, setRulePrice } from '../metering/rules-repository';
+import { ensureMeter, ensureMeteredPrice } from '../stripe/catalog';
+import { createCustomer, retrieveCustomer, searchCustomers } from '../stripe/customers';
+import { upsertSubscription } from '../stripe/subscriptions';
+import type { Accounts } from '../tenancy/accounts';
+import { findAgency, findSubAccount, finishDefaults, listSubAccountsAwaitingDefaults, setSubAccountBilling } from '../tenancy/accounts-repository';
+import { METRIC_LABELS, stripeCall } from './pricing';
+import type { StripeForAgency } from './stripe-for-agency';
+
+/** One per-metric override: `inherit` removes it; otherwise the rule (and optionally its own price). */
+export type MetricOverride =
+  | { metric: string; inherit: true }
+  | { metric: string; enabled: boolean; threshold: string; direction?: 'outbound' | 'inbound' | 'both'; price?: PriceTerms };
+
+export interface BillingInput {
+  rebillingEnabled?: boolean;
+  overrides?: MetricOverride[];
+  subscription?: { startAt?: string; coupon?: string; automaticTax?: boolean };
+}
+
+export function createSubAccountBilling(deps: {
+  db: Database;
+  rules: RebillingRules;
+  accounts: Accounts;
+  stripeForAgency: StripeForAgency;
+  logger: Logger;
+}) {
+  async function subAccountOrThrow(locationId: string) {
+    const sub = await findSubAccount(deps.db, locationId);
+    if (!sub) throw notFound(`No sub-account ${locationId}.`);
+    return sub;
+  }
+
+  /** Creates or updates the subscription from the rules in force; no-op without a customer or with billing off. */
+  async function syncSubscription(locationId: string, options: BillingInput['subscription'] = {}): Promise<string | null> {
+    const sub = await subAccountOrThrow(locationId);
+    if (!sub.stripeCustomerId || !sub.rebillingEnabled) return sub.stripeSubscriptionId;
+    const agency = await findAgency(deps.db, sub.companyId);
+    const prices = (await findEffectiveRules(deps.db, locationId))
+      .filter((r) => r.enabled && r.stripePriceId)
+      .map((r) => r.stripePriceId!);
+    if (agency?.flatFeePriceId) prices.push(agency.flatFeePriceId);
+    if (prices.length === 0) return sub.stripeSubscriptionId;
+    const stripe = await deps.stripeForAgency(sub.companyId);
+    const result = await stripeCall(() =>
+      upsertSubscription(stripe, {
+        customerId: sub.stripeCustomerId!,
+        subscriptionId: sub.stripeSubscriptionId,
+        prices: [...new Set(prices)],
+        coupon: options.coupon,
+        automaticTax: options.automaticTax,
+        startAt: options.startAt ? new Date(options.startAt) : undefined,
+        metadata: { meterbridge_location_id: locationId, meterbridge_company_id: sub.companyId },
+      }),
+    );
+    await setSubAccountBilling(deps.db, locationId, { stripeSubscriptionId: result.subscriptionId });
+    return result.subscriptionId;
+  }
+
+  async function mapCustomer(locationId: string, choice: { customerId: string } | { create: true }): Promise<string> {
+    const sub = await subAccountOrThrow(locationId);
+    const stripe = await deps.stripeForAgency(sub.companyId);
+    let customerId: string;
+    if ('customerId' in choice) {
+      const customer = await stripeCall(() => retrieveCustomer(stripe, choice.customerId));
+      if (!customer) throw new AppError(400, 'unknown_customer', `Stripe has no customer ${choice.customerId} on this account.`);
+      customerId = customer.id;
+    } else {
+      const created = await stripeCall(() =>
+        createCustomer(
+          stripe,
+          { name: sub.name ?? locationId, email: sub.email ?? undefined, locationId, companyId: sub.companyId },
+          `meterbridge-customer-${locationId}`,
+        ),
+      );
+      customerId = created.id;
+    }
+    await deps.accounts.mapCustomer(locationId, customerId);
+    return customerId;
+  }
+
+  async function applyDefaults(companyId: string, locationIds: string[]) {
+    const results: Array<{ locationId: string; ok: boolean; error?: string; stripeCustomerId?: string | null }> = [];
+    for (const locationId of locationIds) {
+      try {
+        const sub = await subAccountOrThrow(locationId);
+        if (sub.companyId !== companyId) throw notFound(`No sub-account ${locationId}.`);
+        const customerId = sub.stripeCustomerId ?? (await mapCustomer(locationId, { create: true }));
+        await setSubAccountBilling(deps.db, locationId, { rebillingEnabled: true });
+        await syncSubscription(locationId);
+        results.push({ locationId, ok: true, stripeCustomerId: customerId });
+      } catch (err) {
+        results.push({ locationId, ok: false, error: (err as Error).message });
+      }
+    }
+    return { results };
+  }
+
+  return {
+    /** Customers of the agency's Stripe account matching an email or a name. */
+    async searchCustomers(companyId: string, query: string) {
+      const stripe = await deps.stripeForAgency(companyId);
+      return stripeCall(() => searchCustomers(stripe, query));
+    },
+
+    mapCustomer,
+
+    /**
+     * Applies the switch and overrides, then brings the subscription in line with the rules in force.
+     * @throws AppError 404 unknown sub-account, 409 Stripe not connected, 400/502 with Stripe's message.
+     */
+    async setBilling(locationId: string, input: BillingInput): Promise<void> {
+      const sub = await subAccountOrThrow(locationId);
+      if (input.rebillingEnabled !== undefined) {
+        await setSubAccountBilling(deps.db, locationId, { rebillingEnabled: input.rebillingEnabled });
+      }
+      for (const override of input.overrides ?? []) {
+        if ('inherit' in override) {
+          await deps.rules.removeSubAccountRule(locationId, override.metric);
+          continue;
+        }
+        let priced: { meterId: string; priceId: string; eventName: string } | null = null;
+        const terms = override.price;
+        if (terms) {
+          const stripe = await deps.stripeForAgency(sub.companyId);
+          const label = METRIC_LABELS[override.metric] ?? override.metric;
+          priced = await stripeCall(async () => {
+            const meter = await ensureMeter(stripe, { metric: override.metric, eventName: `meterbridge_${override.metric}`, displayName: `Meterbridge: ${label}` });
+            const price = await ensureMeteredPrice(stripe, {
+              metric: override.metric,
+              meterId: meter.id,
+              productName: label,
+              currency: terms.currency,
+              interval: terms.interval,
+              unitAmountDecimal: terms.unitAmountDecimal,
+              tiers: terms.tiers,
+            });
+            return { meterId: meter.id, priceId: price.id, eventName: meter.eventName };
+          });
+        }
+        await deps.rules.setRule(
+          { locationId },
+          { metric: override.metric, enabled: override.enabled, threshold: override.threshold, direction: override.direction, meterEventName: priced?.eventName ?? `meterbridge_${override.metric}` },
+        );
+        if (priced && override.price) {
+          await setRulePrice(deps.db, { companyId: sub.companyId, locationId }, override.metric, {
+            stripeMeterId: priced.meterId,
+            stripePriceId: priced.priceId,
+            priceTerms: override.price,
+          });
+        }
+      }
+      await syncSubscription(locationId, input.subscription);
+    },
+
+    syncSubscription,
+
+    /**
+     * The agency's defaults onto these sub-accounts: a Stripe customer where none is mapped (created from the
+     * HighLevel name and email), rebilling on, the subscription with the default prices. Each sub-account is done on
+     * its own; one failing does not stop the rest.
+     */
+    applyDefaults,
+
+    /** The apply-defaults job: sub-accounts that appeared while their agency auto-applies. */
+    async applyPendingDefaults(): Promise<{ applied: number; failed: number }> {
+      let applied = 0;
+      let failed = 0;
+      for (const { locationId, companyId } of await listSubAccountsAwaitingDefaults(deps.db)) {
+        const [result] = (await applyDefaults(companyId, [locationId])).results;
+        await finishDefaults(deps.db, locationId, result?.ok ? null : (result?.error ?? 'unknown error'));
+        if (result?.ok) applied += 1;
+        else failed += 1;
+      }
+      return { applied, failed };
+    },
+  };
+}
+
+export type SubAccountBilling = ReturnType<typeof createSubAccountBilling>;

@@ -1,0 +1,65 @@
+/**
+ * Read models for the settings page: the agency's sub-accounts (searchable, paginated) and one sub-account's
+ * billing picture. Plain SQL over the ledger tables; no Stripe calls.
+ */
+import { sql } from 'drizzle-orm';
+import { selectRows, type Executor } from '../../models/database';
+import { findEffectiveRules } from '../metering/rules-repository';
+
+/** One row of the sub-accounts table. `failedReports` counts meter reports Stripe refused (retryable). */
+export interface SubAccountRow {
+  locationId: string;
+  name: string | null;
+  email: string | null;
+  installed: boolean;
+  needsReinstall: boolean;
+  rebillingEnabled: boolean;
+  stripeCustomerId: string | null;
+  stripeSubscriptionId: string | null;
+  billingStatus: 'ok' | 'delinquent' | 'paused';
+  billingStatusReason: string | null;
+  failedReports: number;
+}
+
+const ROW = sql`
+  s.location_id as "locationId", s.name, s.email, (s.status = 'active') as installed,
+  exists (select 1 from installations i where i.location_id = s.location_id and i.status = 'needs_reinstall') as "needsReinstall",
+  s.rebilling_enabled as "rebillingEnabled", s.stripe_customer_id as "stripeCustomerId",
+  s.stripe_subscription_id as "stripeSubscriptionId", s.billing_status as "billingStatus",
+  s.billing_status_reason as "billingStatusReason",
+  (select count(*)::int from meter_reports r where r.location_id = s.location_id and r.status = 'failed') as "failedReports"`;
+
+/**
+ * A page of the agency's sub-accounts, by name, optionally filtered by a search over name, email and id.
+ * @param page 1-based. @param pageSize at most 200.
+ */
+export async function listSubAccounts(db: Executor, companyId: string, options: { search?: string; page: number; pageSize: number }) {
+  const pattern = options.search ? `%${options.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+  const filter = pattern ? sql`and (s.name ilike ${pattern} or s.email ilike ${pattern} or s.location_id ilike ${pattern})` : sql``;
+  const [{ total }] = (await selectRows<{ total: number }>(
+    db,
+    sql`select count(*)::int as total from sub_accounts s where s.company_id = ${companyId} ${filter}`,
+  )) as [{ total: number }];
+  const rows = await selectRows<SubAccountRow>(
+    db,
+    sql`select ${ROW} from sub_accounts s where s.company_id = ${companyId} ${filter}
+        order by s.name nulls last, s.location_id
+        limit ${options.pageSize} offset ${(options.page - 1) * options.pageSize}`,
+  );
+  return { total, page: options.page, pageSize: options.pageSize, items: rows };
+}
+
+/** One sub-account's row, rules in force and counters; null when unknown. */
+export async function subAccountDetail(db: Executor, locationId: string) {
+  const [row] = await selectRows<SubAccountRow & { companyId: string }>(
+    db,
+    sql`select ${ROW}, s.company_id as "companyId" from sub_accounts s where s.location_id = ${locationId}`,
+  );
+  if (!row) return null;
+  const rules = await findEffectiveRules(db, locationId);
+  const counters = await selectRows<{ metric: string; total: string; billedUnits: string }>(
+    db,
+    sql`select metric, total::text as total, billed_units::text as "billedUnits" from usage_counters where location_id = ${locationId} order by metric`,
+  );
+  return { ...row, rules, counters: counters.map((c) => ({ ...c, billedUnits: Number(c.billedUnits) })) };
+}
