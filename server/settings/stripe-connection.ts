@@ -21,8 +21,12 @@ import {
 /** Stripe events Meterbridge listens to for payment problems. */
 export const STRIPE_WEBHOOK_EVENTS = ['invoice.payment_failed', 'invoice.paid', 'customer.subscription.deleted'] as const;
 
-/** Permissions Meterbridge can work without (a webhook endpoint can be made by hand). */
-const OPTIONAL_PERMISSION = /webhook/i;
+/**
+ * Permissions Meterbridge can work without: webhook endpoints (one can be made by hand) and reading the account
+ * (only its name is shown).
+ */
+const OPTIONAL_PERMISSION = /webhook|account/i;
+const WEBHOOK_PERMISSION = /webhook/i;
 
 const KEY_FORMAT = /^(sk|rk)_(test|live)_[A-Za-z0-9]{8,}$/;
 
@@ -95,7 +99,7 @@ export function createStripeConnection(deps: {
       await upsertAgency(deps.db, { companyId });
       const previous = await findAgency(deps.db, companyId);
       let endpoint: { id: string; secret: string } | null = null;
-      if (!check.missing.some((m) => OPTIONAL_PERMISSION.test(m.permission))) {
+      if (!check.missing.some((m) => WEBHOOK_PERMISSION.test(m.permission))) {
         try {
           if (previous?.stripeWebhookEndpointId) await stripe.webhookEndpoints.del(previous.stripeWebhookEndpointId).catch(() => undefined);
           const created = await stripe.webhookEndpoints.create({
