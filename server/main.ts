@@ -130,8 +130,8 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const agencyStripe = stripeForAgency(accounts, stripeClient);
   const sessionTokens = createSessionTokens({ key: deriveSessionKey(config.encryptionKey) });
   const stripeConnection = createStripeConnection({ db: database.db, secretBox, stripeClient, appUrl: config.appUrl, logger });
-  const pricing = createPricing({ db: database.db, rules, stripeForAgency: agencyStripe });
   const billing = createSubAccountBilling({ db: database.db, rules, accounts, stripeForAgency: agencyStripe, logger });
+  const pricing = createPricing({ db: database.db, rules, stripeForAgency: agencyStripe, resyncSubscriptions: billing.resyncSubscriptions });
   const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger });
   const apiRoutes = settingsRoutes({
     db: database.db,

@@ -36,7 +36,13 @@ export interface MetricPricingInput {
   baseCostDecimal?: string | null;
 }
 
-export function createPricing(deps: { db: Database; rules: RebillingRules; stripeForAgency: StripeForAgency }) {
+export function createPricing(deps: {
+  db: Database;
+  rules: RebillingRules;
+  stripeForAgency: StripeForAgency;
+  /** Brings the agency's existing subscriptions in line after a default price changed. */
+  resyncSubscriptions: (companyId: string) => Promise<unknown>;
+}) {
   async function grid(companyId: string) {
     const agency = await findAgency(deps.db, companyId);
     const rules = new Map((await deps.rules.defaultRules(companyId)).map((r) => [r.metric, r]));
@@ -83,12 +89,15 @@ export function createPricing(deps: { db: Database; rules: RebillingRules; strip
         { companyId, locationId: null },
         { metric, enabled: input.enabled, threshold: input.threshold, direction: input.direction, meterEventName: meter.eventName },
       );
+      const before = (await deps.rules.defaultRules(companyId)).find((r) => r.metric === metric);
       await setRulePrice(deps.db, { companyId, locationId: null }, metric, {
         stripeMeterId: meter.id,
         stripePriceId: price.id,
         priceTerms: input.price,
         baseCostDecimal: input.baseCostDecimal,
       });
+      // A new price, or a metric switched on or off, changes the items of every subscription that inherits it.
+      if (before?.stripePriceId !== price.id || before?.enabled !== input.enabled) await deps.resyncSubscriptions(companyId);
       return (await grid(companyId)).rows.find((r) => r.metric === metric)!;
     },
 
@@ -109,6 +118,7 @@ export function createPricing(deps: { db: Database; rules: RebillingRules; strip
         flatFee = { priceId: price.id, amount: input.flatFeeAmount };
       }
       await setAgencyDefaults(deps.db, companyId, { autoApply: input.autoApply, currency: input.currency, flatFee });
+      if (flatFee) await deps.resyncSubscriptions(companyId);
       return grid(companyId);
     },
   };

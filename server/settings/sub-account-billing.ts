@@ -14,7 +14,14 @@ import { ensureMeter, ensureMeteredPrice } from '../stripe/catalog';
 import { createCustomer, retrieveCustomer, searchCustomers } from '../stripe/customers';
 import { upsertSubscription } from '../stripe/subscriptions';
 import type { Accounts } from '../tenancy/accounts';
-import { findAgency, findSubAccount, finishDefaults, listSubAccountsAwaitingDefaults, setSubAccountBilling } from '../tenancy/accounts-repository';
+import {
+  findAgency,
+  findSubAccount,
+  finishDefaults,
+  listSubAccountsAwaitingDefaults,
+  listSubscribedSubAccounts,
+  setSubAccountBilling,
+} from '../tenancy/accounts-repository';
 import { METRIC_LABELS, stripeCall } from './pricing';
 import type { StripeForAgency } from './stripe-for-agency';
 
@@ -165,6 +172,26 @@ export function createSubAccountBilling(deps: {
     },
 
     syncSubscription,
+
+    /**
+     * Re-syncs every subscription of the agency (after a default price or the flat fee changed). One failing does not
+     * stop the rest; its Stripe message is kept on the sub-account.
+     * @returns counts of subscriptions updated and failed.
+     */
+    async resyncSubscriptions(companyId: string): Promise<{ synced: number; failed: number }> {
+      let synced = 0;
+      let failed = 0;
+      for (const locationId of await listSubscribedSubAccounts(deps.db, companyId)) {
+        try {
+          await syncSubscription(locationId);
+          synced += 1;
+        } catch (err) {
+          failed += 1;
+          await setSubAccountBilling(deps.db, locationId, { billingStatusReason: `Updating the subscription failed: ${(err as Error).message}` });
+        }
+      }
+      return { synced, failed };
+    },
 
     /**
      * The agency's defaults onto these sub-accounts: a Stripe customer where none is mapped (created from the

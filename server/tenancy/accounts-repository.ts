@@ -261,3 +261,13 @@ export async function finishDefaults(db: Executor, locationId: string, error: st
     .set({ defaultsPending: false, ...(error ? { billingStatusReason: `Applying the agency defaults failed: ${error}` } : {}), updatedAt: sql`now()` })
     .where(eq(subAccounts.locationId, locationId));
 }
+
+/** Sub-accounts of the agency that have a Stripe subscription. */
+export async function listSubscribedSubAccounts(db: Executor, companyId: string): Promise<string[]> {
+  const rows = await db
+    .select({ locationId: subAccounts.locationId })
+    .from(subAccounts)
+    .where(sql`${subAccounts.companyId} = ${companyId} and ${subAccounts.stripeSubscriptionId} is not null`)
+    .orderBy(subAccounts.locationId);
+  return rows.map((r) => r.locationId);
+}

@@ -1,4 +1,6 @@
+import { Writable } from 'node:stream';
 import SwaggerParser from '@apidevtools/swagger-parser';
+import pino from 'pino';
 import nock from 'nock';
 import Stripe from 'stripe';
 import { drainReporter } from '../support/billing';
@@ -25,6 +27,7 @@ let token = '';
 let L1 = '';
 let L2 = '';
 const bodies: string[] = [];
+const logLines: string[] = [];
 
 const api = (method: 'get' | 'put' | 'post' | 'delete', path: string, body?: object) => {
   let req = t.http[method](path).set('authorization', `Bearer ${token}`);
@@ -38,7 +41,11 @@ const api = (method: 'get' | 'put' | 'post' | 'delete', path: string, body?: obj
 beforeAll(async () => {
   stripe = await startStripeStub();
   stripe.keyPermissions.set(LIMITED_KEY, new Set(['customers', 'products', 'prices', 'subscriptions', 'billing_meters', 'invoices', 'webhook_endpoints', 'account']));
-  t = await startTestService({ ...OAUTH_ENV, HIGHLEVEL_SHARED_SECRET: SHARED_SECRET, STRIPE_API_URL: stripe.url, REPORTER_RETRY_BASE_SECONDS: '0' });
+  const sink = new Writable({ write: (chunk, _enc, done) => (logLines.push(String(chunk)), done()) });
+  t = await startTestService(
+    { ...OAUTH_ENV, HIGHLEVEL_SHARED_SECRET: SHARED_SECRET, STRIPE_API_URL: stripe.url, REPORTER_RETRY_BASE_SECONDS: '0' },
+    { logger: pino({ level: 'debug' }, sink) },
+  );
   // The agency installed Meterbridge in bulk: two sub-accounts.
   const locations = installedLocations('locWalk', 2).map((l, i) => ({ ...l, name: i === 0 ? 'Harbor Dental' : 'Bay Physio' }));
   [L1, L2] = locations.map((l) => l._id) as [string, string];
@@ -184,6 +191,46 @@ describe('settings API walk', () => {
     expect(stripe.events.length).toBe(before);
   });
 
+  it("when the default SMS price changes, then the subscriptions' SMS item moves to the new price", async () => {
+    const sub = (await api('get', `/api/sub-accounts/${L2}`)).body;
+    const itemsOf = () => stripe.state.subscriptions.get(sub.stripeSubscriptionId)!.items.data.map((i: { price: { id: string } }) => i.price.id);
+    const before = itemsOf();
+    const row = (await api('put', '/api/pricing/sms', { threshold: 1, price: { currency: 'usd', interval: 'month', unitAmountDecimal: '2.5' }, baseCostDecimal: '0.79' })).body;
+    expect(before).not.toContain(row.stripePriceId);
+    expect(itemsOf()).toContain(row.stripePriceId);
+    expect(itemsOf()).toHaveLength(before.length);
+  });
+
+  it('when rebilling is switched off for a sub-account, then its new usage is kept but not billed', async () => {
+    expect((await api('put', `/api/sub-accounts/${L2}/billing`, { rebillingEnabled: false })).body.rebillingEnabled).toBe(false);
+    const before = stripe.events.length;
+    for (let i = 0; i < 2; i++) await t.postSigned({ ...fixture('sms-outbound'), locationId: L2, webhookId: `walk-off-${i}` }).expect(200);
+    await drainReporter(t.service);
+    expect(stripe.events.length).toBe(before);
+  });
+
+  it('when the agency auto-applies its defaults, then a sub-account created in HighLevel gets a customer and a subscription', async () => {
+    expect((await api('put', '/api/defaults', { autoApply: true })).body.autoApply).toBe(true);
+    const L3 = 'locWalkCreated0001';
+    await t.postSigned({ ...fixture('location-create'), id: L3, companyId: COMPANY, name: 'Cove Clinic', email: 'hello@cove.example', webhookId: 'walk-create-1' }).expect(200);
+    expect(await t.service.billing.applyPendingDefaults()).toEqual({ applied: 1, failed: 0 });
+    const detail = (await api('get', `/api/sub-accounts/${L3}`)).body;
+    expect(detail).toMatchObject({ rebillingEnabled: true, stripeCustomerId: expect.stringMatching(/^cus_/), stripeSubscriptionId: expect.stringMatching(/^sub_/) });
+    expect(stripe.state.customers.get(detail.stripeCustomerId)).toMatchObject({ name: 'Cove Clinic', email: 'hello@cove.example' });
+    expect(await t.service.billing.applyPendingDefaults()).toEqual({ applied: 0, failed: 0 });
+  });
+
+  it('when the agency applies its defaults to chosen sub-accounts, then each reports its own outcome', async () => {
+    await api('put', '/api/defaults', { autoApply: false });
+    const L4 = 'locWalkCreated0002';
+    await t.postSigned({ ...fixture('location-create'), id: L4, companyId: COMPANY, name: 'Dune Dental', webhookId: 'walk-create-2' }).expect(200);
+    const res = await api('post', '/api/defaults/apply', { locationIds: [L4, 'locNotThere'] });
+    expect(res.body.results).toEqual([
+      { locationId: L4, ok: true, stripeCustomerId: expect.stringMatching(/^cus_/) },
+      { locationId: 'locNotThere', ok: false, error: expect.stringContaining('locNotThere') },
+    ]);
+  });
+
   it('when the OpenAPI document is fetched, then it validates and covers every JSON route', async () => {
     const doc = (await t.http.get('/api/openapi.json').expect(200)).body;
     await SwaggerParser.validate(structuredClone(doc));
@@ -192,8 +239,10 @@ describe('settings API walk', () => {
     expect(documented.sort()).toEqual(declared.sort());
   });
 
-  it('when every answer of this walk is read, then none carries a Stripe key, a webhook secret or an OAuth token', () => {
-    const all = bodies.join('\n');
+  it('when every answer and log line of this walk is read, then none carries a Stripe key, a webhook secret, the SSO secret or an OAuth token', () => {
+    const all = bodies.join('\n') + logLines.join('');
+    expect(logLines.length).toBeGreaterThan(10);
+    expect(all).not.toContain(SHARED_SECRET);
     expect(all).not.toContain(FULL_KEY);
     expect(all).not.toContain(LIMITED_KEY);
     expect(all).not.toMatch(/whsec_/);
