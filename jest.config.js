@@ -7,6 +7,8 @@ module.exports = {
   // jose and the OpenAPI validator ship ESM only: let SWC turn them into CommonJS like our own code.
   transformIgnorePatterns: ['/node_modules/(?!(jose|@apidevtools)/)'],
   setupFilesAfterEnv: ['<rootDir>/test/support/setup-network.ts'],
+  // The reliability suite's figures ("crashes: 20, lost: 0, …") are printed after the run.
+  reporters: ['default', '<rootDir>/test/reliability/support/summary-reporter.js'],
   testTimeout: 30000,
   maxWorkers: 2,
 };

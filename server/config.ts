@@ -37,6 +37,9 @@ const publicKeyPem = (type: 'ed25519' | 'rsa') =>
 const url = z.url({ protocol: /^https?$/ }).transform((value) => value.replace(/\/+$/, ''));
 const emptyAsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
+/** A CSP host source for `frame-ancestors`: scheme, host (optionally `*.` first) and optional port. */
+const FRAME_ANCESTOR = /^https?:\/\/(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:(\d{1,5}|\*))?\/?$/;
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.preprocess(emptyAsUnset, z.coerce.number().int().min(0).max(65535).default(3000)),
@@ -65,7 +68,25 @@ const envSchema = z.object({
   REPORTER_ENABLED: z.enum(['true', 'false']).default('true'),
   STRIPE_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(120).default(20),
   STRIPE_CALLS_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(100),
+  ENCRYPTION_KEY_PREVIOUS: z.preprocess(
+    emptyAsUnset,
+    z
+      .string()
+      .refine((v) => v.split(',').every((k) => /^[A-Za-z0-9+/]{43}=$/.test(k.trim())), { message: 'must be comma-separated 32-byte base64 keys' })
+      .optional(),
+  ),
+  RATE_LIMIT_SESSION_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
+  RATE_LIMIT_OAUTH_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  FRAME_ANCESTORS: z.preprocess(
+    emptyAsUnset,
+    z
+      .string()
+      .refine((v) => v.split(',').every((s) => FRAME_ANCESTOR.test(s.trim())), {
+        message: 'must be comma-separated origins such as https://crm.example.com or https://*.example.com',
+      })
+      .optional(),
+  ),
 });
 
 /** The parsed configuration. Times are in seconds unless a name says otherwise. */
@@ -79,6 +100,10 @@ export interface Config {
   dataDir: string;
   /** 32-byte AES-256-GCM key for secrets at rest. */
   encryptionKey: Buffer;
+  /** Keys that sealed older values, still accepted for reading during a rotation (ENCRYPTION_KEY_PREVIOUS). */
+  previousEncryptionKeys: Buffer[];
+  /** Requests per minute per IP on /api/session and /oauth/*. */
+  rateLimits: { sessionPerMinute: number; oauthPerMinute: number };
   highLevel: {
     clientId?: string;
     clientSecret?: string;
@@ -103,6 +128,8 @@ export interface Config {
     callsPerSecondPerAgency: number;
   };
   logLevel: string;
+  /** Extra origins allowed to frame the settings page (white-label domains), besides HighLevel's own. */
+  frameAncestors: string[];
 }
 
 /** A warning the caller should log (the config is parsed before the logger exists). */
@@ -129,6 +156,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, warn: ConfigWarn = () => unde
     database,
     dataDir: e.DATA_DIR,
     encryptionKey: resolveEncryptionKey(e.ENCRYPTION_KEY, e.NODE_ENV, database, e.DATA_DIR, warn),
+    previousEncryptionKeys: (e.ENCRYPTION_KEY_PREVIOUS ?? '')
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean)
+      .map((k) => Buffer.from(k, 'base64')),
+    rateLimits: { sessionPerMinute: e.RATE_LIMIT_SESSION_PER_MINUTE, oauthPerMinute: e.RATE_LIMIT_OAUTH_PER_MINUTE },
     highLevel: {
       clientId: e.HIGHLEVEL_CLIENT_ID,
       clientSecret: e.HIGHLEVEL_CLIENT_SECRET,
@@ -149,6 +182,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, warn: ConfigWarn = () => unde
       callsPerSecondPerAgency: e.STRIPE_CALLS_PER_SECOND,
     },
     logLevel: e.LOG_LEVEL,
+    frameAncestors: (e.FRAME_ANCESTORS ?? '')
+      .split(',')
+      .map((s) => s.trim().replace(/\/+$/, ''))
+      .filter(Boolean),
   };
 }
 

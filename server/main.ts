@@ -14,6 +14,8 @@ import { createWebhookVerifier } from './highlevel/webhook-signature';
 import { createHttpApp } from './http/app';
 import { createLogger } from './logger';
 import { createSecretBox } from './crypto/secret-box';
+import { reencryptSecrets } from './crypto/reencrypt-secrets';
+import { perMinuteLimit } from './http/rate-limits';
 import { createScheduler, type Scheduler } from './jobs/scheduler';
 import { createRebillingRules, type RebillingRules } from './metering/rebilling-rules';
 import { createMeterReporter, type MeterReporter } from './stripe/meter-reporter';
@@ -39,6 +41,9 @@ import { stripeForAgency } from './settings/stripe-for-agency';
 import { createSubAccountBilling, type SubAccountBilling } from './settings/sub-account-billing';
 import { createPaymentEvents } from './stripe/payment-events';
 import { stripeWebhookRouter } from './stripe/webhook-routes';
+import { usageRoutes } from './settings/usage-routes';
+import { ensureUiBuilt, uiPaths } from './ui/build-ui';
+import { UI_PREFIX, uiRouter } from './ui/ui-router';
 
 /**
  * A wired service. `close()` stops taking requests and the scheduler (finishing the run in progress, so an
@@ -74,6 +79,8 @@ export interface BuildOptions {
   /** An open database; when omitted, the one the config names is opened (and closed by `close()`). */
   database?: DatabaseHandle;
   logger?: Logger;
+  /** The built settings page to serve at /app; default ui/dist of this checkout. */
+  uiDistDir?: string;
 }
 
 /**
@@ -91,7 +98,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     rsaPem: config.highLevel.webhookLegacyPublicKey,
   });
   const manifest = loadManifest();
-  const secretBox = createSecretBox(config.encryptionKey);
+  const secretBox = createSecretBox(config.encryptionKey, config.previousEncryptionKeys);
   const accounts = createAccounts({ db: database.db, secretBox });
   const rules = createRebillingRules({ db: database.db });
   const receiveDelivery = createWebhookIntake({ db: database.db, verifier });
@@ -133,14 +140,17 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const billing = createSubAccountBilling({ db: database.db, rules, accounts, stripeForAgency: agencyStripe, logger });
   const pricing = createPricing({ db: database.db, rules, stripeForAgency: agencyStripe, resyncSubscriptions: billing.resyncSubscriptions });
   const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger });
-  const apiRoutes = settingsRoutes({
-    db: database.db,
-    session: createSessionExchange({ db: database.db, sharedSecret: config.highLevel.sharedSecret, tokens: sessionTokens }),
-    stripeConnection,
-    pricing,
-    rules,
-    billing,
-  });
+  const apiRoutes = [
+    ...settingsRoutes({
+      db: database.db,
+      session: createSessionExchange({ db: database.db, sharedSecret: config.highLevel.sharedSecret, tokens: sessionTokens }),
+      stripeConnection,
+      pricing,
+      rules,
+      billing,
+    }),
+    ...usageRoutes({ db: database.db }),
+  ];
   const openApi = openApiDocument(apiRoutes, {
     title: 'Meterbridge settings API',
     version: '1.0.0',
@@ -171,6 +181,13 @@ export async function buildService(options: BuildOptions): Promise<Service> {
         run: () => installedLocations.syncRequested(),
       },
       {
+        name: 'reencrypt-secrets',
+        pattern: '0 17 * * * *',
+        timeoutSeconds: 600,
+        enabled: config.previousEncryptionKeys.length > 0,
+        run: () => reencryptSecrets(database.db, secretBox),
+      },
+      {
         name: 'apply-defaults',
         pattern: '*/30 * * * * *',
         timeoutSeconds: 300,
@@ -183,13 +200,17 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   );
 
   const app = createHttpApp(logger, [
+    Router()
+      .use('/api/session', perMinuteLimit(config.rateLimits.sessionPerMinute, 'sign-in'))
+      .use('/oauth', perMinuteLimit(config.rateLimits.oauthPerMinute, 'install')),
     healthRouter(database),
     highLevelWebhookRouter(manifest.webhooks.path, receiveDelivery),
     oauthRouter({ manifest, passport, install, appUrl: config.appUrl, agencyName: (id) => findAgencyName(database.db, id), logger }),
     stripeWebhookRouter(paymentEvents),
     openApiRouter(openApi),
     mountApiRoutes(apiRoutes, createGatekeeper({ db: database.db, tokens: sessionTokens })),
-  ]);
+    uiRouter({ distDir: options.uiDistDir ?? uiPaths().distDir, nodeEnv: config.nodeEnv, extraFrameAncestors: config.frameAncestors }),
+  ], { ownHeaders: [UI_PREFIX] });
 
   let server: Server | undefined;
   let closing: Promise<void> | undefined;
@@ -247,6 +268,11 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   for (const message of early) logger.warn(message);
+  // A fresh clone has no ui/dist: build the settings page first (a few seconds); in development also when ui/ changed
+  // since. Elsewhere a build that exists is served as it is. Without one the API still runs (/app answers 503).
+  await ensureUiBuilt({ logger, onlyIfMissing: config.nodeEnv !== 'development' }).catch((err) =>
+    logger.error({ err }, 'the settings page could not be built; /app answers 503 until `npm run build` succeeds'),
+  );
   const service = await buildService({ config, logger });
   const server = await service.listen();
   service.scheduler.start();

@@ -15,6 +15,8 @@ export interface SecretBox {
   seal(plaintext: string): string;
   /** @throws SecretDecryptionError when the value was not sealed by one of the known keys, or was altered. */
   open(sealed: string): string;
+  /** True when the value was sealed with an older key (a rotation is under way) and should be sealed again. */
+  needsReseal(sealed: string): boolean;
 }
 
 const keyIdOf = (key: Buffer) => createHash('sha256').update(key).digest('hex').slice(0, 8);
@@ -35,6 +37,9 @@ export function createSecretBox(key: Buffer, previousKeys: Buffer[] = []): Secre
       const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
       const tag = cipher.getAuthTag();
       return ['v1', currentId, iv.toString('base64url'), tag.toString('base64url'), ciphertext.toString('base64url')].join('.');
+    },
+    needsReseal(sealed) {
+      return !sealed.startsWith(`v1.${currentId}.`);
     },
     open(sealed) {
       const [version, keyId, iv, tag, ciphertext] = sealed.split('.');

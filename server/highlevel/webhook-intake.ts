@@ -10,6 +10,7 @@ import { recordActivity } from '../metering/record-activity';
 import { normaliseActivity } from '../metering/normalise';
 import { eventSchemas, isHandledEventType, LIFECYCLE_EVENT_TYPES, type ActivityEvent } from './webhook-events';
 import { applyLifecycleEvent } from './install-lifecycle';
+import { findUnstorableJson } from './storable-json';
 import type { SignatureHeaders, WebhookVerifier } from './webhook-signature';
 
 /** What the intake did with a delivery; every outcome is acknowledged with 200. */
@@ -50,6 +51,8 @@ export function createWebhookIntake(deps: IntakeDependencies) {
     if (!isPlainObject(body) || typeof body.type !== 'string' || body.type.length === 0) {
       throw badRequest('invalid_event', 'The webhook body must be a JSON object with a "type".');
     }
+    const unstorable = findUnstorableJson(body);
+    if (unstorable) throw badRequest('invalid_text', `The webhook body cannot be stored: ${unstorable}.`);
     const webhookId = deliveryKey(body, rawBody);
     const receivedAt = now();
 

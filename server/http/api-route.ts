@@ -3,7 +3,8 @@
  * One declaration drives the Express handler (validation in, field allow-list out), the authorization check
  * and the OpenAPI 3.1 document (server/http/openapi.ts), so a route cannot skip any of them.
  */
-import express, { Router, type Request } from 'express';
+import { once } from 'node:events';
+import express, { Router, type Request, type Response } from 'express';
 import { z, type ZodType } from 'zod';
 import { AppError, badRequest } from './errors';
 
@@ -40,11 +41,38 @@ export interface ApiRoute<P = unknown, Q = unknown, B = unknown, R = unknown> {
   response: ZodType<R>;
   /** Success status (default 200). */
   status?: number;
+  /**
+   * Media type of the success body; default `application/json`. Any other type (see `defineStreamRoute`) means the
+   * handler returns a `StreamedBody` that is written as it is produced, and `response` only documents the body.
+   */
+  contentType?: string;
   handler: (input: { params: P; query: Q; body: B; caller: Caller | null; requestId: string }) => Promise<R>;
 }
 
 /** Typed identity for declarations (keeps inference for params/query/body in the handler). */
 export function defineRoute<P, Q, B, R>(route: ApiRoute<P, Q, B, R>): ApiRoute<P, Q, B, R> {
+  return route;
+}
+
+/**
+ * A non-JSON body produced piece by piece (a CSV export): written with backpressure, so a large export never sits
+ * in memory. `filename` makes it an attachment.
+ */
+export interface StreamedBody {
+  filename?: string;
+  chunks: AsyncIterable<string>;
+}
+
+/**
+ * Declares a route whose success body is not JSON (e.g. `text/csv`): same access, validation and OpenAPI entry as
+ * any route; `response` documents the body (e.g. `z.string()`), and the handler returns a `StreamedBody`.
+ */
+export function defineStreamRoute<P, Q, B>(
+  route: Omit<ApiRoute<P, Q, B, string>, 'handler' | 'contentType'> & {
+    contentType: string;
+    handler: (input: { params: P; query: Q; body: B; caller: Caller | null; requestId: string }) => Promise<StreamedBody>;
+  },
+): ApiRoute<P, Q, B, any> {
   return route;
 }
 
@@ -68,10 +96,49 @@ export function mountApiRoutes(routes: ApiRoute<any, any, any, any>[], gatekeepe
       const query = parse('query', route.query, req.query);
       const body = parse('body', route.body, route.body ? (req.body ?? {}) : undefined);
       const result = await route.handler({ params, query, body, caller, requestId: String(req.id) });
+      if (route.contentType && route.contentType !== 'application/json') {
+        await writeStreamed(res, route.status ?? 200, route.contentType, result as StreamedBody);
+        return;
+      }
       res.status(route.status ?? 200).json(route.response.parse(result));
     });
   }
   return router;
+}
+
+/**
+ * Writes a streamed body. The first chunk is produced before any header is sent, so an early failure still reaches
+ * the error middleware as a JSON error; a failure later can only cut the response short (the client sees it
+ * truncated). Stops producing when the client goes away.
+ */
+async function writeStreamed(res: Response, status: number, contentType: string, body: StreamedBody): Promise<void> {
+  const iterator = body.chunks[Symbol.asyncIterator]();
+  let next = await iterator.next();
+  if (body.filename) res.attachment(body.filename);
+  res.status(status).type(contentType); // after attachment(), which would set a type from the file's extension
+  res.setHeader('cache-control', 'no-store');
+  try {
+    while (!next.done) {
+      if (res.destroyed) break;
+      if (!res.write(next.value)) await drainedOrClosed(res);
+      next = await iterator.next();
+    }
+    res.end();
+  } catch (err) {
+    res.destroy(err as Error);
+  } finally {
+    if (!next.done) await iterator.return?.();
+  }
+}
+
+/** Waits until the socket takes more, or the client is gone; the listener that did not fire is removed. */
+async function drainedOrClosed(res: Response): Promise<void> {
+  const done = new AbortController();
+  try {
+    await Promise.race([once(res, 'drain', { signal: done.signal }), once(res, 'close', { signal: done.signal })]);
+  } finally {
+    done.abort();
+  }
 }
 
 function parse<T>(where: string, schema: ZodType<T> | undefined, value: unknown): T {

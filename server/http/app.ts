@@ -11,12 +11,18 @@ import { errorHandler, notFoundHandler } from './error-middleware';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
-/** Builds the HTTP app. Routers are mounted in order; each declares its own paths and body parsers. */
-export function createHttpApp(logger: Logger, routers: Router[]): Express {
+/**
+ * Builds the HTTP app. Routers are mounted in order; each declares its own paths and body parsers.
+ * @param options.ownHeaders path prefixes whose router sets its own security headers instead of helmet's defaults
+ *   (the settings page HighLevel frames, which the default `X-Frame-Options` and CSP would forbid).
+ */
+export function createHttpApp(logger: Logger, routers: Router[], options: { ownHeaders?: string[] } = {}): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 1);
-  app.use(helmet());
+  const defaultHeaders = helmet();
+  const own = options.ownHeaders ?? [];
+  app.use((req, res, next) => (own.some((p) => req.path === p || req.path.startsWith(`${p}/`)) ? next() : defaultHeaders(req, res, next)));
   app.use(
     pinoHttp({
       logger,

@@ -34,7 +34,7 @@ export function openApiDocument(routes: ApiRoute<any, any, any, any>[], info: { 
       ...(parameters.length ? { parameters } : {}),
       ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } } : {}),
       responses: {
-        [String(route.status ?? 200)]: { description: 'Success', content: { 'application/json': { schema: jsonSchema(route.response, 'output') } } },
+        [String(route.status ?? 200)]: { description: 'Success', content: { [route.contentType ?? 'application/json']: { schema: jsonSchema(route.response, 'output') } } },
         ...errors,
       },
     };

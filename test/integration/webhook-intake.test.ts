@@ -185,6 +185,17 @@ describe('POST /webhooks/highlevel refuses what it cannot trust', () => {
     expect(await countRows()).toEqual(before);
   });
 
+  it.each([
+    ['a lone surrogate', { ...fixture('sms-outbound'), type: '\ud800' }],
+    ['a NUL character', { ...fixture('sms-outbound'), body: 'a\u0000b' }],
+    ['nesting 100 levels deep', { ...fixture('sms-outbound'), extra: JSON.parse('['.repeat(100) + ']'.repeat(100)) }],
+  ])('when a signed body holds %s, then 400 and nothing stored', async (_label, payload) => {
+    const raw = JSON.stringify(payload);
+    await expectRefused(400, 'invalid_text', () =>
+      t.http.post('/webhooks/highlevel').set('x-ghl-signature', t.keys.signEd25519(raw)).set('content-type', 'application/json').send(raw),
+    );
+  });
+
   it('when a signed body is a JSON array, then 400 and nothing stored', async () => {
     const raw = '[1,2,3]';
     await expectRefused(400, 'invalid_event', () =>

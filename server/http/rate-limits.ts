@@ -1,0 +1,29 @@
+/**
+ * Rate limits on the endpoints a stranger can hammer without credentials: the SSO session exchange, the OAuth
+ * install flow and (with their own, keyed limits) the usage API. express-rate-limit, in memory per process: with
+ * N replicas the effective limit is N × the figure, which is fine for abuse control (not for quotas).
+ */
+import type { RequestHandler } from 'express';
+import { rateLimit } from 'express-rate-limit';
+
+/** Requests per minute per client IP. */
+export interface RateLimitSettings {
+  sessionPerMinute: number;
+  oauthPerMinute: number;
+}
+
+/** Answers 429 in the standard error shape with a Retry-After header (draft-8 RateLimit headers too). */
+export function perMinuteLimit(limit: number, what: string): RequestHandler {
+  return rateLimit({
+    windowMs: 60_000,
+    limit,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: (req, res) => {
+      res.status(429).json({
+        error: { code: 'rate_limited', message: `Too many ${what} requests from this address; try again in a minute.` },
+        requestId: req.id,
+      });
+    },
+  });
+}

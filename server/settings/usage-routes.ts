@@ -1,0 +1,220 @@
+/**
+ * The usage side of the settings API, declared like the rest (server/http/api-route.ts), so the authorization
+ * matrix and the OpenAPI document cover it: the onboarding overview, usage over a date range (agency-wide, per
+ * sub-account, drill-down), this month's usage with estimated charges, the meter-report log with retry of a failed
+ * batch, and the CSV export (streamed).
+ *
+ * Ranges are inclusive UTC days; with neither bound given, the last 30 days. There is no cap on a range's length:
+ * the chart's buckets widen instead (day → week → month, see `pickGranularity`).
+ */
+import { z } from 'zod';
+import type { Database } from '../../models/database';
+import { defineRoute, defineStreamRoute, type ApiRoute } from '../http/api-route';
+import { AppError, badRequest, notFound } from '../http/errors';
+import { requeueFailedBatch } from '../stripe/meter-batch-repository';
+import { findSubAccount } from '../tenancy/accounts-repository';
+import { locationIdParam } from './schemas';
+import {
+  agencyOverview,
+  batchBelongsTo,
+  currentPeriodCharges,
+  currentPeriodUsage,
+  isoDay,
+  meterReportLog,
+  pickGranularity,
+  usageBySubAccount,
+  usageCsv,
+  usageOverRange,
+  type DayRange,
+  type Granularity,
+} from './usage-queries';
+
+const day = z.iso.date();
+const rangeQuery = z.object({
+  /** First day, YYYY-MM-DD (UTC). Default: 29 days before `to`. */
+  from: day.optional(),
+  /** Last day, inclusive, YYYY-MM-DD (UTC). Default: today. */
+  to: day.optional(),
+});
+const seriesQuery = rangeQuery.extend({ granularity: z.enum(['day', 'week', 'month']).optional() });
+const pageQuery = {
+  page: z.coerce.number().int().min(1).default(1),
+  pageSize: z.coerce.number().int().min(1).max(200).default(50),
+};
+
+const metricTotal = z.object({
+  metric: z.string(),
+  unit: z.string().nullable(),
+  quantity: z.string(),
+  records: z.number().int(),
+  unitsBilled: z.number().int(),
+  unitsSent: z.number().int(),
+  unitsFailed: z.number().int(),
+});
+const usageResponse = z.object({
+  from: day,
+  to: day,
+  granularity: z.enum(['day', 'week', 'month']),
+  totals: z.array(metricTotal),
+  series: z.array(z.object({ bucket: day, metric: z.string(), quantity: z.string() })),
+});
+const overviewResponse = z.object({
+  installed: z.boolean(),
+  stripeConnected: z.boolean(),
+  pricedMetrics: z.number().int(),
+  subAccounts: z.number().int(),
+  mapped: z.number().int(),
+  rebilling: z.number().int(),
+  delinquent: z.number().int(),
+  needsReinstall: z.number().int(),
+  failedReports: z.number().int(),
+  unitsSent: z.number().int(),
+  lastUnitSentAt: z.string().nullable(),
+});
+const periodUsageResponse = z.object({
+  periodStart: z.string(),
+  periodEnd: z.string(),
+  items: z.array(z.object({ locationId: z.string(), metrics: z.array(metricTotal) })),
+});
+const chargesResponse = z.object({
+  periodStart: z.string(),
+  periodEnd: z.string(),
+  currency: z.string(),
+  lines: z.array(metricTotal.extend({ threshold: z.string().nullable(), currency: z.string().nullable(), estimatedCents: z.string().nullable() })),
+  flatFeeCents: z.number().int().nullable(),
+  estimatedTotalCents: z.string(),
+});
+const reportStatus = z.enum(['pending', 'batched', 'sent', 'failed']);
+const reportLogResponse = z.object({
+  total: z.number().int(),
+  page: z.number().int(),
+  pageSize: z.number().int(),
+  counts: z.object({ pending: z.number().int(), batched: z.number().int(), sent: z.number().int(), failed: z.number().int() }),
+  items: z.array(
+    z.object({
+      id: z.number().int(),
+      metric: z.string(),
+      units: z.number().int(),
+      crossedAt: z.string(),
+      status: reportStatus,
+      stripeCustomerId: z.string(),
+      meterEventName: z.string(),
+      batchId: z.number().int().nullable(),
+      identifier: z.string().nullable(),
+      attempts: z.number().int().nullable(),
+      lastError: z.string().nullable(),
+      sentAt: z.string().nullable(),
+    }),
+  ),
+});
+
+/** The range a query names, defaults filled in. @throws AppError 400 when `from` is after `to`. */
+export function resolveRange(query: { from?: string; to?: string }, now = new Date()): DayRange {
+  const to = query.to ?? isoDay(now);
+  const from = query.from ?? isoDay(new Date(Date.parse(`${to}T00:00:00Z`) - 29 * 86_400_000));
+  if (from > to) throw badRequest('invalid_request', `Invalid query: from (${from}) is after to (${to}).`);
+  return { from, to };
+}
+
+/** Every usage route. */
+export function usageRoutes(deps: { db: Database }): ApiRoute<any, any, any, any>[] {
+  const { db } = deps;
+  return [
+    defineRoute({
+      method: 'get', path: '/api/overview', tag: 'Usage', access: 'agency',
+      summary: 'Onboarding checklist facts and headline numbers: Stripe connected, metrics priced, sub-accounts mapped, units sent',
+      response: overviewResponse,
+      handler: ({ caller }) => agencyOverview(db, caller!.companyId),
+    }),
+    defineRoute({
+      method: 'get', path: '/api/usage', tag: 'Usage', access: 'agency',
+      summary: 'The agency’s usage over a date range: totals per metric (with units billed and sent) and a series per day, week or month',
+      query: seriesQuery, response: usageResponse,
+      handler: ({ caller, query }) => {
+        const range = resolveRange(query);
+        return usageOverRange(db, { companyId: caller!.companyId }, range, (query.granularity as Granularity | undefined) ?? pickGranularity(range));
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/api/usage/sub-accounts', tag: 'Usage', access: 'agency',
+      summary: 'Drill-down: sub-accounts with usage in the range, by name, each with its totals per metric',
+      query: rangeQuery.extend({ search: z.string().max(200).optional(), ...pageQuery }),
+      response: z.object({
+        from: day, to: day, total: z.number().int(), page: z.number().int(), pageSize: z.number().int(),
+        items: z.array(z.object({ locationId: z.string(), name: z.string().nullable(), metrics: z.array(metricTotal) })),
+      }),
+      handler: ({ caller, query }) => usageBySubAccount(db, caller!.companyId, resolveRange(query), query),
+    }),
+    defineRoute({
+      method: 'get', path: '/api/usage/current-period', tag: 'Usage', access: 'agency',
+      summary: 'This month’s usage and units for the listed sub-accounts (comma-separated ids, at most 200)',
+      query: z.object({ locationIds: z.string().max(20_000).default('') }), response: periodUsageResponse,
+      handler: ({ caller, query }) => {
+        const ids = [...new Set(query.locationIds.split(',').map((id) => id.trim()).filter(Boolean))];
+        if (ids.length > 200) throw badRequest('invalid_request', 'Invalid query: at most 200 locationIds.');
+        return currentPeriodUsage(db, caller!.companyId, ids);
+      },
+    }),
+    defineStreamRoute({
+      method: 'get', path: '/api/usage/export.csv', tag: 'Usage', access: 'agency', contentType: 'text/csv',
+      summary: 'CSV of usage and billed units per day, sub-account and metric over a date range (streamed); optionally one sub-account',
+      query: rangeQuery.extend({ locationId: z.string().min(1).max(200).optional() }),
+      response: z.string().describe('text/csv: date,sub_account_id,sub_account_name,metric,quantity,unit,units_billed'),
+      handler: async ({ caller, query }) => {
+        const range = resolveRange(query);
+        const suffix = query.locationId ? `-${query.locationId.replace(/[^A-Za-z0-9_-]/g, '')}` : '';
+        return {
+          filename: `meterbridge-usage${suffix}-${range.from}-to-${range.to}.csv`,
+          chunks: usageCsv(db, { companyId: caller!.companyId, locationId: query.locationId }, range),
+        };
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/api/sub-accounts/:locationId/usage', tag: 'Usage', access: 'sub-account:read',
+      summary: 'One sub-account’s usage over a date range: totals per metric and a series per day, week or month',
+      params: locationIdParam, query: seriesQuery, response: usageResponse,
+      handler: async ({ params, query }) => {
+        const range = resolveRange(query);
+        const companyId = await companyOf(db, params.locationId);
+        return usageOverRange(db, { companyId, locationId: params.locationId }, range, (query.granularity as Granularity | undefined) ?? pickGranularity(range));
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/api/sub-accounts/:locationId/current-period', tag: 'Usage', access: 'sub-account:read',
+      summary: 'One sub-account’s month so far: usage and units per metric and the estimated charges at the prices in force',
+      params: locationIdParam, response: chargesResponse,
+      handler: async ({ params }) => currentPeriodCharges(db, await companyOf(db, params.locationId), params.locationId),
+    }),
+    defineRoute({
+      method: 'get', path: '/api/sub-accounts/:locationId/meter-reports', tag: 'Usage', access: 'sub-account:write',
+      summary: 'The sub-account’s meter-report log with statuses and Stripe’s messages, newest first (agency users only)',
+      params: locationIdParam, query: z.object({ status: reportStatus.optional(), page: pageQuery.page, pageSize: z.coerce.number().int().min(1).max(200).default(25) }),
+      response: reportLogResponse,
+      handler: ({ params, query }) => meterReportLog(db, params.locationId, query),
+    }),
+    defineRoute({
+      method: 'post', path: '/api/sub-accounts/:locationId/meter-batches/:batchId/retry', tag: 'Usage', access: 'sub-account:write',
+      summary: 'Send a failed meter event again, with the same identifier (Stripe deduplicates it)',
+      // batchId is checked in the handler, after authorization: a caller without access learns nothing from it.
+      params: locationIdParam.extend({ batchId: z.string().min(1).max(40) }),
+      response: z.object({ requeued: z.literal(true), batchId: z.number().int() }),
+      handler: async ({ params }) => {
+        const batchId = /^\d{1,18}$/.test(params.batchId) ? Number(params.batchId) : NaN;
+        if (!Number.isSafeInteger(batchId) || !(await batchBelongsTo(db, batchId, params.locationId))) {
+          throw notFound(`No meter batch ${params.batchId} for this sub-account.`);
+        }
+        if (!(await requeueFailedBatch(db, batchId))) {
+          throw new AppError(409, 'not_retryable', 'Only a failed meter event can be retried, and not while another one for the same customer and meter is being sent.');
+        }
+        return { requeued: true as const, batchId };
+      },
+    }),
+  ];
+}
+
+/** The agency of a sub-account the gatekeeper already let the caller see. */
+async function companyOf(db: Database, locationId: string): Promise<string> {
+  const sub = await findSubAccount(db, locationId);
+  if (!sub) throw notFound(`No sub-account ${locationId}.`);
+  return sub.companyId;
+}

@@ -1,0 +1,70 @@
+/**
+ * Debian's Chromium driven by playwright-core (no browser download: `.ci/run` installs the `chromium` package),
+ * and a built settings page to load in it.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core';
+import { ensureUiBuilt } from '../../../server/ui/build-ui';
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  // Lets a test play other sites (a white-label domain, a hostile one) on this machine: *.example is 127.0.0.1.
+  '--host-resolver-rules=MAP *.example 127.0.0.1',
+];
+
+/**
+ * Builds ui/dist if it is missing or older than its sources, then launches Chromium.
+ * @throws when Debian's chromium is not installed (`apt-get install -y --no-install-recommends chromium`).
+ */
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Browser tests need Debian's Chromium at ${CHROMIUM}: apt-get install -y --no-install-recommends chromium (.ci/run does it).`);
+  }
+  const build = await ensureUiBuilt();
+  if (build.built) console.log(`built ui/dist (${build.reason}) in ${build.ms} ms`);
+  return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+}
+
+/**
+ * Where a screenshot goes: always $TMPDIR/meterbridge-screenshots/ (to look at); a `published` one (the README's
+ * picture) also goes to docs/ when UPDATE_SCREENSHOTS=1, so an ordinary test run leaves the checkout untouched.
+ */
+export function screenshotPaths(name: string, options: { published?: boolean } = {}): string[] {
+  const dir = path.join(tmpdir(), 'meterbridge-screenshots');
+  mkdirSync(dir, { recursive: true });
+  const paths = [path.join(dir, name)];
+  if (options.published && process.env.UPDATE_SCREENSHOTS === '1') {
+    const docs = path.join(__dirname, '..', '..', '..', 'docs');
+    mkdirSync(docs, { recursive: true });
+    paths.push(path.join(docs, name));
+  }
+  return paths;
+}
+
+/**
+ * Screenshots the host page with the frame's whole content visible: the viewport grows to the frame's height
+ * (the host page's header is 40 px), then returns to its size.
+ */
+export async function screenshotFrame(page: Page, frame: FrameLocator, name: string, options: { published?: boolean } = {}): Promise<void> {
+  const size = page.viewportSize()!;
+  const height = await frame.locator('html').evaluate((el) => el.scrollHeight);
+  await page.setViewportSize({ width: size.width, height: Math.min(Math.max(height + 40, size.height), 4000) });
+  // Let the taller frame lay out and paint (charts measure their box) before the picture is taken.
+  await frame.locator('html').evaluate((html) => {
+    const window = html.ownerDocument.defaultView;
+    return new Promise((resolve) => setTimeout(() => window.requestAnimationFrame(() => window.requestAnimationFrame(resolve)), 250));
+  });
+  for (const path of screenshotPaths(name, options)) await page.screenshot({ path });
+  await page.setViewportSize(size);
+}

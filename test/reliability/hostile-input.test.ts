@@ -1,0 +1,114 @@
+import { sql } from 'drizzle-orm';
+import fc from 'fast-check';
+import { selectRows } from '../../models/database';
+import { eventSchemas, isHandledEventType } from '../../server/highlevel/webhook-events';
+import { fixture, fixtureNames } from '../support/highlevel-fixtures';
+import { startTestService, type TestService } from '../support/test-service';
+import { recordFigures } from './support/figures';
+import { byScale } from './support/scale';
+
+/**
+ * Thousands of generated deliveries (property-based): wrong types, missing fields, huge strings, deep nesting,
+ * wrong or re-used signatures, unicode edge cases. Each must be answered as designed (200 accepted/ignored/duplicate,
+ * 400, 401, 413), nothing invalid may be stored, and the process must stay up with flat memory.
+ */
+let t: TestService;
+beforeAll(async () => {
+  t = await startTestService();
+});
+afterAll(() => t.close());
+
+const SEED = Number(process.env.RELIABILITY_SEED ?? 20261121);
+const RUNS = byScale(1_000, 10_000);
+jest.setTimeout(byScale(180_000, 1_200_000));
+
+/** A JSON value of any shape, with unicode edge cases and occasional deep nesting. */
+const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
+  fc.string({ unit: 'grapheme', maxLength: 40 }),
+  fc.string({ unit: 'binary', maxLength: 40 }),
+  fc.constantFrom('', '\u0000', '\uD800', '\u202E', '😊'.repeat(50), 'a'.repeat(5_000), '-1', 'NaN', '1e309', '2026-13-45T99:99:99Z'),
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.string({ maxLength: 5 }), { maxLength: 5 }),
+  fc.letrec((tie) => ({ nested: fc.oneof({ depthSize: 'small' }, fc.constant({}), fc.record({ deeper: tie('nested') })) })).nested,
+);
+
+type Mutation = { kind: 'set' | 'delete'; field: string; value?: unknown };
+const FIELDS = ['type', 'locationId', 'messageType', 'messageTypeString', 'direction', 'body', 'attachments', 'callDuration', 'callStatus', 'duration', 'companyId', 'installType', 'appId', 'id', 'webhookId', 'timestamp', 'dateAdded'];
+const mutation: fc.Arbitrary<Mutation> = fc.record({
+  kind: fc.constantFrom('set', 'delete'),
+  field: fc.constantFrom(...FIELDS),
+  value: hostileValue,
+}) as fc.Arbitrary<Mutation>;
+
+/** How a generated delivery is signed: right, missing, by another key, re-used from another body, or garbage. */
+const signing = fc.constantFrom('valid', 'valid', 'valid', 'missing', 'wrong-body', 'garbage', 'legacy-valid');
+
+describe('hostile input', () => {
+  it('when thousands of malformed, mis-signed and odd deliveries arrive, then each is answered as designed and nothing invalid is stored', async () => {
+    const counts: Record<string, number> = {};
+    const rssBefore = process.memoryUsage().rss;
+    let reusedSignature = t.keys.signEd25519('{"type":"OutboundMessage"}');
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...fixtureNames), fc.array(mutation, { maxLength: 4 }), signing, fc.boolean(), async (name, mutations, how, asText) => {
+        const body: Record<string, unknown> = fixture(name);
+        for (const m of mutations) {
+          if (m.kind === 'delete') delete body[m.field];
+          else body[m.field] = m.value;
+        }
+        const raw = asText ? JSON.stringify(body).slice(0, -1) : JSON.stringify(body); // asText: truncated JSON
+        let req = t.http.post('/webhooks/highlevel').set('content-type', 'application/json');
+        if (how === 'valid') req = req.set('x-ghl-signature', t.keys.signEd25519(raw));
+        if (how === 'legacy-valid') req = req.set('x-wh-signature', t.keys.signRsa(raw));
+        if (how === 'wrong-body') req = req.set('x-ghl-signature', reusedSignature);
+        if (how === 'garbage') req = req.set('x-ghl-signature', Buffer.from(raw.slice(0, 64)).toString('base64'));
+        reusedSignature = t.keys.signEd25519(raw);
+        const res = await req.send(raw);
+        counts[String(res.status)] = (counts[String(res.status)] ?? 0) + 1;
+        const signed = how === 'valid' || how === 'legacy-valid';
+        if (!signed) expect(res.status).toBe(401);
+        else if (asText) expect(res.status).toBe(400);
+        else expect([200, 400, 413]).toContain(res.status);
+        if (res.status === 200) expect(['accepted', 'ignored', 'duplicate']).toContain(res.body.status);
+        else expect(res.body.error).toEqual({ code: expect.any(String), message: expect.any(String) });
+      }),
+      { numRuns: RUNS, seed: SEED },
+    );
+
+    // Nothing stored is invalid: every processed event re-parses with its schema; every usage row is sound.
+    const events = await selectRows<{ eventType: string; status: string; payload: unknown }>(
+      t.database.db,
+      sql`select event_type as "eventType", status, payload from activity_events`,
+    );
+    for (const event of events) {
+      if (event.status === 'processed') {
+        expect(isHandledEventType(event.eventType)).toBe(true);
+        expect(eventSchemas[event.eventType as keyof typeof eventSchemas].safeParse(event.payload).success).toBe(true);
+      } else {
+        expect(isHandledEventType(event.eventType)).toBe(false);
+      }
+    }
+    const [bad] = await selectRows<{ n: number }>(
+      t.database.db,
+      sql`select count(*)::int as n from usage_records u left join activity_events e on e.id = u.activity_event_id
+          where e.id is null or u.quantity < 0 or u.location_id = '' or e.status <> 'processed'`,
+    );
+    expect(bad!.n).toBe(0);
+    await t.http.get('/healthz').expect(200);
+    const growthMb = Math.round((process.memoryUsage().rss - rssBefore) / 1e6);
+    // In-process RSS is noisy (jest, the GC's own pace); this guards against a leak per request, not megabytes.
+    expect(growthMb).toBeLessThan(300);
+    recordFigures('hostile input', {
+      deliveries: RUNS,
+      answered200: counts['200'] ?? 0,
+      answered400: counts['400'] ?? 0,
+      answered401: counts['401'] ?? 0,
+      answered413: counts['413'] ?? 0,
+      storedEvents: events.length,
+      invalidRows: bad!.n,
+      rssGrowthMb: growthMb,
+    });
+  });
+});

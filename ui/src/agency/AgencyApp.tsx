@@ -1,0 +1,68 @@
+/** The agency view: a top bar with the four sections, and the section the path names. */
+import type { SessionUser } from '../api';
+import { Link, useLocation } from '../router';
+import { UsageDashboard } from '../usage/UsageDashboard';
+import { Overview } from './Overview';
+import { PricingPage } from './PricingPage';
+import { SubAccountPage } from './SubAccountPage';
+import { SubAccountsPage } from './SubAccountsPage';
+
+const SECTIONS = [
+  { to: '/', label: 'Overview' },
+  { to: '/pricing', label: 'Pricing' },
+  { to: '/sub-accounts', label: 'Sub-accounts' },
+  { to: '/usage', label: 'Usage' },
+];
+
+export function AgencyApp({ user }: { user: SessionUser }) {
+  const { path } = useLocation();
+  const section = path === '/' ? '/' : `/${path.split('/')[1] ?? ''}`;
+  const subAccount = /^\/sub-accounts\/(.+)$/.exec(path)?.[1];
+  return (
+    <>
+      <header className="topbar">
+        <span className="brand">Meterbridge</span>
+        <nav aria-label="Sections">
+          <ul>
+            {SECTIONS.map((s) => (
+              <li key={s.to}>
+                <Link to={s.to} aria-current={section === s.to ? 'page' : undefined}>
+                  {s.label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <span className="user" title={user.userId}>
+          {user.userName ?? 'Agency user'}
+        </span>
+      </header>
+      <main className="page">
+        {subAccount ? (
+          <SubAccountPage key={subAccount} locationId={decodeURIComponent(subAccount)} />
+        ) : section === '/pricing' ? (
+          <PricingPage />
+        ) : section === '/sub-accounts' ? (
+          <SubAccountsPage />
+        ) : section === '/usage' ? (
+          <UsageDashboard />
+        ) : section === '/' ? (
+          <Overview />
+        ) : (
+          <NotFound />
+        )}
+      </main>
+    </>
+  );
+}
+
+function NotFound() {
+  return (
+    <section className="card">
+      <h1>Page not found</h1>
+      <p>
+        <Link to="/">Back to the overview</Link>
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,97 @@
+/** Per-metric rules in force for a sub-account: inherited defaults or its own overrides, with its counters. */
+import { useState } from 'react';
+import { api, type EffectiveRule, type SubAccountDetail } from '../api';
+import { Empty, ErrorNotice } from '../components/States';
+import { formatNumber, metricLabel } from '../format';
+
+export function Overrides({ detail, onSaved, onChanged }: { detail: SubAccountDetail; onSaved: (d: SubAccountDetail) => void; onChanged: () => void }) {
+  const counters = new Map(detail.counters.map((c) => [c.metric, c]));
+  return (
+    <section className="card" aria-labelledby="rules-title">
+      <h2 id="rules-title">Rules in force</h2>
+      {detail.rules.length === 0 ? (
+        <Empty>No rule applies yet: set default prices on the Pricing page.</Empty>
+      ) : (
+        <div className="table-wrap">
+          <table>
+            <caption className="visually-hidden">Rules in force for this sub-account</caption>
+            <thead>
+              <tr>
+                <th scope="col">Metric</th>
+                <th scope="col">Source</th>
+                <th scope="col">On</th>
+                <th scope="col">Every N = 1 unit</th>
+                <th scope="col" className="num">Counted so far</th>
+                <th scope="col" className="num">Units billed so far</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {detail.rules.map((rule) => (
+                <RuleRow key={`${rule.metric}:${rule.inherited}:${rule.threshold}:${rule.enabled}`} locationId={detail.locationId} rule={rule} counter={counters.get(rule.metric)} onSaved={onSaved} onChanged={onChanged} />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function RuleRow({
+  locationId,
+  rule,
+  counter,
+  onSaved,
+  onChanged,
+}: {
+  locationId: string;
+  rule: EffectiveRule;
+  counter?: { total: string; billedUnits: number };
+  onSaved: (d: SubAccountDetail) => void;
+  onChanged: () => void;
+}) {
+  const label = metricLabel(rule.metric);
+  const [enabled, setEnabled] = useState(rule.enabled);
+  const [threshold, setThreshold] = useState(String(Number(rule.threshold)));
+  const [error, setError] = useState<unknown>(null);
+  const dirty = enabled !== rule.enabled || Number(threshold) !== Number(rule.threshold);
+  const save = () =>
+    api.setBilling(locationId, { overrides: [{ metric: rule.metric, enabled, threshold: threshold.trim(), direction: rule.direction }] }).then(onSaved, setError);
+  const inherit = () => api.removeOverride(locationId, rule.metric).then(onChanged, setError);
+  return (
+    <>
+      <tr>
+        <th scope="row">{label}</th>
+        <td>{rule.inherited ? 'Default' : <span className="badge">Override</span>}</td>
+        <td>
+          <input type="checkbox" aria-label={`${label}: billed for this sub-account`} checked={enabled} onChange={(e) => setEnabled(e.target.checked)} />
+        </td>
+        <td>
+          <input className="tiny" aria-label={`${label}: every N = 1 unit for this sub-account`} inputMode="decimal" value={threshold} onChange={(e) => setThreshold(e.target.value)} />
+        </td>
+        <td className="num">{counter ? formatNumber(counter.total) : '0'}</td>
+        <td className="num">{counter ? formatNumber(counter.billedUnits) : '0'}</td>
+        <td className="actions-cell">
+          <button type="button" className="button small" disabled={!dirty} onClick={save} aria-label={`Save override for ${label}`}>
+            Save override
+          </button>
+          {!rule.inherited ? (
+            <button type="button" className="button small secondary" onClick={inherit} aria-label={`Use the default for ${label}`}>
+              Use default
+            </button>
+          ) : null}
+        </td>
+      </tr>
+      {error ? (
+        <tr className="row-status">
+          <td colSpan={7}>
+            <ErrorNotice error={error} />
+          </td>
+        </tr>
+      ) : null}
+    </>
+  );
+}

@@ -1,0 +1,159 @@
+/** The agency's start page: the onboarding checklist, the Stripe connection and the headline numbers. */
+import { api, type Overview as OverviewData } from '../api';
+import { ErrorNotice, Loading } from '../components/States';
+import { useResource } from '../components/useResource';
+import { formatInstant, formatNumber, metricLabel, today } from '../format';
+import { Link } from '../router';
+import { StripeCard } from './StripeCard';
+
+interface Step {
+  label: string;
+  done: boolean;
+  detail: string;
+  to: string | null;
+  action: string;
+}
+
+function steps(o: OverviewData): Step[] {
+  return [
+    { label: 'Installed in HighLevel', done: o.installed, detail: o.installed ? 'Meterbridge receives your sub-accounts’ activity.' : 'Install Meterbridge from the HighLevel marketplace.', to: null, action: '' },
+    {
+      label: 'Stripe connected',
+      done: o.stripeConnected,
+      detail: o.stripeConnected ? 'Your clients are invoiced from your own Stripe account.' : 'Paste a secret or restricted key of your own Stripe account.',
+      to: '#stripe',
+      action: 'Connect Stripe',
+    },
+    { label: 'Default prices set', done: o.pricedMetrics > 0, detail: `${o.pricedMetrics} metric${o.pricedMetrics === 1 ? '' : 's'} priced.`, to: '/pricing', action: 'Set prices' },
+    { label: 'First sub-account mapped', done: o.mapped > 0, detail: `${o.mapped} of ${o.subAccounts} sub-accounts have a Stripe customer.`, to: '/sub-accounts', action: 'Map sub-accounts' },
+    {
+      label: 'First unit sent to Stripe',
+      done: o.unitsSent > 0,
+      detail: o.lastUnitSentAt ? `${formatNumber(o.unitsSent)} units sent; last ${formatInstant(o.lastUnitSentAt)}.` : 'Units appear once usage crosses a threshold.',
+      to: '/usage',
+      action: 'See usage',
+    },
+  ];
+}
+
+export function Overview() {
+  const overview = useResource(() => api.overview(), []);
+  return (
+    <>
+      <h1>Usage billing</h1>
+      <div className="grid two">
+        <section className="card" aria-labelledby="checklist-title">
+          <h2 id="checklist-title">Getting started</h2>
+          {overview.loading && !overview.data ? <Loading /> : null}
+          {overview.error ? <ErrorNotice error={overview.error} onRetry={overview.reload} /> : null}
+          {overview.data ? <Checklist steps={steps(overview.data)} /> : null}
+        </section>
+        <div className="column">
+          <StripeCard onChange={overview.reload} />
+          <ThisMonth />
+        </div>
+      </div>
+      {overview.data ? <Numbers o={overview.data} /> : null}
+    </>
+  );
+}
+
+function Checklist({ steps }: { steps: Step[] }) {
+  const done = steps.filter((s) => s.done).length;
+  return (
+    <>
+      <p className="progress-label" id="checklist-progress">
+        {done} of {steps.length} done
+      </p>
+      <progress max={steps.length} value={done} aria-labelledby="checklist-progress" />
+      <ol className="checklist">
+        {steps.map((step) => (
+          <li key={step.label} className={step.done ? 'done' : 'todo'}>
+            <span className="check" aria-hidden="true">
+              {step.done ? '✓' : ''}
+            </span>
+            <div>
+              <strong>{step.label}</strong>
+              <span className="visually-hidden">{step.done ? ' (done)' : ' (to do)'}</span>
+              <p className="muted">{step.detail}</p>
+            </div>
+            {step.to && !step.done ? (
+              step.to.startsWith('#') ? (
+                <a className="button small" href={step.to} onClick={() => window.setTimeout(() => document.getElementById('stripe-key')?.focus(), 0)}>
+                  {step.action}
+                </a>
+              ) : (
+                <Link className="button small" to={step.to}>
+                  {step.action}
+                </Link>
+              )
+            ) : null}
+          </li>
+        ))}
+      </ol>
+    </>
+  );
+}
+
+function Numbers({ o }: { o: OverviewData }) {
+  const items = [
+    { label: 'Sub-accounts', value: o.subAccounts, to: '/sub-accounts' },
+    { label: 'Rebilling', value: o.rebilling, to: '/sub-accounts' },
+    { label: 'Units sent to Stripe', value: o.unitsSent, to: '/usage' },
+    { label: 'Failed reports', value: o.failedReports, to: '/sub-accounts', warn: o.failedReports > 0 },
+    { label: 'Delinquent', value: o.delinquent, to: '/sub-accounts', warn: o.delinquent > 0 },
+    { label: 'Need reinstall', value: o.needsReinstall, to: '/sub-accounts', warn: o.needsReinstall > 0 },
+  ];
+  return (
+    <section aria-label="Headline numbers" className="stats">
+      {items.map((item) => (
+        <Link key={item.label} to={item.to} className={`stat${item.warn ? ' warn' : ''}`}>
+          <span className="stat-value">{formatNumber(item.value)}</span>
+          <span className="stat-label">{item.label}</span>
+        </Link>
+      ))}
+    </section>
+  );
+}
+
+/** The agency's usage this month at a glance; the dashboard has the rest. */
+function ThisMonth() {
+  const to = today();
+  const usage = useResource(() => api.usage({ from: `${to.slice(0, 7)}-01`, to }), [to]);
+  return (
+    <section className="card" aria-labelledby="month-title">
+      <div className="card-head">
+        <h2 id="month-title">This month</h2>
+        <Link to="/usage">Usage dashboard</Link>
+      </div>
+      {usage.loading && !usage.data ? <Loading /> : null}
+      {usage.error ? <ErrorNotice error={usage.error} onRetry={usage.reload} /> : null}
+      {usage.data && usage.data.totals.length === 0 ? <p className="muted">No usage yet this month.</p> : null}
+      {usage.data && usage.data.totals.length > 0 ? (
+        <table className="month">
+          <caption className="visually-hidden">Usage this month, all sub-accounts</caption>
+          <thead>
+            <tr>
+              <th scope="col">Metric</th>
+              <th scope="col" className="num">
+                Used
+              </th>
+              <th scope="col" className="num">
+                Units sent
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {usage.data.totals.map((t) => (
+              <tr key={t.metric}>
+                <th scope="row">{metricLabel(t.metric)}</th>
+                <td className="num">{formatNumber(t.quantity)}</td>
+                <td className="num">{formatNumber(t.unitsSent)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </section>
+  );
+}

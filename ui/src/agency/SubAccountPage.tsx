@@ -1,0 +1,181 @@
+/**
+ * One sub-account, for the agency: rebilling on/off, its Stripe customer (search and map, or create), its
+ * subscription and items, per-metric overrides, its usage over time and the meter-report log with retry.
+ */
+import { useState, type FormEvent } from 'react';
+import { api, type SubAccountDetail } from '../api';
+import { ErrorNotice, Loading, Notice } from '../components/States';
+import { useResource } from '../components/useResource';
+import { metricLabel } from '../format';
+import { Link } from '../router';
+import { UsagePanel } from '../usage/UsagePanel';
+import { Overrides } from './Overrides';
+import { ReportLog } from './ReportLog';
+import { StatusBadges } from './status';
+
+export function SubAccountPage({ locationId }: { locationId: string }) {
+  const detail = useResource(() => api.subAccount(locationId), [locationId]);
+  const d = detail.data;
+  return (
+    <>
+      <p className="breadcrumb">
+        <Link to="/sub-accounts">← Sub-accounts</Link>
+      </p>
+      {detail.loading && !d ? <Loading /> : null}
+      {detail.error ? <ErrorNotice error={detail.error} onRetry={detail.reload} /> : null}
+      {d ? (
+        <>
+          <h1>
+            {d.name ?? d.locationId} <StatusBadges sub={d} />
+          </h1>
+          <p className="muted">
+            {d.locationId}
+            {d.email ? ` · ${d.email}` : ''}
+            {d.billingStatusReason ? ` · ${d.billingStatusReason}` : ''}
+          </p>
+          <div className="grid two">
+            <Billing detail={d} onSaved={detail.set} />
+            <Subscription detail={d} onSaved={detail.set} />
+          </div>
+          <Overrides detail={d} onChanged={detail.reload} onSaved={detail.set} />
+          <UsagePanel title="Usage" load={(range) => api.subAccountUsage(locationId, range)} exportFor={locationId} />
+          <ReportLog locationId={locationId} onRetried={detail.reload} />
+        </>
+      ) : null}
+    </>
+  );
+}
+
+function Billing({ detail, onSaved }: { detail: SubAccountDetail; onSaved: (d: SubAccountDetail) => void }) {
+  const [state, setState] = useState<{ busy?: boolean; error?: unknown; message?: string }>({});
+  const run = async (message: string, action: () => Promise<SubAccountDetail>) => {
+    setState({ busy: true });
+    try {
+      onSaved(await action());
+      setState({ message });
+    } catch (error) {
+      setState({ error });
+    }
+  };
+  return (
+    <section className="card" aria-labelledby="billing-title">
+      <h2 id="billing-title">Billing</h2>
+      <label className="checkbox">
+        <input
+          type="checkbox"
+          checked={detail.rebillingEnabled}
+          disabled={state.busy}
+          onChange={(e) => run(e.target.checked ? 'Rebilling switched on.' : 'Rebilling switched off.', () => api.setBilling(detail.locationId, { rebillingEnabled: e.target.checked }))}
+        />
+        Rebill this sub-account’s usage
+      </label>
+      <h3>Stripe customer</h3>
+      {detail.stripeCustomerId ? (
+        <p>
+          Billed to <code data-testid="customer-id">{detail.stripeCustomerId}</code>
+        </p>
+      ) : (
+        <p className="muted">Not mapped: usage is counted but not billed.</p>
+      )}
+      <CustomerSearch onChoose={(customerId) => run('Customer mapped.', () => api.mapCustomer(detail.locationId, { customerId }))} busy={state.busy} />
+      {!detail.stripeCustomerId ? (
+        <button type="button" className="button secondary" disabled={state.busy} onClick={() => run('Customer created in Stripe and mapped.', () => api.mapCustomer(detail.locationId, { create: true }))}>
+          Create a Stripe customer from HighLevel’s details
+        </button>
+      ) : null}
+      {state.error ? <ErrorNotice error={state.error} /> : null}
+      {state.message ? <Notice>{state.message}</Notice> : null}
+    </section>
+  );
+}
+
+function CustomerSearch({ onChoose, busy }: { onChoose: (id: string) => void; busy?: boolean }) {
+  const [q, setQ] = useState('');
+  const [state, setState] = useState<{ loading?: boolean; error?: unknown; results?: Array<{ id: string; name: string | null; email: string | null }> }>({});
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setState({ loading: true });
+    try {
+      setState({ results: (await api.searchCustomers(q.trim())).customers });
+    } catch (error) {
+      setState({ error });
+    }
+  };
+  return (
+    <form onSubmit={submit} className="stack">
+      <label htmlFor="customer-search">Find an existing Stripe customer</label>
+      <div className="inline">
+        <input id="customer-search" type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder="Email or name" />
+        <button type="submit" className="button secondary" disabled={q.trim().length === 0}>
+          Search Stripe
+        </button>
+      </div>
+      {state.loading ? <Loading label="Searching Stripe…" /> : null}
+      {state.error ? <ErrorNotice error={state.error} /> : null}
+      {state.results?.length === 0 ? <p className="muted">No customer matches.</p> : null}
+      {state.results && state.results.length > 0 ? (
+        <ul className="choices">
+          {state.results.map((c) => (
+            <li key={c.id}>
+              <span>
+                {c.name ?? 'Unnamed'} {c.email ? <span className="muted">{c.email}</span> : null} <code>{c.id}</code>
+              </span>
+              <button type="button" className="button small" disabled={busy} onClick={() => onChoose(c.id)}>
+                Use this customer
+              </button>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </form>
+  );
+}
+
+function Subscription({ detail, onSaved }: { detail: SubAccountDetail; onSaved: (d: SubAccountDetail) => void }) {
+  const [coupon, setCoupon] = useState('');
+  const [automaticTax, setAutomaticTax] = useState(false);
+  const [state, setState] = useState<{ busy?: boolean; error?: unknown; message?: string }>({});
+  const items = detail.rules.filter((r) => r.enabled && r.stripePriceId);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setState({ busy: true });
+    try {
+      onSaved(await api.setBilling(detail.locationId, { subscription: { ...(coupon.trim() ? { coupon: coupon.trim() } : {}), automaticTax } }));
+      setState({ message: 'Subscription saved in Stripe.' });
+    } catch (error) {
+      setState({ error });
+    }
+  };
+  return (
+    <form className="card" onSubmit={submit} aria-labelledby="subscription-title">
+      <h2 id="subscription-title">Subscription</h2>
+      <p>{detail.stripeSubscriptionId ? <code data-testid="subscription-id">{detail.stripeSubscriptionId}</code> : <span className="muted">No subscription yet.</span>}</p>
+      <h3>Items</h3>
+      {items.length === 0 ? (
+        <p className="muted">No priced metric is in force: set prices first.</p>
+      ) : (
+        <ul className="inline-list">
+          {items.map((r) => (
+            <li key={r.metric}>
+              {metricLabel(r.metric)} <code className="small">{r.stripePriceId}</code>
+            </li>
+          ))}
+        </ul>
+      )}
+      <div className="row">
+        <label htmlFor="coupon">Coupon (optional)</label>
+        <input id="coupon" value={coupon} onChange={(e) => setCoupon(e.target.value)} className="short" />
+      </div>
+      <label className="checkbox">
+        <input type="checkbox" checked={automaticTax} onChange={(e) => setAutomaticTax(e.target.checked)} />
+        Stripe Tax calculates tax automatically
+      </label>
+      {state.error ? <ErrorNotice error={state.error} /> : null}
+      {state.message ? <Notice>{state.message}</Notice> : null}
+      <button type="submit" className="button" disabled={state.busy || !detail.stripeCustomerId || !detail.rebillingEnabled}>
+        {detail.stripeSubscriptionId ? 'Update subscription' : 'Create subscription'}
+      </button>
+      {!detail.stripeCustomerId ? <p className="muted small">Map a Stripe customer first.</p> : null}
+    </form>
+  );
+}

@@ -1,0 +1,173 @@
+/**
+ * The agency's sub-accounts: searchable (debounced, server-side), paginated by the server, so an agency with
+ * hundreds of sub-accounts gets one page of rows at a time. This month's usage fills in per page.
+ */
+import { useState } from 'react';
+import { api, type MetricTotal } from '../api';
+import { Empty, ErrorNotice, Loading, Notice } from '../components/States';
+import { useDebounced, useResource } from '../components/useResource';
+import { formatNumber, metricLabel } from '../format';
+import { Link } from '../router';
+import { StatusBadges } from './status';
+
+const PAGE_SIZE = 50;
+
+export function SubAccountsPage() {
+  const [search, setSearch] = useState(() => new URLSearchParams(window.location.search).get('search') ?? '');
+  const query = useDebounced(search.trim(), 250);
+  // The page belongs to a query: a new search starts at page 1 in the same render (one request, not two).
+  const [paging, setPaging] = useState({ query, page: 1 });
+  const page = paging.query === query ? paging.page : 1;
+  const setPage = (n: number) => setPaging({ query, page: n });
+  const list = useResource(() => api.subAccounts({ search: query || undefined, page, pageSize: PAGE_SIZE }), [query, page]);
+  const ids = list.data?.items.map((s) => s.locationId) ?? [];
+  const usage = useResource(() => (ids.length ? api.periodUsage(ids) : Promise.resolve(null)), [ids.join(',')]);
+  const usageOf = new Map((usage.data?.items ?? []).map((i) => [i.locationId, i.metrics]));
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const pages = list.data ? Math.max(1, Math.ceil(list.data.total / list.data.pageSize)) : 1;
+
+  return (
+    <>
+      <h1>Sub-accounts</h1>
+      <section className="card" aria-labelledby="subs-title">
+        <h2 id="subs-title" className="visually-hidden">
+          All sub-accounts
+        </h2>
+        <div className="toolbar">
+          <label htmlFor="sub-search">Search sub-accounts</label>
+          <input id="sub-search" type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="Name, email or id" aria-controls="subs-table" />
+          <span className="muted" role="status" aria-live="polite" data-testid="sub-count">
+            {list.data ? summary(list.data.total, list.data.page, list.data.pageSize) : ''}
+          </span>
+        </div>
+        <BulkApply selected={selected} onDone={() => (setSelected(new Set()), list.reload())} />
+        {list.error ? <ErrorNotice error={list.error} onRetry={list.reload} /> : null}
+        {list.loading && !list.data ? <Loading /> : null}
+        {list.data && list.data.items.length === 0 ? (
+          <Empty>{query ? `No sub-account matches “${query}”.` : 'No sub-accounts yet: they appear when Meterbridge is installed in them.'}</Empty>
+        ) : null}
+        {list.data && list.data.items.length > 0 ? (
+          <div className="table-wrap" aria-busy={list.loading}>
+            <table id="subs-table" className="subs">
+              <caption className="visually-hidden">Sub-accounts, page {list.data.page} of {pages}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">
+                    <input
+                      type="checkbox"
+                      aria-label="Select all on this page"
+                      checked={list.data.items.every((s) => selected.has(s.locationId))}
+                      onChange={(e) => setSelected(e.target.checked ? new Set(ids) : new Set())}
+                    />
+                  </th>
+                  <th scope="col">Sub-account</th>
+                  <th scope="col">Rebilling</th>
+                  <th scope="col">Stripe customer</th>
+                  <th scope="col">This month</th>
+                  <th scope="col">Status</th>
+                </tr>
+              </thead>
+              <tbody>
+                {list.data.items.map((sub) => (
+                  <tr key={sub.locationId}>
+                    <td>
+                      <input
+                        type="checkbox"
+                        aria-label={`Select ${sub.name ?? sub.locationId}`}
+                        checked={selected.has(sub.locationId)}
+                        onChange={(e) => {
+                          const next = new Set(selected);
+                          if (e.target.checked) next.add(sub.locationId);
+                          else next.delete(sub.locationId);
+                          setSelected(next);
+                        }}
+                      />
+                    </td>
+                    <th scope="row">
+                      <Link to={`/sub-accounts/${encodeURIComponent(sub.locationId)}`}>{sub.name ?? sub.locationId}</Link>
+                      <span className="muted small block">{sub.locationId}</span>
+                    </th>
+                    <td>{sub.rebillingEnabled ? <span className="badge ok">On</span> : <span className="badge">Off</span>}</td>
+                    <td>{sub.stripeCustomerId ? <code>{sub.stripeCustomerId}</code> : <span className="muted">Not mapped</span>}</td>
+                    <td>
+                      <MonthCell metrics={usageOf.get(sub.locationId)} loading={usage.loading} />
+                    </td>
+                    <td>
+                      <StatusBadges sub={sub} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : null}
+        {list.data && pages > 1 ? (
+          <nav className="pager" aria-label="Pages">
+            <button type="button" className="button secondary" disabled={page <= 1} onClick={() => setPage(page - 1)}>
+              Previous page
+            </button>
+            <span>
+              Page {page} of {pages}
+            </span>
+            <button type="button" className="button secondary" disabled={page >= pages} onClick={() => setPage(page + 1)}>
+              Next page
+            </button>
+          </nav>
+        ) : null}
+      </section>
+    </>
+  );
+}
+
+const summary = (total: number, page: number, pageSize: number) =>
+  total === 0 ? '0 sub-accounts' : `${(page - 1) * pageSize + 1}–${Math.min(total, page * pageSize)} of ${total} sub-account${total === 1 ? '' : 's'}`;
+
+/** This month's usage per metric, then the units billed (and how many reached Stripe). */
+function MonthCell({ metrics, loading }: { metrics: MetricTotal[] | undefined; loading: boolean }) {
+  if (!metrics) return <span className="muted">{loading ? '…' : '—'}</span>;
+  const used = metrics.filter((m) => Number(m.quantity) > 0);
+  if (used.length === 0) return <span className="muted">No usage</span>;
+  const billed = metrics.reduce((n, m) => n + m.unitsBilled, 0);
+  const sent = metrics.reduce((n, m) => n + m.unitsSent, 0);
+  return (
+    <>
+      <ul className="inline-list">
+        {used.map((m) => (
+          <li key={m.metric}>
+            {formatNumber(m.quantity)} {metricLabel(m.metric)}
+          </li>
+        ))}
+      </ul>
+      <span className="muted small block" data-testid="units">
+        {formatNumber(billed)} unit{billed === 1 ? '' : 's'} billed, {formatNumber(sent)} sent
+      </span>
+    </>
+  );
+}
+
+function BulkApply({ selected, onDone }: { selected: Set<string>; onDone: () => void }) {
+  const [state, setState] = useState<{ busy?: boolean; error?: unknown; message?: string }>({});
+  if (selected.size === 0 && !state.message && !state.error) return null;
+  const apply = async () => {
+    setState({ busy: true });
+    try {
+      const { results } = await api.applyDefaults([...selected]);
+      const failed = results.filter((r) => !r.ok);
+      setState({ message: `Defaults applied to ${results.length - failed.length} sub-account(s).${failed.length ? ` Failed: ${failed.map((f) => `${f.locationId} (${f.error})`).join('; ')}` : ''}` });
+      onDone();
+    } catch (error) {
+      setState({ error });
+    }
+  };
+  return (
+    <div className="bulk">
+      {selected.size > 0 ? (
+        <button type="button" className="button" onClick={apply} disabled={state.busy}>
+          Apply defaults to {selected.size} selected
+        </button>
+      ) : null}
+      {state.error ? <ErrorNotice error={state.error} /> : null}
+      {state.message ? <Notice>{state.message}</Notice> : null}
+    </div>
+  );
+}

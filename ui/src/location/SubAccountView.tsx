@@ -1,0 +1,82 @@
+/**
+ * What a sub-account's own user sees: this month's usage per metric, the units billed and the estimated charges,
+ * and usage over time. Read-only; the API refuses this user anything else.
+ */
+import { api } from '../api';
+import { Empty, ErrorNotice, Loading } from '../components/States';
+import { useResource } from '../components/useResource';
+import { formatCents, formatDay, formatNumber, metricLabel } from '../format';
+import { UsagePanel } from '../usage/UsagePanel';
+
+export function SubAccountView({ locationId, userName }: { locationId: string; userName?: string }) {
+  const sub = useResource(() => api.subAccount(locationId), [locationId]);
+  const charges = useResource(() => api.subAccountCharges(locationId), [locationId]);
+  const c = charges.data;
+  const lastDay = c ? new Date(Date.parse(c.periodEnd) - 1).toISOString() : null;
+  return (
+    <>
+      <header className="topbar">
+        <span className="brand">Meterbridge</span>
+        <span className="user">{userName ?? 'Sub-account user'}</span>
+      </header>
+      <main className="page">
+        <h1 data-testid="sub-account-name">{sub.data ? (sub.data.name ?? sub.data.locationId) : 'Your usage'}</h1>
+        {sub.error ? <ErrorNotice error={sub.error} onRetry={sub.reload} /> : null}
+        <section className="card" aria-labelledby="period-title">
+          <h2 id="period-title">This month{c && lastDay ? `: ${formatDay(c.periodStart)} – ${formatDay(lastDay)}` : ''}</h2>
+          {charges.loading && !c ? <Loading /> : null}
+          {charges.error ? <ErrorNotice error={charges.error} onRetry={charges.reload} /> : null}
+          {c && c.lines.length === 0 && c.flatFeeCents === null ? <Empty>No usage yet this month.</Empty> : null}
+          {c && (c.lines.length > 0 || c.flatFeeCents !== null) ? (
+            <div className="table-wrap">
+              <table className="charges">
+                <caption className="visually-hidden">Usage and estimated charges this month</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Metric</th>
+                    <th scope="col" className="num">Used</th>
+                    <th scope="col" className="num">Units billed</th>
+                    <th scope="col" className="num">Estimated charge</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {c.lines.map((line) => (
+                    <tr key={line.metric} data-metric={line.metric}>
+                      <th scope="row">{metricLabel(line.metric)}</th>
+                      <td className="num">{formatNumber(line.quantity)}</td>
+                      <td className="num">
+                        {formatNumber(line.unitsBilled)}
+                        {line.threshold && Number(line.threshold) !== 1 ? <span className="muted small"> (1 unit per {formatNumber(line.threshold)})</span> : null}
+                      </td>
+                      <td className="num">{formatCents(line.estimatedCents, line.currency ?? c.currency)}</td>
+                    </tr>
+                  ))}
+                  {c.flatFeeCents !== null ? (
+                    <tr>
+                      <th scope="row">Monthly fee</th>
+                      <td />
+                      <td />
+                      <td className="num">{formatCents(c.flatFeeCents, c.currency)}</td>
+                    </tr>
+                  ) : null}
+                </tbody>
+                <tfoot>
+                  <tr>
+                    <th scope="row" colSpan={3}>
+                      Estimated total
+                    </th>
+                    <td className="num" data-testid="estimated-total">
+                      <strong>{formatCents(c.estimatedTotalCents, c.currency)}</strong>
+                    </td>
+                  </tr>
+                </tfoot>
+              </table>
+            </div>
+          ) : null}
+          <p className="muted small">Estimated at the current prices, before tax and discounts. Your invoice is the final amount.</p>
+        </section>
+        <UsagePanel title="Usage over time" load={(range) => api.subAccountUsage(locationId, range)} idPrefix="my-usage" />
+      </main>
+    </>
+  );
+}
