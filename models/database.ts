@@ -82,7 +82,11 @@ async function openServer(url: string): Promise<Omit<DatabaseHandle, 'migrations
   const { Pool } = await import('pg');
   const { drizzle } = await import('drizzle-orm/node-postgres');
   const { migrate } = await import('drizzle-orm/node-postgres/migrator');
-  const pool = new Pool({ connectionString: url, max: POOL_SIZE });
+  // connectionTimeoutMillis: a database that accepts but never answers must not hold requests forever.
+  const pool = new Pool({ connectionString: url, max: POOL_SIZE, connectionTimeoutMillis: 10_000 });
+  // A checked-out client whose socket drops emits 'error' too; unheard, that would crash the process. The query in
+  // flight fails on its own and the request answers 503 (server/http/error-middleware.ts).
+  pool.on('connect', (client) => client.on('error', () => undefined));
   // An idle client that loses its connection emits 'error'; without a listener that would crash the process.
   pool.on('error', () => undefined);
   const db = drizzle(pool, { schema });

@@ -46,6 +46,9 @@ function isConnectionError(err: unknown): boolean {
   // Drizzle wraps driver errors (DrizzleQueryError) and keeps the original as `cause`.
   const cause = (err as { cause?: unknown } | null)?.cause;
   if (cause && cause !== err && isConnectionError(cause)) return true;
+  // pg reports a dropped or unusable connection without a code, by message only.
+  const message = (err as { message?: unknown } | null)?.message;
+  if (typeof message === 'string' && /Connection terminated|not queryable|timeout exceeded when trying to connect/i.test(message)) return true;
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return false;
   // Node socket errors, and PostgreSQL SQLSTATE class 08 (connection exception) and 57P01-03 (shutdown).
