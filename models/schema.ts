@@ -22,8 +22,12 @@ import {
 } from 'drizzle-orm/pg-core';
 
 /**
- * One HighLevel webhook delivery (an activity event), stored verbatim for audit and replay.
- * `webhookId` is HighLevel's dedupe key; a delivery without one is keyed by `sha256:<hex of the signed body>`.
+ * One activity event, stored verbatim for audit and replay. `source` says where it came from:
+ * - `webhook`: a HighLevel webhook delivery. `webhookId` is HighLevel's dedupe key; a delivery without one is
+ *   keyed by `sha256:<hex of the signed body>`. `signatureScheme` says how it was verified.
+ * - `usage_api`: one event posted to `POST /api/v1/usage`, keyed `usage-api:<companyId>:<idempotencyKey>`.
+ * - `backfill`: one message imported from HighLevel's message export, keyed `backfill:<locationId>:<messageId>`.
+ * `webhookId` is therefore the delivery key of every source (unique); `signatureScheme` is null outside webhooks.
  * `status`: `processed` (its usage, crossings and install-lifecycle effects committed with it) or `ignored` (an
  * event type Meterbridge does not handle, kept for audit).
  */
@@ -34,9 +38,10 @@ export const activityEvents = pgTable(
     webhookId: text('webhook_id').notNull(),
     eventType: text('event_type').notNull(),
     status: text('status', { enum: ['processed', 'ignored'] }).notNull(),
+    source: text('source', { enum: ['webhook', 'usage_api', 'backfill'] }).notNull().default('webhook'),
     companyId: text('company_id'),
     locationId: text('location_id'),
-    signatureScheme: text('signature_scheme', { enum: ['ed25519', 'rsa-sha256'] }).notNull(),
+    signatureScheme: text('signature_scheme', { enum: ['ed25519', 'rsa-sha256'] }),
     payload: jsonb('payload').notNull(),
     occurredAt: timestamp('occurred_at', { withTimezone: true }),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
@@ -51,6 +56,9 @@ export const activityEvents = pgTable(
  * A normalised quantity of one metric for one sub-account (location), derived from an activity event.
  * `quantity` is a decimal string (numeric(24,6)); `unit` names what it counts (message, segment, minute, token).
  * `attributes` keeps facts that shaped the quantity (call seconds and status, SMS encoding) for the audit trail.
+ * `sourceId` is HighLevel's message (or call) id when there is one: backfill matches history against it.
+ * `counted` is false while the record is held out of the counters (backfilled usage the agency has not asked to
+ * bill); it turns true when the record is offered to the counters.
  */
 export const usageRecords = pgTable(
   'usage_records',
@@ -68,12 +76,14 @@ export const usageRecords = pgTable(
     sourceType: text('source_type').notNull(),
     sourceId: text('source_id'),
     attributes: jsonb('attributes').notNull().default({}),
+    counted: boolean('counted').notNull().default(true),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     uniqueIndex('usage_records_event_metric_key').on(t.activityEventId, t.metric),
     index('usage_records_location_metric_idx').on(t.locationId, t.metric, t.occurredAt),
-    index('usage_records_source_idx').on(t.sourceId),
+    index('usage_records_location_source_idx').on(t.locationId, t.sourceId).where(sql`${t.sourceId} is not null`),
+    index('usage_records_held_idx').on(t.locationId).where(sql`not ${t.counted}`),
     check('usage_records_quantity_nonnegative', sql`${t.quantity} >= 0`),
   ],
 );
@@ -144,6 +154,12 @@ export const subAccounts = pgTable(
     billingStatusReason: text('billing_status_reason'),
     /** Set when the sub-account appeared while its agency had auto-apply on; the apply-defaults job clears it. */
     defaultsPending: boolean('defaults_pending').notNull().default(false),
+    /**
+     * `live` sends crossings to Stripe; `shadow` computes them as `shadow` meter reports ("would bill") and sends
+     * nothing. `billingModeChangedAt` is when the mode last changed.
+     */
+    billingMode: text('billing_mode', { enum: ['live', 'shadow'] }).notNull().default('live'),
+    billingModeChangedAt: timestamp('billing_mode_changed_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -242,6 +258,9 @@ export const usageCounters = pgTable(
 /**
  * The outbox: units owed to Stripe from one threshold crossing. `pending` until the reporter puts it in a batch
  * (`batched`), then follows its batch to `sent` or `failed`. Never deleted: it is the audit trail of every unit.
+ * `shadow`: a crossing of a sub-account in shadow mode ("would bill"); the reporter never takes it, and it
+ * becomes `pending` only when the agency asks to bill the shadow backlog. `stripeCustomerId` is null only for a
+ * shadow report of a sub-account with no customer yet; it is set when the report turns `pending`.
  */
 export const meterReports = pgTable(
   'meter_reports',
@@ -250,12 +269,12 @@ export const meterReports = pgTable(
     companyId: text('company_id').notNull(),
     locationId: text('location_id').notNull(),
     metric: text('metric').notNull(),
-    stripeCustomerId: text('stripe_customer_id').notNull(),
+    stripeCustomerId: text('stripe_customer_id'),
     meterEventName: text('meter_event_name').notNull(),
     units: bigint('units', { mode: 'number' }).notNull(),
     crossedAt: timestamp('crossed_at', { withTimezone: true }).notNull(),
     activityEventId: bigint('activity_event_id', { mode: 'number' }).references(() => activityEvents.id),
-    status: text('status', { enum: ['pending', 'batched', 'sent', 'failed'] }).notNull().default('pending'),
+    status: text('status', { enum: ['pending', 'batched', 'sent', 'failed', 'shadow'] }).notNull().default('pending'),
     batchId: bigint('batch_id', { mode: 'number' }).references(() => meterBatches.id),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -264,6 +283,8 @@ export const meterReports = pgTable(
     index('meter_reports_location_idx').on(t.locationId, t.metric, t.createdAt),
     index('meter_reports_batch_idx').on(t.batchId),
     check('meter_reports_units_positive', sql`${t.units} > 0`),
+    check('meter_reports_customer_unless_shadow', sql`${t.stripeCustomerId} is not null or ${t.status} = 'shadow'`),
+    index('meter_reports_shadow_idx').on(t.locationId, t.metric).where(sql`${t.status} = 'shadow'`),
   ],
 );
 
@@ -299,5 +320,89 @@ export const meterBatches = pgTable(
       .on(t.companyId, t.stripeCustomerId, t.meterEventName)
       .where(sql`${t.status} = 'sending'`),
     index('meter_batches_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'sending'`),
+  ],
+);
+
+/**
+ * An agency API key for `POST /api/v1/usage`. The key is shown once at creation; only its SHA-256 (hex) is
+ * stored — keys are 32 random bytes, so a fast hash is as safe as a slow one. `prefix` is the first characters
+ * of the key, kept to tell keys apart in lists. A revoked key (`revokedAt` set) is refused.
+ */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    companyId: text('company_id')
+      .notNull()
+      .references(() => agencies.companyId),
+    name: text('name').notNull(),
+    prefix: text('prefix').notNull(),
+    keyHash: text('key_hash').notNull(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('api_keys_hash_key').on(t.keyHash), index('api_keys_company_idx').on(t.companyId)],
+);
+
+/**
+ * A metric an agency defines for the usage API (e.g. `vapi_minutes`), billable by rules like the built-in ones.
+ * `key` is the metric name (lower snake case, distinct from every built-in metric); `unit` names what it counts.
+ */
+export const customMetrics = pgTable(
+  'custom_metrics',
+  {
+    companyId: text('company_id')
+      .notNull()
+      .references(() => agencies.companyId),
+    key: text('key').notNull(),
+    label: text('label').notNull(),
+    unit: text('unit').notNull(),
+    archivedAt: timestamp('archived_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.companyId, t.key] })],
+);
+
+/**
+ * A backfill: import one sub-account's past messages (`channels` of SMS, Call, Email, WhatsApp) between
+ * `startAt` and `endAt` from HighLevel's message export, page by page. `cursor` is the export's next-page cursor
+ * (null before the first page); counters show progress. Imported usage is held out of billing (`counted`
+ * false on its usage records) unless `bill` is true or the agency later asks (`billedAt`).
+ * `lockedUntil` is the runner's lease, so a crashed runner's job is taken up again from its cursor.
+ */
+export const backfillJobs = pgTable(
+  'backfill_jobs',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    companyId: text('company_id')
+      .notNull()
+      .references(() => agencies.companyId),
+    locationId: text('location_id')
+      .notNull()
+      .references(() => subAccounts.locationId),
+    channels: jsonb('channels').$type<string[]>().notNull(),
+    startAt: timestamp('start_at', { withTimezone: true }).notNull(),
+    endAt: timestamp('end_at', { withTimezone: true }).notNull(),
+    bill: boolean('bill').notNull().default(false),
+    status: text('status', { enum: ['queued', 'running', 'completed', 'failed', 'cancelled'] }).notNull().default('queued'),
+    cursor: text('cursor'),
+    pages: integer('pages').notNull().default(0),
+    messagesSeen: integer('messages_seen').notNull().default(0),
+    messagesImported: integer('messages_imported').notNull().default(0),
+    messagesDuplicate: integer('messages_duplicate').notNull().default(0),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    lockedUntil: timestamp('locked_until', { withTimezone: true }),
+    billedAt: timestamp('billed_at', { withTimezone: true }),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('backfill_jobs_location_idx').on(t.locationId, t.createdAt),
+    index('backfill_jobs_due_idx').on(t.createdAt).where(sql`${t.status} in ('queued', 'running')`),
+    check('backfill_jobs_range', sql`${t.startAt} < ${t.endAt}`),
   ],
 );
