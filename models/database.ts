@@ -54,6 +54,41 @@ export function advisoryLockKey(name: string): number {
 
 /** Size of the `pg` pool per process; PostgreSQL's default 100 connections allow a few replicas. */
 const POOL_SIZE = 10;
+/** How long a new connection may take to be ready (milliseconds); past it the request is answered 503. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * Makes a `pg` Pool's checked-out clients unable to leak when their connection drops.
+ *
+ * Why not plain pg: drizzle-orm 0.45 sends `BEGIN` outside its try/finally (node-postgres/session.cjs,
+ * `transaction()`), so a connection that dies before or during `BEGIN` is never released and the pool shrinks
+ * by one client each time until every request waits forever (drizzle-team/drizzle-orm#6241, #6023, #6114).
+ * Here a checked-out client is handed back — and, with an error, removed — the moment its connection ends, and
+ * a second `release()` (drizzle's `finally` after that) is a no-op instead of pg-pool's "release called twice"
+ * error. Only the promise form of `connect()` (drizzle's, and ours) is guarded; pg-pool's own callback form
+ * (`pool.query`) already releases on error.
+ */
+function guardCheckouts(pool: import('pg').Pool): void {
+  const connect = pool.connect.bind(pool) as (callback?: (...args: never[]) => void) => Promise<import('pg').PoolClient> | void;
+  const guarded = (callback?: (...args: never[]) => void) => {
+    if (callback) return connect(callback);
+    return (connect() as Promise<import('pg').PoolClient>).then((client) => {
+      const release = client.release.bind(client);
+      let released = false;
+      const releaseOnce = (err?: Error | boolean) => {
+        if (released) return;
+        released = true;
+        client.removeListener('end', onEnd);
+        release(err);
+      };
+      const onEnd = () => releaseOnce(new Error('Connection ended while checked out'));
+      client.once('end', onEnd);
+      client.release = releaseOnce;
+      return client;
+    });
+  };
+  pool.connect = guarded as import('pg').Pool['connect'];
+}
 
 /**
  * Opens and migrates the database.
@@ -83,7 +118,8 @@ async function openServer(url: string): Promise<Omit<DatabaseHandle, 'migrations
   const { drizzle } = await import('drizzle-orm/node-postgres');
   const { migrate } = await import('drizzle-orm/node-postgres/migrator');
   // connectionTimeoutMillis: a database that accepts but never answers must not hold requests forever.
-  const pool = new Pool({ connectionString: url, max: POOL_SIZE, connectionTimeoutMillis: 10_000 });
+  const pool = new Pool({ connectionString: url, max: POOL_SIZE, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  guardCheckouts(pool);
   // A checked-out client whose socket drops emits 'error' too; unheard, that would crash the process. The query in
   // flight fails on its own and the request answers 503 (server/http/error-middleware.ts).
   pool.on('connect', (client) => client.on('error', () => undefined));
