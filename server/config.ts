@@ -66,6 +66,7 @@ const envSchema = z.object({
   REPORTER_RETRY_BASE_SECONDS: z.coerce.number().min(0).max(3600).default(2),
   REPORTER_RETRY_MAX_SECONDS: z.coerce.number().min(0).max(86_400).default(900),
   REPORTER_ENABLED: z.enum(['true', 'false']).default('true'),
+  REPORTER_LEASE_SECONDS: z.preprocess(emptyAsUnset, z.coerce.number().int().min(2).max(3600).optional()),
   STRIPE_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(120).default(20),
   STRIPE_CALLS_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(100),
   ENCRYPTION_KEY_PREVIOUS: z.preprocess(
@@ -126,6 +127,12 @@ export interface Config {
     retryBaseSeconds: number;
     retryMaxSeconds: number;
     callsPerSecondPerAgency: number;
+    /**
+     * How long a reporter owns the batches it claimed, seconds (`REPORTER_LEASE_SECONDS`; default
+     * 3 × the Stripe timeout + 30). A reporter that dies loses them after this long and another resends them with
+     * the same identifiers. Always longer than the Stripe timeout.
+     */
+    leaseSeconds: number;
   };
   logLevel: string;
   /** Extra origins allowed to frame the settings page (white-label domains), besides HighLevel's own. */
@@ -148,6 +155,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, warn: ConfigWarn = () => unde
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
+  const leaseSeconds = e.REPORTER_LEASE_SECONDS ?? Math.ceil(e.STRIPE_TIMEOUT_SECONDS) * 3 + 30;
+  if (leaseSeconds <= e.STRIPE_TIMEOUT_SECONDS) {
+    throw new ConfigError(`Invalid configuration: REPORTER_LEASE_SECONDS must be longer than STRIPE_TIMEOUT_SECONDS (${e.STRIPE_TIMEOUT_SECONDS})`);
+  }
   const database = e.DATABASE_URL ? { url: e.DATABASE_URL } : { dataDir: e.DATA_DIR };
   return {
     nodeEnv: e.NODE_ENV,
@@ -180,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, warn: ConfigWarn = () => unde
       retryBaseSeconds: e.REPORTER_RETRY_BASE_SECONDS,
       retryMaxSeconds: e.REPORTER_RETRY_MAX_SECONDS,
       callsPerSecondPerAgency: e.STRIPE_CALLS_PER_SECOND,
+      leaseSeconds,
     },
     logLevel: e.LOG_LEVEL,
     frameAncestors: (e.FRAME_ANCESTORS ?? '')

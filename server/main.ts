@@ -114,7 +114,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     options: {
       retryBaseSeconds: config.reporter.retryBaseSeconds,
       retryMaxSeconds: config.reporter.retryMaxSeconds,
-      leaseSeconds: Math.ceil(config.stripeTimeoutSeconds) * 3 + 30,
+      leaseSeconds: config.reporter.leaseSeconds,
       callsPerSecondPerAgency: config.reporter.callsPerSecondPerAgency,
       concurrency: 16,
     },

@@ -112,6 +112,12 @@ describe('loadConfig values', () => {
     expect(config.database).toEqual({ url });
   });
 
+  it('when REPORTER_LEASE_SECONDS is unset, then the lease is 3 × the Stripe timeout + 30 s; when set, it is used; when not longer than the timeout, it is refused', () => {
+    expect(loadConfig({ ENCRYPTION_KEY: KEY_B64, STRIPE_TIMEOUT_SECONDS: '2.5' }).reporter.leaseSeconds).toBe(39);
+    expect(loadConfig({ ENCRYPTION_KEY: KEY_B64, STRIPE_TIMEOUT_SECONDS: '1', REPORTER_LEASE_SECONDS: '4' }).reporter.leaseSeconds).toBe(4);
+    expect(configError({ ENCRYPTION_KEY: KEY_B64, STRIPE_TIMEOUT_SECONDS: '5', REPORTER_LEASE_SECONDS: '5' }).message).toContain('REPORTER_LEASE_SECONDS');
+  });
+
   it('when DATABASE_URL is not a postgres URL, then the error names DATABASE_URL', () => {
     expect(configError({ ENCRYPTION_KEY: KEY_B64, DATABASE_URL: 'mysql://db/x' }).message).toContain('DATABASE_URL');
   });
