@@ -26,6 +26,8 @@ export interface IntakeDependencies {
   db: Database;
   verifier: WebhookVerifier;
   now?: () => Date;
+  /** Called after a delivery's commit created meter reports (threshold crossings), e.g. to nudge the reporter. */
+  onCrossings?: () => void;
 }
 
 /**
@@ -96,6 +98,7 @@ export function createWebhookIntake(deps: IntakeDependencies) {
       usage,
       LIFECYCLE_EVENT_TYPES.has(event.type) ? (tx) => applyLifecycleEvent(tx, event, receivedAt) : undefined,
     );
+    if (recorded.crossings > 0) deps.onCrossings?.();
     return { status: recorded.duplicate ? 'duplicate' : 'accepted', webhookId, eventType: event.type, usageRecords: recorded.usageRecords };
   };
 }

@@ -24,6 +24,14 @@ export interface Scheduler {
   stop(): Promise<void>;
   /** Runs a job now (under its lock), e.g. from a test or an admin action. @returns false if another run held the lock. */
   runNow(name: string): Promise<boolean>;
+  /**
+   * Asks for a run of an enabled job `delayMs` milliseconds from now, between its cron ticks (the meter reporter
+   * after a delivery crossed a threshold, so units reach Stripe in about that delay instead of up to a whole
+   * interval). Nudges while one is pending are merged; a nudge landing during a run makes one more run follow it,
+   * so work committed after the run began is not left for the next tick. Does nothing before `start()`, after
+   * `stop()`, or for a disabled or unknown job. Never throws.
+   */
+  nudge(name: string, delayMs: number): void;
 }
 
 /** The advisory lock key of a job. */
@@ -41,7 +49,11 @@ export function createScheduler(jobs: JobDefinition[], database: Pick<DatabaseHa
   }
   const running = new Map<string, Promise<boolean>>();
   const tasks: ScheduledTask[] = [];
+  let started = false;
   let stopped = false;
+  /** Jobs with a nudge timer set, and jobs owed one more run once the current one ends. */
+  const nudgeTimers = new Map<string, NodeJS.Timeout>();
+  const rerunAfterCurrent = new Set<string>();
 
   const runJob = (job: JobDefinition): Promise<boolean> => {
     const current = running.get(job.name);
@@ -64,11 +76,15 @@ export function createScheduler(jobs: JobDefinition[], database: Pick<DatabaseHa
         running.delete(job.name);
       });
     running.set(job.name, run);
+    void run.then(() => {
+      if (rerunAfterCurrent.delete(job.name) && !stopped) void runJob(job);
+    });
     return run;
   };
 
   return {
     start() {
+      started = true;
       for (const job of jobs.filter((j) => j.enabled)) {
         const task = cron.createTask(job.pattern, () => (stopped ? undefined : runJob(job).then(() => undefined)), {
           name: job.name,
@@ -80,6 +96,9 @@ export function createScheduler(jobs: JobDefinition[], database: Pick<DatabaseHa
     },
     async stop() {
       stopped = true;
+      for (const timer of nudgeTimers.values()) clearTimeout(timer);
+      nudgeTimers.clear();
+      rerunAfterCurrent.clear();
       await Promise.all(tasks.map((t) => t.destroy()));
       tasks.length = 0;
       await Promise.all(running.values());
@@ -88,6 +107,18 @@ export function createScheduler(jobs: JobDefinition[], database: Pick<DatabaseHa
       const job = jobs.find((j) => j.name === name);
       if (!job) throw new Error(`No job named "${name}".`);
       return runJob(job);
+    },
+    nudge(name, delayMs) {
+      const job = jobs.find((j) => j.name === name);
+      if (!job || !job.enabled || !started || stopped || nudgeTimers.has(name)) return;
+      const timer = setTimeout(() => {
+        nudgeTimers.delete(name);
+        if (stopped) return;
+        if (running.has(name)) rerunAfterCurrent.add(name);
+        else void runJob(job);
+      }, delayMs);
+      timer.unref();
+      nudgeTimers.set(name, timer);
     },
   };
 }

@@ -4,7 +4,6 @@
  * reporters can run at once (the scheduler also serialises its own ticks with an advisory lock) and a crashed
  * one's batch is resent, with the same identifier, once its lease expires.
  */
-import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { selectRows, type Database, type Executor } from '../../models/database';
 
@@ -23,77 +22,62 @@ export interface ClaimedBatch {
 /** Stripe accepts meter events up to 35 days old; an hour of margin keeps a slow resend inside the window. */
 const OLDEST_ACCEPTED_SECONDS = 35 * 24 * 3600 - 3600;
 
-/** Clamps a crossing time (Unix seconds) into Stripe's accepted window relative to `nowSeconds`. */
-export function clampMeterEventTimestamp(crossedAtSeconds: number, nowSeconds: number): number {
-  return Math.min(nowSeconds, Math.max(crossedAtSeconds, nowSeconds - OLDEST_ACCEPTED_SECONDS));
-}
-
 /**
  * Groups pending reports per (agency, customer, event name) into new batches, skipping pairs that already have
- * a batch in flight (one call at a time per customer and meter) and reports another reporter holds.
+ * a batch in flight (one call at a time per customer and meter) and reports another reporter holds. One
+ * statement: the reports never travel to the app, so a backlog of any size becomes one batch per pair in one pass.
+ * The identifier is fixed here, before any send: `mb_` + 40 hex of SHA-256 over the pair, the report ids and the
+ * first report's creation time (≤ 100 characters, as Stripe requires), so two databases never mint the same one
+ * for different usage.
+ * @param maxReports reports taken in one pass (by age); the rest wait for the next pass.
  * @returns the number of batches formed.
+ * @throws the database error; nothing is then batched.
  */
-export async function formBatches(db: Database, maxReports = 5_000): Promise<number> {
+export async function formBatches(db: Database, maxReports = 100_000): Promise<number> {
   return db.transaction(async (tx) => {
-    const reports = await selectRows<{
-      id: string;
-      companyId: string;
-      customer: string;
-      eventName: string;
-      units: string;
-      crossedAt: number;
-      createdAt: string;
-    }>(
+    // Inserting in one global order (by pair) means two reporters forming at once wait on each other's in-flight
+    // index entries in the same order, never in a cycle: no deadlock. A pair another reporter opened a batch for
+    // first conflicts (`do nothing`): its reports stay pending for the next batch.
+    const [formed] = await selectRows<{ n: number }>(
       tx,
-      sql`select r.id::text as id, r.company_id as "companyId", r.stripe_customer_id as customer,
-                 r.meter_event_name as "eventName", r.units::text as units,
-                 extract(epoch from r.crossed_at)::float8 as "crossedAt", r.created_at::text as "createdAt"
-          from meter_reports r
-          where r.status = 'pending'
-            and not exists (select 1 from meter_batches b where b.status = 'sending' and b.company_id = r.company_id
-                            and b.stripe_customer_id = r.stripe_customer_id and b.meter_event_name = r.meter_event_name)
-          order by r.id
-          limit ${maxReports}
-          for update of r skip locked`,
-    );
-    const groups = new Map<string, typeof reports>();
-    for (const report of reports) {
-      const key = JSON.stringify([report.companyId, report.customer, report.eventName]);
-      groups.set(key, [...(groups.get(key) ?? []), report]);
-    }
-    const [{ now }] = (await selectRows<{ now: number }>(tx, sql`select extract(epoch from now())::float8 as now`)) as [{ now: number }];
-    let formed = 0;
-    // Inserting in one global order (by key) means two reporters forming at once wait on each other's in-flight
-    // index entries in the same order, never in a cycle: no deadlock.
-    for (const [, group] of [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      const first = group[0]!;
-      const value = group.reduce((sum, r) => sum + BigInt(r.units), 0n);
-      const latest = Math.max(...group.map((r) => r.crossedAt));
-      const identifier = batchIdentifier(first.companyId, first.customer, first.eventName, group.map((r) => r.id), first.createdAt);
-      const [batch] = await selectRows<{ id: number }>(
-        tx,
-        sql`insert into meter_batches (company_id, stripe_customer_id, meter_event_name, identifier, value, timestamp)
-            values (${first.companyId}, ${first.customer}, ${first.eventName}, ${identifier}, ${value.toString()}::bigint,
-                    ${clampMeterEventTimestamp(Math.floor(latest), Math.floor(now))})
+      sql`with taken as (
+            select r.id, r.company_id, r.stripe_customer_id, r.meter_event_name, r.units, r.crossed_at, r.created_at
+            from meter_reports r
+            where r.status = 'pending'
+              and not exists (select 1 from meter_batches b where b.status = 'sending' and b.company_id = r.company_id
+                              and b.stripe_customer_id = r.stripe_customer_id and b.meter_event_name = r.meter_event_name)
+            order by r.id
+            limit ${maxReports}
+            for update of r skip locked
+          ), pairs as (
+            select company_id, stripe_customer_id, meter_event_name, sum(units)::bigint as value,
+                   floor(extract(epoch from max(crossed_at)))::bigint as latest,
+                   string_agg(id::text, ',' order by id) as ids,
+                   (array_agg(created_at order by id))[1] as first_created_at
+            from taken
+            group by company_id, stripe_customer_id, meter_event_name
+          ), batches as (
+            insert into meter_batches (company_id, stripe_customer_id, meter_event_name, identifier, value, timestamp)
+            select company_id, stripe_customer_id, meter_event_name,
+                   'mb_' || left(encode(sha256(convert_to(concat_ws('|', company_id, stripe_customer_id, meter_event_name, ids,
+                                                                    first_created_at::text), 'UTF8')), 'hex'), 40),
+                   value,
+                   least(floor(extract(epoch from now()))::bigint,
+                         greatest(latest, floor(extract(epoch from now()))::bigint - ${OLDEST_ACCEPTED_SECONDS}))
+            from pairs
+            order by company_id, stripe_customer_id, meter_event_name
             on conflict do nothing
-            returning id`,
-      );
-      if (!batch) continue; // another reporter opened a batch for this pair first; these reports wait for the next one
-      const ids = sql.join(group.map((r) => sql`${r.id}::bigint`), sql`, `);
-      await tx.execute(sql`update meter_reports set status = 'batched', batch_id = ${batch.id} where id in (${ids})`);
-      formed += 1;
-    }
-    return formed;
+            returning id, company_id, stripe_customer_id, meter_event_name
+          ), batched as (
+            update meter_reports r set status = 'batched', batch_id = b.id
+            from taken t join batches b using (company_id, stripe_customer_id, meter_event_name)
+            where r.id = t.id
+            returning 1
+          )
+          select (select count(*)::int from batches) as n, (select count(*) from batched) as reports`,
+    );
+    return formed?.n ?? 0;
   });
-}
-
-/**
- * A stable identifier (≤ 100 chars, here 43) derived from what the batch holds: the pair, its report ids and the
- * first report's creation time, so two databases never mint the same one for different usage.
- */
-export function batchIdentifier(companyId: string, customer: string, eventName: string, reportIds: string[], firstCreatedAt: string): string {
-  const digest = createHash('sha256').update([companyId, customer, eventName, reportIds.join(','), firstCreatedAt].join('|')).digest('hex');
-  return `mb_${digest.slice(0, 40)}`;
 }
 
 /**
