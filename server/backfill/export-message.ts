@@ -109,9 +109,7 @@ export function mapExportedMessage(
 }
 
 /** The delivery key of an imported message (`activity_events.webhook_id`), unique across every source. */
-export function backfillDeliveryKey(locationId: string, messageId: string): string {
-  return `backfill:${locationId}:${messageId}`;
-}
+export { backfillDeliveryKey } from '../metering/backfilled-usage';
 
 function idOf(value: unknown): string | null {
   const id = (value as { id?: unknown } | null)?.id;

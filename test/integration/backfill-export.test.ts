@@ -210,6 +210,17 @@ describe('backfill of a 3-page export with 20% of its messages already delivered
     const list = (await api.get(`/api/sub-accounts/${LOCATION}/backfills`).expect(200)).body.items;
     expect(list.map((j: { id: number }) => j.id)).toEqual([again.id, backfillId]);
   });
+
+  it('when HighLevel later delivers by webhook a message the backfill imported, then it is kept as an event but not counted again', async () => {
+    const before = { rows: (await ledgerBySource(LOCATION)).length, stripe: stripe.requests.length };
+    const late = ALL.find((c) => c.message.id === 'bfSms005')!;
+    const res = await t.postSigned(webhookFor(late.message, 'wh-late-bfSms005')).expect(200);
+    expect(res.body).toMatchObject({ status: 'accepted', usageRecords: 0 });
+    await drainReporter(t.service);
+    expect((await ledgerBySource(LOCATION)).length).toBe(before.rows);
+    expect(stripe.requests.length).toBe(before.stripe);
+    expect(stripeUnits(CUSTOMER)).toEqual(unitsFor(totals(ALL)));
+  });
 });
 
 describe('backfill that bills as it imports', () => {
