@@ -17,6 +17,9 @@ let agencyToken: string;
 const COMPANY = 'coBackfillExport01';
 const LOCATION = 'locBackfillExport01';
 const LOCATION_BILLED = 'locBackfillExport02';
+const LOCATION_MID = 'locBackfillExport03';
+const CUSTOMER_MID = 'cus_BackfillExport03';
+const TOKEN_MID = 'at-location-backfill-export-3';
 const CUSTOMER = 'cus_BackfillExport01';
 const CUSTOMER_BILLED = 'cus_BackfillExport02';
 const TOKEN = 'at-location-backfill-export';
@@ -113,6 +116,7 @@ beforeAll(async () => {
   stripe.apiKeys.add(TEST_STRIPE_KEY);
   stripe.customers.add(CUSTOMER);
   stripe.customers.add(CUSTOMER_BILLED);
+  stripe.customers.add(CUSTOMER_MID);
   t = await startTestService({ STRIPE_API_URL: stripe.url, REPORTER_RETRY_BASE_SECONDS: '0' });
   const rules = Object.entries(THRESHOLDS).map(([metric, threshold]) => ({ metric, threshold, direction: 'both' as const }));
   await setUpBilling(t.service, { companyId: COMPANY, locationId: LOCATION, customer: CUSTOMER, rules });
@@ -120,6 +124,9 @@ beforeAll(async () => {
   await t.service.accounts.mapCustomer(LOCATION_BILLED, CUSTOMER_BILLED);
   await giveLocationToken(t.service, COMPANY, LOCATION, TOKEN);
   await giveLocationToken(t.service, COMPANY, LOCATION_BILLED, TOKEN_BILLED);
+  await t.service.accounts.registerSubAccount(LOCATION_MID, COMPANY, 'Billed halfway');
+  await t.service.accounts.mapCustomer(LOCATION_MID, CUSTOMER_MID);
+  await giveLocationToken(t.service, COMPANY, LOCATION_MID, TOKEN_MID);
   agencyToken = (await t.service.sessionTokens.issue({ userId: 'u-agency', companyId: COMPANY, type: 'agency', role: 'admin', activeLocation: null })).token;
 });
 afterAll(async () => {
@@ -177,10 +184,12 @@ describe('backfill of a 3-page export with 20% of its messages already delivered
     expect(counters).toEqual(totals(ALL.filter((c) => BY_WEBHOOK.has(c.message.id))));
   });
 
-  it('when the agency bills the imported usage, then Stripe receives exactly the reference units for all 30 messages, once', async () => {
-    const billed = (await api.post(`/api/sub-accounts/${LOCATION}/backfills/${backfillId}/bill`).expect(200)).body;
+  it('when the agency bills the imported usage (twice at once), then Stripe receives exactly the reference units for all 30 messages, once', async () => {
+    const both = await Promise.all([0, 1].map(() => api.post(`/api/sub-accounts/${LOCATION}/backfills/${backfillId}/bill`).expect(200)));
     const importedRecords = ALL.filter((c) => !BY_WEBHOOK.has(c.message.id)).reduce((n, c) => n + Object.keys(c.expected).length, 0);
-    expect(billed.recordsOffered).toBe(importedRecords);
+    expect(both.map((r) => r.body.recordsOffered).sort((a, b) => a - b)).toEqual([0, importedRecords]);
+    const billed = both.find((r) => r.body.recordsOffered > 0)!.body;
+    expect(billed.unitsDue.length).toBeGreaterThan(0);
     expect(billed.backfill.billedAt).toEqual(expect.any(String));
     expect(billed.backfill.bill).toBe(true);
     for (const u of billed.backfill.usage) expect(u.heldQuantity).toBe('0');
@@ -233,6 +242,35 @@ describe('backfill that bills as it imports', () => {
     expect((await ledgerBySource(LOCATION_BILLED)).every((r) => r.counted)).toBe(true);
     await drainReporter(t.service);
     expect(stripeUnits(CUSTOMER_BILLED)).toEqual(unitsFor(totals(cases)));
+  });
+});
+
+describe('billing a backfill halfway through', () => {
+  it('when the agency bills while pages remain, then what was imported is billed at once and the rest as it is imported; entries without usage are skipped', async () => {
+    const cases = smsCases('bfMid', LOCATION_MID, 20);
+    const noise = [
+      { ...exportedSms('bfMidActivity', at(30, LOCATION_MID), 'Contact created'), type: 26, messageType: 'TYPE_ACTIVITY_CONTACT' },
+      { ...exportedSms('bfMidInstagram', at(31, LOCATION_MID), 'hi'), type: 18, messageType: 'TYPE_INSTAGRAM' },
+      exportedSms('bfMidTooLate', { locationId: LOCATION_MID, dateAdded: END }, 'after the range'),
+    ];
+    const id = (await api.post(`/api/sub-accounts/${LOCATION_MID}/backfills`, { startAt: START, endAt: END, channels: ['SMS'] }).expect(201)).body.id;
+    const pages = { locationId: LOCATION_MID, channel: 'SMS' as const, startAt: START, endAt: END, token: TOKEN_MID, pages: [[...cases.slice(0, 10).map((c) => c.message), ...noise], cases.slice(10).map((c) => c.message)] };
+    serveExport({ ...pages, failures: { 1: [500, { message: 'Internal server error' }] } });
+    await t.service.backfillRunner.runDue();
+    expect((await api.get(`/api/sub-accounts/${LOCATION_MID}/backfills/${id}`).expect(200)).body).toMatchObject({
+      status: 'running', pages: 1, messagesSeen: 13, messagesImported: 10, messagesDuplicate: 0, messagesSkipped: 3, attempts: 1,
+    });
+
+    const billed = (await api.post(`/api/sub-accounts/${LOCATION_MID}/backfills/${id}/bill`).expect(200)).body;
+    expect(billed.recordsOffered).toBe(cases.slice(0, 10).reduce((n, c) => n + Object.keys(c.expected).length, 0));
+    await drainReporter(t.service);
+    expect(stripeUnits(CUSTOMER_MID)).toEqual(unitsFor(totals(cases.slice(0, 10))));
+
+    await t.database.db.execute(sql`update backfill_jobs set locked_until = now() - interval '1 second' where id = ${id}`);
+    expect(await t.service.backfillRunner.runDue()).toMatchObject({ pages: 1, imported: 10, completed: 1 });
+    expect((await ledgerBySource(LOCATION_MID)).every((r) => r.counted)).toBe(true);
+    await drainReporter(t.service);
+    expect(stripeUnits(CUSTOMER_MID)).toEqual(unitsFor(totals(cases)));
   });
 });
 
