@@ -21,9 +21,6 @@ export interface NewBackfillJob {
   bill: boolean;
 }
 
-/** Job statuses that still have pages to read. */
-export const ACTIVE_STATUSES = ['queued', 'running'] as const;
-
 /** Inserts a queued job. @returns the stored row. */
 export async function insertBackfillJob(db: Executor, job: NewBackfillJob): Promise<BackfillJob> {
   const [row] = await db.insert(backfillJobs).values(job).returning();

@@ -53,6 +53,7 @@ export interface BackfillRunSummary {
   completed: number;
 }
 
+/** What the runner needs: the database, the HighLevel API client (tokens, Version header, 429 waits) and a logger. */
 export interface BackfillRunnerDependencies {
   db: Database;
   api: HighLevelApiClient;
@@ -63,6 +64,7 @@ export interface BackfillRunnerDependencies {
 /** A job's export went wrong in a way retrying cannot fix. */
 class FatalExportError extends Error {}
 
+/** Builds the runner the `backfill` scheduled job calls (`runDue`). */
 export function createBackfillRunner(deps: BackfillRunnerDependencies) {
   const o = {
     leaseSeconds: 300,
@@ -144,6 +146,7 @@ export function createBackfillRunner(deps: BackfillRunnerDependencies) {
   };
 }
 
+/** The runner of the `backfill` scheduled job. */
 export type BackfillRunner = ReturnType<typeof createBackfillRunner>;
 
 function positionOf(job: BackfillJob) {

@@ -79,6 +79,10 @@ export interface BillResult {
   unitsDue: Array<{ metric: string; units: number }>;
 }
 
+/**
+ * Builds the backfill use cases.
+ * @param deps.db the database; @param deps.now the clock that decides what "the future" is (default the system clock).
+ */
 export function createBackfills(deps: { db: Database; now?: () => Date }) {
   const { db } = deps;
   const now = deps.now ?? (() => new Date());
@@ -181,6 +185,7 @@ export function createBackfills(deps: { db: Database; now?: () => Date }) {
   };
 }
 
+/** The backfill use cases (start, list, get, cancel, bill). */
 export type Backfills = ReturnType<typeof createBackfills>;
 
 /** The API view of a job. */
