@@ -31,7 +31,7 @@ beforeAll(async () => {
   tokens.a = (await sessionTokens.issue({ userId: 'ua', companyId: A, type: 'agency', role: 'admin', activeLocation: null })).token;
   tokens.b = (await sessionTokens.issue({ userId: 'ub', companyId: B, type: 'agency', role: 'admin', activeLocation: null })).token;
   tokens.l1 = (await sessionTokens.issue({ userId: 'ul1', companyId: A, type: 'location', role: 'admin', activeLocation: L1 })).token;
-});
+}, 120_000); // booting the service on PGlite takes long on a busy machine
 afterAll(() => t.close());
 
 describe('starting a backfill', () => {

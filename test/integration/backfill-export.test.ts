@@ -128,7 +128,7 @@ beforeAll(async () => {
   await t.service.accounts.mapCustomer(LOCATION_MID, CUSTOMER_MID);
   await giveLocationToken(t.service, COMPANY, LOCATION_MID, TOKEN_MID);
   agencyToken = (await t.service.sessionTokens.issue({ userId: 'u-agency', companyId: COMPANY, type: 'agency', role: 'admin', activeLocation: null })).token;
-});
+}, 120_000); // booting the service on PGlite takes long on a busy machine
 afterAll(async () => {
   await t.close();
   await stripe.close();

@@ -58,7 +58,7 @@ beforeAll(async () => {
   t = await startTestService();
   await t.service.accounts.registerAgency(COMPANY, 'Failures agency');
   agencyToken = (await t.service.sessionTokens.issue({ userId: 'u-fail', companyId: COMPANY, type: 'agency', role: 'admin', activeLocation: null })).token;
-});
+}, 120_000); // booting the service on PGlite takes long on a busy machine
 afterAll(() => t.close());
 afterEach(() => {
   const pending = nock.pendingMocks();
