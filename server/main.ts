@@ -43,6 +43,9 @@ import { createPaymentEvents } from './stripe/payment-events';
 import { stripeWebhookRouter } from './stripe/webhook-routes';
 import { usageRoutes } from './settings/usage-routes';
 import { ensureUiBuilt, uiPaths } from './ui/build-ui';
+import { createBackfills, type Backfills } from './backfill/backfills';
+import { createBackfillRunner, type BackfillRunner } from './backfill/backfill-runner';
+import { backfillRoutes } from './backfill/routes';
 import { UI_PREFIX, uiRouter } from './ui/ui-router';
 
 /**
@@ -74,6 +77,9 @@ export interface Service {
   stripeConnection: StripeConnection;
   pricing: Pricing;
   billing: SubAccountBilling;
+  /** Backfills of HighLevel history: the settings API's use cases, and the `backfill` job's runner. */
+  backfills: Backfills;
+  backfillRunner: BackfillRunner;
   /** Every JSON API route, as declared (the authorization matrix and OpenAPI read it). */
   apiRoutes: ReturnType<typeof settingsRoutes>;
   /** Starts listening; resolves with the bound server (port 0 picks a free port). */
@@ -132,6 +138,8 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const oauthClient = clientId && clientSecret ? { apiUrl: config.highLevel.apiUrl, clientId, clientSecret } : null;
   const highLevelTokens = createInstallationTokens({ database, secretBox, endpoint: oauthClient, logger });
   const highLevelApi = createHighLevelApiClient({ baseUrl: config.highLevel.apiUrl, tokens: highLevelTokens });
+  const backfills = createBackfills({ db: database.db });
+  const backfillRunner = createBackfillRunner({ db: database.db, api: highLevelApi, logger });
   const installedLocations = createInstalledLocationsSync({ db: database.db, api: highLevelApi, appId: config.highLevel.appId, logger });
   const install = createInstallFlow({ db: database.db, secretBox, syncInstalledLocations: installedLocations.syncNow, logger });
   const passport = oauthClient
@@ -159,6 +167,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
       billing,
     }),
     ...usageRoutes({ db: database.db }),
+    ...backfillRoutes({ backfills }),
   ];
   const openApi = openApiDocument(apiRoutes, {
     title: 'Meterbridge settings API',
@@ -203,6 +212,13 @@ export async function buildService(options: BuildOptions): Promise<Service> {
         enabled: true,
         run: () => billing.applyPendingDefaults(),
       },
+      {
+        name: 'backfill',
+        pattern: '*/10 * * * * *',
+        timeoutSeconds: 300,
+        enabled: true,
+        run: () => backfillRunner.runDue(),
+      },
     ],
     database,
     logger,
@@ -240,6 +256,8 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     stripeConnection,
     pricing,
     billing,
+    backfills,
+    backfillRunner,
     apiRoutes,
     listen: (port = config.port) =>
       new Promise((resolve, reject) => {

@@ -8,6 +8,7 @@ import type { Database, Transaction } from '../../models/database';
 import { insertActivityEvent, insertUsageRecords, type NewActivityEvent } from './ledger-repository';
 import type { UsageDraft } from './normalise';
 import { applyUsageToCounters } from './thresholds';
+import { withoutBackfilledUsage } from './backfilled-usage';
 
 /** The outcome: a duplicate delivery key stores nothing. */
 export interface RecordedActivity {
@@ -34,8 +35,10 @@ export async function recordActivity(
     const id = await insertActivityEvent(tx, event);
     if (id === null) return { duplicate: true, usageRecords: 0, crossings: 0 };
     if (effects) await effects(tx);
-    await insertUsageRecords(tx, id, usage);
-    const crossings = usage.length > 0 ? (await applyUsageToCounters(tx, usage, id)).reports.length : 0;
-    return { duplicate: false, usageRecords: usage.length, crossings };
+    // A message a backfill already imported is kept as an event but not counted again.
+    const fresh = await withoutBackfilledUsage(tx, usage);
+    await insertUsageRecords(tx, id, fresh);
+    const crossings = fresh.length > 0 ? (await applyUsageToCounters(tx, fresh, id)).reports.length : 0;
+    return { duplicate: false, usageRecords: fresh.length, crossings };
   });
 }

@@ -1,0 +1,75 @@
+/**
+ * Stores one page of HighLevel's export in ONE transaction: the page's new messages (activity events + usage),
+ * their crossings when the job bills, and the job's advanced position and counters. Either all of it commits or
+ * none of it does, so a crash anywhere before the commit leaves the job at the same position and the page is
+ * fetched again: no message lost, none doubled (the delivery keys would refuse a second copy anyway).
+ */
+import type { Database } from '../../models/database';
+import { applyUsageToCounters } from '../metering/thresholds';
+import { findKnownMessageIds, insertImportedMessages } from './backfill-ledger';
+import { lockBackfillJob, savePageProgress, type BackfillJob } from './backfill-repository';
+import { mapExportedMessage, type ImportableMessage } from './export-message';
+import { encodePosition, nextPosition, type ExportPosition } from './export-position';
+
+/** What a page did to the job. */
+export interface PageResult {
+  job: BackfillJob;
+  seen: number;
+  imported: number;
+  duplicate: number;
+  /** Meter reports (threshold crossings) the page created; 0 unless the job bills. */
+  crossings: number;
+}
+
+/**
+ * @param db the database.
+ * @param jobId the job the page was fetched for.
+ * @param fetchedAt the position the page was fetched from, as stored when fetching; if the job has moved on since
+ *   (another runner took it over) or is no longer running (cancelled), nothing is written.
+ * @param page the page's messages, as received, and its `nextCursor`.
+ * @param leaseSeconds the lease the job gets after the page.
+ * @returns the outcome, or null when nothing was written.
+ * @throws the database error (the transaction is rolled back; the job stays where it was).
+ */
+export async function importPage(
+  db: Database,
+  jobId: number,
+  fetchedAt: { stored: string | null; position: ExportPosition },
+  page: { messages: unknown[]; nextCursor: string | null },
+  leaseSeconds: number,
+): Promise<PageResult | null> {
+  return db.transaction(async (tx) => {
+    const job = await lockBackfillJob(tx, jobId);
+    if (!job || job.status !== 'running' || job.cursor !== fetchedAt.stored) return null;
+
+    const context = { locationId: job.locationId, channel: fetchedAt.position.channel, startAt: job.startAt, endAt: job.endAt };
+    const candidates = new Map<string, ImportableMessage>();
+    let withUsage = 0;
+    for (const value of page.messages) {
+      const mapped = mapExportedMessage(value, context);
+      if (mapped.kind !== 'usage') continue;
+      withUsage += 1;
+      // The same message twice on a page is one message: the second copy counts as a duplicate.
+      if (!candidates.has(mapped.message.messageId)) candidates.set(mapped.message.messageId, mapped.message);
+    }
+    const known = await findKnownMessageIds(tx, job.locationId, [...candidates.keys()]);
+    const fresh = [...candidates.values()].filter((m) => !known.has(m.messageId));
+    // `bill` is read under the job's row lock: a "bill imported usage" request either sees this page's held usage
+    // or makes this page bill as it imports, never neither.
+    const stored = await insertImportedMessages(tx, job, fresh, job.bill);
+    let crossings = 0;
+    if (job.bill && stored.length > 0) {
+      crossings = (await applyUsageToCounters(tx, stored.flatMap((m) => m.usage), null)).reports.length;
+    }
+
+    const next = nextPosition(fetchedAt.position, job.channels, page.nextCursor);
+    const updated = await savePageProgress(tx, job.id, {
+      cursor: next === null ? null : encodePosition(next),
+      seen: page.messages.length,
+      imported: stored.length,
+      duplicate: withUsage - stored.length,
+      leaseSeconds,
+    });
+    return { job: updated, seen: page.messages.length, imported: stored.length, duplicate: withUsage - stored.length, crossings };
+  });
+}
