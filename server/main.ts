@@ -101,7 +101,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const secretBox = createSecretBox(config.encryptionKey, config.previousEncryptionKeys);
   const accounts = createAccounts({ db: database.db, secretBox });
   const rules = createRebillingRules({ db: database.db });
-  const receiveDelivery = createWebhookIntake({ db: database.db, verifier });
+  const receiveDelivery = createWebhookIntake({ db: database.db, verifier, aiSenders: config.aiSenders });
 
   const stripeClient = createStripeClientFactory({ apiUrl: config.stripeApiUrl, timeoutMs: config.stripeTimeoutSeconds * 1000 });
   const reporter = createMeterReporter({
