@@ -42,6 +42,7 @@ import { createSubAccountBilling, type SubAccountBilling } from './settings/sub-
 import { createPaymentEvents } from './stripe/payment-events';
 import { stripeWebhookRouter } from './stripe/webhook-routes';
 import { usageRoutes } from './settings/usage-routes';
+import { shadowRoutes } from './shadow/routes';
 import { ensureUiBuilt, uiPaths } from './ui/build-ui';
 import { UI_PREFIX, uiRouter } from './ui/ui-router';
 
@@ -150,6 +151,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
       billing,
     }),
     ...usageRoutes({ db: database.db }),
+    ...shadowRoutes({ db: database.db }),
   ];
   const openApi = openApiDocument(apiRoutes, {
     title: 'Meterbridge settings API',
