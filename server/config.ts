@@ -6,6 +6,7 @@ import { createPublicKey, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseAiSenders, type AiSenders } from './metering/ai-messages';
 import { HIGHLEVEL_ED25519_PUBLIC_KEY, HIGHLEVEL_RSA_LEGACY_PUBLIC_KEY } from './highlevel/published-keys';
 
 /** Thrown when the environment does not describe a runnable service; the message names the variable. */
@@ -78,6 +79,7 @@ const envSchema = z.object({
   ),
   RATE_LIMIT_SESSION_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
   RATE_LIMIT_OAUTH_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
+  AI_MESSAGE_SENDERS: z.preprocess(emptyAsUnset, z.string().max(100_000).transform(aiSendersOrIssue).optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   FRAME_ANCESTORS: z.preprocess(
     emptyAsUnset,
@@ -137,6 +139,8 @@ export interface Config {
   logLevel: string;
   /** Extra origins allowed to frame the settings page (white-label domains), besides HighLevel's own. */
   frameAncestors: string[];
+  /** Whose outbound messages count as AI-written (AI_MESSAGE_SENDERS, server/metering/ai-messages.ts). */
+  aiSenders: AiSenders;
 }
 
 /** A warning the caller should log (the config is parsed before the logger exists). */
@@ -198,7 +202,18 @@ export function loadConfig(env: NodeJS.ProcessEnv, warn: ConfigWarn = () => unde
       .split(',')
       .map((s) => s.trim().replace(/\/+$/, ''))
       .filter(Boolean),
+    aiSenders: e.AI_MESSAGE_SENDERS ?? parseAiSenders(undefined),
   };
+}
+
+/** `parseAiSenders` as a zod transform: a bad entry becomes an issue naming it. */
+function aiSendersOrIssue(value: string, ctx: z.RefinementCtx): AiSenders {
+  try {
+    return parseAiSenders(value);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
 }
 
 /**

@@ -42,6 +42,7 @@ import { createSubAccountBilling, type SubAccountBilling } from './settings/sub-
 import { createPaymentEvents } from './stripe/payment-events';
 import { stripeWebhookRouter } from './stripe/webhook-routes';
 import { usageRoutes } from './settings/usage-routes';
+import { shadowRoutes } from './shadow/routes';
 import { ensureUiBuilt, uiPaths } from './ui/build-ui';
 import { createBackfills, type Backfills } from './backfill/backfills';
 import { createBackfillRunner, type BackfillRunner } from './backfill/backfill-runner';
@@ -116,7 +117,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const rules = createRebillingRules({ db: database.db });
   // Crossings nudge the reporter (declared below), so units reach Stripe ~250 ms after the commit, not a tick later.
   const nudgeReporter = () => scheduler.nudge('meter-reporter', REPORTER_NUDGE_MS);
-  const receiveDelivery = createWebhookIntake({ db: database.db, verifier, onCrossings: nudgeReporter });
+  const receiveDelivery = createWebhookIntake({ db: database.db, verifier, aiSenders: config.aiSenders, onCrossings: nudgeReporter });
 
   const stripeClient = createStripeClientFactory({ apiUrl: config.stripeApiUrl, timeoutMs: config.stripeTimeoutSeconds * 1000 });
   const reporter = createMeterReporter({
@@ -168,6 +169,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     }),
     ...usageRoutes({ db: database.db }),
     ...backfillRoutes({ backfills }),
+    ...shadowRoutes({ db: database.db }),
   ];
   const openApi = openApiDocument(apiRoutes, {
     title: 'Meterbridge settings API',

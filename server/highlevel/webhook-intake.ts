@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Database } from '../../models/database';
 import { badRequest, unauthorized } from '../http/errors';
 import { recordActivity } from '../metering/record-activity';
+import type { AiSenders } from '../metering/ai-messages';
 import { normaliseActivity } from '../metering/normalise';
 import { eventSchemas, isHandledEventType, LIFECYCLE_EVENT_TYPES, type ActivityEvent } from './webhook-events';
 import { applyLifecycleEvent } from './install-lifecycle';
@@ -25,6 +26,8 @@ export interface IntakeResult {
 export interface IntakeDependencies {
   db: Database;
   verifier: WebhookVerifier;
+  /** Whose outbound messages are AI-written (`AI_MESSAGE_SENDERS`); none when omitted. */
+  aiSenders?: AiSenders;
   now?: () => Date;
   /** Called after a delivery's commit created meter reports (threshold crossings), e.g. to nudge the reporter. */
   onCrossings?: () => void;
@@ -81,7 +84,7 @@ export function createWebhookIntake(deps: IntakeDependencies) {
       throw badRequest('invalid_event', `The ${body.type} event does not match its schema: ${detail}`);
     }
     const event = result.data as ActivityEvent;
-    const usage = normaliseActivity(event, receivedAt);
+    const usage = normaliseActivity(event, receivedAt, { aiSenders: deps.aiSenders });
 
     const recorded = await recordActivity(
       deps.db,

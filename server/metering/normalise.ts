@@ -7,11 +7,17 @@
  * - Email (and custom-provider email): `email` = 1. WhatsApp: `whatsapp` = 1.
  * - Calls (`CALL`, `callDuration` in seconds): `call_minutes` = ceil(seconds / 60) per call; busy, no-answer,
  *   failed, canceled or 0 s → 0 minutes, still recorded; voicemail counts its duration.
- * - `VoiceAiCallEnd` (`duration` in seconds): `ai_call_minutes` = ceil(duration / 60).
+ * - `VoiceAiCallEnd` (`duration` in seconds): `ai_call_minutes` = ceil(duration / 60). Its transcript is not tokenised:
+ *   Voice AI is priced by the minute, and the transcript mixes caller and agent in an undocumented layout.
+ * - An outbound message written by an AI (one of the agency's `AI_MESSAGE_SENDERS`, see ai-messages.ts) also yields
+ *   `ai_messages` = 1 and `ai_tokens` = the o200k_base token count of its text (an estimate, token-count.ts), on
+ *   top of its channel's usage (an AI-written SMS still costs an SMS).
  * - Other message types (Facebook, Instagram, live chat, ...) and lifecycle events yield no usage.
  */
 import type { ActivityEvent, MessageEvent, VoiceAiCallEndEvent } from '../highlevel/webhook-events';
+import { aiMessage, NO_AI_SENDERS, type AiSenders } from './ai-messages';
 import { METRIC_UNITS, type BuiltInMetric, type UsageUnit } from './metrics';
+import { AI_TOKEN_ENCODING } from './token-count';
 import { countSmsSegments } from './sms-segments';
 
 /** One usage record before it is stored. `quantity` is a non-negative decimal string. */
@@ -33,15 +39,20 @@ export interface UsageDraft {
 /** Call outcomes HighLevel reports in which nobody talked: billed as 0 minutes. */
 const UNCONNECTED_CALL_STATUSES = new Set(['busy', 'no-answer', 'failed', 'canceled', 'cancelled']);
 
+/** How to read events: which senders write AI messages (none by default). */
+export interface NormaliseOptions {
+  aiSenders?: AiSenders;
+}
+
 /**
  * @param event a parsed event; `receivedAt` is the fallback time when the event carries none.
  * @returns the usage records, possibly none.
  */
-export function normaliseActivity(event: ActivityEvent, receivedAt: Date): UsageDraft[] {
+export function normaliseActivity(event: ActivityEvent, receivedAt: Date, options: NormaliseOptions = {}): UsageDraft[] {
   switch (event.type) {
     case 'InboundMessage':
     case 'OutboundMessage':
-      return normaliseMessage(event, receivedAt);
+      return [...normaliseMessage(event, receivedAt), ...normaliseAiMessage(event, receivedAt, options.aiSenders ?? NO_AI_SENDERS)];
     case 'VoiceAiCallEnd':
       return normaliseVoiceAi(event, receivedAt);
     default:
@@ -80,14 +91,18 @@ export function messageChannel(event: Pick<MessageEvent, 'messageType' | 'messag
   }
 }
 
-function normaliseMessage(event: MessageEvent, receivedAt: Date): UsageDraft[] {
-  const base = {
+function messageBase(event: MessageEvent, receivedAt: Date) {
+  return {
     locationId: event.locationId,
     direction: event.direction ?? (event.type === 'InboundMessage' ? 'inbound' : 'outbound'),
     occurredAt: firstDate(event.dateAdded, event.timestamp) ?? receivedAt,
     sourceType: event.type,
     sourceId: event.messageId ?? null,
   } as const;
+}
+
+function normaliseMessage(event: MessageEvent, receivedAt: Date): UsageDraft[] {
+  const base = messageBase(event, receivedAt);
   const record = (metric: BuiltInMetric, quantity: number, attributes: Record<string, unknown> = {}): UsageDraft => ({
     ...base,
     metric,
@@ -116,6 +131,17 @@ function normaliseMessage(event: MessageEvent, receivedAt: Date): UsageDraft[] {
     default:
       return [];
   }
+}
+
+function normaliseAiMessage(event: MessageEvent, receivedAt: Date, senders: AiSenders): UsageDraft[] {
+  const ai = aiMessage(event, senders, messageChannel(event) === 'call');
+  if (!ai) return [];
+  const base = messageBase(event, receivedAt);
+  const attributes = { marker: ai.marker, encoding: AI_TOKEN_ENCODING, estimate: true };
+  return [
+    { ...base, metric: 'ai_messages', quantity: '1', unit: METRIC_UNITS.ai_messages, attributes: { marker: ai.marker } },
+    { ...base, metric: 'ai_tokens', quantity: String(ai.tokens), unit: METRIC_UNITS.ai_tokens, attributes },
+  ];
 }
 
 function normaliseVoiceAi(event: VoiceAiCallEndEvent, receivedAt: Date): UsageDraft[] {

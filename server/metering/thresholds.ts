@@ -2,6 +2,9 @@
  * Threshold crossings, inside the intake transaction: usage is added to its (sub-account, metric) counter when a
  * rule is in force, and every whole threshold crossed becomes units in a meter report (the outbox the reporter
  * drains to Stripe). Commits or rolls back with the delivery (DESIGN invariants 1–3).
+ * A sub-account in shadow mode (`billing_mode = 'shadow'`) crosses thresholds the same way — its counters advance —
+ * but its meter reports are written `shadow` ("would bill"): the reporter never takes them, and they need no Stripe
+ * customer (server/shadow/ turns them into `pending` only when the agency asks).
  */
 import { sql } from 'drizzle-orm';
 import { selectRows, type Transaction } from '../../models/database';
@@ -11,6 +14,11 @@ import { addToCounter, findEffectiveRules, type EffectiveRule } from './rules-re
 
 /** A sub-account bills new usage while installed, switched on by the agency, and not paused by Stripe. */
 const BILLABLE = sql`status = 'active' and rebilling_enabled and billing_status <> 'paused'`;
+/** The status a sub-account's new meter reports get: `shadow` in shadow mode, else `pending`. */
+const REPORT_STATUS = sql`(case when billing_mode = 'shadow' then 'shadow' else 'pending' end)`;
+
+/** `shadow` reports are "would bill" only; `pending` ones go to Stripe. */
+type ReportStatus = 'pending' | 'shadow';
 
 /** What the crossings of one delivery produced (for logs and tests). */
 export interface CrossingSummary {
@@ -21,7 +29,7 @@ export interface CrossingSummary {
 /**
  * Counts `usage` (all of one sub-account, from one activity event) against the rules in force.
  * Usage of a sub-account Meterbridge does not know, that uninstalled the app, whose rebilling is off or paused,
- * or with no enabled rule, no matching direction or no Stripe
+ * or with no enabled rule, no matching direction or (in live mode) no Stripe
  * customer, stays in the ledger and is not counted: it is never billed retroactively.
  * @throws the database error, which rolls back the whole delivery.
  */
@@ -29,14 +37,14 @@ export async function applyUsageToCounters(tx: Transaction, usage: UsageDraft[],
   const summary: CrossingSummary = { counted: 0, reports: [] };
   const locationId = usage[0]?.locationId;
   if (!locationId) return summary;
-  const [sub] = await selectRows<{ companyId: string }>(tx, sql`select company_id as "companyId" from sub_accounts where location_id = ${locationId} and ${BILLABLE}`);
+  const [sub] = await selectRows<{ companyId: string; status: ReportStatus }>(tx, sql`select company_id as "companyId", ${REPORT_STATUS} as status from sub_accounts where location_id = ${locationId} and ${BILLABLE}`);
   if (!sub) return summary;
   await lockAgencyBillingSetup(tx, sub.companyId, 'shared');
   const rules = new Map((await findEffectiveRules(tx, locationId, [...new Set(usage.map((u) => u.metric))])).map((r) => [r.metric, r]));
 
   for (const record of usage) {
     const rule = rules.get(record.metric);
-    if (!rule || !counts(rule, record)) continue;
+    if (!rule || !counts(rule, record, sub.status)) continue;
     summary.counted += 1;
     const { due } = await addToCounter(tx, {
       locationId,
@@ -46,7 +54,7 @@ export async function applyUsageToCounters(tx: Transaction, usage: UsageDraft[],
       threshold: rule.threshold,
     });
     if (due <= 0n) continue;
-    await billUnits(tx, rule, locationId, due, record.occurredAt, activityEventId);
+    await billUnits(tx, rule, locationId, due, record.occurredAt, activityEventId, sub.status);
     summary.reports.push({ metric: record.metric, units: due });
   }
   return summary;
@@ -59,32 +67,40 @@ export async function applyUsageToCounters(tx: Transaction, usage: UsageDraft[],
  * @returns the units billed (0 when nothing was due, or no billable rule is in force).
  */
 export async function settleCounter(tx: Transaction, locationId: string, metric: string, at: Date): Promise<bigint> {
-  const [active] = await selectRows<{ ok: number }>(tx, sql`select 1 as ok from sub_accounts where location_id = ${locationId} and ${BILLABLE}`);
+  const [active] = await selectRows<{ status: ReportStatus }>(tx, sql`select ${REPORT_STATUS} as status from sub_accounts where location_id = ${locationId} and ${BILLABLE}`);
   if (!active) return 0n;
   const [rule] = await findEffectiveRules(tx, locationId, [metric]);
-  if (!rule || !rule.enabled || !rule.stripeCustomerId) return 0n;
+  if (!rule || !rule.enabled || (active.status === 'pending' && !rule.stripeCustomerId)) return 0n;
   const { due } = await addToCounter(tx, { locationId, metric, companyId: rule.companyId, quantity: '0', threshold: rule.threshold });
-  if (due > 0n) await billUnits(tx, rule, locationId, due, at, null);
+  if (due > 0n) await billUnits(tx, rule, locationId, due, at, null, active.status);
   return due > 0n ? due : 0n;
 }
 
 /** Advances the counter's billed units by `units` and writes the meter report for them, in one statement. */
-async function billUnits(tx: Transaction, rule: EffectiveRule, locationId: string, units: bigint, crossedAt: Date, activityEventId: number | null) {
+async function billUnits(
+  tx: Transaction,
+  rule: EffectiveRule,
+  locationId: string,
+  units: bigint,
+  crossedAt: Date,
+  activityEventId: number | null,
+  status: ReportStatus,
+) {
   await tx.execute(sql`
     with billed as (
       update usage_counters set billed_units = billed_units + ${units.toString()}::bigint
       where location_id = ${locationId} and metric = ${rule.metric}
       returning 1
     )
-    insert into meter_reports (company_id, location_id, metric, stripe_customer_id, meter_event_name, units, crossed_at, activity_event_id)
+    insert into meter_reports (company_id, location_id, metric, stripe_customer_id, meter_event_name, units, crossed_at, activity_event_id, status)
     select ${rule.companyId}, ${locationId}, ${rule.metric}, ${rule.stripeCustomerId}, ${rule.meterEventName},
-           ${units.toString()}::bigint, ${crossedAt.toISOString()}::timestamptz, ${activityEventId}
+           ${units.toString()}::bigint, ${crossedAt.toISOString()}::timestamptz, ${activityEventId}, ${status}
     from billed`);
 }
 
-/** A rule counts a record when enabled, billable (has a customer) and the direction matches. */
-function counts(rule: EffectiveRule, record: UsageDraft): boolean {
-  if (!rule.enabled || !rule.stripeCustomerId) return false;
+/** A rule counts a record when enabled, billable (a customer, unless in shadow mode) and the direction matches. */
+function counts(rule: EffectiveRule, record: UsageDraft, status: ReportStatus): boolean {
+  if (!rule.enabled || (status === 'pending' && !rule.stripeCustomerId)) return false;
   if (record.direction === null || rule.direction === 'both') return true;
   return rule.direction === record.direction;
 }

@@ -111,6 +111,8 @@ export const subAccountRowSchema = z.object({
   billingStatus: z.enum(['ok', 'delinquent', 'paused']),
   billingStatusReason: z.string().nullable(),
   failedReports: z.number().int(),
+  billingMode: z.enum(['live', 'shadow']),
+  billingModeChangedAt: z.string().nullable(),
 });
 export const subAccountListQuery = z.object({
   search: z.string().max(200).optional(),

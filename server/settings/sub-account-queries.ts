@@ -19,6 +19,10 @@ export interface SubAccountRow {
   billingStatus: 'ok' | 'delinquent' | 'paused';
   billingStatusReason: string | null;
   failedReports: number;
+  /** `shadow`: crossings are recorded as "would bill" and not sent (server/shadow/). */
+  billingMode: 'live' | 'shadow';
+  /** When the mode last changed, ISO 8601 UTC; null if never. */
+  billingModeChangedAt: string | null;
 }
 
 const ROW = sql`
@@ -27,7 +31,9 @@ const ROW = sql`
   s.rebilling_enabled as "rebillingEnabled", s.stripe_customer_id as "stripeCustomerId",
   s.stripe_subscription_id as "stripeSubscriptionId", s.billing_status as "billingStatus",
   s.billing_status_reason as "billingStatusReason",
-  (select count(*)::int from meter_reports r where r.location_id = s.location_id and r.status = 'failed') as "failedReports"`;
+  (select count(*)::int from meter_reports r where r.location_id = s.location_id and r.status = 'failed') as "failedReports",
+  s.billing_mode as "billingMode",
+  to_char(s.billing_mode_changed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "billingModeChangedAt"`;
 
 /**
  * A page of the agency's sub-accounts, by name, optionally filtered by a search over name, email and id.

@@ -61,9 +61,10 @@ function usageIn(scope: UsageScope, start: string, end: string): SQL {
                and u.occurred_at >= ${start}::timestamptz and u.occurred_at < ${end}::timestamptz`;
 }
 
+/** Billed meter reports of the scope; shadow-mode ("would bill") reports are not billed and are left out. */
 function reportsIn(scope: UsageScope, start: string, end: string): SQL {
   const one = scope.locationId ? sql`and r.location_id = ${scope.locationId}` : sql``;
-  return sql`meter_reports r where r.company_id = ${scope.companyId} ${one}
+  return sql`meter_reports r where r.company_id = ${scope.companyId} ${one} and r.status <> 'shadow'
                and r.crossed_at >= ${start}::timestamptz and r.crossed_at < ${end}::timestamptz`;
 }
 
@@ -255,7 +256,7 @@ export interface MeterReportLogRow {
   sentAt: string | null;
 }
 
-/** A sub-account's meter reports, newest first, with counts per status. */
+/** A sub-account's meter reports, newest first, with counts per status; shadow reports are in GET …/would-bill instead. */
 export async function meterReportLog(
   db: Executor,
   locationId: string,
@@ -264,7 +265,7 @@ export async function meterReportLog(
   const status = options.status ? sql`and r.status = ${options.status}` : sql``;
   const counts = await selectRows<{ status: string; n: number }>(
     db,
-    sql`select status, count(*)::int as n from meter_reports where location_id = ${locationId} group by 1`,
+    sql`select status, count(*)::int as n from meter_reports where location_id = ${locationId} and status <> 'shadow' group by 1`,
   );
   const rows = await selectRows<MeterReportLogRow & { id: string; units: string; batchId: string | null }>(
     db,
@@ -273,7 +274,7 @@ export async function meterReportLog(
                r.batch_id::text as "batchId", b.identifier, b.attempts, b.last_error as "lastError",
                to_char(b.sent_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as "sentAt"
         from meter_reports r left join meter_batches b on b.id = r.batch_id
-        where r.location_id = ${locationId} ${status}
+        where r.location_id = ${locationId} and r.status <> 'shadow' ${status}
         order by r.id desc limit ${options.pageSize} offset ${(options.page - 1) * options.pageSize}`,
   );
   const byStatus = Object.fromEntries(['pending', 'batched', 'sent', 'failed'].map((s) => [s, counts.find((c) => c.status === s)?.n ?? 0]));

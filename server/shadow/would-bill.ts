@@ -1,0 +1,96 @@
+/**
+ * "Would bill" figures of a sub-account in shadow mode: per metric, the units its `shadow` meter reports hold and
+ * what they would cost at the price in force for the metric today (the rule's Stripe price terms).
+ *
+ * Period: graduated tiers restart every UTC calendar month, as Stripe restarts them every billing period of a
+ * monthly subscription; the months follow the crossing times (`crossedAt`), and each month's amount is rounded to
+ * whole cents (half up) before the months are added, like one invoice line per month. A per-unit price is simply
+ * units × unit amount. Money is decimal.js, never a float (`chargeFor`, server/settings/usage-queries.ts).
+ * An estimate: the real invoice follows the subscription's own period, which need not start on the 1st.
+ */
+import Decimal from 'decimal.js';
+import type { PriceTerms } from '../../models/schema';
+import { chargeFor } from '../settings/usage-queries';
+import type { ShadowMonth } from './shadow-repository';
+
+/** The rule in force for a metric, as far as pricing needs it. */
+export interface PricedRuleTerms {
+  threshold: string;
+  meterEventName: string;
+  stripePriceId: string | null;
+  priceTerms: PriceTerms | null;
+}
+
+/** One metric's would-bill line. Amounts are decimal strings in the currency's smallest unit (cents). */
+export interface WouldBillLine {
+  metric: string;
+  /** Units (whole thresholds crossed) in shadow reports. */
+  units: number;
+  reports: number;
+  firstCrossedAt: string;
+  lastCrossedAt: string;
+  /** The rule in force today; null fields when the metric no longer has a rule. */
+  threshold: string | null;
+  meterEventName: string | null;
+  stripePriceId: string | null;
+  /** False when no price is set for the metric: `amountCents` is then null. */
+  priced: boolean;
+  currency: string | null;
+  amountCents: string | null;
+  /** Per UTC month (`YYYY-MM`): units and their amount with the tiers restarted for the month. */
+  months: Array<{ month: string; units: number; amountCents: string | null }>;
+}
+
+/** The would-bill figures of one sub-account. */
+export interface WouldBill {
+  /** The currency of `totalCents`: the first priced line's, else the agency's. */
+  currency: string;
+  /** Sum of the lines priced in `currency`, cents. */
+  totalCents: string;
+  /** First and last crossing over all metrics (ISO 8601, UTC); null when there is no backlog. */
+  firstCrossedAt: string | null;
+  lastCrossedAt: string | null;
+  metrics: WouldBillLine[];
+}
+
+/**
+ * Prices the shadow backlog.
+ * @param months shadow units per metric and month (`shadowUnitsByMonth`).
+ * @param rules the rule in force per metric.
+ * @param agencyCurrency the agency's currency, used when no line is priced.
+ */
+export function wouldBill(months: ShadowMonth[], rules: ReadonlyMap<string, PricedRuleTerms>, agencyCurrency: string): WouldBill {
+  const byMetric = new Map<string, ShadowMonth[]>();
+  for (const month of months) byMetric.set(month.metric, [...(byMetric.get(month.metric) ?? []), month]);
+
+  const lines = [...byMetric].map(([metric, list]): WouldBillLine => {
+    const rule = rules.get(metric) ?? null;
+    const terms = rule?.priceTerms ?? null;
+    const monthly = list.map((m) => ({ month: m.month, units: m.units, amountCents: chargeFor(terms, m.units) }));
+    const priced = terms !== null && monthly.every((m) => m.amountCents !== null);
+    return {
+      metric,
+      units: list.reduce((sum, m) => sum + m.units, 0),
+      reports: list.reduce((sum, m) => sum + m.reports, 0),
+      firstCrossedAt: list.map((m) => m.firstCrossedAt).sort()[0]!,
+      lastCrossedAt: list.map((m) => m.lastCrossedAt).sort().at(-1)!,
+      threshold: rule ? new Decimal(rule.threshold).toString() : null,
+      meterEventName: rule?.meterEventName ?? null,
+      stripePriceId: rule?.stripePriceId ?? null,
+      priced,
+      currency: terms?.currency ?? null,
+      amountCents: priced ? monthly.reduce((sum, m) => sum.plus(m.amountCents!), new Decimal(0)).toString() : null,
+      months: monthly,
+    };
+  });
+
+  const currency = lines.find((l) => l.priced)?.currency ?? agencyCurrency;
+  const total = lines.filter((l) => l.priced && l.currency === currency).reduce((sum, l) => sum.plus(l.amountCents!), new Decimal(0));
+  return {
+    currency,
+    totalCents: total.toString(),
+    firstCrossedAt: lines.map((l) => l.firstCrossedAt).sort()[0] ?? null,
+    lastCrossedAt: lines.map((l) => l.lastCrossedAt).sort().at(-1) ?? null,
+    metrics: lines,
+  };
+}
