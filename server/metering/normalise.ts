@@ -11,15 +11,18 @@
  * - Other message types (Facebook, Instagram, live chat, ...) and lifecycle events yield no usage.
  */
 import type { ActivityEvent, MessageEvent, VoiceAiCallEndEvent } from '../highlevel/webhook-events';
-import { METRIC_UNITS, type BuiltInMetric, type UsageUnit } from './metrics';
+import { METRIC_UNITS, type BuiltInMetric, type Metric, type UsageUnit } from './metrics';
 import { countSmsSegments } from './sms-segments';
 
-/** One usage record before it is stored. `quantity` is a non-negative decimal string. */
+/**
+ * One usage record before it is stored. `quantity` is a non-negative decimal string. Built-in metrics come from
+ * HighLevel activity; the usage API also records agency-defined metrics, counted in their own unit.
+ */
 export interface UsageDraft {
   locationId: string;
-  metric: BuiltInMetric;
+  metric: Metric;
   quantity: string;
-  unit: UsageUnit;
+  unit: UsageUnit | (string & {});
   /** null when the event has no direction (Voice AI calls). */
   direction: 'inbound' | 'outbound' | null;
   occurredAt: Date;
@@ -30,6 +33,9 @@ export interface UsageDraft {
   attributes: Record<string, unknown>;
 }
 
+/** A usage record derived from HighLevel activity: always a built-in metric in its own unit. */
+export type BuiltInUsageDraft = UsageDraft & { metric: BuiltInMetric; unit: UsageUnit };
+
 /** Call outcomes HighLevel reports in which nobody talked: billed as 0 minutes. */
 const UNCONNECTED_CALL_STATUSES = new Set(['busy', 'no-answer', 'failed', 'canceled', 'cancelled']);
 
@@ -37,7 +43,7 @@ const UNCONNECTED_CALL_STATUSES = new Set(['busy', 'no-answer', 'failed', 'cance
  * @param event a parsed event; `receivedAt` is the fallback time when the event carries none.
  * @returns the usage records, possibly none.
  */
-export function normaliseActivity(event: ActivityEvent, receivedAt: Date): UsageDraft[] {
+export function normaliseActivity(event: ActivityEvent, receivedAt: Date): BuiltInUsageDraft[] {
   switch (event.type) {
     case 'InboundMessage':
     case 'OutboundMessage':
@@ -80,7 +86,7 @@ export function messageChannel(event: Pick<MessageEvent, 'messageType' | 'messag
   }
 }
 
-function normaliseMessage(event: MessageEvent, receivedAt: Date): UsageDraft[] {
+function normaliseMessage(event: MessageEvent, receivedAt: Date): BuiltInUsageDraft[] {
   const base = {
     locationId: event.locationId,
     direction: event.direction ?? (event.type === 'InboundMessage' ? 'inbound' : 'outbound'),
@@ -88,7 +94,7 @@ function normaliseMessage(event: MessageEvent, receivedAt: Date): UsageDraft[] {
     sourceType: event.type,
     sourceId: event.messageId ?? null,
   } as const;
-  const record = (metric: BuiltInMetric, quantity: number, attributes: Record<string, unknown> = {}): UsageDraft => ({
+  const record = (metric: BuiltInMetric, quantity: number, attributes: Record<string, unknown> = {}): BuiltInUsageDraft => ({
     ...base,
     metric,
     quantity: String(quantity),
@@ -118,7 +124,7 @@ function normaliseMessage(event: MessageEvent, receivedAt: Date): UsageDraft[] {
   }
 }
 
-function normaliseVoiceAi(event: VoiceAiCallEndEvent, receivedAt: Date): UsageDraft[] {
+function normaliseVoiceAi(event: VoiceAiCallEndEvent, receivedAt: Date): BuiltInUsageDraft[] {
   const seconds = event.duration;
   return [
     {
