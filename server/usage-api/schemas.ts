@@ -1,0 +1,56 @@
+/**
+ * Response schemas of the usage API and of its settings (API keys, custom metrics). They are allow-lists: a key's
+ * hash never leaves the server, and the key itself only in the answer that creates it.
+ */
+import { z } from 'zod';
+
+const time = z.iso.datetime();
+const optionalTime = time.nullable();
+
+export const apiKeySummarySchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  prefix: z.string(),
+  createdAt: time,
+  lastUsedAt: optionalTime,
+  revokedAt: optionalTime,
+});
+export const apiKeyListResponse = z.object({ keys: z.array(apiKeySummarySchema) });
+/** The only answer that carries a key: shown once. */
+export const createdApiKeyResponse = apiKeySummarySchema.extend({
+  key: z.string().describe('The API key. Shown once: store it now; Meterbridge keeps only its hash.'),
+});
+export const apiKeyIdParam = z.object({ keyId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
+
+export const customMetricSchema = z.object({
+  key: z.string(),
+  label: z.string(),
+  unit: z.string(),
+  archivedAt: optionalTime,
+  createdAt: time,
+});
+export const customMetricListResponse = z.object({ metrics: z.array(customMetricSchema) });
+export const customMetricKeyParam = z.object({ key: z.string().min(1).max(63) });
+
+export const usageIngestResponse = z.object({
+  results: z.array(
+    z.object({
+      index: z.number().int(),
+      idempotencyKey: z.string(),
+      status: z
+        .enum(['accepted', 'duplicate', 'conflict'])
+        .describe('accepted: stored and counted by the rules in force; duplicate: this key was already recorded with the same event; conflict: this key was already used for a different event (nothing stored).'),
+    }),
+  ),
+  totals: z.object({ received: z.number().int(), accepted: z.number().int(), duplicate: z.number().int(), conflict: z.number().int() }),
+});
+
+/** The 422 answer: every problem of every event, by index; nothing was stored. */
+export const invalidEventsErrorSchema = z.object({
+  error: z.object({
+    code: z.literal('invalid_events'),
+    message: z.string(),
+    events: z.array(z.object({ index: z.number().int(), field: z.string().nullable(), code: z.string(), message: z.string() })),
+  }),
+  requestId: z.string().optional(),
+});
