@@ -10,9 +10,8 @@
  *   `applyUsageToCounters`, the pipeline every webhook goes through. Units billed stay floor(total / N) (DESIGN
  *   invariant 3); a batch just writes one meter report per crossed counter rather than one per event.
  */
-import { inArray } from 'drizzle-orm';
-import type { Database, Transaction } from '../../models/database';
-import { activityEvents, usageRecords } from '../../models/schema';
+import { sql } from 'drizzle-orm';
+import { selectRows, type Database, type Transaction } from '../../models/database';
 import { sumQuantities } from './decimal-quantity';
 import type { UsageDraft } from './normalise';
 import { applyUsageToCounters } from './thresholds';
@@ -40,7 +39,7 @@ export interface RecordedBatch {
   crossings: number;
 }
 
-/** Rows per insert statement (PostgreSQL takes at most 65,535 parameters; a usage record has 10). */
+/** Rows per statement, so one statement's JSON stays a few hundred kB. */
 const ROWS_PER_INSERT = 1_000;
 /** Tries of the whole transaction when PostgreSQL aborts it for a deadlock or a serialization failure. */
 const ATTEMPTS = 3;
@@ -65,36 +64,23 @@ async function recordInTransaction(tx: Transaction, items: BatchActivity[]): Pro
   const inKeyOrder = [...items].sort((a, b) => (a.webhookId < b.webhookId ? -1 : a.webhookId > b.webhookId ? 1 : 0));
   const idByKey = new Map<string, number>();
   for (const chunk of chunks(inKeyOrder)) {
-    const inserted = await tx
-      .insert(activityEvents)
-      .values(
-        chunk.map((item) => ({
-          webhookId: item.webhookId,
-          eventType: item.eventType,
-          status: 'processed' as const,
-          source: item.source,
-          companyId: item.companyId,
-          locationId: item.locationId,
-          signatureScheme: null,
-          payload: item.payload,
-          occurredAt: item.occurredAt,
-        })),
-      )
-      .onConflictDoNothing({ target: activityEvents.webhookId })
-      .returning({ id: activityEvents.id, webhookId: activityEvents.webhookId });
-    for (const row of inserted) idByKey.set(row.webhookId, row.id);
+    for (const row of await insertEvents(tx, chunk)) idByKey.set(row.webhookId, Number(row.id));
   }
 
   const storedPayloads = new Map<string, unknown>();
   const existing = items.filter((item) => !idByKey.has(item.webhookId)).map((item) => item.webhookId);
   for (const keys of chunks(existing)) {
-    const rows = await tx.select({ webhookId: activityEvents.webhookId, payload: activityEvents.payload }).from(activityEvents).where(inArray(activityEvents.webhookId, keys));
+    const rows = await selectRows<{ webhookId: string; payload: unknown }>(
+      tx,
+      sql`select webhook_id as "webhookId", payload from activity_events
+          where webhook_id in (select jsonb_array_elements_text(${JSON.stringify(keys)}::jsonb))`,
+    );
     for (const row of rows) storedPayloads.set(row.webhookId, row.payload);
   }
 
   const fresh = items.filter((item) => idByKey.has(item.webhookId));
-  const usageRows = fresh.flatMap((item) => item.usage.map((draft) => ({ ...draft, activityEventId: idByKey.get(item.webhookId)! })));
-  for (const chunk of chunks(usageRows)) await tx.insert(usageRecords).values(chunk);
+  const usageRows = fresh.flatMap((item) => item.usage.map((draft) => ({ draft, activityEventId: idByKey.get(item.webhookId)! })));
+  for (const chunk of chunks(usageRows)) await insertUsage(tx, chunk);
 
   let crossings = 0;
   for (const group of groupForCounters(fresh, idByKey)) {
@@ -108,6 +94,58 @@ async function recordInTransaction(tx: Transaction, items: BatchActivity[]): Pro
     }),
     crossings,
   };
+}
+
+/**
+ * Inserts events in the order given, skipping delivery keys already stored (or being stored by a concurrent
+ * transaction, which this one then waits for). The rows travel as one JSON parameter: far cheaper than thousands
+ * of bind parameters, on PGlite especially.
+ * @returns the rows inserted.
+ */
+async function insertEvents(tx: Transaction, chunk: BatchActivity[]) {
+  const rows = chunk.map((item, n) => ({
+    n,
+    webhook_id: item.webhookId,
+    event_type: item.eventType,
+    source: item.source,
+    company_id: item.companyId,
+    location_id: item.locationId,
+    payload: item.payload,
+    occurred_at: item.occurredAt.toISOString(),
+  }));
+  return selectRows<{ id: string | number; webhookId: string }>(
+    tx,
+    sql`insert into activity_events (webhook_id, event_type, status, source, company_id, location_id, signature_scheme, payload, occurred_at)
+        select x.webhook_id, x.event_type, 'processed', x.source, x.company_id, x.location_id, null, x.payload, x.occurred_at
+        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+             as x(n int, webhook_id text, event_type text, source text, company_id text, location_id text, payload jsonb, occurred_at timestamptz)
+        order by x.n
+        on conflict (webhook_id) do nothing
+        returning id, webhook_id as "webhookId"`,
+  );
+}
+
+/** Inserts usage records (quantities as decimal strings, read by PostgreSQL as numeric: exact). */
+async function insertUsage(tx: Transaction, chunk: Array<{ draft: UsageDraft; activityEventId: number }>) {
+  const rows = chunk.map(({ draft, activityEventId }) => ({
+    activity_event_id: activityEventId,
+    location_id: draft.locationId,
+    metric: draft.metric,
+    quantity: draft.quantity,
+    unit: draft.unit,
+    direction: draft.direction,
+    occurred_at: draft.occurredAt.toISOString(),
+    source_type: draft.sourceType,
+    source_id: draft.sourceId,
+    attributes: draft.attributes,
+  }));
+  await tx.execute(
+    sql`insert into usage_records (activity_event_id, location_id, metric, quantity, unit, direction, occurred_at, source_type, source_id, attributes)
+        select x.activity_event_id, x.location_id, x.metric, x.quantity, x.unit, x.direction, x.occurred_at, x.source_type, x.source_id, x.attributes
+        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+             as x(activity_event_id bigint, location_id text, metric text, quantity numeric, unit text, direction text,
+                  occurred_at timestamptz, source_type text, source_id text, attributes jsonb)`,
+  );
 }
 
 /**

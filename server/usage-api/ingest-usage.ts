@@ -6,7 +6,8 @@
  * Idempotency is per agency and `idempotencyKey` (delivery key `usage-api:<companyId>:<idempotencyKey>`): a key
  * seen before with the same event (same sub-account, metric, quantity and time) is a `duplicate` and changes
  * nothing; seen with a different event it is a `conflict` and changes nothing either (like Stripe's idempotency
- * keys). A key repeated inside one request is judged against its first occurrence the same way.
+ * keys). A key repeated inside one request is recorded once, at its first occurrence, and every occurrence is judged
+ * against what the key stands for: the event stored before, else that first occurrence.
  */
 import type { Database } from '../../models/database';
 import { AppError } from '../http/errors';
@@ -66,15 +67,17 @@ export function createUsageIngestion(deps: { db: Database; now?: () => Date }) {
         deps.db,
         firsts.map((index) => toActivity(caller, events[index]!, units.get(events[index]!.metric)!)),
       );
+      // Each key is judged against what it stands for: the event stored before, else its first occurrence here.
       const status: EventOutcome[] = [];
+      const standsFor = new Map<string, unknown>();
       firsts.forEach((index, i) => {
         const outcome = recorded.items[i]!;
-        status[index] = outcome.status === 'recorded' ? 'accepted' : samePayload(outcome.storedPayload, events[index]!) ? 'duplicate' : 'conflict';
+        if (outcome.status === 'recorded') status[index] = 'accepted';
+        standsFor.set(events[index]!.idempotencyKey, outcome.status === 'recorded' ? payloadOf(events[index]!) : outcome.storedPayload);
       });
       const results = events.map((event, index) => {
-        const first = firstIndex.get(event.idempotencyKey)!;
-        if (first !== index) status[index] = samePayload(payloadOf(events[first]!), event) ? 'duplicate' : 'conflict';
-        return { index, idempotencyKey: event.idempotencyKey, status: status[index]! };
+        status[index] ??= samePayload(standsFor.get(event.idempotencyKey), event) ? 'duplicate' : 'conflict';
+        return { index, idempotencyKey: event.idempotencyKey, status: status[index] };
       });
       const count = (status: EventOutcome) => results.filter((r) => r.status === status).length;
       return { results, totals: { received: events.length, accepted: count('accepted'), duplicate: count('duplicate'), conflict: count('conflict') } };
