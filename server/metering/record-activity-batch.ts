@@ -6,9 +6,9 @@
  * - the events go in with one multi-row insert (`on conflict do nothing`), in delivery-key order, so two batches
  *   sharing keys wait on each other in the same order and never deadlock on them;
  * - the usage records of the new events go in with one insert;
- * - their quantities are summed exactly per (sub-account, metric, direction) and each sum goes once through
- *   `applyUsageToCounters`, the pipeline every webhook goes through. Units billed stay floor(total / N) (DESIGN
- *   invariant 3); a batch just writes one meter report per crossed counter rather than one per event.
+ * - their quantities are summed exactly per (sub-account, metric, direction), and each sub-account's sums go once
+ *   through `applyUsageToCounters`, the pipeline every webhook goes through. Units billed stay floor(total / N)
+ *   (DESIGN invariant 3); a batch just writes one meter report per crossed counter rather than one per event.
  */
 import { sql } from 'drizzle-orm';
 import { selectRows, type Database, type Transaction } from '../../models/database';
@@ -83,8 +83,8 @@ async function recordInTransaction(tx: Transaction, items: BatchActivity[]): Pro
   for (const chunk of chunks(usageRows)) await insertUsage(tx, chunk);
 
   let crossings = 0;
-  for (const group of groupForCounters(fresh, idByKey)) {
-    crossings += (await applyUsageToCounters(tx, [group.draft], group.lastEventId)).reports.length;
+  for (const subAccount of groupForCounters(fresh, idByKey)) {
+    crossings += (await applyUsageToCounters(tx, subAccount.drafts, subAccount.lastEventId)).reports.length;
   }
 
   return {
@@ -149,29 +149,31 @@ async function insertUsage(tx: Transaction, chunk: Array<{ draft: UsageDraft; ac
 }
 
 /**
- * One usage draft per (sub-account, metric, direction): the exact sum of the quantities, the latest time (when the
- * crossing happened) and the last event in input order (the one a crossing is attributed to). Sorted by key, so
- * concurrent batches lock counters in one order.
+ * Per sub-account, one usage draft per (metric, direction): the exact sum of the quantities and the latest time
+ * (when the crossing happened); and the sub-account's last event in input order, which its crossings are
+ * attributed to. Sub-accounts and drafts come sorted, so concurrent batches lock counters in one order.
  */
 function groupForCounters(fresh: BatchActivity[], idByKey: Map<string, number>) {
-  const groups = new Map<string, { drafts: UsageDraft[]; lastEventId: number }>();
+  const bySubAccount = new Map<string, { drafts: Map<string, UsageDraft[]>; lastEventId: number }>();
   for (const item of fresh) {
     for (const draft of item.usage) {
-      const key = JSON.stringify([draft.locationId, draft.metric, draft.direction]);
-      const group = groups.get(key) ?? { drafts: [], lastEventId: 0 };
-      group.drafts.push(draft);
-      group.lastEventId = idByKey.get(item.webhookId)!;
-      groups.set(key, group);
+      const sub = bySubAccount.get(draft.locationId) ?? { drafts: new Map<string, UsageDraft[]>(), lastEventId: 0 };
+      const key = JSON.stringify([draft.metric, draft.direction]);
+      sub.drafts.set(key, [...(sub.drafts.get(key) ?? []), draft]);
+      sub.lastEventId = idByKey.get(item.webhookId)!;
+      bySubAccount.set(draft.locationId, sub);
     }
   }
-  return [...groups]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([, { drafts, lastEventId }]) => {
-      const latest = drafts.reduce((max, d) => (d.occurredAt > max.occurredAt ? d : max));
-      const draft: UsageDraft = { ...latest, quantity: sumQuantities(drafts.map((d) => d.quantity)) };
-      return { draft, lastEventId };
-    });
+  return sortedByKey(bySubAccount).map(({ drafts, lastEventId }) => ({
+    lastEventId,
+    drafts: sortedByKey(drafts).map((group): UsageDraft => {
+      const latest = group.reduce((max, d) => (d.occurredAt > max.occurredAt ? d : max));
+      return { ...latest, quantity: sumQuantities(group.map((d) => d.quantity)) };
+    }),
+  }));
 }
+
+const sortedByKey = <T>(map: Map<string, T>): T[] => [...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
 
 function* chunks<T>(rows: T[]): Generator<T[]> {
   for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) yield rows.slice(i, i + ROWS_PER_INSERT);
