@@ -134,7 +134,7 @@ describe('POST /api/v1/usage', () => {
     const [counter] = await selectRows<{ total: string }>(t.database.db, sql`select total::text as total from usage_counters where location_id = ${LOCATIONS[0]} and metric = 'vapi_minutes'`);
     const exact = events.filter((e) => e.locationId === LOCATIONS[0] && e.metric === 'vapi_minutes').reduce((sum, e) => sum + micros(e.quantity), 0n);
     expect(micros(counter!.total.replace(/0+$/, '').replace(/\.$/, ''))).toBe(exact);
-    // One transaction per batch takes about a second here even on a busy machine; one per event took tens of seconds.
+    // One transaction per batch takes about a second here even on a busy machine; one per event took 10–15 s.
     expect(firstMs).toBeLessThan(15_000);
     recordFigures('usage API', { driver: t.database.driver, batchOf1000FirstMs: Math.round(firstMs), batchOf1000ReplayMs: Math.round(secondMs), meterEvents: stripe.events.length });
   });
