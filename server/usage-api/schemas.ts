@@ -30,7 +30,7 @@ export const customMetricSchema = z.object({
   createdAt: time,
 });
 export const customMetricListResponse = z.object({ metrics: z.array(customMetricSchema) });
-export const customMetricKeyParam = z.object({ key: z.string().min(1).max(63) });
+export const customMetricKeyParam = z.object({ key: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be a metric key in lower snake case') });
 
 export const usageIngestResponse = z.object({
   results: z.array(

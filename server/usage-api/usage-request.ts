@@ -14,11 +14,16 @@ export const MAX_EVENTS_PER_REQUEST = 1_000;
 const METRIC_SHAPE = /^[a-z][a-z0-9_]{0,62}$/;
 /** 1–255 visible ASCII characters (no spaces or control characters). */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+/** Location ids are short alphanumeric strings; anything PostgreSQL cannot take as text (NUL) is kept out. */
+const VISIBLE_ASCII_200 = /^[\x21-\x7e]{1,200}$/;
 
 /** One usage event as clients send it (also its OpenAPI description). */
 export const usageEventSchema = z
   .object({
-    locationId: z.string().min(1).max(200).describe('The sub-account (HighLevel location id); it must belong to the API key’s agency.'),
+    locationId: z
+      .string()
+      .regex(VISIBLE_ASCII_200, 'must be a HighLevel location id (visible ASCII, at most 200 characters)')
+      .describe('The sub-account (HighLevel location id); it must belong to the API key’s agency.'),
     metric: z.string().regex(METRIC_SHAPE, 'must be a metric key in lower snake case').describe('A built-in metric (sms, call_minutes, ai_tokens, …) or one of the agency’s active custom metrics.'),
     quantity: z
       .union([z.string(), z.number()], { error: 'must be a decimal string or a number' })

@@ -213,11 +213,12 @@ describe('POST /api/v1/usage', () => {
         { ...good[2], metric: 'unknown_metric' },
         { ...good[3], locationId: 'locNotOurs', occurredAt: new Date(Date.now() + 3_600_000).toISOString() },
         { ...good[4], quantity: 0.1 + 0.2, extra: true },
+        { ...good[0], locationId: 'loc\u0000\ud800', idempotencyKey: 'nul-in-location' },
       ],
     });
     expect(res.status).toBe(422);
     expect(res.body.error.code).toBe('invalid_events');
-    expect(res.body.error.message).toMatch(/^4 of 5 events are invalid; nothing was stored/);
+    expect(res.body.error.message).toMatch(/^5 of 6 events are invalid; nothing was stored/);
     expect(res.body.error.events.map((p: { index: number; field: string | null; code: string }) => [p.index, p.field, p.code])).toEqual([
       [1, 'quantity', 'invalid_field'],
       [2, 'metric', 'unknown_metric'],
@@ -225,6 +226,7 @@ describe('POST /api/v1/usage', () => {
       [3, 'occurredAt', 'occurred_in_future'],
       [4, null, 'invalid_field'],
       [4, 'quantity', 'invalid_field'],
+      [5, 'locationId', 'invalid_field'],
     ]);
     expect(await ledgerSize()).toBe(size);
     expect((await post({ events: [good[0]] })).body.totals.accepted).toBe(1); // the good one was not taken
