@@ -39,6 +39,7 @@ export const customMetricInput = z.object({
   /** What one unit of quantity counts, e.g. "minute", "token", "GB". */
   unit: printable(40),
 });
+/** A custom metric to define, after validation (trimmed label and unit). */
 export type CustomMetricInput = z.infer<typeof customMetricInput>;
 
 /** A metric as rules and the usage API see it. `label` is null for built-in metrics (their labels live in settings). */
@@ -108,4 +109,5 @@ export function createCustomMetrics({ db }: { db: Database }) {
   };
 }
 
+/** The custom-metric use cases (see `createCustomMetrics`). */
 export type CustomMetrics = ReturnType<typeof createCustomMetrics>;

@@ -107,4 +107,5 @@ export function createApiKeys({ db }: { db: Database }) {
   };
 }
 
+/** The API-key use cases (see `createApiKeys`). */
 export type ApiKeys = ReturnType<typeof createApiKeys>;

@@ -85,6 +85,7 @@ export function createUsageIngestion(deps: { db: Database; now?: () => Date }) {
   };
 }
 
+/** The usage-API use case (see `createUsageIngestion`). */
 export type UsageIngestion = ReturnType<typeof createUsageIngestion>;
 
 /**

@@ -7,6 +7,7 @@ import { z } from 'zod';
 const time = z.iso.datetime();
 const optionalTime = time.nullable();
 
+/** A key as listed: never the key or its hash. Times are ISO 8601. */
 export const apiKeySummarySchema = z.object({
   id: z.number().int(),
   name: z.string(),
@@ -15,13 +16,16 @@ export const apiKeySummarySchema = z.object({
   lastUsedAt: optionalTime,
   revokedAt: optionalTime,
 });
+/** `GET /api/api-keys`: newest first, revoked ones included. */
 export const apiKeyListResponse = z.object({ keys: z.array(apiKeySummarySchema) });
 /** The only answer that carries a key: shown once. */
 export const createdApiKeyResponse = apiKeySummarySchema.extend({
   key: z.string().describe('The API key. Shown once: store it now; Meterbridge keeps only its hash.'),
 });
+/** `:keyId`, a positive integer. */
 export const apiKeyIdParam = z.object({ keyId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
 
+/** A custom metric; `archivedAt` set means new usage for it is refused. */
 export const customMetricSchema = z.object({
   key: z.string(),
   label: z.string(),
@@ -29,9 +33,12 @@ export const customMetricSchema = z.object({
   archivedAt: optionalTime,
   createdAt: time,
 });
+/** `GET /api/custom-metrics`: active first, then by key. */
 export const customMetricListResponse = z.object({ metrics: z.array(customMetricSchema) });
+/** `:key` of a custom metric. */
 export const customMetricKeyParam = z.object({ key: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be a metric key in lower snake case') });
 
+/** `POST /api/v1/usage`: one outcome per event, in request order, and the counts. */
 export const usageIngestResponse = z.object({
   results: z.array(
     z.object({

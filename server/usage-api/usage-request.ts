@@ -38,7 +38,7 @@ export const usageEventSchema = z
   })
   .strict();
 
-/** The request body: one event, or a batch. */
+/** The request body: one event, or a batch (the wire format, for the OpenAPI document). */
 export const usageRequestSchema = z.union([
   usageEventSchema,
   z.object({ events: z.array(usageEventSchema).min(1).max(MAX_EVENTS_PER_REQUEST) }).strict(),
