@@ -80,6 +80,7 @@ const envSchema = z.object({
   RATE_LIMIT_SESSION_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
   RATE_LIMIT_OAUTH_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
   AI_MESSAGE_SENDERS: z.preprocess(emptyAsUnset, z.string().max(100_000).transform(aiSendersOrIssue).optional()),
+  RATE_LIMIT_USAGE_API_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   FRAME_ANCESTORS: z.preprocess(
     emptyAsUnset,
@@ -105,8 +106,8 @@ export interface Config {
   encryptionKey: Buffer;
   /** Keys that sealed older values, still accepted for reading during a rotation (ENCRYPTION_KEY_PREVIOUS). */
   previousEncryptionKeys: Buffer[];
-  /** Requests per minute per IP on /api/session and /oauth/*. */
-  rateLimits: { sessionPerMinute: number; oauthPerMinute: number };
+  /** Requests per minute per IP on /api/session and /oauth/*; per API key on POST /api/v1/usage. */
+  rateLimits: { sessionPerMinute: number; oauthPerMinute: number; usageApiPerMinute: number };
   highLevel: {
     clientId?: string;
     clientSecret?: string;
@@ -176,7 +177,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, warn: ConfigWarn = () => unde
       .map((k) => k.trim())
       .filter(Boolean)
       .map((k) => Buffer.from(k, 'base64')),
-    rateLimits: { sessionPerMinute: e.RATE_LIMIT_SESSION_PER_MINUTE, oauthPerMinute: e.RATE_LIMIT_OAUTH_PER_MINUTE },
+    rateLimits: {
+      sessionPerMinute: e.RATE_LIMIT_SESSION_PER_MINUTE,
+      oauthPerMinute: e.RATE_LIMIT_OAUTH_PER_MINUTE,
+      usageApiPerMinute: e.RATE_LIMIT_USAGE_API_PER_MINUTE,
+    },
     highLevel: {
       clientId: e.HIGHLEVEL_CLIENT_ID,
       clientSecret: e.HIGHLEVEL_CLIENT_SECRET,

@@ -15,7 +15,7 @@ import { createHttpApp } from './http/app';
 import { createLogger } from './logger';
 import { createSecretBox } from './crypto/secret-box';
 import { reencryptSecrets } from './crypto/reencrypt-secrets';
-import { perMinuteLimit } from './http/rate-limits';
+import { perApiKeyLimit, perMinuteLimit } from './http/rate-limits';
 import { createScheduler, type Scheduler } from './jobs/scheduler';
 import { createRebillingRules, type RebillingRules } from './metering/rebilling-rules';
 import { createMeterReporter, type MeterReporter } from './stripe/meter-reporter';
@@ -47,6 +47,12 @@ import { ensureUiBuilt, uiPaths } from './ui/build-ui';
 import { createBackfills, type Backfills } from './backfill/backfills';
 import { createBackfillRunner, type BackfillRunner } from './backfill/backfill-runner';
 import { backfillRoutes } from './backfill/routes';
+import { createCustomMetrics, type CustomMetrics } from './metering/custom-metrics';
+import { apiKeyCaller } from './usage-api/api-key-gate';
+import { createApiKeys, type ApiKeys } from './usage-api/api-keys';
+import { createUsageIngestion } from './usage-api/ingest-usage';
+import { USAGE_API_PATH, usageApiRoutes } from './usage-api/routes';
+import { usageApiSettingsRoutes } from './usage-api/settings-routes';
 import { UI_PREFIX, uiRouter } from './ui/ui-router';
 
 /**
@@ -81,6 +87,9 @@ export interface Service {
   /** Backfills of HighLevel history: the settings API's use cases, and the `backfill` job's runner. */
   backfills: Backfills;
   backfillRunner: BackfillRunner;
+  /** Agency API keys and custom metrics (the usage API). */
+  apiKeys: ApiKeys;
+  customMetrics: CustomMetrics;
   /** Every JSON API route, as declared (the authorization matrix and OpenAPI read it). */
   apiRoutes: ReturnType<typeof settingsRoutes>;
   /** Starts listening; resolves with the bound server (port 0 picks a free port). */
@@ -158,6 +167,8 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const billing = createSubAccountBilling({ db: database.db, rules, accounts, stripeForAgency: agencyStripe, logger });
   const pricing = createPricing({ db: database.db, rules, stripeForAgency: agencyStripe, resyncSubscriptions: billing.resyncSubscriptions });
   const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger });
+  const apiKeys = createApiKeys({ db: database.db });
+  const customMetrics = createCustomMetrics({ db: database.db });
   const apiRoutes = [
     ...settingsRoutes({
       db: database.db,
@@ -170,11 +181,15 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     ...usageRoutes({ db: database.db }),
     ...backfillRoutes({ backfills }),
     ...shadowRoutes({ db: database.db }),
+    ...usageApiSettingsRoutes({ apiKeys, customMetrics }),
+    ...usageApiRoutes({ ingestion: createUsageIngestion({ db: database.db }) }),
   ];
   const openApi = openApiDocument(apiRoutes, {
     title: 'Meterbridge settings API',
     version: '1.0.0',
-    description: 'The API behind the Meterbridge page embedded in HighLevel. Sign in with POST /api/session.',
+    description:
+      'The API behind the Meterbridge page embedded in HighLevel (sign in with POST /api/session), and the usage API ' +
+      '(POST /api/v1/usage with an agency API key from POST /api/api-keys).',
   });
 
   const scheduler = createScheduler(
@@ -229,13 +244,14 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const app = createHttpApp(logger, [
     Router()
       .use('/api/session', perMinuteLimit(config.rateLimits.sessionPerMinute, 'sign-in'))
-      .use('/oauth', perMinuteLimit(config.rateLimits.oauthPerMinute, 'install')),
+      .use('/oauth', perMinuteLimit(config.rateLimits.oauthPerMinute, 'install'))
+      .use(USAGE_API_PATH, perApiKeyLimit(config.rateLimits.usageApiPerMinute)),
     healthRouter(database),
     highLevelWebhookRouter(manifest.webhooks.path, receiveDelivery),
     oauthRouter({ manifest, passport, install, appUrl: config.appUrl, agencyName: (id) => findAgencyName(database.db, id), logger }),
     stripeWebhookRouter(paymentEvents),
     openApiRouter(openApi),
-    mountApiRoutes(apiRoutes, createGatekeeper({ db: database.db, tokens: sessionTokens })),
+    mountApiRoutes(apiRoutes, createGatekeeper({ db: database.db, tokens: sessionTokens, apiKeys: apiKeyCaller(apiKeys) })),
     uiRouter({ distDir: options.uiDistDir ?? uiPaths().distDir, nodeEnv: config.nodeEnv, extraFrameAncestors: config.frameAncestors }),
   ], { ownHeaders: [UI_PREFIX] });
 
@@ -260,6 +276,8 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     billing,
     backfills,
     backfillRunner,
+    apiKeys,
+    customMetrics,
     apiRoutes,
     listen: (port = config.port) =>
       new Promise((resolve, reject) => {

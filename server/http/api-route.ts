@@ -14,17 +14,21 @@ import { AppError, badRequest } from './errors';
  * - `agency`: an agency user; acts on the agency in their session.
  * - `sub-account:read`: an agency user of the sub-account's agency, or a location user of that very sub-account.
  * - `sub-account:write`: an agency user of the sub-account's agency.
+ * - `api-key`: an agency API key (`Authorization: Bearer mbk_…`, server/usage-api/api-keys.ts); acts on the key's
+ *   agency. A session token does not open these routes, and an API key opens no other.
  * Routes with a sub-account access level take the sub-account from the `locationId` path parameter.
  */
-export type Access = 'public' | 'agency' | 'sub-account:read' | 'sub-account:write';
+export type Access = 'public' | 'agency' | 'sub-account:read' | 'sub-account:write' | 'api-key';
 
 /** What the authorization step hands to the handler: the caller's claims (null only on public routes). */
 export interface Caller {
   userId: string;
   companyId: string;
-  type: 'agency' | 'location';
+  type: 'agency' | 'location' | 'api-key';
   role: string;
   activeLocation: string | null;
+  /** The API key's id, for `api-key` callers. */
+  apiKeyId?: number;
 }
 
 /** A route declaration. Handlers return plain data; the response schema strips every field it does not list. */
@@ -38,6 +42,15 @@ export interface ApiRoute<P = unknown, Q = unknown, B = unknown, R = unknown> {
   params?: ZodType<P>;
   query?: ZodType<Q>;
   body?: ZodType<B>;
+  /**
+   * Instead of `body`: the route reads the body itself (`read` throws AppError to refuse it), e.g. to answer
+   * per-item errors; `documented` is the wire format, for the OpenAPI document.
+   */
+  bodyReader?: { documented: ZodType; read: (raw: unknown) => B };
+  /** Largest JSON body accepted (default 100kb). */
+  bodyLimit?: string;
+  /** Further answers to document (status → description and schema), e.g. 422 and 429. */
+  responses?: Record<string, { description: string; schema?: ZodType }>;
   response: ZodType<R>;
   /** Success status (default 200). */
   status?: number;
@@ -83,18 +96,24 @@ export type Gatekeeper = (req: Request, access: Exclude<Access, 'public'>, param
 const JSON_LIMIT = '100kb';
 
 /**
- * Mounts the routes on a router with JSON parsing, validation, authorization and response filtering.
+ * Mounts the routes on a router with authorization, JSON parsing, validation and response filtering.
  * Validation failures answer 400 `invalid_request` naming the fields.
  */
 export function mountApiRoutes(routes: ApiRoute<any, any, any, any>[], gatekeeper: Gatekeeper): Router {
   const router = Router();
   for (const route of routes) {
-    router[route.method](route.path, express.json({ limit: JSON_LIMIT }), async (req, res) => {
-      // Who is asking comes before what they sent: an unauthenticated caller learns nothing about the body's rules.
+    // Who is asking comes before what they sent: an unauthenticated caller learns nothing about the body's rules,
+    // and its body is not even parsed.
+    const authorize = async (req: Request, res: Response, next: (err?: unknown) => void) => {
       const params = parse('path parameter', route.params, req.params);
-      const caller = route.access === 'public' ? null : await gatekeeper(req, route.access, (params ?? {}) as Record<string, unknown>);
+      res.locals.apiParams = params;
+      res.locals.caller = route.access === 'public' ? null : await gatekeeper(req, route.access, (params ?? {}) as Record<string, unknown>);
+      next();
+    };
+    router[route.method](route.path, authorize, express.json({ limit: route.bodyLimit ?? JSON_LIMIT }), async (req, res) => {
+      const { apiParams: params, caller } = res.locals as { apiParams: unknown; caller: Caller | null };
       const query = parse('query', route.query, req.query);
-      const body = parse('body', route.body, route.body ? (req.body ?? {}) : undefined);
+      const body = route.bodyReader ? route.bodyReader.read(req.body) : parse('body', route.body, route.body ? (req.body ?? {}) : undefined);
       const result = await route.handler({ params, query, body, caller, requestId: String(req.id) });
       if (route.contentType && route.contentType !== 'application/json') {
         await writeStreamed(res, route.status ?? 200, route.contentType, result as StreamedBody);

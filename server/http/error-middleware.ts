@@ -23,7 +23,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const requestId = req.id;
     if (err instanceof AppError) {
-      res.status(err.status).json({ error: { code: err.code, message: err.message }, requestId });
+      res.status(err.status).json({ error: { ...err.details, code: err.code, message: err.message }, requestId });
       return;
     }
     const parser = typeof err?.type === 'string' ? PARSER_ERRORS[err.type] : undefined;

@@ -6,10 +6,15 @@
 
 /** A failure the client should see: `status` is the HTTP status, `code` a stable snake_case identifier. */
 export class AppError extends Error {
+  /**
+   * @param details further fields of the `error` object the client gets (e.g. `{ events: [...] }` per-item errors);
+   *   they never replace `code` or `message`.
+   */
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'AppError';

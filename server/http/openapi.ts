@@ -15,6 +15,7 @@ export function openApiDocument(routes: ApiRoute<any, any, any, any>[], info: { 
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const path = route.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+    const bodySchema = route.body ?? route.bodyReader?.documented;
     const parameters = [
       ...objectParameters(route.params, 'path'),
       ...objectParameters(route.query, 'query'),
@@ -22,17 +23,23 @@ export function openApiDocument(routes: ApiRoute<any, any, any, any>[], info: { 
     const errors: Record<string, unknown> = {
       '400': { description: 'Invalid request', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
     };
-    if (route.access !== 'public') {
+    if (route.access === 'api-key') {
+      errors['401'] = { description: 'Missing, unknown or revoked API key', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+    } else if (route.access !== 'public') {
       errors['401'] = { description: 'Missing, expired or invalid session token', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
       errors['403'] = { description: 'Not allowed for this caller', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+    }
+    for (const [status, extra] of Object.entries(route.responses ?? {})) {
+      const schema = extra.schema ? jsonSchema(extra.schema, 'output') : { $ref: '#/components/schemas/Error' };
+      errors[status] = { description: extra.description, content: { 'application/json': { schema } } };
     }
     (paths[path] ??= {})[route.method] = {
       operationId: `${route.method}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
       summary: route.summary,
       tags: [route.tag],
-      ...(route.access === 'public' ? { security: [] } : {}),
+      ...(route.access === 'public' ? { security: [] } : route.access === 'api-key' ? { security: [{ apiKey: [] }] } : {}),
       ...(parameters.length ? { parameters } : {}),
-      ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } } : {}),
+      ...(bodySchema ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(bodySchema, 'input') } } } } : {}),
       responses: {
         [String(route.status ?? 200)]: { description: 'Success', content: { [route.contentType ?? 'application/json']: { schema: jsonSchema(route.response, 'output') } } },
         ...errors,
@@ -45,7 +52,10 @@ export function openApiDocument(routes: ApiRoute<any, any, any, any>[], info: { 
     paths,
     security: [{ session: [] }],
     components: {
-      securitySchemes: { session: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The token from POST /api/session.' } },
+      securitySchemes: {
+        session: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The token from POST /api/session.' },
+        apiKey: { type: 'http', scheme: 'bearer', bearerFormat: 'mbk_…', description: 'An agency API key from POST /api/api-keys (shown once).' },
+      },
       schemas: { Error: jsonSchema(errorResponseSchema, 'output') },
     },
   };

@@ -16,16 +16,19 @@
  */
 import type { ActivityEvent, MessageEvent, VoiceAiCallEndEvent } from '../highlevel/webhook-events';
 import { aiMessage, NO_AI_SENDERS, type AiSenders } from './ai-messages';
-import { METRIC_UNITS, type BuiltInMetric, type UsageUnit } from './metrics';
+import { METRIC_UNITS, type BuiltInMetric, type Metric, type UsageUnit } from './metrics';
 import { AI_TOKEN_ENCODING } from './token-count';
 import { countSmsSegments } from './sms-segments';
 
-/** One usage record before it is stored. `quantity` is a non-negative decimal string. */
+/**
+ * One usage record before it is stored. `quantity` is a non-negative decimal string. Built-in metrics come from
+ * HighLevel activity; the usage API also records agency-defined metrics, counted in their own unit.
+ */
 export interface UsageDraft {
   locationId: string;
-  metric: BuiltInMetric;
+  metric: Metric;
   quantity: string;
-  unit: UsageUnit;
+  unit: UsageUnit | (string & {});
   /** null when the event has no direction (Voice AI calls). */
   direction: 'inbound' | 'outbound' | null;
   occurredAt: Date;
@@ -35,6 +38,9 @@ export interface UsageDraft {
   sourceId: string | null;
   attributes: Record<string, unknown>;
 }
+
+/** A usage record derived from HighLevel activity: always a built-in metric in its own unit. */
+export type BuiltInUsageDraft = UsageDraft & { metric: BuiltInMetric; unit: UsageUnit };
 
 /** Call outcomes HighLevel reports in which nobody talked: billed as 0 minutes. */
 const UNCONNECTED_CALL_STATUSES = new Set(['busy', 'no-answer', 'failed', 'canceled', 'cancelled']);
@@ -48,7 +54,7 @@ export interface NormaliseOptions {
  * @param event a parsed event; `receivedAt` is the fallback time when the event carries none.
  * @returns the usage records, possibly none.
  */
-export function normaliseActivity(event: ActivityEvent, receivedAt: Date, options: NormaliseOptions = {}): UsageDraft[] {
+export function normaliseActivity(event: ActivityEvent, receivedAt: Date, options: NormaliseOptions = {}): BuiltInUsageDraft[] {
   switch (event.type) {
     case 'InboundMessage':
     case 'OutboundMessage':
@@ -101,9 +107,9 @@ function messageBase(event: MessageEvent, receivedAt: Date) {
   } as const;
 }
 
-function normaliseMessage(event: MessageEvent, receivedAt: Date): UsageDraft[] {
+function normaliseMessage(event: MessageEvent, receivedAt: Date): BuiltInUsageDraft[] {
   const base = messageBase(event, receivedAt);
-  const record = (metric: BuiltInMetric, quantity: number, attributes: Record<string, unknown> = {}): UsageDraft => ({
+  const record = (metric: BuiltInMetric, quantity: number, attributes: Record<string, unknown> = {}): BuiltInUsageDraft => ({
     ...base,
     metric,
     quantity: String(quantity),
@@ -133,7 +139,7 @@ function normaliseMessage(event: MessageEvent, receivedAt: Date): UsageDraft[] {
   }
 }
 
-function normaliseAiMessage(event: MessageEvent, receivedAt: Date, senders: AiSenders): UsageDraft[] {
+function normaliseAiMessage(event: MessageEvent, receivedAt: Date, senders: AiSenders): BuiltInUsageDraft[] {
   const ai = aiMessage(event, senders, messageChannel(event) === 'call');
   if (!ai) return [];
   const base = messageBase(event, receivedAt);
@@ -144,7 +150,7 @@ function normaliseAiMessage(event: MessageEvent, receivedAt: Date, senders: AiSe
   ];
 }
 
-function normaliseVoiceAi(event: VoiceAiCallEndEvent, receivedAt: Date): UsageDraft[] {
+function normaliseVoiceAi(event: VoiceAiCallEndEvent, receivedAt: Date): BuiltInUsageDraft[] {
   const seconds = event.duration;
   return [
     {

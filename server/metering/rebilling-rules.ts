@@ -19,6 +19,7 @@ import {
   type PricedRule,
   type RebillingRule,
 } from './rules-repository';
+import { requireKnownMetric } from './custom-metrics';
 import { settleCounter } from './thresholds';
 
 /** Metrics counted outbound-only by default (an agency pays its carrier for what it sends). */
@@ -49,7 +50,8 @@ export function createRebillingRules({ db }: { db: Database }) {
   return {
     /**
      * Sets (creates or replaces) a rule.
-     * @throws AppError 400 on invalid input; 404 when the sub-account is unknown.
+     * @throws AppError 400 on invalid input (`unknown_metric`: neither built in nor defined by the agency); 404 when
+     *   the sub-account is unknown.
      */
     async setRule(scope: RuleScope, input: RuleInput): Promise<RebillingRule> {
       const parsed = ruleInputSchema.safeParse(input);
@@ -57,6 +59,7 @@ export function createRebillingRules({ db }: { db: Database }) {
       const { metric, enabled, direction, meterEventName } = parsed.data;
       return db.transaction(async (tx) => {
         const { companyId, locationId } = await resolveScope(tx, scope);
+        await requireKnownMetric(tx, companyId, metric);
         const rule: RebillingRule = {
           companyId,
           locationId,

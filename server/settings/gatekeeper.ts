@@ -4,7 +4,7 @@
  */
 import type { Request } from 'express';
 import type { Database } from '../../models/database';
-import type { Gatekeeper } from '../http/api-route';
+import type { Caller, Gatekeeper } from '../http/api-route';
 import { notFound, unauthorized } from '../http/errors';
 import { findSubAccount } from '../tenancy/accounts-repository';
 import { authorize } from './policy';
@@ -16,8 +16,16 @@ const MESSAGES: Record<SessionTokenError['reason'], [string, string]> = {
   invalid: ['invalid_session', 'The session token is not valid.'],
 };
 
-export function createGatekeeper(deps: { db: Database; tokens: SessionTokens }): Gatekeeper {
+/**
+ * @param deps.apiKeys resolves an API-key caller for `api-key` routes (server/usage-api/api-key-gate.ts); without
+ *   it those routes answer 401.
+ */
+export function createGatekeeper(deps: { db: Database; tokens: SessionTokens; apiKeys?: (req: Request) => Promise<Caller> }): Gatekeeper {
   return async (req: Request, access, params) => {
+    if (access === 'api-key') {
+      if (!deps.apiKeys) throw unauthorized('unauthenticated', 'API keys are not accepted here.');
+      return deps.apiKeys(req);
+    }
     const header = req.get('authorization') ?? '';
     const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
     let claims;

@@ -6,6 +6,8 @@
 import type { Database } from '../../models/database';
 import type { PriceTerms } from '../../models/schema';
 import { AppError } from '../http/errors';
+import { requireKnownMetric } from '../metering/custom-metrics';
+import { listCustomMetrics } from '../metering/custom-metrics-repository';
 import { BUILT_IN_METRICS } from '../metering/metrics';
 import type { RebillingRules } from '../metering/rebilling-rules';
 import { setRulePrice } from '../metering/rules-repository';
@@ -46,7 +48,8 @@ export function createPricing(deps: {
   async function grid(companyId: string) {
     const agency = await findAgency(deps.db, companyId);
     const rules = new Map((await deps.rules.defaultRules(companyId)).map((r) => [r.metric, r]));
-    const metrics = [...new Set([...BUILT_IN_METRICS, ...rules.keys()])];
+    const custom = (await listCustomMetrics(deps.db, companyId)).filter((m) => m.archivedAt === null).map((m) => m.key);
+    const metrics = [...new Set([...BUILT_IN_METRICS, ...custom, ...rules.keys()])];
     const rows: PricingRow[] = metrics.map((metric) => {
       const rule = rules.get(metric);
       return pricingRow(
@@ -66,11 +69,13 @@ export function createPricing(deps: {
 
     /**
      * Sets one metric's default rule and price.
-     * @throws AppError 409 `stripe_not_connected`; Stripe errors surface with Stripe's message (502).
+     * @throws AppError 400 `unknown_metric` (checked before Stripe is called); 409 `stripe_not_connected`; Stripe
+     *   errors surface with Stripe's message (502).
      */
     async setMetricPricing(companyId: string, metric: string, input: MetricPricingInput): Promise<PricingRow> {
+      const known = await requireKnownMetric(deps.db, companyId, metric);
       const stripe = await deps.stripeForAgency(companyId);
-      const label = METRIC_LABELS[metric] ?? metric;
+      const label = METRIC_LABELS[metric] ?? known.label ?? metric;
       const eventName = `meterbridge_${metric}`;
       const { meter, price } = await stripeCall(async () => {
         const meter = await ensureMeter(stripe, { metric, eventName, displayName: `Meterbridge: ${label}` });

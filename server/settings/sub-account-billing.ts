@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../../models/database';
 import type { PriceTerms } from '../../models/schema';
 import { AppError, notFound } from '../http/errors';
+import { requireKnownMetric } from '../metering/custom-metrics';
 import type { RebillingRules } from '../metering/rebilling-rules';
 import { findEffectiveRules, setRulePrice } from '../metering/rules-repository';
 import { ensureMeter, ensureMeteredPrice } from '../stripe/catalog';
@@ -125,10 +126,18 @@ export function createSubAccountBilling(deps: {
 
     /**
      * Applies the switch and overrides, then brings the subscription in line with the rules in force.
-     * @throws AppError 404 unknown sub-account, 409 Stripe not connected, 400/502 with Stripe's message.
+     * @throws AppError 400 `unknown_metric` (before any change), 404 unknown sub-account, 409 Stripe not connected,
+     *   400/502 with Stripe's message.
      */
     async setBilling(locationId: string, input: BillingInput): Promise<void> {
       const sub = await subAccountOrThrow(locationId);
+      // Every metric is checked before anything changes (or is created in Stripe).
+      const labels = new Map<string, string>();
+      for (const override of input.overrides ?? []) {
+        if ('inherit' in override) continue;
+        const known = await requireKnownMetric(deps.db, sub.companyId, override.metric);
+        labels.set(override.metric, METRIC_LABELS[override.metric] ?? known.label ?? override.metric);
+      }
       if (input.rebillingEnabled !== undefined) {
         await setSubAccountBilling(deps.db, locationId, { rebillingEnabled: input.rebillingEnabled });
       }
@@ -141,7 +150,7 @@ export function createSubAccountBilling(deps: {
         const terms = override.price;
         if (terms) {
           const stripe = await deps.stripeForAgency(sub.companyId);
-          const label = METRIC_LABELS[override.metric] ?? override.metric;
+          const label = labels.get(override.metric)!;
           priced = await stripeCall(async () => {
             const meter = await ensureMeter(stripe, { metric: override.metric, eventName: `meterbridge_${override.metric}`, displayName: `Meterbridge: ${label}` });
             const price = await ensureMeteredPrice(stripe, {
