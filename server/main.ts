@@ -182,7 +182,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     ...backfillRoutes({ backfills }),
     ...shadowRoutes({ db: database.db }),
     ...usageApiSettingsRoutes({ apiKeys, customMetrics }),
-    ...usageApiRoutes({ ingestion: createUsageIngestion({ db: database.db }) }),
+    ...usageApiRoutes({ ingestion: createUsageIngestion({ db: database.db, onCrossings: nudgeReporter }) }),
   ];
   const openApi = openApiDocument(apiRoutes, {
     title: 'Meterbridge settings API',

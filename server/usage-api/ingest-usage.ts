@@ -41,7 +41,12 @@ export interface UsageCaller {
 }
 
 /** Builds the use case. `now` is injectable for tests. */
-export function createUsageIngestion(deps: { db: Database; now?: () => Date }) {
+export function createUsageIngestion(deps: {
+  db: Database;
+  now?: () => Date;
+  /** Called after a request's commit created meter reports (threshold crossings), e.g. to nudge the reporter. */
+  onCrossings?: () => void;
+}) {
   const now = deps.now ?? (() => new Date());
   return {
     /**
@@ -67,6 +72,7 @@ export function createUsageIngestion(deps: { db: Database; now?: () => Date }) {
         deps.db,
         firsts.map((index) => toActivity(caller, events[index]!, units.get(events[index]!.metric)!)),
       );
+      if (recorded.crossings > 0) deps.onCrossings?.();
       // Each key is judged against what it stands for: the event stored before, else its first occurrence here.
       const status: EventOutcome[] = [];
       const standsFor = new Map<string, unknown>();

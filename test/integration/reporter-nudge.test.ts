@@ -46,6 +46,18 @@ describe('reporter nudge', () => {
     expect(stripe.events.map((e) => [e.customer, e.eventName, String(e.value)])).toEqual([[CUSTOMER, 'meterbridge_sms', '1']]);
   });
 
+  it('when usage posted to the usage API crosses a threshold, then it nudges the reporter too', async () => {
+    const nudge = jest.spyOn(t.service.scheduler, 'nudge');
+    const { key } = await t.service.apiKeys.create('NudgeAgency01', 'nudge test');
+    await t.http
+      .post('/api/v1/usage')
+      .set('authorization', `Bearer ${key}`)
+      .send({ locationId: LOCATION, metric: 'sms', quantity: 2, occurredAt: new Date().toISOString(), idempotencyKey: 'nudge-api-1' })
+      .expect(200);
+    expect(nudge.mock.calls).toEqual([['meter-reporter', 250]]);
+    expect(await within(3_000, () => stripe.events.reduce((sum, e) => sum + Number(e.value), 0) === 3)).toBe(true);
+  });
+
   it('when a delivery crosses nothing (an inbound SMS under an outbound rule), then the reporter is not nudged', async () => {
     const nudge = jest.spyOn(t.service.scheduler, 'nudge');
     await t.postSigned({ ...fixture('sms-inbound'), locationId: LOCATION, webhookId: 'nudge-2' }).expect(200);
