@@ -14,13 +14,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import { Client } from 'pg';
 import { openDatabase, selectRows, type DatabaseTarget } from '../../models/database';
 import { loadConfig } from '../../server/config';
 import { buildService } from '../../server/main';
 import { outboxState, setUpBilling, TEST_STRIPE_KEY } from '../support/billing';
 import { fixture, makeSigningKeys } from '../support/highlevel-fixtures';
 import { startStripeStub, type Fault, type StripeStub } from '../support/stripe-stub';
+import { adminQuery } from '../support/test-database';
 import { killAllApps, startApp, type AppProcess } from './support/app-process';
 import { recordFigures } from './support/figures';
 import { between, byScale, prng, reliabilitySeed, scale, sleep } from './support/scale';
@@ -48,15 +48,6 @@ let target: DatabaseTarget;
 let dropDatabase: () => Promise<void> = async () => undefined;
 let dataDir: string | undefined;
 
-async function admin(url: string, text: string): Promise<void> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
 
 beforeAll(async () => {
   console.log(`[reliability] crash-recovery seed=${SEED} scale=${scale} database=${serverUrl ? 'server' : 'pglite'}`);
@@ -64,11 +55,11 @@ beforeAll(async () => {
   stripe.apiKeys.add(TEST_STRIPE_KEY);
   if (serverUrl) {
     const name = `meterbridge_crash_${randomBytes(6).toString('hex')}`;
-    await admin(serverUrl, `create database ${name}`);
+    await adminQuery(serverUrl, `create database ${name}`);
     const url = new URL(serverUrl);
     url.pathname = `/${name}`;
     target = { url: url.toString() };
-    dropDatabase = () => admin(serverUrl, `drop database if exists ${name} with (force)`);
+    dropDatabase = () => adminQuery(serverUrl, `drop database if exists ${name} with (force)`);
   } else {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'meterbridge-crash-'));
     target = { dataDir };

@@ -39,7 +39,8 @@ export async function openTestDatabase(): Promise<TestDatabase> {
   };
 }
 
-async function adminQuery(url: string, text: string): Promise<void> {
+/** Runs one statement on the server at `url` on a connection of its own (create or drop a database). */
+export async function adminQuery(url: string, text: string): Promise<void> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
