@@ -135,7 +135,13 @@ export interface SubAccountRow {
   billingStatus: 'ok' | 'delinquent' | 'paused';
   billingStatusReason: string | null;
   failedReports: number;
+  /** `shadow`: crossings are computed and shown as "would bill", nothing is sent to Stripe. */
+  billingMode: BillingMode;
+  billingModeChangedAt: string | null;
 }
+
+/** Live billing, or shadow mode (computed, never sent). */
+export type BillingMode = 'live' | 'shadow';
 
 export interface EffectiveRule {
   metric: string;
@@ -237,6 +243,108 @@ export type OverrideInput =
   | { metric: string; inherit: true }
   | { metric: string; enabled: boolean; threshold: string; direction?: 'outbound' | 'inbound' | 'both' };
 
+/** An agency API key for POST /api/v1/usage, as listed: never the key itself. */
+export interface ApiKey {
+  id: number;
+  name: string;
+  prefix: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+/** The answer that creates a key: the only one that carries `key`. */
+export interface CreatedApiKey extends ApiKey {
+  key: string;
+}
+
+/** A metric the agency defined for the usage API; `archivedAt` set means new usage for it is refused. */
+export interface CustomMetric {
+  key: string;
+  label: string;
+  unit: string;
+  archivedAt: string | null;
+  createdAt: string;
+}
+
+/** One metric of a shadow backlog, priced at today's rule. Amounts in cents, decimal strings. */
+export interface WouldBillLine {
+  metric: string;
+  units: number;
+  reports: number;
+  firstCrossedAt: string;
+  lastCrossedAt: string;
+  threshold: string | null;
+  meterEventName: string | null;
+  stripePriceId: string | null;
+  priced: boolean;
+  currency: string | null;
+  amountCents: string | null;
+  months: Array<{ month: string; units: number; amountCents: string | null }>;
+}
+
+/** What a sub-account's shadow backlog would bill (GET …/would-bill). */
+export interface WouldBill {
+  locationId: string;
+  billingMode: BillingMode;
+  billingModeChangedAt: string | null;
+  currency: string;
+  totalCents: string;
+  firstCrossedAt: string | null;
+  lastCrossedAt: string | null;
+  metrics: WouldBillLine[];
+}
+
+/** The answer of billing a shadow backlog: how many reports moved to the Stripe customer. */
+export interface BilledBacklog {
+  locationId: string;
+  stripeCustomerId: string;
+  reports: number;
+  metrics: Array<{ metric: string; units: number; reports: number }>;
+}
+
+/** HighLevel channels a backfill can import. */
+export type BackfillChannel = 'SMS' | 'Call' | 'Email' | 'WhatsApp';
+export type BackfillStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** A backfill of HighLevel history and its progress. */
+export interface Backfill {
+  id: number;
+  locationId: string;
+  channels: BackfillChannel[];
+  startAt: string;
+  endAt: string;
+  bill: boolean;
+  status: BackfillStatus;
+  currentChannel: BackfillChannel | null;
+  pages: number;
+  messagesSeen: number;
+  messagesImported: number;
+  messagesDuplicate: number;
+  messagesSkipped: number;
+  attempts: number;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+  billedAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A backfill with the usage it imported per metric (`heldQuantity`: not billed yet). */
+export interface BackfillDetail extends Backfill {
+  usage: Array<{ metric: string; unit: string; records: number; quantity: string; heldQuantity: string }>;
+}
+
+/** POST …/backfills body: ISO 8601 instants with a zone, `endAt` exclusive. */
+export interface StartBackfillInput {
+  startAt: string;
+  endAt: string;
+  channels?: BackfillChannel[];
+  bill?: boolean;
+}
+
 // ---------- calls ----------
 
 export const api = {
@@ -278,6 +386,27 @@ export const api = {
     request<Page<MeterReport> & { counts: Record<ReportStatus, number> }>('GET', `/api/sub-accounts/${enc(id)}/meter-reports${query(p)}`),
   retryBatch: (id: string, batchId: number) =>
     request<{ requeued: true; batchId: number }>('POST', `/api/sub-accounts/${enc(id)}/meter-batches/${batchId}/retry`),
+
+  apiKeys: () => request<{ keys: ApiKey[] }>('GET', '/api/api-keys'),
+  createApiKey: (name: string) => request<CreatedApiKey>('POST', '/api/api-keys', { name }),
+  revokeApiKey: (id: number) => request<ApiKey>('DELETE', `/api/api-keys/${id}`),
+  customMetrics: () => request<{ metrics: CustomMetric[] }>('GET', '/api/custom-metrics'),
+  defineCustomMetric: (input: { key: string; label: string; unit: string }) => request<CustomMetric>('POST', '/api/custom-metrics', input),
+  archiveCustomMetric: (key: string) => request<CustomMetric>('DELETE', `/api/custom-metrics/${enc(key)}`),
+
+  setBillingMode: (id: string, mode: BillingMode) => request<SubAccountDetail>('PUT', `/api/sub-accounts/${enc(id)}/billing-mode`, { mode }),
+  wouldBill: (id: string) => request<WouldBill>('GET', `/api/sub-accounts/${enc(id)}/would-bill`),
+  billBacklog: (id: string) => request<BilledBacklog>('POST', `/api/sub-accounts/${enc(id)}/would-bill/bill`),
+
+  backfills: (id: string) => request<{ items: Backfill[] }>('GET', `/api/sub-accounts/${enc(id)}/backfills`),
+  backfill: (id: string, backfillId: number) => request<BackfillDetail>('GET', `/api/sub-accounts/${enc(id)}/backfills/${backfillId}`),
+  startBackfill: (id: string, input: StartBackfillInput) => request<Backfill>('POST', `/api/sub-accounts/${enc(id)}/backfills`, input),
+  cancelBackfill: (id: string, backfillId: number) => request<Backfill>('POST', `/api/sub-accounts/${enc(id)}/backfills/${backfillId}/cancel`),
+  billBackfill: (id: string, backfillId: number) =>
+    request<{ backfill: BackfillDetail; recordsOffered: number; unitsDue: Array<{ metric: string; units: number }> }>(
+      'POST',
+      `/api/sub-accounts/${enc(id)}/backfills/${backfillId}/bill`,
+    ),
 
   /** Downloads the CSV the server streams (fetched with the session token, then saved by the browser). */
   async downloadUsageCsv(range: DayRange, locationId?: string): Promise<string> {

@@ -1,6 +1,7 @@
-/** The agency view: a top bar with the four sections, and the section the path names. */
+/** The agency view: a top bar with the five sections, and the section the path names. */
 import type { SessionUser } from '../api';
 import { Link, useLocation } from '../router';
+import { UsageApiPage } from '../usage-api/UsageApiPage';
 import { UsageDashboard } from '../usage/UsageDashboard';
 import { Overview } from './Overview';
 import { PricingPage } from './PricingPage';
@@ -12,6 +13,7 @@ const SECTIONS = [
   { to: '/pricing', label: 'Pricing' },
   { to: '/sub-accounts', label: 'Sub-accounts' },
   { to: '/usage', label: 'Usage' },
+  { to: '/usage-api', label: 'Usage API' },
 ];
 
 export function AgencyApp({ user }: { user: SessionUser }) {
@@ -46,6 +48,8 @@ export function AgencyApp({ user }: { user: SessionUser }) {
           <SubAccountsPage />
         ) : section === '/usage' ? (
           <UsageDashboard />
+        ) : section === '/usage-api' ? (
+          <UsageApiPage />
         ) : section === '/' ? (
           <Overview />
         ) : (

@@ -1,6 +1,8 @@
 /**
  * One sub-account, for the agency: rebilling on/off, its Stripe customer (search and map, or create), its
- * subscription and items, per-metric overrides, its usage over time and the meter-report log with retry.
+ * subscription and items, shadow mode and its would-bill backlog, per-metric overrides, its usage over time,
+ * backfills of its HighLevel history and the meter-report log with retry. (Sub-account users never reach this
+ * page: they get location/SubAccountView.)
  */
 import { useState, type FormEvent } from 'react';
 import { api, type SubAccountDetail } from '../api';
@@ -9,8 +11,10 @@ import { useResource } from '../components/useResource';
 import { metricLabel } from '../format';
 import { Link } from '../router';
 import { UsagePanel } from '../usage/UsagePanel';
+import { Backfills } from './Backfills';
 import { Overrides } from './Overrides';
 import { ReportLog } from './ReportLog';
+import { ShadowMode } from './ShadowMode';
 import { StatusBadges } from './status';
 
 export function SubAccountPage({ locationId }: { locationId: string }) {
@@ -27,6 +31,7 @@ export function SubAccountPage({ locationId }: { locationId: string }) {
         <>
           <h1>
             {d.name ?? d.locationId} <StatusBadges sub={d} />
+            {d.billingMode === 'shadow' ? <span className="badge warn">Shadow mode</span> : null}
           </h1>
           <p className="muted">
             {d.locationId}
@@ -37,8 +42,10 @@ export function SubAccountPage({ locationId }: { locationId: string }) {
             <Billing detail={d} onSaved={detail.set} />
             <Subscription detail={d} onSaved={detail.set} />
           </div>
+          <ShadowMode detail={d} onSaved={detail.set} />
           <Overrides detail={d} onChanged={detail.reload} onSaved={detail.set} />
           <UsagePanel title="Usage" load={(range) => api.subAccountUsage(locationId, range)} exportFor={locationId} />
+          <Backfills locationId={locationId} />
           <ReportLog locationId={locationId} onRetried={detail.reload} />
         </>
       ) : null}

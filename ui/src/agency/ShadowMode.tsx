@@ -1,0 +1,180 @@
+/**
+ * Shadow mode of one sub-account, for the agency: the billing-mode switch (live / shadow) and, when shadow mode
+ * kept crossings from Stripe, what they would bill per metric and month, with "Bill this backlog".
+ */
+import { useState } from 'react';
+import { api, type BilledBacklog, type BillingMode, type SubAccountDetail, type WouldBill } from '../api';
+import { ErrorNotice, Loading, Notice } from '../components/States';
+import { useResource } from '../components/useResource';
+import { formatCents, formatInstant, formatNumber, metricLabel } from '../format';
+
+/** The shadow-mode card of the sub-account page. */
+export function ShadowMode({ detail, onSaved }: { detail: SubAccountDetail; onSaved: (d: SubAccountDetail) => void }) {
+  const wouldBill = useResource(() => api.wouldBill(detail.locationId), [detail.locationId, detail.billingMode]);
+  const backlog = wouldBill.data && wouldBill.data.metrics.length > 0 ? wouldBill.data : null;
+  const [billed, setBilled] = useState<string | null>(null);
+  return (
+    <section className="card" aria-labelledby="shadow-title">
+      <h2 id="shadow-title">
+        Billing mode <ModeBadge mode={detail.billingMode} />
+      </h2>
+      <ModeSwitch detail={detail} onSaved={onSaved} />
+      {wouldBill.error ? <ErrorNotice error={wouldBill.error} onRetry={wouldBill.reload} /> : null}
+      {wouldBill.loading && !wouldBill.data ? <Loading /> : null}
+      {wouldBill.data && !backlog ? <p className="muted">No shadow backlog: nothing is waiting to be billed.</p> : null}
+      {billed ? <Notice>{billed}</Notice> : null}
+      {backlog ? (
+        <>
+          <WouldBillTable wouldBill={backlog} />
+          <BillBacklog
+            detail={detail}
+            wouldBill={backlog}
+            onBilled={(result) => {
+              setBilled(`${formatNumber(result.reports)} report${result.reports === 1 ? '' : 's'} queued for Stripe customer ${result.stripeCustomerId}.`);
+              wouldBill.reload();
+            }}
+          />
+        </>
+      ) : null}
+    </section>
+  );
+}
+
+function ModeBadge({ mode }: { mode: BillingMode }) {
+  return (
+    <span className={`badge ${mode === 'shadow' ? 'warn' : 'ok'}`} data-testid="billing-mode">
+      {mode === 'shadow' ? 'Shadow' : 'Live'}
+    </span>
+  );
+}
+
+function ModeSwitch({ detail, onSaved }: { detail: SubAccountDetail; onSaved: (d: SubAccountDetail) => void }) {
+  const [state, setState] = useState<{ busy?: boolean; error?: unknown; message?: string }>({});
+  const change = async (mode: BillingMode) => {
+    setState({ busy: true });
+    try {
+      onSaved(await api.setBillingMode(detail.locationId, mode));
+      setState({ message: mode === 'shadow' ? 'Shadow mode on: usage is counted, nothing is sent to Stripe.' : 'Live billing on: new crossings are sent to Stripe.' });
+    } catch (error) {
+      setState({ error });
+    }
+  };
+  return (
+    <>
+      <label className="checkbox">
+        <input type="checkbox" role="switch" checked={detail.billingMode === 'shadow'} disabled={state.busy} onChange={(e) => change(e.target.checked ? 'shadow' : 'live')} />
+        Shadow mode: compute what would be billed, send nothing to Stripe
+      </label>
+      <p className="muted small">
+        {detail.billingMode === 'shadow'
+          ? 'Crossings are kept here as “would bill” until you bill them. Switching back to live bills crossings from then on.'
+          : 'Crossings are sent to Stripe as they happen.'}
+        {detail.billingModeChangedAt ? ` Mode set ${formatInstant(detail.billingModeChangedAt)}.` : ''}
+      </p>
+      {state.error ? <ErrorNotice error={state.error} /> : null}
+      {state.message ? <Notice>{state.message}</Notice> : null}
+    </>
+  );
+}
+
+const monthLabel = (month: string) => new Date(`${month}-01T00:00:00Z`).toLocaleDateString('en-US', { month: 'short', year: 'numeric', timeZone: 'UTC' });
+
+/** Units and amounts per metric, with the window of crossings and the months they fell in. */
+export function WouldBillTable({ wouldBill }: { wouldBill: WouldBill }) {
+  return (
+    <>
+      <h3>Would bill</h3>
+      <div className="table-wrap">
+        <table className="would-bill">
+          <caption className="visually-hidden">What the shadow backlog would bill, per metric</caption>
+          <thead>
+            <tr>
+              <th scope="col">Metric</th>
+              <th scope="col" className="num">Units</th>
+              <th scope="col" className="num">Amount</th>
+              <th scope="col">Crossings</th>
+              <th scope="col">By month</th>
+            </tr>
+          </thead>
+          <tbody>
+            {wouldBill.metrics.map((m) => (
+              <tr key={m.metric} data-metric={m.metric}>
+                <th scope="row">{metricLabel(m.metric)}</th>
+                <td className="num">{formatNumber(m.units)}</td>
+                <td className="num">{m.priced ? formatCents(m.amountCents, m.currency ?? wouldBill.currency) : <span className="badge warn">Not priced</span>}</td>
+                <td className="small">
+                  {formatInstant(m.firstCrossedAt)}
+                  {m.lastCrossedAt !== m.firstCrossedAt ? <span className="block">to {formatInstant(m.lastCrossedAt)}</span> : null}
+                </td>
+                <td className="small">
+                  <ul className="inline-list">
+                    {m.months.map((month) => (
+                      <li key={month.month}>
+                        {monthLabel(month.month)}: {formatNumber(month.units)}
+                        {month.amountCents !== null ? ` · ${formatCents(month.amountCents, m.currency ?? wouldBill.currency)}` : ''}
+                      </li>
+                    ))}
+                  </ul>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+          <tfoot>
+            <tr>
+              <th scope="row" colSpan={2}>
+                Total
+              </th>
+              <td className="num" data-testid="would-bill-total">
+                <strong>{formatCents(wouldBill.totalCents, wouldBill.currency)}</strong>
+              </td>
+              <td colSpan={2} />
+            </tr>
+          </tfoot>
+        </table>
+      </div>
+      <p className="muted small">An estimate at today’s prices; graduated prices restart each UTC month. Metrics without a price are not in the total.</p>
+    </>
+  );
+}
+
+/** "Bill this backlog", after a confirmation; the server's 409 (no Stripe customer) is shown as it says it. */
+function BillBacklog({ detail, wouldBill, onBilled }: { detail: SubAccountDetail; wouldBill: WouldBill; onBilled: (result: BilledBacklog) => void }) {
+  const [confirming, setConfirming] = useState(false);
+  const [state, setState] = useState<{ busy?: boolean; error?: unknown }>({});
+  const units = wouldBill.metrics.reduce((n, m) => n + m.units, 0);
+  const bill = async () => {
+    setState({ busy: true });
+    try {
+      const result = await api.billBacklog(detail.locationId);
+      setConfirming(false);
+      setState({});
+      onBilled(result);
+    } catch (error) {
+      setConfirming(false);
+      setState({ error });
+    }
+  };
+  return (
+    <div className="actions">
+      {confirming ? (
+        <span className="confirm" role="group" aria-label="Confirm billing the backlog">
+          <span>
+            Send {formatNumber(units)} unit{units === 1 ? '' : 's'} ({formatCents(wouldBill.totalCents, wouldBill.currency)}) to Stripe
+            {detail.stripeCustomerId ? ` for ${detail.stripeCustomerId}` : ''}?
+          </span>
+          <button type="button" className="button" disabled={state.busy} onClick={bill}>
+            Yes, bill it
+          </button>
+          <button type="button" className="button secondary" onClick={() => setConfirming(false)}>
+            Not now
+          </button>
+        </span>
+      ) : (
+        <button type="button" className="button" onClick={() => (setConfirming(true), setState({}))}>
+          Bill this backlog
+        </button>
+      )}
+      {state.error ? <ErrorNotice error={state.error} /> : null}
+    </div>
+  );
+}

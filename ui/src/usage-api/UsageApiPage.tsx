@@ -1,0 +1,25 @@
+/**
+ * The agency's developer screen for the usage API: its API keys (created — shown once —, listed, revoked), the
+ * custom metrics usage can be posted for, and how to post usage with curl.
+ */
+import { ApiKeys } from './ApiKeys';
+import { CustomMetrics } from './CustomMetrics';
+import { UsageCurlExample } from './UsageCurlExample';
+
+/** The "Usage API" section of the agency view. */
+export function UsageApiPage() {
+  return (
+    <>
+      <h1>Usage API</h1>
+      <p className="lead">
+        Send usage HighLevel does not report — your own AI agent, a voice vendor, anything you resell — to Meterbridge. It is billed by the same
+        prices and thresholds as HighLevel usage.
+      </p>
+      <ApiKeys />
+      <div className="grid two">
+        <CustomMetrics />
+        <UsageCurlExample />
+      </div>
+    </>
+  );
+}
