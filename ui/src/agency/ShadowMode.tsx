@@ -104,7 +104,7 @@ export function WouldBillTable({ wouldBill }: { wouldBill: WouldBill }) {
                 <td className="num">{m.priced ? formatCents(m.amountCents, m.currency ?? wouldBill.currency) : <span className="badge warn">Not priced</span>}</td>
                 <td className="small">
                   {formatInstant(m.firstCrossedAt)}
-                  {m.lastCrossedAt !== m.firstCrossedAt ? <span className="block">to {formatInstant(m.lastCrossedAt)}</span> : null}
+                  {formatInstant(m.lastCrossedAt) !== formatInstant(m.firstCrossedAt) ? <span className="block">to {formatInstant(m.lastCrossedAt)}</span> : null}
                 </td>
                 <td className="small">
                   <ul className="inline-list">

@@ -86,7 +86,7 @@ function Billing({ detail, onSaved }: { detail: SubAccountDetail; onSaved: (d: S
       )}
       <CustomerSearch onChoose={(customerId) => run('Customer mapped.', () => api.mapCustomer(detail.locationId, { customerId }))} busy={state.busy} />
       {!detail.stripeCustomerId ? (
-        <button type="button" className="button secondary" disabled={state.busy} onClick={() => run('Customer created in Stripe and mapped.', () => api.mapCustomer(detail.locationId, { create: true }))}>
+        <button type="button" className="button secondary wrap" disabled={state.busy} onClick={() => run('Customer created in Stripe and mapped.', () => api.mapCustomer(detail.locationId, { create: true }))}>
           Create a Stripe customer from HighLevel’s details
         </button>
       ) : null}

@@ -114,11 +114,20 @@ function KeyTable({ keys, onRevoked }: { keys: ApiKey[]; onRevoked: (key: ApiKey
             <tr key={k.id} data-prefix={k.prefix} data-revoked={k.revokedAt ? 'true' : 'false'}>
               <th scope="row">{k.name}</th>
               <td>
-                <code>{k.prefix}…</code>
+                <code className="nowrap">{k.prefix}…</code>
               </td>
               <td>{formatInstant(k.createdAt)}</td>
               <td>{k.lastUsedAt ? formatInstant(k.lastUsedAt) : <span className="muted">Never</span>}</td>
-              <td>{k.revokedAt ? <span className="badge bad" title={`Revoked ${formatInstant(k.revokedAt)}`}>Revoked {formatInstant(k.revokedAt)}</span> : <span className="badge ok">Active</span>}</td>
+              <td>
+                {k.revokedAt ? (
+                  <>
+                    <span className="badge bad">Revoked</span>
+                    <span className="muted small block">{formatInstant(k.revokedAt)}</span>
+                  </>
+                ) : (
+                  <span className="badge ok">Active</span>
+                )}
+              </td>
               <td className="actions-cell">{k.revokedAt ? null : <RevokeKey apiKey={k} onRevoked={onRevoked} />}</td>
             </tr>
           ))}

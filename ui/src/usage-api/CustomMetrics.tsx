@@ -66,9 +66,6 @@ function DefineMetricForm({ onDefined }: { onDefined: (m: CustomMetric) => void 
       <div className="row">
         <label htmlFor="metric-key">Key</label>
         <input id="metric-key" value={key} onChange={(e) => setKey(e.target.value)} placeholder="vapi_minutes" aria-invalid={keyInvalid} aria-describedby="metric-key-help" spellCheck={false} />
-        <span id="metric-key-help" className="muted small">
-          Lower snake case, e.g. <code>vapi_minutes</code>
-        </span>
       </div>
       <div className="row">
         <label htmlFor="metric-label">Label</label>
@@ -83,6 +80,10 @@ function DefineMetricForm({ onDefined }: { onDefined: (m: CustomMetric) => void 
           Define metric
         </button>
       </div>
+      <p id="metric-key-help" className="muted small form-help">
+        The key is what usage names (<code className="nowrap">vapi_minutes</code>): lower snake case, not a built-in metric. The label is shown here and
+        in Stripe; the unit is what one unit of quantity counts (minute, token, GB).
+      </p>
       {state.error ? <ErrorNotice error={state.error} /> : null}
     </form>
   );
@@ -108,7 +109,7 @@ function MetricTable({ metrics, onArchived }: { metrics: CustomMetric[]; onArchi
           {metrics.map((m) => (
             <tr key={m.key} data-metric={m.key}>
               <th scope="row">
-                <code>{m.key}</code>
+                <code className="nowrap">{m.key}</code>
               </th>
               <td>{m.label}</td>
               <td>{m.unit}</td>

@@ -16,10 +16,8 @@ export function UsageApiPage() {
         prices and thresholds as HighLevel usage.
       </p>
       <ApiKeys />
-      <div className="grid two">
-        <CustomMetrics />
-        <UsageCurlExample />
-      </div>
+      <CustomMetrics />
+      <UsageCurlExample />
     </>
   );
 }

@@ -1,0 +1,323 @@
+import type { AddressInfo } from 'node:net';
+import nock from 'nock';
+import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
+import { drainReporter, TEST_STRIPE_KEY } from '../support/billing';
+import { fixture } from '../support/highlevel-fixtures';
+import { exportedSms, giveLocationToken, serveExport } from '../support/highlevel-export';
+import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
+import { startStripeStub, type StripeStub } from '../support/stripe-stub';
+import { startTestService, type TestService } from '../support/test-service';
+import { launchBrowser, screenshotFrame } from './support/browser';
+import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
+
+/**
+ * The three screens added for the usage API, shadow mode and backfill, in a real browser framed by a host page
+ * that plays HighLevel, against the real service with Stripe faked by the stub and HighLevel's API by nock:
+ * create an API key (shown once) → use it → revoke it; define a custom metric; switch a sub-account to shadow,
+ * cross thresholds by webhook, see what it would bill, bill it (409 without a customer first); backfill a
+ * sub-account's history from a faked export and bill what it imported. A sub-account user sees none of it.
+ */
+jest.setTimeout(180_000);
+
+const SHARED_SECRET = 'browser-extra-shared-secret';
+const COMPANY = 'companyBrowserExtra01';
+const CUSTOMER = 'cus_BrowserShadow01';
+const HISTORY_CUSTOMER = 'cus_BrowserHistory01';
+const LOCATION_TOKEN = 'at-location-browser-backfill';
+
+let t: TestService;
+let stripe: StripeStub;
+let parent: HighLevelParent;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let app: FrameLocator;
+let appUrl = '';
+let agencyToken = '';
+let L1 = '';
+let L2 = '';
+let L3 = '';
+const pageErrors: string[] = [];
+
+const day = 86_400_000;
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const todayMs = Math.floor(Date.now() / day) * day;
+const FROM = isoDay(todayMs - 10 * day);
+const TO = isoDay(todayMs - 3 * day);
+const monthStart = () => Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 1);
+const justNow = () => new Date(Math.max(Date.now() - 60_000, monthStart())).toISOString();
+
+const nav = (name: string) => app.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true });
+const cells = async (row: ReturnType<FrameLocator['locator']>) => (await row.locator('td').allTextContents()).map((s) => s.trim());
+const settingsApi = (method: 'put' | 'post', path: string, body: object) => t.http[method](path).set('authorization', `Bearer ${agencyToken}`).send(body);
+const postUsage = (key: string, idempotencyKey: string) =>
+  t.http
+    .post('/api/v1/usage')
+    .set('authorization', `Bearer ${key}`)
+    .send({ locationId: L3, metric: 'vapi_minutes', quantity: '3.5', occurredAt: new Date(Date.now() - 1000).toISOString(), idempotencyKey });
+
+/** Waits for the frame's spinners to go, then lists controls without an accessible name. */
+async function unnamedControls(frame: FrameLocator): Promise<string[]> {
+  await frame.locator('[role="status"] .spinner').first().waitFor({ state: 'detached' });
+  return frame.locator('body').evaluate((body) =>
+    [...body.ownerDocument.querySelectorAll('input, select, textarea, button, a[href]')]
+      .filter((el) => {
+        const labelled = el.labels?.length || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
+        return !labelled && !(el.textContent ?? '').trim();
+      })
+      .map((el) => el.outerHTML.slice(0, 120)),
+  );
+}
+
+/** What sticks out past the frame's right edge (tables scroll inside their wrapper instead). */
+async function overflow(frame: FrameLocator) {
+  return frame.locator('html').evaluate((html) => ({
+    by: html.scrollWidth - html.clientWidth,
+    culprits: [...html.ownerDocument.querySelectorAll('body *')]
+      .filter((el) => el.getBoundingClientRect().right > html.clientWidth + 1 && !el.closest('.table-wrap') && !el.closest('.code-block'))
+      .slice(0, 5)
+      .map((el) => `${el.tagName.toLowerCase()}.${el.className}`),
+  }));
+}
+
+async function openSubAccount(name: string): Promise<void> {
+  await nav('Sub-accounts').click();
+  await app.getByRole('link', { name }).click();
+  await app.getByRole('heading', { name: new RegExp(name) }).waitFor();
+}
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+  stripe = await startStripeStub();
+  stripe.customers.add(CUSTOMER);
+  stripe.customers.add(HISTORY_CUSTOMER);
+  t = await startTestService({ ...OAUTH_ENV, HIGHLEVEL_SHARED_SECRET: SHARED_SECRET, STRIPE_API_URL: stripe.url, REPORTER_RETRY_BASE_SECONDS: '0' });
+  const server = await t.service.listen(0);
+  appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const locations = installedLocations('locExtra', 3).map((l, i) => ({ ...l, name: ['Shadow Dental', 'History Physio', 'Vendor Clinic'][i]! }));
+  [L1, L2, L3] = locations.map((l) => l._id) as [string, string, string];
+  serveInstalledLocations(COMPANY, locations, 100);
+  await t.service.install.completeOAuth(tokenResponse({ userType: 'Company', companyId: COMPANY, accessToken: 'at-extra', refreshToken: 'rt-extra', isBulkInstallation: true }));
+  await t.service.accounts.storeStripeKey(COMPANY, TEST_STRIPE_KEY);
+  await giveLocationToken(t.service, COMPANY, L2, LOCATION_TOKEN);
+  await t.service.accounts.mapCustomer(L2, HISTORY_CUSTOMER);
+  agencyToken = (await t.service.sessionTokens.issue({ userId: 'user-extra', companyId: COMPANY, type: 'agency', role: 'admin', activeLocation: null })).token;
+  // SMS at 2 cents each, the agency default; both sub-accounts rebill.
+  await settingsApi('put', '/api/pricing/sms', { enabled: true, threshold: '1', direction: 'both', price: { currency: 'usd', interval: 'month', unitAmountDecimal: '2' }, baseCostDecimal: null }).expect(200);
+  for (const id of [L1, L2]) await settingsApi('put', `/api/sub-accounts/${id}/billing`, { rebillingEnabled: true }).expect(200);
+
+  parent = await startHighLevelParent({ appUrl, sharedSecret: SHARED_SECRET });
+  parent.users.set('agency', { userId: 'user-extra', companyId: COMPANY, role: 'admin', type: 'agency', userName: 'Ana Agency' });
+  parent.users.set('physio', { userId: 'user-physio', companyId: COMPANY, role: 'user', type: 'location', userName: 'Pat Physio', activeLocation: L2 });
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  page = await context.newPage();
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  app = page.frameLocator('#app');
+  await page.goto(parent.url('agency'));
+  await app.getByRole('heading', { name: 'Usage billing' }).waitFor();
+});
+
+afterAll(async () => {
+  nock.cleanAll();
+  await browser?.close();
+  await parent?.close();
+  await t?.close();
+  await stripe?.close();
+});
+
+describe('Usage API screen', () => {
+  let key = '';
+
+  it('when the agency defines a custom metric, then it is listed active', async () => {
+    await nav('Usage API').click();
+    await app.getByRole('heading', { name: 'Usage API', level: 1 }).waitFor();
+    await app.getByText('No custom metric yet.').waitFor();
+    await app.getByLabel('Key', { exact: true }).fill('Vapi minutes');
+    expect(await app.getByRole('button', { name: 'Define metric' }).isDisabled()).toBe(true); // not snake case
+    await app.getByLabel('Key', { exact: true }).fill('vapi_minutes');
+    await app.getByLabel('Label', { exact: true }).fill('Vapi minutes');
+    await app.getByLabel('Unit', { exact: true }).fill('minute');
+    await app.getByRole('button', { name: 'Define metric' }).click();
+    await app.getByText('Metric vapi_minutes defined.').waitFor();
+    expect(await cells(app.locator('table.custom-metrics tr[data-metric="vapi_minutes"]'))).toEqual(['Vapi minutes', 'minute', 'Active', 'Archive']);
+
+    // A built-in name is refused by the server, with its message.
+    await app.getByLabel('Key', { exact: true }).fill('sms');
+    await app.getByLabel('Label', { exact: true }).fill('Texts');
+    await app.getByLabel('Unit', { exact: true }).fill('message');
+    await app.getByRole('button', { name: 'Define metric' }).click();
+    await app.locator('#custom-metrics-title ~ form [role="alert"]').waitFor();
+  });
+
+  it('when the agency creates an API key, then it is shown once with a copy button, listed by prefix, and it opens the usage API', async () => {
+    await app.getByLabel('New key’s name').fill('Voice vendor');
+    await app.getByRole('button', { name: 'Create API key' }).click();
+    const shown = app.getByLabel('Your new API key');
+    await shown.waitFor();
+    key = await shown.inputValue();
+    expect(key).toMatch(/^mbk_[A-Za-z0-9_-]{43}$/);
+    await app.getByText('you will not see this key again').waitFor();
+    await app.getByRole('button', { name: 'Copy key' }).waitFor();
+    const row = app.locator(`table.api-keys tr[data-prefix="${key.slice(0, 12)}"]`);
+    await row.waitFor();
+    expect(await row.innerText()).toMatch(/Voice vendor[\s\S]*mbk_\w+…[\s\S]*Never[\s\S]*Active/);
+    expect(await app.locator('table.api-keys').innerText()).not.toContain(key);
+
+    // The curl example names this app's origin and the usage route.
+    expect(await app.getByLabel('Example request with curl').innerText()).toContain(`curl -X POST "${appUrl}/api/v1/usage"`);
+    await screenshotFrame(page, app, 'usage-api.png');
+
+    expect((await postUsage(key, 'browser-vapi-1').expect(200)).body.totals).toMatchObject({ accepted: 1 });
+    await app.getByRole('button', { name: 'I have stored it' }).click();
+    await nav('Overview').click();
+    await nav('Usage API').click();
+    await row.waitFor();
+    expect(await cells(row)).not.toContain('Never'); // last used now
+    expect(await app.locator('body').innerText()).not.toContain(key);
+  });
+
+  it('when the key is revoked after confirming, then it is listed revoked and refused', async () => {
+    const row = app.locator(`table.api-keys tr[data-prefix="${key.slice(0, 12)}"]`);
+    await row.getByRole('button', { name: /^Revoke Voice vendor/ }).click();
+    await row.getByRole('button', { name: 'Keep it' }).click(); // changed their mind
+    await row.getByRole('button', { name: /^Revoke Voice vendor/ }).click();
+    await row.getByRole('button', { name: 'Yes, revoke' }).click();
+    await app.getByText(/Key “Voice vendor” \(mbk_\w+…\) revoked/).waitFor();
+    await row.filter({ hasText: 'Revoked' }).waitFor();
+    expect(await row.getByRole('button').count()).toBe(0);
+    expect((await postUsage(key, 'browser-vapi-2').expect(401)).body.error.code).toBe('api_key_revoked');
+  });
+
+  it('when the Usage API screen is 800 px wide and used by keyboard, then nothing scrolls sideways and every control has a name', async () => {
+    expect(await unnamedControls(app)).toEqual([]);
+    await page.setViewportSize({ width: 800, height: 900 });
+    expect(await overflow(app)).toEqual({ by: 0, culprits: [] });
+    await screenshotFrame(page, app, 'usage-api-800.png');
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+});
+
+describe('Shadow mode on the sub-account page', () => {
+  it('when the agency switches a sub-account to shadow and webhooks cross thresholds, then it shows what would be billed and nothing reaches Stripe', async () => {
+    await openSubAccount('Shadow Dental');
+    expect((await app.getByTestId('billing-mode').innerText()).trim()).toBe('Live');
+    await app.getByText('No shadow backlog').waitFor();
+    // A controlled switch: it flips when the server has answered (so `check()`, which expects it at once, is not used).
+    await app.getByRole('switch', { name: /Shadow mode/ }).click();
+    await app.getByText('Shadow mode on: usage is counted, nothing is sent to Stripe.').waitFor();
+    expect((await app.getByTestId('billing-mode').innerText()).trim()).toBe('Shadow');
+
+    for (let i = 0; i < 3; i++) {
+      const at = justNow();
+      await t.postSigned({ ...fixture('sms-outbound'), locationId: L1, webhookId: `extra-sms-${i}`, messageId: `extra-m-${i}`, dateAdded: at, timestamp: at }).expect(200);
+    }
+    await drainReporter(t.service);
+    expect(stripe.events).toEqual([]);
+
+    await openSubAccount('Shadow Dental');
+    const sms = app.locator('table.would-bill tr[data-metric="sms"]');
+    await sms.waitFor();
+    const [units, amount, , months] = await cells(sms);
+    expect([units, amount]).toEqual(['3', '$0.06']);
+    expect(months).toMatch(/: 3 · \$0\.06$/);
+    expect((await app.getByTestId('would-bill-total').innerText()).trim()).toBe('$0.06');
+  });
+
+  it('when the backlog is billed without a Stripe customer, then the 409 message shows; with one, then it is sent once', async () => {
+    await app.getByRole('button', { name: 'Bill this backlog' }).click();
+    await app.getByRole('button', { name: 'Yes, bill it' }).click();
+    const refused = app.locator('#shadow-title ~ .actions [role="alert"]');
+    await refused.waitFor();
+    expect(await refused.innerText()).toMatch(/customer/i);
+    await screenshotFrame(page, app, 'sub-account-shadow.png');
+
+    await t.service.accounts.mapCustomer(L1, CUSTOMER);
+    await openSubAccount('Shadow Dental');
+    await app.getByRole('button', { name: 'Bill this backlog' }).click();
+    await app.getByRole('group', { name: 'Confirm billing the backlog' }).getByText(`Send 3 units ($0.06) to Stripe for ${CUSTOMER}?`).waitFor();
+    await app.getByRole('button', { name: 'Yes, bill it' }).click();
+    await app.getByText(`3 reports queued for Stripe customer ${CUSTOMER}.`).waitFor();
+    await app.getByText('No shadow backlog').waitFor();
+    await drainReporter(t.service);
+    expect(stripe.events.filter((e) => e.customer === CUSTOMER).reduce((n, e) => n + Number(e.value), 0)).toBe(3);
+
+    await app.getByRole('switch', { name: /Shadow mode/ }).click();
+    await app.getByText('Live billing on: new crossings are sent to Stripe.').waitFor();
+  });
+});
+
+describe('Backfill on the sub-account page', () => {
+  const at = (hours: number) => ({ locationId: '', dateAdded: new Date(Date.parse(`${FROM}T00:00:00Z`) + hours * 3_600_000).toISOString() });
+  const message = (i: number) => exportedSms(`bfBrowser${i}`, { ...at(i + 1), locationId: L2 }, `Hello ${i}`);
+
+  it('when the agency starts an SMS backfill, then its progress is polled until completed, and its imported usage can be billed', async () => {
+    const scopes = serveExport({
+      locationId: L2,
+      channel: 'SMS',
+      startAt: `${FROM}T00:00:00.000Z`,
+      endAt: new Date(Date.parse(`${TO}T00:00:00Z`) + day).toISOString(),
+      token: LOCATION_TOKEN,
+      pages: [[message(0), message(1), message(2)], [message(3), message(4)]],
+    });
+    await openSubAccount('History Physio');
+    await app.getByText('No backfill yet.').waitFor();
+    const form = app.getByRole('form', { name: 'Start a backfill' });
+    await form.getByLabel('From', { exact: true }).fill(FROM);
+    await form.getByLabel('To (inclusive)').fill(TO);
+    const channels = app.getByRole('group', { name: 'Channels' });
+    for (const name of ['Calls', 'Email', 'WhatsApp']) await channels.getByLabel(name, { exact: true }).uncheck();
+    await app.getByRole('button', { name: 'Start backfill' }).click();
+    const row = app.locator('table.backfills tbody tr').first();
+    await row.getByTestId('backfill-status').filter({ hasText: 'Queued' }).waitFor();
+    await app.getByText(/Backfill \d+ queued/).waitFor();
+    expect(await app.getByRole('button', { name: 'Start backfill' }).isDisabled()).toBe(true); // one at a time
+    expect(await row.getByRole('button', { name: /^Cancel backfill/ }).count()).toBe(1);
+
+    await t.service.scheduler.runNow('backfill');
+    await row.getByTestId('backfill-status').filter({ hasText: 'Completed' }).waitFor(); // the page polls
+    expect((await row.getByTestId('backfill-progress').innerText()).replace(/\s+/g, ' ')).toBe('2 pages · 5 seen · 5 imported · 0 already known · 0 skipped');
+    expect(await row.innerText()).toMatch(/SMS[\s\S]*Held/);
+    for (const scope of scopes) scope.done();
+    await screenshotFrame(page, app, 'sub-account-backfill.png');
+
+    await row.getByRole('button', { name: /^Bill imported usage of backfill/ }).click();
+    await app.getByText(/Imported usage of backfill \d+ billed: \d+ records? offered; units due: 5 SMS messages/).waitFor();
+    await row.getByText(/^Billed /).waitFor();
+    expect(await row.getByRole('button').count()).toBe(0);
+    await drainReporter(t.service);
+    expect(stripe.events.filter((e) => e.customer === HISTORY_CUSTOMER).reduce((n, e) => n + Number(e.value), 0)).toBe(5);
+    await screenshotFrame(page, app, 'sub-account-backfill-billed.png');
+  });
+
+  it('when the sub-account page is 800 px wide, then nothing scrolls sideways and every control has a name', async () => {
+    expect(await unnamedControls(app)).toEqual([]);
+    await page.setViewportSize({ width: 800, height: 900 });
+    expect(await overflow(app)).toEqual({ by: 0, culprits: [] });
+    await screenshotFrame(page, app, 'sub-account-extra-800.png');
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+});
+
+describe('a sub-account user', () => {
+  it('when they open the page, then they see none of the Usage API, shadow-mode or backfill controls', async () => {
+    const own = await context.newPage();
+    own.on('pageerror', (err) => pageErrors.push(err.message));
+    await own.goto(parent.url('physio', `/app/sub-accounts/${L2}`));
+    const frame = own.frameLocator('#app');
+    await frame.getByTestId('sub-account-name').filter({ hasText: 'History Physio' }).waitFor();
+    await frame.getByRole('heading', { name: /^This month/ }).waitFor();
+    await frame.locator('[role="status"] .spinner').first().waitFor({ state: 'detached' });
+    const text = await frame.locator('body').innerText();
+    for (const agencyOnly of ['Usage API', 'API key', 'Billing mode', 'Shadow', 'Would bill', 'Backfill']) expect(text).not.toContain(agencyOnly);
+    const buttons = await frame.getByRole('button').allInnerTexts();
+    expect(buttons.every((b) => /^(Last 7 days|Last 30 days|This month|Last 12 months|All time)$/.test(b.trim()))).toBe(true);
+    await own.goto(parent.url('physio', '/app/usage-api'));
+    await frame.getByTestId('sub-account-name').filter({ hasText: 'History Physio' }).waitFor();
+    expect(await frame.locator('body').innerText()).not.toContain('API key');
+    await own.close();
+  });
+
+  it('when the walk is over, then no script error happened', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
