@@ -100,11 +100,11 @@ beforeAll(async () => {
   await t.service.install.completeOAuth(tokenResponse({ userType: 'Company', companyId: COMPANY, accessToken: 'at-extra', refreshToken: 'rt-extra', isBulkInstallation: true }));
   await t.service.accounts.storeStripeKey(COMPANY, TEST_STRIPE_KEY);
   await giveLocationToken(t.service, COMPANY, L2, LOCATION_TOKEN);
-  await t.service.accounts.mapCustomer(L2, HISTORY_CUSTOMER);
   agencyToken = (await t.service.sessionTokens.issue({ userId: 'user-extra', companyId: COMPANY, type: 'agency', role: 'admin', activeLocation: null })).token;
   // SMS at 2 cents each, the agency default; both sub-accounts rebill.
   await settingsApi('put', '/api/pricing/sms', { enabled: true, threshold: '1', direction: 'both', price: { currency: 'usd', interval: 'month', unitAmountDecimal: '2' }, baseCostDecimal: null }).expect(200);
   for (const id of [L1, L2]) await settingsApi('put', `/api/sub-accounts/${id}/billing`, { rebillingEnabled: true }).expect(200);
+  await t.service.accounts.mapCustomer(L2, HISTORY_CUSTOMER); // (after: with a customer, the billing call also syncs a subscription)
 
   parent = await startHighLevelParent({ appUrl, sharedSecret: SHARED_SECRET });
   parent.users.set('agency', { userId: 'user-extra', companyId: COMPANY, role: 'admin', type: 'agency', userName: 'Ana Agency' });
