@@ -5,10 +5,9 @@
  * invariants 1–3). The webhook intake and, later, the usage API both come through here.
  */
 import type { Database, Transaction } from '../../models/database';
-import { insertActivityEvent, insertUsageRecords, type NewActivityEvent } from './ledger-repository';
+import { insertEventWithUsage, type NewActivityEvent } from './ledger-repository';
 import type { UsageDraft } from './normalise';
 import { applyUsageToCounters } from './thresholds';
-import { withoutBackfilledUsage } from './backfilled-usage';
 
 /** The outcome: a duplicate delivery key stores nothing. */
 export interface RecordedActivity {
@@ -21,8 +20,8 @@ export interface RecordedActivity {
 /**
  * @param event the activity event row; `webhookId` is the delivery key.
  * @param usage the usage derived from it (all for `event.locationId`).
- * @param effects other changes the event implies (install lifecycle), run first in the same transaction and only
- *   for a first delivery.
+ * @param effects other changes the event implies (install lifecycle; such events carry no usage), run in the same
+ *   transaction once the event is stored, and only for a first delivery.
  * @throws the database error; nothing is then stored.
  */
 export async function recordActivity(
@@ -32,13 +31,11 @@ export async function recordActivity(
   effects?: (tx: Transaction) => Promise<void>,
 ): Promise<RecordedActivity> {
   return db.transaction(async (tx) => {
-    const id = await insertActivityEvent(tx, event);
+    // The event and its usage in one statement; a message a backfill already imported is not counted again.
+    const { id, stored } = await insertEventWithUsage(tx, event, usage);
     if (id === null) return { duplicate: true, usageRecords: 0, crossings: 0 };
     if (effects) await effects(tx);
-    // A message a backfill already imported is kept as an event but not counted again.
-    const fresh = await withoutBackfilledUsage(tx, usage);
-    await insertUsageRecords(tx, id, fresh);
-    const crossings = fresh.length > 0 ? (await applyUsageToCounters(tx, fresh, id)).reports.length : 0;
-    return { duplicate: false, usageRecords: fresh.length, crossings };
+    const crossings = stored.length > 0 ? (await applyUsageToCounters(tx, stored, id)).reports.length : 0;
+    return { duplicate: false, usageRecords: stored.length, crossings };
   });
 }

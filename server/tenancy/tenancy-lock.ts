@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../models/database';
 
 /** Advisory-lock namespace for "the billing set-up of one agency" (rules, customers). */
@@ -12,4 +12,13 @@ const BILLING_SETUP_LOCK = 7_310_001;
 export async function lockAgencyBillingSetup(tx: Executor, companyId: string, mode: 'shared' | 'exclusive'): Promise<void> {
   if (mode === 'shared') await tx.execute(sql`select pg_advisory_xact_lock_shared(${BILLING_SETUP_LOCK}, hashtext(${companyId}))`);
   else await tx.execute(sql`select pg_advisory_xact_lock(${BILLING_SETUP_LOCK}, hashtext(${companyId}))`);
+}
+
+/**
+ * The shared form of the same lock as an SQL expression over `companyId` (a column or a value), so intake can take
+ * it in the statement that reads the sub-account: one round trip fewer. Same lock as
+ * `lockAgencyBillingSetup(tx, companyId, 'shared')`; it returns void (select it under any alias).
+ */
+export function billingSetupLockShared(companyId: SQL): SQL {
+  return sql`pg_advisory_xact_lock_shared(${BILLING_SETUP_LOCK}, hashtext(${companyId}))`;
 }
