@@ -172,7 +172,9 @@ async function openEmbedded(dataDir: string): Promise<Omit<DatabaseHandle, 'migr
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-  const client = await PGlite.create(dataDir);
+  // 16 MB of shared buffers instead of PostgreSQL's 128 MB default: the embedded database holds one agency's data,
+  // and its WebAssembly memory counts in the app's RSS (npm run bench: memory).
+  const client = await PGlite.create(dataDir, { postgresqlconf: ['shared_buffers = 16MB'] });
   // One process owns an embedded database, so an in-process lock per key is the whole of an advisory lock here.
   const locks = keyedMutex();
   const db = drizzle(client, { schema });
