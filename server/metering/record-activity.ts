@@ -2,12 +2,13 @@
  * Records one activity event and everything it implies in ONE transaction: the event (deduplicated on its
  * delivery key), its usage records, and the threshold crossings they cause (counters + meter reports).
  * Nothing is reserved before the write: a failure rolls back all of it and a retry starts clean (DESIGN
- * invariants 1–3). The webhook intake and, later, the usage API both come through here.
+ * invariants 1–3). The webhook intake comes through here; the usage API's batches through record-activity-batch.ts.
  */
-import type { Database, Transaction } from '../../models/database';
-import { insertEventWithUsage, type NewActivityEvent } from './ledger-repository';
+import { sql } from 'drizzle-orm';
+import { selectRows, type Database, type Executor, type Transaction } from '../../models/database';
+import type { NewActivityEvent } from './ledger-repository';
 import type { UsageDraft } from './normalise';
-import { applyUsageToCounters } from './thresholds';
+import type { AppliedUsage } from './thresholds';
 
 /** The outcome: a duplicate delivery key stores nothing. */
 export interface RecordedActivity {
@@ -30,12 +31,39 @@ export async function recordActivity(
   usage: UsageDraft[],
   effects?: (tx: Transaction) => Promise<void>,
 ): Promise<RecordedActivity> {
+  // One call of the SQL function: one round trip and, without lifecycle effects, one implicit transaction
+  // (models/migrations/0005_intake_functions.sql). Lifecycle events (which carry no usage) add their effects in the
+  // same transaction once the event is stored.
+  if (!effects) return recordDelivery(db, event, usage);
   return db.transaction(async (tx) => {
-    // The event and its usage in one statement; a message a backfill already imported is not counted again.
-    const { id, stored } = await insertEventWithUsage(tx, event, usage);
-    if (id === null) return { duplicate: true, usageRecords: 0, crossings: 0 };
-    if (effects) await effects(tx);
-    const crossings = stored.length > 0 ? (await applyUsageToCounters(tx, stored, id)).reports.length : 0;
-    return { duplicate: false, usageRecords: stored.length, crossings };
+    const recorded = await recordDelivery(tx, event, usage);
+    if (!recorded.duplicate) await effects(tx);
+    return recorded;
   });
+}
+
+/** One delivery through `meterbridge_record_delivery`, on the database or inside a transaction. @throws the database error. */
+async function recordDelivery(db: Executor, event: NewActivityEvent, usage: UsageDraft[]): Promise<RecordedActivity> {
+  const input = JSON.stringify(
+    usage.map((d) => ({
+      location_id: d.locationId,
+      metric: d.metric,
+      quantity: d.quantity,
+      unit: d.unit,
+      direction: d.direction,
+      occurred_at: d.occurredAt.toISOString(),
+      source_type: d.sourceType,
+      source_id: d.sourceId,
+      attributes: d.attributes,
+    })),
+  );
+  const [row] = await selectRows<{ recorded: { id: string | null; stored?: number[] } & Partial<AppliedUsage> }>(
+    db,
+    sql`select meterbridge_record_delivery(${event.webhookId}, ${event.eventType}, ${event.status}, ${event.companyId},
+             ${event.locationId}, ${event.signatureScheme}, ${JSON.stringify(event.payload)}::jsonb,
+             ${event.occurredAt?.toISOString() ?? null}::timestamptz, ${input}::jsonb) as recorded`,
+  );
+  const recorded = row!.recorded;
+  if (recorded.id === null) return { duplicate: true, usageRecords: 0, crossings: 0 };
+  return { duplicate: false, usageRecords: recorded.stored?.length ?? 0, crossings: recorded.reports?.length ?? 0 };
 }

@@ -156,36 +156,6 @@ export async function addToCounter(
   return { due: BigInt(row!.due), total: row!.total, billedUnits: BigInt(row!.billedUnits) };
 }
 
-/**
- * Adds each quantity to its (sub-account, metric) counter, creating counters at zero, in one statement and in
- * metric order (so two deliveries lock the same counters in the same order), and returns the units now due per
- * metric where any are: div(total, threshold) − billedUnits. The rows stay locked until the transaction ends.
- * @param additions one per metric (metrics distinct); quantities and thresholds are decimal strings.
- * @throws the database error (e.g. two additions for one metric).
- */
-export async function addToCounters(
-  db: Executor,
-  companyId: string,
-  locationId: string,
-  additions: Array<{ metric: string; quantity: string; threshold: string }>,
-): Promise<Array<{ metric: string; units: bigint }>> {
-  const rows = await selectRows<{ metric: string; due: string }>(
-    db,
-    sql`with input as (
-          select * from jsonb_to_recordset(${JSON.stringify(additions)}::jsonb) as x(metric text, quantity numeric, threshold numeric)
-        ), upserted as (
-          insert into usage_counters as c (location_id, metric, company_id, total, billed_units)
-          select ${locationId}, metric, ${companyId}, quantity, 0 from input order by metric
-          on conflict (location_id, metric) do update set total = c.total + excluded.total, updated_at = now()
-          returning c.metric, c.total, c.billed_units
-        )
-        select u.metric, (div(u.total, i.threshold) - u.billed_units)::text as due
-        from upserted u join input i using (metric)
-        order by u.metric`,
-  );
-  return rows.map((r) => ({ metric: r.metric, units: BigInt(r.due) })).filter((r) => r.units > 0n);
-}
-
 /** Reads one counter (tests, settings screens). */
 export async function findCounter(db: Executor, locationId: string, metric: string) {
   const [row] = await selectRows<{ total: string; billedUnits: string }>(

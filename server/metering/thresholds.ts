@@ -8,10 +8,8 @@
  */
 import { sql } from 'drizzle-orm';
 import { selectRows, type Transaction } from '../../models/database';
-import { billingSetupLockShared } from '../tenancy/tenancy-lock';
-import { sumQuantities } from './decimal-quantity';
 import type { UsageDraft } from './normalise';
-import { addToCounter, addToCounters, findEffectiveRules, type EffectiveRule } from './rules-repository';
+import { addToCounter, findEffectiveRules, type EffectiveRule } from './rules-repository';
 
 /** A sub-account bills new usage while installed, switched on by the agency, and not paused by Stripe. */
 const BILLABLE = sql`status = 'active' and rebilling_enabled and billing_status <> 'paused'`;
@@ -28,47 +26,37 @@ export interface CrossingSummary {
 }
 
 /**
- * Counts `usage` (all of one sub-account, from one activity event) against the rules in force.
+ * Counts `usage` (all of one sub-account) against the rules in force, in one round trip: the SQL function
+ * `meterbridge_apply_usage` (models/migrations/0005_intake_functions.sql) takes the agency's billing lock shared,
+ * reads the rules, adds each metric's exact sum to its counter (in metric order) and writes a meter report per
+ * whole threshold crossed, dated at the metric's latest record.
  * Usage of a sub-account Meterbridge does not know, that uninstalled the app, whose rebilling is off or paused,
  * or with no enabled rule, no matching direction or (in live mode) no Stripe
  * customer, stays in the ledger and is not counted: it is never billed retroactively.
  * @throws the database error, which rolls back the whole delivery.
  */
 export async function applyUsageToCounters(tx: Transaction, usage: UsageDraft[], activityEventId: number | null): Promise<CrossingSummary> {
-  const summary: CrossingSummary = { counted: 0, reports: [] };
   const locationId = usage[0]?.locationId;
-  if (!locationId) return summary;
-  // The sub-account and the agency's shared billing-set-up lock in one round trip; the rules are read after it.
-  const [sub] = await selectRows<{ companyId: string; status: ReportStatus }>(
-    tx,
-    sql`select company_id as "companyId", ${REPORT_STATUS} as status, ${billingSetupLockShared(sql`company_id`)} as locked
-        from sub_accounts where location_id = ${locationId} and ${BILLABLE}`,
+  if (!locationId) return { counted: 0, reports: [] };
+  const input = JSON.stringify(
+    usage.map((u) => ({ metric: u.metric, quantity: u.quantity, direction: u.direction, occurred_at: u.occurredAt.toISOString() })),
   );
-  if (!sub) return summary;
-  const rules = new Map((await findEffectiveRules(tx, locationId, [...new Set(usage.map((u) => u.metric))])).map((r) => [r.metric, r]));
+  const [row] = await selectRows<{ applied: AppliedUsage }>(
+    tx,
+    sql`select meterbridge_apply_usage(${locationId}, ${input}::jsonb, ${activityEventId}::bigint) as applied`,
+  );
+  return crossingSummary(row!.applied);
+}
 
-  // What each metric adds: the exact sum of its counted records, crossing at the latest of their times.
-  const added = new Map<string, { rule: EffectiveRule; quantities: string[]; latest: Date }>();
-  for (const record of usage) {
-    const rule = rules.get(record.metric);
-    if (!rule || !counts(rule, record, sub.status)) continue;
-    summary.counted += 1;
-    const entry = added.get(record.metric) ?? { rule, quantities: [], latest: record.occurredAt };
-    entry.quantities.push(record.quantity);
-    if (record.occurredAt > entry.latest) entry.latest = record.occurredAt;
-    added.set(record.metric, entry);
-  }
-  if (added.size === 0) return summary;
+/** What `meterbridge_apply_usage` returns (models/migrations/0005_intake_functions.sql). */
+export interface AppliedUsage {
+  counted: number;
+  reports: Array<{ metric: string; units: string }>;
+}
 
-  const due = await addToCounters(tx, sub.companyId, locationId, [...added].map(([metric, a]) => ({ metric, quantity: sumQuantities(a.quantities), threshold: a.rule.threshold })));
-  const crossings = due.map(({ metric, units }) => {
-    const { rule, latest } = added.get(metric)!;
-    return { metric, units, stripeCustomerId: rule.stripeCustomerId, meterEventName: rule.meterEventName, crossedAt: latest };
-  });
-  if (crossings.length === 0) return summary;
-  await billCrossings(tx, sub.companyId, locationId, crossings, activityEventId, sub.status);
-  summary.reports.push(...crossings.map(({ metric, units }) => ({ metric, units })));
-  return summary;
+/** The summary of a `meterbridge_apply_usage` (or `meterbridge_record_delivery`) result. */
+export function crossingSummary(applied: AppliedUsage): CrossingSummary {
+  return { counted: Number(applied.counted), reports: applied.reports.map((r) => ({ metric: r.metric, units: BigInt(r.units) })) };
 }
 
 /**
@@ -85,34 +73,6 @@ export async function settleCounter(tx: Transaction, locationId: string, metric:
   const { due } = await addToCounter(tx, { locationId, metric, companyId: rule.companyId, quantity: '0', threshold: rule.threshold });
   if (due > 0n) await billUnits(tx, rule, locationId, due, at, null, active.status);
   return due > 0n ? due : 0n;
-}
-
-/**
- * Advances the counters' billed units by the units each crossing owes and writes their meter reports, all in one
- * statement (in metric order, as the counters were locked).
- */
-async function billCrossings(
-  tx: Transaction,
-  companyId: string,
-  locationId: string,
-  crossings: Array<{ metric: string; units: bigint; stripeCustomerId: string | null; meterEventName: string; crossedAt: Date }>,
-  activityEventId: number | null,
-  status: ReportStatus,
-) {
-  const input = JSON.stringify(
-    crossings.map((c) => ({ metric: c.metric, units: c.units.toString(), customer: c.stripeCustomerId, event_name: c.meterEventName, crossed_at: c.crossedAt.toISOString() })),
-  );
-  await tx.execute(sql`
-    with input as (
-      select * from jsonb_to_recordset(${input}::jsonb) as x(metric text, units bigint, customer text, event_name text, crossed_at timestamptz)
-    ), billed as (
-      update usage_counters c set billed_units = c.billed_units + i.units
-      from input i where c.location_id = ${locationId} and c.metric = i.metric
-      returning i.metric, i.units, i.customer, i.event_name, i.crossed_at
-    )
-    insert into meter_reports (company_id, location_id, metric, stripe_customer_id, meter_event_name, units, crossed_at, activity_event_id, status)
-    select ${companyId}, ${locationId}, metric, customer, event_name, units, crossed_at, ${activityEventId}, ${status}
-    from billed order by metric`);
 }
 
 /** Advances the counter's billed units by `units` and writes the meter report for them, in one statement. */

@@ -1,7 +1,10 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Executor } from '../../models/database';
 
-/** Advisory-lock namespace for "the billing set-up of one agency" (rules, customers). */
+/**
+ * Advisory-lock namespace for "the billing set-up of one agency" (rules, customers). The intake's SQL function
+ * `meterbridge_apply_usage` (models/migrations/0005_intake_functions.sql) takes the same lock by number.
+ */
 const BILLING_SETUP_LOCK = 7_310_001;
 
 /**
@@ -14,11 +17,3 @@ export async function lockAgencyBillingSetup(tx: Executor, companyId: string, mo
   else await tx.execute(sql`select pg_advisory_xact_lock(${BILLING_SETUP_LOCK}, hashtext(${companyId}))`);
 }
 
-/**
- * The shared form of the same lock as an SQL expression over `companyId` (a column or a value), so intake can take
- * it in the statement that reads the sub-account: one round trip fewer. Same lock as
- * `lockAgencyBillingSetup(tx, companyId, 'shared')`; it returns void (select it under any alias).
- */
-export function billingSetupLockShared(companyId: SQL): SQL {
-  return sql`pg_advisory_xact_lock_shared(${BILLING_SETUP_LOCK}, hashtext(${companyId}))`;
-}
