@@ -1,8 +1,9 @@
 /**
  * Lag: a delivery that crosses a threshold nudges the reporter (server/main.ts, REPORTER_NUDGE_MS), so its meter
- * event reaches Stripe about a quarter second after the commit instead of at the next scheduled tick. The tick
+ * event reaches Stripe about a second after the commit instead of at the next scheduled tick. The tick
  * here is once a minute (REPORTER_INTERVAL_SECONDS=59), so only the nudge can deliver within the wait below.
  */
+import { REPORTER_NUDGE_MS } from '../../server/main';
 import { setUpBilling, TEST_STRIPE_KEY } from '../support/billing';
 import { fixture } from '../support/highlevel-fixtures';
 import { startStripeStub, type StripeStub } from '../support/stripe-stub';
@@ -41,7 +42,7 @@ describe('reporter nudge', () => {
   it('when a delivery crosses a threshold, then it nudges the reporter and its meter event reaches Stripe within seconds, not at the next minute tick', async () => {
     const nudge = jest.spyOn(t.service.scheduler, 'nudge');
     await t.postSigned({ ...fixture('sms-outbound'), locationId: LOCATION, webhookId: 'nudge-1' }).expect(200);
-    expect(nudge.mock.calls).toEqual([['meter-reporter', 250]]);
+    expect(nudge.mock.calls).toEqual([['meter-reporter', REPORTER_NUDGE_MS]]);
     expect(await within(3_000, () => stripe.events.length === 1)).toBe(true);
     expect(stripe.events.map((e) => [e.customer, e.eventName, String(e.value)])).toEqual([[CUSTOMER, 'meterbridge_sms', '1']]);
   });
@@ -54,7 +55,7 @@ describe('reporter nudge', () => {
       .set('authorization', `Bearer ${key}`)
       .send({ locationId: LOCATION, metric: 'sms', quantity: 2, occurredAt: new Date().toISOString(), idempotencyKey: 'nudge-api-1' })
       .expect(200);
-    expect(nudge.mock.calls).toEqual([['meter-reporter', 250]]);
+    expect(nudge.mock.calls).toEqual([['meter-reporter', REPORTER_NUDGE_MS]]);
     expect(await within(3_000, () => stripe.events.reduce((sum, e) => sum + Number(e.value), 0) === 3)).toBe(true);
   });
 
