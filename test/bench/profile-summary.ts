@@ -55,7 +55,14 @@ export function summariseProfile(file: string): ProfileSummary {
   let idle = 0;
   const self = new Map<string, number>();
   const inclusive = new Map<string, number>();
+  // Samples inside the inspector's own calls (starting and stopping this profile: `post` → `dispatch`) are the
+  // profiler, not the app.
+  const inProfiler = (id: number) => {
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) if (nodes.get(cur)!.callFrame.url === 'node:inspector') return true;
+    return false;
+  };
   for (const [id, t] of timeOf) {
+    if (inProfiler(id)) continue;
     const node = nodes.get(id)!;
     total += t;
     if (node.callFrame.functionName === '(idle)') idle += t;
