@@ -127,6 +127,12 @@ export const agencies = pgTable('agencies', {
   flatFeePriceId: text('flat_fee_price_id'),
   flatFeeAmount: integer('flat_fee_amount'),
   currency: text('currency').notNull().default('usd'),
+  /**
+   * Who writes this agency's AI messages, as comma-separated markers (`user:<userId>`, `provider:<id>`,
+   * `source:<source>`, `unattended`; server/metering/ai-messages.ts), on top of the deployment's
+   * `AI_MESSAGE_SENDERS`. Empty: only the deployment's markers apply.
+   */
+  aiMessageSenders: text('ai_message_senders').notNull().default(''),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });

@@ -54,6 +54,8 @@ import { createUsageIngestion } from './usage-api/ingest-usage';
 import { USAGE_API_PATH, usageApiRoutes } from './usage-api/routes';
 import { usageApiSettingsRoutes } from './usage-api/settings-routes';
 import { UI_PREFIX, uiRouter } from './ui/ui-router';
+import { createAgencyAiSenders } from './ai/agency-ai-senders';
+import { aiSendersRoutes } from './ai/routes';
 
 /**
  * How long after a commit with threshold crossings the reporter runs (milliseconds): long enough that the
@@ -126,7 +128,8 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const rules = createRebillingRules({ db: database.db });
   // Crossings nudge the reporter (declared below), so units reach Stripe ~1 s after the commit, not a tick later.
   const nudgeReporter = () => scheduler.nudge('meter-reporter', REPORTER_NUDGE_MS);
-  const receiveDelivery = createWebhookIntake({ db: database.db, verifier, aiSenders: config.aiSenders, onCrossings: nudgeReporter });
+  const aiSenders = createAgencyAiSenders({ db: database.db, deployment: config.aiSenders });
+  const receiveDelivery = createWebhookIntake({ db: database.db, verifier, aiSendersFor: aiSenders.forLocation, onCrossings: nudgeReporter });
 
   const stripeClient = createStripeClientFactory({ apiUrl: config.stripeApiUrl, timeoutMs: config.stripeTimeoutSeconds * 1000 });
   const reporter = createMeterReporter({
@@ -181,6 +184,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     ...usageRoutes({ db: database.db }),
     ...backfillRoutes({ backfills }),
     ...shadowRoutes({ db: database.db }),
+    ...aiSendersRoutes({ aiSenders }),
     ...usageApiSettingsRoutes({ apiKeys, customMetrics }),
     ...usageApiRoutes({ ingestion: createUsageIngestion({ db: database.db, onCrossings: nudgeReporter }) }),
   ];

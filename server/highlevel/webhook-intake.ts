@@ -26,8 +26,11 @@ export interface IntakeResult {
 export interface IntakeDependencies {
   db: Database;
   verifier: WebhookVerifier;
-  /** Whose outbound messages are AI-written (`AI_MESSAGE_SENDERS`); none when omitted. */
-  aiSenders?: AiSenders;
+  /**
+   * Whose outbound messages are AI-written, per sub-account (the deployment's `AI_MESSAGE_SENDERS` plus the
+   * agency's own: server/ai/agency-ai-senders.ts); asked only for outbound messages. None when omitted.
+   */
+  aiSendersFor?: (locationId: string) => Promise<AiSenders>;
   now?: () => Date;
   /** Called after a delivery's commit created meter reports (threshold crossings), e.g. to nudge the reporter. */
   onCrossings?: () => void;
@@ -84,7 +87,8 @@ export function createWebhookIntake(deps: IntakeDependencies) {
       throw badRequest('invalid_event', `The ${body.type} event does not match its schema: ${detail}`);
     }
     const event = result.data as ActivityEvent;
-    const usage = normaliseActivity(event, receivedAt, { aiSenders: deps.aiSenders });
+    const aiSenders = event.type === 'OutboundMessage' && deps.aiSendersFor ? await deps.aiSendersFor(event.locationId) : undefined;
+    const usage = normaliseActivity(event, receivedAt, { aiSenders });
 
     const recorded = await recordActivity(
       deps.db,

@@ -10,7 +10,8 @@
  * ?messageId=…&source=conversation|workflow (scope conversation-ai.readonly), which Meterbridge does not make (see
  * the README, "AI usage").
  *
- * So the agency (operator) names its AI senders, in `AI_MESSAGE_SENDERS`, as comma-separated markers:
+ * So the agency names its AI senders (settings API, server/ai/; the operator may add some for every agency in
+ * `AI_MESSAGE_SENDERS`), as markers:
  * - `user:<userId>` — messages whose `userId` is this HighLevel user (an AI integration posting as its own user);
  * - `provider:<conversationProviderId>` — messages sent through this conversation provider (an AI app's channel);
  * - `source:<source>` — every message with this `source`, e.g. `source:api` when the only API sender is an AI bot;

@@ -1,0 +1,1 @@
+ALTER TABLE "agencies" ADD COLUMN "ai_message_senders" text DEFAULT '' NOT NULL;
