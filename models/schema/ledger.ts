@@ -1,0 +1,73 @@
+/**
+ * Activity events and the usage records derived from them: the ledger. Part of the Drizzle schema
+ * (models/schema.ts re-exports every part).
+ */
+import { sql } from 'drizzle-orm';
+import { bigserial, bigint, boolean, check, index, jsonb, numeric, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+
+/**
+ * One activity event, stored verbatim for audit and replay. `source` says where it came from:
+ * - `webhook`: a HighLevel webhook delivery. `webhookId` is HighLevel's dedupe key; a delivery without one is
+ *   keyed by `sha256:<hex of the signed body>`. `signatureScheme` says how it was verified.
+ * - `usage_api`: one event posted to `POST /api/v1/usage`, keyed `usage-api:<companyId>:<idempotencyKey>`.
+ * - `backfill`: one message imported from HighLevel's message export, keyed `backfill:<locationId>:<messageId>`.
+ * `webhookId` is therefore the delivery key of every source (unique); `signatureScheme` is null outside webhooks.
+ * `status`: `processed` (its usage, crossings and install-lifecycle effects committed with it) or `ignored` (an
+ * event type Meterbridge does not handle, kept for audit).
+ */
+export const activityEvents = pgTable(
+  'activity_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    webhookId: text('webhook_id').notNull(),
+    eventType: text('event_type').notNull(),
+    status: text('status', { enum: ['processed', 'ignored'] }).notNull(),
+    source: text('source', { enum: ['webhook', 'usage_api', 'backfill'] }).notNull().default('webhook'),
+    companyId: text('company_id'),
+    locationId: text('location_id'),
+    signatureScheme: text('signature_scheme', { enum: ['ed25519', 'rsa-sha256'] }),
+    payload: jsonb('payload').notNull(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('activity_events_webhook_id_key').on(t.webhookId),
+    index('activity_events_location_idx').on(t.locationId, t.receivedAt),
+  ],
+);
+
+/**
+ * A normalised quantity of one metric for one sub-account (location), derived from an activity event.
+ * `quantity` is a decimal string (numeric(24,6)); `unit` names what it counts (message, segment, minute, token).
+ * `attributes` keeps facts that shaped the quantity (call seconds and status, SMS encoding) for the audit trail.
+ * `sourceId` is HighLevel's message (or call) id when there is one: backfill matches history against it.
+ * `counted` is false while the record is held out of the counters (backfilled usage the agency has not asked to
+ * bill); it turns true when the record is offered to the counters.
+ */
+export const usageRecords = pgTable(
+  'usage_records',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    activityEventId: bigint('activity_event_id', { mode: 'number' })
+      .notNull()
+      .references(() => activityEvents.id),
+    locationId: text('location_id').notNull(),
+    metric: text('metric').notNull(),
+    quantity: numeric('quantity', { precision: 24, scale: 6 }).notNull(),
+    unit: text('unit').notNull(),
+    direction: text('direction', { enum: ['inbound', 'outbound'] }),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
+    sourceType: text('source_type').notNull(),
+    sourceId: text('source_id'),
+    attributes: jsonb('attributes').notNull().default({}),
+    counted: boolean('counted').notNull().default(true),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('usage_records_event_metric_key').on(t.activityEventId, t.metric),
+    index('usage_records_location_metric_idx').on(t.locationId, t.metric, t.occurredAt),
+    index('usage_records_location_source_idx').on(t.locationId, t.sourceId).where(sql`${t.sourceId} is not null`),
+    index('usage_records_held_idx').on(t.locationId).where(sql`not ${t.counted}`),
+    check('usage_records_quantity_nonnegative', sql`${t.quantity} >= 0`),
+  ],
+);

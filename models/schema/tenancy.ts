@@ -1,0 +1,116 @@
+/**
+ * Agencies, their sub-accounts and HighLevel installations (OAuth grants). Part of the Drizzle schema
+ * (models/schema.ts re-exports every part).
+ */
+import { sql } from 'drizzle-orm';
+import { bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+
+/**
+ * An agency (HighLevel company) that installed Meterbridge; it owns a Stripe account.
+ * `stripeSecretKey` is AES-256-GCM ciphertext (server/crypto/secret-box.ts), never the key itself.
+ */
+export const agencies = pgTable('agencies', {
+  companyId: text('company_id').primaryKey(),
+  name: text('name'),
+  stripeSecretKey: text('stripe_secret_key'),
+  stripeAccountId: text('stripe_account_id'),
+  /** Set when the list of sub-accounts with the app installed must be fetched from HighLevel (bulk installs). */
+  installSyncRequestedAt: timestamp('install_sync_requested_at', { withTimezone: true }),
+  installSyncedAt: timestamp('install_synced_at', { withTimezone: true }),
+  installSyncError: text('install_sync_error'),
+  /** What the connected Stripe key is: never the key itself (that is `stripeSecretKey`, sealed). */
+  stripeMode: text('stripe_mode', { enum: ['test', 'live'] }),
+  stripeKeyType: text('stripe_key_type', { enum: ['secret', 'restricted'] }),
+  stripeKeyLast4: text('stripe_key_last4'),
+  stripeAccountName: text('stripe_account_name'),
+  /** Permissions a restricted key lacks, as `{ permission, label }[]`. */
+  stripeMissingPermissions: jsonb('stripe_missing_permissions').$type<Array<{ permission: string; label: string }>>().notNull().default([]),
+  stripeConnectedAt: timestamp('stripe_connected_at', { withTimezone: true }),
+  /** The agency's Stripe webhook endpoint pointing at /webhooks/stripe/:companyId, and its signing secret (sealed). */
+  stripeWebhookEndpointId: text('stripe_webhook_endpoint_id'),
+  stripeWebhookSecret: text('stripe_webhook_secret'),
+  /** New sub-accounts (install, LocationCreate) get a Stripe customer and the default rules automatically. */
+  defaultsAutoApply: boolean('defaults_auto_apply').notNull().default(false),
+  /** Optional flat monthly fee added to every sub-account subscription: its Stripe price and amount in cents. */
+  flatFeePriceId: text('flat_fee_price_id'),
+  flatFeeAmount: integer('flat_fee_amount'),
+  currency: text('currency').notNull().default('usd'),
+  /**
+   * Who writes this agency's AI messages, as comma-separated markers (`user:<userId>`, `provider:<id>`,
+   * `source:<source>`, `unattended`; server/metering/ai-messages.ts), on top of the deployment's
+   * `AI_MESSAGE_SENDERS`. Empty: only the deployment's markers apply.
+   */
+  aiMessageSenders: text('ai_message_senders').notNull().default(''),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** A sub-account (HighLevel location) of an agency: the unit billed, mapped to one Stripe customer. */
+export const subAccounts = pgTable(
+  'sub_accounts',
+  {
+    locationId: text('location_id').primaryKey(),
+    companyId: text('company_id')
+      .notNull()
+      .references(() => agencies.companyId),
+    name: text('name'),
+    email: text('email'),
+    stripeCustomerId: text('stripe_customer_id'),
+    /** `uninstalled` sub-accounts bill no new usage; what they already owe is still delivered. */
+    status: text('status', { enum: ['active', 'uninstalled'] }).notNull().default('active'),
+    /** Time of the latest install/uninstall applied, so late or replayed lifecycle webhooks cannot undo a newer one. */
+    lifecycleAt: timestamp('lifecycle_at', { withTimezone: true }),
+    /** The agency's switch: false stops new crossings for this sub-account (history and owed units stay). */
+    rebillingEnabled: boolean('rebilling_enabled').notNull().default(true),
+    stripeSubscriptionId: text('stripe_subscription_id'),
+    /** From Stripe's invoice and subscription events: `delinquent` (a payment failed), `paused` (subscription gone). */
+    billingStatus: text('billing_status', { enum: ['ok', 'delinquent', 'paused'] }).notNull().default('ok'),
+    billingStatusReason: text('billing_status_reason'),
+    /** Set when the sub-account appeared while its agency had auto-apply on; the apply-defaults job clears it. */
+    defaultsPending: boolean('defaults_pending').notNull().default(false),
+    /**
+     * `live` sends crossings to Stripe; `shadow` computes them as `shadow` meter reports ("would bill") and sends
+     * nothing. `billingModeChangedAt` is when the mode last changed.
+     */
+    billingMode: text('billing_mode', { enum: ['live', 'shadow'] }).notNull().default('live'),
+    billingModeChangedAt: timestamp('billing_mode_changed_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('sub_accounts_company_idx').on(t.companyId)],
+);
+
+/**
+ * An OAuth grant from HighLevel: a Company token (agency install, possibly bulk) or a Location token (one
+ * sub-account, from the OAuth flow or minted from the Company token via /oauth/locationToken).
+ * Tokens are AES-256-GCM ciphertext (server/crypto/secret-box.ts). `expiresAt` is when the access token expires.
+ * `needs_reinstall`: HighLevel refused the refresh token (invalid_grant, location not active); a human must
+ * reinstall. One Company installation per agency, one Location installation per sub-account.
+ */
+export const installations = pgTable(
+  'installations',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    companyId: text('company_id')
+      .notNull()
+      .references(() => agencies.companyId),
+    locationId: text('location_id'),
+    userType: text('user_type', { enum: ['Company', 'Location'] }).notNull(),
+    userId: text('user_id'),
+    accessToken: text('access_token').notNull(),
+    refreshToken: text('refresh_token'),
+    scopes: text('scopes').notNull().default(''),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    isBulkInstallation: boolean('is_bulk_installation').notNull().default(false),
+    source: text('source', { enum: ['oauth', 'location_token'] }).notNull(),
+    status: text('status', { enum: ['active', 'needs_reinstall', 'uninstalled'] }).notNull().default('active'),
+    statusReason: text('status_reason'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('installations_company_key').on(t.companyId).where(sql`${t.userType} = 'Company'`),
+    uniqueIndex('installations_location_key').on(t.locationId).where(sql`${t.userType} = 'Location'`),
+    index('installations_expiry_idx').on(t.expiresAt).where(sql`${t.status} = 'active'`),
+  ],
+);
