@@ -14,9 +14,9 @@ import { createWebhookVerifier } from './highlevel/webhook-signature';
 import { createHttpApp } from './http/app';
 import { createLogger } from './logger';
 import { createSecretBox } from './crypto/secret-box';
-import { reencryptSecrets } from './crypto/reencrypt-secrets';
 import { perApiKeyLimit, perMinuteLimit } from './http/rate-limits';
 import { createScheduler, type Scheduler } from './jobs/scheduler';
+import { scheduledJobs } from './jobs/scheduled-jobs';
 import { createRebillingRules, type RebillingRules } from './metering/rebilling-rules';
 import { createMeterReporter, type MeterReporter } from './stripe/meter-reporter';
 import { createStripeClientFactory } from './stripe/stripe-client';
@@ -197,50 +197,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   });
 
   const scheduler = createScheduler(
-    [
-      {
-        name: 'meter-reporter',
-        pattern: `*/${config.reporter.intervalSeconds} * * * * *`,
-        timeoutSeconds: 120,
-        enabled: config.reporter.enabled,
-        run: () => reporter.tick(),
-      },
-      {
-        name: 'highlevel-token-refresh',
-        pattern: '0 */10 * * * *',
-        timeoutSeconds: 300,
-        enabled: oauthClient !== null,
-        run: () => highLevelTokens.refreshExpiring(3600),
-      },
-      {
-        name: 'highlevel-install-sync',
-        pattern: '*/30 * * * * *',
-        timeoutSeconds: 300,
-        enabled: true,
-        run: () => installedLocations.syncRequested(),
-      },
-      {
-        name: 'reencrypt-secrets',
-        pattern: '0 17 * * * *',
-        timeoutSeconds: 600,
-        enabled: config.previousEncryptionKeys.length > 0,
-        run: () => reencryptSecrets(database.db, secretBox),
-      },
-      {
-        name: 'apply-defaults',
-        pattern: '*/30 * * * * *',
-        timeoutSeconds: 300,
-        enabled: true,
-        run: () => billing.applyPendingDefaults(),
-      },
-      {
-        name: 'backfill',
-        pattern: '*/10 * * * * *',
-        timeoutSeconds: 300,
-        enabled: true,
-        run: () => backfillRunner.runDue(),
-      },
-    ],
+    scheduledJobs({ config, database, secretBox, reporter, highLevelTokens, oauthConfigured: oauthClient !== null, installedLocations, billing, backfillRunner }),
     database,
     logger,
   );

@@ -1,0 +1,81 @@
+/**
+ * The scheduled jobs of one process, declared as data for server/jobs/scheduler.ts (each runs under its own
+ * PostgreSQL advisory lock, so across replicas one run of a job happens at a time). Patterns are node-cron with
+ * seconds; timeouts are seconds.
+ */
+import type { DatabaseHandle } from '../../models/database';
+import type { BackfillRunner } from '../backfill/backfill-runner';
+import type { Config } from '../config';
+import type { SecretBox } from '../crypto/secret-box';
+import { reencryptSecrets } from '../crypto/reencrypt-secrets';
+import type { InstallationTokens } from '../highlevel/installation-tokens';
+import type { InstalledLocationsSync } from '../highlevel/installed-locations-sync';
+import type { SubAccountBilling } from '../settings/sub-account-billing';
+import type { MeterReporter } from '../stripe/meter-reporter';
+import type { JobDefinition } from './scheduler';
+
+/** What the jobs run. `oauthConfigured`: HighLevel client id and secret are set (tokens can be refreshed). */
+export interface ScheduledJobDependencies {
+  config: Config;
+  database: DatabaseHandle;
+  secretBox: SecretBox;
+  reporter: MeterReporter;
+  highLevelTokens: InstallationTokens;
+  oauthConfigured: boolean;
+  installedLocations: InstalledLocationsSync;
+  billing: SubAccountBilling;
+  backfillRunner: BackfillRunner;
+}
+
+/**
+ * meter-reporter (every REPORTER_INTERVAL_SECONDS, and nudged after crossings), highlevel-token-refresh (every
+ * 10 min, tokens expiring within the hour), highlevel-install-sync (30 s), reencrypt-secrets (hourly, only during
+ * a key rotation), apply-defaults (30 s), backfill (10 s).
+ */
+export function scheduledJobs(deps: ScheduledJobDependencies): JobDefinition[] {
+  const { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner } = deps;
+  return [
+    {
+      name: 'meter-reporter',
+      pattern: `*/${config.reporter.intervalSeconds} * * * * *`,
+      timeoutSeconds: 120,
+      enabled: config.reporter.enabled,
+      run: () => reporter.tick(),
+    },
+    {
+      name: 'highlevel-token-refresh',
+      pattern: '0 */10 * * * *',
+      timeoutSeconds: 300,
+      enabled: deps.oauthConfigured,
+      run: () => highLevelTokens.refreshExpiring(3600),
+    },
+    {
+      name: 'highlevel-install-sync',
+      pattern: '*/30 * * * * *',
+      timeoutSeconds: 300,
+      enabled: true,
+      run: () => installedLocations.syncRequested(),
+    },
+    {
+      name: 'reencrypt-secrets',
+      pattern: '0 17 * * * *',
+      timeoutSeconds: 600,
+      enabled: config.previousEncryptionKeys.length > 0,
+      run: () => reencryptSecrets(database.db, secretBox),
+    },
+    {
+      name: 'apply-defaults',
+      pattern: '*/30 * * * * *',
+      timeoutSeconds: 300,
+      enabled: true,
+      run: () => billing.applyPendingDefaults(),
+    },
+    {
+      name: 'backfill',
+      pattern: '*/10 * * * * *',
+      timeoutSeconds: 300,
+      enabled: true,
+      run: () => backfillRunner.runDue(),
+    },
+  ];
+}
