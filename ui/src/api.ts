@@ -199,6 +199,14 @@ export interface Overview {
   lastUnitSentAt: string | null;
 }
 
+/**
+ * Who writes the agency's AI messages: each marker is `user:<userId>`, `provider:<conversationProviderId>`,
+ * `source:<source>` or `unattended`; outbound texts they match count as `ai_messages` and `ai_tokens`.
+ */
+export interface AiSenders {
+  markers: string[];
+}
+
 export interface PeriodCharges {
   periodStart: string;
   periodEnd: string;
@@ -393,6 +401,8 @@ export const api = {
   customMetrics: () => request<{ metrics: CustomMetric[] }>('GET', '/api/custom-metrics'),
   defineCustomMetric: (input: { key: string; label: string; unit: string }) => request<CustomMetric>('POST', '/api/custom-metrics', input),
   archiveCustomMetric: (key: string) => request<CustomMetric>('DELETE', `/api/custom-metrics/${enc(key)}`),
+  aiSenders: () => request<AiSenders>('GET', '/api/ai-senders'),
+  setAiSenders: (markers: string[]) => request<AiSenders>('PUT', '/api/ai-senders', { markers }),
 
   setBillingMode: (id: string, mode: BillingMode) => request<SubAccountDetail>('PUT', `/api/sub-accounts/${enc(id)}/billing-mode`, { mode }),
   wouldBill: (id: string) => request<WouldBill>('GET', `/api/sub-accounts/${enc(id)}/would-bill`),

@@ -1,7 +1,9 @@
 /**
  * The agency's developer screen for the usage API: its API keys (created — shown once —, listed, revoked), the
- * custom metrics usage can be posted for, and how to post usage with curl.
+ * custom metrics usage can be posted for, how to post usage with curl, and who writes the agency's AI messages
+ * (the other usage HighLevel does not report as such).
  */
+import { AiSendersCard } from './AiSenders';
 import { ApiKeys } from './ApiKeys';
 import { CustomMetrics } from './CustomMetrics';
 import { UsageCurlExample } from './UsageCurlExample';
@@ -18,6 +20,7 @@ export function UsageApiPage() {
       <ApiKeys />
       <CustomMetrics />
       <UsageCurlExample />
+      <AiSendersCard />
     </>
   );
 }
