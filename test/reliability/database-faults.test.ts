@@ -176,8 +176,8 @@ describe('database faults (connections cut, refused)', () => {
         };
 
         // Faults, at random moments while the senders run. A "mid-transaction" cut arms a one-shot rule on the
-        // intake's own statements: after the event row is written (its usage insert), or at its COMMIT — cut before
-        // the server gets it (rolled back) or just after (committed, but the app never hears so).
+        // intake's own call (one statement, its own transaction) or on a COMMIT of the other work: cut before the
+        // server gets it (nothing happens) or just after (committed, but the app never hears so).
         const armOneShot = (match: (chunk: Buffer) => boolean, point: 'before' | 'after', reset: boolean) => {
           const rule: ChunkRule = {
             matches: match,
@@ -190,7 +190,9 @@ describe('database faults (connections cut, refused)', () => {
           };
           proxy.rules.push(rule);
         };
-        const usageInsert = (chunk: Buffer) => chunk.includes('insert into "usage_records"');
+        // A delivery is one call of the intake function (its own transaction); lifecycle events and the reporter
+        // still run BEGIN … COMMIT.
+        const intakeCall = (chunk: Buffer) => chunk.includes('meterbridge_record_delivery');
         const commit = (chunk: Buffer) => chunk[0] === 0x51 /* Q */ && chunk.includes('commit\0');
         let sending = true;
         const chaos = async () => {
@@ -213,9 +215,9 @@ describe('database faults (connections cut, refused)', () => {
               await proxy.accept();
             } else {
               const which = random();
-              if (which < 0.4) armOneShot(usageInsert, 'before', random() < 0.5);
-              else if (which < 0.7) armOneShot(commit, 'before', random() < 0.5);
-              else armOneShot(commit, 'after', random() < 0.5);
+              if (which < 0.35) armOneShot(intakeCall, 'before', random() < 0.5);
+              else if (which < 0.7) armOneShot(intakeCall, 'after', random() < 0.5);
+              else armOneShot(commit, random() < 0.5 ? 'before' : 'after', random() < 0.5);
             }
           }
         };
