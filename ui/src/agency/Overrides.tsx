@@ -22,7 +22,7 @@ export function Overrides({ detail, onSaved, onChanged }: { detail: SubAccountDe
                 <th scope="col">On</th>
                 <th scope="col">Every N = 1 unit</th>
                 <th scope="col" className="num">Counted so far</th>
-                <th scope="col" className="num">Units billed so far</th>
+                <th scope="col" className="num" title="Whole thresholds crossed: sent to Stripe in live mode, kept as “would bill” in shadow mode">Units crossed so far</th>
                 <th scope="col">
                   <span className="visually-hidden">Actions</span>
                 </th>
