@@ -5,6 +5,7 @@
  * fetched again: no message lost, none doubled (the delivery keys would refuse a second copy anyway).
  */
 import type { Database } from '../../models/database';
+import { lockMessages } from '../metering/backfilled-usage';
 import { applyUsageToCounters } from '../metering/thresholds';
 import { findKnownMessageIds, insertImportedMessages } from './backfill-ledger';
 import { lockBackfillJob, savePageProgress, type BackfillJob } from './backfill-repository';
@@ -52,6 +53,8 @@ export async function importPage(
       // The same message twice on a page is one message: the second copy counts as a duplicate.
       if (!candidates.has(mapped.message.messageId)) candidates.set(mapped.message.messageId, mapped.message);
     }
+    // Locked first, so a webhook carrying one of these messages either committed already (and is found) or waits.
+    await lockMessages(tx, job.locationId, [...candidates.keys()]);
     const known = await findKnownMessageIds(tx, job.locationId, [...candidates.keys()]);
     const fresh = [...candidates.values()].filter((m) => !known.has(m.messageId));
     // `bill` is read under the job's row lock: a "bill imported usage" request either sees this page's held usage

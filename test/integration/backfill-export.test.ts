@@ -1,9 +1,13 @@
 import { sql } from 'drizzle-orm';
 import nock from 'nock';
+import { Client } from 'pg';
 import { selectRows } from '../../models/database';
+import { backfillDeliveryKey } from '../../server/metering/backfilled-usage';
 import { drainReporter, setUpBilling, TEST_STRIPE_KEY } from '../support/billing';
 import { exportedCall, exportedSms, giveLocationToken, serveExport, webhookFor, type ExportedMessage } from '../support/highlevel-export';
 import { startStripeStub, type StripeStub } from '../support/stripe-stub';
+import { fixture } from '../support/highlevel-fixtures';
+import { usingServer } from '../support/test-database';
 import { startTestService, type TestService } from '../support/test-service';
 
 /**
@@ -277,3 +281,50 @@ describe('billing a backfill halfway through', () => {
 function bySourceMetric(a: { sourceId: string; metric: string }, b: { sourceId: string; metric: string }): number {
   return a.sourceId === b.sourceId ? a.metric.localeCompare(b.metric) : a.sourceId.localeCompare(b.sourceId);
 }
+
+// A webhook and a backfill page carrying the same message at the same moment: each takes the message's lock before
+// looking for the other (migration 0007; `lockMessages` in server/metering/backfilled-usage.ts), so it counts once.
+// The backfill side runs on a second connection holding the lock while the webhook arrives, as import-page.ts does.
+// It needs two sessions at once, so a PostgreSQL server: on PGlite one connection serialises every transaction and
+// the race cannot happen.
+describe('a webhook and a backfill page with the same message, at once', () => {
+  const LOCATION = 'raceLoc000000000001';
+  const MESSAGE = 'raceMessage0000000001';
+  beforeAll(() => setUpBilling(t.service, { companyId: 'raceAgency01', locationId: LOCATION, customer: 'cus_Race01', rules: [{ metric: 'sms', threshold: 1 }] }));
+
+  if (usingServer) it('when a backfill page holds the message while its webhook arrives, then the webhook waits, sees the import, and the message counts once', async () => {
+    const backfill = new Client({ connectionString: t.database.url });
+    await backfill.connect();
+    try {
+      await backfill.query('begin');
+      // What import-page does first: lock the page's messages, then look, then store.
+      await backfill.query(`select pg_advisory_xact_lock(7310002, hashtext($1 || ':' || $2))`, [LOCATION, MESSAGE]);
+      const delivery = t.postSigned({ ...fixture('sms-outbound'), locationId: LOCATION, messageId: MESSAGE, webhookId: 'race-webhook-1' }).then((r) => r);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the webhook is now waiting on the lock
+      const { rows } = await backfill.query(
+        `insert into activity_events (webhook_id, event_type, status, source, company_id, location_id, payload)
+         values ($1, 'OutboundMessage', 'processed', 'backfill', 'raceAgency01', $2, '{}'::jsonb) returning id`,
+        [backfillDeliveryKey(LOCATION, MESSAGE), LOCATION],
+      );
+      await backfill.query(
+        `insert into usage_records (activity_event_id, location_id, metric, quantity, unit, direction, occurred_at, source_type, source_id, counted)
+         values ($1, $2, 'sms', 1, 'message', 'outbound', now(), 'backfill', $3, false)`,
+        [rows[0].id, LOCATION, MESSAGE],
+      );
+      await backfill.query('commit');
+      const answer = await delivery;
+      expect(answer.status).toBe(200);
+    } finally {
+      await backfill.end();
+    }
+    const usage = await selectRows<{ source: string; records: number }>(
+      t.database.db,
+      sql`select e.source, count(*)::int as records from usage_records u join activity_events e on e.id = u.activity_event_id
+          where u.location_id = ${LOCATION} and u.source_id = ${MESSAGE} and u.metric = 'sms' group by e.source order by 1`,
+    );
+    // The backfill's held record only: the webhook's event is stored, its usage is not counted again.
+    expect(usage).toEqual([{ source: 'backfill', records: 1 }]);
+    const [counter] = await selectRows<{ n: number }>(t.database.db, sql`select count(*)::int as n from meter_reports where location_id = ${LOCATION}`);
+    expect(counter!.n).toBe(0);
+  });
+});
