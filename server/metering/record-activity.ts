@@ -32,8 +32,8 @@ export async function recordActivity(
   effects?: (tx: Transaction) => Promise<void>,
 ): Promise<RecordedActivity> {
   // One call of the SQL function: one round trip and, without lifecycle effects, one implicit transaction
-  // (models/migrations/0005_intake_functions.sql). Lifecycle events (which carry no usage) add their effects in the
-  // same transaction once the event is stored.
+  // (models/migrations/0005_intake_functions.sql, replaced by 0007_message_locks.sql). Lifecycle events (which carry
+  // no usage) add their effects in the same transaction once the event is stored.
   if (!effects) return recordDelivery(db, event, usage);
   return db.transaction(async (tx) => {
     const recorded = await recordDelivery(tx, event, usage);
