@@ -1,7 +1,7 @@
 /**
  * Read models for the usage dashboard and the sub-account pages: usage per metric over a date range (agency-wide
- * or one sub-account), per-sub-account drill-down, this month's usage with units and estimated charges, the
- * meter-report log, the onboarding overview, and the CSV export, produced in windows so it can be streamed.
+ * or one sub-account), per-sub-account drill-down, this month's usage with units and estimated charges, and the
+ * onboarding overview. The meter-report log is in meter-report-log.ts, the CSV export in usage-csv.ts.
  *
  * Days are UTC calendar days; a range is `from`..`to` inclusive (YYYY-MM-DD). Quantities and money are decimal
  * strings (numeric in SQL, decimal.js in TypeScript): no float touches a total.
@@ -24,7 +24,8 @@ export type Granularity = 'day' | 'week' | 'month';
 /** Whose usage: the whole agency, or one of its sub-accounts. */
 export type UsageScope = { companyId: string; locationId?: string };
 
-const DAY_MS = 86_400_000;
+/** Milliseconds in a day. */
+export const DAY_MS = 86_400_000;
 
 /** `YYYY-MM-DD` of a Date, in UTC. */
 export const isoDay = (date: Date): string => date.toISOString().slice(0, 10);
@@ -54,7 +55,7 @@ export function currentPeriod(now = new Date()): { start: string; end: string } 
 }
 
 /** Usage rows of the scope: joined to sub_accounts so an agency only ever sees its own sub-accounts. */
-function usageIn(scope: UsageScope, start: string, end: string): SQL {
+export function usageIn(scope: UsageScope, start: string, end: string): SQL {
   const one = scope.locationId ? sql`and u.location_id = ${scope.locationId}` : sql``;
   return sql`usage_records u join sub_accounts s on s.location_id = u.location_id
              where s.company_id = ${scope.companyId} ${one}
@@ -62,7 +63,7 @@ function usageIn(scope: UsageScope, start: string, end: string): SQL {
 }
 
 /** Billed meter reports of the scope; shadow-mode ("would bill") reports are not billed and are left out. */
-function reportsIn(scope: UsageScope, start: string, end: string): SQL {
+export function reportsIn(scope: UsageScope, start: string, end: string): SQL {
   const one = scope.locationId ? sql`and r.location_id = ${scope.locationId}` : sql``;
   return sql`meter_reports r where r.company_id = ${scope.companyId} ${one} and r.status <> 'shadow'
                and r.crossed_at >= ${start}::timestamptz and r.crossed_at < ${end}::timestamptz`;
@@ -240,63 +241,6 @@ export async function currentPeriodCharges(db: Executor, companyId: string, loca
   };
 }
 
-/** One row of the meter-report log: a threshold crossing and the Stripe meter event (batch) that carried it. */
-export interface MeterReportLogRow {
-  id: number;
-  metric: string;
-  units: number;
-  crossedAt: string;
-  status: 'pending' | 'batched' | 'sent' | 'failed';
-  stripeCustomerId: string;
-  meterEventName: string;
-  batchId: number | null;
-  identifier: string | null;
-  attempts: number | null;
-  lastError: string | null;
-  sentAt: string | null;
-}
-
-/** A sub-account's meter reports, newest first, with counts per status; shadow reports are in GET …/would-bill instead. */
-export async function meterReportLog(
-  db: Executor,
-  locationId: string,
-  options: { status?: MeterReportLogRow['status']; page: number; pageSize: number },
-) {
-  const status = options.status ? sql`and r.status = ${options.status}` : sql``;
-  const counts = await selectRows<{ status: string; n: number }>(
-    db,
-    sql`select status, count(*)::int as n from meter_reports where location_id = ${locationId} and status <> 'shadow' group by 1`,
-  );
-  const rows = await selectRows<MeterReportLogRow & { id: string; units: string; batchId: string | null }>(
-    db,
-    sql`select r.id::text as id, r.metric, r.units::text as units, to_char(r.crossed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as "crossedAt",
-               r.status, r.stripe_customer_id as "stripeCustomerId", r.meter_event_name as "meterEventName",
-               r.batch_id::text as "batchId", b.identifier, b.attempts, b.last_error as "lastError",
-               to_char(b.sent_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as "sentAt"
-        from meter_reports r left join meter_batches b on b.id = r.batch_id
-        where r.location_id = ${locationId} and r.status <> 'shadow' ${status}
-        order by r.id desc limit ${options.pageSize} offset ${(options.page - 1) * options.pageSize}`,
-  );
-  const byStatus = Object.fromEntries(['pending', 'batched', 'sent', 'failed'].map((s) => [s, counts.find((c) => c.status === s)?.n ?? 0]));
-  const total = options.status ? (byStatus[options.status] ?? 0) : counts.reduce((sum, c) => sum + c.n, 0);
-  return {
-    total,
-    page: options.page,
-    pageSize: options.pageSize,
-    counts: byStatus as Record<MeterReportLogRow['status'], number>,
-    items: rows.map((r) => ({ ...r, id: Number(r.id), units: Number(r.units), batchId: r.batchId === null ? null : Number(r.batchId) })),
-  };
-}
-
-/** True when the batch carried at least one of this sub-account's reports. */
-export async function batchBelongsTo(db: Executor, batchId: number, locationId: string): Promise<boolean> {
-  const [row] = await selectRows<{ ok: boolean }>(
-    db,
-    sql`select exists (select 1 from meter_reports where batch_id = ${batchId} and location_id = ${locationId}) as ok`,
-  );
-  return row?.ok ?? false;
-}
-
 /** The agency's onboarding facts: what the checklist and the headline numbers need, in one query. */
 export async function agencyOverview(db: Executor, companyId: string) {
   const [row] = await selectRows<{
@@ -330,62 +274,4 @@ export async function agencyOverview(db: Executor, companyId: string) {
              where b.company_id = ${companyId} and b.status = 'sent') as "lastUnitSentAt"`,
   );
   return { ...row!, unitsSent: Number(row!.unitsSent) };
-}
-
-/** Days per query of the CSV export: a window's rows (days × sub-accounts × metrics) stay small in memory. */
-const CSV_WINDOW_DAYS = 7;
-const CSV_HEADER = 'date,sub_account_id,sub_account_name,metric,quantity,unit,units_billed\n';
-
-/** A CSV field: quoted when needed; a leading =, +, -, @ is neutralised so a spreadsheet never runs it as a formula. */
-export function csvField(value: string | number | null): string {
-  let text = value === null ? '' : String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-/**
- * The agency's usage as CSV, one line per (day, sub-account, metric) that had usage or billed units, ordered by day
- * then sub-account. Yields the header, then one chunk per window of days that has data.
- */
-export async function* usageCsv(db: Executor, scope: UsageScope, range: DayRange): AsyncGenerator<string> {
-  yield CSV_HEADER;
-  const { start, end } = rangeBounds(range);
-  const [span] = await selectRows<{ first: string | null; last: string | null }>(
-    db,
-    sql`select min(d)::text as first, max(d)::text as last from (
-          select min(u.occurred_at) as d from ${usageIn(scope, start, end)}
-          union all select max(u.occurred_at) from ${usageIn(scope, start, end)}
-          union all select min(r.crossed_at) from ${reportsIn(scope, start, end)}
-          union all select max(r.crossed_at) from ${reportsIn(scope, start, end)}) x`,
-  );
-  if (!span?.first || !span.last) return;
-  const firstDay = isoDay(new Date(span.first));
-  const lastDay = isoDay(new Date(span.last));
-  for (let day = firstDay; day <= lastDay; day = isoDay(new Date(Date.parse(`${day}T00:00:00Z`) + CSV_WINDOW_DAYS * DAY_MS))) {
-    const windowEnd = isoDay(new Date(Date.parse(`${day}T00:00:00Z`) + (CSV_WINDOW_DAYS - 1) * DAY_MS));
-    const w = rangeBounds({ from: day, to: windowEnd < lastDay ? windowEnd : lastDay });
-    const rows = await selectRows<{ day: string; locationId: string; name: string | null; metric: string; quantity: string | null; unit: string | null; units: string | null }>(
-      db,
-      sql`select d.day, d.location_id as "locationId", s.name, d.metric, d.quantity, d.unit, d.units from (
-            select coalesce(u.day, r.day) as day, coalesce(u.location_id, r.location_id) as location_id,
-                   coalesce(u.metric, r.metric) as metric, u.quantity, u.unit, r.units
-            from (select to_char(u.occurred_at at time zone 'UTC', 'YYYY-MM-DD') as day, u.location_id, u.metric,
-                         sum(u.quantity)::text as quantity, max(u.unit) as unit
-                  from ${usageIn(scope, w.start, w.end)} group by 1, 2, 3) u
-            full outer join
-                 (select to_char(r.crossed_at at time zone 'UTC', 'YYYY-MM-DD') as day, r.location_id, r.metric, sum(r.units)::text as units
-                  from ${reportsIn(scope, w.start, w.end)} group by 1, 2, 3) r
-              on r.day = u.day and r.location_id = u.location_id and r.metric = u.metric) d
-          join sub_accounts s on s.location_id = d.location_id
-          order by d.day, s.name nulls last, d.location_id, d.metric`,
-    );
-    if (rows.length === 0) continue;
-    yield rows
-      .map((r) =>
-        [r.day, r.locationId, r.name, r.metric, r.quantity === null ? '0' : new Decimal(r.quantity).toString(), r.unit, r.units ?? '0']
-          .map(csvField)
-          .join(',') + '\n',
-      )
-      .join('');
-  }
 }

@@ -14,16 +14,15 @@ import { AppError, badRequest, notFound } from '../http/errors';
 import { requeueFailedBatch } from '../stripe/meter-batch-repository';
 import { findSubAccount } from '../tenancy/accounts-repository';
 import { locationIdParam } from './schemas';
+import { batchBelongsTo, meterReportLog } from './meter-report-log';
+import { usageCsv } from './usage-csv';
 import {
   agencyOverview,
-  batchBelongsTo,
   currentPeriodCharges,
   currentPeriodUsage,
   isoDay,
-  meterReportLog,
   pickGranularity,
   usageBySubAccount,
-  usageCsv,
   usageOverRange,
   type DayRange,
   type Granularity,
