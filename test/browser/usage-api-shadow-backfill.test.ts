@@ -160,7 +160,7 @@ describe('Usage API screen', () => {
     await app.getByRole('button', { name: 'Copy key' }).waitFor();
     const row = app.locator(`table.api-keys tr[data-prefix="${key.slice(0, 12)}"]`);
     await row.waitFor();
-    expect(await row.innerText()).toMatch(/Voice vendor[\s\S]*mbk_\w+…[\s\S]*Never[\s\S]*Active/);
+    expect(await row.innerText()).toMatch(/Voice vendor[\s\S]*mbk_[\w-]+…[\s\S]*Never[\s\S]*Active/);
     expect(await app.locator('table.api-keys').innerText()).not.toContain(key);
 
     // The curl example names this app's origin and the usage route.
@@ -182,7 +182,7 @@ describe('Usage API screen', () => {
     await row.getByRole('button', { name: 'Keep it' }).click(); // changed their mind
     await row.getByRole('button', { name: /^Revoke Voice vendor/ }).click();
     await row.getByRole('button', { name: 'Yes, revoke' }).click();
-    await app.getByText(/Key “Voice vendor” \(mbk_\w+…\) revoked/).waitFor();
+    await app.getByText(/Key “Voice vendor” \(mbk_[\w-]+…\) revoked/).waitFor();
     await row.filter({ hasText: 'Revoked' }).waitFor();
     expect(await row.getByRole('button').count()).toBe(0);
     expect((await postUsage(key, 'browser-vapi-2').expect(401)).body.error.code).toBe('api_key_revoked');

@@ -53,7 +53,7 @@ describe('starting a backfill', () => {
   });
 
   it('when a channel is named twice, then it is read once, channels in HighLevel’s order', async () => {
-    const res = await as('a').post(backfills(L2), { startAt: ago(366), endAt: ago(0), channels: ['WhatsApp', 'SMS', 'WhatsApp'] }).expect(201);
+    const res = await as('a').post(backfills(L2), { startAt: ago(365), endAt: ago(0), channels: ['WhatsApp', 'SMS', 'WhatsApp'] }).expect(201);
     expect(res.body).toMatchObject({ channels: ['SMS', 'WhatsApp'], status: 'queued', bill: false, currentChannel: 'SMS', messagesSkipped: 0, nextAttemptAt: null });
     await as('a').post(`${backfills(L2)}/${res.body.id}/cancel`).expect(200);
   });
