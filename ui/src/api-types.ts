@@ -1,0 +1,272 @@
+/**
+ * The shapes of the settings API as the page uses them (GET /api/openapi.json documents them; the server's zod
+ * schemas are the source). Amounts are cents as decimal strings, times ISO 8601 UTC.
+ */
+export interface StripeConnection {
+  connected: boolean;
+  mode: 'test' | 'live' | null;
+  keyType: 'secret' | 'restricted' | null;
+  keyLast4: string | null;
+  accountId: string | null;
+  accountName: string | null;
+  missingPermissions: Array<{ permission: string; label: string }>;
+  webhook: { url: string; configured: boolean; createdByMeterbridge: boolean };
+}
+
+export interface PriceTerms {
+  currency: string;
+  interval: string;
+  unitAmountDecimal?: string;
+  tiers?: Array<{ upTo: number | 'inf'; unitAmountDecimal: string; flatAmount?: number }>;
+}
+
+export interface PricingRow {
+  metric: string;
+  enabled: boolean;
+  threshold: string;
+  direction: 'outbound' | 'inbound' | 'both';
+  priceTerms: PriceTerms | null;
+  stripePriceId: string | null;
+  retailPerMetricUnit: string | null;
+  baseCostDecimal: string | null;
+  marginPerMetricUnit: string | null;
+  marginPercent: string | null;
+  belowCost: boolean;
+}
+
+export interface PricingGrid {
+  currency: string;
+  autoApply: boolean;
+  flatFee: { amount: number; priceId: string } | null;
+  rows: PricingRow[];
+}
+
+export interface SubAccountRow {
+  locationId: string;
+  name: string | null;
+  email: string | null;
+  installed: boolean;
+  needsReinstall: boolean;
+  rebillingEnabled: boolean;
+  stripeCustomerId: string | null;
+  stripeSubscriptionId: string | null;
+  billingStatus: 'ok' | 'delinquent' | 'paused';
+  billingStatusReason: string | null;
+  failedReports: number;
+  /** `shadow`: crossings are computed and shown as "would bill", nothing is sent to Stripe. */
+  billingMode: BillingMode;
+  billingModeChangedAt: string | null;
+}
+
+/** Live billing, or shadow mode (computed, never sent). */
+export type BillingMode = 'live' | 'shadow';
+
+export interface EffectiveRule {
+  metric: string;
+  enabled: boolean;
+  threshold: string;
+  direction: 'outbound' | 'inbound' | 'both';
+  meterEventName: string;
+  inherited: boolean;
+  stripePriceId: string | null;
+}
+
+export interface SubAccountDetail extends SubAccountRow {
+  rules: EffectiveRule[];
+  counters: Array<{ metric: string; total: string; billedUnits: number }>;
+}
+
+export interface Page<T> {
+  total: number;
+  page: number;
+  pageSize: number;
+  items: T[];
+}
+
+export interface MetricTotal {
+  metric: string;
+  unit: string | null;
+  quantity: string;
+  records: number;
+  unitsBilled: number;
+  unitsSent: number;
+  unitsFailed: number;
+}
+
+export type Granularity = 'day' | 'week' | 'month';
+
+export interface Usage {
+  from: string;
+  to: string;
+  granularity: Granularity;
+  totals: MetricTotal[];
+  series: Array<{ bucket: string; metric: string; quantity: string }>;
+}
+
+export interface Overview {
+  installed: boolean;
+  stripeConnected: boolean;
+  pricedMetrics: number;
+  subAccounts: number;
+  mapped: number;
+  rebilling: number;
+  delinquent: number;
+  needsReinstall: number;
+  failedReports: number;
+  unitsSent: number;
+  lastUnitSentAt: string | null;
+}
+
+/**
+ * Who writes the agency's AI messages: each marker is `user:<userId>`, `provider:<conversationProviderId>`,
+ * `source:<source>` or `unattended`; outbound texts they match count as `ai_messages` and `ai_tokens`.
+ */
+export interface AiSenders {
+  markers: string[];
+}
+
+export interface PeriodCharges {
+  periodStart: string;
+  periodEnd: string;
+  currency: string;
+  lines: Array<MetricTotal & { threshold: string | null; currency: string | null; estimatedCents: string | null }>;
+  flatFeeCents: number | null;
+  estimatedTotalCents: string;
+}
+
+export type ReportStatus = 'pending' | 'batched' | 'sent' | 'failed';
+
+export interface MeterReport {
+  id: number;
+  metric: string;
+  units: number;
+  crossedAt: string;
+  status: ReportStatus;
+  stripeCustomerId: string;
+  meterEventName: string;
+  batchId: number | null;
+  identifier: string | null;
+  attempts: number | null;
+  lastError: string | null;
+  sentAt: string | null;
+}
+
+export interface DayRange {
+  from: string;
+  to: string;
+}
+
+/** Metric pricing as PUT /api/pricing/:metric takes it. Amounts in cents, decimal strings. */
+export interface MetricPricingInput {
+  enabled: boolean;
+  threshold: string;
+  direction: 'outbound' | 'inbound' | 'both';
+  price: { currency: string; interval: 'month'; unitAmountDecimal: string };
+  baseCostDecimal: string | null;
+}
+
+export type OverrideInput =
+  | { metric: string; inherit: true }
+  | { metric: string; enabled: boolean; threshold: string; direction?: 'outbound' | 'inbound' | 'both' };
+
+/** An agency API key for POST /api/v1/usage, as listed: never the key itself. */
+export interface ApiKey {
+  id: number;
+  name: string;
+  prefix: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+/** The answer that creates a key: the only one that carries `key`. */
+export interface CreatedApiKey extends ApiKey {
+  key: string;
+}
+
+/** A metric the agency defined for the usage API; `archivedAt` set means new usage for it is refused. */
+export interface CustomMetric {
+  key: string;
+  label: string;
+  unit: string;
+  archivedAt: string | null;
+  createdAt: string;
+}
+
+/** One metric of a shadow backlog, priced at today's rule. Amounts in cents, decimal strings. */
+export interface WouldBillLine {
+  metric: string;
+  units: number;
+  reports: number;
+  firstCrossedAt: string;
+  lastCrossedAt: string;
+  threshold: string | null;
+  meterEventName: string | null;
+  stripePriceId: string | null;
+  priced: boolean;
+  currency: string | null;
+  amountCents: string | null;
+  months: Array<{ month: string; units: number; amountCents: string | null }>;
+}
+
+/** What a sub-account's shadow backlog would bill (GET …/would-bill). */
+export interface WouldBill {
+  locationId: string;
+  billingMode: BillingMode;
+  billingModeChangedAt: string | null;
+  currency: string;
+  totalCents: string;
+  firstCrossedAt: string | null;
+  lastCrossedAt: string | null;
+  metrics: WouldBillLine[];
+}
+
+/** The answer of billing a shadow backlog: how many reports moved to the Stripe customer. */
+export interface BilledBacklog {
+  locationId: string;
+  stripeCustomerId: string;
+  reports: number;
+  metrics: Array<{ metric: string; units: number; reports: number }>;
+}
+
+/** HighLevel channels a backfill can import. */
+export type BackfillChannel = 'SMS' | 'Call' | 'Email' | 'WhatsApp';
+export type BackfillStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** A backfill of HighLevel history and its progress. */
+export interface Backfill {
+  id: number;
+  locationId: string;
+  channels: BackfillChannel[];
+  startAt: string;
+  endAt: string;
+  bill: boolean;
+  status: BackfillStatus;
+  currentChannel: BackfillChannel | null;
+  pages: number;
+  messagesSeen: number;
+  messagesImported: number;
+  messagesDuplicate: number;
+  messagesSkipped: number;
+  attempts: number;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+  billedAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A backfill with the usage it imported per metric (`heldQuantity`: not billed yet). */
+export interface BackfillDetail extends Backfill {
+  usage: Array<{ metric: string; unit: string; records: number; quantity: string; heldQuantity: string }>;
+}
+
+/** POST …/backfills body: ISO 8601 instants with a zone, `endAt` exclusive. */
+export interface StartBackfillInput {
+  startAt: string;
+  endAt: string;
+  channels?: BackfillChannel[];
+  bill?: boolean;
+}
