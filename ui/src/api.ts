@@ -3,7 +3,33 @@
  * module's memory only: no cookie (HighLevel frames the page cross-site) and no storage (nothing outlives the tab).
  * An expired session is renewed once through HighLevel's SSO, then the request is repeated.
  */
-import type { StripeConnection, PricingRow, PricingGrid, SubAccountRow, BillingMode, SubAccountDetail, Page, MetricTotal, Usage, Overview, AiSenders, PeriodCharges, ReportStatus, MeterReport, DayRange, MetricPricingInput, OverrideInput, ApiKey, CreatedApiKey, CustomMetric, WouldBill, BilledBacklog, Backfill, BackfillDetail, StartBackfillInput } from './api-types';
+import type {
+  StripeConnection,
+  PricingRow,
+  PricingGrid,
+  SubAccountRow,
+  BillingMode,
+  SubAccountDetail,
+  Page,
+  MetricTotal,
+  Usage,
+  Overview,
+  AiSenders,
+  PeriodCharges,
+  ReportStatus,
+  MeterReport,
+  DayRange,
+  MetricPricingInput,
+  OverrideInput,
+  ApiKey,
+  CreatedApiKey,
+  CustomMetric,
+  WouldBill,
+  BilledBacklog,
+  Backfill,
+  BackfillDetail,
+  StartBackfillInput,
+} from './api-types';
 
 export type * from './api-types';
 
