@@ -16,7 +16,7 @@ import { createLogger } from './logger';
 import { createSecretBox } from './crypto/secret-box';
 import { perApiKeyLimit, perMinuteLimit } from './http/rate-limits';
 import { createScheduler, type Scheduler } from './jobs/scheduler';
-import { scheduledJobs } from './jobs/scheduled-jobs';
+import { REPORTER_NUDGE_MS, scheduledJobs } from './jobs/scheduled-jobs';
 import { createRebillingRules, type RebillingRules } from './metering/rebilling-rules';
 import { createMeterReporter, type MeterReporter } from './stripe/meter-reporter';
 import { createStripeClientFactory } from './stripe/stripe-client';
@@ -30,7 +30,7 @@ import { loadManifest, type Manifest } from './highlevel/manifest';
 import { oauthRouter } from './highlevel/oauth-routes';
 import { createHighLevelPassport } from './highlevel/oauth-strategy';
 import { mountApiRoutes } from './http/api-route';
-import { openApiDocument } from './http/openapi';
+import { openApiDocument, openApiRouter } from './http/openapi';
 import { createGatekeeper } from './settings/gatekeeper';
 import { createPricing, type Pricing } from './settings/pricing';
 import { settingsRoutes } from './settings/routes';
@@ -56,13 +56,6 @@ import { usageApiSettingsRoutes } from './usage-api/settings-routes';
 import { UI_PREFIX, uiRouter } from './ui/ui-router';
 import { createAgencyAiSenders } from './ai/agency-ai-senders';
 import { aiSendersRoutes } from './ai/routes';
-
-/**
- * How long after a commit with threshold crossings the reporter runs (milliseconds): long enough that the
- * deliveries of a second share one pass (one meter event per customer and meter, and a busy intake is not slowed
- * by a pass every few hundred milliseconds), short enough that lag stays near a second plus Stripe's answer.
- */
-export const REPORTER_NUDGE_MS = 1_000;
 
 /**
  * A wired service. `close()` stops taking requests and the scheduler (finishing the run in progress, so an
@@ -252,13 +245,6 @@ export async function buildService(options: BuildOptions): Promise<Service> {
         if (ownsDatabase) await database.close();
       })()),
   };
-}
-
-/** `GET /api/openapi.json`: the settings API's OpenAPI 3.1 document. */
-function openApiRouter(document: object): Router {
-  return Router().get('/api/openapi.json', (_req, res) => {
-    res.json(document);
-  });
 }
 
 /** Runs the service from the environment until SIGTERM/SIGINT, then shuts down gracefully. */

@@ -2,6 +2,7 @@
  * The OpenAPI 3.1 document of the JSON API, generated from the same zod schemas the routes validate with
  * (zod 4's JSON Schema output, draft 2020-12, which OpenAPI 3.1 uses). Served at GET /api/openapi.json.
  */
+import { Router } from 'express';
 import { z, type ZodType } from 'zod';
 import { errorResponseSchema, type ApiRoute } from './api-route';
 
@@ -70,4 +71,11 @@ function objectParameters(schema: ZodType | undefined, location: 'path' | 'query
     required: location === 'path' || (json.required ?? []).includes(name),
     schema: property,
   }));
+}
+
+/** `GET /api/openapi.json`: the API's OpenAPI 3.1 document, as built by `openApiDocument`. */
+export function openApiRouter(document: object): Router {
+  return Router().get('/api/openapi.json', (_req, res) => {
+    res.json(document);
+  });
 }

@@ -14,6 +14,13 @@ import type { SubAccountBilling } from '../settings/sub-account-billing';
 import type { MeterReporter } from '../stripe/meter-reporter';
 import type { JobDefinition } from './scheduler';
 
+/**
+ * How long after a commit with threshold crossings the reporter runs (milliseconds): long enough that the
+ * deliveries of a second share one pass (one meter event per customer and meter, and a busy intake is not slowed
+ * by a pass every few hundred milliseconds), short enough that lag stays near a second plus Stripe's answer.
+ */
+export const REPORTER_NUDGE_MS = 1_000;
+
 /** What the jobs run. `oauthConfigured`: HighLevel client id and secret are set (tokens can be refreshed). */
 export interface ScheduledJobDependencies {
   config: Config;

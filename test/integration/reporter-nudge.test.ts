@@ -3,7 +3,7 @@
  * event reaches Stripe about a second after the commit instead of at the next scheduled tick. The tick
  * here is once a minute (REPORTER_INTERVAL_SECONDS=59), so only the nudge can deliver within the wait below.
  */
-import { REPORTER_NUDGE_MS } from '../../server/main';
+import { REPORTER_NUDGE_MS } from '../../server/jobs/scheduled-jobs';
 import { setUpBilling, TEST_STRIPE_KEY } from '../support/billing';
 import { fixture } from '../support/highlevel-fixtures';
 import { startStripeStub, type StripeStub } from '../support/stripe-stub';
