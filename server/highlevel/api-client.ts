@@ -24,8 +24,10 @@
  */
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { errorCodeForStatus, HighLevelApiError, type HttpMethod } from './api-errors';
+import { backoffMs, isRetryable, serverRequestedWaitMs, type Attempt } from './api-retry';
 
 export { HighLevelApiError, type HighLevelApiErrorCode, type HttpMethod } from './api-errors';
+export { backoffMs, serverRequestedWaitMs } from './api-retry';
 
 /**
  * The `Version` header value for each HighLevel API group. Source: HighLevel API docs
@@ -108,20 +110,8 @@ export interface HighLevelApiClient {
 export const DEFAULT_MAX_RETRIES = 5;
 /** Default per-attempt timeout, milliseconds. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
-/** First exponential backoff step, milliseconds. */
-const BACKOFF_BASE_MS = 1_000;
-/** Largest exponential backoff step, milliseconds. */
-const BACKOFF_CAP_MS = 10_000;
 /** HighLevel's message is cut to this many characters in an error. */
 const MAX_DETAIL_CHARS = 1_000;
-
-const RETRYABLE_STATUSES_FOR_GET = new Set([502, 503, 504]);
-const RETRYABLE_NETWORK_CODES = new Set(['ECONNRESET', 'ETIMEDOUT', 'ECONNABORTED', 'ECONNREFUSED', 'EAI_AGAIN', 'EPIPE']);
-
-/** The outcome of one attempt: an HTTP response (any status), or no response at all. */
-type Attempt =
-  | { kind: 'response'; status: number; headers: Record<string, unknown>; body: unknown }
-  | { kind: 'network'; errorCode: string | undefined; errorMessage: string };
 
 /**
  * Builds a client bound to one base URL and token source.
@@ -204,52 +194,6 @@ export function createHighLevelApiClient(options: HighLevelApiClientOptions): Hi
       }
     },
   };
-}
-
-/**
- * The wait before retry number `retry + 1` when HighLevel gave no hint: exponential from 1 s, doubling, capped at
- * 10 s (1, 2, 4, 8, 10, 10 … s), with "equal jitter": a uniformly random value between half and all of that step,
- * so clients that were limited together do not retry together. Milliseconds.
- */
-export function backoffMs(retry: number, random: () => number = Math.random): number {
-  const step = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** retry);
-  return Math.round(step / 2 + random() * (step / 2));
-}
-
-/**
- * The wait HighLevel asked for, in milliseconds, or undefined when the headers give none:
- * `Retry-After` (delta-seconds, or an HTTP date), else `X-RateLimit-Interval-Milliseconds` when
- * `X-RateLimit-Remaining` is 0. Header names are lower-case (as axios exposes them).
- */
-export function serverRequestedWaitMs(headers: Record<string, unknown>, now: () => number = Date.now): number | undefined {
-  const retryAfter = headerText(headers['retry-after']);
-  if (retryAfter !== undefined) {
-    if (/^\d+(\.\d+)?$/.test(retryAfter)) return Math.round(Number(retryAfter) * 1000);
-    const at = Date.parse(retryAfter);
-    if (!Number.isNaN(at)) return Math.max(0, at - now());
-  }
-  const remaining = headerText(headers['x-ratelimit-remaining']);
-  const interval = headerText(headers['x-ratelimit-interval-milliseconds']);
-  if (remaining !== undefined && Number(remaining) === 0 && interval !== undefined && /^\d+$/.test(interval)) {
-    return Number(interval);
-  }
-  return undefined;
-}
-
-function headerText(value: unknown): string | undefined {
-  const first = Array.isArray(value) ? value[0] : value;
-  if (typeof first === 'number') return String(first);
-  if (typeof first !== 'string') return undefined;
-  const trimmed = first.trim();
-  return trimmed === '' ? undefined : trimmed;
-}
-
-function isRetryable(method: HttpMethod, attempt: Attempt): boolean {
-  if (attempt.kind === 'response') {
-    if (attempt.status === 429) return true;
-    return method === 'GET' && RETRYABLE_STATUSES_FOR_GET.has(attempt.status);
-  }
-  return method === 'GET' && attempt.errorCode !== undefined && RETRYABLE_NETWORK_CODES.has(attempt.errorCode);
 }
 
 function assertWellFormed(call: ApiCall): void {
