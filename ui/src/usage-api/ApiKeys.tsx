@@ -5,6 +5,7 @@ import { Empty, ErrorNotice, Loading, Notice } from '../components/States';
 import { useResource } from '../components/useResource';
 import { formatInstant } from '../format';
 import { CopyButton } from './CopyButton';
+import { ConfirmedAction } from '../components/ConfirmedAction';
 
 /** The API-key card: create form, the new key (once), and the list. */
 export function ApiKeys() {
@@ -139,36 +140,14 @@ function KeyTable({ keys, onRevoked }: { keys: ApiKey[]; onRevoked: (key: ApiKey
 
 /** Revoke, after a confirmation (a revoked key cannot be restored). */
 function RevokeKey({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked: (key: ApiKey) => void }) {
-  const [confirming, setConfirming] = useState(false);
-  const [state, setState] = useState<{ busy?: boolean; error?: unknown }>({});
-  if (!confirming) {
-    return (
-      <>
-        <button type="button" className="button danger small" onClick={() => setConfirming(true)} aria-label={`Revoke ${apiKey.name} (${apiKey.prefix})`}>
-          Revoke
-        </button>
-        {state.error ? <ErrorNotice error={state.error} /> : null}
-      </>
-    );
-  }
-  const revoke = async () => {
-    setState({ busy: true });
-    try {
-      onRevoked(await api.revokeApiKey(apiKey.id));
-    } catch (error) {
-      setState({ error });
-      setConfirming(false);
-    }
-  };
   return (
-    <span className="confirm" role="group" aria-label={`Confirm revoking ${apiKey.name}`}>
-      <span>Refuse this key for good?</span>
-      <button type="button" className="button danger small" disabled={state.busy} onClick={revoke}>
-        Yes, revoke
-      </button>
-      <button type="button" className="button secondary small" onClick={() => setConfirming(false)}>
-        Keep it
-      </button>
-    </span>
+    <ConfirmedAction
+      label="Revoke"
+      ariaLabel={`Revoke ${apiKey.name} (${apiKey.prefix})`}
+      question="Refuse this key for good?"
+      confirmLabel="Yes, revoke"
+      groupLabel={`Confirm revoking ${apiKey.name}`}
+      run={async () => onRevoked(await api.revokeApiKey(apiKey.id))}
+    />
   );
 }

@@ -5,6 +5,7 @@ import { Empty, ErrorNotice, Loading, Notice } from '../components/States';
 import { useResource } from '../components/useResource';
 import { formatInstant } from '../format';
 import { Link } from '../router';
+import { ConfirmedAction } from '../components/ConfirmedAction';
 
 const KEY_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
 
@@ -126,33 +127,14 @@ function MetricTable({ metrics, onArchived }: { metrics: CustomMetric[]; onArchi
 
 /** Archive, after a confirmation. */
 function ArchiveMetric({ metric, onArchived }: { metric: CustomMetric; onArchived: (m: CustomMetric) => void }) {
-  const [confirming, setConfirming] = useState(false);
-  const [state, setState] = useState<{ busy?: boolean; error?: unknown }>({});
-  const archive = async () => {
-    setState({ busy: true });
-    try {
-      onArchived(await api.archiveCustomMetric(metric.key));
-    } catch (error) {
-      setState({ error });
-      setConfirming(false);
-    }
-  };
-  return confirming ? (
-    <span className="confirm" role="group" aria-label={`Confirm archiving ${metric.key}`}>
-      <span>Refuse new usage?</span>
-      <button type="button" className="button danger small" disabled={state.busy} onClick={archive}>
-        Yes, archive
-      </button>
-      <button type="button" className="button secondary small" onClick={() => setConfirming(false)}>
-        Keep it
-      </button>
-    </span>
-  ) : (
-    <>
-      <button type="button" className="button danger small" onClick={() => setConfirming(true)} aria-label={`Archive ${metric.key}`}>
-        Archive
-      </button>
-      {state.error ? <ErrorNotice error={state.error} /> : null}
-    </>
+  return (
+    <ConfirmedAction
+      label="Archive"
+      ariaLabel={`Archive ${metric.key}`}
+      question="Refuse new usage?"
+      confirmLabel="Yes, archive"
+      groupLabel={`Confirm archiving ${metric.key}`}
+      run={async () => onArchived(await api.archiveCustomMetric(metric.key))}
+    />
   );
 }
