@@ -6,7 +6,7 @@ import { selectRows } from '../../models/database';
 import { fixture } from '../support/highlevel-fixtures';
 import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
 import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, screenshotFrame } from './support/browser';
+import { launchBrowser, screenshotFrame, openSignedInAgencyPage } from './support/browser';
 import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
 
 /**
@@ -61,12 +61,7 @@ beforeAll(async () => {
   parent = await startHighLevelParent({ appUrl, sharedSecret: SHARED_SECRET });
   parent.users.set('agency', { userId: 'user-ai', companyId: COMPANY, role: 'admin', type: 'agency', userName: 'Ari Agency' });
   parent.users.set('dental', { userId: 'user-dental', companyId: COMPANY, role: 'user', type: 'location', userName: 'Dana Dental', activeLocation: LOCATION });
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  page = await context.newPage();
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  app = page.frameLocator('#app');
-  await page.goto(parent.url('agency'));
-  await app.getByRole('heading', { name: 'Usage billing' }).waitFor();
+  ({ context, page, app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors));
 });
 
 afterAll(async () => {

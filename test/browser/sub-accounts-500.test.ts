@@ -3,7 +3,7 @@ import nock from 'nock';
 import type { Browser, FrameLocator, Page } from 'playwright-core';
 import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
 import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser } from './support/browser';
+import { launchBrowser, openSignedInAgencyPage } from './support/browser';
 import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
 
 /**
@@ -49,12 +49,7 @@ beforeAll(async () => {
   expect(nock.pendingMocks()).toEqual([]); // all 5 pages were fetched
   parent = await startHighLevelParent({ appUrl, sharedSecret: SHARED_SECRET });
   parent.users.set('agency', { userId: 'user-bulk', companyId: COMPANY, role: 'admin', type: 'agency', userName: 'Bulk Agency' });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  page = await context.newPage();
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  app = page.frameLocator('#app');
-  await page.goto(parent.url('agency'));
-  await app.getByRole('heading', { name: 'Usage billing' }).waitFor();
+  ({ page, app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors));
 });
 
 afterAll(async () => {

@@ -7,7 +7,7 @@ import { exportedSms, giveLocationToken, serveExport } from '../support/highleve
 import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
 import { startStripeStub, type StripeStub } from '../support/stripe-stub';
 import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, screenshotFrame } from './support/browser';
+import { launchBrowser, screenshotFrame, openSignedInAgencyPage } from './support/browser';
 import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
 
 /**
@@ -109,12 +109,7 @@ beforeAll(async () => {
   parent = await startHighLevelParent({ appUrl, sharedSecret: SHARED_SECRET });
   parent.users.set('agency', { userId: 'user-extra', companyId: COMPANY, role: 'admin', type: 'agency', userName: 'Ana Agency' });
   parent.users.set('physio', { userId: 'user-physio', companyId: COMPANY, role: 'user', type: 'location', userName: 'Pat Physio', activeLocation: L2 });
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  page = await context.newPage();
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  app = page.frameLocator('#app');
-  await page.goto(parent.url('agency'));
-  await app.getByRole('heading', { name: 'Usage billing' }).waitFor();
+  ({ context, page, app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors));
 });
 
 afterAll(async () => {

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type FrameLocator, type Page } from 'playwright-core';
 import { ensureUiBuilt } from '../../../server/ui/build-ui';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -67,4 +67,19 @@ export async function screenshotFrame(page: Page, frame: FrameLocator, name: str
   });
   for (const path of screenshotPaths(name, options)) await page.screenshot({ path });
   await page.setViewportSize(size);
+}
+
+/**
+ * Opens `url` (the fake HighLevel parent page) at 1280 × 900 and waits for the framed settings page to sign in
+ * and show the agency overview ("Usage billing"). Script errors on the page are pushed to `pageErrors`.
+ * @returns the context, the page and the framed app.
+ */
+export async function openSignedInAgencyPage(browser: Browser, url: string, pageErrors: string[]): Promise<{ context: BrowserContext; page: Page; app: FrameLocator }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  const app = page.frameLocator('#app');
+  await page.goto(url);
+  await app.getByRole('heading', { name: 'Usage billing' }).waitFor();
+  return { context, page, app };
 }
