@@ -18,7 +18,7 @@ const MAX_CACHED = 10_000;
 const MAX_MARKERS = 100;
 
 /** The union of two sets of AI senders. */
-export function mergeAiSenders(a: AiSenders, b: AiSenders): AiSenders {
+function mergeAiSenders(a: AiSenders, b: AiSenders): AiSenders {
   return {
     userIds: new Set([...a.userIds, ...b.userIds]),
     conversationProviderIds: new Set([...a.conversationProviderIds, ...b.conversationProviderIds]),

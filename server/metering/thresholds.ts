@@ -54,8 +54,8 @@ export interface AppliedUsage {
   reports: Array<{ metric: string; units: string }>;
 }
 
-/** The summary of a `meterbridge_apply_usage` (or `meterbridge_record_delivery`) result. */
-export function crossingSummary(applied: AppliedUsage): CrossingSummary {
+/** The summary of a `meterbridge_apply_usage` result. */
+function crossingSummary(applied: AppliedUsage): CrossingSummary {
   return { counted: Number(applied.counted), reports: applied.reports.map((r) => ({ metric: r.metric, units: BigInt(r.units) })) };
 }
 
