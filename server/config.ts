@@ -69,6 +69,7 @@ const envSchema = z.object({
   REPORTER_ENABLED: z.enum(['true', 'false']).default('true'),
   REPORTER_LEASE_SECONDS: z.preprocess(emptyAsUnset, z.coerce.number().int().min(2).max(3600).optional()),
   STRIPE_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(120).default(20),
+  INTAKE_WRITES_IN_FLIGHT: z.preprocess(emptyAsUnset, z.coerce.number().int().min(1).max(64).optional()),
   STRIPE_CALLS_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(100),
   ENCRYPTION_KEY_PREVIOUS: z.preprocess(
     emptyAsUnset,
@@ -137,6 +138,12 @@ export interface Config {
      */
     leaseSeconds: number;
   };
+  /**
+   * Group commit of webhook deliveries (server/metering/group-commit.ts): most intake transactions running at once
+   * (`INTAKE_WRITES_IN_FLIGHT`); deliveries arriving meanwhile are committed together in the next. Unset: 4 on a
+   * PostgreSQL server (the pool holds 10), 1 on PGlite (which runs one statement at a time).
+   */
+  intakeWritesInFlight?: number;
   logLevel: string;
   /** Extra origins allowed to frame the settings page (white-label domains), besides HighLevel's own. */
   frameAncestors: string[];
@@ -194,6 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, warn: ConfigWarn = () => unde
     },
     stripeApiUrl: e.STRIPE_API_URL,
     stripeTimeoutSeconds: e.STRIPE_TIMEOUT_SECONDS,
+    intakeWritesInFlight: e.INTAKE_WRITES_IN_FLIGHT,
     reporter: {
       enabled: e.REPORTER_ENABLED === 'true',
       intervalSeconds: e.REPORTER_INTERVAL_SECONDS,

@@ -9,6 +9,7 @@ import { openDatabase, type DatabaseHandle } from '../models/database';
 import { ConfigError, loadConfig, type Config } from './config';
 import { healthRouter } from './health/routes';
 import { createWebhookIntake } from './highlevel/webhook-intake';
+import { createGroupCommit, type GroupCommit } from './metering/group-commit';
 import { highLevelWebhookRouter } from './highlevel/webhook-routes';
 import { createWebhookVerifier } from './highlevel/webhook-signature';
 import { createHttpApp } from './http/app';
@@ -85,6 +86,8 @@ export interface Service {
   /** Agency API keys and custom metrics (the usage API). */
   apiKeys: ApiKeys;
   customMetrics: CustomMetrics;
+  /** The intake's writer (group commit); its stats show how deliveries were batched. */
+  groupCommit: GroupCommit;
   /** Every JSON API route, as declared (the authorization matrix and OpenAPI read it). */
   apiRoutes: ReturnType<typeof settingsRoutes>;
   /** Starts listening; resolves with the bound server (port 0 picks a free port). */
@@ -122,7 +125,15 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   // Crossings nudge the reporter (declared below), so units reach Stripe ~1 s after the commit, not a tick later.
   const nudgeReporter = () => scheduler.nudge('meter-reporter', REPORTER_NUDGE_MS);
   const aiSenders = createAgencyAiSenders({ db: database.db, deployment: config.aiSenders });
-  const receiveDelivery = createWebhookIntake({ db: database.db, verifier, aiSendersFor: aiSenders.forLocation, onCrossings: nudgeReporter });
+  // PGlite runs one statement at a time: one call in flight lets every other delivery join the next batch.
+  const groupCommit = createGroupCommit(database.db, { maxInFlight: config.intakeWritesInFlight ?? (database.driver === 'pglite' ? 1 : 4) });
+  const receiveDelivery = createWebhookIntake({
+    db: database.db,
+    groupCommit,
+    verifier,
+    aiSendersFor: aiSenders.forLocation,
+    onCrossings: nudgeReporter,
+  });
 
   const stripeClient = createStripeClientFactory({ apiUrl: config.stripeApiUrl, timeoutMs: config.stripeTimeoutSeconds * 1000 });
   const reporter = createMeterReporter({
@@ -233,6 +244,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     apiKeys,
     customMetrics,
     apiRoutes,
+    groupCommit,
     listen: (port = config.port) =>
       new Promise((resolve, reject) => {
         const s = app.listen(port, (err?: Error) => (err ? reject(err) : resolve(s)));

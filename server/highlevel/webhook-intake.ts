@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Database } from '../../models/database';
 import { badRequest, unauthorized } from '../http/errors';
+import { createGroupCommit, type GroupCommit } from '../metering/group-commit';
 import { recordActivity } from '../metering/record-activity';
 import type { AiSenders } from '../metering/ai-messages';
 import { normaliseActivity } from '../metering/normalise';
@@ -25,6 +26,8 @@ export interface IntakeResult {
 
 export interface IntakeDependencies {
   db: Database;
+  /** Writes deliveries; default a group commit on `db` with its default tuning. */
+  groupCommit?: GroupCommit;
   verifier: WebhookVerifier;
   /**
    * Whose outbound messages are AI-written, per sub-account (the deployment's `AI_MESSAGE_SENDERS` plus the
@@ -37,12 +40,14 @@ export interface IntakeDependencies {
 }
 
 /**
- * Builds the intake.
+ * Builds the intake. Deliveries are written through group commit (server/metering/group-commit.ts), except
+ * install-lifecycle events, whose effects need their own transaction.
  * The returned function throws `AppError` 401 (no valid signature), 400 (not JSON, not an object with a `type`,
  * or a handled type that fails its schema); database errors propagate (the route answers 5xx, HighLevel retries).
  */
 export function createWebhookIntake(deps: IntakeDependencies) {
   const now = deps.now ?? (() => new Date());
+  const groupCommit = deps.groupCommit ?? createGroupCommit(deps.db);
 
   return async function receiveDelivery(rawBody: Buffer, headers: SignatureHeaders): Promise<IntakeResult> {
     const parsed = parseJson(rawBody);
@@ -65,7 +70,7 @@ export function createWebhookIntake(deps: IntakeDependencies) {
     const receivedAt = now();
 
     if (!isHandledEventType(body.type)) {
-      const recorded = await recordActivity(deps.db, {
+      const recorded = await groupCommit.record({
         webhookId,
         eventType: body.type.slice(0, 200),
         status: 'ignored',
@@ -90,21 +95,19 @@ export function createWebhookIntake(deps: IntakeDependencies) {
     const aiSenders = event.type === 'OutboundMessage' && deps.aiSendersFor ? await deps.aiSendersFor(event.locationId) : undefined;
     const usage = normaliseActivity(event, receivedAt, { aiSenders });
 
-    const recorded = await recordActivity(
-      deps.db,
-      {
-        webhookId,
-        eventType: event.type,
-        status: 'processed',
-        companyId: stringOrNull((event as { companyId?: unknown }).companyId),
-        locationId: eventLocationId(event),
-        signatureScheme,
-        payload: body,
-        occurredAt: eventTime(event),
-      },
-      usage,
-      LIFECYCLE_EVENT_TYPES.has(event.type) ? (tx) => applyLifecycleEvent(tx, event, receivedAt) : undefined,
-    );
+    const stored = {
+      webhookId,
+      eventType: event.type,
+      status: 'processed' as const,
+      companyId: stringOrNull((event as { companyId?: unknown }).companyId),
+      locationId: eventLocationId(event),
+      signatureScheme,
+      payload: body,
+      occurredAt: eventTime(event),
+    };
+    const recorded = LIFECYCLE_EVENT_TYPES.has(event.type)
+      ? await recordActivity(deps.db, stored, usage, (tx) => applyLifecycleEvent(tx, event, receivedAt))
+      : await groupCommit.record(stored, usage);
     if (recorded.crossings > 0) deps.onCrossings?.();
     return { status: recorded.duplicate ? 'duplicate' : 'accepted', webhookId, eventType: event.type, usageRecords: recorded.usageRecords };
   };

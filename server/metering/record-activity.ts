@@ -43,27 +43,29 @@ export async function recordActivity(
 }
 
 /** One delivery through `meterbridge_record_delivery`, on the database or inside a transaction. @throws the database error. */
-async function recordDelivery(db: Executor, event: NewActivityEvent, usage: UsageDraft[]): Promise<RecordedActivity> {
-  const input = JSON.stringify(
-    usage.map((d) => ({
-      location_id: d.locationId,
-      metric: d.metric,
-      quantity: d.quantity,
-      unit: d.unit,
-      direction: d.direction,
-      occurred_at: d.occurredAt.toISOString(),
-      source_type: d.sourceType,
-      source_id: d.sourceId,
-      attributes: d.attributes,
-    })),
-  );
+export async function recordDelivery(db: Executor, event: NewActivityEvent, usage: UsageDraft[]): Promise<RecordedActivity> {
   const [row] = await selectRows<{ recorded: { id: string | null; stored?: number[] } & Partial<AppliedUsage> }>(
     db,
     sql`select meterbridge_record_delivery(${event.webhookId}, ${event.eventType}, ${event.status}, ${event.companyId},
              ${event.locationId}, ${event.signatureScheme}, ${JSON.stringify(event.payload)}::jsonb,
-             ${event.occurredAt?.toISOString() ?? null}::timestamptz, ${input}::jsonb) as recorded`,
+             ${event.occurredAt?.toISOString() ?? null}::timestamptz, ${JSON.stringify(usage.map(usageJson))}::jsonb) as recorded`,
   );
   const recorded = row!.recorded;
   if (recorded.id === null) return { duplicate: true, usageRecords: 0, crossings: 0 };
   return { duplicate: false, usageRecords: recorded.stored?.length ?? 0, crossings: recorded.reports?.length ?? 0 };
+}
+
+/** A usage draft as the intake's SQL functions read it (snake_case; quantity a decimal string; time ISO 8601). */
+export function usageJson(d: UsageDraft) {
+  return {
+    location_id: d.locationId,
+    metric: d.metric,
+    quantity: d.quantity,
+    unit: d.unit,
+    direction: d.direction,
+    occurred_at: d.occurredAt.toISOString(),
+    source_type: d.sourceType,
+    source_id: d.sourceId,
+    attributes: d.attributes,
+  };
 }

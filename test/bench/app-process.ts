@@ -52,6 +52,7 @@ async function main(): Promise<void> {
   loopDelay.enable();
   // The pg pool behind Drizzle (bench diagnostics only): how often a query found no free connection.
   const pool = (service.database.db as unknown as { $client?: { totalCount?: number; idleCount?: number; waitingCount?: number } }).$client;
+  let lastBatching = service.groupCommit.stats();
   let poolSamples = 0;
   let poolWaiting = 0;
   let poolBusy = 0;
@@ -81,16 +82,21 @@ async function main(): Promise<void> {
       statements = 0;
       return process.env.BENCH_COUNT_QUERIES === '1' && service.database.driver === 'pg' ? n : null;
     },
-    /** Event-loop delay and pg-pool occupancy since the last call (then reset). */
+    /** Event-loop delay, pg-pool occupancy and group-commit batching since the last call (then reset). */
     diagnostics() {
       const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+      const batching = service.groupCommit.stats();
       const result = {
+        batches: batching.calls - lastBatching.calls,
+        batchedDeliveries: batching.deliveries - lastBatching.deliveries,
+        batchFallbacks: batching.fallbacks - lastBatching.fallbacks,
         loopDelayP50Ms: ms(loopDelay.percentile(50)),
         loopDelayP99Ms: ms(loopDelay.percentile(99)),
         loopDelayMaxMs: ms(loopDelay.max),
         poolBusyMean: poolSamples ? Math.round((poolBusy / poolSamples) * 10) / 10 : null,
         poolWaitingMean: poolSamples ? Math.round((poolWaiting / poolSamples) * 10) / 10 : null,
       };
+      lastBatching = batching;
       loopDelay.reset();
       poolSamples = poolWaiting = poolBusy = 0;
       return result;

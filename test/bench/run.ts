@@ -634,6 +634,8 @@ function diagnosticsLines(
     `Intake diagnostics (app, during the measured intake run): event-loop delay p50 ${d.app.loopDelayP50Ms} ms, p99 ${d.app.loopDelayP99Ms} ms` +
       (d.app.poolBusyMean !== null ? `; pg pool: ${d.app.poolBusyMean} of 10 connections busy, ${d.app.poolWaitingMean} queries waiting for one (means)` : '') +
       (Number.isFinite(d.statementsPerDelivery) ? `; ${d.statementsPerDelivery.toFixed(1)} statements per delivery` : '') +
+      `; group commit: ${int(Number(d.app.batchedDeliveries))} deliveries in ${int(Number(d.app.batches))} batches of 2 or more` +
+      ` (${d.app.batchFallbacks} retried one by one), the rest alone` +
       `; ${int(app.sent)} requests.`,
   ];
   if (d.waits) {

@@ -7,7 +7,9 @@
 import fc from 'fast-check';
 import { sql } from 'drizzle-orm';
 import { selectRows } from '../../models/database';
-import { recordActivity } from '../../server/metering/record-activity';
+import { createGroupCommit, type GroupCommit } from '../../server/metering/group-commit';
+import { recordActivity, type RecordedActivity } from '../../server/metering/record-activity';
+import type { NewActivityEvent } from '../../server/metering/ledger-repository';
 import { findCounter } from '../../server/metering/rules-repository';
 import type { UsageDraft } from '../../server/metering/normalise';
 import { drainReporter, TEST_STRIPE_KEY } from '../support/billing';
@@ -21,6 +23,10 @@ const MICRO = 1_000_000n;
 let t: TestService;
 let stripe: StripeStub;
 let runs = 0;
+/** How deliveries are written: one transaction each, or group commit (set by the group-commit property). */
+type Writer = (event: NewActivityEvent, usage: UsageDraft[]) => Promise<RecordedActivity>;
+const oneByOne: Writer = (event, usage) => recordActivity(t.database.db, event, usage);
+let write: Writer = oneByOne;
 
 beforeAll(async () => {
   stripe = await startStripeStub();
@@ -109,8 +115,7 @@ function deliver(sub: { run: number; locationId: string }, events: Event[], inde
     sourceId: webhookId,
     attributes: {},
   };
-  return recordActivity(
-    t.database.db,
+  return write(
     {
       webhookId,
       eventType: 'UsageTest',
@@ -180,7 +185,24 @@ async function settledUnits(sub: { locationId: string; customer: string }): Prom
 }
 
 describe('threshold crossings under shuffled, duplicated, concurrent deliveries and a faulty Stripe', () => {
+  afterEach(() => {
+    write = oneByOne;
+  });
+
   it('when distinct deliveries arrive in any order, duplicated and concurrently, then Stripe receives exactly floor(total / threshold) units and the remainder carries', async () => {
+    await exactUnitsProperty(30);
+  });
+
+  it('when the same deliveries go through group commit (each concurrent group but the first delivery in one transaction), then exactly the same holds', async () => {
+    // One call in flight: the first delivery of a group goes alone, the rest queue and go together, copies included.
+    const groupCommit: GroupCommit = createGroupCommit(t.database.db, { maxInFlight: 1 });
+    write = (event, usage) => groupCommit.record(event, usage);
+    await exactUnitsProperty(20);
+    expect(groupCommit.stats().calls).toBeGreaterThan(0);
+    expect(groupCommit.stats().fallbacks).toBe(0);
+  });
+
+  async function exactUnitsProperty(numRuns: number) {
     await fc.assert(
       fc.asyncProperty(thresholdArb, eventsArb, groupSizeArb, tickPlanArb, faultsArb, async (threshold, events, groupSize, tickPlan, faults) => {
         const sub = await freshSubAccount(threshold);
@@ -196,9 +218,9 @@ describe('threshold crossings under shuffled, duplicated, concurrent deliveries 
         expect(counter && micro(counter.total)).toBe(total);
         expect(counter && BigInt(counter.billedUnits)).toBe(expectedUnits);
       }),
-      { numRuns: 30 },
+      { numRuns },
     );
-  });
+  }
 
   it('when the threshold changes midway, then units already crossed stay billed and the unbilled remainder carries into the new threshold', async () => {
     await fc.assert(

@@ -1,0 +1,148 @@
+/**
+ * Group commit for the webhook intake: deliveries that arrive while earlier ones are still being written go to the
+ * database together, as ONE call of `meterbridge_record_deliveries` (models/migrations/0008_group_commit.sql) in
+ * ONE transaction. Each caller's promise settles only after that transaction has committed (or failed), so every
+ * acknowledged delivery is durably stored, as before; what the deliveries share is the commit — one WAL flush, one
+ * round trip, one pool checkout — which is what a busy intake waits on (README, Benchmarks).
+ *
+ * No timer: a delivery that finds a free slot (fewer than `maxInFlight` calls running) is written at once, alone,
+ * so a quiet intake answers as fast as without batching. Only under load do deliveries queue, and the next free slot
+ * takes up to `maxBatch` of them.
+ *
+ * If a batch of several fails (a deadlock, a bad row, a lost connection), each of its deliveries is tried again on
+ * its own through `meterbridge_record_delivery`, so one bad delivery never fails the others and each caller gets
+ * its own outcome or error. A batch that committed but whose answer was lost is then answered "duplicate" per
+ * delivery, which is what it is.
+ */
+import { sql } from 'drizzle-orm';
+import { selectRows, type Database } from '../../models/database';
+import type { NewActivityEvent } from './ledger-repository';
+import type { UsageDraft } from './normalise';
+import { recordDelivery, usageJson, type RecordedActivity } from './record-activity';
+
+/** Tuning; the defaults are what `npm run bench` measured best on two cores (README, Benchmarks). */
+export interface GroupCommitOptions {
+  /** Most deliveries in one call (one transaction). Default 64. */
+  maxBatch?: number;
+  /** Most calls running at once; keep it below the pool size so other work still gets a connection. Default 4. */
+  maxInFlight?: number;
+}
+
+/** Counters since start, for the benchmark and diagnostics. */
+export interface GroupCommitStats {
+  /** Calls of the batch function (each one transaction). */
+  calls: number;
+  /** Deliveries those calls carried. */
+  deliveries: number;
+  largestBatch: number;
+  /** Batches that failed and whose deliveries were then written one by one. */
+  fallbacks: number;
+  /** Deliveries waiting for a free slot right now. */
+  waiting: number;
+}
+
+/** Writes deliveries through group commit. */
+export interface GroupCommit {
+  /**
+   * Stores one delivery (event, usage records, crossings) and resolves once it is committed.
+   * @param usage the usage derived from the event, all for one sub-account.
+   * @throws the database error of its own write (after a failed batch, of its retry alone); nothing is then stored.
+   */
+  record(event: NewActivityEvent, usage: UsageDraft[]): Promise<RecordedActivity>;
+  stats(): GroupCommitStats;
+}
+
+interface Pending {
+  event: NewActivityEvent;
+  usage: UsageDraft[];
+  resolve: (recorded: RecordedActivity) => void;
+  reject: (err: unknown) => void;
+}
+
+/** What `meterbridge_record_deliveries` returns for one delivery. */
+type DeliveryOutcome = { id: null } | { id: string; stored: number[]; reports: number };
+
+/** @throws RangeError when an option is not a positive integer. */
+export function createGroupCommit(db: Database, options: GroupCommitOptions = {}): GroupCommit {
+  const maxBatch = positive('maxBatch', options.maxBatch ?? 64);
+  const maxInFlight = positive('maxInFlight', options.maxInFlight ?? 4);
+  const queue: Pending[] = [];
+  const stats: Omit<GroupCommitStats, 'waiting'> = { calls: 0, deliveries: 0, largestBatch: 0, fallbacks: 0 };
+  let inFlight = 0;
+
+  function pump(): void {
+    while (inFlight < maxInFlight && queue.length > 0) {
+      const batch = queue.splice(0, maxBatch);
+      inFlight++;
+      void write(batch).finally(() => {
+        inFlight--;
+        pump();
+      });
+    }
+  }
+
+  async function write(batch: Pending[]): Promise<void> {
+    if (batch.length === 1) {
+      const [one] = batch as [Pending];
+      await recordDelivery(db, one.event, one.usage).then(one.resolve, one.reject);
+      return;
+    }
+    stats.calls++;
+    stats.deliveries += batch.length;
+    stats.largestBatch = Math.max(stats.largestBatch, batch.length);
+    let outcomes: DeliveryOutcome[];
+    try {
+      outcomes = await recordDeliveries(db, batch);
+    } catch {
+      // The batch rolled back as a whole; each delivery gets its own try and its own error.
+      stats.fallbacks++;
+      await Promise.all(batch.map((p) => recordDelivery(db, p.event, p.usage).then(p.resolve, p.reject)));
+      return;
+    }
+    batch.forEach((p, i) => {
+      const outcome = outcomes[i]!;
+      p.resolve(
+        outcome.id === null
+          ? { duplicate: true, usageRecords: 0, crossings: 0 }
+          : { duplicate: false, usageRecords: outcome.stored.length, crossings: outcome.reports },
+      );
+    });
+  }
+
+  return {
+    record(event, usage) {
+      return new Promise<RecordedActivity>((resolve, reject) => {
+        queue.push({ event, usage, resolve, reject });
+        pump();
+      });
+    },
+    stats: () => ({ ...stats, waiting: queue.length }),
+  };
+}
+
+/** One call of `meterbridge_record_deliveries`. @throws the database error; nothing is then stored. */
+async function recordDeliveries(db: Database, batch: Pending[]): Promise<DeliveryOutcome[]> {
+  const input = batch.map(({ event, usage }) => ({
+    webhook_id: event.webhookId,
+    event_type: event.eventType,
+    status: event.status,
+    company_id: event.companyId,
+    location_id: event.locationId,
+    signature_scheme: event.signatureScheme,
+    payload: event.payload,
+    occurred_at: event.occurredAt?.toISOString() ?? null,
+    usage: usage.map(usageJson),
+  }));
+  const [row] = await selectRows<{ recorded: { deliveries: DeliveryOutcome[] } }>(
+    db,
+    sql`select meterbridge_record_deliveries(${JSON.stringify(input)}::jsonb) as recorded`,
+  );
+  const outcomes = row!.recorded.deliveries;
+  if (outcomes.length !== batch.length) throw new Error(`meterbridge_record_deliveries answered ${outcomes.length} of ${batch.length} deliveries`);
+  return outcomes;
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`GroupCommit ${name} must be a positive integer, got ${value}`);
+  return value;
+}

@@ -1,0 +1,142 @@
+/**
+ * Group commit (server/metering/group-commit.ts, meterbridge_record_deliveries in migration 0008): deliveries that
+ * arrive together share one transaction, and each is still stored, deduplicated and counted exactly as on its own.
+ */
+import { sql } from 'drizzle-orm';
+import { selectRows } from '../../models/database';
+import { createGroupCommit } from '../../server/metering/group-commit';
+import type { NewActivityEvent } from '../../server/metering/ledger-repository';
+import type { UsageDraft } from '../../server/metering/normalise';
+import { findCounter } from '../../server/metering/rules-repository';
+import { setUpBilling } from '../support/billing';
+import { fixture } from '../support/highlevel-fixtures';
+import { startTestService, type TestService } from '../support/test-service';
+
+const COMPANY = 'GroupCommitAgency1';
+const LOCATIONS = ['gcLocationA', 'gcLocationB', 'gcLocationC'];
+
+let t: TestService;
+beforeAll(async () => {
+  // One intake transaction at a time (PGlite's default; a server's is 4), so the batches are the same on both.
+  t = await startTestService({ INTAKE_WRITES_IN_FLIGHT: '1' });
+  for (const [n, locationId] of LOCATIONS.entries()) {
+    await setUpBilling(t.service, {
+      companyId: COMPANY,
+      locationId,
+      customer: `cus_groupCommit${n}`,
+      rules: [{ metric: 'sms', threshold: '2', direction: 'both' }],
+    });
+  }
+});
+afterAll(() => t.close());
+
+/** An SMS for `locationId` with its own webhookId and message id, from the sms-outbound fixture. */
+function sms(locationId: string, n: number): Record<string, unknown> {
+  return { ...fixture('sms-outbound'), webhookId: `gc-${locationId}-${n}`, messageId: `gcMsg-${locationId}-${n}`, locationId };
+}
+
+/** Waits (polling every 5 ms, up to 10 s) until `done()` holds. @throws when it never does. */
+async function until(done: () => boolean): Promise<void> {
+  for (const started = Date.now(); !done(); await new Promise((resolve) => setTimeout(resolve, 5))) {
+    if (Date.now() - started > 10_000) throw new Error('condition not reached in 10 s');
+  }
+}
+
+async function count(query: ReturnType<typeof sql>): Promise<number> {
+  const [row] = await selectRows<{ n: number }>(t.database.db, query);
+  return row!.n;
+}
+
+/** A hand-made delivery for the writer itself; `metric: null` makes it one the database refuses (NOT NULL). */
+function delivery(webhookId: string, locationId: string, metric: string | null): [NewActivityEvent, UsageDraft[]] {
+  const occurredAt = new Date('2026-11-20T10:00:00Z');
+  return [
+    { webhookId, eventType: 'OutboundMessage', status: 'processed', companyId: COMPANY, locationId, signatureScheme: 'ed25519', payload: { webhookId }, occurredAt },
+    [{ locationId, metric: metric as string, quantity: '1', unit: 'message', direction: 'outbound', occurredAt, sourceType: 'OutboundMessage', sourceId: `${webhookId}-msg`, attributes: {} }],
+  ];
+}
+
+describe('group commit of webhook deliveries', () => {
+  it('when 70 signed deliveries (10 of them sent twice) arrive while the database is busy, then they are committed together and each is stored and counted once', async () => {
+    // Each sub-account's AI senders are looked up (and cached) before its first outbound message is written; look
+    // them up now, while the database is free.
+    for (const locationId of LOCATIONS) await t.postSigned(sms(locationId, 100)).expect(200);
+    const before = t.service.groupCommit.stats();
+    const bodies = Array.from({ length: 60 }, (_, n) => sms(LOCATIONS[n % 3]!, n));
+    const sends = [...bodies, ...bodies.slice(0, 10)];
+    // The database is busy: a transaction holds the agency's billing set-up lock (every crossing takes it shared;
+    // on PGlite the open transaction holds the only connection). The first delivery's write waits for it; the
+    // other 69 wait in the queue until it is released.
+    let release!: () => void;
+    const busy = t.database.db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(7310001, hashtext(${COMPANY}))`);
+      await new Promise<void>((resolve) => (release = resolve));
+    });
+    await until(() => release !== undefined);
+    const answering = Promise.all(sends.map((body) => t.postSigned(body).then((res) => res)));
+    try {
+      await until(() => t.service.groupCommit.stats().waiting === 69);
+    } finally {
+      release();
+      await busy;
+    }
+    const answers = await answering;
+
+    expect(answers.map((a) => a.status)).toEqual(sends.map(() => 200));
+    const statuses = answers.map((a) => a.body.status as string);
+    expect(statuses.filter((s) => s === 'accepted')).toHaveLength(60);
+    expect(statuses.filter((s) => s === 'duplicate')).toHaveLength(10);
+    for (const a of answers) if (a.body.status === 'accepted') expect(a.body.usageRecords).toBe(2); // sms + segments
+
+    // One alone, then 64 and 5 together.
+    const after = t.service.groupCommit.stats();
+    expect([after.calls - before.calls, after.deliveries - before.deliveries, after.largestBatch]).toEqual([2, 69, 64]);
+    expect(after.fallbacks).toBe(before.fallbacks);
+
+    expect(await count(sql`select count(*)::int as n from activity_events where webhook_id like 'gc-gcLocation%'`)).toBe(63);
+    expect(await count(sql`select count(*)::int as n from usage_records where source_id like 'gcMsg-%' and metric = 'sms'`)).toBe(63);
+    for (const locationId of LOCATIONS) {
+      // 21 SMS each under "every 2 SMS = 1 unit": 10 units and 1 SMS carried, whatever the batches were.
+      expect(await findCounter(t.database.db, locationId, 'sms')).toEqual({ total: '21.000000', billedUnits: 10 });
+      expect(await count(sql`select coalesce(sum(units), 0)::int as n from meter_reports where location_id = ${locationId} and metric = 'sms'`)).toBe(10);
+    }
+  });
+
+  it('when a batch holds a delivery the database refuses, then the others are stored and only that one fails', async () => {
+    const writer = createGroupCommit(t.database.db, { maxInFlight: 1 });
+    // The first goes alone at once; the next three queue behind it and go together.
+    const first = writer.record(...delivery('gc-fallback-1', 'gcLocationA', 'email'));
+    const rest = [
+      writer.record(...delivery('gc-fallback-2', 'gcLocationA', 'email')),
+      writer.record(...delivery('gc-fallback-3', 'gcLocationB', null)),
+      writer.record(...delivery('gc-fallback-4', 'gcLocationC', 'email')),
+    ];
+    const settled = await Promise.allSettled([first, ...rest]);
+
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    const refused = (settled[2] as PromiseRejectedResult).reason as Error;
+    expect(String(refused.cause ?? refused)).toMatch(/null value in column "metric"/);
+    expect(writer.stats()).toMatchObject({ calls: 1, deliveries: 3, fallbacks: 1 });
+    const stored = await selectRows<{ webhookId: string }>(
+      t.database.db,
+      sql`select webhook_id as "webhookId" from activity_events where webhook_id like 'gc-fallback-%' order by 1`,
+    );
+    expect(stored.map((r) => r.webhookId)).toEqual(['gc-fallback-1', 'gc-fallback-2', 'gc-fallback-4']);
+  });
+
+  it('when a batch carries a message a backfill already imported, then its delivery is stored but the message is not counted again', async () => {
+    // What a backfill leaves for an imported message: an event under its backfill delivery key (server/backfill).
+    await t.database.db.execute(
+      sql`insert into activity_events (webhook_id, event_type, status, source, company_id, location_id, payload)
+          values ('backfill:gcLocationC:gc-backfilled-2-msg', 'OutboundMessage', 'processed', 'backfill', ${COMPANY}, 'gcLocationC', '{}')`,
+    );
+    const writer = createGroupCommit(t.database.db, { maxInFlight: 1 });
+    const results = await Promise.all(
+      ['gc-backfilled-1', 'gc-backfilled-2', 'gc-backfilled-3'].map((id) => writer.record(...delivery(id, 'gcLocationC', 'sms'))),
+    );
+
+    expect(writer.stats()).toMatchObject({ calls: 1, deliveries: 2 });
+    expect(results.map((r) => [r.duplicate, r.usageRecords])).toEqual([[false, 1], [false, 0], [false, 1]]);
+    expect(await count(sql`select count(*)::int as n from usage_records where source_id = 'gc-backfilled-2-msg'`)).toBe(0);
+  });
+});
