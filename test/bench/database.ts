@@ -48,7 +48,7 @@ export async function serverFacts(adminUrl: string): Promise<Record<string, stri
   const rows = (await adminQuery(
     adminUrl,
     `select name, setting from pg_settings
-     where name in ('server_version', 'fsync', 'synchronous_commit', 'max_connections', 'shared_buffers', 'wal_sync_method', 'commit_delay')`,
+     where name in ('server_version', 'fsync', 'synchronous_commit', 'autovacuum', 'max_connections', 'shared_buffers', 'wal_sync_method', 'commit_delay')`,
   )) as Array<{ name: string; setting: string }>;
   return Object.fromEntries(rows.map((r) => [r.name, r.setting]));
 }

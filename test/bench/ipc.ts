@@ -147,15 +147,17 @@ export function memoryFigures(): MemoryFigures {
 export function rssSampler(intervalMs = 100) {
   let timer: NodeJS.Timeout | undefined;
   let peak = 0;
+  /** The JS heap's committed size when RSS peaked: how much of the peak is heap not yet collected. */
+  let heapAtPeak = 0;
   let samples: Array<[number, number]> = [];
   const sample = () => {
-    const rss = process.memoryUsage.rss();
-    peak = Math.max(peak, rss);
-    samples.push([Date.now(), rss]);
+    const m = process.memoryUsage();
+    if (m.rss > peak) [peak, heapAtPeak] = [m.rss, m.heapTotal];
+    samples.push([Date.now(), m.rss]);
   };
   return {
     start() {
-      peak = 0;
+      peak = heapAtPeak = 0;
       samples = [];
       sample();
       timer = setInterval(sample, intervalMs);
@@ -165,7 +167,7 @@ export function rssSampler(intervalMs = 100) {
       sample();
       // One sample per second is plenty for the JSON.
       const perSecond = samples.filter((_, i) => i % Math.max(1, Math.round(1000 / intervalMs)) === 0);
-      return { peakRss: peak, samples: perSecond };
+      return { peakRss: peak, heapTotalAtPeak: heapAtPeak, samples: perSecond };
     },
   };
 }
