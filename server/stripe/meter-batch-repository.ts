@@ -102,12 +102,14 @@ export async function claimDueBatches(db: Executor, leaseSeconds: number, limit 
   );
 }
 
-/** Marks the batch and its reports sent. A no-op if it was already settled. */
-export async function markBatchSent(db: Executor, batchId: number): Promise<void> {
+/** Marks the batches and their reports sent, in one statement. A no-op for any already settled. */
+export async function markBatchesSent(db: Executor, batchIds: number[]): Promise<void> {
+  if (batchIds.length === 0) return;
   await db.execute(sql`
     with b as (
       update meter_batches set status = 'sent', sent_at = now(), locked_until = null, last_error = null, updated_at = now()
-      where id = ${batchId} and status = 'sending' returning id)
+      where id in (select jsonb_array_elements_text(${JSON.stringify(batchIds)}::jsonb)::bigint) and status = 'sending'
+      returning id)
     update meter_reports set status = 'sent' where batch_id in (select id from b)`);
 }
 

@@ -11,7 +11,7 @@ import {
   claimDueBatches,
   formBatches,
   markBatchFailed,
-  markBatchSent,
+  markBatchesSent,
   scheduleBatchRetry,
   type ClaimedBatch,
 } from './meter-batch-repository';
@@ -47,6 +47,9 @@ export interface TickSummary {
   failed: number;
 }
 
+/** Accepted batches marked sent per statement. */
+const SENT_MARKS_PER_STATEMENT = 50;
+
 /** Builds the reporter. `tick()` never throws for a Stripe outcome; database errors propagate. */
 export function createMeterReporter(deps: ReporterDependencies) {
   const { db, logger, options } = deps;
@@ -54,10 +57,20 @@ export function createMeterReporter(deps: ReporterDependencies) {
     maxQueueSize: 100_000,
   });
 
-  async function send(batch: ClaimedBatch): Promise<MeterEventOutcome> {
+  /** `stripeForAgency` once per agency per tick (a key read and decrypt), however many batches the agency has. */
+  function clientsForTick() {
+    const clients = new Map<string, Promise<Stripe | null>>();
+    return (companyId: string) => {
+      let client = clients.get(companyId);
+      if (!client) clients.set(companyId, (client = deps.stripeForAgency(companyId)));
+      return client;
+    };
+  }
+
+  async function send(batch: ClaimedBatch, stripeFor: (companyId: string) => Promise<Stripe | null>): Promise<MeterEventOutcome> {
     let stripe: Stripe | null;
     try {
-      stripe = await deps.stripeForAgency(batch.companyId);
+      stripe = await stripeFor(batch.companyId);
     } catch (err) {
       return { kind: 'failed', message: `The agency's Stripe key cannot be read: ${(err as Error).message}` };
     }
@@ -76,12 +89,13 @@ export function createMeterReporter(deps: ReporterDependencies) {
     }
   }
 
-  async function settle(batch: ClaimedBatch, outcome: MeterEventOutcome): Promise<void> {
+  /**
+   * Settles a batch Stripe did not accept: a retry later (same identifier) or failed. Accepted batches are marked
+   * sent together (`sentMarks`).
+   */
+  async function settleUnsent(batch: ClaimedBatch, outcome: Exclude<MeterEventOutcome, { kind: 'sent' }>): Promise<void> {
     const log = { batchId: batch.id, identifier: batch.identifier, companyId: batch.companyId, attempt: batch.attempts };
-    if (outcome.kind === 'sent') {
-      await markBatchSent(db, batch.id);
-      logger.info({ ...log, value: batch.value, duplicate: outcome.duplicate }, 'meter event sent');
-    } else if (outcome.kind === 'retry') {
+    if (outcome.kind === 'retry') {
       const delay = retryDelaySeconds(batch.attempts, options.retryBaseSeconds, options.retryMaxSeconds);
       await scheduleBatchRetry(db, batch.id, delay, outcome.message);
       logger.warn({ ...log, delaySeconds: delay, reason: outcome.message }, 'meter event will be retried');
@@ -91,19 +105,48 @@ export function createMeterReporter(deps: ReporterDependencies) {
     }
   }
 
+  /**
+   * Collects accepted batches and marks them sent SENT_MARKS_PER_STATEMENT at a time (and the rest at the end of the
+   * tick): one commit for many instead of one each, which the intake's commits were queuing behind. If the process
+   * dies first, the batches stay leased and are resent after the lease with the same identifiers; Stripe answers
+   * "already exists" and they are marked sent then (server/stripe/meter-event-outcome.ts).
+   */
+  function sentMarks() {
+    let pending: Array<{ batch: ClaimedBatch; duplicate: boolean }> = [];
+    const flush = async () => {
+      const marks = pending;
+      pending = [];
+      await markBatchesSent(db, marks.map((m) => m.batch.id));
+      for (const { batch, duplicate } of marks) {
+        logger.info({ batchId: batch.id, identifier: batch.identifier, companyId: batch.companyId, attempt: batch.attempts, value: batch.value, duplicate }, 'meter event sent');
+      }
+    };
+    return {
+      add: async (batch: ClaimedBatch, duplicate: boolean) => {
+        pending.push({ batch, duplicate });
+        if (pending.length >= SENT_MARKS_PER_STATEMENT) await flush();
+      },
+      flush,
+    };
+  }
+
   return {
     /** One pass: form batches, lease the due ones, send each once, settle. */
     async tick(): Promise<TickSummary> {
       const summary: TickSummary = { batchesFormed: await formBatches(db), claimed: 0, sent: 0, retried: 0, failed: 0 };
       const batches = await claimDueBatches(db, options.leaseSeconds);
       summary.claimed = batches.length;
+      const stripeFor = clientsForTick();
+      const sent = sentMarks();
       await forEachConcurrently(batches, options.concurrency, async (batch) => {
-        const outcome = await send(batch);
-        await settle(batch, outcome);
+        const outcome = await send(batch, stripeFor);
+        if (outcome.kind === 'sent') await sent.add(batch, outcome.duplicate);
+        else await settleUnsent(batch, outcome);
         if (outcome.kind === 'sent') summary.sent += 1;
         else if (outcome.kind === 'retry') summary.retried += 1;
         else summary.failed += 1;
       });
+      await sent.flush();
       return summary;
     },
   };

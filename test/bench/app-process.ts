@@ -35,13 +35,21 @@ async function main(): Promise<void> {
   const service = await buildService({ config, logger });
   // The scheduler calls `reporter.tick()` on this same object, so wrapping it here records the scheduled ticks too:
   // when each began, how long it took and what it did (to explain the lag figure).
-  const ticks: Array<{ at: number; ms: number; batchesFormed: number; claimed: number; sent: number; retried: number; failed: number }> = [];
+  // loopMaxMs: the longest the event loop was held up during the tick (intake requests wait that long).
+  const ticks: Array<{ at: number; ms: number; loopMaxMs: number; batchesFormed: number; claimed: number; sent: number; retried: number; failed: number }> = [];
   const tick = service.reporter.tick.bind(service.reporter);
+  const tickLoop = monitorEventLoopDelay({ resolution: 5 });
   service.reporter.tick = async () => {
     const at = Date.now();
-    const summary = await tick();
-    ticks.push({ at, ms: Date.now() - at, ...summary });
-    return summary;
+    tickLoop.reset();
+    tickLoop.enable();
+    try {
+      const summary = await tick();
+      ticks.push({ at, ms: Date.now() - at, loopMaxMs: Math.round(tickLoop.max / 1e5) / 10, ...summary });
+      return summary;
+    } finally {
+      tickLoop.disable();
+    }
   };
   const server = await service.listen();
   service.scheduler.start();

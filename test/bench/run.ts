@@ -186,12 +186,14 @@ async function main(): Promise<void> {
     cpu.push({ phase: `2. half load (${halfRate} req/s)`, cpu: meter.stop() });
     acked += half.ok;
     // Which deliveries were in flight while a reporter tick ran in the same process (and event loop)?
-    const halfTicks = await appA.call<Array<{ at: number; ms: number }>>('ticks');
+    const halfTicks = await appA.call<Array<{ at: number; ms: number; loopMaxMs: number; claimed: number }>>('ticks');
     const duringTick = (r: { ackAt: number; latencyMs: number }) => halfTicks.some((t) => r.ackAt - r.latencyMs <= t.at + t.ms && r.ackAt >= t.at);
     const p99Of = (list: Array<{ latencyMs: number }>) => percentile(list.map((r) => r.latencyMs).sort((a, b) => a - b), 99);
     const halfSplit = {
       ticks: halfTicks.length,
       tickMs: halfTicks.map((t) => t.ms),
+      tickLoopMaxMs: halfTicks.map((t) => t.loopMaxMs),
+      tickBatches: halfTicks.map((t) => t.claimed),
       overlapping: { deliveries: half.records.filter(duringTick).length, p99: p99Of(half.records.filter(duringTick)) },
       clear: { deliveries: half.records.filter((r) => !duringTick(r)).length, p99: p99Of(half.records.filter((r) => !duringTick(r))) },
     };
