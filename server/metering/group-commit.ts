@@ -5,9 +5,9 @@
  * acknowledged delivery is durably stored, as before; what the deliveries share is the commit — one WAL flush, one
  * round trip, one pool checkout — which is what a busy intake waits on (README, Benchmarks).
  *
- * No timer: a delivery that finds a free slot (fewer than `maxInFlight` calls running) is written at once, alone,
- * so a quiet intake answers as fast as without batching. Only under load do deliveries queue, and the next free slot
- * takes up to `maxBatch` of them.
+ * No timer: a delivery that finds a free slot (fewer than `maxInFlight` calls running) is written on the next turn
+ * of the event loop, with whatever arrived in the same turn, so a quiet intake answers as fast as without batching.
+ * Under load deliveries queue, and the next free slot takes up to `maxBatch` of them.
  *
  * If a batch of several fails (a deadlock, a bad row, a lost connection), each of its deliveries is tried again on
  * its own through `meterbridge_record_delivery`, so one bad delivery never fails the others and each caller gets
@@ -39,6 +39,8 @@ export interface GroupCommitStats {
   fallbacks: number;
   /** Deliveries waiting for a free slot right now. */
   waiting: number;
+  /** Deliveries being written right now. */
+  writing: number;
 }
 
 /** Writes deliveries through group commit. */
@@ -67,15 +69,33 @@ export function createGroupCommit(db: Database, options: GroupCommitOptions = {}
   const maxBatch = positive('maxBatch', options.maxBatch ?? 64);
   const maxInFlight = positive('maxInFlight', options.maxInFlight ?? 4);
   const queue: Pending[] = [];
-  const stats: Omit<GroupCommitStats, 'waiting'> = { calls: 0, deliveries: 0, largestBatch: 0, fallbacks: 0 };
+  const stats: Omit<GroupCommitStats, 'waiting' | 'writing'> = { calls: 0, deliveries: 0, largestBatch: 0, fallbacks: 0 };
   let inFlight = 0;
+  let writing = 0;
+  let gathering = false;
+
+  /**
+   * Starts writing on the next turn of the event loop (setImmediate: after the I/O callbacks now ready), so the
+   * deliveries whose requests arrived in the same turn go together. Without it nothing would ever gather on PGlite,
+   * whose statements run on this thread: a write finishes before the next request is even read.
+   */
+  function schedule(): void {
+    if (gathering) return;
+    gathering = true;
+    setImmediate(() => {
+      gathering = false;
+      pump();
+    });
+  }
 
   function pump(): void {
     while (inFlight < maxInFlight && queue.length > 0) {
       const batch = queue.splice(0, maxBatch);
       inFlight++;
+      writing += batch.length;
       void write(batch).finally(() => {
         inFlight--;
+        writing -= batch.length;
         pump();
       });
     }
@@ -113,10 +133,10 @@ export function createGroupCommit(db: Database, options: GroupCommitOptions = {}
     record(event, usage) {
       return new Promise<RecordedActivity>((resolve, reject) => {
         queue.push({ event, usage, resolve, reject });
-        pump();
+        schedule();
       });
     },
-    stats: () => ({ ...stats, waiting: queue.length }),
+    stats: () => ({ ...stats, waiting: queue.length, writing }),
   };
 }
 

@@ -65,8 +65,8 @@ describe('group commit of webhook deliveries', () => {
     const bodies = Array.from({ length: 60 }, (_, n) => sms(LOCATIONS[n % 3]!, n));
     const sends = [...bodies, ...bodies.slice(0, 10)];
     // The database is busy: a transaction holds the agency's billing set-up lock (every crossing takes it shared;
-    // on PGlite the open transaction holds the only connection). The first delivery's write waits for it; the
-    // other 69 wait in the queue until it is released.
+    // on PGlite the open transaction holds the only connection). The first write (whatever arrived in its turn of
+    // the event loop) waits for it; the other deliveries wait in the queue until it is released.
     let release!: () => void;
     const busy = t.database.db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(7310001, hashtext(${COMPANY}))`);
@@ -75,7 +75,10 @@ describe('group commit of webhook deliveries', () => {
     await until(() => release !== undefined);
     const answering = Promise.all(sends.map((body) => t.postSigned(body).then((res) => res)));
     try {
-      await until(() => t.service.groupCommit.stats().waiting === 69);
+      await until(() => {
+        const { waiting, writing } = t.service.groupCommit.stats();
+        return writing > 0 && waiting + writing === 70;
+      });
     } finally {
       release();
       await busy;
@@ -88,9 +91,11 @@ describe('group commit of webhook deliveries', () => {
     expect(statuses.filter((s) => s === 'duplicate')).toHaveLength(10);
     for (const a of answers) if (a.body.status === 'accepted') expect(a.body.usageRecords).toBe(2); // sms + segments
 
-    // One alone, then 64 and 5 together.
+    // The first write (one delivery, or the few that arrived with it), then 64 together and the rest together.
     const after = t.service.groupCommit.stats();
-    expect([after.calls - before.calls, after.deliveries - before.deliveries, after.largestBatch]).toEqual([2, 69, 64]);
+    expect(after.calls - before.calls).toBeLessThanOrEqual(3);
+    expect(after.deliveries - before.deliveries).toBeGreaterThanOrEqual(69);
+    expect(after.largestBatch).toBe(64);
     expect(after.fallbacks).toBe(before.fallbacks);
 
     expect(await count(sql`select count(*)::int as n from activity_events where webhook_id like 'gc-gcLocation%'`)).toBe(63);
@@ -104,19 +109,18 @@ describe('group commit of webhook deliveries', () => {
 
   it('when a batch holds a delivery the database refuses, then the others are stored and only that one fails', async () => {
     const writer = createGroupCommit(t.database.db, { maxInFlight: 1 });
-    // The first goes alone at once; the next three queue behind it and go together.
-    const first = writer.record(...delivery('gc-fallback-1', 'gcLocationA', 'email'));
-    const rest = [
+    // Recorded in one turn of the event loop: the four go together.
+    const settled = await Promise.allSettled([
+      writer.record(...delivery('gc-fallback-1', 'gcLocationA', 'email')),
       writer.record(...delivery('gc-fallback-2', 'gcLocationA', 'email')),
       writer.record(...delivery('gc-fallback-3', 'gcLocationB', null)),
       writer.record(...delivery('gc-fallback-4', 'gcLocationC', 'email')),
-    ];
-    const settled = await Promise.allSettled([first, ...rest]);
+    ]);
 
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
     const refused = (settled[2] as PromiseRejectedResult).reason as Error;
     expect(String(refused.cause ?? refused)).toMatch(/null value in column "metric"/);
-    expect(writer.stats()).toMatchObject({ calls: 1, deliveries: 3, fallbacks: 1 });
+    expect(writer.stats()).toMatchObject({ calls: 1, deliveries: 4, fallbacks: 1 });
     const stored = await selectRows<{ webhookId: string }>(
       t.database.db,
       sql`select webhook_id as "webhookId" from activity_events where webhook_id like 'gc-fallback-%' order by 1`,
@@ -135,7 +139,7 @@ describe('group commit of webhook deliveries', () => {
       ['gc-backfilled-1', 'gc-backfilled-2', 'gc-backfilled-3'].map((id) => writer.record(...delivery(id, 'gcLocationC', 'sms'))),
     );
 
-    expect(writer.stats()).toMatchObject({ calls: 1, deliveries: 2 });
+    expect(writer.stats()).toMatchObject({ calls: 1, deliveries: 3 });
     expect(results.map((r) => [r.duplicate, r.usageRecords])).toEqual([[false, 1], [false, 0], [false, 1]]);
     expect(await count(sql`select count(*)::int as n from usage_records where source_id = 'gc-backfilled-2-msg'`)).toBe(0);
   });
