@@ -134,7 +134,10 @@ describe('Usage API screen', () => {
     await app.getByLabel('Unit', { exact: true }).fill('minute');
     await app.getByRole('button', { name: 'Define metric' }).click();
     await app.getByText('Metric vapi_minutes defined.').waitFor();
-    expect(await cells(app.locator('table.custom-metrics tr[data-metric="vapi_minutes"]'))).toEqual(['Vapi minutes', 'minute', 'Active', 'Archive']);
+    // The notice shows at once; the list reloads after it.
+    const metricRow = app.locator('table.custom-metrics tr[data-metric="vapi_minutes"]');
+    await metricRow.waitFor();
+    expect(await cells(metricRow)).toEqual(['Vapi minutes', 'minute', 'Active', 'Archive']);
 
     // A built-in name is refused by the server, with its message.
     await app.getByLabel('Key', { exact: true }).fill('sms');
