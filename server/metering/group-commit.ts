@@ -20,7 +20,7 @@ import type { NewActivityEvent } from './ledger-repository';
 import type { UsageDraft } from './normalise';
 import { recordDelivery, usageJson, type RecordedActivity } from './record-activity';
 
-/** Tuning; the defaults are what `npm run bench` measured best on two cores (README, Benchmarks). */
+/** Tuning (the composition root sets `maxInFlight` from `INTAKE_WRITES_IN_FLIGHT`). */
 export interface GroupCommitOptions {
   /** Most deliveries in one call (one transaction). Default 64. */
   maxBatch?: number;

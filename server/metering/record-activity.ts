@@ -2,7 +2,9 @@
  * Records one activity event and everything it implies in ONE transaction: the event (deduplicated on its
  * delivery key), its usage records, and the threshold crossings they cause (counters + meter reports).
  * Nothing is reserved before the write: a failure rolls back all of it and a retry starts clean (DESIGN
- * invariants 1–3). The webhook intake comes through here; the usage API's batches through record-activity-batch.ts.
+ * invariants 1–3). The webhook intake writes through group-commit.ts, which uses `recordDelivery` for a lone
+ * delivery and after a failed batch; install-lifecycle events come through `recordActivity`; the usage API's
+ * batches through record-activity-batch.ts.
  */
 import { sql } from 'drizzle-orm';
 import { selectRows, type Database, type Executor, type Transaction } from '../../models/database';
