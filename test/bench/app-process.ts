@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { sql } from 'drizzle-orm';
 import { selectRows } from '../../models/database';
 import { loadConfig } from '../../server/config';
@@ -61,6 +61,11 @@ async function main(): Promise<void> {
   // The pg pool behind Drizzle (bench diagnostics only): how often a query found no free connection.
   const pool = (service.database.db as unknown as { $client?: { totalCount?: number; idleCount?: number; waitingCount?: number } }).$client;
   let lastBatching = service.groupCommit.stats();
+  // Garbage-collection pauses (milliseconds) since the last diagnostics call.
+  let gcPauses: number[] = [];
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcPauses.push(entry.duration);
+  }).observe({ entryTypes: ['gc'] });
   let poolSamples = 0;
   let poolWaiting = 0;
   let poolBusy = 0;
@@ -101,10 +106,14 @@ async function main(): Promise<void> {
         loopDelayP50Ms: ms(loopDelay.percentile(50)),
         loopDelayP99Ms: ms(loopDelay.percentile(99)),
         loopDelayMaxMs: ms(loopDelay.max),
+        gcPauses: gcPauses.length,
+        gcPausesOver10Ms: gcPauses.filter((d) => d > 10).length,
+        gcLongestMs: Math.round(Math.max(0, ...gcPauses) * 10) / 10,
         poolBusyMean: poolSamples ? Math.round((poolBusy / poolSamples) * 10) / 10 : null,
         poolWaitingMean: poolSamples ? Math.round((poolWaiting / poolSamples) * 10) / 10 : null,
       };
       lastBatching = batching;
+      gcPauses = [];
       loopDelay.reset();
       poolSamples = poolWaiting = poolBusy = 0;
       return result;

@@ -182,6 +182,7 @@ async function main(): Promise<void> {
     const halfRate = Math.max(1, Math.round(appResult.rps / 2));
     const meter = measureCpu({ app: appA.pid, loadgen: process.pid, stub: stub.pid }, pgDatabases);
     await appA.call('ticks');
+    await appA.call('diagnostics');
     const half = await paced({ port: appA.ready.port, rate: halfRate, seconds: PLAN.halfLoadSeconds, connections: PLAN.connections, stream: intake });
     cpu.push({ phase: `2. half load (${halfRate} req/s)`, cpu: meter.stop() });
     acked += half.ok;
@@ -197,7 +198,8 @@ async function main(): Promise<void> {
       overlapping: { deliveries: half.records.filter(duringTick).length, p99: p99Of(half.records.filter(duringTick)) },
       clear: { deliveries: half.records.filter((r) => !duringTick(r)).length, p99: p99Of(half.records.filter((r) => !duringTick(r))) },
     };
-    raw.halfLoad = { ...half, records: undefined, byReporterTick: halfSplit };
+    const halfDiagnostics = await appA.call<Record<string, number>>('diagnostics');
+    raw.halfLoad = { ...half, records: undefined, byReporterTick: halfSplit, diagnostics: halfDiagnostics };
     log(`half load ${halfRate} req/s: p50 ${ms(half.p50)}, p99 ${ms(half.p99)} (p99 ${ms(halfSplit.clear.p99)} away from reporter ticks, ${ms(halfSplit.overlapping.p99)} during them)`);
     figures.push({
       n: 2,
@@ -346,6 +348,7 @@ async function main(): Promise<void> {
       cpuTable(cpu),
       '',
       diagnosticsLines(intakeDiagnostics, appResult),
+      halfLoadLine(raw.halfLoad as HalfLoadRaw),
       ...(skippedTicks(childLog) ? [`- node-cron skipped ${skippedTicks(childLog)} scheduled job runs because the previous run was still going (bench-results/processes.log).`] : []),
       ...(intake.signedOnTheFly ? [`- Note: ${int(intake.signedOnTheFly)} deliveries were signed during a run (pre-signing fell short); the generator did that work.`] : []),
     ].join('\n');
@@ -620,6 +623,21 @@ function redact(url: string): string {
   const u = new URL(url);
   if (u.password) u.password = '***';
   return u.toString();
+}
+
+type HalfLoadRaw = {
+  byReporterTick: { tickMs: number[]; tickLoopMaxMs: number[]; tickBatches: number[] };
+  diagnostics: Record<string, number>;
+};
+
+/** What held acknowledgements up at half load: the event loop, garbage collection, the reporter's passes. */
+function halfLoadLine({ byReporterTick: t, diagnostics: d }: HalfLoadRaw): string {
+  const range = (values: number[]) => (values.length ? `${Math.min(...values)}–${Math.max(...values)}` : 'none');
+  return (
+    `- Half load (app): event-loop delay p99 ${d.loopDelayP99Ms} ms, max ${d.loopDelayMaxMs} ms; ${int(d.gcPauses ?? 0)} GC pauses, ` +
+    `${d.gcPausesOver10Ms} over 10 ms, longest ${d.gcLongestMs} ms; reporter passes took ${range(t.tickMs)} ms for ${range(t.tickBatches)} batches ` +
+    `and held the event loop at most ${range(t.tickLoopMaxMs)} ms each.`
+  );
 }
 
 function diagnosticsLines(
