@@ -2,9 +2,9 @@
 -- by ONE call, in ONE transaction, so they share one commit (one WAL flush) and one round trip while each still
 -- waits for that commit before it is acknowledged.
 --
--- meterbridge_record_deliveries(deliveries) does for every delivery what meterbridge_record_delivery (0005, 0007)
--- does for one — the activity event unless its delivery key is stored already, its usage records except those of a
--- message a backfill already imported — and then counts the new usage once per sub-account, through
+-- meterbridge_record_deliveries(deliveries) does for every delivery what meterbridge_record_delivery (0005, 0007,
+-- dropped below) did for one — the activity event unless its delivery key is stored already, its usage records
+-- except those of a message a backfill already imported — and then counts the new usage once per sub-account, through
 -- meterbridge_apply_usage, as the usage API's batches do (server/metering/record-activity-batch.ts): a sub-account's
 -- crossings become one meter report per crossed counter, attributed to its last new event of the batch.
 --
@@ -14,7 +14,7 @@
 --   3. the counters, sub-account by sub-account in id order, metric by metric (meterbridge_apply_usage).
 -- A delivery key twice in one batch stores the first and reports the second as a duplicate.
 -- deliveries: jsonb array of {webhook_id, event_type, status, company_id, location_id, signature_scheme, payload,
--- occurred_at, usage: [as meterbridge_record_delivery's p_usage]}.
+-- occurred_at, usage: [{location_id, metric, quantity, unit, direction, occurred_at, source_type, source_id, attributes}]}.
 -- Returns {"deliveries": [per input, in input order: {"id": null} for a duplicate, else {"id" (text), "stored":
 -- [indexes of usage stored], "reports": meter reports attributed to this event}]}.
 -- Whether a backfill already imported this message for this sub-account: its delivery key
@@ -106,54 +106,6 @@ BEGIN
 END
 $$;
 --> statement-breakpoint
--- The one-delivery function (0007) asks for backfilled messages the same way; otherwise unchanged.
-CREATE OR REPLACE FUNCTION meterbridge_record_delivery(
-  p_webhook_id text, p_event_type text, p_status text, p_company text, p_location text, p_signature_scheme text,
-  p_payload jsonb, p_occurred_at timestamptz, p_usage jsonb
-) RETURNS jsonb
-LANGUAGE plpgsql AS $$
-DECLARE
-  v_id bigint;
-  v_stored jsonb;
-  v_fresh jsonb;
-  v_applied jsonb;
-BEGIN
-  INSERT INTO activity_events (webhook_id, event_type, status, company_id, location_id, signature_scheme, payload, occurred_at)
-  VALUES (p_webhook_id, p_event_type, p_status, p_company, p_location, p_signature_scheme, p_payload, p_occurred_at)
-  ON CONFLICT (webhook_id) DO NOTHING
-  RETURNING id INTO v_id;
-  IF v_id IS NULL THEN
-    RETURN jsonb_build_object('id', NULL);
-  END IF;
-  PERFORM pg_advisory_xact_lock(7310002, m.h)
-     FROM (SELECT DISTINCT hashtext((d->>'location_id') || ':' || (d->>'source_id')) AS h
-             FROM jsonb_array_elements(p_usage) AS d
-            WHERE d->>'source_id' IS NOT NULL
-            ORDER BY 1) AS m;
-
-  WITH fresh AS (
-    SELECT (d.ordinality - 1)::int AS idx, d.value AS draft
-      FROM jsonb_array_elements(p_usage) WITH ORDINALITY AS d(value, ordinality)
-     WHERE d.value->>'source_id' IS NULL
-        OR NOT meterbridge_message_backfilled(d.value->>'location_id', d.value->>'source_id')
-  ), inserted AS (
-    INSERT INTO usage_records (activity_event_id, location_id, metric, quantity, unit, direction, occurred_at, source_type,
-                               source_id, attributes)
-    SELECT v_id, f.draft->>'location_id', f.draft->>'metric', (f.draft->>'quantity')::numeric, f.draft->>'unit',
-           f.draft->>'direction', (f.draft->>'occurred_at')::timestamptz, f.draft->>'source_type', f.draft->>'source_id',
-           coalesce(f.draft->'attributes', '{}'::jsonb)
-      FROM fresh f
-    RETURNING 1
-  )
-  SELECT coalesce(jsonb_agg(f.idx ORDER BY f.idx), '[]'::jsonb),
-         coalesce(jsonb_agg(f.draft ORDER BY f.idx), '[]'::jsonb)
-    INTO v_stored, v_fresh
-    FROM fresh f;
-
-  IF jsonb_array_length(v_fresh) = 0 THEN
-    RETURN jsonb_build_object('id', v_id::text, 'stored', v_stored, 'counted', 0, 'reports', '[]'::jsonb);
-  END IF;
-  v_applied := meterbridge_apply_usage(v_fresh->0->>'location_id', v_fresh, v_id);
-  RETURN jsonb_build_object('id', v_id::text, 'stored', v_stored, 'counted', v_applied->'counted', 'reports', v_applied->'reports');
-END
-$$;
+-- Every intake write now goes through meterbridge_record_deliveries (one delivery is a batch of one), so the
+-- one-delivery function of 0005/0007, whose cached plan had the whole-table lookup, goes.
+DROP FUNCTION meterbridge_record_delivery(text, text, text, text, text, text, jsonb, timestamptz, jsonb);

@@ -1,8 +1,8 @@
 /**
  * Usage already imported by a backfill (server/backfill/). A backfill skips messages a webhook delivered; this is
  * the other direction: a webhook arriving after a backfill imported the same message (HighLevel retries a delivery
- * for hours) must not count it a second time: the intake's SQL function `meterbridge_record_delivery`
- * (models/migrations/0007_message_locks.sql) leaves such usage out.
+ * for hours) must not count it a second time: the intake's SQL function `meterbridge_record_deliveries`
+ * (models/migrations/0008_group_commit.sql) leaves such usage out.
  */
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../../models/database';

@@ -10,15 +10,14 @@
  * Under load deliveries queue, and the next free slot takes up to `maxBatch` of them.
  *
  * If a batch of several fails (a deadlock, a bad row, a lost connection), each of its deliveries is tried again on
- * its own through `meterbridge_record_delivery`, so one bad delivery never fails the others and each caller gets
+ * its own (a batch of one), so one bad delivery never fails the others and each caller gets
  * its own outcome or error. A batch that committed but whose answer was lost is then answered "duplicate" per
  * delivery, which is what it is.
  */
-import { sql } from 'drizzle-orm';
-import { selectRows, type Database } from '../../models/database';
+import type { Database } from '../../models/database';
 import type { NewActivityEvent } from './ledger-repository';
 import type { UsageDraft } from './normalise';
-import { recordDelivery, usageJson, type RecordedActivity } from './record-activity';
+import { recordDeliveries, recordDelivery, type RecordedActivity } from './record-activity';
 
 /** Tuning (the composition root sets `maxInFlight` from `INTAKE_WRITES_IN_FLIGHT`). */
 export interface GroupCommitOptions {
@@ -60,9 +59,6 @@ interface Pending {
   resolve: (recorded: RecordedActivity) => void;
   reject: (err: unknown) => void;
 }
-
-/** What `meterbridge_record_deliveries` returns for one delivery. */
-type DeliveryOutcome = { id: null } | { id: string; stored: number[]; reports: number };
 
 /** @throws RangeError when an option is not a positive integer. */
 export function createGroupCommit(db: Database, options: GroupCommitOptions = {}): GroupCommit {
@@ -110,7 +106,7 @@ export function createGroupCommit(db: Database, options: GroupCommitOptions = {}
     stats.calls++;
     stats.deliveries += batch.length;
     stats.largestBatch = Math.max(stats.largestBatch, batch.length);
-    let outcomes: DeliveryOutcome[];
+    let outcomes: RecordedActivity[];
     try {
       outcomes = await recordDeliveries(db, batch);
     } catch {
@@ -119,14 +115,7 @@ export function createGroupCommit(db: Database, options: GroupCommitOptions = {}
       await Promise.all(batch.map((p) => recordDelivery(db, p.event, p.usage).then(p.resolve, p.reject)));
       return;
     }
-    batch.forEach((p, i) => {
-      const outcome = outcomes[i]!;
-      p.resolve(
-        outcome.id === null
-          ? { duplicate: true, usageRecords: 0, crossings: 0 }
-          : { duplicate: false, usageRecords: outcome.stored.length, crossings: outcome.reports },
-      );
-    });
+    batch.forEach((p, i) => p.resolve(outcomes[i]!));
   }
 
   return {
@@ -138,28 +127,6 @@ export function createGroupCommit(db: Database, options: GroupCommitOptions = {}
     },
     stats: () => ({ ...stats, waiting: queue.length, writing }),
   };
-}
-
-/** One call of `meterbridge_record_deliveries`. @throws the database error; nothing is then stored. */
-async function recordDeliveries(db: Database, batch: Pending[]): Promise<DeliveryOutcome[]> {
-  const input = batch.map(({ event, usage }) => ({
-    webhook_id: event.webhookId,
-    event_type: event.eventType,
-    status: event.status,
-    company_id: event.companyId,
-    location_id: event.locationId,
-    signature_scheme: event.signatureScheme,
-    payload: event.payload,
-    occurred_at: event.occurredAt?.toISOString() ?? null,
-    usage: usage.map(usageJson),
-  }));
-  const [row] = await selectRows<{ recorded: { deliveries: DeliveryOutcome[] } }>(
-    db,
-    sql`select meterbridge_record_deliveries(${JSON.stringify(input)}::jsonb) as recorded`,
-  );
-  const outcomes = row!.recorded.deliveries;
-  if (outcomes.length !== batch.length) throw new Error(`meterbridge_record_deliveries answered ${outcomes.length} of ${batch.length} deliveries`);
-  return outcomes;
 }
 
 function positive(name: string, value: number): number {

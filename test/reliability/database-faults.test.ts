@@ -192,7 +192,7 @@ describe('database faults (connections cut, refused)', () => {
         };
         // A delivery is one call of the intake function (its own transaction); lifecycle events and the reporter
         // still run BEGIN … COMMIT.
-        const intakeCall = (chunk: Buffer) => chunk.includes('meterbridge_record_delivery');
+        const intakeCall = (chunk: Buffer) => chunk.includes('meterbridge_record_deliveries');
         const commit = (chunk: Buffer) => chunk[0] === 0x51 /* Q */ && chunk.includes('commit\0');
         let sending = true;
         const chaos = async () => {
