@@ -141,9 +141,10 @@ export interface Config {
   /**
    * Group commit of webhook deliveries (server/metering/group-commit.ts): most intake transactions running at once
    * (`INTAKE_WRITES_IN_FLIGHT`); deliveries arriving meanwhile are committed together in the next. Unset: 4 on a
-   * PostgreSQL server (the pool holds 10), 1 on PGlite (which runs one statement at a time).
+   * PostgreSQL server (the pool holds 10), 1 on PGlite (which runs one statement at a time, so one call in flight
+   * lets every other delivery join the next batch).
    */
-  intakeWritesInFlight?: number;
+  intakeWritesInFlight: number;
   logLevel: string;
   /** Extra origins allowed to frame the settings page (white-label domains), besides HighLevel's own. */
   frameAncestors: string[];
@@ -201,7 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, warn: ConfigWarn = () => unde
     },
     stripeApiUrl: e.STRIPE_API_URL,
     stripeTimeoutSeconds: e.STRIPE_TIMEOUT_SECONDS,
-    intakeWritesInFlight: e.INTAKE_WRITES_IN_FLIGHT,
+    intakeWritesInFlight: e.INTAKE_WRITES_IN_FLIGHT ?? ('url' in database ? 4 : 1),
     reporter: {
       enabled: e.REPORTER_ENABLED === 'true',
       intervalSeconds: e.REPORTER_INTERVAL_SECONDS,

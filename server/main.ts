@@ -125,15 +125,9 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   // Crossings nudge the reporter (declared below), so units reach Stripe ~1 s after the commit, not a tick later.
   const nudgeReporter = () => scheduler.nudge('meter-reporter', REPORTER_NUDGE_MS);
   const aiSenders = createAgencyAiSenders({ db: database.db, deployment: config.aiSenders });
-  // PGlite runs one statement at a time: one call in flight lets every other delivery join the next batch.
-  const groupCommit = createGroupCommit(database.db, { maxInFlight: config.intakeWritesInFlight ?? (database.driver === 'pglite' ? 1 : 4) });
-  const receiveDelivery = createWebhookIntake({
-    db: database.db,
-    groupCommit,
-    verifier,
-    aiSendersFor: aiSenders.forLocation,
-    onCrossings: nudgeReporter,
-  });
+  const groupCommit = createGroupCommit(database.db, { maxInFlight: config.intakeWritesInFlight });
+  const intakeDeps = { db: database.db, groupCommit, verifier, aiSendersFor: aiSenders.forLocation, onCrossings: nudgeReporter };
+  const receiveDelivery = createWebhookIntake(intakeDeps);
 
   const stripeClient = createStripeClientFactory({ apiUrl: config.stripeApiUrl, timeoutMs: config.stripeTimeoutSeconds * 1000 });
   const reporter = createMeterReporter({
@@ -143,13 +137,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
       const key = await accounts.revealStripeKey(companyId);
       return key === null ? null : stripeClient(key);
     },
-    options: {
-      retryBaseSeconds: config.reporter.retryBaseSeconds,
-      retryMaxSeconds: config.reporter.retryMaxSeconds,
-      leaseSeconds: config.reporter.leaseSeconds,
-      callsPerSecondPerAgency: config.reporter.callsPerSecondPerAgency,
-      concurrency: 16,
-    },
+    options: { ...config.reporter, concurrency: 16 },
   });
   const { clientId, clientSecret } = config.highLevel;
   const oauthClient = clientId && clientSecret ? { apiUrl: config.highLevel.apiUrl, clientId, clientSecret } : null;

@@ -118,6 +118,13 @@ describe('loadConfig values', () => {
     expect(configError({ ENCRYPTION_KEY: KEY_B64, STRIPE_TIMEOUT_SECONDS: '5', REPORTER_LEASE_SECONDS: '5' }).message).toContain('REPORTER_LEASE_SECONDS');
   });
 
+  it('when INTAKE_WRITES_IN_FLIGHT is unset, then it is 4 on a server and 1 on PGlite; when set, it is used; out of 1–64, it is refused', () => {
+    expect(loadConfig({ ENCRYPTION_KEY: KEY_B64, DATABASE_URL: 'postgres://db.example:5432/mb' }).intakeWritesInFlight).toBe(4);
+    expect(loadConfig({ ENCRYPTION_KEY: KEY_B64 }).intakeWritesInFlight).toBe(1);
+    expect(loadConfig({ ENCRYPTION_KEY: KEY_B64, INTAKE_WRITES_IN_FLIGHT: '8' }).intakeWritesInFlight).toBe(8);
+    expect(configError({ ENCRYPTION_KEY: KEY_B64, INTAKE_WRITES_IN_FLIGHT: '0' }).message).toMatch(/INTAKE_WRITES_IN_FLIGHT/);
+  });
+
   it('when DATABASE_URL is not a postgres URL, then the error names DATABASE_URL', () => {
     expect(configError({ ENCRYPTION_KEY: KEY_B64, DATABASE_URL: 'mysql://db/x' }).message).toContain('DATABASE_URL');
   });
