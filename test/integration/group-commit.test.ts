@@ -11,6 +11,7 @@ import { findCounter } from '../../server/metering/rules-repository';
 import { setUpBilling } from '../support/billing';
 import { fixture } from '../support/highlevel-fixtures';
 import { startTestService, type TestService } from '../support/test-service';
+import { until } from '../support/until';
 
 const COMPANY = 'GroupCommitAgency1';
 const LOCATIONS = ['gcLocationA', 'gcLocationB', 'gcLocationC'];
@@ -33,13 +34,6 @@ afterAll(() => t.close());
 /** An SMS for `locationId` with its own webhookId and message id, from the sms-outbound fixture. */
 function sms(locationId: string, n: number): Record<string, unknown> {
   return { ...fixture('sms-outbound'), webhookId: `gc-${locationId}-${n}`, messageId: `gcMsg-${locationId}-${n}`, locationId };
-}
-
-/** Waits (polling every 5 ms, up to 10 s) until `done()` holds. @throws when it never does. */
-async function until(done: () => boolean): Promise<void> {
-  for (const started = Date.now(); !done(); await new Promise((resolve) => setTimeout(resolve, 5))) {
-    if (Date.now() - started > 10_000) throw new Error('condition not reached in 10 s');
-  }
 }
 
 async function count(query: ReturnType<typeof sql>): Promise<number> {

@@ -5,14 +5,10 @@
  */
 import pino from 'pino';
 import { createScheduler, type JobDefinition } from '../../server/jobs/scheduler';
+import { until } from '../support/until';
 
 const lockFree = { tryWithAdvisoryLock: async <T>(_key: number, fn: () => Promise<T>) => ({ acquired: true as const, value: await fn() }) };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** Waits until `done()` holds, up to 5 s (a busy machine delays timers): positive checks never race the clock. */
-async function until(done: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!done() && Date.now() < deadline) await sleep(5);
-}
 /** A cron pattern that will not fire during a test (once a year). */
 const RARELY = '0 0 0 1 1 *';
 
