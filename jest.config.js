@@ -6,6 +6,8 @@ module.exports = {
   transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2023' } }] },
   // jose and the OpenAPI validator ship ESM only: let SWC turn them into CommonJS like our own code.
   transformIgnorePatterns: ['/node_modules/(?!(jose|@apidevtools)/)'],
+  // Picks (and, from the npm package, unpacks once) the Chromium the browser tests use.
+  globalSetup: '<rootDir>/test/support/global-setup.js',
   setupFilesAfterEnv: ['<rootDir>/test/support/setup-network.ts'],
   // The reliability suite's figures ("crashes: 20, lost: 0, …") are printed after the run.
   reporters: ['default', '<rootDir>/test/reliability/support/summary-reporter.js'],

@@ -50,7 +50,8 @@ describe('hostile input', () => {
   it('when thousands of malformed, mis-signed and odd deliveries arrive, then each is answered as designed and nothing invalid is stored', async () => {
     const counts: Record<string, number> = {};
     const rssBefore = process.memoryUsage().rss;
-    let reusedSignature = t.keys.signEd25519('{"type":"OutboundMessage"}');
+    let reusedBody = '{"type":"OutboundMessage"}';
+    let reusedSignature = t.keys.signEd25519(reusedBody);
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...fixtureNames), fc.array(mutation, { maxLength: 4 }), signing, fc.boolean(), async (name, mutations, how, asText) => {
         const body: Record<string, unknown> = fixture(name);
@@ -64,10 +65,14 @@ describe('hostile input', () => {
         if (how === 'legacy-valid') req = req.set('x-wh-signature', t.keys.signRsa(raw));
         if (how === 'wrong-body') req = req.set('x-ghl-signature', reusedSignature);
         if (how === 'garbage') req = req.set('x-ghl-signature', Buffer.from(raw.slice(0, 64)).toString('base64'));
+        // A signature re-used from the previous delivery is wrong only when the bodies differ: two identical
+        // generated bodies share one valid signature (seed 20261121 found such a pair).
+        const reusedIsValid = how === 'wrong-body' && reusedBody === raw;
+        reusedBody = raw;
         reusedSignature = t.keys.signEd25519(raw);
         const res = await req.send(raw);
         counts[String(res.status)] = (counts[String(res.status)] ?? 0) + 1;
-        const signed = how === 'valid' || how === 'legacy-valid';
+        const signed = how === 'valid' || how === 'legacy-valid' || reusedIsValid;
         if (!signed) expect(res.status).toBe(401);
         else if (asText) expect(res.status).toBe(400);
         else expect([200, 400, 413]).toContain(res.status);

@@ -1,14 +1,18 @@
 /**
- * Debian's Chromium driven by playwright-core (no browser download: `.ci/run` installs the `chromium` package),
- * and a built settings page to load in it.
+ * Chromium driven by playwright-core, and a built settings page to load in it. Which Chromium: Debian's
+ * (`/usr/bin/chromium`) when the machine has it, else the one shipped inside the npm package @sparticuz/chromium
+ * (a devDependency: `npm install` brings it, nothing is downloaded), so `npm install && npm test` runs the browser
+ * tests on a fresh machine. `CHROMIUM_PATH` picks another binary.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type FrameLocator, type Page } from 'playwright-core';
 import { ensureUiBuilt } from '../../../server/ui/build-ui';
 
-export const CHROMIUM = '/usr/bin/chromium';
+/** Debian's Chromium, used when installed (`apt-get install -y --no-install-recommends chromium`). */
+export const DEBIAN_CHROMIUM = '/usr/bin/chromium';
 
 const ARGS = [
   '--headless',
@@ -23,17 +27,37 @@ const ARGS = [
   '--host-resolver-rules=MAP *.example 127.0.0.1',
 ];
 
+/** Which Chromium the browser tests run, and why. */
+export interface ChromiumChoice {
+  executablePath: string;
+  source: 'CHROMIUM_PATH' | 'debian' | '@sparticuz/chromium';
+}
+
 /**
- * Builds ui/dist if it is missing or older than its sources, then launches Chromium.
- * @throws when Debian's chromium is not installed (`apt-get install -y --no-install-recommends chromium`).
+ * Picks the Chromium binary: `CHROMIUM_PATH`, else Debian's when installed, else the npm-packaged one (unpacked
+ * into the temp folder on first use, ~1.5 s; test/support/global-setup.js does it once before the workers start).
+ * @throws when `CHROMIUM_PATH` names no file, or the packaged Chromium cannot be unpacked.
+ */
+export function chooseChromium(): ChromiumChoice {
+  const chosen = process.env.CHROMIUM_PATH;
+  if (chosen) {
+    if (!existsSync(chosen)) throw new Error(`CHROMIUM_PATH=${chosen}: no such file`);
+    return { executablePath: chosen, source: 'CHROMIUM_PATH' };
+  }
+  if (existsSync(DEBIAN_CHROMIUM)) return { executablePath: DEBIAN_CHROMIUM, source: 'debian' };
+  const script = path.join(__dirname, 'packaged-chromium.mjs');
+  const { executablePath } = JSON.parse(execFileSync(process.execPath, [script], { encoding: 'utf8' })) as { executablePath: string };
+  return { executablePath, source: '@sparticuz/chromium' };
+}
+
+/**
+ * Builds ui/dist if it is missing or older than its sources, then launches Chromium (see chooseChromium).
+ * @throws when no Chromium can be found or launched.
  */
 export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Browser tests need Debian's Chromium at ${CHROMIUM}: apt-get install -y --no-install-recommends chromium (.ci/run does it).`);
-  }
   const build = await ensureUiBuilt();
   if (build.built) console.log(`built ui/dist (${build.reason}) in ${build.ms} ms`);
-  return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  return chromium.launch({ executablePath: chooseChromium().executablePath, args: ARGS });
 }
 
 /**
