@@ -43,6 +43,7 @@ const FRAME_ANCESTOR = /^https?:\/\/(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:(\d{
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  DEMO: z.enum(['true', 'false']).default('false'),
   PORT: z.preprocess(emptyAsUnset, z.coerce.number().int().min(0).max(65535).default(3000)),
   APP_URL: z.preprocess(emptyAsUnset, url.optional()),
   DATABASE_URL: z.preprocess(emptyAsUnset, z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional()),
@@ -97,6 +98,11 @@ const envSchema = z.object({
 /** The parsed configuration. Times are in seconds unless a name says otherwise. */
 export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
+  /**
+   * `DEMO=true`, set by `npm run demo` only: HighLevel and Stripe are simulated, and the page shows a demo banner.
+   * Never with NODE_ENV=production.
+   */
+  demo: boolean;
   port: number;
   /** Public base URL (no trailing slash); defaults to http://localhost:PORT. */
   appUrl: string;
@@ -172,9 +178,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, warn: ConfigWarn = () => unde
   if (leaseSeconds <= e.STRIPE_TIMEOUT_SECONDS) {
     throw new ConfigError(`Invalid configuration: REPORTER_LEASE_SECONDS must be longer than STRIPE_TIMEOUT_SECONDS (${e.STRIPE_TIMEOUT_SECONDS})`);
   }
+  if (e.DEMO === 'true' && e.NODE_ENV === 'production') {
+    throw new ConfigError('Invalid configuration: DEMO=true (simulated HighLevel and Stripe) cannot run with NODE_ENV=production');
+  }
   const database = e.DATABASE_URL ? { url: e.DATABASE_URL } : { dataDir: e.DATA_DIR };
   return {
     nodeEnv: e.NODE_ENV,
+    demo: e.DEMO === 'true',
     port: e.PORT,
     appUrl: e.APP_URL ?? `http://localhost:${e.PORT}`,
     database,

@@ -17,6 +17,8 @@ export const sessionRequest = z.object({ payload: z.string().min(1).max(16_384) 
 export const sessionResponse = z.object({
   token: z.string(),
   expiresAt: z.iso.datetime(),
+  /** True when the server runs `npm run demo` (simulated HighLevel and Stripe): the page shows a demo banner. */
+  demo: z.boolean(),
   user: z.object({
     userId: z.string(),
     companyId: z.string(),

@@ -203,6 +203,13 @@ describe('loadConfig encryption key', () => {
     expect(existsSync(path.join(dir, 'encryption.key'))).toBe(false);
   });
 
+  it('when DEMO=true (npm run demo) is combined with NODE_ENV=production, then the error names DEMO; otherwise demo is off unless asked', () => {
+    const key = Buffer.alloc(32, 3).toString('base64');
+    expect(configError({ DEMO: 'true', NODE_ENV: 'production', ENCRYPTION_KEY: key, DATA_DIR: tempDir() }).message).toContain('DEMO');
+    expect(loadConfig({ ENCRYPTION_KEY: key, DATA_DIR: tempDir() }).demo).toBe(false);
+    expect(loadConfig({ DEMO: 'true', ENCRYPTION_KEY: key, DATA_DIR: tempDir() }).demo).toBe(true);
+  });
+
   it('when DATABASE_URL is set and ENCRYPTION_KEY is unset, then the error names ENCRYPTION_KEY and no key file is written', () => {
     const dir = tempDir();
     const err = configError({ DATABASE_URL: 'postgres://db.internal/meterbridge', DATA_DIR: dir });
