@@ -3,7 +3,7 @@
  * (models/schema.ts re-exports every part).
  */
 import { sql } from 'drizzle-orm';
-import { bigserial, bigint, boolean, check, index, jsonb, numeric, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigserial, bigint, boolean, check, index, jsonb, numeric, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /**
  * One activity event, stored verbatim for audit and replay. `source` says where it came from:
