@@ -3,6 +3,7 @@
  * returns that is not listed here (a sealed key, a token) is dropped before it leaves the server.
  */
 import { z } from 'zod';
+import { BILLING_STATUSES } from '../../models/schema';
 
 export const locationIdParam = z.object({ locationId: z.string().min(1).max(200) });
 export const metricParam = z.object({ metric: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/) });
@@ -110,8 +111,23 @@ export const subAccountRowSchema = z.object({
   rebillingEnabled: z.boolean(),
   stripeCustomerId: z.string().nullable(),
   stripeSubscriptionId: z.string().nullable(),
-  billingStatus: z.enum(['ok', 'delinquent', 'paused']),
+  billingStatus: z.enum(BILLING_STATUSES),
   billingStatusReason: z.string().nullable(),
+  /** The open invoice whose payment failed or waits for the client (Stripe's figures), else null. */
+  paymentProblem: z
+    .object({
+      invoiceId: z.string(),
+      invoiceNumber: z.string().nullable(),
+      amountDueCents: z.number().int(),
+      currency: z.string(),
+      attemptCount: z.number().int(),
+      nextPaymentAttempt: z.string().nullable(),
+      declineCode: z.string().nullable(),
+      failureCode: z.string().nullable(),
+      failureMessage: z.string().nullable(),
+      hostedInvoiceUrl: z.string().nullable(),
+    })
+    .nullable(),
   failedReports: z.number().int(),
   billingMode: z.enum(['live', 'shadow']),
   billingModeChangedAt: z.string().nullable(),

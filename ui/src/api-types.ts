@@ -50,8 +50,21 @@ export interface SubAccountRow {
   rebillingEnabled: boolean;
   stripeCustomerId: string | null;
   stripeSubscriptionId: string | null;
-  billingStatus: 'ok' | 'delinquent' | 'paused';
+  billingStatus: 'ok' | 'delinquent' | 'action_required' | 'paused';
   billingStatusReason: string | null;
+  /** The open invoice whose payment failed or waits for the client (Stripe's figures), else null. */
+  paymentProblem: {
+    invoiceId: string;
+    invoiceNumber: string | null;
+    amountDueCents: number;
+    currency: string;
+    attemptCount: number;
+    nextPaymentAttempt: string | null;
+    declineCode: string | null;
+    failureCode: string | null;
+    failureMessage: string | null;
+    hostedInvoiceUrl: string | null;
+  } | null;
   failedReports: number;
   /** `shadow`: crossings are computed and shown as "would bill", nothing is sent to Stripe. */
   billingMode: BillingMode;

@@ -39,6 +39,15 @@ export function SubAccountPage({ locationId }: { locationId: string }) {
             {d.email ? ` · ${d.email}` : ''}
             {d.billingStatusReason ? ` · ${d.billingStatusReason}` : ''}
           </p>
+          {d.paymentProblem?.hostedInvoiceUrl ? (
+            <p className="notice notice-error" role="status">
+              {d.billingStatus === 'action_required' ? 'The client must confirm this payment: ' : 'Unpaid invoice: '}
+              <a href={d.paymentProblem.hostedInvoiceUrl} target="_blank" rel="noreferrer">
+                invoice {d.paymentProblem.invoiceNumber ?? d.paymentProblem.invoiceId}
+              </a>{' '}
+              (send this link to the client).
+            </p>
+          ) : null}
           <div className="grid two">
             <Billing detail={d} onSaved={detail.set} />
             <Subscription detail={d} onSaved={detail.set} />
