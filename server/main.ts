@@ -57,6 +57,7 @@ import { usageApiSettingsRoutes } from './usage-api/settings-routes';
 import { UI_PREFIX, uiRouter } from './ui/ui-router';
 import { createAgencyAiSenders } from './ai/agency-ai-senders';
 import { aiSendersRoutes } from './ai/routes';
+import { createPhoneNumberMonths, type PhoneNumberMonths } from './phone-numbers/phone-number-months';
 
 /**
  * A wired service. `close()` stops taking requests and the scheduler (finishing the run in progress, so an
@@ -80,9 +81,10 @@ export interface Service {
   stripeConnection: StripeConnection;
   pricing: Pricing;
   billing: SubAccountBilling;
-  /** Backfills of HighLevel history: the settings API's use cases, and the `backfill` job's runner. */
+  /** Backfills of HighLevel history (settings API, `backfill` job); phone numbers by the month (`phone-numbers` job). */
   backfills: Backfills;
   backfillRunner: BackfillRunner;
+  phoneNumbers: PhoneNumberMonths;
   /** Agency API keys and custom metrics (the usage API). */
   apiKeys: ApiKeys;
   customMetrics: CustomMetrics;
@@ -145,6 +147,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const highLevelApi = createHighLevelApiClient({ baseUrl: config.highLevel.apiUrl, tokens: highLevelTokens });
   const backfills = createBackfills({ db: database.db });
   const backfillRunner = createBackfillRunner({ db: database.db, api: highLevelApi, logger });
+  const phoneNumbers = createPhoneNumberMonths({ db: database.db, api: highLevelApi, logger, onCrossings: nudgeReporter });
   const installedLocations = createInstalledLocationsSync({ db: database.db, api: highLevelApi, appId: config.highLevel.appId, logger });
   const install = createInstallFlow({ db: database.db, secretBox, syncInstalledLocations: installedLocations.syncNow, logger });
   const passport = oauthClient
@@ -189,7 +192,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   });
 
   const scheduler = createScheduler(
-    scheduledJobs({ config, database, secretBox, reporter, highLevelTokens, oauthConfigured: oauthClient !== null, installedLocations, billing, backfillRunner }),
+    scheduledJobs({ config, database, secretBox, reporter, highLevelTokens, oauthConfigured: oauthClient !== null, installedLocations, billing, backfillRunner, phoneNumbers }),
     database,
     logger,
   );
@@ -229,6 +232,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     billing,
     backfills,
     backfillRunner,
+    phoneNumbers,
     apiKeys,
     customMetrics,
     apiRoutes,

@@ -27,6 +27,7 @@ export const METRIC_LABELS: Record<string, string> = {
   ai_call_minutes: 'Voice AI minutes',
   ai_messages: 'AI messages',
   ai_tokens: 'AI tokens',
+  phone_numbers: 'Phone numbers (per month)',
 };
 
 /** Input for one metric's default pricing. `threshold` is a positive decimal string. */
