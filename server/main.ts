@@ -58,6 +58,7 @@ import { UI_PREFIX, uiRouter } from './ui/ui-router';
 import { createAgencyAiSenders } from './ai/agency-ai-senders';
 import { aiSendersRoutes } from './ai/routes';
 import { createPhoneNumberMonths, type PhoneNumberMonths } from './phone-numbers/phone-number-months';
+import { workflowActionRouter } from './workflow-actions/workflow-action-routes';
 
 /**
  * A wired service. `close()` stops taking requests and the scheduler (finishing the run in progress, so an
@@ -167,21 +168,16 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger });
   const apiKeys = createApiKeys({ db: database.db });
   const customMetrics = createCustomMetrics({ db: database.db });
+  const ingestion = createUsageIngestion({ db: database.db, onCrossings: nudgeReporter });
+  const session = createSessionExchange({ db: database.db, sharedSecret: config.highLevel.sharedSecret, tokens: sessionTokens });
   const apiRoutes = [
-    ...settingsRoutes({
-      db: database.db,
-      session: createSessionExchange({ db: database.db, sharedSecret: config.highLevel.sharedSecret, tokens: sessionTokens }),
-      stripeConnection,
-      pricing,
-      rules,
-      billing,
-    }),
+    ...settingsRoutes({ db: database.db, session, stripeConnection, pricing, rules, billing }),
     ...usageRoutes({ db: database.db }),
     ...backfillRoutes({ backfills }),
     ...shadowRoutes({ db: database.db }),
     ...aiSendersRoutes({ aiSenders }),
     ...usageApiSettingsRoutes({ apiKeys, customMetrics }),
-    ...usageApiRoutes({ ingestion: createUsageIngestion({ db: database.db, onCrossings: nudgeReporter }) }),
+    ...usageApiRoutes({ ingestion }),
   ];
   const openApi = openApiDocument(apiRoutes, {
     title: 'Meterbridge settings API',
@@ -206,6 +202,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     highLevelWebhookRouter(manifest.webhooks.path, receiveDelivery),
     oauthRouter({ manifest, passport, install, appUrl: config.appUrl, agencyName: (id) => findAgencyName(database.db, id), logger }),
     stripeWebhookRouter(paymentEvents),
+    workflowActionRouter({ db: database.db, ingestion, secret: config.highLevel.workflowActionSecret }),
     openApiRouter(openApi),
     mountApiRoutes(apiRoutes, createGatekeeper({ db: database.db, tokens: sessionTokens, apiKeys: apiKeyCaller(apiKeys) })),
     uiRouter({ distDir: options.uiDistDir ?? uiPaths().distDir, nodeEnv: config.nodeEnv, extraFrameAncestors: config.frameAncestors }),

@@ -13,7 +13,7 @@ import { bigserial, bigint, boolean, check, index, jsonb, numeric, pgTable, prim
  * - `backfill`: one message imported from HighLevel's message export, keyed `backfill:<locationId>:<messageId>`.
  * - `phone_numbers`: one active phone number in one UTC month, keyed `phone-number:<locationId>:<sid>:<YYYY-MM>`.
  * - `workflow_action`: one run of the "Record billable usage" workflow action, keyed
- *   `workflow-action:<locationId>:<idempotencyKey>` (server/workflow-actions/).
+ *   `workflow-action:<companyId>:<idempotencyKey>` (server/workflow-actions/).
  * `webhookId` is therefore the delivery key of every source (unique); `signatureScheme` is null outside webhooks.
  * `status`: `processed` (its usage, crossings and install-lifecycle effects committed with it) or `ignored` (an
  * event type Meterbridge does not handle, kept for audit).
