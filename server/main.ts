@@ -58,6 +58,7 @@ import { UI_PREFIX, uiRouter } from './ui/ui-router';
 import { createAgencyAiSenders } from './ai/agency-ai-senders';
 import { aiSendersRoutes } from './ai/routes';
 import { createPhoneNumberMonths, type PhoneNumberMonths } from './phone-numbers/phone-number-months';
+import { createSaasModeCheck, type SaasModeCheck } from './highlevel/saas-rebilling';
 import { workflowActionRouter } from './workflow-actions/workflow-action-routes';
 
 /**
@@ -82,10 +83,11 @@ export interface Service {
   stripeConnection: StripeConnection;
   pricing: Pricing;
   billing: SubAccountBilling;
-  /** Backfills of HighLevel history (settings API, `backfill` job); phone numbers by the month (`phone-numbers` job). */
+  /** HighLevel read on a schedule: backfills (also the settings API), phone numbers by the month, SaaS mode. */
   backfills: Backfills;
   backfillRunner: BackfillRunner;
   phoneNumbers: PhoneNumberMonths;
+  saasModeCheck: SaasModeCheck;
   /** Agency API keys and custom metrics (the usage API). */
   apiKeys: ApiKeys;
   customMetrics: CustomMetrics;
@@ -149,6 +151,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const backfills = createBackfills({ db: database.db });
   const backfillRunner = createBackfillRunner({ db: database.db, api: highLevelApi, logger });
   const phoneNumbers = createPhoneNumberMonths({ db: database.db, api: highLevelApi, logger, onCrossings: nudgeReporter });
+  const saasModeCheck = createSaasModeCheck({ db: database.db, api: highLevelApi, logger });
   const installedLocations = createInstalledLocationsSync({ db: database.db, api: highLevelApi, appId: config.highLevel.appId, logger });
   const install = createInstallFlow({ db: database.db, secretBox, syncInstalledLocations: installedLocations.syncNow, logger });
   const passport = oauthClient
@@ -187,11 +190,8 @@ export async function buildService(options: BuildOptions): Promise<Service> {
       '(POST /api/v1/usage with an agency API key from POST /api/api-keys).',
   });
 
-  const scheduler = createScheduler(
-    scheduledJobs({ config, database, secretBox, reporter, highLevelTokens, oauthConfigured: oauthClient !== null, installedLocations, billing, backfillRunner, phoneNumbers }),
-    database,
-    logger,
-  );
+  const jobs = { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck };
+  const scheduler = createScheduler(scheduledJobs({ ...jobs, oauthConfigured: oauthClient !== null }), database, logger);
 
   const app = createHttpApp(logger, [
     Router()
@@ -230,6 +230,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     backfills,
     backfillRunner,
     phoneNumbers,
+    saasModeCheck,
     apiKeys,
     customMetrics,
     apiRoutes,

@@ -17,7 +17,7 @@ describe('manifest.json', () => {
     expect([...manifest.webhooks.events].sort()).toEqual(Object.keys(eventSchemas).sort());
   });
 
-  it('when the scopes are listed, then they cover what the app calls: messages, locations, OAuth, Voice AI, users, phone numbers, workflow actions', () => {
+  it('when the scopes are listed, then they cover what the app calls: messages, locations, OAuth, Voice AI, users, phone numbers, workflow actions, SaaS mode', () => {
     expect([...manifest.scopes].sort()).toEqual(
       [
         'conversations/message.readonly',
@@ -28,6 +28,7 @@ describe('manifest.json', () => {
         'voice-ai-dashboard.readonly',
         'phonenumbers.read',
         'workflows.readonly',
+        'saas/company.read',
       ].sort(),
     );
   });
