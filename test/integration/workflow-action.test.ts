@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { sql } from 'drizzle-orm';
+import pino from 'pino';
 import { selectRows } from '../../models/database';
 import { WORKFLOW_ACTION_PATH } from '../../server/workflow-actions/workflow-action-routes';
 import { drainReporter, setUpBilling, TEST_STRIPE_KEY } from '../support/billing';
@@ -21,6 +23,9 @@ const METER = 'meterbridge_appointments_booked';
 
 let t: TestService;
 let stripe: StripeStub;
+/** Every log line and response body of the file, to prove the secret appears in none. */
+const logLines: string[] = [];
+const answers: string[] = [];
 
 type Body = typeof DOCUMENTED;
 const run = (data: Partial<Body['data']>, extras: Partial<Body['extras']> = {}) => ({
@@ -30,6 +35,7 @@ const run = (data: Partial<Body['data']>, extras: Partial<Body['extras']> = {}) 
 });
 const call = (body: unknown, authorization: string | null = `Bearer ${SECRET}`) => {
   const req = t.http.post(WORKFLOW_ACTION_PATH).set('content-type', 'application/json');
+  req.on('response', (res: { text: string }) => answers.push(res.text));
   return (authorization === null ? req : req.set('authorization', authorization)).send(JSON.stringify(body));
 };
 
@@ -46,7 +52,9 @@ const unitsAtStripe = () => stripe.events.filter((e) => e.customer === CUSTOMER 
 beforeAll(async () => {
   stripe = await startStripeStub();
   stripe.apiKeys.add(TEST_STRIPE_KEY);
-  t = await startTestService({ STRIPE_API_URL: stripe.url, REPORTER_RETRY_BASE_SECONDS: '0', HIGHLEVEL_WORKFLOW_ACTION_SECRET: SECRET });
+  const sink = new Writable({ write: (chunk, _enc, done) => (logLines.push(String(chunk)), done()) });
+  const env = { STRIPE_API_URL: stripe.url, REPORTER_RETRY_BASE_SECONDS: '0', HIGHLEVEL_WORKFLOW_ACTION_SECRET: SECRET };
+  t = await startTestService(env, { logger: pino({ level: 'debug' }, sink) });
   await setUpBilling(t.service, { companyId: COMPANY, locationId: LOCATION, customer: CUSTOMER, rules: [] });
   await t.service.customMetrics.define(COMPANY, { key: 'appointments_booked', label: 'Appointments booked', unit: 'appointment' });
   await t.service.rules.setRule({ companyId: COMPANY, locationId: null }, { metric: 'appointments_booked', threshold: 1, direction: 'both' });
@@ -117,6 +125,13 @@ describe('Record billable usage workflow action', () => {
     const res = await call(body).expect(status);
     expect(res.body.error.code).toBe(code);
     expect(await actionUsage()).toHaveLength(before);
+  });
+
+  it('when everything above was logged, answered and stored, then the action secret appears nowhere', async () => {
+    expect(logLines.length).toBeGreaterThan(10);
+    expect(answers.length).toBeGreaterThan(10);
+    const stored = await selectRows<{ dump: string }>(t.database.db, sql`select coalesce(string_agg(payload::text, ''), '') as dump from activity_events`);
+    for (const text of [...logLines, ...answers, stored[0]!.dump]) expect(text).not.toContain(SECRET);
   });
 
   it('when the body is not JSON, then it is a 400 JSON error', async () => {
