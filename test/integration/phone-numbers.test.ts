@@ -148,7 +148,7 @@ describe('phone numbers billed once per number per month', () => {
     expect(unitsAtStripe(CUSTOMER_MANY)).toBe(1_001);
   });
 
-  it('when HighLevel refuses one sub-account, then the others are still counted and the refusal is retried next run', async () => {
+  it('when HighLevel refuses one sub-account, then the others are still counted and that one is reported as failed', async () => {
     nock(HIGHLEVEL_API).get(`/phone-system/numbers/location/${LOCATION}`).query(true).reply(400, { statusCode: 400, message: 'Bad request' });
     serveNumbers(LOCATION_EMPTY, 'at-empty', answer([NUMBER_A]));
     serveNumbers(LOCATION_MANY, 'at-many', answer([]));
