@@ -58,6 +58,10 @@ const envSchema = z.object({
   HIGHLEVEL_CLIENT_ID: z.preprocess(emptyAsUnset, z.string().optional()),
   HIGHLEVEL_CLIENT_SECRET: z.preprocess(emptyAsUnset, z.string().optional()),
   HIGHLEVEL_SHARED_SECRET: z.preprocess(emptyAsUnset, z.string().optional()),
+  HIGHLEVEL_WORKFLOW_ACTION_SECRET: z.preprocess(
+    emptyAsUnset,
+    z.string().regex(/^[\x21-\x7e]{32,200}$/, 'must be 32 to 200 visible ASCII characters (e.g. `openssl rand -hex 32`)').optional(),
+  ),
   HIGHLEVEL_APP_ID: z.preprocess(emptyAsUnset, z.string().regex(/^[A-Za-z0-9]+$/, 'must be the marketplace app id').optional()),
   HIGHLEVEL_WEBHOOK_PUBLIC_KEY: z.preprocess(emptyAsUnset, publicKeyPem('ed25519').default(HIGHLEVEL_ED25519_PUBLIC_KEY)),
   HIGHLEVEL_WEBHOOK_LEGACY_PUBLIC_KEY: z.preprocess(emptyAsUnset, publicKeyPem('rsa').default(HIGHLEVEL_RSA_LEGACY_PUBLIC_KEY)),
@@ -121,6 +125,11 @@ export interface Config {
     /** The marketplace app id (HIGHLEVEL_APP_ID, else the client id's part before "-"). */
     appId?: string;
     sharedSecret?: string;
+    /**
+     * The secret HighLevel sends as `Authorization: Bearer …` on the "Record billable usage" workflow action (set in
+     * the action's Headers in the developer portal); unset: the action endpoint refuses every call.
+     */
+    workflowActionSecret?: string;
     webhookPublicKey: string;
     webhookLegacyPublicKey: string;
     apiUrl: string;
@@ -205,6 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, warn: ConfigWarn = () => unde
       clientSecret: e.HIGHLEVEL_CLIENT_SECRET,
       appId: e.HIGHLEVEL_APP_ID ?? e.HIGHLEVEL_CLIENT_ID?.split('-')[0],
       sharedSecret: e.HIGHLEVEL_SHARED_SECRET,
+      workflowActionSecret: e.HIGHLEVEL_WORKFLOW_ACTION_SECRET,
       webhookPublicKey: e.HIGHLEVEL_WEBHOOK_PUBLIC_KEY,
       webhookLegacyPublicKey: e.HIGHLEVEL_WEBHOOK_LEGACY_PUBLIC_KEY,
       apiUrl: e.HIGHLEVEL_API_URL,

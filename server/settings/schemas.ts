@@ -82,6 +82,7 @@ export const pricingRowSchema = z.object({
   marginPerMetricUnit: z.string().nullable(),
   marginPercent: z.string().nullable(),
   belowCost: z.boolean(),
+  doubleBillingWarning: z.string().nullable(),
 });
 
 export const pricingResponse = z.object({
@@ -89,6 +90,13 @@ export const pricingResponse = z.object({
   autoApply: z.boolean(),
   flatFee: z.object({ amount: z.number().int(), priceId: z.string() }).nullable(),
   rows: z.array(pricingRowSchema),
+  /** What HighLevel's SaaS API showed about HighLevel's own rebilling (server/highlevel/saas-rebilling.ts). */
+  highLevelRebilling: z.object({
+    readable: z.boolean(),
+    checkedSubAccounts: z.number().int(),
+    saasSubAccounts: z.number().int(),
+    lastCheckedAt: z.string().nullable(),
+  }),
 });
 
 export const defaultsRequest = z.object({

@@ -178,6 +178,15 @@ describe('loadConfig values', () => {
     expect(config.logLevel).toBe('silent');
     expect(config.nodeEnv).toBe('test');
   });
+
+  it('when HIGHLEVEL_WORKFLOW_ACTION_SECRET is short or has spaces, then the error names it; a long one is kept; unset, there is none', () => {
+    for (const bad of ['too-short', `${'a'.repeat(20)} ${'b'.repeat(20)}`]) {
+      expect(configError({ ENCRYPTION_KEY: KEY_B64, HIGHLEVEL_WORKFLOW_ACTION_SECRET: bad }).message).toContain('HIGHLEVEL_WORKFLOW_ACTION_SECRET');
+    }
+    const secret = 'f'.repeat(64);
+    expect(loadConfig({ ENCRYPTION_KEY: KEY_B64, HIGHLEVEL_WORKFLOW_ACTION_SECRET: secret }).highLevel.workflowActionSecret).toBe(secret);
+    expect(loadConfig({ ENCRYPTION_KEY: KEY_B64 }).highLevel.workflowActionSecret).toBeUndefined();
+  });
 });
 
 describe('loadConfig encryption key', () => {

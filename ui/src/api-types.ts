@@ -32,6 +32,8 @@ export interface PricingRow {
   marginPerMetricUnit: string | null;
   marginPercent: string | null;
   belowCost: boolean;
+  /** Set when HighLevel may rebill the same usage itself (sub-accounts in HighLevel SaaS mode): the text to show. */
+  doubleBillingWarning: string | null;
 }
 
 export interface PricingGrid {
@@ -39,6 +41,8 @@ export interface PricingGrid {
   autoApply: boolean;
   flatFee: { amount: number; priceId: string } | null;
   rows: PricingRow[];
+  /** What HighLevel's SaaS API showed: `readable` false without an agency install granting saas/company.read. */
+  highLevelRebilling: { readable: boolean; checkedSubAccounts: number; saasSubAccounts: number; lastCheckedAt: string | null };
 }
 
 export interface SubAccountRow {

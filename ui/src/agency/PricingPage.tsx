@@ -143,6 +143,7 @@ function PricingRowEditor({ row, currency, onSaved }: { row: PricingRow; currenc
     row.belowCost ? 'Below cost' : null,
     row.enabled && !row.stripePriceId ? 'Not priced yet' : null,
     row.priceTerms?.tiers ? 'Graduated tiers (saving sets a flat price)' : null,
+    row.doubleBillingWarning ? 'May be billed twice' : null,
   ].filter(Boolean);
   return (
     <>
@@ -158,6 +159,7 @@ function PricingRowEditor({ row, currency, onSaved }: { row: PricingRow; currenc
               ))}
             </span>
           ) : null}
+          {row.doubleBillingWarning ? <span className="block small">{row.doubleBillingWarning}</span> : null}
         </th>
         <td>
           <input type="checkbox" aria-label={`${label}: billed`} checked={enabled} onChange={(e) => setEnabled(e.target.checked)} />
