@@ -57,6 +57,8 @@ import { usageApiSettingsRoutes } from './usage-api/settings-routes';
 import { UI_PREFIX, uiRouter } from './ui/ui-router';
 import { createAgencyAiSenders } from './ai/agency-ai-senders';
 import { aiSendersRoutes } from './ai/routes';
+import { createAgencyEmailBilling } from './email-billing/agency-email-billing';
+import { emailBillingRoutes } from './email-billing/routes';
 
 /**
  * A wired service. `close()` stops taking requests and the scheduler (finishing the run in progress, so an
@@ -114,10 +116,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const database = options.database ?? (await openDatabase(config.database));
   const ownsDatabase = !options.database;
 
-  const verifier = createWebhookVerifier({
-    ed25519Pem: config.highLevel.webhookPublicKey,
-    rsaPem: config.highLevel.webhookLegacyPublicKey,
-  });
+  const verifier = createWebhookVerifier({ ed25519Pem: config.highLevel.webhookPublicKey, rsaPem: config.highLevel.webhookLegacyPublicKey });
   const manifest = loadManifest();
   const secretBox = createSecretBox(config.encryptionKey, config.previousEncryptionKeys);
   const accounts = createAccounts({ db: database.db, secretBox });
@@ -125,9 +124,8 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   // Crossings nudge the reporter (declared below), so units reach Stripe ~1 s after the commit, not a tick later.
   const nudgeReporter = () => scheduler.nudge('meter-reporter', REPORTER_NUDGE_MS);
   const aiSenders = createAgencyAiSenders({ db: database.db, deployment: config.aiSenders });
+  const emailBilling = createAgencyEmailBilling({ db: database.db });
   const groupCommit = createGroupCommit(database.db, { maxInFlight: config.intakeWritesInFlight });
-  const intakeDeps = { db: database.db, groupCommit, verifier, aiSendersFor: aiSenders.forLocation, onCrossings: nudgeReporter };
-  const receiveDelivery = createWebhookIntake(intakeDeps);
 
   const stripeClient = createStripeClientFactory({ apiUrl: config.stripeApiUrl, timeoutMs: config.stripeTimeoutSeconds * 1000 });
   const reporter = createMeterReporter({
@@ -143,6 +141,8 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const oauthClient = clientId && clientSecret ? { apiUrl: config.highLevel.apiUrl, clientId, clientSecret } : null;
   const highLevelTokens = createInstallationTokens({ database, secretBox, endpoint: oauthClient, logger });
   const highLevelApi = createHighLevelApiClient({ baseUrl: config.highLevel.apiUrl, tokens: highLevelTokens });
+  const receiveDelivery = createWebhookIntake({ db: database.db, groupCommit, verifier, aiSendersFor: aiSenders.forLocation,
+    emailBillingFor: emailBilling.forLocation, onCrossings: nudgeReporter, onLocationInstalled: highLevelTokens.mintOnInstall });
   const backfills = createBackfills({ db: database.db });
   const backfillRunner = createBackfillRunner({ db: database.db, api: highLevelApi, logger });
   const installedLocations = createInstalledLocationsSync({ db: database.db, api: highLevelApi, appId: config.highLevel.appId, logger });
@@ -177,6 +177,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     ...backfillRoutes({ backfills }),
     ...shadowRoutes({ db: database.db }),
     ...aiSendersRoutes({ aiSenders }),
+    ...emailBillingRoutes({ emailBilling }),
     ...usageApiSettingsRoutes({ apiKeys, customMetrics }),
     ...usageApiRoutes({ ingestion: createUsageIngestion({ db: database.db, onCrossings: nudgeReporter }) }),
   ];

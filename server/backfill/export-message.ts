@@ -26,6 +26,7 @@ const exportedMessageSchema = z.looseObject({
   id: z.string().trim().min(1).max(200),
   messageType: z.string().trim().min(1).max(100).optional(),
   locationId: z.string().optional(),
+  conversationId: z.string().max(200).nullish(),
   direction: z.enum(['inbound', 'outbound']),
   dateAdded: z.string().max(100),
   body: z.string().max(1_000_000).nullish(),
@@ -43,6 +44,8 @@ const exportedMessageSchema = z.looseObject({
 /** A message that yields usage. */
 export interface ImportableMessage {
   messageId: string;
+  /** `<conversationId>@<dateAdded>` (server/metering/message-key.ts): how a webhook without `messageId` names it. */
+  messageKey: string | null;
   /** InboundMessage or OutboundMessage, as the webhook would have been typed. */
   eventType: MessageEvent['type'];
   occurredAt: Date;
@@ -87,6 +90,7 @@ export function mapExportedMessage(
     type: eventType,
     locationId: context.locationId,
     messageId: m.id,
+    conversationId: m.conversationId ?? undefined,
     messageType: m.messageType ?? WEBHOOK_TYPE[context.channel],
     messageTypeString: m.messageType,
     direction: m.direction,
@@ -105,7 +109,8 @@ export function mapExportedMessage(
 
   const usage = normaliseActivity(event.data as MessageEvent, occurredAt);
   if (usage.length === 0) return { kind: 'skipped', reason: 'no_usage', messageId: m.id };
-  return { kind: 'usage', message: { messageId: m.id, eventType, occurredAt, usage, raw: value as Record<string, unknown> } };
+  const messageKey = usage[0]!.messageKey ?? null;
+  return { kind: 'usage', message: { messageId: m.id, messageKey, eventType, occurredAt, usage, raw: value as Record<string, unknown> } };
 }
 
 /** The delivery key of an imported message (`activity_events.webhook_id`), unique across every source. */

@@ -54,8 +54,9 @@ export async function importPage(
       if (!candidates.has(mapped.message.messageId)) candidates.set(mapped.message.messageId, mapped.message);
     }
     // Locked first, so a webhook carrying one of these messages either committed already (and is found) or waits.
-    await lockMessages(tx, job.locationId, [...candidates.keys()]);
-    const known = await findKnownMessageIds(tx, job.locationId, [...candidates.keys()]);
+    const identities = [...candidates.values()].map((m) => ({ messageId: m.messageId, messageKey: m.messageKey }));
+    await lockMessages(tx, job.locationId, identities.flatMap((m) => (m.messageKey ? [m.messageId, m.messageKey] : [m.messageId])));
+    const known = await findKnownMessageIds(tx, job.locationId, identities);
     const fresh = [...candidates.values()].filter((m) => !known.has(m.messageId));
     // `bill` is read under the job's row lock: a "bill imported usage" request either sees this page's held usage
     // or makes this page bill as it imports, never neither.
