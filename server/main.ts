@@ -9,6 +9,7 @@ import { openDatabase, type DatabaseHandle } from '../models/database';
 import { ConfigError, loadConfig, type Config } from './config';
 import { healthRouter } from './health/routes';
 import { createWebhookIntake } from './highlevel/webhook-intake';
+import { isDeclaredEndpoint } from './highlevel/endpoints';
 import { createGroupCommit, type GroupCommit } from './metering/group-commit';
 import { highLevelWebhookRouter } from './highlevel/webhook-routes';
 import { createWebhookVerifier } from './highlevel/webhook-signature';
@@ -140,7 +141,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const { clientId, clientSecret } = config.highLevel;
   const oauthClient = clientId && clientSecret ? { apiUrl: config.highLevel.apiUrl, clientId, clientSecret } : null;
   const highLevelTokens = createInstallationTokens({ database, secretBox, endpoint: oauthClient, logger });
-  const highLevelApi = createHighLevelApiClient({ baseUrl: config.highLevel.apiUrl, tokens: highLevelTokens });
+  const highLevelApi = createHighLevelApiClient({ baseUrl: config.highLevel.apiUrl, tokens: highLevelTokens, allowedEndpoint: isDeclaredEndpoint });
   const receiveDelivery = createWebhookIntake({ db: database.db, groupCommit, verifier, aiSendersFor: aiSenders.forLocation,
     emailBillingFor: emailBilling.forLocation, onCrossings: nudgeReporter, onLocationInstalled: highLevelTokens.mintOnInstall });
   const backfills = createBackfills({ db: database.db });

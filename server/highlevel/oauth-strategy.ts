@@ -6,6 +6,7 @@
  */
 import { Authenticator } from 'passport';
 import OAuth2Strategy from 'passport-oauth2';
+import { HIGHLEVEL_ENDPOINTS } from './endpoints';
 import { tokenResponseSchema, toOAuthError, type TokenResponse } from './oauth-token-endpoint';
 
 export interface HighLevelOAuthOptions {
@@ -36,7 +37,7 @@ class HighLevelStrategy extends OAuth2Strategy {
 
   override parseErrorResponse(body: string, status: number): Error | null {
     try {
-      return toOAuthError('/oauth/token', status, JSON.parse(body));
+      return toOAuthError(HIGHLEVEL_ENDPOINTS.token.path, status, JSON.parse(body));
     } catch {
       return null;
     }
@@ -52,7 +53,7 @@ export function createHighLevelPassport(options: HighLevelOAuthOptions) {
   const strategy = new HighLevelStrategy(
     {
       authorizationURL: `${options.marketplaceUrl}/v2/oauth/chooselocation`,
-      tokenURL: `${options.apiUrl}/oauth/token`,
+      tokenURL: `${options.apiUrl}${HIGHLEVEL_ENDPOINTS.token.path}`,
       clientID: options.clientId,
       clientSecret: options.clientSecret,
       callbackURL: options.callbackUrl,

@@ -75,7 +75,7 @@ describe('GET /oauth/install', () => {
       scope: t.service.manifest.scopes.join(' '),
     });
     expect(t.service.manifest.scopes).toEqual(
-      expect.arrayContaining(['conversations/message.readonly', 'locations.readonly', 'oauth.readonly', 'oauth.write', 'voice-ai-dashboard.readonly', 'users.readonly']),
+      expect.arrayContaining(['conversations/message.readonly', 'locations.readonly', 'oauth.readonly', 'oauth.write', 'voice-ai-dashboard.readonly']),
     );
   });
 });

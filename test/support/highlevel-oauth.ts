@@ -27,7 +27,7 @@ export function tokenResponse(input: {
     token_type: 'Bearer',
     expires_in: input.expiresIn ?? 86399,
     refresh_token: input.refreshToken,
-    scope: 'conversations/message.readonly locations.readonly oauth.readonly oauth.write voice-ai-dashboard.readonly users.readonly',
+    scope: 'conversations/message.readonly locations.readonly oauth.readonly oauth.write voice-ai-dashboard.readonly',
     userType: input.userType,
     companyId: input.companyId,
     ...(input.locationId ? { locationId: input.locationId } : {}),
