@@ -8,6 +8,7 @@ import { api, type PricingGrid, type PricingRow } from '../api';
 import { ErrorNotice, Loading, Notice } from '../components/States';
 import { useResource } from '../components/useResource';
 import { centsToMajor, formatCents, majorToCents, metricLabel } from '../format';
+import { EmailBilling } from './EmailBilling';
 
 export function PricingPage() {
   const grid = useResource(() => api.pricing(), []);
@@ -23,6 +24,7 @@ export function PricingPage() {
       {grid.data ? (
         <>
           <Defaults grid={grid.data} onSaved={grid.set} />
+          <EmailBilling />
           <section className="card" aria-labelledby="grid-title">
             <h2 id="grid-title">Price per metric</h2>
             <div className="table-wrap">
