@@ -16,6 +16,7 @@
  */
 import { z } from 'zod';
 import { eventSchemas, type MessageEvent } from '../highlevel/webhook-events';
+import type { EmailBillingSource } from '../metering/email-billing';
 import { normaliseActivity, type UsageDraft } from '../metering/normalise';
 import type { BackfillChannel } from './export-position';
 
@@ -32,6 +33,8 @@ const exportedMessageSchema = z.looseObject({
   body: z.string().max(1_000_000).nullish(),
   attachments: z.array(z.string().max(10_000)).max(1_000).nullish(),
   status: z.string().max(100).nullish(),
+  /** Email only: the service that sent it, as in the webhook (apps/conversations.json). */
+  provider: z.string().max(200).nullish(),
   meta: z
     .looseObject({
       callDuration: seconds.nullish(),
@@ -71,10 +74,11 @@ const WEBHOOK_TYPE: Record<BackfillChannel, string> = { SMS: 'SMS', Call: 'CALL'
  *   `endAt` exclusive: HighLevel's own date filter is not documented precisely, so the range is applied here too).
  * @returns the usage, or why there is none: unparseable, another sub-account's, outside the range, an activity
  *   entry (`TYPE_ACTIVITY_*` are timeline notes, not messages) or a type that carries no usage (Instagram, RCS, …).
+ *   `emailBillingSource` is the agency's (default when omitted), so a backfilled email bills as a live one would.
  */
 export function mapExportedMessage(
   value: unknown,
-  context: { locationId: string; channel: BackfillChannel; startAt: Date; endAt: Date },
+  context: { locationId: string; channel: BackfillChannel; startAt: Date; endAt: Date; emailBillingSource?: EmailBillingSource },
 ): MappedMessage {
   const parsed = exportedMessageSchema.safeParse(value);
   if (!parsed.success) return { kind: 'skipped', reason: 'malformed', messageId: idOf(value) };
@@ -100,6 +104,7 @@ export function mapExportedMessage(
     callDuration: duration === null || duration === undefined ? undefined : Math.ceil(duration),
     callStatus: callStatus ?? undefined,
     status: m.status ?? undefined,
+    provider: m.provider ?? undefined,
     dateAdded: m.dateAdded,
   };
   const event = eventSchemas[eventType].safeParse(asWebhook);
@@ -107,7 +112,7 @@ export function mapExportedMessage(
   const occurredAt = new Date(m.dateAdded);
   if (occurredAt < context.startAt || occurredAt >= context.endAt) return { kind: 'skipped', reason: 'out_of_range', messageId: m.id };
 
-  const usage = normaliseActivity(event.data as MessageEvent, occurredAt);
+  const usage = normaliseActivity(event.data as MessageEvent, occurredAt, { emailBillingSource: context.emailBillingSource });
   if (usage.length === 0) return { kind: 'skipped', reason: 'no_usage', messageId: m.id };
   const messageKey = usage[0]!.messageKey ?? null;
   return { kind: 'usage', message: { messageId: m.id, messageKey, eventType, occurredAt, usage, raw: value as Record<string, unknown> } };

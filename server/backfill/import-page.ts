@@ -4,7 +4,9 @@
  * none of it does, so a crash anywhere before the commit leaves the job at the same position and the page is
  * fetched again: no message lost, none doubled (the delivery keys would refuse a second copy anyway).
  */
-import type { Database } from '../../models/database';
+import { sql } from 'drizzle-orm';
+import { selectRows, type Database } from '../../models/database';
+import type { EmailBillingSource } from '../metering/email-billing';
 import { lockMessages } from '../metering/backfilled-usage';
 import { applyUsageToCounters } from '../metering/thresholds';
 import { findKnownMessageIds, insertImportedMessages } from './backfill-ledger';
@@ -43,7 +45,17 @@ export async function importPage(
     const job = await lockBackfillJob(tx, jobId);
     if (!job || job.status !== 'running' || job.cursor !== fetchedAt.stored) return null;
 
-    const context = { locationId: job.locationId, channel: fetchedAt.position.channel, startAt: job.startAt, endAt: job.endAt };
+    const [agency] = await selectRows<{ source: EmailBillingSource }>(
+      tx,
+      sql`select email_billing_source as source from agencies where company_id = ${job.companyId}`,
+    );
+    const context = {
+      locationId: job.locationId,
+      channel: fetchedAt.position.channel,
+      startAt: job.startAt,
+      endAt: job.endAt,
+      emailBillingSource: agency?.source,
+    };
     const candidates = new Map<string, ImportableMessage>();
     let withUsage = 0;
     for (const value of page.messages) {
