@@ -18,6 +18,7 @@ export interface HighLevelEndpoint {
   source: string;
 }
 
+/** The registry, by name; call sites take method, path and version from their entry. */
 export const HIGHLEVEL_ENDPOINTS = {
   /** Backfill (server/backfill/export-client.ts). */
   exportMessages: {
