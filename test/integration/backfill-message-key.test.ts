@@ -3,11 +3,17 @@
  * `messageId` (HighLevel's documented SMS and Email webhook examples have none): both are recognised by
  * `<conversationId>@<dateAdded>` (server/metering/message-key.ts). Export faked with nock, Stripe by the double.
  */
+import { sql } from 'drizzle-orm';
 import nock from 'nock';
+import { Client } from 'pg';
+import { selectRows } from '../../models/database';
+import { backfillDeliveryKey } from '../../server/metering/backfilled-usage';
+import { messageKey } from '../../server/metering/message-key';
 import { drainReporter, setUpBilling, TEST_STRIPE_KEY } from '../support/billing';
 import { exportedSms, giveLocationToken, serveExport } from '../support/highlevel-export';
 import { officialExample } from '../support/highlevel-fixtures';
 import { startStripeStub, type StripeStub } from '../support/stripe-stub';
+import { usingServer } from '../support/test-database';
 import { startTestService, type TestService } from '../support/test-service';
 
 let t: TestService;
@@ -89,5 +95,41 @@ describe('webhook without messageId and export: one message', () => {
     expect(res.body.usageRecords).toBe(2);
     await drainReporter(t.service);
     expect(smsUnits()).toBe(5);
+  });
+});
+
+// Only a server runs two transactions at once (PGlite has one connection), so only there can the two sides race.
+if (usingServer) describe('a webhook without messageId and a backfill page with the same message, at once', () => {
+  it('when a backfill page holds the message’s key while its webhook arrives, then the webhook waits, sees the import, and the message counts once', async () => {
+    const date = new Date(Date.parse(START) + 50 * 3_600_000).toISOString();
+    const key = messageKey(CONVERSATION, date)!;
+    const backfill = new Client({ connectionString: t.database.url });
+    await backfill.connect();
+    let answer;
+    try {
+      await backfill.query('begin');
+      // What import-page does first: lock the page's messages by id AND key, then look, then store.
+      await backfill.query(`select pg_advisory_xact_lock(7310002, hashtext($1 || ':' || $2))`, [LOCATION, key]);
+      const delivery = t.postSigned(webhookWithoutId(9, 'mk-race-1', date)).then((r) => r);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the webhook is now waiting on the lock
+      const { rows } = await backfill.query(
+        `insert into activity_events (webhook_id, event_type, status, source, company_id, location_id, payload)
+         values ($1, 'OutboundMessage', 'processed', 'backfill', $2, $3, '{}'::jsonb) returning id`,
+        [backfillDeliveryKey(LOCATION, 'mkRace0001'), COMPANY, LOCATION],
+      );
+      await backfill.query(
+        `insert into usage_records (activity_event_id, location_id, metric, quantity, unit, direction, occurred_at, source_type, source_id, message_key, counted)
+         values ($1, $2, 'sms', 1, 'message', 'outbound', now(), 'OutboundMessage', 'mkRace0001', $3, false)`,
+        [rows[0].id, LOCATION, key],
+      );
+      await backfill.query('commit');
+      answer = await delivery;
+    } finally {
+      await backfill.end();
+    }
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ status: 'accepted', usageRecords: 0 });
+    const usage = await selectRows<{ n: number }>(t.database.db, sql`select count(*)::int as n from usage_records where location_id = ${LOCATION} and message_key = ${key}`);
+    expect(usage).toEqual([{ n: 1 }]);
   });
 });
