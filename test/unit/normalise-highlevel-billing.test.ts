@@ -1,9 +1,9 @@
 /**
  * The billing rules of issue 14 on HighLevel's own examples (test/fixtures/highlevel/official, verbatim from
  * GoHighLevel/highlevel-api-docs): email source per agency, LCEmailStats, direction from the event type, Voice AI
- * test calls, and the key that matches a message without a messageId.
+ * test calls, the key that matches a message without a messageId, and the kind of an INSTALL.
  */
-import { eventSchemas, isHandledEventType, type ActivityEvent } from '../../server/highlevel/webhook-events';
+import { eventSchemas, installKind, installSchema, isHandledEventType, type ActivityEvent } from '../../server/highlevel/webhook-events';
 import type { EmailBillingSource } from '../../server/metering/email-billing';
 import { messageKey } from '../../server/metering/message-key';
 import { normaliseActivity } from '../../server/metering/normalise';
@@ -97,5 +97,21 @@ describe('message key', () => {
     expect(messageKey(undefined, '2024-03-27T18:13:49.000Z')).toBeNull();
     expect(messageKey('c1', undefined)).toBeNull();
     expect(messageKey('c1', 'yesterday')).toBeNull();
+  });
+});
+
+describe('INSTALL kind', () => {
+  const kindOf = (name: string, extra: Record<string, unknown> = {}) => installKind(installSchema.parse({ ...officialExample(name), ...extra }));
+
+  it('when HighLevel’s documented INSTALL examples (no installType) are read, then locationId decides: location installs have one, the agency install has none', () => {
+    expect(kindOf('install-agency')).toBe('Company');
+    expect(kindOf('install-location-non-whitelabel')).toBe('Location');
+    expect(kindOf('install-location-whitelabel')).toBe('Location');
+  });
+
+  it('when HighLevel sends installType, then it is honoured', () => {
+    expect(kindOf('install-location-whitelabel', { installType: 'Company' })).toBe('Company');
+    expect(kindOf('install-agency', { installType: 'Location', locationId: 'loc1' })).toBe('Location');
+    expect(() => kindOf('install-agency', { installType: 'Agency' })).toThrow();
   });
 });
