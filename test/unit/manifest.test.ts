@@ -5,6 +5,7 @@ import { endpointScopes, HIGHLEVEL_ENDPOINTS, isDeclaredEndpoint } from '../../s
 import { EVENT_SUBSCRIPTIONS, eventScopes, subscribedEventNames } from '../../server/highlevel/event-subscriptions';
 import { eventSchemas } from '../../server/highlevel/webhook-events';
 import { loadManifest, MANIFEST_PATH } from '../../server/highlevel/manifest';
+import { moduleScopes } from '../../server/highlevel/marketplace-modules';
 
 /** Every TypeScript file under server/, with its text. */
 function serverSources(dir = path.join(__dirname, '..', '..', 'server')): Array<{ file: string; text: string }> {
@@ -30,8 +31,8 @@ describe('manifest.json', () => {
     expect(manifest.webhooks.events).toEqual(expect.arrayContaining(['AppInstall', 'AppUninstall', 'LCEmailStats']));
   });
 
-  it('when the scopes are listed, then they are exactly those the called endpoints and the subscribed events need', () => {
-    expect([...manifest.scopes].sort()).toEqual([...new Set([...endpointScopes(), ...eventScopes()])].sort());
+  it('when the scopes are listed, then they are exactly those the called endpoints, the subscribed events and the marketplace modules need', () => {
+    expect([...manifest.scopes].sort()).toEqual([...new Set([...endpointScopes(), ...eventScopes(), ...moduleScopes()])].sort());
     expect(manifest.scopes).not.toContain('users.readonly');
   });
 
