@@ -41,6 +41,8 @@ import { createStripeConnection, type StripeConnection } from './settings/stripe
 import { stripeForAgency } from './settings/stripe-for-agency';
 import { createSubAccountBilling, type SubAccountBilling } from './settings/sub-account-billing';
 import { createPaymentEvents } from './stripe/payment-events';
+import { createErrorReports } from './stripe/error-reports';
+import { createEventDestinations } from './stripe/event-destinations';
 import { stripeWebhookRouter } from './stripe/webhook-routes';
 import { usageRoutes } from './settings/usage-routes';
 import { shadowRoutes } from './shadow/routes';
@@ -130,9 +132,12 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const receiveDelivery = createWebhookIntake(intakeDeps);
 
   const stripeClient = createStripeClientFactory({ apiUrl: config.stripeApiUrl, timeoutMs: config.stripeTimeoutSeconds * 1000 });
+  const eventDestinations = createEventDestinations({ db: database.db, secretBox, stripeClient, appUrl: config.appUrl, logger });
   const reporter = createMeterReporter({
     db: database.db,
     logger,
+    // Agencies connected before event destinations existed (or whose creation failed) get one on a later tick.
+    beforeTick: () => eventDestinations.ensureAll(),
     stripeForAgency: async (companyId) => {
       const key = await accounts.revealStripeKey(companyId);
       return key === null ? null : stripeClient(key);
@@ -158,7 +163,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
 
   const agencyStripe = stripeForAgency(accounts, stripeClient);
   const sessionTokens = createSessionTokens({ key: deriveSessionKey(config.encryptionKey) });
-  const stripeConnection = createStripeConnection({ db: database.db, secretBox, stripeClient, appUrl: config.appUrl, logger });
+  const stripeConnection = createStripeConnection({ db: database.db, secretBox, stripeClient, appUrl: config.appUrl, logger, eventDestinations });
   const billing = createSubAccountBilling({ db: database.db, rules, accounts, stripeForAgency: agencyStripe, logger });
   const pricing = createPricing({ db: database.db, rules, stripeForAgency: agencyStripe, resyncSubscriptions: billing.resyncSubscriptions });
   const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger });
@@ -202,7 +207,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     healthRouter(database),
     highLevelWebhookRouter(manifest.webhooks.path, receiveDelivery),
     oauthRouter({ manifest, passport, install, appUrl: config.appUrl, agencyName: (id) => findAgencyName(database.db, id), logger }),
-    stripeWebhookRouter(paymentEvents),
+    stripeWebhookRouter(paymentEvents, createErrorReports({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger })),
     openApiRouter(openApi),
     mountApiRoutes(apiRoutes, createGatekeeper({ db: database.db, tokens: sessionTokens, apiKeys: apiKeyCaller(apiKeys) })),
     uiRouter({ distDir: options.uiDistDir ?? uiPaths().distDir, nodeEnv: config.nodeEnv, extraFrameAncestors: config.frameAncestors }),

@@ -9,6 +9,7 @@ import type { Database } from '../../models/database';
 import type { SecretBox } from '../crypto/secret-box';
 import { AppError, badRequest } from '../http/errors';
 import { checkStripeKey, StripeKeyRejectedError } from '../stripe/connection-check';
+import type { EventDestinations } from '../stripe/event-destinations';
 import type { StripeClientFactory } from '../stripe/stripe-client';
 import {
   clearStripeConnection,
@@ -48,6 +49,8 @@ export function createStripeConnection(deps: {
   stripeClient: StripeClientFactory;
   appUrl: string;
   logger: Logger;
+  /** Creates and deletes the agency's event destination for meter-event error reports. */
+  eventDestinations: EventDestinations;
 }) {
   const webhookUrl = (companyId: string) => `${deps.appUrl}/webhooks/stripe/${encodeURIComponent(companyId)}`;
 
@@ -124,13 +127,18 @@ export function createStripeConnection(deps: {
         webhookEndpointId: endpoint?.id ?? null,
         sealedWebhookSecret: endpoint ? deps.secretBox.seal(endpoint.secret) : null,
       });
+      // Best effort: without it Stripe's asynchronous refusals go unseen, so the reporter's tick keeps trying.
+      await deps.eventDestinations.tryCreate(companyId, stripe);
       deps.logger.info({ companyId, mode: check.mode, keyType: check.keyType, accountId: check.accountId }, 'Stripe connected');
       return status(companyId);
     },
 
-    /** Removes the webhook endpoint Meterbridge made (best effort) and forgets the key. */
+    /** Removes the webhook endpoint and event destination Meterbridge made (best effort) and forgets the key. */
     async disconnect(companyId: string): Promise<StripeConnectionStatus> {
       const agency = await findAgency(deps.db, companyId);
+      if (agency?.stripeSecretKey && agency.stripeEventDestinationId) {
+        await deps.eventDestinations.remove(companyId, deps.stripeClient(deps.secretBox.open(agency.stripeSecretKey)), agency.stripeEventDestinationId);
+      }
       if (agency?.stripeSecretKey && agency.stripeWebhookEndpointId) {
         await deps
           .stripeClient(deps.secretBox.open(agency.stripeSecretKey))

@@ -27,6 +27,8 @@ const RAK: Record<Resource, Record<Access, string>> = {
   invoices: { read: 'rak_invoice_read', write: 'rak_invoice_write' },
   webhook_endpoints: { read: 'rak_webhook_read', write: 'rak_webhook_write' },
   coupons: { read: 'rak_coupon_read', write: 'rak_coupon_write' },
+  // A guess, like the account's: Stripe's docs name no permission for v2 event destinations.
+  event_destinations: { read: 'rak_event_destination_read', write: 'rak_event_destination_write' },
 };
 
 
