@@ -70,6 +70,7 @@ export async function startStripeStub(): Promise<StripeStub> {
     },
     meterEventsPerSecond: 25,
     errorReportDelayMs: 100,
+    sampleErrors: 20,
     flushErrorReports: () => errorReports.flush(),
     deliveries: [],
     customers: new Set(),

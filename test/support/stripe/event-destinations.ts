@@ -11,7 +11,7 @@
  * Error reports: meter events refused by the asynchronous validation (stripe/meter-events.ts) are gathered for
  * `errorReportDelayMs`, then one event per meter is made — `v1.billing.meter.error_report_triggered` with
  * `related_object` the meter, or `v1.billing.meter.no_meter_found` without one — with `data.reason.error_types[]`
- * per code and up to SAMPLE_ERRORS `sample_errors` each (a SAMPLE, as on Stripe), and its thin notification
+ * per code and up to `stub.sampleErrors` `sample_errors` each (a SAMPLE, as on Stripe), and its thin notification
  * `{ id, object: 'v2.core.event', type, livemode, created, related_object? }` (no `data`) is POSTed to every enabled
  * destination subscribed to the type, signed `Stripe-Signature: t=…,v1=…` with HMAC-SHA256 of `${t}.${body}` under
  * the destination's secret (docs.stripe.com/webhooks/signature; the same scheme for thin events).
@@ -19,9 +19,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Fake, RejectedMeterEvent, Route, StripeJson } from './types';
 import { ID, invalid, missingParam, newId, noSuch } from './wire';
-
-/** Sample errors kept per error code in one report. */
-export const SAMPLE_ERRORS = 20;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const strings = (v: unknown): string[] | undefined => (Array.isArray(v) && v.every((s) => typeof s === 'string') ? (v as string[]) : undefined);
@@ -97,7 +94,7 @@ export function eventDestinationRoutes({ stub, state }: Fake) {
               return {
                 code,
                 error_count: ofCode.length,
-                sample_errors: ofCode.slice(0, SAMPLE_ERRORS).map((r) => ({ error_message: r.message, request: { identifier: r.identifier } })),
+                sample_errors: ofCode.slice(0, stub.sampleErrors).map((r) => ({ error_message: r.message, request: { identifier: r.identifier } })),
               };
             }),
           },

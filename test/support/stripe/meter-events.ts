@@ -16,7 +16,8 @@
  *   `v1.billing.meter.error_report_triggered` (meter known) or `v1.billing.meter.no_meter_found`
  *   (stripe/event-destinations.ts). The verdict is taken on the state at receipt; a valid event is counted at once.
  * Scripted faults (`script`, `faultFor`) come first and are consumed by meter-event requests only.
- * Meters: with none created through the fake, every event name has one (as `customers`: empty = all exist).
+ * Meters: with none created through the fake, every event name has one (as `customers`: empty = all exist), named
+ * `mtr_test_implicit_<event name>` in error reports.
  */
 import type { ServerResponse } from 'node:http';
 import { invalidKeyBody, permissionError, unknownKey } from './account-keys';
@@ -59,7 +60,8 @@ export function meterEventHandler({ stub, state }: Fake, report: (rejected: Reje
     if (state.meters.size > 0 && !meter) {
       return { code: 'no_meter', message: `No active meter was found for event name '${event.eventName}' (approximate).`, meterId: null };
     }
-    const meterId = meter?.id ?? null;
+    // With no meters in the fake every event name has one: an implicit id stands for it in error reports.
+    const meterId = meter?.id ?? `mtr_test_implicit_${event.eventName}`;
     if (meter && meter.status !== 'active') return { code: 'archived_meter', message: `The meter ${meter.id} is inactive (approximate).`, meterId };
     const known = stub.customers.size === 0 || stub.customers.has(event.customer);
     if (!known || state.customers.get(event.customer)?.deleted) {

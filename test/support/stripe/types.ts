@@ -113,6 +113,8 @@ export interface StripeStub {
   meterEventsPerSecond: number;
   /** Milliseconds between a refused event and its error report's delivery (Stripe aggregates them). */
   errorReportDelayMs: number;
+  /** Sample errors per error code in one report (20 by default): Stripe's `sample_errors` is a sample. */
+  sampleErrors: number;
   /** Sends an error report now for every refused event not yet reported. */
   flushErrorReports(): Promise<void>;
   /** Every thin-event delivery attempted, in order. */
