@@ -21,6 +21,7 @@ import { REPORTER_NUDGE_MS, scheduledJobs } from './jobs/scheduled-jobs';
 import { createRebillingRules, type RebillingRules } from './metering/rebilling-rules';
 import { createMeterReporter, type MeterReporter } from './stripe/meter-reporter';
 import { createStripeClientFactory } from './stripe/stripe-client';
+import { createEventDestinations } from './stripe/event-destinations';
 import { createAccounts, type Accounts } from './tenancy/accounts';
 import { findAgencyName } from './tenancy/accounts-repository';
 import { createHighLevelApiClient } from './highlevel/api-client';
@@ -42,7 +43,6 @@ import { stripeForAgency } from './settings/stripe-for-agency';
 import { createSubAccountBilling, type SubAccountBilling } from './settings/sub-account-billing';
 import { createPaymentEvents } from './stripe/payment-events';
 import { createErrorReports } from './stripe/error-reports';
-import { createEventDestinations } from './stripe/event-destinations';
 import { stripeWebhookRouter } from './stripe/webhook-routes';
 import { usageRoutes } from './settings/usage-routes';
 import { shadowRoutes } from './shadow/routes';
@@ -128,16 +128,14 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const nudgeReporter = () => scheduler.nudge('meter-reporter', REPORTER_NUDGE_MS);
   const aiSenders = createAgencyAiSenders({ db: database.db, deployment: config.aiSenders });
   const groupCommit = createGroupCommit(database.db, { maxInFlight: config.intakeWritesInFlight });
-  const intakeDeps = { db: database.db, groupCommit, verifier, aiSendersFor: aiSenders.forLocation, onCrossings: nudgeReporter };
-  const receiveDelivery = createWebhookIntake(intakeDeps);
+  const receiveDelivery = createWebhookIntake({ db: database.db, groupCommit, verifier, aiSendersFor: aiSenders.forLocation, onCrossings: nudgeReporter });
 
   const stripeClient = createStripeClientFactory({ apiUrl: config.stripeApiUrl, timeoutMs: config.stripeTimeoutSeconds * 1000 });
   const eventDestinations = createEventDestinations({ db: database.db, secretBox, stripeClient, appUrl: config.appUrl, logger });
   const reporter = createMeterReporter({
     db: database.db,
     logger,
-    // Agencies connected before event destinations existed (or whose creation failed) get one on a later tick.
-    beforeTick: () => eventDestinations.ensureAll(),
+    beforeTick: () => eventDestinations.ensureAll(), // connections older than event destinations, or failed creations
     stripeForAgency: async (companyId) => {
       const key = await accounts.revealStripeKey(companyId);
       return key === null ? null : stripeClient(key);

@@ -111,6 +111,7 @@ export const subAccountRowSchema = z.object({
   billingStatus: z.enum(['ok', 'delinquent', 'paused']),
   billingStatusReason: z.string().nullable(),
   failedReports: z.number().int(),
+  rejectedReports: z.number().int().describe('Meter reports Stripe rejected in an error report after accepting them'),
   billingMode: z.enum(['live', 'shadow']),
   billingModeChangedAt: z.string().nullable(),
 });

@@ -53,6 +53,8 @@ export interface SubAccountRow {
   billingStatus: 'ok' | 'delinquent' | 'paused';
   billingStatusReason: string | null;
   failedReports: number;
+  /** Meter reports Stripe rejected in an error report after accepting them. */
+  rejectedReports: number;
   /** `shadow`: crossings are computed and shown as "would bill", nothing is sent to Stripe. */
   billingMode: BillingMode;
   billingModeChangedAt: string | null;
@@ -113,6 +115,8 @@ export interface Overview {
   delinquent: number;
   needsReinstall: number;
   failedReports: number;
+  rejectedReports: number;
+  unconfirmedReports: number;
   unitsSent: number;
   lastUnitSentAt: string | null;
 }
@@ -134,7 +138,12 @@ export interface PeriodCharges {
   estimatedTotalCents: string;
 }
 
-export type ReportStatus = 'pending' | 'batched' | 'sent' | 'failed';
+/**
+ * `failed`: Stripe refused the call (the Retry button resends the same identifier); `rejected`: Stripe took it and
+ * refused it later in an error report (Retry resends with a new identifier to the current customer);
+ * `unconfirmed`: Stripe did not confirm it in time, so it is never resent blindly (reconciliation settles it).
+ */
+export type ReportStatus = 'pending' | 'batched' | 'sent' | 'failed' | 'rejected' | 'unconfirmed';
 
 export interface MeterReport {
   id: number;
@@ -148,7 +157,11 @@ export interface MeterReport {
   identifier: string | null;
   attempts: number | null;
   lastError: string | null;
+  /** Stripe's error code when it rejected the event in an error report, e.g. `meter_event_customer_not_found`. */
+  rejectedCode: string | null;
   sentAt: string | null;
+  /** The timestamp sent to Stripe at the latest send, Unix seconds. */
+  sentTimestamp: number | null;
 }
 
 export interface DayRange {
