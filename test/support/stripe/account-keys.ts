@@ -70,10 +70,10 @@ export function defaultAccount(): StripeJson {
   };
 }
 
-/** The routes of the account. */
+/** The account route. */
 export function accountRoutes({ stub }: Fake): Route[] {
   return [
-  // docs.stripe.com/api/accounts/retrieve (own account: GET /v1/account)
-  { method: 'GET', pattern: /^\/v1\/account$/, resource: 'account', access: 'read', accepts: [], handle: () => ({ body: stub.account }) },
+    // docs.stripe.com/api/accounts/retrieve (own account: GET /v1/account)
+    { method: 'GET', pattern: /^\/v1\/account$/, resource: 'account', access: 'read', accepts: [], handle: () => ({ body: stub.account }) },
   ];
 }
