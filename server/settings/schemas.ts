@@ -38,6 +38,9 @@ export const stripeConnectionResponse = z.object({
   accountName: z.string().nullable(),
   missingPermissions: z.array(z.object({ permission: z.string(), label: z.string() })),
   webhook: z.object({ url: z.string(), configured: z.boolean(), createdByMeterbridge: z.boolean() }),
+  errorReports: z
+    .object({ url: z.string(), configured: z.boolean() })
+    .describe('The Stripe event destination receiving meter-event error reports (thin events), created on connect'),
 });
 
 const tier = z.object({ upTo: z.union([z.number().int().positive(), z.literal('inf')]), unitAmountDecimal: decimalCents, flatAmount: z.number().int().min(0).optional() });

@@ -41,6 +41,8 @@ export interface StripeConnectionStatus {
   accountName: string | null;
   missingPermissions: Array<{ permission: string; label: string }>;
   webhook: { url: string; configured: boolean; createdByMeterbridge: boolean };
+  /** Stripe's asynchronous meter-event errors: whether the event destination exists (else retried every 10 min). */
+  errorReports: { url: string; configured: boolean };
 }
 
 export function createStripeConnection(deps: {
@@ -69,6 +71,7 @@ export function createStripeConnection(deps: {
         configured: Boolean(agency?.stripeWebhookSecret),
         createdByMeterbridge: Boolean(agency?.stripeWebhookEndpointId),
       },
+      errorReports: { url: deps.eventDestinations.url(companyId), configured: Boolean(agency?.stripeEventDestinationId) },
     };
   }
 

@@ -37,6 +37,10 @@ interface MeterErrorData {
   validation_end?: string;
 }
 
+/**
+ * Builds the handler of error-report deliveries. `stripeForAgency` gives the agency's client (its key verifies
+ * nothing: the signature is checked with the destination's own secret, then the event is read through the key).
+ */
 export function createErrorReports(deps: { db: Database; secretBox: SecretBox; stripeForAgency: (companyId: string) => Promise<Stripe>; logger: Logger }) {
   const { db, logger } = deps;
 
@@ -94,4 +98,5 @@ export function createErrorReports(deps: { db: Database; secretBox: SecretBox; s
   };
 }
 
+/** The error-report handler (see `createErrorReports`). */
 export type ErrorReports = ReturnType<typeof createErrorReports>;

@@ -8,10 +8,9 @@
  * 23.1 `V2.Core.EventDestinationCreateParams.include`), and is stored sealed (server/crypto/secret-box.ts).
  * Created on connect; for agencies connected before (or when creation failed) the reporter's tick calls `ensureAll`.
  */
-import { and, eq, isNotNull, isNull } from 'drizzle-orm';
+import { and, eq, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
-import { sql } from 'drizzle-orm';
 import type { Database } from '../../models/database';
 import { agencies } from '../../models/schema';
 import type { SecretBox } from '../crypto/secret-box';
@@ -23,6 +22,10 @@ export const METER_ERROR_EVENT_TYPES = ['v1.billing.meter.error_report_triggered
 /** How long `ensureAll` waits before trying an agency again after a failed creation, milliseconds. */
 const RETRY_AFTER_MS = 10 * 60 * 1000;
 
+/**
+ * Builds the event-destination use cases. `appUrl` is the public base URL Stripe delivers to (`APP_URL`).
+ * Nothing here throws for Stripe's refusals except `create`; `tryCreate`, `remove` and `ensureAll` log them.
+ */
 export function createEventDestinations(deps: { db: Database; secretBox: SecretBox; stripeClient: StripeClientFactory; appUrl: string; logger: Logger }) {
   const { db, secretBox, logger } = deps;
   /** companyId → when creation last failed (in this process). */
@@ -104,4 +107,5 @@ export function createEventDestinations(deps: { db: Database; secretBox: SecretB
   };
 }
 
+/** The agency event-destination use cases (see `createEventDestinations`). */
 export type EventDestinations = ReturnType<typeof createEventDestinations>;

@@ -90,6 +90,8 @@ describe('the event destination', () => {
     expect(row!.id).toBe(destination!.id);
     expect(row!.secret).not.toContain(destination!.webhook_endpoint.signing_secret);
     expect(row!.secret.length).toBeGreaterThan(20);
+    const status = await api('get', '/api/stripe/connection').expect(200);
+    expect(status.body.errorReports).toEqual({ url: `https://meterbridge.example/webhooks/stripe-events/${COMPANY}`, configured: true });
   });
 
   it('when an agency connected before event destinations existed, then the next reporter tick creates its destination', async () => {

@@ -11,6 +11,8 @@ export interface StripeConnection {
   accountName: string | null;
   missingPermissions: Array<{ permission: string; label: string }>;
   webhook: { url: string; configured: boolean; createdByMeterbridge: boolean };
+  /** The Stripe event destination for meter-event error reports. */
+  errorReports: { url: string; configured: boolean };
 }
 
 export interface PriceTerms {
