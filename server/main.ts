@@ -138,7 +138,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     beforeTick: () => eventDestinations.ensureAll(), // connections older than event destinations, or failed creations
     stripeForAgency: async (companyId) => {
       const key = await accounts.revealStripeKey(companyId);
-      return key === null ? null : stripeClient(key);
+      return key === null ? null : { client: stripeClient(key), testMode: /^(sk|rk)_test_/.test(key) };
     },
     options: { ...config.reporter, concurrency: 16 },
   });

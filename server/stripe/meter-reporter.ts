@@ -29,13 +29,28 @@ export interface ReporterOptions {
 
 export interface ReporterDependencies {
   db: Database;
-  /** The agency's Stripe client, or null when it has not connected Stripe. May throw if its key cannot be read. */
-  stripeForAgency: (companyId: string) => Promise<Stripe | null>;
+  /**
+   * The agency's Stripe client and whether its key is a test-mode one, or null when it has not connected Stripe.
+   * May throw if its key cannot be read.
+   */
+  stripeForAgency: (companyId: string) => Promise<AgencyStripe | null>;
   logger: Logger;
   options: ReporterOptions;
   /** Called once per tick before sending, e.g. to create missing Stripe event destinations; its errors are logged. */
   beforeTick?: () => Promise<void>;
 }
+
+/** An agency's Stripe client; `testMode` for `sk_test_`/`rk_test_` keys (their meter events have a lower limit). */
+export interface AgencyStripe {
+  client: Stripe;
+  testMode: boolean;
+}
+
+/**
+ * Meter events in test mode and sandboxes count against Stripe's basic rate limit, 25 requests per second
+ * (docs.stripe.com/rate-limits); live mode allows 1,000. The reporter stays under it rather than collect 429s.
+ */
+export const TEST_MODE_METER_EVENTS_PER_SECOND = 25;
 
 /** What one tick did. */
 export interface TickSummary {
@@ -54,13 +69,15 @@ const SENT_MARKS_PER_STATEMENT = 50;
 /** Builds the reporter. `tick()` never throws for a Stripe outcome; database errors propagate. */
 export function createMeterReporter(deps: ReporterDependencies) {
   const { db, logger, options } = deps;
-  const limiter = new RateLimiterQueue(new RateLimiterMemory({ points: options.callsPerSecondPerAgency, duration: 1 }), {
-    maxQueueSize: 100_000,
-  });
+  const limiterOf = (points: number) => new RateLimiterQueue(new RateLimiterMemory({ points, duration: 1 }), { maxQueueSize: 100_000 });
+  const liveLimiter = limiterOf(options.callsPerSecondPerAgency);
+  // The limiter counts in fixed one-second windows, so two adjacent windows can put twice its points into one second
+  // as Stripe counts it: half the test-mode limit per window keeps every second under it.
+  const testLimiter = limiterOf(Math.max(1, Math.floor(Math.min(options.callsPerSecondPerAgency, TEST_MODE_METER_EVENTS_PER_SECOND) / 2)));
 
   /** `stripeForAgency` once per agency per tick (a key read and decrypt), however many batches the agency has. */
   function clientsForTick() {
-    const clients = new Map<string, Promise<Stripe | null>>();
+    const clients = new Map<string, Promise<AgencyStripe | null>>();
     return (companyId: string) => {
       let client = clients.get(companyId);
       if (!client) clients.set(companyId, (client = deps.stripeForAgency(companyId)));
@@ -68,17 +85,17 @@ export function createMeterReporter(deps: ReporterDependencies) {
     };
   }
 
-  async function send(batch: ClaimedBatch, stripeFor: (companyId: string) => Promise<Stripe | null>): Promise<MeterEventOutcome> {
-    let stripe: Stripe | null;
+  async function send(batch: ClaimedBatch, stripeFor: (companyId: string) => Promise<AgencyStripe | null>): Promise<MeterEventOutcome> {
+    let stripe: AgencyStripe | null;
     try {
       stripe = await stripeFor(batch.companyId);
     } catch (err) {
       return { kind: 'failed', message: `The agency's Stripe key cannot be read: ${(err as Error).message}` };
     }
     if (!stripe) return { kind: 'failed', message: 'Stripe is not connected for this agency.' };
-    await limiter.removeTokens(1, batch.companyId);
+    await (stripe.testMode ? testLimiter : liveLimiter).removeTokens(1, batch.companyId);
     try {
-      await stripe.billing.meterEvents.create({
+      await stripe.client.billing.meterEvents.create({
         event_name: batch.meterEventName,
         payload: { stripe_customer_id: batch.stripeCustomerId, value: batch.value },
         identifier: batch.identifier,

@@ -205,6 +205,22 @@ describe('reporter outcomes', () => {
   });
 });
 
+describe("Stripe's test-mode rate limit", () => {
+  it('when a test-mode agency has more batches than Stripe takes per second (25), then the reporter paces them and Stripe answers no 429', async () => {
+    const subs = [];
+    for (let i = 0; i < 40; i++) subs.push(await freshSubAccount());
+    for (const { locationId } of subs) await sendSms(locationId);
+    const before = stripe.requests.length;
+    const started = Date.now();
+    await drainReporter(t.service);
+    const requests = stripe.requests.slice(before);
+    expect(requests.filter((r) => r.status === 429)).toEqual([]);
+    expect(requests.filter((r) => r.status === 200)).toHaveLength(40);
+    // 40 calls under 25 per second take more than a second.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+  });
+});
+
 describe('thresholds and rules', () => {
   it('when every 3 SMS make a unit and 7 are sent, then 2 units are billed and 1 SMS carries over', async () => {
     const { locationId, customer } = await freshSubAccount([{ metric: 'sms', threshold: 3 }]);

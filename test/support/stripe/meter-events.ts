@@ -45,12 +45,14 @@ export function meterEventHandler({ stub, state }: Fake, report: (rejected: Reje
   /** Per API key, the arrival times (real ms) of the last second's calls. */
   const recent = new Map<string, number[]>();
 
+  /** Over the limit when the last second (sliding) already admitted `meterEventsPerSecond` calls; refused calls do not count. */
   function overRateLimit(apiKey: string): boolean {
     const at = Date.now();
     const calls = (recent.get(apiKey) ?? []).filter((t) => t > at - 1000);
-    calls.push(at);
     recent.set(apiKey, calls);
-    return calls.length > stub.meterEventsPerSecond;
+    if (calls.length >= stub.meterEventsPerSecond) return true;
+    calls.push(at);
+    return false;
   }
 
   /** Stripe's asynchronous verdict on an accepted event: null when it counts, else the error code and message. */
