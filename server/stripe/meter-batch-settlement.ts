@@ -22,15 +22,16 @@ export async function markBatchesSent(db: Executor, batchIds: number[]): Promise
 }
 
 /**
- * Marks the batch and its reports failed, keeping Stripe's message; the reports stay for a later retry. When this
- * was the batch's only attempt, Stripe never took its identifier (the refusal came before processing), so the
- * identifier window restarts with the next send.
+ * Marks the batch and its reports failed, keeping Stripe's message; the reports stay for a later retry. When the
+ * claim that just failed was the batch's first send (its `first_sent_at` was set by that claim, in the same statement
+ * as `updated_at`), Stripe never took the identifier — the refusal came before processing — so the identifier window
+ * restarts with the next send; after an earlier, indeterminate attempt it keeps running.
  */
 export async function markBatchFailed(db: Executor, batchId: number, message: string): Promise<void> {
   await db.execute(sql`
     with b as (
       update meter_batches set status = 'failed', locked_until = null, last_error = ${message.slice(0, 2000)}, updated_at = now(),
-             first_sent_at = case when attempts <= 1 then null else first_sent_at end
+             first_sent_at = case when first_sent_at = updated_at then null else first_sent_at end
       where id = ${batchId} and status = 'sending' returning id)
     update meter_reports set status = 'failed' where batch_id in (select id from b)`);
 }
@@ -78,7 +79,9 @@ export async function expireUnconfirmedBatches(db: Executor, identifierWindowSec
 }
 
 /**
- * Puts a failed batch back in the queue with the SAME identifier (the agency fixed the customer or the key).
+ * Puts a failed batch back in the queue with the SAME identifier (the agency fixed the customer or the key). If an
+ * earlier attempt may have reached Stripe and its identifier window has closed, the next tick makes it `unconfirmed`
+ * instead of sending it.
  * @returns false when the batch is not failed, or another batch for the same customer and meter is in flight.
  */
 export async function requeueFailedBatch(db: Database, batchId: number): Promise<boolean> {

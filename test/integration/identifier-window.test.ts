@@ -58,6 +58,18 @@ describe('the identifier window', () => {
     expect(batch.firstSentAt).not.toBeNull();
   });
 
+  it('when an attempt after an indeterminate one (500) is refused (401), then the batch fails but its window keeps running from the first send', async () => {
+    const customer = await batchAfterAFailedSend();
+    const { firstSentAt } = await batchOf(customer);
+    stripe.apiKeys.add('sk_test_notTheAgencyKey001');
+    try {
+      expect(await t.service.reporter.tick()).toMatchObject({ failed: 1 });
+    } finally {
+      stripe.apiKeys.clear();
+    }
+    expect(await batchOf(customer)).toMatchObject({ status: 'failed', firstSentAt });
+  });
+
   it('when the first send is 19 hours old, then the batch is resent with the same identifier and counted once', async () => {
     const customer = await batchAfterAFailedSend();
     const { identifier } = await batchOf(customer);
