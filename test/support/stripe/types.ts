@@ -90,7 +90,8 @@ export interface ApiFault {
 
 /**
  * The running stub: its base URL (point STRIPE_API_URL or `createStripeClientFactory({ apiUrl })` at it), the
- * meter-event record and fault script (unchanged), and the fake's state, grants and request log.
+ * meter-event record (counted, refused, every request), its clock, limits and fault script, the thin-event deliveries,
+ * and the fake's state, grants and request log.
  */
 export interface StripeStub {
   url: string;
