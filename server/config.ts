@@ -73,6 +73,8 @@ const envSchema = z.object({
   REPORTER_RETRY_MAX_SECONDS: z.coerce.number().min(0).max(86_400).default(900),
   REPORTER_ENABLED: z.enum(['true', 'false']).default('true'),
   REPORTER_LEASE_SECONDS: z.preprocess(emptyAsUnset, z.coerce.number().int().min(2).max(3600).optional()),
+  // Under Stripe's "rolling period of at least 24 hours" for meter-event identifiers.
+  REPORTER_IDENTIFIER_WINDOW_HOURS: z.coerce.number().min(1).max(23).default(20),
   STRIPE_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(120).default(20),
   INTAKE_WRITES_IN_FLIGHT: z.preprocess(emptyAsUnset, z.coerce.number().int().min(1).max(64).optional()),
   STRIPE_CALLS_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(100),
@@ -152,6 +154,13 @@ export interface Config {
      * the same identifiers. Always longer than the Stripe timeout.
      */
     leaseSeconds: number;
+    /**
+     * How long after its first send a batch may still be resent with its identifier, seconds
+     * (`REPORTER_IDENTIFIER_WINDOW_HOURS`, default 20 h): a margin under the 24 hours in which Stripe guarantees to
+     * deduplicate identifiers (docs.stripe.com/api/billing/meter-event/create). Past it, an unsettled batch becomes
+     * `unconfirmed` instead of being resent. Always longer than the lease.
+     */
+    identifierWindowSeconds: number;
   };
   /**
    * Group commit of webhook deliveries (server/metering/group-commit.ts): most intake transactions running at once
@@ -189,6 +198,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, warn: ConfigWarn = () => unde
   }
   if (e.DEMO === 'true' && e.NODE_ENV === 'production') {
     throw new ConfigError('Invalid configuration: DEMO=true (simulated HighLevel and Stripe) cannot run with NODE_ENV=production');
+  }
+  if (e.REPORTER_IDENTIFIER_WINDOW_HOURS * 3600 <= leaseSeconds) {
+    throw new ConfigError('Invalid configuration: REPORTER_IDENTIFIER_WINDOW_HOURS must be longer than the reporter lease (REPORTER_LEASE_SECONDS)');
   }
   const database = e.DATABASE_URL ? { url: e.DATABASE_URL } : { dataDir: e.DATA_DIR };
   return {
@@ -230,6 +242,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, warn: ConfigWarn = () => unde
       retryMaxSeconds: e.REPORTER_RETRY_MAX_SECONDS,
       callsPerSecondPerAgency: e.STRIPE_CALLS_PER_SECOND,
       leaseSeconds,
+      identifierWindowSeconds: Math.round(e.REPORTER_IDENTIFIER_WINDOW_HOURS * 3600),
     },
     logLevel: e.LOG_LEVEL,
     frameAncestors: (e.FRAME_ANCESTORS ?? '')

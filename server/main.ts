@@ -22,6 +22,7 @@ import { REPORTER_NUDGE_MS, scheduledJobs } from './jobs/scheduled-jobs';
 import { createRebillingRules, type RebillingRules } from './metering/rebilling-rules';
 import { createMeterReporter, type MeterReporter } from './stripe/meter-reporter';
 import { createStripeClientFactory } from './stripe/stripe-client';
+import { createEventDestinations } from './stripe/event-destinations';
 import { createAccounts, type Accounts } from './tenancy/accounts';
 import { findAgencyName } from './tenancy/accounts-repository';
 import { createHighLevelApiClient } from './highlevel/api-client';
@@ -42,6 +43,7 @@ import { createStripeConnection, type StripeConnection } from './settings/stripe
 import { stripeForAgency } from './settings/stripe-for-agency';
 import { createSubAccountBilling, type SubAccountBilling } from './settings/sub-account-billing';
 import { createPaymentEvents } from './stripe/payment-events';
+import { createErrorReports } from './stripe/error-reports';
 import { stripeWebhookRouter } from './stripe/webhook-routes';
 import { usageRoutes } from './settings/usage-routes';
 import { shadowRoutes } from './shadow/routes';
@@ -134,12 +136,14 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const groupCommit = createGroupCommit(database.db, { maxInFlight: config.intakeWritesInFlight });
 
   const stripeClient = createStripeClientFactory({ apiUrl: config.stripeApiUrl, timeoutMs: config.stripeTimeoutSeconds * 1000 });
+  const eventDestinations = createEventDestinations({ db: database.db, secretBox, stripeClient, appUrl: config.appUrl, logger });
   const reporter = createMeterReporter({
     db: database.db,
     logger,
+    beforeTick: () => eventDestinations.ensureAll(), // connections older than event destinations, or failed creations
     stripeForAgency: async (companyId) => {
       const key = await accounts.revealStripeKey(companyId);
-      return key === null ? null : stripeClient(key);
+      return key === null ? null : { client: stripeClient(key), testMode: /^(sk|rk)_test_/.test(key) };
     },
     options: { ...config.reporter, concurrency: 16 },
   });
@@ -166,7 +170,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
 
   const agencyStripe = stripeForAgency(accounts, stripeClient);
   const sessionTokens = createSessionTokens({ key: deriveSessionKey(config.encryptionKey) });
-  const stripeConnection = createStripeConnection({ db: database.db, secretBox, stripeClient, appUrl: config.appUrl, logger });
+  const stripeConnection = createStripeConnection({ db: database.db, secretBox, stripeClient, appUrl: config.appUrl, logger, eventDestinations });
   const billing = createSubAccountBilling({ db: database.db, rules, accounts, stripeForAgency: agencyStripe, logger });
   const pricing = createPricing({ db: database.db, rules, stripeForAgency: agencyStripe, resyncSubscriptions: billing.resyncSubscriptions });
   const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger });
@@ -203,7 +207,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     healthRouter(database),
     highLevelWebhookRouter(manifest.webhooks.path, receiveDelivery),
     oauthRouter({ manifest, passport, install, appUrl: config.appUrl, agencyName: (id) => findAgencyName(database.db, id), logger }),
-    stripeWebhookRouter(paymentEvents),
+    stripeWebhookRouter(paymentEvents, createErrorReports({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger })),
     workflowActionRouter({ db: database.db, ingestion, secret: config.highLevel.workflowActionSecret }),
     openApiRouter(openApi),
     mountApiRoutes(apiRoutes, createGatekeeper({ db: database.db, tokens: sessionTokens, apiKeys: apiKeyCaller(apiKeys) })),

@@ -72,7 +72,8 @@ export const usageCounters = pgTable(
 
 /**
  * The outbox: units owed to Stripe from one threshold crossing. `pending` until the reporter puts it in a batch
- * (`batched`), then follows its batch to `sent` or `failed`. Never deleted: it is the audit trail of every unit.
+ * (`batched`), then follows its batch to `sent`, `failed`, `rejected` or `unconfirmed`; a rejected report the agency
+ * resends goes back to `pending` and joins a new batch. Never deleted: it is the audit trail of every unit.
  * `shadow`: a crossing of a sub-account in shadow mode ("would bill"); the reporter never takes it, and it
  * becomes `pending` only when the agency asks to bill the shadow backlog. `stripeCustomerId` is null only for a
  * shadow report of a sub-account with no customer yet; it is set when the report turns `pending`.
@@ -89,7 +90,7 @@ export const meterReports = pgTable(
     units: bigint('units', { mode: 'number' }).notNull(),
     crossedAt: timestamp('crossed_at', { withTimezone: true }).notNull(),
     activityEventId: bigint('activity_event_id', { mode: 'number' }).references(() => activityEvents.id),
-    status: text('status', { enum: ['pending', 'batched', 'sent', 'failed', 'shadow'] }).notNull().default('pending'),
+    status: text('status', { enum: ['pending', 'batched', 'sent', 'failed', 'rejected', 'unconfirmed', 'shadow'] }).notNull().default('pending'),
     batchId: bigint('batch_id', { mode: 'number' }).references(() => meterBatches.id),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -106,7 +107,10 @@ export const meterReports = pgTable(
 /**
  * One Stripe meter event: the sum of a group of meter reports for one (agency, customer, event name).
  * `identifier` is fixed when the batch is stored, before any send, and every resend reuses it, so Stripe
- * deduplicates. `timestamp` is Unix seconds. At most one `sending` batch per (agency, customer, event name)
+ * deduplicates — but only within its window ("a rolling period of at least 24 hours",
+ * docs.stripe.com/api/billing/meter-event/create): past `REPORTER_IDENTIFIER_WINDOW_HOURS` after `firstSentAt` an
+ * unsettled batch becomes `unconfirmed` instead of being resent. `rejected`: Stripe took it, then refused it in an
+ * asynchronous error report (never counted). `timestamp` is the latest crossing, Unix seconds, for our records. At most one `sending` batch per (agency, customer, event name)
  * — the partial unique index — keeps one call in flight per customer and meter.
  * `lockedUntil` is a lease: a reporter that crashes mid-send loses it and another resends the same batch.
  */
@@ -120,12 +124,20 @@ export const meterBatches = pgTable(
     identifier: text('identifier').notNull(),
     value: bigint('value', { mode: 'number' }).notNull(),
     timestamp: bigint('timestamp', { mode: 'number' }).notNull(),
-    status: text('status', { enum: ['sending', 'sent', 'failed'] }).notNull().default('sending'),
+    status: text('status', { enum: ['sending', 'sent', 'failed', 'rejected', 'unconfirmed'] }).notNull().default('sending'),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
     lockedUntil: timestamp('locked_until', { withTimezone: true }),
     lastError: text('last_error'),
     sentAt: timestamp('sent_at', { withTimezone: true }),
+    /** When the identifier was first put on the wire (set as the first send begins): the identifier window starts here. */
+    firstSentAt: timestamp('first_sent_at', { withTimezone: true }),
+    /** The `timestamp` of the latest send, Unix seconds: the crossing time brought inside Stripe's window at that send. */
+    sentTimestamp: bigint('sent_timestamp', { mode: 'number' }),
+    /** Stripe's error code from its asynchronous error report (`rejected`), e.g. `meter_event_customer_not_found`. */
+    rejectedCode: text('rejected_code'),
+    /** When the agency resent a rejected batch's reports (they joined a new batch with a new identifier). */
+    resentAt: timestamp('resent_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -135,5 +147,6 @@ export const meterBatches = pgTable(
       .on(t.companyId, t.stripeCustomerId, t.meterEventName)
       .where(sql`${t.status} = 'sending'`),
     index('meter_batches_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'sending'`),
+    index('meter_batches_sent_idx').on(t.companyId, t.meterEventName, t.sentAt),
   ],
 );

@@ -52,6 +52,12 @@ export const agencies = pgTable('agencies', {
   /** The agency's Stripe webhook endpoint pointing at /webhooks/stripe/:companyId, and its signing secret (sealed). */
   stripeWebhookEndpointId: text('stripe_webhook_endpoint_id'),
   stripeWebhookSecret: text('stripe_webhook_secret'),
+  /**
+   * The agency's Stripe v2 event destination for meter-event error reports (thin events), pointing at
+   * /webhooks/stripe-events/:companyId, and its signing secret (sealed). Null until created.
+   */
+  stripeEventDestinationId: text('stripe_event_destination_id'),
+  stripeEventDestinationSecret: text('stripe_event_destination_secret'),
   /** New sub-accounts (install, LocationCreate) get a Stripe customer and the default rules automatically. */
   defaultsAutoApply: boolean('defaults_auto_apply').notNull().default(false),
   /** Optional flat monthly fee added to every sub-account subscription: its Stripe price and amount in cents. */

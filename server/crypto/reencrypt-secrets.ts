@@ -12,6 +12,7 @@ import type { SecretBox } from './secret-box';
 const SEALED_COLUMNS = [
   { table: 'agencies', key: 'company_id', column: 'stripe_secret_key' },
   { table: 'agencies', key: 'company_id', column: 'stripe_webhook_secret' },
+  { table: 'agencies', key: 'company_id', column: 'stripe_event_destination_secret' },
   { table: 'installations', key: 'id', column: 'access_token' },
   { table: 'installations', key: 'id', column: 'refresh_token' },
 ] as const;

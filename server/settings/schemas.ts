@@ -41,6 +41,9 @@ export const stripeConnectionResponse = z.object({
   accountName: z.string().nullable(),
   missingPermissions: z.array(z.object({ permission: z.string(), label: z.string() })),
   webhook: z.object({ url: z.string(), configured: z.boolean(), createdByMeterbridge: z.boolean() }),
+  errorReports: z
+    .object({ url: z.string(), configured: z.boolean() })
+    .describe('The Stripe event destination receiving meter-event error reports (thin events), created on connect'),
 });
 
 const tier = z.object({ upTo: z.union([z.number().int().positive(), z.literal('inf')]), unitAmountDecimal: decimalCents, flatAmount: z.number().int().min(0).optional() });
@@ -137,6 +140,7 @@ export const subAccountRowSchema = z.object({
     })
     .nullable(),
   failedReports: z.number().int(),
+  rejectedReports: z.number().int().describe('Meter reports Stripe rejected in an error report after accepting them'),
   billingMode: z.enum(['live', 'shadow']),
   billingModeChangedAt: z.string().nullable(),
 });

@@ -9,6 +9,7 @@ import type { Database } from '../../models/database';
 import type { SecretBox } from '../crypto/secret-box';
 import { AppError, badRequest } from '../http/errors';
 import { checkStripeKey, StripeKeyRejectedError } from '../stripe/connection-check';
+import type { EventDestinations } from '../stripe/event-destinations';
 import type { StripeClientFactory } from '../stripe/stripe-client';
 import {
   clearStripeConnection,
@@ -40,6 +41,8 @@ export interface StripeConnectionStatus {
   accountName: string | null;
   missingPermissions: Array<{ permission: string; label: string }>;
   webhook: { url: string; configured: boolean; createdByMeterbridge: boolean };
+  /** Stripe's asynchronous meter-event errors: whether the event destination exists (else retried every 10 min). */
+  errorReports: { url: string; configured: boolean };
 }
 
 export function createStripeConnection(deps: {
@@ -48,6 +51,8 @@ export function createStripeConnection(deps: {
   stripeClient: StripeClientFactory;
   appUrl: string;
   logger: Logger;
+  /** Creates and deletes the agency's event destination for meter-event error reports. */
+  eventDestinations: EventDestinations;
 }) {
   const webhookUrl = (companyId: string) => `${deps.appUrl}/webhooks/stripe/${encodeURIComponent(companyId)}`;
 
@@ -66,6 +71,7 @@ export function createStripeConnection(deps: {
         configured: Boolean(agency?.stripeWebhookSecret),
         createdByMeterbridge: Boolean(agency?.stripeWebhookEndpointId),
       },
+      errorReports: { url: deps.eventDestinations.url(companyId), configured: Boolean(agency?.stripeEventDestinationId) },
     };
   }
 
@@ -124,13 +130,18 @@ export function createStripeConnection(deps: {
         webhookEndpointId: endpoint?.id ?? null,
         sealedWebhookSecret: endpoint ? deps.secretBox.seal(endpoint.secret) : null,
       });
+      // Best effort: without it Stripe's asynchronous refusals go unseen, so the reporter's tick keeps trying.
+      await deps.eventDestinations.tryCreate(companyId, stripe);
       deps.logger.info({ companyId, mode: check.mode, keyType: check.keyType, accountId: check.accountId }, 'Stripe connected');
       return status(companyId);
     },
 
-    /** Removes the webhook endpoint Meterbridge made (best effort) and forgets the key. */
+    /** Removes the webhook endpoint and event destination Meterbridge made (best effort) and forgets the key. */
     async disconnect(companyId: string): Promise<StripeConnectionStatus> {
       const agency = await findAgency(deps.db, companyId);
+      if (agency?.stripeSecretKey && agency.stripeEventDestinationId) {
+        await deps.eventDestinations.remove(companyId, deps.stripeClient(deps.secretBox.open(agency.stripeSecretKey)), agency.stripeEventDestinationId);
+      }
       if (agency?.stripeSecretKey && agency.stripeWebhookEndpointId) {
         await deps
           .stripeClient(deps.secretBox.open(agency.stripeSecretKey))

@@ -21,6 +21,8 @@ export interface SubAccountRow {
   billingStatusReason: string | null;
   paymentProblem: PaymentProblem | null;
   failedReports: number;
+  /** Meter reports Stripe rejected in an error report after accepting them (resend once the cause is fixed). */
+  rejectedReports: number;
   /** `shadow`: crossings are recorded as "would bill" and not sent (server/shadow/). */
   billingMode: 'live' | 'shadow';
   /** When the mode last changed, ISO 8601 UTC; null if never. */
@@ -34,6 +36,7 @@ const ROW = sql`
   s.stripe_subscription_id as "stripeSubscriptionId", s.billing_status as "billingStatus",
   s.billing_status_reason as "billingStatusReason", s.payment_problem as "paymentProblem",
   (select count(*)::int from meter_reports r where r.location_id = s.location_id and r.status = 'failed') as "failedReports",
+  (select count(*)::int from meter_reports r where r.location_id = s.location_id and r.status = 'rejected') as "rejectedReports",
   s.billing_mode as "billingMode",
   to_char(s.billing_mode_changed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "billingModeChangedAt"`;
 

@@ -253,6 +253,8 @@ export async function agencyOverview(db: Executor, companyId: string) {
     delinquent: number;
     needsReinstall: number;
     failedReports: number;
+    rejectedReports: number;
+    unconfirmedReports: number;
     unitsSent: string;
     lastUnitSentAt: string | null;
   }>(
@@ -269,6 +271,8 @@ export async function agencyOverview(db: Executor, companyId: string) {
           (select count(*)::int from sub_accounts s where s.company_id = ${companyId} and s.billing_status = 'delinquent') as delinquent,
           (select count(distinct i.location_id)::int from installations i where i.company_id = ${companyId} and i.status = 'needs_reinstall') as "needsReinstall",
           (select count(*)::int from meter_reports r where r.company_id = ${companyId} and r.status = 'failed') as "failedReports",
+          (select count(*)::int from meter_reports r where r.company_id = ${companyId} and r.status = 'rejected') as "rejectedReports",
+          (select count(*)::int from meter_reports r where r.company_id = ${companyId} and r.status = 'unconfirmed') as "unconfirmedReports",
           (select coalesce(sum(b.value), 0)::text from meter_batches b where b.company_id = ${companyId} and b.status = 'sent') as "unitsSent",
           (select to_char(max(b.sent_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') from meter_batches b
              where b.company_id = ${companyId} and b.status = 'sent') as "lastUnitSentAt"`,

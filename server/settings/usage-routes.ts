@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { Database } from '../../models/database';
 import { defineRoute, defineStreamRoute, type ApiRoute } from '../http/api-route';
 import { AppError, badRequest, notFound } from '../http/errors';
-import { requeueFailedBatch } from '../stripe/meter-batch-repository';
+import { requeueFailedBatch, resendRejectedBatch } from '../stripe/meter-batch-settlement';
 import { findSubAccount } from '../tenancy/accounts-repository';
 import { locationIdParam } from './schemas';
 import { batchBelongsTo, meterReportLog } from './meter-report-log';
@@ -67,6 +67,8 @@ const overviewResponse = z.object({
   delinquent: z.number().int(),
   needsReinstall: z.number().int(),
   failedReports: z.number().int(),
+  rejectedReports: z.number().int().describe('Meter reports Stripe rejected in an error report after accepting them; resend them once the cause is fixed'),
+  unconfirmedReports: z.number().int().describe('Meter reports whose delivery Stripe did not confirm within the identifier window; reconciliation settles them'),
   unitsSent: z.number().int(),
   lastUnitSentAt: z.string().nullable(),
 });
@@ -83,12 +85,15 @@ const chargesResponse = z.object({
   flatFeeCents: z.number().int().nullable(),
   estimatedTotalCents: z.string(),
 });
-const reportStatus = z.enum(['pending', 'batched', 'sent', 'failed']);
+const reportStatus = z.enum(['pending', 'batched', 'sent', 'failed', 'rejected', 'unconfirmed']);
 const reportLogResponse = z.object({
   total: z.number().int(),
   page: z.number().int(),
   pageSize: z.number().int(),
-  counts: z.object({ pending: z.number().int(), batched: z.number().int(), sent: z.number().int(), failed: z.number().int() }),
+  counts: z.object({
+    pending: z.number().int(), batched: z.number().int(), sent: z.number().int(), failed: z.number().int(),
+    rejected: z.number().int(), unconfirmed: z.number().int(),
+  }),
   items: z.array(
     z.object({
       id: z.number().int(),
@@ -102,7 +107,9 @@ const reportLogResponse = z.object({
       identifier: z.string().nullable(),
       attempts: z.number().int().nullable(),
       lastError: z.string().nullable(),
+      rejectedCode: z.string().nullable().describe('Stripe’s error code when it rejected the event in an error report, e.g. meter_event_customer_not_found'),
       sentAt: z.string().nullable(),
+      sentTimestamp: z.number().int().nullable().describe('The timestamp sent to Stripe at the latest send, Unix seconds'),
     }),
   ),
 });
@@ -193,19 +200,28 @@ export function usageRoutes(deps: { db: Database }): ApiRoute<any, any, any, any
     }),
     defineRoute({
       method: 'post', path: '/api/sub-accounts/:locationId/meter-batches/:batchId/retry', tag: 'Usage', access: 'sub-account:write',
-      summary: 'Send a failed meter event again, with the same identifier (Stripe deduplicates it)',
+      summary:
+        'Send a failed meter event again with the same identifier (Stripe refused it before counting it), or resend a rejected one ' +
+        '(Stripe refused it in an error report) with a NEW identifier, billed to the sub-account’s current Stripe customer',
       // batchId is checked in the handler, after authorization: a caller without access learns nothing from it.
       params: locationIdParam.extend({ batchId: z.string().min(1).max(40) }),
-      response: z.object({ requeued: z.literal(true), batchId: z.number().int() }),
+      response: z.object({ requeued: z.literal(true), batchId: z.number().int(), newIdentifier: z.boolean() }),
       handler: async ({ params }) => {
         const batchId = /^\d{1,18}$/.test(params.batchId) ? Number(params.batchId) : NaN;
         if (!Number.isSafeInteger(batchId) || !(await batchBelongsTo(db, batchId, params.locationId))) {
           throw notFound(`No meter batch ${params.batchId} for this sub-account.`);
         }
-        if (!(await requeueFailedBatch(db, batchId))) {
-          throw new AppError(409, 'not_retryable', 'Only a failed meter event can be retried, and not while another one for the same customer and meter is being sent.');
+        if (await requeueFailedBatch(db, batchId)) return { requeued: true as const, batchId, newIdentifier: false };
+        const resent = await resendRejectedBatch(db, batchId);
+        if ('reports' in resent) return { requeued: true as const, batchId, newIdentifier: true };
+        if (resent.refused === 'no_customer') {
+          throw new AppError(409, 'no_stripe_customer', 'Map this sub-account to a Stripe customer first: its usage is resent to the customer it is mapped to now.');
         }
-        return { requeued: true as const, batchId };
+        throw new AppError(
+          409,
+          'not_retryable',
+          'Only a failed or rejected meter event can be sent again, a failed one not while another one for the same customer and meter is being sent, and a rejected one only once.',
+        );
       },
     }),
   ];

@@ -2,12 +2,18 @@
  * The meter-report outbox and its batches. A batch (one Stripe meter event) is stored with its identifier
  * BEFORE it is sent; claims use a lease (`locked_until`) taken with FOR UPDATE SKIP LOCKED, so any number of
  * reporters can run at once (the scheduler also serialises its own ticks with an advisory lock) and a crashed
- * one's batch is resent, with the same identifier, once its lease expires.
+ * one's batch is resent, with the same identifier, once its lease expires — but only while its first send is
+ * younger than the identifier window (Stripe deduplicates identifiers for "a rolling period of at least 24 hours",
+ * docs.stripe.com/api/billing/meter-event/create); past it the batch becomes `unconfirmed`. Settling a batch after
+ * Stripe's answer is in meter-batch-settlement.ts.
  */
 import { sql } from 'drizzle-orm';
 import { selectRows, type Database, type Executor } from '../../models/database';
 
-/** A batch claimed for sending. `value` is the sum of its reports' units; `timestamp` Unix seconds. */
+/**
+ * A batch claimed for sending. `value` is the sum of its reports' units; `timestamp` the Unix seconds to send this
+ * time (the crossing time brought inside Stripe's window now, also stored as `sent_timestamp`).
+ */
 export interface ClaimedBatch {
   id: number;
   companyId: string;
@@ -19,16 +25,21 @@ export interface ClaimedBatch {
   attempts: number;
 }
 
-/** Stripe accepts meter events up to 35 days old; an hour of margin keeps a slow resend inside the window. */
-const OLDEST_ACCEPTED_SECONDS = 35 * 24 * 3600 - 3600;
+/**
+ * Stripe takes meter-event timestamps "within the past 35 calendar days" and at most 5 minutes ahead
+ * (docs.stripe.com/api/billing/meter-event/create `timestamp`). Each send uses the crossing time clamped to
+ * [now − (35 days − 1 hour), now]: the hour covers the time between the claim and Stripe's check (at most a lease).
+ */
+export const OLDEST_SENT_TIMESTAMP_SECONDS = 35 * 24 * 3600 - 3600;
 
 /**
  * Groups pending reports per (agency, customer, event name) into new batches, skipping pairs that already have
  * a batch in flight (one call at a time per customer and meter) and reports another reporter holds. One
  * statement: the reports never travel to the app, so a backlog of any size becomes one batch per pair in one pass.
- * The identifier is fixed here, before any send: `mb_` + 40 hex of SHA-256 over the pair, the report ids and the
- * first report's creation time (≤ 100 characters, as Stripe requires), so two databases never mint the same one
- * for different usage.
+ * The identifier is fixed here, before any send: `mb_` + 40 hex of SHA-256 over the pair, the report ids, the
+ * first report's creation time and the formation time (≤ 100 characters, as Stripe requires), so two databases
+ * never mint the same one for different usage, and reports resent after a rejection get a new one. `timestamp` is
+ * the latest crossing, kept as it is; each send clamps it into Stripe's window (`claimDueBatches`).
  * @param maxReports reports taken in one pass (by age); the rest wait for the next pass.
  * @returns the number of batches formed.
  * @throws the database error; nothing is then batched.
@@ -60,10 +71,8 @@ export async function formBatches(db: Database, maxReports = 100_000): Promise<n
             insert into meter_batches (company_id, stripe_customer_id, meter_event_name, identifier, value, timestamp)
             select company_id, stripe_customer_id, meter_event_name,
                    'mb_' || left(encode(sha256(convert_to(concat_ws('|', company_id, stripe_customer_id, meter_event_name, ids,
-                                                                    first_created_at::text), 'UTF8')), 'hex'), 40),
-                   value,
-                   least(floor(extract(epoch from now()))::bigint,
-                         greatest(latest, floor(extract(epoch from now()))::bigint - ${OLDEST_ACCEPTED_SECONDS}))
+                                                                    first_created_at::text, now()::text), 'UTF8')), 'hex'), 40),
+                   value, latest
             from pairs
             order by company_id, stripe_customer_id, meter_event_name
             on conflict do nothing
@@ -82,71 +91,29 @@ export async function formBatches(db: Database, maxReports = 100_000): Promise<n
 
 /**
  * Leases up to `limit` batches that are due (new, or whose retry time has come, or whose previous lease expired)
- * and counts the attempt.
+ * and whose identifier may still be sent (never sent, or first sent less than `identifierWindowSeconds` ago); counts
+ * the attempt, records the first send, and fixes this send's timestamp (`sent_timestamp`, see
+ * OLDEST_SENT_TIMESTAMP_SECONDS).
  * @param leaseSeconds how long this reporter owns them; longer than a Stripe call can take.
+ * @param identifierWindowSeconds REPORTER_IDENTIFIER_WINDOW_HOURS in seconds.
  */
-export async function claimDueBatches(db: Executor, leaseSeconds: number, limit = 100): Promise<ClaimedBatch[]> {
+export async function claimDueBatches(db: Executor, leaseSeconds: number, identifierWindowSeconds: number, limit = 100): Promise<ClaimedBatch[]> {
   return selectRows<ClaimedBatch>(
     db,
     sql`update meter_batches b
-        set locked_until = now() + make_interval(secs => ${leaseSeconds}), attempts = b.attempts + 1, updated_at = now()
+        set locked_until = now() + make_interval(secs => ${leaseSeconds}), attempts = b.attempts + 1, updated_at = now(),
+            first_sent_at = coalesce(b.first_sent_at, now()),
+            sent_timestamp = least(floor(extract(epoch from now()))::bigint,
+                                   greatest(b.timestamp, floor(extract(epoch from now()))::bigint - ${OLDEST_SENT_TIMESTAMP_SECONDS}))
         where b.id in (
           select id from meter_batches
           where status = 'sending' and next_attempt_at <= now() and (locked_until is null or locked_until < now())
+            and (first_sent_at is null or first_sent_at > now() - make_interval(secs => ${identifierWindowSeconds}))
           order by next_attempt_at, id
           limit ${limit}
           for update skip locked)
         returning b.id, b.company_id as "companyId", b.stripe_customer_id as "stripeCustomerId",
                   b.meter_event_name as "meterEventName", b.identifier, b.value::text as value,
-                  b.timestamp::float8 as timestamp, b.attempts`,
+                  b.sent_timestamp::float8 as timestamp, b.attempts`,
   );
-}
-
-/** Marks the batches and their reports sent, in one statement. A no-op for any already settled. */
-export async function markBatchesSent(db: Executor, batchIds: number[]): Promise<void> {
-  if (batchIds.length === 0) return;
-  await db.execute(sql`
-    with b as (
-      update meter_batches set status = 'sent', sent_at = now(), locked_until = null, last_error = null, updated_at = now()
-      where id in (select jsonb_array_elements_text(${JSON.stringify(batchIds)}::jsonb)::bigint) and status = 'sending'
-      returning id)
-    update meter_reports set status = 'sent' where batch_id in (select id from b)`);
-}
-
-/** Marks the batch and its reports failed, keeping Stripe's message; the reports stay for a later retry. */
-export async function markBatchFailed(db: Executor, batchId: number, message: string): Promise<void> {
-  await db.execute(sql`
-    with b as (
-      update meter_batches set status = 'failed', locked_until = null, last_error = ${message.slice(0, 2000)}, updated_at = now()
-      where id = ${batchId} and status = 'sending' returning id)
-    update meter_reports set status = 'failed' where batch_id in (select id from b)`);
-}
-
-/** Releases the lease and schedules the next attempt `delaySeconds` from now, keeping the identifier. */
-export async function scheduleBatchRetry(db: Executor, batchId: number, delaySeconds: number, message: string): Promise<void> {
-  await db.execute(sql`
-    update meter_batches
-    set next_attempt_at = now() + make_interval(secs => ${delaySeconds}), locked_until = null,
-        last_error = ${message.slice(0, 2000)}, updated_at = now()
-    where id = ${batchId} and status = 'sending'`);
-}
-
-/**
- * Puts a failed batch back in the queue with the SAME identifier (the agency fixed the customer or the key).
- * @returns false when the batch is not failed, or another batch for the same customer and meter is in flight.
- */
-export async function requeueFailedBatch(db: Database, batchId: number): Promise<boolean> {
-  return db.transaction(async (tx) => {
-    const rows = await selectRows<{ id: number }>(
-      tx,
-      sql`update meter_batches b set status = 'sending', attempts = 0, next_attempt_at = now(), locked_until = null, updated_at = now()
-          where b.id = ${batchId} and b.status = 'failed'
-            and not exists (select 1 from meter_batches o where o.status = 'sending' and o.company_id = b.company_id
-                            and o.stripe_customer_id = b.stripe_customer_id and o.meter_event_name = b.meter_event_name)
-          returning b.id`,
-    );
-    if (rows.length === 0) return false;
-    await tx.execute(sql`update meter_reports set status = 'batched' where batch_id = ${batchId}`);
-    return true;
-  });
 }

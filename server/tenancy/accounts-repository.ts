@@ -170,7 +170,7 @@ export async function saveStripeConnection(db: Executor, companyId: string, c: S
     .where(eq(agencies.companyId, companyId));
 }
 
-/** Forgets the agency's Stripe connection (key, webhook secret and their descriptions). */
+/** Forgets the agency's Stripe connection (key, webhook secret, event destination and their descriptions). */
 export async function clearStripeConnection(db: Executor, companyId: string): Promise<void> {
   await db
     .update(agencies)
@@ -184,6 +184,8 @@ export async function clearStripeConnection(db: Executor, companyId: string): Pr
       stripeMissingPermissions: [],
       stripeWebhookEndpointId: null,
       stripeWebhookSecret: null,
+      stripeEventDestinationId: null,
+      stripeEventDestinationSecret: null,
       stripeConnectedAt: null,
       updatedAt: sql`now()`,
     })

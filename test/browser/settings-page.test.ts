@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { sql } from 'drizzle-orm';
 import nock from 'nock';
 import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
 import Stripe from 'stripe';
+import { selectRows } from '../../models/database';
 import { drainReporter } from '../support/billing';
 import { fixture } from '../support/highlevel-fixtures';
 import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
+import { deliverStripeEventsTo } from '../support/stripe-deliveries';
 import { startStripeStub, type StripeStub } from '../support/stripe-stub';
 import { startTestService, type TestService } from '../support/test-service';
 import { launchBrowser, screenshotFrame } from './support/browser';
@@ -62,6 +65,7 @@ beforeAll(async () => {
     REPORTER_RETRY_BASE_SECONDS: '0',
     FRAME_ANCESTORS: `${WHITE_LABEL}:*`,
   });
+  deliverStripeEventsTo(stripe, t);
   const server = await t.service.listen(0);
   appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const locations = installedLocations('locBrowser', 3).map((l, i) => ({ ...l, name: ['Harbor Dental', 'Bay Physio', 'Cove Clinic'][i]! }));
@@ -292,6 +296,40 @@ describe('the settings page inside HighLevel', () => {
     expect(stripe.events).toHaveLength(4);
     await app.locator('figure[data-metric="sms"] .recharts-bar-rectangle').first().waitFor();
     await screenshotFrame(page, app, 'agency-sub-account.png');
+  });
+
+  it('when Stripe rejects a meter event after taking it, then the log shows it Rejected with Stripe\'s message, and Resend after re-mapping bills it once with a new identifier', async () => {
+    const [row] = await selectRows<{ customer: string }>(t.database.db, sql`select stripe_customer_id as customer from sub_accounts where location_id = ${L1}`);
+    const deletedCustomer = row!.customer;
+    stripe.state.customers.get(deletedCustomer)!.deleted = true; // deleted in Stripe's dashboard
+    const at = justNow();
+    await t.postSigned({ ...fixture('sms-outbound'), locationId: L1, webhookId: 'browser-sms-rejected', dateAdded: at, timestamp: at }).expect(200);
+    await drainReporter(t.service);
+    await stripe.flushErrorReports();
+
+    await nav('Sub-accounts').click();
+    await app.locator('table.subs tr', { has: app.getByRole('link', { name: 'Harbor Dental' }) }).getByText('1 rejected by Stripe').waitFor();
+    await app.getByRole('link', { name: 'Harbor Dental' }).click();
+    const rejected = app.locator('table.log tr[data-status="rejected"]');
+    await rejected.getByText(/Stripe rejected this event \(meter_event_customer_not_found\)/).waitFor();
+    await rejected.getByText('Rejected', { exact: true }).waitFor();
+    const identifier = (await rejected.locator('code').innerText()).trim();
+
+    // The agency maps Harbor Dental to a new customer, then resends.
+    const replacement = 'cus_browserReplacement1';
+    stripe.state.customers.set(replacement, { id: replacement, object: 'customer', deleted: false, metadata: {} });
+    stripe.customers.add(replacement);
+    await t.service.accounts.mapCustomer(L1, replacement);
+    await rejected.getByRole('button', { name: /^Resend/ }).click();
+    await app.getByText(/Stripe never counted the rejected event/).waitFor();
+    await drainReporter(t.service);
+    await app.getByRole('button', { name: 'Refresh' }).click();
+    await app.locator('table.log tr[data-status="rejected"]').waitFor({ state: 'detached' });
+    const resent = stripe.events.filter((e) => e.customer === replacement);
+    expect(resent.map((e) => e.value)).toEqual(['1']);
+    expect(resent[0]!.identifier).not.toBe(identifier);
+    expect(stripe.events.filter((e) => e.customer === deletedCustomer && e.identifier === identifier)).toEqual([]);
+    await screenshotFrame(page, app, 'agency-sub-account-rejected-resent.png');
   });
 
   it('when a sub-account user opens the page, then they see only their own sub-account, this month, read-only', async () => {

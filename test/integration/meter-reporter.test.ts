@@ -2,7 +2,8 @@ import { sql } from 'drizzle-orm';
 import Stripe from 'stripe';
 import { selectRows } from '../../models/database';
 import { findCounter } from '../../server/metering/rules-repository';
-import { claimDueBatches, formBatches, requeueFailedBatch } from '../../server/stripe/meter-batch-repository';
+import { claimDueBatches, formBatches } from '../../server/stripe/meter-batch-repository';
+import { requeueFailedBatch } from '../../server/stripe/meter-batch-settlement';
 import { drainReporter, outboxState, setUpBilling, TEST_STRIPE_KEY } from '../support/billing';
 import { fixture } from '../support/highlevel-fixtures';
 import { startStripeStub, type StripeStub } from '../support/stripe-stub';
@@ -25,6 +26,7 @@ beforeEach(() => {
   stripe.script = [];
   stripe.faultFor = undefined;
   stripe.customers.clear();
+  stripe.apiKeys.clear();
 });
 
 /** A fresh sub-account billed 1 unit per outbound SMS, to its own customer. */
@@ -79,7 +81,7 @@ describe('reporter outcomes', () => {
     expect(stripe.events.filter((e) => e.customer === customer).map((e) => e.value)).toEqual(['2']);
   });
 
-  it('when Stripe took the event but the answer was lost, then the resend is answered "already exists" and counted as sent', async () => {
+  it('when Stripe took the event but the answer was lost, then the resend\'s refusal (undocumented by Stripe) leaves the batch unconfirmed: counted once, never resent', async () => {
     const { locationId, customer } = await freshSubAccount();
     await sendSms(locationId);
     stripe.script = ['accept-then-hang'];
@@ -90,21 +92,26 @@ describe('reporter outcomes', () => {
       t.database.db,
       sql`select status, last_error as "lastError" from meter_batches where stripe_customer_id = ${customer}`,
     );
-    expect(batch).toEqual({ status: 'sent', lastError: null });
+    expect(batch).toEqual({ status: 'unconfirmed', lastError: expect.stringContaining('An event already exists with identifier') });
+    const reports = await selectRows<{ status: string }>(t.database.db, sql`select status from meter_reports where stripe_customer_id = ${customer}`);
+    expect(reports).toEqual([{ status: 'unconfirmed' }]);
+    await drainReporter(t.service);
+    expect(requestsFor(customer)).toHaveLength(2);
   });
 
-  it("when the customer is unknown to Stripe, then the batch fails with Stripe's message and its reports are kept for a retry", async () => {
+  it("when Stripe refuses the agency's key (401, documented), then the batch fails with Stripe's message, and a retry after the fix sends the same identifier", async () => {
     const { locationId, customer } = await freshSubAccount();
-    stripe.customers.add('cus_somebodyElse');
+    stripe.apiKeys.add('sk_test_someOtherKey0001');
     await sendSms(locationId, 3);
     const summary = await t.service.reporter.tick();
     expect(summary).toMatchObject({ failed: 1, sent: 0 });
 
-    const [batch] = await selectRows<{ id: number; status: string; lastError: string; value: string; identifier: string }>(
+    const [batch] = await selectRows<{ id: number; status: string; lastError: string; value: string; identifier: string; firstSentAt: string | null }>(
       t.database.db,
-      sql`select id, status, last_error as "lastError", value::text as value, identifier from meter_batches where stripe_customer_id = ${customer}`,
+      sql`select id, status, last_error as "lastError", value::text as value, identifier, first_sent_at::text as "firstSentAt"
+          from meter_batches where stripe_customer_id = ${customer}`,
     );
-    expect(batch).toMatchObject({ status: 'failed', value: '3', lastError: `No such customer: '${customer}'` });
+    expect(batch).toMatchObject({ status: 'failed', value: '3', lastError: expect.stringContaining('Invalid API Key provided'), firstSentAt: null });
     const reports = await selectRows<{ status: string; units: string }>(
       t.database.db,
       sql`select status, units::text as units from meter_reports where stripe_customer_id = ${customer}`,
@@ -115,8 +122,8 @@ describe('reporter outcomes', () => {
       { status: 'failed', units: '1' },
     ]);
 
-    // The agency fixes the customer in Stripe and retries: the same batch goes, with the same identifier.
-    stripe.customers.add(customer);
+    // The agency fixes the key and retries: the same batch goes, with the same identifier.
+    stripe.apiKeys.clear();
     expect(await requeueFailedBatch(t.database.db, batch!.id)).toBe(true);
     await drainReporter(t.service);
     expect(stripe.events.filter((e) => e.customer === customer).map((e) => [e.identifier, e.value])).toEqual([[batch!.identifier, '3']]);
@@ -127,7 +134,7 @@ describe('reporter outcomes', () => {
     await sendSms(locationId, 2);
     // The doomed reporter: forms and leases the batch, sends it, and dies before recording the answer.
     await formBatches(t.database.db);
-    const claimed = (await claimDueBatches(t.database.db, 0.2)).filter((b) => b.stripeCustomerId === customer);
+    const claimed = (await claimDueBatches(t.database.db, 0.2, 20 * 3600)).filter((b) => b.stripeCustomerId === customer);
     expect(claimed).toHaveLength(1);
     const crashed = claimed[0]!;
     const client = new Stripe(TEST_STRIPE_KEY, { host: '127.0.0.1', port: Number(new URL(stripe.url).port), protocol: 'http' });
@@ -150,7 +157,8 @@ describe('reporter outcomes', () => {
       t.database.db,
       sql`select status, attempts from meter_batches where identifier = ${crashed.identifier}`,
     );
-    expect(batch).toEqual({ status: 'sent', attempts: 2 });
+    // Stripe's answer to the repeated identifier is undocumented: the batch is not counted as delivered on its word.
+    expect(batch).toEqual({ status: 'unconfirmed', attempts: 2 });
   });
 
   it('when a batch is in flight, then new crossings of the same customer and meter wait for the next batch', async () => {
@@ -194,6 +202,22 @@ describe('reporter outcomes', () => {
       sql`select status, last_error as "lastError" from meter_batches where stripe_customer_id = 'cus_noStripe1'`,
     );
     expect(batch).toEqual({ status: 'failed', lastError: 'Stripe is not connected for this agency.' });
+  });
+});
+
+describe("Stripe's test-mode rate limit", () => {
+  it('when a test-mode agency has more batches than Stripe takes per second (25), then the reporter paces them and Stripe answers no 429', async () => {
+    const subs = [];
+    for (let i = 0; i < 40; i++) subs.push(await freshSubAccount());
+    for (const { locationId } of subs) await sendSms(locationId);
+    const before = stripe.requests.length;
+    const started = Date.now();
+    await drainReporter(t.service);
+    const requests = stripe.requests.slice(before);
+    expect(requests.filter((r) => r.status === 429)).toEqual([]);
+    expect(requests.filter((r) => r.status === 200)).toHaveLength(40);
+    // 40 calls under 25 per second take more than a second.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
   });
 });
 

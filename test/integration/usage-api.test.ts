@@ -194,7 +194,7 @@ describe('the meter-report log', () => {
     await as('l1').post(`/api/sub-accounts/${L1}/meter-batches/${report.batchId}/retry`).expect(403);
 
     stripe.apiKeys.clear();
-    expect((await as('a').post(`/api/sub-accounts/${L1}/meter-batches/${report.batchId}/retry`).expect(200)).body).toEqual({ requeued: true, batchId: report.batchId });
+    expect((await as('a').post(`/api/sub-accounts/${L1}/meter-batches/${report.batchId}/retry`).expect(200)).body).toEqual({ requeued: true, batchId: report.batchId, newIdentifier: false });
     expect((await as('a').post(`/api/sub-accounts/${L1}/meter-batches/${report.batchId}/retry`).expect(409)).body.error.code).toBe('not_retryable');
     await drainReporter(t.service);
     const log = (await as('a').get(`/api/sub-accounts/${L1}/meter-reports`).expect(200)).body;

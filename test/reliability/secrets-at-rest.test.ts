@@ -69,6 +69,9 @@ it('when a full install-to-billing run is done, then no table and no log line ho
   await drainReporter(t.service);
   expect(stripe.events).toHaveLength(1);
   const webhookSecret = [...stripe.state.webhookEndpoints.values()][0]!.secret as string;
+  // The event destination's signing secret (meter-event error reports), made on connect.
+  const eventDestinationSecret = [...stripe.state.eventDestinations.values()][0]!.webhook_endpoint.signing_secret as string;
+  expect(eventDestinationSecret).toMatch(/^whsec_/);
 
   // Dump every table of the schema, every column, as text.
   const tables = await selectRows<{ name: string }>(t.database.db, sql`select tablename as name from pg_tables where schemaname = 'public' order by 1`);
@@ -84,7 +87,7 @@ it('when a full install-to-billing run is done, then no table and no log line ho
     }
   }
   const everything = { tables: dump, logs: logLines.join(''), responses: responses.join('\n') };
-  const secrets = { ...SECRETS, webhookSecret };
+  const secrets = { ...SECRETS, webhookSecret, eventDestinationSecret };
   const leaks: string[] = [];
   for (const [where, text] of Object.entries(everything)) {
     for (const [what, secret] of Object.entries(secrets)) if (text.includes(secret)) leaks.push(`${what} in ${where}`);

@@ -6,10 +6,13 @@
  * resource family from test/support/stripe/ (each commenting the Stripe doc it follows) behind one HTTP server.
  *
  * - stripe/account-keys.ts: API keys (401), restricted keys (403 naming the permission), GET /v1/account
- * - stripe/meter-events.ts: POST /v1/billing/meter_events, with scripted faults (`script`, `faultFor`)
+ * - stripe/meter-events.ts: POST /v1/billing/meter_events — shape checked at once, rate limited (429), identifiers
+ *   deduplicated for 24 h on the stub's `clock`, content validated asynchronously; scripted faults (`script`, `faultFor`)
+ * - stripe/event-destinations.ts: v2 event destinations, GET /v2/core/events/:id, and the signed thin error reports
+ *   (`v1.billing.meter.error_report_triggered`, `v1.billing.meter.no_meter_found`) sent to them
  * - stripe/customers.ts, catalog.ts (products, prices), meters.ts, subscriptions.ts, invoices-coupons.ts,
  *   webhook-endpoints.ts: the in-memory fake
- * - stripe/wire.ts: form parsing, errors, pagination, metadata
+ * - stripe/wire.ts: form parsing, errors, pagination, metadata (v2 paths take JSON bodies instead)
  *
  * Cross-cutting behaviour, handled here, as Stripe documents it:
  * - Idempotency (docs.stripe.com/api/idempotent_requests): a POST whose `Idempotency-Key` was seen on the same
@@ -26,13 +29,14 @@ import type { AddressInfo, Socket } from 'node:net';
 import { accountRoutes, defaultAccount, invalidKeyBody, permissionError, unknownKey } from './stripe/account-keys';
 import { catalogRoutes } from './stripe/catalog';
 import { customerRoutes } from './stripe/customers';
+import { eventDestinationRoutes } from './stripe/event-destinations';
 import { invoiceAndCouponRoutes } from './stripe/invoices-coupons';
 import { meterEventHandler } from './stripe/meter-events';
 import { meterRoutes } from './stripe/meters';
 import { subscriptionRoutes } from './stripe/subscriptions';
 import type { Fake, RequestLogEntry, Route, StripeFakeState, StripeJson, StripeStub } from './stripe/types';
 import { webhookEndpointRoutes } from './stripe/webhook-endpoints';
-import { arr, invalid, json, newId, now, parseForm, readBody, StripeFakeError } from './stripe/wire';
+import { arr, invalid, json, newId, now, parseForm, readBody, StripeFakeError, type FormObject } from './stripe/wire';
 
 export type { AcceptedMeterEvent, ApiFault, Fault, RequestLogEntry, StripeFakeState, StripeJson, StripeStub } from './stripe/types';
 export { parseForm, type FormObject, type FormValue } from './stripe/wire';
@@ -51,11 +55,24 @@ export async function startStripeStub(): Promise<StripeStub> {
     invoices: new Map(),
     webhookEndpoints: new Map(),
     coupons: new Map(),
+    eventDestinations: new Map(),
+    v2Events: new Map(),
   };
+  let clockOffsetMs = 0;
   const stub: StripeStub = {
     url: '',
     events: [],
+    rejectedEvents: [],
     requests: [],
+    clock: {
+      nowMs: () => Date.now() + clockOffsetMs,
+      advance: (seconds: number) => void (clockOffsetMs += seconds * 1000),
+    },
+    meterEventsPerSecond: 25,
+    errorReportDelayMs: 100,
+    sampleErrors: 20,
+    flushErrorReports: () => errorReports.flush(),
+    deliveries: [],
     customers: new Set(),
     apiKeys: new Set(),
     script: [],
@@ -126,7 +143,8 @@ export async function startStripeStub(): Promise<StripeStub> {
   };
 
   const fake: Fake = { stub, state };
-  const meterEvent = meterEventHandler(fake);
+  const errorReports = eventDestinationRoutes(fake);
+  const meterEvent = meterEventHandler(fake, errorReports.report);
   const routes: Route[] = [
     ...accountRoutes(fake),
     ...customerRoutes(fake),
@@ -135,6 +153,7 @@ export async function startStripeStub(): Promise<StripeStub> {
     ...subscriptionRoutes(fake),
     ...invoiceAndCouponRoutes(fake),
     ...webhookEndpointRoutes(fake),
+    ...errorReports.routes,
   ];
 
   function api(method: string, path: string, raw: string, apiKey: string, idempotencyKey: string | null, log: RequestLogEntry, res: ServerResponse): void {
@@ -201,7 +220,9 @@ export async function startStripeStub(): Promise<StripeStub> {
     const method = req.method ?? 'GET';
     const apiKey = (req.headers.authorization ?? '').replace(/^Bearer /, '');
     const idempotencyKey = typeof req.headers['idempotency-key'] === 'string' ? req.headers['idempotency-key'] : null;
-    const params = parseForm(method === 'GET' || method === 'DELETE' ? url.search.slice(1) : raw);
+    // v2 endpoints take JSON bodies (stripe-node sends application/json in v2 mode); v1 takes form encoding.
+    const v2Json = url.pathname.startsWith('/v2/') && method === 'POST';
+    const params = v2Json ? jsonParams(raw) : parseForm(method === 'GET' || method === 'DELETE' ? url.search.slice(1) : raw);
     const log: RequestLogEntry = { method, path: url.pathname, apiKey, status: 0, params, idempotencyKey };
     stub.requestLog.push(log);
     if (method === 'POST' && url.pathname === '/v1/billing/meter_events') return meterEvent(new URLSearchParams(raw), apiKey, res, log);
@@ -214,4 +235,14 @@ export async function startStripeStub(): Promise<StripeStub> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   stub.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return stub;
+}
+
+/** A v2 JSON body as parameters; an unparsable or non-object body as none (the route then names what is missing). */
+function jsonParams(raw: string): FormObject {
+  try {
+    const parsed = JSON.parse(raw || '{}') as unknown;
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as FormObject) : {};
+  } catch {
+    return {};
+  }
 }

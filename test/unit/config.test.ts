@@ -118,6 +118,13 @@ describe('loadConfig values', () => {
     expect(configError({ ENCRYPTION_KEY: KEY_B64, STRIPE_TIMEOUT_SECONDS: '5', REPORTER_LEASE_SECONDS: '5' }).message).toContain('REPORTER_LEASE_SECONDS');
   });
 
+  it('when REPORTER_IDENTIFIER_WINDOW_HOURS is unset, then identifiers are resent for 20 h; when set, it is used; at 24 h or more, or not longer than the lease, it is refused', () => {
+    expect(loadConfig({ ENCRYPTION_KEY: KEY_B64 }).reporter.identifierWindowSeconds).toBe(20 * 3600);
+    expect(loadConfig({ ENCRYPTION_KEY: KEY_B64, REPORTER_IDENTIFIER_WINDOW_HOURS: '6.5' }).reporter.identifierWindowSeconds).toBe(6.5 * 3600);
+    expect(configError({ ENCRYPTION_KEY: KEY_B64, REPORTER_IDENTIFIER_WINDOW_HOURS: '24' }).message).toContain('REPORTER_IDENTIFIER_WINDOW_HOURS');
+    expect(configError({ ENCRYPTION_KEY: KEY_B64, REPORTER_IDENTIFIER_WINDOW_HOURS: '1', REPORTER_LEASE_SECONDS: '3600' }).message).toContain('REPORTER_IDENTIFIER_WINDOW_HOURS');
+  });
+
   it('when INTAKE_WRITES_IN_FLIGHT is unset, then it is 4 on a server and 1 on PGlite; when set, it is used; out of 1–64, it is refused', () => {
     expect(loadConfig({ ENCRYPTION_KEY: KEY_B64, DATABASE_URL: 'postgres://db.example:5432/mb' }).intakeWritesInFlight).toBe(4);
     expect(loadConfig({ ENCRYPTION_KEY: KEY_B64 }).intakeWritesInFlight).toBe(1);

@@ -11,6 +11,8 @@ export interface StripeConnection {
   accountName: string | null;
   missingPermissions: Array<{ permission: string; label: string }>;
   webhook: { url: string; configured: boolean; createdByMeterbridge: boolean };
+  /** The Stripe event destination for meter-event error reports. */
+  errorReports: { url: string; configured: boolean };
 }
 
 export interface PriceTerms {
@@ -70,6 +72,8 @@ export interface SubAccountRow {
     hostedInvoiceUrl: string | null;
   } | null;
   failedReports: number;
+  /** Meter reports Stripe rejected in an error report after accepting them. */
+  rejectedReports: number;
   /** `shadow`: crossings are computed and shown as "would bill", nothing is sent to Stripe. */
   billingMode: BillingMode;
   billingModeChangedAt: string | null;
@@ -130,6 +134,8 @@ export interface Overview {
   delinquent: number;
   needsReinstall: number;
   failedReports: number;
+  rejectedReports: number;
+  unconfirmedReports: number;
   unitsSent: number;
   lastUnitSentAt: string | null;
 }
@@ -161,7 +167,12 @@ export interface PeriodCharges {
   estimatedTotalCents: string;
 }
 
-export type ReportStatus = 'pending' | 'batched' | 'sent' | 'failed';
+/**
+ * `failed`: Stripe refused the call (the Retry button resends the same identifier); `rejected`: Stripe took it and
+ * refused it later in an error report (Retry resends with a new identifier to the current customer);
+ * `unconfirmed`: Stripe did not confirm it in time, so it is never resent blindly (reconciliation settles it).
+ */
+export type ReportStatus = 'pending' | 'batched' | 'sent' | 'failed' | 'rejected' | 'unconfirmed';
 
 export interface MeterReport {
   id: number;
@@ -175,7 +186,11 @@ export interface MeterReport {
   identifier: string | null;
   attempts: number | null;
   lastError: string | null;
+  /** Stripe's error code when it rejected the event in an error report, e.g. `meter_event_customer_not_found`. */
+  rejectedCode: string | null;
   sentAt: string | null;
+  /** The timestamp sent to Stripe at the latest send, Unix seconds. */
+  sentTimestamp: number | null;
 }
 
 export interface DayRange {

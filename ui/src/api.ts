@@ -155,7 +155,7 @@ export const api = {
   meterReports: (id: string, p: { status?: ReportStatus; page: number; pageSize: number }) =>
     request<Page<MeterReport> & { counts: Record<ReportStatus, number> }>('GET', `/api/sub-accounts/${enc(id)}/meter-reports${query(p)}`),
   retryBatch: (id: string, batchId: number) =>
-    request<{ requeued: true; batchId: number }>('POST', `/api/sub-accounts/${enc(id)}/meter-batches/${batchId}/retry`),
+    request<{ requeued: true; batchId: number; newIdentifier: boolean }>('POST', `/api/sub-accounts/${enc(id)}/meter-batches/${batchId}/retry`),
 
   apiKeys: () => request<{ keys: ApiKey[] }>('GET', '/api/api-keys'),
   createApiKey: (name: string) => request<CreatedApiKey>('POST', '/api/api-keys', { name }),

@@ -27,6 +27,8 @@ const RAK: Record<Resource, Record<Access, string>> = {
   invoices: { read: 'rak_invoice_read', write: 'rak_invoice_write' },
   webhook_endpoints: { read: 'rak_webhook_read', write: 'rak_webhook_write' },
   coupons: { read: 'rak_coupon_read', write: 'rak_coupon_write' },
+  // A guess, like the account's: Stripe's docs name no permission for v2 event destinations.
+  event_destinations: { read: 'rak_event_destination_read', write: 'rak_event_destination_write' },
 };
 
 
@@ -68,10 +70,10 @@ export function defaultAccount(): StripeJson {
   };
 }
 
-/** The routes of the account. */
+/** The account route. */
 export function accountRoutes({ stub }: Fake): Route[] {
   return [
-  // docs.stripe.com/api/accounts/retrieve (own account: GET /v1/account)
-  { method: 'GET', pattern: /^\/v1\/account$/, resource: 'account', access: 'read', accepts: [], handle: () => ({ body: stub.account }) },
+    // docs.stripe.com/api/accounts/retrieve (own account: GET /v1/account)
+    { method: 'GET', pattern: /^\/v1\/account$/, resource: 'account', access: 'read', accepts: [], handle: () => ({ body: stub.account }) },
   ];
 }

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Fake, Route, StripeFakeState, StripeJson } from './types';
 import { byId, ID, invalid, list, mergeMetadata, missingParam, newId, noSuch, now, obj, requireString, str, type FormObject } from './wire';
 
-/** The routes of customer. */
+/** The customer routes, over `state.customers`. */
 export function customerRoutes({ stub, state }: Fake): Route[] {
   const CUSTOMER_FIELDS = ['name', 'email', 'description', 'phone', 'metadata', 'invoice_settings'];
 
@@ -63,109 +63,109 @@ export function customerRoutes({ stub, state }: Fake): Route[] {
   const customerById = byId(state.customers, 'customer');
 
   return [
-  // docs.stripe.com/api/customers
-  {
-    method: 'POST',
-    pattern: /^\/v1\/customers$/,
-    resource: 'customers',
-    access: 'write',
-    accepts: CUSTOMER_FIELDS,
-    handle: ({ params }) => {
-      const customer: StripeJson = {
-        id: newId('cus'),
-        object: 'customer',
-        address: null,
-        balance: 0,
-        created: now(),
-        currency: null,
-        default_source: null,
-        delinquent: false,
-        description: null,
-        email: null,
-        invoice_prefix: randomBytes(4).toString('hex').toUpperCase(),
-        invoice_settings: { custom_fields: null, default_payment_method: null, footer: null, rendering_options: null },
-        livemode: false,
-        metadata: {},
-        name: null,
-        next_invoice_sequence: 1,
-        phone: null,
-        preferred_locales: [],
-        shipping: null,
-        tax_exempt: 'none',
-        test_clock: null,
-      };
-      applyCustomer(customer, params);
-      state.customers.set(customer.id, customer);
-      stub.customers.add(customer.id);
-      return { body: customer };
+    // docs.stripe.com/api/customers
+    {
+      method: 'POST',
+      pattern: /^\/v1\/customers$/,
+      resource: 'customers',
+      access: 'write',
+      accepts: CUSTOMER_FIELDS,
+      handle: ({ params }) => {
+        const customer: StripeJson = {
+          id: newId('cus'),
+          object: 'customer',
+          address: null,
+          balance: 0,
+          created: now(),
+          currency: null,
+          default_source: null,
+          delinquent: false,
+          description: null,
+          email: null,
+          invoice_prefix: randomBytes(4).toString('hex').toUpperCase(),
+          invoice_settings: { custom_fields: null, default_payment_method: null, footer: null, rendering_options: null },
+          livemode: false,
+          metadata: {},
+          name: null,
+          next_invoice_sequence: 1,
+          phone: null,
+          preferred_locales: [],
+          shipping: null,
+          tax_exempt: 'none',
+          test_clock: null,
+        };
+        applyCustomer(customer, params);
+        state.customers.set(customer.id, customer);
+        stub.customers.add(customer.id);
+        return { body: customer };
+      },
     },
-  },
-  {
-    method: 'GET',
-    pattern: /^\/v1\/customers\/search$/,
-    resource: 'customers',
-    access: 'read',
-    accepts: ['query', 'limit', 'page'],
-    handle: ({ params }) => {
-      const limit = str(params.limit) === undefined ? 10 : Number(str(params.limit));
-      if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw invalid('Invalid integer: limit must be between 1 and 100.', 'limit');
-      const found = searchCustomers(requireString(params, 'query')).reverse();
-      return { body: { object: 'search_result', data: found.slice(0, limit), has_more: found.length > limit, next_page: null, url: '/v1/customers/search' } };
+    {
+      method: 'GET',
+      pattern: /^\/v1\/customers\/search$/,
+      resource: 'customers',
+      access: 'read',
+      accepts: ['query', 'limit', 'page'],
+      handle: ({ params }) => {
+        const limit = str(params.limit) === undefined ? 10 : Number(str(params.limit));
+        if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw invalid('Invalid integer: limit must be between 1 and 100.', 'limit');
+        const found = searchCustomers(requireString(params, 'query')).reverse();
+        return { body: { object: 'search_result', data: found.slice(0, limit), has_more: found.length > limit, next_page: null, url: '/v1/customers/search' } };
+      },
     },
-  },
-  {
-    method: 'GET',
-    pattern: new RegExp(`^/v1/customers/${ID}$`),
-    resource: 'customers',
-    access: 'read',
-    accepts: [],
-    handle: (_ctx, id) => {
-      const customer = customerById(id);
-      return { body: customer.deleted ? { id, object: 'customer', deleted: true } : customer };
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/v1/customers/${ID}$`),
+      resource: 'customers',
+      access: 'read',
+      accepts: [],
+      handle: (_ctx, id) => {
+        const customer = customerById(id);
+        return { body: customer.deleted ? { id, object: 'customer', deleted: true } : customer };
+      },
     },
-  },
-  {
-    method: 'POST',
-    pattern: new RegExp(`^/v1/customers/${ID}$`),
-    resource: 'customers',
-    access: 'write',
-    accepts: CUSTOMER_FIELDS,
-    handle: ({ params }, id) => {
-      const customer = customerById(id);
-      if (customer.deleted) throw noSuch('customer', id);
-      applyCustomer(customer, params);
-      return { body: customer };
+    {
+      method: 'POST',
+      pattern: new RegExp(`^/v1/customers/${ID}$`),
+      resource: 'customers',
+      access: 'write',
+      accepts: CUSTOMER_FIELDS,
+      handle: ({ params }, id) => {
+        const customer = customerById(id);
+        if (customer.deleted) throw noSuch('customer', id);
+        applyCustomer(customer, params);
+        return { body: customer };
+      },
     },
-  },
-  {
-    method: 'DELETE',
-    pattern: new RegExp(`^/v1/customers/${ID}$`),
-    resource: 'customers',
-    access: 'write',
-    accepts: [],
-    handle: (_ctx, id) => {
-      const customer = customerById(id);
-      if (customer.deleted) throw noSuch('customer', id);
-      customer.deleted = true;
-      for (const sub of state.subscriptions.values()) {
-        if (sub.customer === id && sub.status !== 'canceled') Object.assign(sub, { status: 'canceled', canceled_at: now(), ended_at: now() });
-      }
-      return { body: { id, object: 'customer', deleted: true } };
+    {
+      method: 'DELETE',
+      pattern: new RegExp(`^/v1/customers/${ID}$`),
+      resource: 'customers',
+      access: 'write',
+      accepts: [],
+      handle: (_ctx, id) => {
+        const customer = customerById(id);
+        if (customer.deleted) throw noSuch('customer', id);
+        customer.deleted = true;
+        for (const sub of state.subscriptions.values()) {
+          if (sub.customer === id && sub.status !== 'canceled') Object.assign(sub, { status: 'canceled', canceled_at: now(), ended_at: now() });
+        }
+        return { body: { id, object: 'customer', deleted: true } };
+      },
     },
-  },
-  {
-    method: 'GET',
-    pattern: /^\/v1\/customers$/,
-    resource: 'customers',
-    access: 'read',
-    accepts: ['email', 'limit', 'starting_after', 'ending_before', 'created'],
-    handle: ({ params }) => {
-      const email = str(params.email);
-      // "A case-sensitive filter on the list based on the customer's email field" (docs.stripe.com/api/customers/list).
-      const items = [...state.customers.values()].filter((c) => !c.deleted && (email === undefined || c.email === email));
-      return { body: list(items, params, '/v1/customers') };
+    {
+      method: 'GET',
+      pattern: /^\/v1\/customers$/,
+      resource: 'customers',
+      access: 'read',
+      accepts: ['email', 'limit', 'starting_after', 'ending_before', 'created'],
+      handle: ({ params }) => {
+        const email = str(params.email);
+        // "A case-sensitive filter on the list based on the customer's email field" (docs.stripe.com/api/customers/list).
+        const items = [...state.customers.values()].filter((c) => !c.deleted && (email === undefined || c.email === email));
+        return { body: list(items, params, '/v1/customers') };
+      },
     },
-  },
   ];
 }
 

@@ -5,7 +5,7 @@
 import type { Fake, Route, StripeFakeState, StripeJson } from './types';
 import { byId, ID, invalid, list, missingParam, newId, now, obj, requireString, str, type FormObject } from './wire';
 
-/** The routes of meter. */
+/** The billing meter routes. */
 export function meterRoutes({ stub, state }: Fake): Route[] {
   function createMeter(params: FormObject): StripeJson {
     const displayName = requireString(params, 'display_name');
@@ -44,68 +44,68 @@ export function meterRoutes({ stub, state }: Fake): Route[] {
   const meterById = byId(state.meters, 'billing meter');
 
   return [
-  // docs.stripe.com/api/billing/meter
-  {
-    method: 'POST',
-    pattern: /^\/v1\/billing\/meters$/,
-    resource: 'billing_meters',
-    access: 'write',
-    accepts: ['display_name', 'event_name', 'default_aggregation', 'customer_mapping', 'value_settings', 'event_time_window'],
-    handle: ({ params }) => ({ body: createMeter(params) }),
-  },
-  {
-    method: 'GET',
-    pattern: /^\/v1\/billing\/meters$/,
-    resource: 'billing_meters',
-    access: 'read',
-    accepts: ['status', 'limit', 'starting_after', 'ending_before'],
-    handle: ({ params }) => {
-      const status = str(params.status);
-      if (status !== undefined && !['active', 'inactive'].includes(status)) throw invalid(`Invalid status: ${status}`, 'status');
-      return { body: list([...state.meters.values()].filter((m) => status === undefined || m.status === status), params, '/v1/billing/meters') };
+    // docs.stripe.com/api/billing/meter
+    {
+      method: 'POST',
+      pattern: /^\/v1\/billing\/meters$/,
+      resource: 'billing_meters',
+      access: 'write',
+      accepts: ['display_name', 'event_name', 'default_aggregation', 'customer_mapping', 'value_settings', 'event_time_window'],
+      handle: ({ params }) => ({ body: createMeter(params) }),
     },
-  },
-  { method: 'GET', pattern: new RegExp(`^/v1/billing/meters/${ID}$`), resource: 'billing_meters', access: 'read', accepts: [], handle: (_ctx, id) => ({ body: meterById(id) }) },
-  {
-    method: 'POST',
-    pattern: new RegExp(`^/v1/billing/meters/${ID}$`),
-    resource: 'billing_meters',
-    access: 'write',
-    accepts: ['display_name'],
-    handle: ({ params }, id) => {
-      const meter = meterById(id);
-      const displayName = str(params.display_name);
-      if (displayName) meter.display_name = displayName;
-      meter.updated = now();
-      return { body: meter };
+    {
+      method: 'GET',
+      pattern: /^\/v1\/billing\/meters$/,
+      resource: 'billing_meters',
+      access: 'read',
+      accepts: ['status', 'limit', 'starting_after', 'ending_before'],
+      handle: ({ params }) => {
+        const status = str(params.status);
+        if (status !== undefined && !['active', 'inactive'].includes(status)) throw invalid(`Invalid status: ${status}`, 'status');
+        return { body: list([...state.meters.values()].filter((m) => status === undefined || m.status === status), params, '/v1/billing/meters') };
+      },
     },
-  },
-  {
-    method: 'POST',
-    pattern: new RegExp(`^/v1/billing/meters/${ID}/deactivate$`),
-    resource: 'billing_meters',
-    access: 'write',
-    accepts: [],
-    handle: (_ctx, id) => {
-      const meter = meterById(id);
-      Object.assign(meter, { status: 'inactive', status_transitions: { deactivated_at: now() }, updated: now() });
-      return { body: meter };
+    { method: 'GET', pattern: new RegExp(`^/v1/billing/meters/${ID}$`), resource: 'billing_meters', access: 'read', accepts: [], handle: (_ctx, id) => ({ body: meterById(id) }) },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^/v1/billing/meters/${ID}$`),
+      resource: 'billing_meters',
+      access: 'write',
+      accepts: ['display_name'],
+      handle: ({ params }, id) => {
+        const meter = meterById(id);
+        const displayName = str(params.display_name);
+        if (displayName) meter.display_name = displayName;
+        meter.updated = now();
+        return { body: meter };
+      },
     },
-  },
-  {
-    method: 'POST',
-    pattern: new RegExp(`^/v1/billing/meters/${ID}/reactivate$`),
-    resource: 'billing_meters',
-    access: 'write',
-    accepts: [],
-    handle: (_ctx, id) => {
-      const meter = meterById(id);
-      const other = activeMeterFor(meter.event_name);
-      if (other && other.id !== id) throw invalid(`A meter with event_name \`${meter.event_name}\` already exists and is active (approximate).`, 'event_name');
-      Object.assign(meter, { status: 'active', status_transitions: { deactivated_at: null }, updated: now() });
-      return { body: meter };
+    {
+      method: 'POST',
+      pattern: new RegExp(`^/v1/billing/meters/${ID}/deactivate$`),
+      resource: 'billing_meters',
+      access: 'write',
+      accepts: [],
+      handle: (_ctx, id) => {
+        const meter = meterById(id);
+        Object.assign(meter, { status: 'inactive', status_transitions: { deactivated_at: now() }, updated: now() });
+        return { body: meter };
+      },
     },
-  },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^/v1/billing/meters/${ID}/reactivate$`),
+      resource: 'billing_meters',
+      access: 'write',
+      accepts: [],
+      handle: (_ctx, id) => {
+        const meter = meterById(id);
+        const other = activeMeterFor(meter.event_name);
+        if (other && other.id !== id) throw invalid(`A meter with event_name \`${meter.event_name}\` already exists and is active (approximate).`, 'event_name');
+        Object.assign(meter, { status: 'active', status_transitions: { deactivated_at: null }, updated: now() });
+        return { body: meter };
+      },
+    },
   ];
 }
 

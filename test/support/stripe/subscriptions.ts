@@ -7,7 +7,7 @@ import { priceView } from './catalog';
 import type { Fake, Route, StripeJson } from './types';
 import { arr, bool, byId, ID, integer, invalid, list, mergeMetadata, missingParam, newId, noSuch, now, obj, requireString, str, type FormObject, type FormValue } from './wire';
 
-/** The routes of subscription. */
+/** The subscription routes. */
 export function subscriptionRoutes({ stub, state }: Fake): Route[] {
   function activePrice(id: string, param: string): StripeJson {
     const price = state.prices.get(id);
@@ -221,56 +221,56 @@ export function subscriptionRoutes({ stub, state }: Fake): Route[] {
   const subscriptionById = byId(state.subscriptions, 'subscription');
 
   return [
-  // docs.stripe.com/api/subscriptions
-  {
-    method: 'POST',
-    pattern: /^\/v1\/subscriptions$/,
-    resource: 'subscriptions',
-    access: 'write',
-    accepts: ['customer', 'items', 'discounts', 'automatic_tax', 'billing_cycle_anchor', 'proration_behavior', 'metadata', 'collection_method', 'description', 'payment_behavior'],
-    handle: ({ params, expand }) => ({ body: subscriptionView(createSubscription(params), expand) }),
-  },
-  { method: 'GET', pattern: new RegExp(`^/v1/subscriptions/${ID}$`), resource: 'subscriptions', access: 'read', accepts: [], handle: ({ expand }, id) => ({ body: subscriptionView(subscriptionById(id), expand) }) },
-  {
-    method: 'POST',
-    pattern: new RegExp(`^/v1/subscriptions/${ID}$`),
-    resource: 'subscriptions',
-    access: 'write',
-    accepts: ['items', 'discounts', 'automatic_tax', 'proration_behavior', 'metadata', 'description', 'cancel_at_period_end', 'cancellation_details', 'payment_behavior'],
-    handle: ({ params, expand }, id) => ({ body: subscriptionView(updateSubscription(subscriptionById(id), params), expand) }),
-  },
-  {
-    method: 'DELETE',
-    pattern: new RegExp(`^/v1/subscriptions/${ID}$`),
-    resource: 'subscriptions',
-    access: 'write',
-    accepts: ['invoice_now', 'prorate', 'cancellation_details'],
-    handle: ({ expand }, id) => {
-      const sub = subscriptionById(id);
-      if (sub.status === 'canceled') throw invalid('This subscription is already canceled (approximate).');
-      Object.assign(sub, { status: 'canceled', canceled_at: now(), ended_at: now() });
-      return { body: subscriptionView(sub, expand) };
+    // docs.stripe.com/api/subscriptions
+    {
+      method: 'POST',
+      pattern: /^\/v1\/subscriptions$/,
+      resource: 'subscriptions',
+      access: 'write',
+      accepts: ['customer', 'items', 'discounts', 'automatic_tax', 'billing_cycle_anchor', 'proration_behavior', 'metadata', 'collection_method', 'description', 'payment_behavior'],
+      handle: ({ params, expand }) => ({ body: subscriptionView(createSubscription(params), expand) }),
     },
-  },
-  {
-    method: 'GET',
-    pattern: /^\/v1\/subscriptions$/,
-    resource: 'subscriptions',
-    access: 'read',
-    accepts: ['customer', 'price', 'status', 'limit', 'starting_after', 'ending_before', 'created', 'collection_method'],
-    handle: ({ params, expand }) => {
-      const customer = str(params.customer);
-      const price = str(params.price);
-      const status = str(params.status);
-      // docs.stripe.com/api/subscriptions/list: without `status`, canceled subscriptions are left out.
-      const items = [...state.subscriptions.values()].filter(
-        (s) =>
-          (customer === undefined || s.customer === customer) &&
-          (price === undefined || s.items.data.some((i: StripeJson) => i.price.id === price)) &&
-          (status === 'all' || (status === undefined ? s.status !== 'canceled' : s.status === status)),
-      );
-      return { body: list(items, params, '/v1/subscriptions', (s) => subscriptionView(s, expand)) };
+    { method: 'GET', pattern: new RegExp(`^/v1/subscriptions/${ID}$`), resource: 'subscriptions', access: 'read', accepts: [], handle: ({ expand }, id) => ({ body: subscriptionView(subscriptionById(id), expand) }) },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^/v1/subscriptions/${ID}$`),
+      resource: 'subscriptions',
+      access: 'write',
+      accepts: ['items', 'discounts', 'automatic_tax', 'proration_behavior', 'metadata', 'description', 'cancel_at_period_end', 'cancellation_details', 'payment_behavior'],
+      handle: ({ params, expand }, id) => ({ body: subscriptionView(updateSubscription(subscriptionById(id), params), expand) }),
     },
-  },
+    {
+      method: 'DELETE',
+      pattern: new RegExp(`^/v1/subscriptions/${ID}$`),
+      resource: 'subscriptions',
+      access: 'write',
+      accepts: ['invoice_now', 'prorate', 'cancellation_details'],
+      handle: ({ expand }, id) => {
+        const sub = subscriptionById(id);
+        if (sub.status === 'canceled') throw invalid('This subscription is already canceled (approximate).');
+        Object.assign(sub, { status: 'canceled', canceled_at: now(), ended_at: now() });
+        return { body: subscriptionView(sub, expand) };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/v1\/subscriptions$/,
+      resource: 'subscriptions',
+      access: 'read',
+      accepts: ['customer', 'price', 'status', 'limit', 'starting_after', 'ending_before', 'created', 'collection_method'],
+      handle: ({ params, expand }) => {
+        const customer = str(params.customer);
+        const price = str(params.price);
+        const status = str(params.status);
+        // docs.stripe.com/api/subscriptions/list: without `status`, canceled subscriptions are left out.
+        const items = [...state.subscriptions.values()].filter(
+          (s) =>
+            (customer === undefined || s.customer === customer) &&
+            (price === undefined || s.items.data.some((i: StripeJson) => i.price.id === price)) &&
+            (status === 'all' || (status === undefined ? s.status !== 'canceled' : s.status === status)),
+        );
+        return { body: list(items, params, '/v1/subscriptions', (s) => subscriptionView(s, expand)) };
+      },
+    },
   ];
 }

@@ -4,6 +4,7 @@
  */
 import type { FormObject } from './wire';
 
+/** One meter event Stripe took (answered 200). `value` is the string Stripe received; `timestamp` Unix seconds. */
 export interface AcceptedMeterEvent {
   eventName: string;
   customer: string;
@@ -11,6 +12,27 @@ export interface AcceptedMeterEvent {
   identifier: string;
   timestamp: number;
   apiKey: string;
+}
+
+/**
+ * A meter event answered 200 and then refused by Stripe's asynchronous validation: never counted, reported in a
+ * `v1.billing.meter.error_report_triggered` or `v1.billing.meter.no_meter_found` thin event. `code` is one of
+ * stripe-node 23.1's `V1BillingMeterErrorReportTriggeredEvent.Data.Reason.ErrorType.Code`.
+ */
+export interface RejectedMeterEvent extends AcceptedMeterEvent {
+  code: string;
+  message: string;
+  /** The meter it was meant for (none for `no_meter`). */
+  meterId: string | null;
+}
+
+/** One delivery of a thin event to an event destination: where, which event, and the HTTP status answered. */
+export interface EventDelivery {
+  url: string;
+  eventId: string;
+  type: string;
+  /** HTTP status of the destination's answer; 0 when it could not be reached. */
+  status: number;
 }
 
 /**
@@ -39,6 +61,10 @@ export interface StripeFakeState {
   invoices: Map<string, StripeJson>;
   webhookEndpoints: Map<string, StripeJson>;
   coupons: Map<string, StripeJson>;
+  /** v2 event destinations as stored (`webhook_endpoint.signing_secret` and `url` kept; redacted when answered). */
+  eventDestinations: Map<string, StripeJson>;
+  /** v2 events (full, with `data`), as GET /v2/core/events/:id answers them. */
+  v2Events: Map<string, StripeJson>;
 }
 
 /** One HTTP request the stub received (every endpoint). Holds the API key: assert on it, never print it. */
@@ -64,17 +90,47 @@ export interface ApiFault {
 
 /**
  * The running stub: its base URL (point STRIPE_API_URL or `createStripeClientFactory({ apiUrl })` at it), the
- * meter-event record and fault script (unchanged), and the fake's state, grants and request log.
+ * meter-event record (counted, refused, every request), its clock, limits and fault script, the thin-event deliveries,
+ * and the fake's state, grants and request log.
  */
 export interface StripeStub {
   url: string;
-  /** Accepted events, in order, each identifier once. */
+  /**
+   * Events Stripe counted, in order. An identifier appears once while it is remembered (24 h on `clock`); a resend
+   * after that window counts again, as real Stripe may (docs.stripe.com/api/billing/meter-event/create `identifier`).
+   */
   events: AcceptedMeterEvent[];
+  /** Events answered 200 and refused later by the asynchronous validation (never counted). */
+  rejectedEvents: RejectedMeterEvent[];
+  /**
+   * The stub's clock for meter events (identifier window, timestamp window): real time plus `advance`d seconds.
+   * Error-report delays and signatures use real time.
+   */
+  clock: { nowMs(): number; advance(seconds: number): void };
+  /**
+   * Meter-event calls per second per API key before a 429 `rate_limit`: 25 by default, the basic limit test-mode
+   * and sandbox meter events count against (docs.stripe.com/rate-limits); live mode allows 1,000.
+   */
+  meterEventsPerSecond: number;
+  /** Milliseconds between a refused event and its error report's delivery (Stripe aggregates them). */
+  errorReportDelayMs: number;
+  /** Sample errors per error code in one report (20 by default): Stripe's `sample_errors` is a sample. */
+  sampleErrors: number;
+  /** Sends an error report now for every refused event not yet reported. */
+  flushErrorReports(): Promise<void>;
+  /** Every thin-event delivery attempted, in order. */
+  deliveries: EventDelivery[];
+  /**
+   * How a thin event reaches a destination URL; default an HTTP POST. Tests whose app is not listening route it
+   * into supertest here. Resolves with the HTTP status.
+   */
+  deliver?: (url: string, body: string, headers: Record<string, string>) => Promise<number>;
   /** Every meter-event request: its identifier and the HTTP status answered (0 for a hang). */
   requests: Array<{ identifier: string; status: number }>;
   /**
    * Customers that exist for meter events; empty means every customer exists. Customers created through the fake
-   * (POST /v1/customers) join it, so once one is created, meter events for unknown customers are refused.
+   * (POST /v1/customers) join it, so once one is created, meter events for unknown customers are refused — after
+   * the 200, by an error report, as Stripe does. A customer deleted through the fake is unknown too.
    */
   customers: Set<string>;
   /** API keys that exist; empty means every key is valid. */
@@ -115,7 +171,8 @@ export type Resource =
   | 'meter_events'
   | 'invoices'
   | 'webhook_endpoints'
-  | 'coupons';
+  | 'coupons'
+  | 'event_destinations';
 /** Read or write access to a resource. */
 export type Access = 'read' | 'write';
 

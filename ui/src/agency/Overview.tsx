@@ -101,6 +101,8 @@ function Numbers({ o }: { o: OverviewData }) {
     { label: 'Rebilling', value: o.rebilling, to: '/sub-accounts' },
     { label: 'Units sent to Stripe', value: o.unitsSent, to: '/usage' },
     { label: 'Failed reports', value: o.failedReports, to: '/sub-accounts', warn: o.failedReports > 0 },
+    { label: 'Rejected by Stripe', value: o.rejectedReports, to: '/sub-accounts', warn: o.rejectedReports > 0 },
+    { label: 'Unconfirmed', value: o.unconfirmedReports, to: '/sub-accounts', warn: o.unconfirmedReports > 0 },
     { label: 'Delinquent', value: o.delinquent, to: '/sub-accounts', warn: o.delinquent > 0 },
     { label: 'Need reinstall', value: o.needsReinstall, to: '/sub-accounts', warn: o.needsReinstall > 0 },
   ];

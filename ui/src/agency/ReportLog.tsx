@@ -1,6 +1,8 @@
 /**
  * The meter-report log of a sub-account: every threshold crossing, the Stripe meter event that carried it, its
- * status and Stripe's message; a failed one can be sent again (same identifier, so Stripe never counts it twice).
+ * status and Stripe's message. A failed one can be sent again (same identifier, so Stripe never counts it twice); a
+ * rejected one (Stripe refused it in an error report after taking it, so never counted it) is resent with a new
+ * identifier once the cause is fixed; an unconfirmed one is left for reconciliation.
  */
 import { useState } from 'react';
 import { api, type MeterReport, type ReportStatus } from '../api';
@@ -9,7 +11,15 @@ import { useResource } from '../components/useResource';
 import { formatInstant, formatNumber, metricLabel } from '../format';
 import { useCanChange } from '../components/permissions';
 
-const STATUS_LABEL: Record<ReportStatus, string> = { pending: 'Pending', batched: 'Sending', sent: 'Sent', failed: 'Failed' };
+const STATUS_LABEL: Record<ReportStatus, string> = {
+  pending: 'Pending',
+  batched: 'Sending',
+  sent: 'Sent',
+  failed: 'Failed',
+  rejected: 'Rejected',
+  unconfirmed: 'Unconfirmed',
+};
+const BAD: ReportStatus[] = ['failed', 'rejected'];
 const PAGE_SIZE = 25;
 
 export function ReportLog({ locationId, onRetried }: { locationId: string; onRetried: () => void }) {
@@ -23,8 +33,13 @@ export function ReportLog({ locationId, onRetried }: { locationId: string; onRet
   const retry = async (report: MeterReport) => {
     setMessage(null);
     try {
-      await api.retryBatch(locationId, report.batchId!);
-      setMessage({ tone: 'ok', text: 'Queued: the meter event is sent again within a few seconds, with the same identifier.' });
+      const result = await api.retryBatch(locationId, report.batchId!);
+      setMessage({
+        tone: 'ok',
+        text: result.newIdentifier
+          ? 'Queued: Stripe never counted the rejected event, so its units are sent again within a few seconds, with a new identifier, to the customer the sub-account is mapped to now.'
+          : 'Queued: the meter event is sent again within a few seconds, with the same identifier.',
+      });
       log.reload();
       onRetried();
     } catch (err) {
@@ -83,10 +98,15 @@ export function ReportLog({ locationId, onRetried }: { locationId: string; onRet
                   <td>{metricLabel(r.metric)}</td>
                   <td className="num">{formatNumber(r.units)}</td>
                   <td>
-                    <span className={`badge ${r.status === 'sent' ? 'ok' : r.status === 'failed' ? 'bad' : 'warn'}`}>{STATUS_LABEL[r.status]}</span>
+                    <span className={`badge ${r.status === 'sent' ? 'ok' : BAD.includes(r.status) ? 'bad' : 'warn'}`}>{STATUS_LABEL[r.status]}</span>
                   </td>
                   <td className="stripe-cell">
-                    {r.lastError ? <span className="error-text">{r.lastError}</span> : null}
+                    {r.lastError ? (
+                      <span className="error-text">
+                        {r.status === 'rejected' ? `Stripe rejected this event${r.rejectedCode ? ` (${r.rejectedCode})` : ''}: ` : ''}
+                        {r.lastError}
+                      </span>
+                    ) : null}
                     {r.identifier ? (
                       <span className="muted small block">
                         {r.meterEventName} · <code>{r.identifier}</code>
@@ -98,9 +118,14 @@ export function ReportLog({ locationId, onRetried }: { locationId: string; onRet
                     )}
                   </td>
                   <td>
-                    {r.status === 'failed' && r.batchId !== null && canChange ? (
-                      <button type="button" className="button small" onClick={() => retry(r)} aria-label={`Retry the ${metricLabel(r.metric)} report of ${formatInstant(r.crossedAt)}`}>
-                        Retry
+                    {BAD.includes(r.status) && r.batchId !== null && canChange ? (
+                      <button
+                        type="button"
+                        className="button small"
+                        onClick={() => retry(r)}
+                        aria-label={`${r.status === 'rejected' ? 'Resend' : 'Retry'} the ${metricLabel(r.metric)} report of ${formatInstant(r.crossedAt)}`}
+                      >
+                        {r.status === 'rejected' ? 'Resend' : 'Retry'}
                       </button>
                     ) : null}
                   </td>

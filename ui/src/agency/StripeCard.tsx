@@ -41,6 +41,8 @@ export function StripeCard({ onChange }: { onChange: () => void }) {
             </dd>
             <dt>Payment webhook</dt>
             <dd>{c.webhook.configured ? (c.webhook.createdByMeterbridge ? 'Created by Meterbridge' : 'Signing secret stored') : 'Not set up'}</dd>
+            <dt>Meter-event error reports</dt>
+            <dd>{c.errorReports.configured ? 'Event destination created by Meterbridge' : 'Not set up yet: Meterbridge retries every 10 minutes'}</dd>
           </dl>
           {c.missingPermissions.length > 0 ? (
             <div className="state state-warn" role="note">

@@ -9,6 +9,9 @@ export function StatusBadges({ sub }: { sub: SubAccountRow }) {
   if (sub.billingStatus === 'action_required') badges.push({ text: 'Payment needs action', tone: 'bad', title: sub.billingStatusReason ?? undefined });
   if (sub.billingStatus === 'paused') badges.push({ text: 'Paused', tone: 'warn', title: sub.billingStatusReason ?? undefined });
   if (sub.failedReports > 0) badges.push({ text: `${sub.failedReports} failed report${sub.failedReports === 1 ? '' : 's'}`, tone: 'bad' });
+  if (sub.rejectedReports > 0) {
+    badges.push({ text: `${sub.rejectedReports} rejected by Stripe`, tone: 'bad', title: 'Stripe refused these meter events after taking them; fix the cause and resend them from the meter-report log.' });
+  }
   if (badges.length === 0) badges.push({ text: 'OK', tone: 'ok' });
   return (
     <span className="badges">
