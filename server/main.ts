@@ -172,6 +172,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
       pricing,
       rules,
       billing,
+      logger,
     }),
     ...usageRoutes({ db: database.db }),
     ...backfillRoutes({ backfills }),

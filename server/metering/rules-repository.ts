@@ -80,6 +80,25 @@ export async function listDefaultRules(db: Executor, companyId: string): Promise
     .orderBy(rebillingRules.metric);
 }
 
+/** Every rule of the agency (defaults and sub-account overrides) that carries its own Stripe price. */
+export async function listRulesWithOwnPrice(
+  db: Executor,
+  companyId: string,
+): Promise<Array<{ locationId: string | null; metric: string; stripeMeterId: string; stripePriceId: string; priceTerms: PriceTerms }>> {
+  const rows = await db
+    .select({
+      locationId: rebillingRules.locationId,
+      metric: rebillingRules.metric,
+      stripeMeterId: rebillingRules.stripeMeterId,
+      stripePriceId: rebillingRules.stripePriceId,
+      priceTerms: rebillingRules.priceTerms,
+    })
+    .from(rebillingRules)
+    .where(sql`${rebillingRules.companyId} = ${companyId} and ${rebillingRules.stripePriceId} is not null and ${rebillingRules.priceTerms} is not null`)
+    .orderBy(rebillingRules.metric, rebillingRules.locationId);
+  return rows.filter((r) => r.stripeMeterId !== null) as Array<{ locationId: string | null; metric: string; stripeMeterId: string; stripePriceId: string; priceTerms: PriceTerms }>;
+}
+
 /**
  * The rules in force for a sub-account: its own rule per metric, else the agency default.
  * @param metrics restrict to these metrics (all when omitted).

@@ -7,8 +7,8 @@
  *
  * - stripe/account-keys.ts: API keys (401), restricted keys (403 naming the permission), GET /v1/account
  * - stripe/meter-events.ts: POST /v1/billing/meter_events, with scripted faults (`script`, `faultFor`)
- * - stripe/customers.ts, catalog.ts (products, prices), meters.ts, subscriptions.ts, invoices-coupons.ts,
- *   webhook-endpoints.ts: the in-memory fake
+ * - stripe/customers.ts, catalog.ts (products, prices), meters.ts, subscriptions.ts, subscription-schedules.ts,
+ *   tax-settings.ts, invoices-coupons.ts, webhook-endpoints.ts: the in-memory fake
  * - stripe/wire.ts: form parsing, errors, pagination, metadata
  *
  * Cross-cutting behaviour, handled here, as Stripe documents it:
@@ -29,7 +29,9 @@ import { customerRoutes } from './stripe/customers';
 import { invoiceAndCouponRoutes } from './stripe/invoices-coupons';
 import { meterEventHandler } from './stripe/meter-events';
 import { meterRoutes } from './stripe/meters';
+import { subscriptionScheduleRoutes } from './stripe/subscription-schedules';
 import { subscriptionRoutes } from './stripe/subscriptions';
+import { defaultTaxSettings, taxSettingsRoutes } from './stripe/tax-settings';
 import type { Fake, RequestLogEntry, Route, StripeFakeState, StripeJson, StripeStub } from './stripe/types';
 import { webhookEndpointRoutes } from './stripe/webhook-endpoints';
 import { arr, invalid, json, newId, now, parseForm, readBody, StripeFakeError } from './stripe/wire';
@@ -51,6 +53,7 @@ export async function startStripeStub(): Promise<StripeStub> {
     invoices: new Map(),
     webhookEndpoints: new Map(),
     coupons: new Map(),
+    subscriptionSchedules: new Map(),
   };
   const stub: StripeStub = {
     url: '',
@@ -74,6 +77,10 @@ export async function startStripeStub(): Promise<StripeStub> {
       }),
     keyPermissions: new Map(),
     account: defaultAccount(),
+    taxSettings: defaultTaxSettings(),
+    startSubscriptionSchedule: () => {
+      throw new Error('set by subscriptionScheduleRoutes');
+    },
     state,
     requestLog: [],
     apiFaults: [],
@@ -121,6 +128,7 @@ export async function startStripeStub(): Promise<StripeStub> {
       for (const map of Object.values(state)) (map as Map<string, StripeJson>).clear();
       stub.requestLog.length = 0;
       stub.apiFaults.length = 0;
+      stub.taxSettings = defaultTaxSettings();
       idempotent.clear();
     },
   };
@@ -133,6 +141,8 @@ export async function startStripeStub(): Promise<StripeStub> {
     ...catalogRoutes(fake),
     ...meterRoutes(fake),
     ...subscriptionRoutes(fake),
+    ...subscriptionScheduleRoutes(fake),
+    ...taxSettingsRoutes(fake),
     ...invoiceAndCouponRoutes(fake),
     ...webhookEndpointRoutes(fake),
   ];

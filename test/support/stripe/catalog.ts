@@ -1,9 +1,23 @@
 /**
  * Products (docs.stripe.com/api/products) and prices (docs.stripe.com/api/prices): per-unit and graduated tiers,
- * metered through a billing meter or licensed, lookup keys (with `transfer_lookup_key`), inline `product_data`.
+ * metered through a billing meter or licensed, lookup keys (with `transfer_lookup_key`), inline `product_data`,
+ * `tax_behavior` (inclusive | exclusive | unspecified; fixed once inclusive or exclusive).
  */
 import type { Fake, Route, StripeJson } from './types';
-import { arr, bool, byId, decimal, ID, integer, invalid, list, mergeMetadata, missingParam, newId, noSuch, now, obj, requireString, str, type FormObject } from './wire';
+import { arr, bool, byId, decimal, ID, integer, invalid, list, mergeMetadata, missingParam, newId, noSuch, now, obj, requireString, str, type FormObject, type FormValue } from './wire';
+
+/**
+ * `tax_behavior` (docs.stripe.com/api/prices/create, OpenAPI PostPrices): one of `inclusive`, `exclusive`,
+ * `unspecified`; undefined when absent. Absent on create means `unspecified` (docs.stripe.com/tax/products-prices-tax-categories-tax-behavior).
+ */
+function taxBehaviorParam(value: FormValue | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const s = str(value);
+  if (s === undefined || !['inclusive', 'exclusive', 'unspecified'].includes(s)) {
+    throw invalid(`Invalid tax_behavior: must be one of inclusive, exclusive, or unspecified`, 'tax_behavior');
+  }
+  return s;
+}
 
 /** The routes of catalog. */
 export function catalogRoutes({ stub, state }: Fake): Route[] {
@@ -117,7 +131,7 @@ export function catalogRoutes({ stub, state }: Fake): Route[] {
 
     const lookupKey = str(params.lookup_key) || null;
     if (lookupKey) claimLookupKey(lookupKey, bool(params.transfer_lookup_key) === true, null);
-    const taxBehavior = str(params.tax_behavior) ?? 'unspecified';
+    const taxBehavior = taxBehaviorParam(params.tax_behavior) ?? 'unspecified';
     // Everything is valid: only now is the inline product made (docs.stripe.com/api/prices/create `product_data`).
     const productId = productGiven ?? insertProduct({ ...productData!, metadata: productData!.metadata ?? {} }).id;
     const price: StripeJson = {
@@ -247,6 +261,14 @@ export function catalogRoutes({ stub, state }: Fake): Route[] {
         price.lookup_key = lookupKey || null;
       }
       price.metadata = mergeMetadata(price.metadata, params.metadata);
+      const taxBehavior = taxBehaviorParam(params.tax_behavior);
+      if (taxBehavior !== undefined && taxBehavior !== price.tax_behavior) {
+        // PostPrices / PostPricesPrice `tax_behavior`: "Once specified as either `inclusive` or `exclusive`, it cannot be changed."
+        if (price.tax_behavior !== 'unspecified') {
+          throw invalid(`The price's tax_behavior is \`${price.tax_behavior}\` and cannot be changed once set to inclusive or exclusive (approximate).`, 'tax_behavior');
+        }
+        price.tax_behavior = taxBehavior;
+      }
       return { body: priceView(price, expand) };
     },
   },

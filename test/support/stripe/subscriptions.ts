@@ -1,14 +1,62 @@
 /**
  * Subscriptions (docs.stripe.com/api/subscriptions): items `si_…` with the price expanded, discounts from coupons,
- * automatic tax, billing_cycle_anchor, a simplified initial status, update, cancel, list.
+ * automatic tax (refused without active Stripe Tax settings, a customer location, or a price tax behavior),
+ * billing_cycle_anchor (refused past the next natural billing date), a simplified initial status, update, cancel,
+ * list. subscriptionEngine is shared with subscription schedules (subscription-schedules.ts), which create
+ * subscriptions the same way when they start.
  */
-import { liveCustomer } from './customers';
+import { liveCustomer, taxLocation } from './customers';
 import { priceView } from './catalog';
 import type { Fake, Route, StripeJson } from './types';
-import { arr, bool, byId, ID, integer, invalid, list, mergeMetadata, missingParam, newId, noSuch, now, obj, requireString, str, type FormObject, type FormValue } from './wire';
+import { arr, bool, byId, ID, integer, invalid, list, mergeMetadata, missingParam, newId, noSuch, now, obj, requireString, str, StripeFakeError, type FormObject, type FormValue } from './wire';
 
-/** The routes of subscription. */
-export function subscriptionRoutes({ stub, state }: Fake): Route[] {
+/**
+ * The next natural billing date of a subscription starting at `start` (Unix seconds) on a price billed every
+ * `count` `interval`s: calendar months and years as Stripe counts them (docs.stripe.com/billing/subscriptions/billing-cycle).
+ */
+export function nextNaturalBillingDate(start: number, interval: string, count: number): number {
+  const d = new Date(start * 1000);
+  if (interval === 'day') d.setUTCDate(d.getUTCDate() + count);
+  else if (interval === 'week') d.setUTCDate(d.getUTCDate() + 7 * count);
+  else if (interval === 'month') d.setUTCMonth(d.getUTCMonth() + count);
+  else d.setUTCFullYear(d.getUTCFullYear() + count);
+  return Math.floor(d.getTime() / 1000);
+}
+
+/**
+ * Refuses `automatic_tax[enabled]=true` where Stripe refuses it:
+ * - Stripe Tax not active (GET /v1/tax/settings `status` ≠ `active`): code `stripe_tax_inactive`
+ *   (docs.stripe.com/error-codes) with the message Stripe answers, as quoted in public reports (mozilla/fxa#13960);
+ * - a customer without a recognised location (country and postal code; docs.stripe.com/tax/customer-locations):
+ *   code `customer_tax_location_invalid` (docs.stripe.com/error-codes), message approximate;
+ * - a price with `tax_behavior` `unspecified` while the tax settings give no default (docs.stripe.com/api/prices/create
+ *   `tax_behavior`: "Only required if a default tax behavior was not provided in the Stripe Tax settings"), approximate.
+ */
+export function requireTaxReady(fake: Fake, customer: StripeJson, prices: StripeJson[], param = 'automatic_tax[enabled]'): void {
+  if (fake.stub.taxSettings.status !== 'active') {
+    throw new StripeFakeError(400, {
+      type: 'invalid_request_error',
+      code: 'stripe_tax_inactive',
+      param,
+      message: 'Stripe Tax has not been activated on your account. Please visit https://dashboard.stripe.com/settings/tax/activate to get started.',
+    });
+  }
+  if (!taxLocation(customer)) {
+    throw invalid(
+      "The customer's location isn't recognized. Set a valid customer address (country and postal code) to calculate tax automatically (approximate).",
+      param,
+      'customer_tax_location_invalid',
+    );
+  }
+  const unspecified = prices.find((p) => p.tax_behavior === 'unspecified');
+  if (unspecified && !fake.stub.taxSettings.defaults?.tax_behavior) {
+    throw invalid(`The price ${unspecified.id} has no tax_behavior and your Stripe Tax settings have no default; set one to use automatic tax (approximate).`, param);
+  }
+}
+
+/** The subscription machinery: creating, updating and answering subscriptions, shared by routes and schedules. */
+export function subscriptionEngine(fake: Fake) {
+  const { state } = fake;
   function activePrice(id: string, param: string): StripeJson {
     const price = state.prices.get(id);
     if (!price) throw noSuch('price', id, param, 400);
@@ -79,10 +127,11 @@ export function subscriptionRoutes({ stub, state }: Fake): Route[] {
     });
   }
 
-  function automaticTax(param: FormValue | undefined, current: StripeJson['automatic_tax']) {
+  function automaticTax(param: FormValue | undefined, current: StripeJson['automatic_tax'], customer: StripeJson, items: StripeJson[]) {
     if (param === undefined) return current;
     const enabled = bool(obj(param)?.enabled);
     if (enabled === undefined) throw missingParam('automatic_tax[enabled]');
+    if (enabled) requireTaxReady(fake, customer, items.map((i) => i.price as StripeJson));
     return { disabled_reason: null, enabled, liability: enabled ? { type: 'self' } : null };
   }
 
@@ -124,6 +173,12 @@ export function subscriptionRoutes({ stub, state }: Fake): Route[] {
       return { price: activePrice(str(item.price) ?? '', `items[${i}][price]`), quantity: integer(item.quantity, `items[${i}][quantity]`) };
     });
     const interval = prices[0]!.price.recurring.interval as string;
+    // docs.stripe.com/billing/subscriptions/billing-cycle: the anchor cannot be later than the next natural billing
+    // date (the subscription starts now; a later start is a subscription schedule). Message approximate.
+    const natural = nextNaturalBillingDate(now(), interval, prices[0]!.price.recurring.interval_count ?? 1);
+    if (anchor !== undefined && anchor > natural + 60) {
+      throw invalid(`billing_cycle_anchor cannot be later than next natural billing date (${natural}) for plan (approximate).`, 'billing_cycle_anchor');
+    }
     const periodEnd = anchor ?? now() + periodSeconds[interval]!;
     const items = prices.map((p, i) => newItem(id, p.price, p.quantity, i, periodEnd));
     checkItems(items);
@@ -131,7 +186,7 @@ export function subscriptionRoutes({ stub, state }: Fake): Route[] {
       id,
       object: 'subscription',
       application: null,
-      automatic_tax: automaticTax(params.automatic_tax, { disabled_reason: null, enabled: false, liability: null }),
+      automatic_tax: automaticTax(params.automatic_tax, { disabled_reason: null, enabled: false, liability: null }, customer, items),
       billing_cycle_anchor: anchor ?? now(),
       billing_mode: { type: 'classic' },
       cancel_at: null,
@@ -151,6 +206,7 @@ export function subscriptionRoutes({ stub, state }: Fake): Route[] {
       livemode: false,
       metadata: mergeMetadata({}, params.metadata),
       pending_update: null,
+      schedule: null,
       start_date: now(),
       status: 'active',
       trial_end: null,
@@ -201,7 +257,7 @@ export function subscriptionRoutes({ stub, state }: Fake): Route[] {
     else items = sub.items.data;
     sub.items = { ...sub.items, data: items, total_count: items.length };
     sub.discounts = discountsFrom(params.discounts, sub.id, sub.customer) ?? sub.discounts;
-    sub.automatic_tax = automaticTax(params.automatic_tax, sub.automatic_tax);
+    sub.automatic_tax = automaticTax(params.automatic_tax, sub.automatic_tax, liveCustomer(state, sub.customer), items);
     sub.metadata = mergeMetadata(sub.metadata, params.metadata);
     const description = str(params.description);
     if (description !== undefined) sub.description = description || null;
@@ -218,7 +274,14 @@ export function subscriptionRoutes({ stub, state }: Fake): Route[] {
       data: sub.items.data.map((item: StripeJson) => ({ ...item, price: priceView(state.prices.get(item.price.id) ?? item.price, expand) })),
     },
   });
-  const subscriptionById = byId(state.subscriptions, 'subscription');
+  return { createSubscription, updateSubscription, subscriptionView, activePrice, checkItems, discountsFrom };
+}
+
+/** The routes of subscription. */
+export function subscriptionRoutes(fake: Fake): Route[] {
+  const { createSubscription, updateSubscription, subscriptionView } = subscriptionEngine(fake);
+  const subscriptionById = byId(fake.state.subscriptions, 'subscription');
+  const { state } = fake;
 
   return [
   // docs.stripe.com/api/subscriptions
