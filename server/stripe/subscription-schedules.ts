@@ -20,7 +20,10 @@ export interface ScheduleInput {
   /** When the subscription starts; must be in the future. */
   startAt: Date;
   prices: string[];
-  /** Coupon id applied to the phase (and so to the subscription); undefined or null for none. */
+  /**
+   * Coupon id applied to the phase (and so to the subscription). On create, undefined or null: none. On update,
+   * undefined keeps the phase's discounts (as upsertSubscription leaves a subscription's); null removes them.
+   */
   coupon?: string | null;
   /** Stripe Tax on the phase (docs.stripe.com/api/subscription_schedules/create `phases.automatic_tax`). */
   automaticTax: boolean;
@@ -94,15 +97,18 @@ export async function scheduleSubscription(stripe: Stripe, input: ScheduleInput)
 /**
  * Replaces the phase of a schedule that has not started (docs.stripe.com/api/subscription_schedules/update: the
  * phases are given whole, the first with its `start_date`), e.g. after a price changed; `input.startAt` may move the
- * start. A schedule that has started is left alone and returned as it is (its subscription is adopted instead).
+ * start; the phase's coupon stays unless `input.coupon` says otherwise. A schedule that has started is left alone and returned as it is (its subscription is adopted instead).
  *
  * @throws the stripe-node error (Stripe's message) when Stripe refuses.
  */
 export async function updateSchedule(stripe: Stripe, scheduleId: string, input: ScheduleInput): Promise<ScheduleState> {
   const current = await stripe.subscriptionSchedules.retrieve(scheduleId);
   if (current.status !== 'not_started') return stateOf(current);
+  const kept = (current.phases[0]?.discounts ?? []).flatMap((d) => (typeof d.coupon === 'string' ? [{ coupon: d.coupon }] : d.coupon ? [{ coupon: d.coupon.id }] : []));
+  const next = { ...phase(input), start_date: Math.floor(input.startAt.getTime() / 1000) };
+  if (input.coupon === undefined && kept.length > 0) next.discounts = kept;
   const updated = await stripe.subscriptionSchedules.update(scheduleId, {
-    phases: [{ ...phase(input), start_date: Math.floor(input.startAt.getTime() / 1000) }],
+    phases: [next],
     metadata: input.metadata,
   });
   return stateOf(updated);
