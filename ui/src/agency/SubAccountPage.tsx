@@ -8,7 +8,6 @@ import { useState, type FormEvent } from 'react';
 import { api, type SubAccountDetail } from '../api';
 import { ErrorNotice, Loading, Notice } from '../components/States';
 import { useResource } from '../components/useResource';
-import { metricLabel } from '../format';
 import { Link } from '../router';
 import { UsagePanel } from '../usage/UsagePanel';
 import { Backfills } from './Backfills';
