@@ -51,7 +51,9 @@ export function createSubscriptionSync(deps: { db: Database; stripeForAgency: St
       stripeSubscriptionId: released.subscriptionId ?? sub.stripeSubscriptionId,
       stripeSubscriptionScheduleId: null,
       subscriptionStartsAt: null,
-      ...(released.subscriptionId ? {} : { billingStatusReason: `The scheduled subscription ${schedule.scheduleId} was ${schedule.status} in Stripe before it started.` }),
+      ...(released.subscriptionId
+        ? {}
+        : { billingStatusReason: `The scheduled subscription ${schedule.scheduleId} was ${schedule.status} in Stripe before it started; set up a new one.` }),
     });
     deps.logger.info({ locationId, scheduleId: schedule.scheduleId, subscriptionId: released.subscriptionId }, 'scheduled subscription adopted');
     return released;
@@ -89,7 +91,10 @@ export function createSubscriptionSync(deps: { db: Database; stripeForAgency: St
    */
   async function syncSubscription(locationId: string, options: SubscriptionOptions = {}, taxPrepared = false): Promise<string | null> {
     if (!taxPrepared) await prepareAutomaticTax(locationId, options);
-    await adoptStartedSchedule(locationId);
+    const adopted = await adoptStartedSchedule(locationId);
+    // Canceled (or released without a subscription) in Stripe before it started: this sync creates nothing on its
+    // own; the reason is on the sub-account and the agency sets up a new one.
+    if (adopted && adopted.status !== 'not_started' && !adopted.subscriptionId) return null;
     const sub = (await findSubAccount(deps.db, locationId))!;
     if (!sub.stripeCustomerId || !sub.rebillingEnabled) return sub.stripeSubscriptionId;
     const agency = await findAgency(deps.db, sub.companyId);

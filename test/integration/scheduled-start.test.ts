@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import Stripe from 'stripe';
 import { startStripeStub, type StripeJson, type StripeStub } from '../support/stripe-stub';
 import { TEST_STRIPE_KEY } from '../support/billing';
 import { startTestService, type TestService } from '../support/test-service';
@@ -112,6 +113,24 @@ describe('a subscription that starts later', () => {
     await t.database.db.execute(sql`update sub_accounts set subscription_starts_at = now() - interval '1 minute' where location_id = ${L2}`);
     const read = await detail(L2);
     expect(read).toMatchObject({ scheduled: false, stripeSubscriptionScheduleId: null, stripeSubscriptionId: expect.stringMatching(/^sub_/) });
+  });
+});
+
+describe('a schedule canceled in Stripe before it starts', () => {
+  const L4 = 'locSchedCancel00005';
+  it('when a price change resyncs it, then it is forgotten with the reason, and no subscription is made behind the agency', async () => {
+    await t.service.accounts.registerSubAccount(L4, COMPANY, 'Cancel Clinic');
+    await api('put', `/api/sub-accounts/${L4}/customer`, { create: true }).expect(200);
+    const scheduled = (await api('put', `/api/sub-accounts/${L4}/billing`, { subscription: { startAt: new Date(Date.now() + 20 * DAY).toISOString() } }).expect(200)).body;
+    const client = new Stripe(TEST_STRIPE_KEY, { host: '127.0.0.1', port: Number(new URL(stripe.url).port), protocol: 'http' });
+    await client.subscriptionSchedules.cancel(scheduled.stripeSubscriptionScheduleId);
+    const subscriptions = stripe.state.subscriptions.size;
+    await api('put', '/api/pricing/sms', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '5' } }).expect(200);
+    const after = await detail(L4);
+    expect(after).toMatchObject({ scheduled: false, stripeSubscriptionScheduleId: null, stripeSubscriptionId: null });
+    expect(after.billingStatusReason).toContain('canceled in Stripe before it started');
+    expect(stripe.state.subscriptions.size).toBe(subscriptions);
+    expect(stripe.state.subscriptionSchedules.get(scheduled.stripeSubscriptionScheduleId)!.status).toBe('canceled');
   });
 });
 
