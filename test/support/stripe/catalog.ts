@@ -3,21 +3,9 @@
  * metered through a billing meter or licensed, lookup keys (with `transfer_lookup_key`), inline `product_data`,
  * `tax_behavior` (inclusive | exclusive | unspecified; fixed once inclusive or exclusive).
  */
+import { taxBehaviorParam } from './billing-rules';
 import type { Fake, Route, StripeJson } from './types';
-import { arr, bool, byId, decimal, ID, integer, invalid, list, mergeMetadata, missingParam, newId, noSuch, now, obj, requireString, str, type FormObject, type FormValue } from './wire';
-
-/**
- * `tax_behavior` (docs.stripe.com/api/prices/create, OpenAPI PostPrices): one of `inclusive`, `exclusive`,
- * `unspecified`; undefined when absent. Absent on create means `unspecified` (docs.stripe.com/tax/products-prices-tax-categories-tax-behavior).
- */
-function taxBehaviorParam(value: FormValue | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const s = str(value);
-  if (s === undefined || !['inclusive', 'exclusive', 'unspecified'].includes(s)) {
-    throw invalid(`Invalid tax_behavior: must be one of inclusive, exclusive, or unspecified`, 'tax_behavior');
-  }
-  return s;
-}
+import { arr, bool, byId, decimal, ID, integer, invalid, list, mergeMetadata, missingParam, newId, noSuch, now, obj, requireString, str, type FormObject } from './wire';
 
 /** The routes of catalog. */
 export function catalogRoutes({ stub, state }: Fake): Route[] {

@@ -16,7 +16,8 @@
  * - list, filtered by `customer`.
  */
 import { liveCustomer } from './customers';
-import { nextNaturalBillingDate, requireTaxReady, subscriptionEngine } from './subscriptions';
+import { nextNaturalBillingDate, requireTaxReady } from './billing-rules';
+import { subscriptionEngine } from './subscriptions';
 import type { Fake, Route, StripeJson } from './types';
 import { arr, bool, byId, ID, integer, invalid, list, mergeMetadata, missingParam, newId, now, obj, requireString, str, type FormObject } from './wire';
 

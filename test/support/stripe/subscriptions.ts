@@ -2,57 +2,14 @@
  * Subscriptions (docs.stripe.com/api/subscriptions): items `si_…` with the price expanded, discounts from coupons,
  * automatic tax (refused without active Stripe Tax settings, a customer location, or a price tax behavior),
  * billing_cycle_anchor (refused past the next natural billing date), a simplified initial status, update, cancel,
- * list. subscriptionEngine is shared with subscription schedules (subscription-schedules.ts), which create
+ * list (the refusals' rules are in billing-rules.ts). subscriptionEngine is shared with subscription schedules (subscription-schedules.ts), which create
  * subscriptions the same way when they start.
  */
-import { liveCustomer, taxLocation } from './customers';
+import { nextNaturalBillingDate, requireTaxReady } from './billing-rules';
+import { liveCustomer } from './customers';
 import { priceView } from './catalog';
 import type { Fake, Route, StripeJson } from './types';
-import { arr, bool, byId, ID, integer, invalid, list, mergeMetadata, missingParam, newId, noSuch, now, obj, requireString, str, StripeFakeError, type FormObject, type FormValue } from './wire';
-
-/**
- * The next natural billing date of a subscription starting at `start` (Unix seconds) on a price billed every
- * `count` `interval`s: calendar months and years as Stripe counts them (docs.stripe.com/billing/subscriptions/billing-cycle).
- */
-export function nextNaturalBillingDate(start: number, interval: string, count: number): number {
-  const d = new Date(start * 1000);
-  if (interval === 'day') d.setUTCDate(d.getUTCDate() + count);
-  else if (interval === 'week') d.setUTCDate(d.getUTCDate() + 7 * count);
-  else if (interval === 'month') d.setUTCMonth(d.getUTCMonth() + count);
-  else d.setUTCFullYear(d.getUTCFullYear() + count);
-  return Math.floor(d.getTime() / 1000);
-}
-
-/**
- * Refuses `automatic_tax[enabled]=true` where Stripe refuses it:
- * - Stripe Tax not active (GET /v1/tax/settings `status` ≠ `active`): code `stripe_tax_inactive`
- *   (docs.stripe.com/error-codes) with the message Stripe answers, as quoted in public reports (mozilla/fxa#13960);
- * - a customer without a recognised location (country and postal code; docs.stripe.com/tax/customer-locations):
- *   code `customer_tax_location_invalid` (docs.stripe.com/error-codes), message approximate;
- * - a price with `tax_behavior` `unspecified` while the tax settings give no default (docs.stripe.com/api/prices/create
- *   `tax_behavior`: "Only required if a default tax behavior was not provided in the Stripe Tax settings"), approximate.
- */
-export function requireTaxReady(fake: Fake, customer: StripeJson, prices: StripeJson[], param = 'automatic_tax[enabled]'): void {
-  if (fake.stub.taxSettings.status !== 'active') {
-    throw new StripeFakeError(400, {
-      type: 'invalid_request_error',
-      code: 'stripe_tax_inactive',
-      param,
-      message: 'Stripe Tax has not been activated on your account. Please visit https://dashboard.stripe.com/settings/tax/activate to get started.',
-    });
-  }
-  if (!taxLocation(customer)) {
-    throw invalid(
-      "The customer's location isn't recognized. Set a valid customer address (country and postal code) to calculate tax automatically (approximate).",
-      param,
-      'customer_tax_location_invalid',
-    );
-  }
-  const unspecified = prices.find((p) => p.tax_behavior === 'unspecified');
-  if (unspecified && !fake.stub.taxSettings.defaults?.tax_behavior) {
-    throw invalid(`The price ${unspecified.id} has no tax_behavior and your Stripe Tax settings have no default; set one to use automatic tax (approximate).`, param);
-  }
-}
+import { arr, bool, byId, ID, integer, invalid, list, mergeMetadata, missingParam, newId, noSuch, now, obj, requireString, str, type FormObject, type FormValue } from './wire';
 
 /** The subscription machinery: creating, updating and answering subscriptions, shared by routes and schedules. */
 export function subscriptionEngine(fake: Fake) {
