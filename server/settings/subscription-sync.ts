@@ -26,6 +26,10 @@ export interface SubscriptionOptions {
   billingAddress?: BillingAddress;
 }
 
+/**
+ * The subscription use cases of one sub-account: `syncSubscription`, `adoptStartedSchedule`, `prepareAutomaticTax`.
+ * Needs the database, the agency's Stripe client and a logger.
+ */
 export function createSubscriptionSync(deps: { db: Database; stripeForAgency: StripeForAgency; logger: Logger }) {
   const metadataOf = (locationId: string, companyId: string) => ({ meterbridge_location_id: locationId, meterbridge_company_id: companyId });
 
@@ -146,4 +150,5 @@ export function createSubscriptionSync(deps: { db: Database; stripeForAgency: St
   return { syncSubscription, adoptStartedSchedule, prepareAutomaticTax };
 }
 
+/** The subscription use cases, as createSubscriptionSync returns them. */
 export type SubscriptionSync = ReturnType<typeof createSubscriptionSync>;

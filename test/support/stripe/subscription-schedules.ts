@@ -151,7 +151,9 @@ export function subscriptionScheduleRoutes(fake: Fake): Route[] {
     if (params.phases !== undefined) {
       if (schedule.status !== 'not_started') throw invalid('The stub updates the phases of a not_started schedule only.', 'phases');
       const first = obj(arr(params.phases)?.[0]);
-      const startDate = integer(first?.start_date, 'phases[0][start_date]') ?? schedule.phases[0].start_date;
+      // PostSubscriptionSchedulesSchedule phases[].start_date: "Must be set on the first phase" (`now` not supported here).
+      const startDate = integer(first?.start_date, 'phases[0][start_date]');
+      if (startDate === undefined) throw missingParam('phases[0][start_date]');
       const phases = (arr(params.phases) ?? []).map((p) => {
         const { start_date: _ignored, ...rest } = obj(p) ?? {};
         return rest;
