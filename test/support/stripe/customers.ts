@@ -160,7 +160,10 @@ export function customerRoutes({ stub, state }: Fake): Route[] {
     handle: ({ params, expand }, id) => {
       const customer = customerById(id);
       if (customer.deleted) throw noSuch('customer', id);
-      applyCustomer(customer, params);
+      // A refused update (an invalid email, a location Stripe Tax cannot use) changes nothing: apply to a copy first.
+      const next = structuredClone(customer);
+      applyCustomer(next, params);
+      Object.assign(customer, next);
       return { body: customerView(customer, expand) };
     },
   },
