@@ -38,7 +38,8 @@ beforeAll(async () => {
   token = (await t.service.sessionTokens.issue({ userId: 'u-sched', companyId: COMPANY, type: 'agency', role: 'admin', activeLocation: null })).token;
   await api('put', '/api/pricing/sms', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '2' } }).expect(200);
   for (const locationId of [L1, L2]) await api('put', `/api/sub-accounts/${locationId}/customer`, { create: true }).expect(200);
-});
+  // Set-up only (a database, migrations, a few Stripe calls): allowed more than a test's 30 s on a loaded machine.
+}, 90_000);
 afterAll(async () => {
   await t.close();
   await stripe.close();

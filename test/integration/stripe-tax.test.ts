@@ -44,7 +44,8 @@ beforeAll(async () => {
   // L2 has its own email price (an override with a price of its own).
   await api('put', `/api/sub-accounts/${L2}/billing`, { overrides: [{ metric: 'email', threshold: 1, price: { currency: 'usd', unitAmountDecimal: '0.5' } }] }).expect(200);
   await api('put', `/api/sub-accounts/${L1}/billing`, { rebillingEnabled: true }).expect(200);
-});
+  // Set-up only (a database, migrations, a few Stripe calls): allowed more than a test's 30 s on a loaded machine.
+}, 90_000);
 afterAll(async () => {
   await t.close();
   await stripe.close();
