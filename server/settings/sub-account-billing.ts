@@ -51,7 +51,7 @@ export function createSubAccountBilling(deps: {
     return sub;
   }
 
-  const { syncSubscription, adoptStartedSchedule, prepareAutomaticTax } = createSubscriptionSync(deps);
+  const { syncSubscription, adoptStartedSchedule, prepareSubscriptionChange } = createSubscriptionSync(deps);
 
   async function mapCustomer(locationId: string, choice: { customerId: string } | { create: true }): Promise<string> {
     const sub = await subAccountOrThrow(locationId);
@@ -117,8 +117,8 @@ export function createSubAccountBilling(deps: {
         labels.set(override.metric, await metricLabel(deps.db, sub.companyId, override.metric));
       }
       const taxBehavior = (await findAgency(deps.db, sub.companyId))?.taxBehavior ?? 'exclusive';
-      // Stripe Tax's prerequisites too: a refusal leaves the switch and the overrides as they were.
-      await prepareAutomaticTax(locationId, input.subscription ?? {});
+      // The subscription's checks too (start date, Stripe Tax): a refusal leaves the switch and the overrides as they were.
+      await prepareSubscriptionChange(locationId, input.subscription ?? {});
       if (input.rebillingEnabled !== undefined) {
         await setSubAccountBilling(deps.db, locationId, { rebillingEnabled: input.rebillingEnabled });
       }

@@ -11,7 +11,7 @@ import { releaseSchedule, retrieveSchedule, scheduleSubscription, updateSchedule
 import { upsertSubscription } from '../stripe/subscriptions';
 import { ensureCustomerTaxLocation, requireStripeTaxActive, type BillingAddress } from '../stripe/tax';
 import { findAgency, findSubAccount, setSubAccountBilling } from '../tenancy/accounts-repository';
-import { AppError, notFound } from '../http/errors';
+import { AppError, badRequest, notFound } from '../http/errors';
 import { stripeCall } from './pricing';
 import type { StripeForAgency } from './stripe-for-agency';
 
@@ -27,7 +27,7 @@ export interface SubscriptionOptions {
 }
 
 /**
- * The subscription use cases of one sub-account: `syncSubscription`, `adoptStartedSchedule`, `prepareAutomaticTax`.
+ * The subscription use cases of one sub-account: `syncSubscription`, `adoptStartedSchedule`, `prepareSubscriptionChange`.
  * Needs the database, the agency's Stripe client and a logger.
  */
 export function createSubscriptionSync(deps: { db: Database; stripeForAgency: StripeForAgency; logger: Logger }) {
@@ -64,15 +64,20 @@ export function createSubscriptionSync(deps: { db: Database; stripeForAgency: St
   }
 
   /**
-   * Checks, before anything changes, that Stripe Tax can be switched on: only when `automaticTax` is true and it is
-   * off today (or a billing address is given). Sets the billing address on the Stripe customer when one is given.
-   * @throws AppError 409 `no_customer` (no Stripe customer mapped), 409 `stripe_tax_inactive`,
+   * Checks, before anything changes, what a request asks of the subscription: a scheduled start moves only to the
+   * future; Stripe Tax can be switched on (only when `automaticTax` is true and it is off today, or a billing address
+   * is given). Sets the billing address on the Stripe customer when one is given.
+   * @throws AppError 400 `invalid_start_date`, 409 `no_customer` (no Stripe customer mapped), 409 `stripe_tax_inactive`,
    *   422 `customer_location_required` / `customer_location_invalid`; Stripe errors as 400/502.
    */
-  async function prepareAutomaticTax(locationId: string, options: SubscriptionOptions): Promise<void> {
-    if (options.automaticTax !== true) return;
+  async function prepareSubscriptionChange(locationId: string, options: SubscriptionOptions): Promise<void> {
     const sub = await findSubAccount(deps.db, locationId);
     if (!sub) throw notFound(`No sub-account ${locationId}.`);
+    // A scheduled start can only move to the future (subscription-schedules.ts updateSchedule says so too, to Stripe).
+    if (sub.stripeSubscriptionScheduleId && options.startAt !== undefined && Date.parse(options.startAt) <= Date.now()) {
+      throw badRequest('invalid_start_date', 'A scheduled subscription can only be moved to a time in the future.');
+    }
+    if (options.automaticTax !== true) return;
     if (!sub.stripeCustomerId) throw new AppError(409, 'no_customer', 'Map the sub-account to a Stripe customer before switching automatic tax on.');
     if (sub.automaticTax && options.billingAddress === undefined) return;
     const stripe = await deps.stripeForAgency(sub.companyId);
@@ -87,14 +92,14 @@ export function createSubscriptionSync(deps: { db: Database; stripeForAgency: St
    * agency's flat fee. No-op without a customer, with billing off, or with no priced rule.
    *
    * Stripe Tax switched on (`automaticTax: true` while off, or with a billing address) first needs active tax
-   * settings and the customer's location (prepareAutomaticTax), unless the caller already checked (`taxPrepared`).
+   * settings and the customer's location (prepareSubscriptionChange), unless the caller already checked (`prepared`).
    *
    * @returns the subscription id, or null (none yet, or only a schedule).
    * @throws AppError 409 `stripe_tax_inactive`, 422 `customer_location_required` / `customer_location_invalid`,
    *   400 `invalid_start_date`, 404 unknown sub-account, 409 Stripe not connected; Stripe errors as 400/502.
    */
-  async function syncSubscription(locationId: string, options: SubscriptionOptions = {}, taxPrepared = false): Promise<string | null> {
-    if (!taxPrepared) await prepareAutomaticTax(locationId, options);
+  async function syncSubscription(locationId: string, options: SubscriptionOptions = {}, prepared = false): Promise<string | null> {
+    if (!prepared) await prepareSubscriptionChange(locationId, options);
     const adopted = await adoptStartedSchedule(locationId);
     // Canceled (or released without a subscription) in Stripe before it started: this sync creates nothing on its
     // own; the reason is on the sub-account and the agency sets up a new one.
@@ -147,7 +152,7 @@ export function createSubscriptionSync(deps: { db: Database; stripeForAgency: St
     return result.subscriptionId;
   }
 
-  return { syncSubscription, adoptStartedSchedule, prepareAutomaticTax };
+  return { syncSubscription, adoptStartedSchedule, prepareSubscriptionChange };
 }
 
 /** The subscription use cases, as createSubscriptionSync returns them. */

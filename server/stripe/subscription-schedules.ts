@@ -104,8 +104,14 @@ export async function scheduleSubscription(stripe: Stripe, input: ScheduleInput)
 export async function updateSchedule(stripe: Stripe, scheduleId: string, input: ScheduleInput): Promise<ScheduleState> {
   const current = await stripe.subscriptionSchedules.retrieve(scheduleId);
   if (current.status !== 'not_started') return stateOf(current);
+  const wanted = Math.floor(input.startAt.getTime() / 1000);
+  if (wanted * 1000 <= Date.now()) {
+    // Its own start date just passed: Stripe is about to start it; the subscription is adopted and updated then.
+    if (wanted === current.phases[0]?.start_date) return stateOf(current);
+    throw badRequest('invalid_start_date', 'A scheduled subscription can only be moved to a time in the future.');
+  }
   const kept = (current.phases[0]?.discounts ?? []).flatMap((d) => (typeof d.coupon === 'string' ? [{ coupon: d.coupon }] : d.coupon ? [{ coupon: d.coupon.id }] : []));
-  const next = { ...phase(input), start_date: Math.floor(input.startAt.getTime() / 1000) };
+  const next = { ...phase(input), start_date: wanted };
   if (input.coupon === undefined && kept.length > 0) next.discounts = kept;
   const updated = await stripe.subscriptionSchedules.update(scheduleId, {
     phases: [next],

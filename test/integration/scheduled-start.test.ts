@@ -85,6 +85,13 @@ describe('a subscription that starts later', () => {
     expect(schedule.phases[0].start_date).toBe(Math.floor(startAt.getTime() / 1000));
   });
 
+  it('when the start is moved to a past time while scheduled, then 400 invalid_start_date and nothing changes', async () => {
+    const res = await api('put', `/api/sub-accounts/${L1}/billing`, { rebillingEnabled: false, subscription: { startAt: new Date(Date.now() - DAY).toISOString() } }).expect(400);
+    expect(res.body.error.code).toBe('invalid_start_date');
+    expect(stripe.state.subscriptionSchedules.get(scheduleId)!.phases[0].start_date).toBe(Math.floor(startAt.getTime() / 1000));
+    expect((await detail(L1)).rebillingEnabled).toBe(true);
+  });
+
   it('when Stripe starts it, then the next read adopts its subscription and releases the schedule', async () => {
     stripe.startSubscriptionSchedule(scheduleId);
     const subscriptionId = stripe.state.subscriptionSchedules.get(scheduleId)!.subscription as string;
