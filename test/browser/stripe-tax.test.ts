@@ -9,15 +9,18 @@ import { launchBrowser, openSignedInAgencyPage, screenshotFrame } from './suppor
 import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
 
 /**
- * Tax on the settings page, in a real browser framed by a host page that plays HighLevel, against the real service
- * and the Stripe double: the pricing page's tax inclusion re-prices in Stripe; on a sub-account, switching Stripe
- * Tax on with a billing address sets it in Stripe; the page loads it checked, and an unrelated update keeps it on.
+ * Tax and start dates on the settings page, in a real browser framed by a host page that plays HighLevel, against
+ * the real service and the Stripe double: a sub-account whose subscription starts later is listed as Scheduled; the
+ * pricing page's tax inclusion re-prices in Stripe; on a sub-account, switching Stripe Tax on with a billing address
+ * sets it in Stripe; the page loads it checked, and an unrelated update keeps it on.
  */
 jest.setTimeout(120_000);
 
 const SHARED_SECRET = 'browser-tax-secret';
 const COMPANY = 'companyBrowserTax001';
 let LOCATION = '';
+let LATER = '';
+let api: (path: string, body: object) => Promise<unknown> = async () => undefined;
 
 let t: TestService;
 let stripe: StripeStub;
@@ -47,13 +50,14 @@ beforeAll(async () => {
   const server = await t.service.listen(0);
   const appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // The agency installed Meterbridge (the page signs in installed agencies only).
-  const locations = installedLocations('locBrowserTax', 1).map((l) => ({ ...l, name: 'Tax Clinic' }));
+  const locations = installedLocations('locBrowserTax', 2).map((l, i) => ({ ...l, name: i === 0 ? 'Tax Clinic' : 'Later Clinic' }));
   LOCATION = locations[0]!._id;
+  LATER = locations[1]!._id;
   serveInstalledLocations(COMPANY, locations, 100);
   await t.service.install.completeOAuth(tokenResponse({ userType: 'Company', companyId: COMPANY, accessToken: 'at-tax', refreshToken: 'rt-tax', isBulkInstallation: true }));
   await t.service.accounts.storeStripeKey(COMPANY, TEST_STRIPE_KEY);
   const token = (await t.service.sessionTokens.issue({ userId: 'user-tax', companyId: COMPANY, type: 'agency', role: 'admin', activeLocation: null })).token;
-  const api = (path: string, body: object) => t.http.put(path).set('authorization', `Bearer ${token}`).send(body).expect(200);
+  api = (path: string, body: object) => t.http.put(path).set('authorization', `Bearer ${token}`).send(body).expect(200);
   await api('/api/pricing/sms', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '2' } });
   await api(`/api/sub-accounts/${LOCATION}/customer`, { create: true });
   // The agency has set up Stripe Tax in its Stripe account (docs.stripe.com/api/tax/settings).
@@ -71,6 +75,19 @@ afterAll(async () => {
   await parent?.close();
   await t?.close();
   await stripe?.close();
+});
+
+describe('a subscription that starts later', () => {
+  it('when it is scheduled, then the list shows it as Scheduled and its page the start date', async () => {
+    await api(`/api/sub-accounts/${LATER}/customer`, { create: true });
+    await api(`/api/sub-accounts/${LATER}/billing`, { subscription: { startAt: '2099-01-15T00:00:00.000Z' } });
+    await nav('Sub-accounts').click();
+    const row = app.locator('table.subs tr', { has: app.getByRole('link', { name: 'Later Clinic' }) });
+    await row.getByText('Scheduled', { exact: true }).waitFor();
+    expect(await app.locator('table.subs tr', { has: app.getByRole('link', { name: 'Tax Clinic' }) }).getByText('Scheduled', { exact: true }).count()).toBe(0);
+    await app.getByRole('link', { name: 'Later Clinic' }).click();
+    expect(await app.getByTestId('subscription-scheduled').innerText()).toContain('starts on 2099-01-15');
+  });
 });
 
 describe('tax on the settings page', () => {
