@@ -32,7 +32,9 @@ export function settingsRoutes(services: SettingsServices): ApiRoute<any, any, a
   const { db } = services;
   const detail = async (locationId: string) => {
     // A scheduled subscription Stripe has started is adopted on read; a failure here must not hide the sub-account.
-    await services.billing.adoptStartedSchedule(locationId, true).catch((err: Error) => services.logger.warn({ locationId, err: err.message }, 'adopting a started schedule failed'));
+    await services.billing
+      .adoptStartedSchedule(locationId, true)
+      .catch((err: Error) => services.logger.warn({ locationId, err: err.message }, 'adopting a started schedule failed'));
     const found = await subAccountDetail(db, locationId);
     if (!found) throw notFound(`No sub-account ${locationId}.`);
     return found;
