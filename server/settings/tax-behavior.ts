@@ -60,13 +60,15 @@ export async function changeTaxBehavior(
       repriced.push({ ...rule, newPriceId: price.id });
     }
     const flatFeePriceId = hasFlatFee
-      ? (await ensureFlatFeePrice(stripe, { productName: 'Platform fee', currency: agency.currency, unitAmount: agency.flatFeeAmount!, interval: 'month', taxBehavior })).id
+      ? (await ensureFlatFeePrice(stripe, { productName: 'Platform fee', currency: agency.currency, unitAmount: agency.flatFeeAmount!, interval: 'month', taxBehavior }))
+          .id
       : null;
     return { repriced, flatFeePriceId };
   });
   await deps.db.transaction(async (tx) => {
     for (const rule of repriced) {
-      await setRulePrice(tx, { companyId, locationId: rule.locationId }, rule.metric, { stripeMeterId: rule.stripeMeterId, stripePriceId: rule.newPriceId, priceTerms: rule.priceTerms });
+      const price = { stripeMeterId: rule.stripeMeterId, stripePriceId: rule.newPriceId, priceTerms: rule.priceTerms };
+      await setRulePrice(tx, { companyId, locationId: rule.locationId }, rule.metric, price);
     }
     await setAgencyDefaults(tx, companyId, {
       taxBehavior,

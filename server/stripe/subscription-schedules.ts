@@ -97,8 +97,10 @@ export async function scheduleSubscription(stripe: Stripe, input: ScheduleInput)
 /**
  * Replaces the phase of a schedule that has not started (docs.stripe.com/api/subscription_schedules/update: the
  * phases are given whole, the first with its `start_date`), e.g. after a price changed; `input.startAt` may move the
- * start; the phase's coupon stays unless `input.coupon` says otherwise. A schedule that has started is left alone and returned as it is (its subscription is adopted instead).
+ * start; the phase's coupon stays unless `input.coupon` says otherwise. A schedule that has started is left alone
+ * and returned as it is (its subscription is adopted instead).
  *
+ * @throws AppError 400 `invalid_start_date` when asked to move the start to a time not in the future.
  * @throws the stripe-node error (Stripe's message) when Stripe refuses.
  */
 export async function updateSchedule(stripe: Stripe, scheduleId: string, input: ScheduleInput): Promise<ScheduleState> {
@@ -110,7 +112,9 @@ export async function updateSchedule(stripe: Stripe, scheduleId: string, input: 
     if (wanted === current.phases[0]?.start_date) return stateOf(current);
     throw badRequest('invalid_start_date', 'A scheduled subscription can only be moved to a time in the future.');
   }
-  const kept = (current.phases[0]?.discounts ?? []).flatMap((d) => (typeof d.coupon === 'string' ? [{ coupon: d.coupon }] : d.coupon ? [{ coupon: d.coupon.id }] : []));
+  const kept = (current.phases[0]?.discounts ?? []).flatMap((d) =>
+    typeof d.coupon === 'string' ? [{ coupon: d.coupon }] : d.coupon ? [{ coupon: d.coupon.id }] : [],
+  );
   const next = { ...phase(input), start_date: wanted };
   if (input.coupon === undefined && kept.length > 0) next.discounts = kept;
   const updated = await stripe.subscriptionSchedules.update(scheduleId, {
