@@ -15,7 +15,7 @@ import { ensureFlatFeePrice, ensureMeter, ensureMeteredPrice } from '../stripe/c
 import { findAgency, setAgencyDefaults } from '../tenancy/accounts-repository';
 import { pricingRow, type PricingRow } from './pricing-grid';
 import type { StripeForAgency } from './stripe-for-agency';
-import { changeTaxBehavior, metricLabel } from './tax-behavior';
+import { applyTaxBehavior, metricLabel } from './tax-behavior';
 
 /** How each built-in metric is named on invoices and in Stripe. */
 export const METRIC_LABELS: Record<string, string> = {
@@ -119,7 +119,7 @@ export function createPricing(deps: {
       companyId: string,
       input: { autoApply?: boolean; flatFeeAmount?: number | null; currency?: string; taxBehavior?: 'inclusive' | 'exclusive' },
     ) {
-      if (input.taxBehavior !== undefined) await changeTaxBehavior(deps, companyId, input.taxBehavior);
+      if (input.taxBehavior !== undefined) await applyTaxBehavior(deps, companyId, input.taxBehavior);
       const agency = await findAgency(deps.db, companyId);
       const currency = input.currency ?? agency?.currency ?? 'usd';
       let flatFee: { priceId: string | null; amount: number | null } | undefined;

@@ -20,21 +20,23 @@ export async function metricLabel(db: Database, companyId: string, metric: strin
 }
 
 /**
- * Sets the agency's tax behavior and re-prices when it changes. Every new price is found or created in Stripe before
- * anything is stored (a Stripe failure leaves the setting and every price as they were; running it again creates
- * nothing twice: prices are found by lookup key), then the prices and the setting are stored in one transaction and
- * the subscriptions resynced.
+ * Sets the agency's tax behavior and makes every price carry it. Each price is found (by lookup key) or created in
+ * Stripe before anything is stored, so a Stripe failure leaves the setting and every price as they were, and running
+ * it again creates nothing twice. Setting the same behavior again is a check: it finds every price as it is, unless
+ * one was made before Meterbridge set `tax_behavior` (`unspecified`), which is then replaced. Prices that changed are
+ * stored with the setting in one transaction and the subscriptions resynced; when none changed, nothing is written
+ * beyond the setting.
  *
- * @returns how many prices were replaced (0 when the behavior did not change).
+ * @returns how many prices were replaced.
  * @throws AppError 409 `stripe_not_connected` when prices exist and Stripe is not connected; 400/502 with Stripe's message.
  */
-export async function changeTaxBehavior(
+export async function applyTaxBehavior(
   deps: { db: Database; stripeForAgency: StripeForAgency; resyncSubscriptions: (companyId: string) => Promise<unknown> },
   companyId: string,
   taxBehavior: TaxBehavior,
 ): Promise<{ repriced: number }> {
   const agency = await findAgency(deps.db, companyId);
-  if (!agency || agency.taxBehavior === taxBehavior) return { repriced: 0 };
+  if (!agency) return { repriced: 0 };
   const rules = await listRulesWithOwnPrice(deps.db, companyId);
   const hasFlatFee = agency.flatFeePriceId !== null && agency.flatFeeAmount !== null;
   if (rules.length === 0 && !hasFlatFee) {
@@ -57,14 +59,18 @@ export async function changeTaxBehavior(
         tiers: rule.priceTerms.tiers,
         taxBehavior,
       });
-      repriced.push({ ...rule, newPriceId: price.id });
+      if (price.id !== rule.stripePriceId) repriced.push({ ...rule, newPriceId: price.id });
     }
-    const flatFeePriceId = hasFlatFee
-      ? (await ensureFlatFeePrice(stripe, { productName: 'Platform fee', currency: agency.currency, unitAmount: agency.flatFeeAmount!, interval: 'month', taxBehavior }))
-          .id
+    const flatFee = hasFlatFee
+      ? await ensureFlatFeePrice(stripe, { productName: 'Platform fee', currency: agency.currency, unitAmount: agency.flatFeeAmount!, interval: 'month', taxBehavior })
       : null;
+    const flatFeePriceId = flatFee && flatFee.id !== agency.flatFeePriceId ? flatFee.id : null;
     return { repriced, flatFeePriceId };
   });
+  if (repriced.length === 0 && !flatFeePriceId) {
+    if (agency.taxBehavior !== taxBehavior) await setAgencyDefaults(deps.db, companyId, { taxBehavior });
+    return { repriced: 0 };
+  }
   await deps.db.transaction(async (tx) => {
     for (const rule of repriced) {
       const price = { stripeMeterId: rule.stripeMeterId, stripePriceId: rule.newPriceId, priceTerms: rule.priceTerms };

@@ -1,3 +1,5 @@
+import { sql } from 'drizzle-orm';
+import Stripe from 'stripe';
 import { startStripeStub, type StripeJson, type StripeStub } from '../support/stripe-stub';
 import { TEST_STRIPE_KEY } from '../support/billing';
 import { startTestService, type TestService } from '../support/test-service';
@@ -85,6 +87,30 @@ describe('tax behavior of prices', () => {
     await api('put', '/api/pricing/mms', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '3' } }).expect(200);
     const mms = [...stripe.state.prices.values()].find((p) => p.unit_amount_decimal === '3')!;
     expect(mms.tax_behavior).toBe('inclusive');
+  });
+
+  it('when a price predates tax behavior (unspecified) and the setting is sent again, then it is replaced and the subscription moved', async () => {
+    const smsRule = (await api('get', '/api/pricing')).body.rows.find((r: { metric: string }) => r.metric === 'sms');
+    const inclusive = stripe.state.prices.get(smsRule.stripePriceId)!;
+    // A price made the way Meterbridge made them before: no tax_behavior, so Stripe keeps it `unspecified`.
+    const legacy = await new Stripe(TEST_STRIPE_KEY, { host: '127.0.0.1', port: Number(new URL(stripe.url).port), protocol: 'http' }).prices.create({
+      currency: 'usd',
+      unit_amount: 2,
+      recurring: { interval: 'month', usage_type: 'metered', meter: inclusive.recurring.meter },
+      product_data: { name: 'SMS messages' },
+    });
+    expect(legacy.tax_behavior).toBe('unspecified');
+    await t.database.db.execute(sql`update rebilling_rules set stripe_price_id = ${legacy.id} where company_id = ${COMPANY} and location_id is null and metric = 'sms'`);
+    await t.service.billing.resyncSubscriptions(COMPANY);
+    expect(pricesOf(await subscriptionOf(L1)).map((p: StripeJson) => p.id)).toContain(legacy.id);
+
+    const count = stripe.state.prices.size;
+    await api('put', '/api/defaults', { taxBehavior: 'inclusive' }).expect(200);
+    expect(stripe.state.prices.size).toBe(count); // the inclusive price with these terms exists: found, not made again
+    expect((await api('get', '/api/pricing')).body.rows.find((r: { metric: string }) => r.metric === 'sms').stripePriceId).toBe(inclusive.id);
+    const prices = pricesOf(await subscriptionOf(L1)).map((p: StripeJson) => p.id);
+    expect(prices).toContain(inclusive.id);
+    expect(prices).not.toContain(legacy.id);
   });
 
   it('when the value is not inclusive or exclusive, then 400 and the setting stays', async () => {
