@@ -179,7 +179,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const ingestion = createUsageIngestion({ db: database.db, onCrossings: nudgeReporter });
   const session = createSessionExchange({ db: database.db, sharedSecret: config.highLevel.sharedSecret, tokens: sessionTokens });
   const apiRoutes = [
-    ...settingsRoutes({ db: database.db, session, stripeConnection, pricing, rules, billing, demo: config.demo }),
+    ...settingsRoutes({ db: database.db, session, stripeConnection, pricing, rules, billing, logger, demo: config.demo }),
     ...usageRoutes({ db: database.db }),
     ...backfillRoutes({ backfills }),
     ...shadowRoutes({ db: database.db }),

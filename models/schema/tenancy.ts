@@ -65,6 +65,12 @@ export const agencies = pgTable('agencies', {
   flatFeeAmount: integer('flat_fee_amount'),
   currency: text('currency').notNull().default('usd'),
   /**
+   * Stripe's `tax_behavior` of every price Meterbridge creates for the agency (docs.stripe.com/tax/products-prices-tax-categories-tax-behavior):
+   * `exclusive` (tax added on top) or `inclusive` (amounts include tax). Part of each price's terms, since Stripe never
+   * changes it on a price.
+   */
+  taxBehavior: text('tax_behavior', { enum: ['inclusive', 'exclusive'] }).notNull().default('exclusive'),
+  /**
    * Who writes this agency's AI messages, as comma-separated markers (`user:<userId>`, `provider:<id>`,
    * `source:<source>`, `unattended`; server/metering/ai-messages.ts), on top of the deployment's
    * `AI_MESSAGE_SENDERS`. Empty: only the deployment's markers apply.
@@ -97,6 +103,18 @@ export const subAccounts = pgTable(
     /** The agency's switch: false stops new crossings for this sub-account (history and owed units stay). */
     rebillingEnabled: boolean('rebilling_enabled').notNull().default(true),
     stripeSubscriptionId: text('stripe_subscription_id'),
+    /**
+     * A subscription that starts later is a Stripe subscription schedule (`sub_sched_…`) until Stripe starts it;
+     * then Meterbridge adopts its subscription into `stripeSubscriptionId` and clears these two.
+     */
+    stripeSubscriptionScheduleId: text('stripe_subscription_schedule_id'),
+    /** When the scheduled subscription starts (the schedule's `start_date`). */
+    subscriptionStartsAt: timestamp('subscription_starts_at', { withTimezone: true }),
+    /**
+     * Whether the subscription (or schedule) has Stripe Tax on, as Stripe last answered (`automatic_tax.enabled`), so
+     * the settings page shows it and an unrelated update keeps it.
+     */
+    automaticTax: boolean('automatic_tax').notNull().default(false),
     /**
      * From Stripe's invoice and subscription events: `delinquent` (a payment failed and Stripe retries),
      * `action_required` (the client must authenticate the payment, 3-D Secure), `paused` (subscription gone).

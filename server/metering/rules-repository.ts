@@ -80,6 +80,31 @@ export async function listDefaultRules(db: Executor, companyId: string): Promise
     .orderBy(rebillingRules.metric);
 }
 
+/** A rule's own Stripe price: where it belongs (`locationId` null for the agency default), its meter and terms. */
+export interface OwnPrice {
+  locationId: string | null;
+  metric: string;
+  stripeMeterId: string;
+  stripePriceId: string;
+  priceTerms: PriceTerms;
+}
+
+/** Every rule of the agency (defaults and sub-account overrides) that carries its own Stripe price. */
+export async function listRulesWithOwnPrice(db: Executor, companyId: string): Promise<OwnPrice[]> {
+  const rows = await db
+    .select({
+      locationId: rebillingRules.locationId,
+      metric: rebillingRules.metric,
+      stripeMeterId: rebillingRules.stripeMeterId,
+      stripePriceId: rebillingRules.stripePriceId,
+      priceTerms: rebillingRules.priceTerms,
+    })
+    .from(rebillingRules)
+    .where(sql`${rebillingRules.companyId} = ${companyId} and ${rebillingRules.stripePriceId} is not null and ${rebillingRules.priceTerms} is not null`)
+    .orderBy(rebillingRules.metric, rebillingRules.locationId);
+  return rows.filter((r) => r.stripeMeterId !== null) as OwnPrice[];
+}
+
 /**
  * The rules in force for a sub-account: its own rule per metric, else the agency default.
  * @param metrics restrict to these metrics (all when omitted).

@@ -16,6 +16,7 @@ import { findAgency, setAgencyDefaults } from '../tenancy/accounts-repository';
 import { doubleBillingWarning, saasRebillingSummary } from '../highlevel/saas-rebilling';
 import { pricingRow, type PricingRow } from './pricing-grid';
 import type { StripeForAgency } from './stripe-for-agency';
+import { applyTaxBehavior, metricLabel } from './tax-behavior';
 
 /** How each built-in metric is named on invoices and in Stripe. */
 export const METRIC_LABELS: Record<string, string> = {
@@ -65,6 +66,7 @@ export function createPricing(deps: {
       currency: agency?.currency ?? 'usd',
       autoApply: agency?.defaultsAutoApply ?? false,
       flatFee: agency?.flatFeePriceId && agency.flatFeeAmount !== null ? { amount: agency.flatFeeAmount, priceId: agency.flatFeePriceId } : null,
+      taxBehavior: agency?.taxBehavior ?? 'exclusive',
       rows,
       highLevelRebilling: saas,
     };
@@ -79,9 +81,10 @@ export function createPricing(deps: {
      *   errors surface with Stripe's message (502).
      */
     async setMetricPricing(companyId: string, metric: string, input: MetricPricingInput): Promise<PricingRow> {
-      const known = await requireKnownMetric(deps.db, companyId, metric);
+      await requireKnownMetric(deps.db, companyId, metric);
       const stripe = await deps.stripeForAgency(companyId);
-      const label = METRIC_LABELS[metric] ?? known.label ?? metric;
+      const label = await metricLabel(deps.db, companyId, metric);
+      const taxBehavior = (await findAgency(deps.db, companyId))?.taxBehavior ?? 'exclusive';
       const eventName = `meterbridge_${metric}`;
       const { meter, price } = await stripeCall(async () => {
         const meter = await ensureMeter(stripe, { metric, eventName, displayName: `Meterbridge: ${label}` });
@@ -93,6 +96,7 @@ export function createPricing(deps: {
           interval: input.price.interval,
           unitAmountDecimal: input.price.unitAmountDecimal,
           tiers: input.price.tiers,
+          taxBehavior,
         });
         return { meter, price };
       });
@@ -113,10 +117,15 @@ export function createPricing(deps: {
     },
 
     /**
-     * Sets auto-apply, the currency, and the flat monthly fee (cents; null removes it).
-     * @throws AppError 409 `stripe_not_connected` when a fee is set without Stripe.
+     * Sets auto-apply, the currency, the tax behavior of the agency's prices (a change re-prices them:
+     * server/settings/tax-behavior.ts) and the flat monthly fee (cents; null removes it).
+     * @throws AppError 409 `stripe_not_connected` when a fee is set, or prices must be re-made, without Stripe.
      */
-    async setDefaults(companyId: string, input: { autoApply?: boolean; flatFeeAmount?: number | null; currency?: string }) {
+    async setDefaults(
+      companyId: string,
+      input: { autoApply?: boolean; flatFeeAmount?: number | null; currency?: string; taxBehavior?: 'inclusive' | 'exclusive' },
+    ) {
+      if (input.taxBehavior !== undefined) await applyTaxBehavior(deps, companyId, input.taxBehavior);
       const agency = await findAgency(deps.db, companyId);
       const currency = input.currency ?? agency?.currency ?? 'usd';
       let flatFee: { priceId: string | null; amount: number | null } | undefined;
@@ -124,7 +133,13 @@ export function createPricing(deps: {
       else if (input.flatFeeAmount !== undefined) {
         const stripe = await deps.stripeForAgency(companyId);
         const price = await stripeCall(() =>
-          ensureFlatFeePrice(stripe, { productName: 'Platform fee', currency, unitAmount: input.flatFeeAmount!, interval: 'month' }),
+          ensureFlatFeePrice(stripe, {
+            productName: 'Platform fee',
+            currency,
+            unitAmount: input.flatFeeAmount!,
+            interval: 'month',
+            taxBehavior: agency?.taxBehavior ?? 'exclusive',
+          }),
         );
         flatFee = { priceId: price.id, amount: input.flatFeeAmount };
       }

@@ -2,6 +2,7 @@
  * The settings API behind the embedded page, declared as data (server/http/api-route.ts): each route's access
  * level, input and output schemas. The authorization matrix test and the OpenAPI document read this same list.
  */
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import { defineRoute, type ApiRoute } from '../http/api-route';
 import type { RebillingRules } from '../metering/rebilling-rules';
@@ -21,6 +22,7 @@ export interface SettingsServices {
   pricing: Pricing;
   rules: RebillingRules;
   billing: SubAccountBilling;
+  logger: Logger;
   /** `npm run demo` is running (config `DEMO`): sessions say so, and the page shows a demo banner. */
   demo: boolean;
 }
@@ -31,6 +33,10 @@ const ok = z.object({ ok: z.literal(true) });
 export function settingsRoutes(services: SettingsServices): ApiRoute<any, any, any, any>[] {
   const { db } = services;
   const detail = async (locationId: string) => {
+    // A scheduled subscription Stripe has started is adopted on read; a failure here must not hide the sub-account.
+    await services.billing
+      .adoptStartedSchedule(locationId, true)
+      .catch((err: Error) => services.logger.warn({ locationId, err: err.message }, 'adopting a started schedule failed'));
     const found = await subAccountDetail(db, locationId);
     if (!found) throw notFound(`No sub-account ${locationId}.`);
     return found;

@@ -92,6 +92,8 @@ export const pricingResponse = z.object({
   currency: z.string(),
   autoApply: z.boolean(),
   flatFee: z.object({ amount: z.number().int(), priceId: z.string() }).nullable(),
+  /** Stripe `tax_behavior` of every price Meterbridge creates for the agency: tax included in the amounts, or added on top. */
+  taxBehavior: z.enum(['inclusive', 'exclusive']),
   rows: z.array(pricingRowSchema),
   /** What HighLevel's SaaS API showed about HighLevel's own rebilling (server/highlevel/saas-rebilling.ts). */
   highLevelRebilling: z.object({
@@ -107,6 +109,8 @@ export const defaultsRequest = z.object({
   /** A flat monthly fee in cents added to every subscription; null removes it. */
   flatFeeAmount: z.number().int().min(0).max(100_000_000).nullable().optional(),
   currency: z.string().regex(/^[a-z]{3}$/).optional(),
+  /** Tax inclusion of the agency's prices (Stripe `tax_behavior`); a change makes new prices and resyncs subscriptions. */
+  taxBehavior: z.enum(['inclusive', 'exclusive']).optional(),
 });
 export const applyDefaultsRequest = z.object({ locationIds: z.array(z.string().min(1).max(200)).min(1).max(500) });
 export const applyDefaultsResponse = z.object({
@@ -143,6 +147,12 @@ export const subAccountRowSchema = z.object({
   rejectedReports: z.number().int().describe('Meter reports Stripe rejected in an error report after accepting them'),
   billingMode: z.enum(['live', 'shadow']),
   billingModeChangedAt: z.string().nullable(),
+  /** A subscription starting later: its Stripe schedule (`sub_sched_…`) and start, until Stripe starts it. */
+  scheduled: z.boolean(),
+  stripeSubscriptionScheduleId: z.string().nullable(),
+  subscriptionStartsAt: z.string().nullable(),
+  /** Stripe Tax on the subscription (or schedule), as Stripe last answered. */
+  automaticTax: z.boolean(),
 });
 export const subAccountListQuery = z.object({
   search: z.string().max(200).optional(),
@@ -192,10 +202,25 @@ export const subAccountBillingRequest = z.object({
     .optional(),
   subscription: z
     .object({
-      /** When billing starts; now when omitted. */
-      startAt: z.iso.datetime().optional(),
+      /**
+       * When billing starts; now when omitted. A time in the future, for a sub-account without a subscription, makes a
+       * Stripe subscription schedule that starts then (the sub-account is "scheduled" until it does).
+       */
+      startAt: z.iso.datetime({ offset: true }).optional(),
       coupon: z.string().max(200).optional(),
+      /** Stripe Tax; switching it on needs active Stripe Tax settings and the customer's country and postal code. */
       automaticTax: z.boolean().optional(),
+      /** Set on the Stripe customer (validated by Stripe Tax) before automatic tax is switched on. */
+      billingAddress: z
+        .object({
+          country: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter ISO 3166-1 country code in capitals, like "US"'),
+          postalCode: z.string().trim().min(1).max(20),
+          line1: z.string().max(200).optional(),
+          line2: z.string().max(200).optional(),
+          city: z.string().max(200).optional(),
+          state: z.string().max(200).optional(),
+        })
+        .optional(),
     })
     .optional(),
 });

@@ -10,10 +10,9 @@ import type { PriceTerms } from '../../models/schema';
 import { AppError, notFound } from '../http/errors';
 import { requireKnownMetric } from '../metering/custom-metrics';
 import type { RebillingRules } from '../metering/rebilling-rules';
-import { findEffectiveRules, setRulePrice } from '../metering/rules-repository';
+import { setRulePrice } from '../metering/rules-repository';
 import { ensureMeter, ensureMeteredPrice } from '../stripe/catalog';
 import { createCustomer, retrieveCustomer, searchCustomers } from '../stripe/customers';
-import { upsertSubscription } from '../stripe/subscriptions';
 import type { Accounts } from '../tenancy/accounts';
 import {
   findAgency,
@@ -23,8 +22,10 @@ import {
   listSubscribedSubAccounts,
   setSubAccountBilling,
 } from '../tenancy/accounts-repository';
-import { METRIC_LABELS, stripeCall } from './pricing';
+import { stripeCall } from './pricing';
 import type { StripeForAgency } from './stripe-for-agency';
+import { createSubscriptionSync, type SubscriptionOptions } from './subscription-sync';
+import { metricLabel } from './tax-behavior';
 
 /** One per-metric override: `inherit` removes it; otherwise the rule (and optionally its own price). */
 export type MetricOverride =
@@ -34,7 +35,7 @@ export type MetricOverride =
 export interface BillingInput {
   rebillingEnabled?: boolean;
   overrides?: MetricOverride[];
-  subscription?: { startAt?: string; coupon?: string; automaticTax?: boolean };
+  subscription?: SubscriptionOptions;
 }
 
 export function createSubAccountBilling(deps: {
@@ -50,37 +51,7 @@ export function createSubAccountBilling(deps: {
     return sub;
   }
 
-  /** Creates or updates the subscription from the rules in force; no-op without a customer or with billing off. */
-  async function syncSubscription(locationId: string, options: BillingInput['subscription'] = {}): Promise<string | null> {
-    const sub = await subAccountOrThrow(locationId);
-    if (!sub.stripeCustomerId || !sub.rebillingEnabled) return sub.stripeSubscriptionId;
-    const agency = await findAgency(deps.db, sub.companyId);
-    const prices = (await findEffectiveRules(deps.db, locationId))
-      .filter((r) => r.enabled && r.stripePriceId)
-      .map((r) => r.stripePriceId!);
-    if (agency?.flatFeePriceId) prices.push(agency.flatFeePriceId);
-    if (prices.length === 0) return sub.stripeSubscriptionId;
-    const stripe = await deps.stripeForAgency(sub.companyId);
-    const result = await stripeCall(() =>
-      upsertSubscription(stripe, {
-        customerId: sub.stripeCustomerId!,
-        subscriptionId: sub.stripeSubscriptionId,
-        prices: [...new Set(prices)],
-        coupon: options.coupon,
-        automaticTax: options.automaticTax,
-        startAt: options.startAt ? new Date(options.startAt) : undefined,
-        metadata: { meterbridge_location_id: locationId, meterbridge_company_id: sub.companyId },
-      }),
-    );
-    // A sub-account paused because Stripe canceled its subscription bills again once it has a new one (it stayed
-    // paused for good before: its usage was never billed again).
-    const resumed = sub.billingStatus === 'paused' && result.subscriptionId !== sub.stripeSubscriptionId;
-    await setSubAccountBilling(deps.db, locationId, {
-      stripeSubscriptionId: result.subscriptionId,
-      ...(resumed ? { billingStatus: 'ok' as const, billingStatusReason: null, paymentProblem: null } : {}),
-    });
-    return result.subscriptionId;
-  }
+  const { syncSubscription, adoptStartedSchedule, prepareSubscriptionChange } = createSubscriptionSync(deps);
 
   async function mapCustomer(locationId: string, choice: { customerId: string } | { create: true }): Promise<string> {
     const sub = await subAccountOrThrow(locationId);
@@ -132,8 +103,9 @@ export function createSubAccountBilling(deps: {
 
     /**
      * Applies the switch and overrides, then brings the subscription in line with the rules in force.
-     * @throws AppError 400 `unknown_metric` (before any change), 404 unknown sub-account, 409 Stripe not connected,
-     *   400/502 with Stripe's message.
+     * @throws AppError 400 `unknown_metric`, 409 `stripe_tax_inactive` / `no_customer`, 422 `customer_location_required`
+     *   / `customer_location_invalid` (all before any change); 404 unknown sub-account, 409 Stripe not connected,
+     *   400 `invalid_start_date`, 400/502 with Stripe's message.
      */
     async setBilling(locationId: string, input: BillingInput): Promise<void> {
       const sub = await subAccountOrThrow(locationId);
@@ -141,9 +113,12 @@ export function createSubAccountBilling(deps: {
       const labels = new Map<string, string>();
       for (const override of input.overrides ?? []) {
         if ('inherit' in override) continue;
-        const known = await requireKnownMetric(deps.db, sub.companyId, override.metric);
-        labels.set(override.metric, METRIC_LABELS[override.metric] ?? known.label ?? override.metric);
+        await requireKnownMetric(deps.db, sub.companyId, override.metric);
+        labels.set(override.metric, await metricLabel(deps.db, sub.companyId, override.metric));
       }
+      const taxBehavior = (await findAgency(deps.db, sub.companyId))?.taxBehavior ?? 'exclusive';
+      // The subscription's checks too (start date, Stripe Tax): a refusal leaves the switch and the overrides as they were.
+      await prepareSubscriptionChange(locationId, input.subscription ?? {});
       if (input.rebillingEnabled !== undefined) {
         await setSubAccountBilling(deps.db, locationId, { rebillingEnabled: input.rebillingEnabled });
       }
@@ -167,6 +142,7 @@ export function createSubAccountBilling(deps: {
               interval: terms.interval,
               unitAmountDecimal: terms.unitAmountDecimal,
               tiers: terms.tiers,
+              taxBehavior,
             });
             return { meterId: meter.id, priceId: price.id, eventName: meter.eventName };
           });
@@ -183,10 +159,13 @@ export function createSubAccountBilling(deps: {
           });
         }
       }
-      await syncSubscription(locationId, input.subscription);
+      await syncSubscription(locationId, input.subscription, true);
     },
 
     syncSubscription,
+
+    /** Adopts the subscription of a schedule Stripe has started (subscription-sync.ts); null when there is no schedule. */
+    adoptStartedSchedule,
 
     /**
      * Re-syncs every subscription of the agency (after a default price or the flat fee changed). One failing does not

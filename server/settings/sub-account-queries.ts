@@ -27,6 +27,13 @@ export interface SubAccountRow {
   billingMode: 'live' | 'shadow';
   /** When the mode last changed, ISO 8601 UTC; null if never. */
   billingModeChangedAt: string | null;
+  /** True while the subscription is a Stripe schedule that has not started (listed as "Scheduled"). */
+  scheduled: boolean;
+  /** The schedule (`sub_sched_…`) and when it starts (ISO 8601 UTC), until Meterbridge adopts its subscription. */
+  stripeSubscriptionScheduleId: string | null;
+  subscriptionStartsAt: string | null;
+  /** Stripe Tax on the subscription or schedule, as Stripe last answered. */
+  automaticTax: boolean;
 }
 
 const ROW = sql`
@@ -38,7 +45,11 @@ const ROW = sql`
   (select count(*)::int from meter_reports r where r.location_id = s.location_id and r.status = 'failed') as "failedReports",
   (select count(*)::int from meter_reports r where r.location_id = s.location_id and r.status = 'rejected') as "rejectedReports",
   s.billing_mode as "billingMode",
-  to_char(s.billing_mode_changed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "billingModeChangedAt"`;
+  to_char(s.billing_mode_changed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "billingModeChangedAt",
+  (s.stripe_subscription_schedule_id is not null) as scheduled,
+  s.stripe_subscription_schedule_id as "stripeSubscriptionScheduleId",
+  to_char(s.subscription_starts_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "subscriptionStartsAt",
+  s.automatic_tax as "automaticTax"`;
 
 /**
  * A page of the agency's sub-accounts, by name, optionally filtered by a search over name, email and id.

@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import Stripe from 'stripe';
 import { AppError, badRequest } from '../http/errors';
+import { commonTerms, meteredTerms } from './price-terms';
 
 /** Which meter: `eventName` is what meter events carry (≤ 100 chars); `displayName` is shown in Stripe (≤ 250). */
 export interface MeterInput {
@@ -79,6 +80,14 @@ export async function ensureMeter(stripe: Stripe, input: MeterInput): Promise<En
   return { id: meter.id, eventName: meter.event_name };
 }
 
+/**
+ * Whether a price's amount includes tax (`inclusive`) or tax is added on top (`exclusive`): Stripe's `tax_behavior`
+ * (docs.stripe.com/tax/products-prices-tax-categories-tax-behavior). Once set to either, Stripe never lets it change
+ * (docs.stripe.com/api/prices/update `tax_behavior`), so it is part of every price's terms and lookup key: another
+ * tax behavior is another price.
+ */
+export type TaxBehavior = 'inclusive' | 'exclusive';
+
 /** A billing interval of a recurring price (docs.stripe.com/api/prices/create `recurring.interval`). */
 export type PriceInterval = 'day' | 'week' | 'month' | 'year';
 
@@ -110,6 +119,8 @@ export interface MeteredPriceInput {
   /** Cents per unit, decimal string, at most 12 decimal places; may be fractional like '0.75'. */
   unitAmountDecimal?: string;
   tiers?: PriceTier[];
+  /** Stripe's `tax_behavior` of the price; part of its terms. */
+  taxBehavior: TaxBehavior;
 }
 
 /** A price Meterbridge uses: `id` `price_…` and the lookup key it is found by. */
@@ -121,7 +132,8 @@ export interface EnsuredPrice {
 /**
  * Finds the active metered price with these terms, or creates it (docs.stripe.com/api/prices/create): recurring,
  * `usage_type=metered` on `meterId`; per-unit with `unit_amount_decimal`, or `billing_scheme=tiered`,
- * `tiers_mode=graduated` when `tiers` are given; its product made inline from `productName` (`product_data`).
+ * `tiers_mode=graduated` when `tiers` are given; its product made inline from `productName` (`product_data`); its
+ * `tax_behavior` from `taxBehavior`.
  * The lookup key is `meterbridge:<metric>:<hash of the terms>` (≤ 200 characters, docs.stripe.com/api/prices/create
  * `lookup_key`); it is looked up with `lookup_keys[]` and `active=true` (docs.stripe.com/api/prices/list), and a new
  * price takes it over from an archived one (`transfer_lookup_key`). Equal amounts written differently ('0.750' and
@@ -133,7 +145,11 @@ export interface EnsuredPrice {
 export async function ensureMeteredPrice(stripe: Stripe, input: MeteredPriceInput): Promise<EnsuredPrice> {
   const terms = meteredTerms(input);
   const lookupKey = `meterbridge:${input.metric.slice(0, 120)}:${digest(terms, 24)}`;
-  const existing = await findPrice(stripe, lookupKey, (p) => p.recurring?.usage_type === 'metered' && p.recurring.meter === input.meterId);
+  const existing = await findPrice(
+    stripe,
+    lookupKey,
+    (p) => p.recurring?.usage_type === 'metered' && p.recurring.meter === input.meterId && p.tax_behavior === terms.taxBehavior,
+  );
   if (existing) return { id: existing, lookupKey };
 
   const pricing: Pick<Stripe.PriceCreateParams, 'billing_scheme' | 'unit_amount_decimal' | 'tiers_mode' | 'tiers'> =
@@ -157,6 +173,7 @@ export async function ensureMeteredPrice(stripe: Stripe, input: MeteredPriceInpu
           product_data: { name: terms.productName, metadata: { meterbridge_metric: input.metric } },
           recurring: { interval: terms.interval, usage_type: 'metered', meter: terms.meterId },
           ...pricing,
+          tax_behavior: terms.taxBehavior,
           lookup_key: lookupKey,
           transfer_lookup_key: true,
           metadata: { meterbridge_metric: input.metric },
@@ -174,6 +191,8 @@ export interface FlatFeePriceInput {
   currency: string;
   unitAmount: number;
   interval: PriceInterval;
+  /** Stripe's `tax_behavior` of the price; part of its terms. */
+  taxBehavior: TaxBehavior;
 }
 
 /**
@@ -185,13 +204,17 @@ export interface FlatFeePriceInput {
  * @throws the stripe-node error (Stripe's message) when a Stripe call fails.
  */
 export async function ensureFlatFeePrice(stripe: Stripe, input: FlatFeePriceInput): Promise<EnsuredPrice> {
-  const { currency, interval, productName } = commonTerms(input);
+  const { currency, interval, productName, taxBehavior } = commonTerms(input);
   if (!Number.isSafeInteger(input.unitAmount) || input.unitAmount < 0 || input.unitAmount > 99_999_999) {
     throw badRequest('invalid_price_terms', 'The flat fee is a whole number of cents from 0 to 99,999,999.');
   }
-  const terms = { v: 1, kind: 'flat_fee', productName, currency, interval, unitAmount: input.unitAmount };
+  const terms = { v: 1, kind: 'flat_fee', productName, currency, interval, unitAmount: input.unitAmount, taxBehavior };
   const lookupKey = `meterbridge:flat_fee:${digest(terms, 24)}`;
-  const existing = await findPrice(stripe, lookupKey, (p) => p.recurring?.usage_type === 'licensed' && p.unit_amount === input.unitAmount);
+  const existing = await findPrice(
+    stripe,
+    lookupKey,
+    (p) => p.recurring?.usage_type === 'licensed' && p.unit_amount === input.unitAmount && p.tax_behavior === taxBehavior,
+  );
   if (existing) return { id: existing, lookupKey };
   const price = await createOnce(
     `meterbridge-price-${digest(lookupKey, 40)}`,
@@ -202,6 +225,7 @@ export async function ensureFlatFeePrice(stripe: Stripe, input: FlatFeePriceInpu
           product_data: { name: productName, metadata: { meterbridge_flat_fee: 'true' } },
           recurring: { interval, usage_type: 'licensed' },
           unit_amount: input.unitAmount,
+          tax_behavior: taxBehavior,
           lookup_key: lookupKey,
           transfer_lookup_key: true,
           metadata: { meterbridge_flat_fee: 'true' },
@@ -241,62 +265,6 @@ async function createOnce<T extends { id: string }>(
     created = await create(key);
   }
   return created;
-}
-
-const INTERVALS: readonly PriceInterval[] = ['day', 'week', 'month', 'year'];
-/** docs.stripe.com/api/prices/create `unit_amount_decimal`: "a decimal value in cents … with at most 12 decimal places". */
-const DECIMAL_CENTS = /^\d+(\.\d{1,12})?$/;
-
-function commonTerms(input: { productName: string; currency: string; interval: string }) {
-  const productName = input.productName.trim();
-  const currency = input.currency.trim();
-  if (!productName) throw badRequest('invalid_price_terms', 'A price needs a product name.');
-  if (!/^[a-z]{3}$/.test(currency)) throw badRequest('invalid_price_terms', `The currency is a three-letter ISO code in lowercase, like "usd"; got "${input.currency}".`);
-  if (!INTERVALS.includes(input.interval as PriceInterval)) throw badRequest('invalid_price_terms', `The interval is one of ${INTERVALS.join(', ')}.`);
-  return { productName, currency, interval: input.interval as PriceInterval };
-}
-
-/** A decimal string in cents, normalised so equal amounts hash equally ('0.750' → '0.75'). */
-function cents(value: string, what: string): string {
-  if (typeof value !== 'string' || !DECIMAL_CENTS.test(value.trim())) {
-    throw badRequest('invalid_price_terms', `${what} is a non-negative amount in cents with at most 12 decimal places, like "0.75"; got "${String(value)}".`);
-  }
-  return Stripe.Decimal.from(value.trim()).toString();
-}
-
-/** Validated, normalised metered terms: the input of the lookup key's hash and of the create call. */
-function meteredTerms(input: MeteredPriceInput) {
-  const common = commonTerms(input);
-  if (!input.metric.trim()) throw badRequest('invalid_price_terms', 'A metered price needs a metric.');
-  if (!input.meterId.trim()) throw badRequest('invalid_price_terms', 'A metered price needs a billing meter.');
-  const hasTiers = input.tiers !== undefined && input.tiers !== null;
-  if (hasTiers === (input.unitAmountDecimal !== undefined && input.unitAmountDecimal !== null)) {
-    throw badRequest('invalid_price_terms', 'Give either a unit amount or tiers, not both and not neither.');
-  }
-  let tiers: Array<{ upTo: number | 'inf'; unitAmountDecimal: string; flatAmount: number }> | null = null;
-  if (hasTiers) {
-    if (input.tiers!.length === 0) throw badRequest('invalid_price_terms', 'Tiered pricing needs at least one tier.');
-    let previous = 0;
-    tiers = input.tiers!.map((tier, i) => {
-      const last = i === input.tiers!.length - 1;
-      if (last !== (tier.upTo === 'inf')) throw badRequest('invalid_price_terms', 'The last tier, and only the last, goes up to "inf".');
-      if (tier.upTo !== 'inf' && (!Number.isSafeInteger(tier.upTo) || tier.upTo <= previous)) {
-        throw badRequest('invalid_price_terms', 'Tier limits are whole numbers of units, each above the one before.');
-      }
-      if (tier.upTo !== 'inf') previous = tier.upTo;
-      const flatAmount = tier.flatAmount ?? 0;
-      if (!Number.isSafeInteger(flatAmount) || flatAmount < 0) throw badRequest('invalid_price_terms', 'A tier\'s flat amount is a whole number of cents.');
-      return { upTo: tier.upTo, unitAmountDecimal: cents(tier.unitAmountDecimal, `Tier ${i + 1}'s unit amount`), flatAmount };
-    });
-  }
-  return {
-    v: 1,
-    kind: 'metered',
-    meterId: input.meterId.trim(),
-    ...common,
-    unitAmountDecimal: hasTiers ? null : cents(input.unitAmountDecimal!, 'The unit amount'),
-    tiers,
-  };
 }
 
 /** Hex SHA-256 of a value's JSON (object keys in insertion order, which the callers fix), cut to `length`. */

@@ -19,14 +19,12 @@ export interface SubscriptionInput {
    * as they are (an agency may add its own in Stripe); a string makes it the only discount; null removes discounts.
    */
   coupon?: string | null;
-  /** Stripe Tax (docs.stripe.com/tax/subscriptions); undefined leaves it as it is (off on create). */
-  automaticTax?: boolean;
   /**
-   * When billing starts. Only on create, and only when in the future: it becomes `billing_cycle_anchor` with
-   * `proration_behavior: 'none'`, so the first full period starts then and the time before it is not charged
-   * (docs.stripe.com/billing/subscriptions/billing-cycle). Ignored on update.
+   * Stripe Tax (docs.stripe.com/tax/subscriptions); undefined leaves it as it is (off on create). Its prerequisites
+   * (server/stripe/tax.ts) are the caller's to check. A start in the future is not a subscription but a schedule
+   * (server/stripe/subscription-schedules.ts).
    */
-  startAt?: Date;
+  automaticTax?: boolean;
   /** Set on the subscription; on update only keys whose value differs are sent (other keys are left alone). */
   metadata: Record<string, string>;
   /** Optional idempotency key for the create call (docs.stripe.com/api/idempotent_requests). */
@@ -39,6 +37,8 @@ export interface SubscriptionState {
   items: Array<{ id: string; priceId: string }>;
   /** docs.stripe.com/api/subscriptions/object#subscription_object-status, e.g. 'active', 'incomplete'. */
   status: Stripe.Subscription.Status;
+  /** Whether Stripe Tax is on (`automatic_tax.enabled`; Stripe may turn it off itself, docs.stripe.com/tax/customer-locations). */
+  automaticTax: boolean;
 }
 
 /** Statuses after which a subscription can no longer change (docs.stripe.com/billing/subscriptions/overview). */
@@ -78,10 +78,6 @@ export async function upsertSubscription(stripe: Stripe, input: SubscriptionInpu
   };
   if (input.coupon) params.discounts = [{ coupon: input.coupon }];
   if (input.automaticTax !== undefined) params.automatic_tax = { enabled: input.automaticTax };
-  if (input.startAt && input.startAt.getTime() > Date.now()) {
-    params.billing_cycle_anchor = Math.floor(input.startAt.getTime() / 1000);
-    params.proration_behavior = 'none';
-  }
   const created = await stripe.subscriptions.create(params, input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : undefined);
   return stateOf(created, created.items.data);
 }
@@ -141,7 +137,12 @@ function couponOf(discount: string | Stripe.Discount): string | null {
 }
 
 function stateOf(sub: Stripe.Subscription, items: Stripe.SubscriptionItem[]): SubscriptionState {
-  return { subscriptionId: sub.id, items: items.map((i) => ({ id: i.id, priceId: i.price.id })), status: sub.status };
+  return {
+    subscriptionId: sub.id,
+    items: items.map((i) => ({ id: i.id, priceId: i.price.id })),
+    status: sub.status,
+    automaticTax: sub.automatic_tax?.enabled ?? false,
+  };
 }
 
 /** When canceling: whether to invoice usage not yet invoiced, and whether to credit the unused flat-fee time. */

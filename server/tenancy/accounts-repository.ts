@@ -207,7 +207,13 @@ export async function findAgency(db: Executor, companyId: string) {
 export async function setAgencyDefaults(
   db: Executor,
   companyId: string,
-  input: { autoApply?: boolean; currency?: string; flatFee?: { priceId: string | null; amount: number | null } },
+  input: {
+    autoApply?: boolean;
+    currency?: string;
+    flatFee?: { priceId: string | null; amount: number | null };
+    /** Stripe `tax_behavior` of the agency's prices. */
+    taxBehavior?: 'inclusive' | 'exclusive';
+  },
 ): Promise<void> {
   await db
     .update(agencies)
@@ -215,6 +221,7 @@ export async function setAgencyDefaults(
       ...(input.autoApply !== undefined ? { defaultsAutoApply: input.autoApply } : {}),
       ...(input.currency !== undefined ? { currency: input.currency } : {}),
       ...(input.flatFee !== undefined ? { flatFeePriceId: input.flatFee.priceId, flatFeeAmount: input.flatFee.amount } : {}),
+      ...(input.taxBehavior !== undefined ? { taxBehavior: input.taxBehavior } : {}),
       updatedAt: sql`now()`,
     })
     .where(eq(agencies.companyId, companyId));
@@ -227,6 +234,11 @@ export async function setSubAccountBilling(
   input: {
     rebillingEnabled?: boolean;
     stripeSubscriptionId?: string | null;
+    /** The schedule of a subscription that starts later (`sub_sched_…`), and when it starts; null once adopted. */
+    stripeSubscriptionScheduleId?: string | null;
+    subscriptionStartsAt?: Date | null;
+    /** Stripe Tax on the subscription or schedule, as Stripe last answered. */
+    automaticTax?: boolean;
     billingStatus?: BillingStatus;
     billingStatusReason?: string | null;
     paymentProblem?: PaymentProblem | null;
@@ -265,12 +277,14 @@ export async function finishDefaults(db: Executor, locationId: string, error: st
     .where(eq(subAccounts.locationId, locationId));
 }
 
-/** Sub-accounts of the agency that have a Stripe subscription. */
+/** Sub-accounts of the agency that have a Stripe subscription, or a schedule that will start one. */
 export async function listSubscribedSubAccounts(db: Executor, companyId: string): Promise<string[]> {
   const rows = await db
     .select({ locationId: subAccounts.locationId })
     .from(subAccounts)
-    .where(sql`${subAccounts.companyId} = ${companyId} and ${subAccounts.stripeSubscriptionId} is not null`)
+    .where(
+      sql`${subAccounts.companyId} = ${companyId} and (${subAccounts.stripeSubscriptionId} is not null or ${subAccounts.stripeSubscriptionScheduleId} is not null)`,
+    )
     .orderBy(subAccounts.locationId);
   return rows.map((r) => r.locationId);
 }

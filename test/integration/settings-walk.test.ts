@@ -122,11 +122,13 @@ describe('settings API walk', () => {
     expect(stripe.state.customers.get(created)).toMatchObject({ name: 'Bay Physio', metadata: { meterbridge_location_id: L2, meterbridge_company_id: COMPANY } });
 
     stripe.seedCoupon({ id: 'WELCOME10', percent_off: 10 });
+    // Stripe Tax needs active tax settings (docs.stripe.com/api/tax/settings) and the customer's location.
+    await client.tax.settings.update({ head_office: { address: { country: 'US', postal_code: '94107', state: 'CA' } } });
     const one = (await api('put', `/api/sub-accounts/${L1}/billing`, { rebillingEnabled: true })).body;
     const two = (
       await api('put', `/api/sub-accounts/${L2}/billing`, {
         overrides: [{ metric: 'sms', threshold: 2 }, { metric: 'email', enabled: false, threshold: 10 }],
-        subscription: { coupon: 'WELCOME10', automaticTax: true },
+        subscription: { coupon: 'WELCOME10', automaticTax: true, billingAddress: { country: 'US', postalCode: '97712', city: 'Brothers', state: 'OR' } },
       })
     ).body;
     const pricesOf = (subscriptionId: string) => stripe.state.subscriptions.get(subscriptionId)!.items.data.map((i: { price: { id: string } }) => i.price.id).sort();
@@ -134,6 +136,8 @@ describe('settings API walk', () => {
     expect(pricesOf(one.stripeSubscriptionId)).toEqual([priceOf('call_minutes'), priceOf('email'), priceOf('sms')].sort());
     expect(pricesOf(two.stripeSubscriptionId)).toEqual([priceOf('call_minutes'), priceOf('sms')].sort());
     expect(stripe.state.subscriptions.get(two.stripeSubscriptionId)).toMatchObject({ customer: created, automatic_tax: expect.objectContaining({ enabled: true }) });
+    expect(stripe.state.customers.get(created)!.address).toMatchObject({ country: 'US', postal_code: '97712', city: 'Brothers', state: 'OR' });
+    expect(two.automaticTax).toBe(true);
     expect(two.rules.find((r: { metric: string }) => r.metric === 'sms')).toMatchObject({ threshold: '2.000000', inherited: false });
   });
 

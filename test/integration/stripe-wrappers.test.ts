@@ -209,6 +209,7 @@ describe('ensureMeteredPrice', () => {
     currency: 'usd',
     interval: 'month' as const,
     unitAmountDecimal: '0.75',
+    taxBehavior: 'exclusive' as const,
     ...overrides,
   });
 
@@ -227,6 +228,7 @@ describe('ensureMeteredPrice', () => {
       currency: 'usd',
       lookup_key: first.lookupKey,
       recurring: { interval: 'month', interval_count: 1, meter: meter.id, usage_type: 'metered' },
+      tax_behavior: 'exclusive',
       tiers: null,
       type: 'recurring',
       unit_amount: null,
@@ -234,6 +236,19 @@ describe('ensureMeteredPrice', () => {
     });
     expect(stub.state.products.get(price.product)).toMatchObject({ name: 'SMS messages' });
     expect(stub.state.prices.size).toBe(1);
+  });
+
+  it('when only the tax behavior differs, then it is another price with its own lookup key, and Stripe refuses to change it on the first', async () => {
+    const meter = await meterFor('sms');
+    const exclusive = await ensureMeteredPrice(stripe, terms(meter.id));
+    const inclusive = await ensureMeteredPrice(stripe, terms(meter.id, { taxBehavior: 'inclusive' }));
+    expect(inclusive.id).not.toBe(exclusive.id);
+    expect(inclusive.lookupKey).not.toBe(exclusive.lookupKey);
+    expect(stub.state.prices.get(inclusive.id)).toMatchObject({ tax_behavior: 'inclusive', unit_amount_decimal: '0.75' });
+    expect(stub.state.prices.get(exclusive.id)).toMatchObject({ tax_behavior: 'exclusive', active: true });
+    // docs.stripe.com/api/prices/update `tax_behavior`: once inclusive or exclusive, it cannot be changed.
+    await expect(stripe.prices.update(exclusive.id, { tax_behavior: 'inclusive' })).rejects.toMatchObject({ statusCode: 400, param: 'tax_behavior' });
+    await expect(ensureMeteredPrice(stripe, terms(meter.id, { taxBehavior: 'unspecified' as 'inclusive' }))).rejects.toMatchObject({ status: 400, code: 'invalid_price_terms' });
   });
 
   it('when the terms differ, then a second price with its own lookup key is created', async () => {
@@ -312,7 +327,7 @@ describe('ensureMeteredPrice', () => {
 
 describe('ensureFlatFeePrice', () => {
   it('when a flat fee is ensured twice, then one licensed monthly price of that many cents exists', async () => {
-    const input = { productName: 'Platform fee', currency: 'usd', unitAmount: 4900, interval: 'month' as const };
+    const input = { productName: 'Platform fee', currency: 'usd', unitAmount: 4900, interval: 'month' as const, taxBehavior: 'exclusive' as const };
     const first = await ensureFlatFeePrice(stripe, input);
     const requests = await requestsDuring(async () => expect(await ensureFlatFeePrice(stripe, input)).toEqual(first));
     expect(requests).toEqual(['GET /v1/prices']);
@@ -322,9 +337,13 @@ describe('ensureFlatFeePrice', () => {
       unit_amount: 4900,
       unit_amount_decimal: '4900',
       recurring: { interval: 'month', usage_type: 'licensed', meter: null },
+      tax_behavior: 'exclusive',
     });
     const other = await ensureFlatFeePrice(stripe, { ...input, unitAmount: 9900 });
     expect(other.id).not.toBe(first.id);
+    const inclusive = await ensureFlatFeePrice(stripe, { ...input, taxBehavior: 'inclusive' });
+    expect(stub.state.prices.get(inclusive.id)).toMatchObject({ unit_amount: 4900, tax_behavior: 'inclusive' });
+    expect(inclusive.lookupKey).not.toBe(first.lookupKey);
     await expect(ensureFlatFeePrice(stripe, { ...input, unitAmount: 49.5 })).rejects.toMatchObject({ status: 400, code: 'invalid_price_terms' });
   });
 });
@@ -390,13 +409,13 @@ describe('subscriptions', () => {
     const email = await meterFor('email');
     const mms = await meterFor('mms');
     const price = (meterId: string, metric: string) =>
-      ensureMeteredPrice(stripe, { metric, meterId, productName: metric, currency: 'usd', interval: 'month', unitAmountDecimal: '1.5' }).then((p) => p.id);
+      ensureMeteredPrice(stripe, { metric, meterId, productName: metric, currency: 'usd', interval: 'month', unitAmountDecimal: '1.5', taxBehavior: 'exclusive' }).then((p) => p.id);
     return {
       customer: customer.id,
       sms: await price(sms.id, 'sms'),
       email: await price(email.id, 'email'),
       mms: await price(mms.id, 'mms'),
-      fee: (await ensureFlatFeePrice(stripe, { productName: 'Platform fee', currency: 'usd', unitAmount: 4900, interval: 'month' })).id,
+      fee: (await ensureFlatFeePrice(stripe, { productName: 'Platform fee', currency: 'usd', unitAmount: 4900, interval: 'month', taxBehavior: 'exclusive' })).id,
     };
   }
   const metadata = { meterbridge_location_id: 'locH', meterbridge_company_id: 'compA' };
@@ -407,6 +426,7 @@ describe('subscriptions', () => {
     expect(result).toEqual({
       subscriptionId: expect.stringMatching(/^sub_/),
       status: 'active',
+      automaticTax: false,
       items: [
         { id: expect.stringMatching(/^si_/), priceId: c.sms },
         { id: expect.stringMatching(/^si_/), priceId: c.email },
@@ -419,36 +439,36 @@ describe('subscriptions', () => {
     expect(stored).toMatchObject({ customer: c.customer, metadata });
   });
 
-  it('when it starts in the future with a coupon, tax and a flat fee, then the anchor is set without proration', async () => {
+  it('when Stripe Tax is active and the customer located, then a coupon and automatic tax are set on create', async () => {
     const c = await catalog();
     stub.seedCoupon({ id: 'LAUNCH20', percent_off: 20 });
-    const startAt = new Date(Date.now() + 10 * 86_400_000);
-    const result = await upsertSubscription(stripe, {
-      customerId: c.customer,
-      subscriptionId: null,
-      prices: [c.sms, c.fee],
-      coupon: 'LAUNCH20',
-      automaticTax: true,
-      startAt,
-      metadata,
-    });
-    const anchor = String(Math.floor(startAt.getTime() / 1000));
+    stub.state.customers.get(c.customer)!.address = { country: 'US', postal_code: '97712', city: null, line1: null, line2: null, state: null };
+    await stripe.tax.settings.update({ head_office: { address: { country: 'US', postal_code: '94107', state: 'CA' } } });
+    const result = await upsertSubscription(stripe, { customerId: c.customer, subscriptionId: null, prices: [c.sms, c.fee], coupon: 'LAUNCH20', automaticTax: true, metadata });
     const [create] = stub.requestLog.filter((r) => r.method === 'POST' && r.path === '/v1/subscriptions');
-    expect(create!.params).toMatchObject({
-      billing_cycle_anchor: anchor,
-      proration_behavior: 'none',
-      discounts: [{ coupon: 'LAUNCH20' }],
-      automatic_tax: { enabled: 'true' },
-    });
-    // Nothing is due before the anchor, so the flat fee does not make it incomplete.
-    expect(result.status).toBe('active');
+    expect(create!.params).toMatchObject({ discounts: [{ coupon: 'LAUNCH20' }], automatic_tax: { enabled: 'true' } });
+    expect(result.automaticTax).toBe(true);
     expect(stub.state.subscriptions.get(result.subscriptionId)).toMatchObject({
-      billing_cycle_anchor: Number(anchor),
       automatic_tax: { enabled: true },
       discounts: [expect.objectContaining({ object: 'discount', source: { coupon: 'LAUNCH20', type: 'coupon' } })],
     });
-    const flatItem = stub.state.subscriptions.get(result.subscriptionId)!.items.data.find((i: { price: { id: string } }) => i.price.id === c.fee);
-    expect(flatItem.quantity).toBe(1);
+  });
+
+  it('when automatic tax is asked without active tax settings or a customer location, then Stripe refuses it with its codes', async () => {
+    const c = await catalog();
+    const input = { customerId: c.customer, subscriptionId: null, prices: [c.sms], automaticTax: true, metadata };
+    await expect(upsertSubscription(stripe, input)).rejects.toMatchObject({ statusCode: 400, code: 'stripe_tax_inactive' });
+    await stripe.tax.settings.update({ head_office: { address: { country: 'US', postal_code: '94107' } } });
+    await expect(upsertSubscription(stripe, input)).rejects.toMatchObject({ statusCode: 400, code: 'customer_tax_location_invalid' });
+    expect(stub.state.subscriptions.size).toBe(0);
+  });
+
+  it('when a billing_cycle_anchor is past the next natural billing date, then Stripe refuses the subscription', async () => {
+    const c = await catalog();
+    const params = { customer: c.customer, items: [{ price: c.sms }], proration_behavior: 'none' as const };
+    const inTenDays = Math.floor(Date.now() / 1000) + 10 * 86_400;
+    await expect(stripe.subscriptions.create({ ...params, billing_cycle_anchor: inTenDays + 40 * 86_400 })).rejects.toMatchObject({ statusCode: 400, param: 'billing_cycle_anchor' });
+    expect((await stripe.subscriptions.create({ ...params, billing_cycle_anchor: inTenDays })).billing_cycle_anchor).toBe(inTenDays);
   });
 
   it('when a price is added and another removed, then one update makes the items as desired and keeps the rest', async () => {
@@ -483,6 +503,8 @@ describe('subscriptions', () => {
     stub.seedCoupon({ id: 'VIP', amount_off: 500, currency: 'usd' });
     const created = await upsertSubscription(stripe, { customerId: c.customer, subscriptionId: null, prices: [c.sms], coupon: 'VIP', metadata });
     const base = { customerId: c.customer, subscriptionId: created.subscriptionId, prices: [c.sms] };
+    await stripe.tax.settings.update({ head_office: { address: { country: 'US', postal_code: '94107' } } });
+    await stripe.customers.update(c.customer, { address: { country: 'US', postal_code: '97712' } });
 
     await upsertSubscription(stripe, { ...base, metadata: { ...metadata, meterbridge_company_id: 'compB' }, automaticTax: true });
     expect(stub.requestLog.at(-1)!.params).toEqual({
@@ -521,7 +543,7 @@ describe('subscriptions', () => {
 
   it("when Stripe refuses the prices, then Stripe's error comes through", async () => {
     const c = await catalog();
-    const yearly = await ensureFlatFeePrice(stripe, { productName: 'Yearly', currency: 'usd', unitAmount: 100, interval: 'year' });
+    const yearly = await ensureFlatFeePrice(stripe, { productName: 'Yearly', currency: 'usd', unitAmount: 100, interval: 'year', taxBehavior: 'exclusive' });
     await expect(
       upsertSubscription(stripe, { customerId: c.customer, subscriptionId: null, prices: [c.sms, yearly.id], metadata }),
     ).rejects.toMatchObject({ type: 'StripeInvalidRequestError', statusCode: 400, message: expect.stringContaining('must match') });

@@ -10,8 +10,8 @@
  *   deduplicated for 24 h on the stub's `clock`, content validated asynchronously; scripted faults (`script`, `faultFor`)
  * - stripe/event-destinations.ts: v2 event destinations, GET /v2/core/events/:id, and the signed thin error reports
  *   (`v1.billing.meter.error_report_triggered`, `v1.billing.meter.no_meter_found`) sent to them
- * - stripe/customers.ts, catalog.ts (products, prices), meters.ts, subscriptions.ts, invoices-coupons.ts,
- *   webhook-endpoints.ts: the in-memory fake
+ * - stripe/customers.ts, catalog.ts (products, prices), meters.ts, subscriptions.ts, subscription-schedules.ts,
+ *   tax-settings.ts, invoices-coupons.ts, webhook-endpoints.ts: the in-memory fake
  * - stripe/wire.ts: form parsing, errors, pagination, metadata (v2 paths take JSON bodies instead)
  *
  * Cross-cutting behaviour, handled here, as Stripe documents it:
@@ -33,7 +33,9 @@ import { eventDestinationRoutes } from './stripe/event-destinations';
 import { invoiceAndCouponRoutes } from './stripe/invoices-coupons';
 import { meterEventHandler } from './stripe/meter-events';
 import { meterRoutes } from './stripe/meters';
+import { subscriptionScheduleRoutes } from './stripe/subscription-schedules';
 import { subscriptionRoutes } from './stripe/subscriptions';
+import { defaultTaxSettings, taxSettingsRoutes } from './stripe/tax-settings';
 import type { Fake, RequestLogEntry, Route, StripeFakeState, StripeJson, StripeStub } from './stripe/types';
 import { webhookEndpointRoutes } from './stripe/webhook-endpoints';
 import { arr, invalid, json, newId, now, parseForm, readBody, StripeFakeError, type FormObject } from './stripe/wire';
@@ -57,6 +59,7 @@ export async function startStripeStub(): Promise<StripeStub> {
     coupons: new Map(),
     eventDestinations: new Map(),
     v2Events: new Map(),
+    subscriptionSchedules: new Map(),
   };
   let clockOffsetMs = 0;
   const stub: StripeStub = {
@@ -91,6 +94,10 @@ export async function startStripeStub(): Promise<StripeStub> {
       }),
     keyPermissions: new Map(),
     account: defaultAccount(),
+    taxSettings: defaultTaxSettings(),
+    startSubscriptionSchedule: () => {
+      throw new Error('set by subscriptionScheduleRoutes');
+    },
     state,
     requestLog: [],
     apiFaults: [],
@@ -138,6 +145,7 @@ export async function startStripeStub(): Promise<StripeStub> {
       for (const map of Object.values(state)) (map as Map<string, StripeJson>).clear();
       stub.requestLog.length = 0;
       stub.apiFaults.length = 0;
+      stub.taxSettings = defaultTaxSettings();
       idempotent.clear();
     },
   };
@@ -151,6 +159,8 @@ export async function startStripeStub(): Promise<StripeStub> {
     ...catalogRoutes(fake),
     ...meterRoutes(fake),
     ...subscriptionRoutes(fake),
+    ...subscriptionScheduleRoutes(fake),
+    ...taxSettingsRoutes(fake),
     ...invoiceAndCouponRoutes(fake),
     ...webhookEndpointRoutes(fake),
     ...errorReports.routes,

@@ -42,10 +42,15 @@ export interface PricingGrid {
   currency: string;
   autoApply: boolean;
   flatFee: { amount: number; priceId: string } | null;
+  /** Stripe `tax_behavior` of the agency's prices: tax included in the amounts, or added on top. */
+  taxBehavior: TaxBehavior;
   rows: PricingRow[];
   /** What HighLevel's SaaS API showed: `readable` false without an agency install granting saas/company.read. */
   highLevelRebilling: { readable: boolean; checkedSubAccounts: number; saasSubAccounts: number; lastCheckedAt: string | null };
 }
+
+/** Whether prices include tax (`inclusive`) or tax is added on top (`exclusive`). */
+export type TaxBehavior = 'inclusive' | 'exclusive';
 
 export interface SubAccountRow {
   locationId: string;
@@ -77,6 +82,22 @@ export interface SubAccountRow {
   /** `shadow`: crossings are computed and shown as "would bill", nothing is sent to Stripe. */
   billingMode: BillingMode;
   billingModeChangedAt: string | null;
+  /** True while the subscription is a Stripe schedule that has not started yet. */
+  scheduled: boolean;
+  stripeSubscriptionScheduleId: string | null;
+  /** When the scheduled subscription starts (ISO 8601), while it is scheduled. */
+  subscriptionStartsAt: string | null;
+  /** Stripe Tax on the subscription, as Stripe last answered. */
+  automaticTax: boolean;
+}
+
+/** A billing address for Stripe Tax: two-letter country code and postal code at least. */
+export interface BillingAddress {
+  country: string;
+  postalCode: string;
+  line1?: string;
+  city?: string;
+  state?: string;
 }
 
 /** Live billing, or shadow mode (computed, never sent). */

@@ -31,6 +31,8 @@ import type {
   Backfill,
   BackfillDetail,
   StartBackfillInput,
+  TaxBehavior,
+  BillingAddress,
 } from './api-types';
 
 export type * from './api-types';
@@ -128,7 +130,7 @@ export const api = {
 
   pricing: () => request<PricingGrid>('GET', '/api/pricing'),
   setMetricPricing: (metric: string, input: MetricPricingInput) => request<PricingRow>('PUT', `/api/pricing/${enc(metric)}`, input),
-  setDefaults: (input: { autoApply?: boolean; flatFeeAmount?: number | null }) => request<PricingGrid>('PUT', '/api/defaults', input),
+  setDefaults: (input: { autoApply?: boolean; flatFeeAmount?: number | null; taxBehavior?: TaxBehavior }) => request<PricingGrid>('PUT', '/api/defaults', input),
   applyDefaults: (locationIds: string[]) =>
     request<{ results: Array<{ locationId: string; ok: boolean; error?: string }> }>('POST', '/api/defaults/apply', { locationIds }),
 
@@ -138,7 +140,11 @@ export const api = {
     request<SubAccountDetail>('PUT', `/api/sub-accounts/${enc(id)}/customer`, choice),
   setBilling: (
     id: string,
-    input: { rebillingEnabled?: boolean; overrides?: OverrideInput[]; subscription?: { coupon?: string; automaticTax?: boolean } },
+    input: {
+      rebillingEnabled?: boolean;
+      overrides?: OverrideInput[];
+      subscription?: { coupon?: string; automaticTax?: boolean; startAt?: string; billingAddress?: BillingAddress };
+    },
   ) => request<SubAccountDetail>('PUT', `/api/sub-accounts/${enc(id)}/billing`, input),
   removeOverride: (id: string, metric: string) => request<{ ok: true }>('DELETE', `/api/sub-accounts/${enc(id)}/rules/${enc(metric)}`),
 

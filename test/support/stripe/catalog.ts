@@ -1,11 +1,13 @@
 /**
  * Products (docs.stripe.com/api/products) and prices (docs.stripe.com/api/prices): per-unit and graduated tiers,
- * metered through a billing meter or licensed, lookup keys (with `transfer_lookup_key`), inline `product_data`.
+ * metered through a billing meter or licensed, lookup keys (with `transfer_lookup_key`), inline `product_data`,
+ * `tax_behavior` (inclusive | exclusive | unspecified; fixed once inclusive or exclusive).
  */
+import { taxBehaviorParam } from './billing-rules';
 import type { Fake, Route, StripeJson } from './types';
 import { arr, bool, byId, decimal, ID, integer, invalid, list, mergeMetadata, missingParam, newId, noSuch, now, obj, requireString, str, type FormObject } from './wire';
 
-/** The product and price routes. */
+/** The routes of catalog. */
 export function catalogRoutes({ stub, state }: Fake): Route[] {
   function buildTiers(params: FormObject): StripeJson['tiers'] {
     const given = arr(params.tiers);
@@ -117,7 +119,7 @@ export function catalogRoutes({ stub, state }: Fake): Route[] {
 
     const lookupKey = str(params.lookup_key) || null;
     if (lookupKey) claimLookupKey(lookupKey, bool(params.transfer_lookup_key) === true, null);
-    const taxBehavior = str(params.tax_behavior) ?? 'unspecified';
+    const taxBehavior = taxBehaviorParam(params.tax_behavior) ?? 'unspecified';
     // Everything is valid: only now is the inline product made (docs.stripe.com/api/prices/create `product_data`).
     const productId = productGiven ?? insertProduct({ ...productData!, metadata: productData!.metadata ?? {} }).id;
     const price: StripeJson = {
@@ -189,88 +191,96 @@ export function catalogRoutes({ stub, state }: Fake): Route[] {
   const priceById = byId(state.prices, 'price');
 
   return [
-    // docs.stripe.com/api/products
-    { method: 'POST', pattern: /^\/v1\/products$/, resource: 'products', access: 'write', accepts: ['id', 'name', 'active', 'description', 'metadata', 'unit_label'], handle: ({ params }) => ({ body: insertProduct(params) }) },
-    { method: 'GET', pattern: new RegExp(`^/v1/products/${ID}$`), resource: 'products', access: 'read', accepts: [], handle: (_ctx, id) => ({ body: productById(id) }) },
-    {
-      method: 'POST',
-      pattern: new RegExp(`^/v1/products/${ID}$`),
-      resource: 'products',
-      access: 'write',
-      accepts: ['name', 'active', 'description', 'metadata', 'unit_label'],
-      handle: ({ params }, id) => {
-        const product = productById(id);
-        const name = str(params.name);
-        if (name !== undefined) product.name = name;
-        const active = bool(params.active);
-        if (active !== undefined) product.active = active;
-        product.metadata = mergeMetadata(product.metadata, params.metadata);
-        product.updated = now();
-        return { body: product };
-      },
+  // docs.stripe.com/api/products
+  { method: 'POST', pattern: /^\/v1\/products$/, resource: 'products', access: 'write', accepts: ['id', 'name', 'active', 'description', 'metadata', 'unit_label'], handle: ({ params }) => ({ body: insertProduct(params) }) },
+  { method: 'GET', pattern: new RegExp(`^/v1/products/${ID}$`), resource: 'products', access: 'read', accepts: [], handle: (_ctx, id) => ({ body: productById(id) }) },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/v1/products/${ID}$`),
+    resource: 'products',
+    access: 'write',
+    accepts: ['name', 'active', 'description', 'metadata', 'unit_label'],
+    handle: ({ params }, id) => {
+      const product = productById(id);
+      const name = str(params.name);
+      if (name !== undefined) product.name = name;
+      const active = bool(params.active);
+      if (active !== undefined) product.active = active;
+      product.metadata = mergeMetadata(product.metadata, params.metadata);
+      product.updated = now();
+      return { body: product };
     },
-    {
-      method: 'GET',
-      pattern: /^\/v1\/products$/,
-      resource: 'products',
-      access: 'read',
-      accepts: ['active', 'limit', 'starting_after', 'ending_before', 'ids'],
-      handle: ({ params }) => {
-        const active = bool(params.active);
-        return { body: list([...state.products.values()].filter((p) => active === undefined || p.active === active), params, '/v1/products') };
-      },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/products$/,
+    resource: 'products',
+    access: 'read',
+    accepts: ['active', 'limit', 'starting_after', 'ending_before', 'ids'],
+    handle: ({ params }) => {
+      const active = bool(params.active);
+      return { body: list([...state.products.values()].filter((p) => active === undefined || p.active === active), params, '/v1/products') };
     },
+  },
 
-    // docs.stripe.com/api/prices
-    {
-      method: 'POST',
-      pattern: /^\/v1\/prices$/,
-      resource: 'prices',
-      access: 'write',
-      accepts: ['currency', 'product', 'product_data', 'recurring', 'billing_scheme', 'unit_amount', 'unit_amount_decimal', 'tiers', 'tiers_mode', 'lookup_key', 'transfer_lookup_key', 'metadata', 'nickname', 'active', 'tax_behavior'],
-      handle: ({ params, expand }) => ({ body: priceView(createPrice(params), expand) }),
-    },
-    { method: 'GET', pattern: new RegExp(`^/v1/prices/${ID}$`), resource: 'prices', access: 'read', accepts: [], handle: ({ expand }, id) => ({ body: priceView(priceById(id), expand) }) },
-    {
-      method: 'POST',
-      pattern: new RegExp(`^/v1/prices/${ID}$`),
-      resource: 'prices',
-      access: 'write',
-      accepts: ['active', 'lookup_key', 'transfer_lookup_key', 'metadata', 'nickname', 'tax_behavior'],
-      handle: ({ params, expand }, id) => {
-        const price = priceById(id);
-        const active = bool(params.active);
-        if (active !== undefined) price.active = active;
-        const lookupKey = str(params.lookup_key);
-        if (lookupKey !== undefined) {
-          if (lookupKey) claimLookupKey(lookupKey, bool(params.transfer_lookup_key) === true, id);
-          price.lookup_key = lookupKey || null;
+  // docs.stripe.com/api/prices
+  {
+    method: 'POST',
+    pattern: /^\/v1\/prices$/,
+    resource: 'prices',
+    access: 'write',
+    accepts: ['currency', 'product', 'product_data', 'recurring', 'billing_scheme', 'unit_amount', 'unit_amount_decimal', 'tiers', 'tiers_mode', 'lookup_key', 'transfer_lookup_key', 'metadata', 'nickname', 'active', 'tax_behavior'],
+    handle: ({ params, expand }) => ({ body: priceView(createPrice(params), expand) }),
+  },
+  { method: 'GET', pattern: new RegExp(`^/v1/prices/${ID}$`), resource: 'prices', access: 'read', accepts: [], handle: ({ expand }, id) => ({ body: priceView(priceById(id), expand) }) },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/v1/prices/${ID}$`),
+    resource: 'prices',
+    access: 'write',
+    accepts: ['active', 'lookup_key', 'transfer_lookup_key', 'metadata', 'nickname', 'tax_behavior'],
+    handle: ({ params, expand }, id) => {
+      const price = priceById(id);
+      const active = bool(params.active);
+      if (active !== undefined) price.active = active;
+      const lookupKey = str(params.lookup_key);
+      if (lookupKey !== undefined) {
+        if (lookupKey) claimLookupKey(lookupKey, bool(params.transfer_lookup_key) === true, id);
+        price.lookup_key = lookupKey || null;
+      }
+      price.metadata = mergeMetadata(price.metadata, params.metadata);
+      const taxBehavior = taxBehaviorParam(params.tax_behavior);
+      if (taxBehavior !== undefined && taxBehavior !== price.tax_behavior) {
+        // PostPrices / PostPricesPrice `tax_behavior`: "Once specified as either `inclusive` or `exclusive`, it cannot be changed."
+        if (price.tax_behavior !== 'unspecified') {
+          throw invalid(`The price's tax_behavior is \`${price.tax_behavior}\` and cannot be changed once set to inclusive or exclusive (approximate).`, 'tax_behavior');
         }
-        price.metadata = mergeMetadata(price.metadata, params.metadata);
-        return { body: priceView(price, expand) };
-      },
+        price.tax_behavior = taxBehavior;
+      }
+      return { body: priceView(price, expand) };
     },
-    {
-      method: 'GET',
-      pattern: /^\/v1\/prices$/,
-      resource: 'prices',
-      access: 'read',
-      accepts: ['active', 'currency', 'product', 'type', 'lookup_keys', 'recurring', 'limit', 'starting_after', 'ending_before', 'created'],
-      handle: ({ params, expand }) => {
-        const active = bool(params.active);
-        const lookupKeys = params.lookup_keys === undefined ? undefined : (arr(params.lookup_keys) ?? [params.lookup_keys]).map(String);
-        if (lookupKeys && lookupKeys.length > 10) throw invalid('You can specify up to 10 lookup_keys.', 'lookup_keys');
-        const items = [...state.prices.values()].filter(
-          (p) =>
-            (active === undefined || p.active === active) &&
-            (lookupKeys === undefined || lookupKeys.includes(p.lookup_key)) &&
-            (str(params.currency) === undefined || p.currency === str(params.currency)) &&
-            (str(params.product) === undefined || p.product === str(params.product)) &&
-            (str(params.type) === undefined || p.type === str(params.type)),
-        );
-        return { body: list(items, params, '/v1/prices', (p) => priceView(p, expand)) };
-      },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/prices$/,
+    resource: 'prices',
+    access: 'read',
+    accepts: ['active', 'currency', 'product', 'type', 'lookup_keys', 'recurring', 'limit', 'starting_after', 'ending_before', 'created'],
+    handle: ({ params, expand }) => {
+      const active = bool(params.active);
+      const lookupKeys = params.lookup_keys === undefined ? undefined : (arr(params.lookup_keys) ?? [params.lookup_keys]).map(String);
+      if (lookupKeys && lookupKeys.length > 10) throw invalid('You can specify up to 10 lookup_keys.', 'lookup_keys');
+      const items = [...state.prices.values()].filter(
+        (p) =>
+          (active === undefined || p.active === active) &&
+          (lookupKeys === undefined || lookupKeys.includes(p.lookup_key)) &&
+          (str(params.currency) === undefined || p.currency === str(params.currency)) &&
+          (str(params.product) === undefined || p.product === str(params.product)) &&
+          (str(params.type) === undefined || p.type === str(params.type)),
+      );
+      return { body: list(items, params, '/v1/prices', (p) => priceView(p, expand)) };
     },
+  },
   ];
 }
 

@@ -1,14 +1,19 @@
 /**
  * Subscriptions (docs.stripe.com/api/subscriptions): items `si_…` with the price expanded, discounts from coupons,
- * automatic tax, billing_cycle_anchor, a simplified initial status, update, cancel, list.
+ * automatic tax (refused without active Stripe Tax settings, a customer location, or a price tax behavior),
+ * billing_cycle_anchor (refused past the next natural billing date), a simplified initial status, update, cancel,
+ * list (the refusals' rules are in billing-rules.ts). subscriptionEngine is shared with subscription schedules (subscription-schedules.ts), which create
+ * subscriptions the same way when they start.
  */
+import { nextNaturalBillingDate, requireTaxReady } from './billing-rules';
 import { liveCustomer } from './customers';
 import { priceView } from './catalog';
 import type { Fake, Route, StripeJson } from './types';
 import { arr, bool, byId, ID, integer, invalid, list, mergeMetadata, missingParam, newId, noSuch, now, obj, requireString, str, type FormObject, type FormValue } from './wire';
 
-/** The subscription routes. */
-export function subscriptionRoutes({ stub, state }: Fake): Route[] {
+/** The subscription machinery: creating, updating and answering subscriptions, shared by routes and schedules. */
+export function subscriptionEngine(fake: Fake) {
+  const { state } = fake;
   function activePrice(id: string, param: string): StripeJson {
     const price = state.prices.get(id);
     if (!price) throw noSuch('price', id, param, 400);
@@ -79,10 +84,11 @@ export function subscriptionRoutes({ stub, state }: Fake): Route[] {
     });
   }
 
-  function automaticTax(param: FormValue | undefined, current: StripeJson['automatic_tax']) {
+  function automaticTax(param: FormValue | undefined, current: StripeJson['automatic_tax'], customer: StripeJson, items: StripeJson[]) {
     if (param === undefined) return current;
     const enabled = bool(obj(param)?.enabled);
     if (enabled === undefined) throw missingParam('automatic_tax[enabled]');
+    if (enabled) requireTaxReady(fake, customer, items.map((i) => i.price as StripeJson));
     return { disabled_reason: null, enabled, liability: enabled ? { type: 'self' } : null };
   }
 
@@ -124,6 +130,12 @@ export function subscriptionRoutes({ stub, state }: Fake): Route[] {
       return { price: activePrice(str(item.price) ?? '', `items[${i}][price]`), quantity: integer(item.quantity, `items[${i}][quantity]`) };
     });
     const interval = prices[0]!.price.recurring.interval as string;
+    // docs.stripe.com/billing/subscriptions/billing-cycle: the anchor cannot be later than the next natural billing
+    // date (the subscription starts now; a later start is a subscription schedule). Message approximate.
+    const natural = nextNaturalBillingDate(now(), interval, prices[0]!.price.recurring.interval_count ?? 1);
+    if (anchor !== undefined && anchor > natural + 60) {
+      throw invalid(`billing_cycle_anchor cannot be later than next natural billing date (${natural}) for plan (approximate).`, 'billing_cycle_anchor');
+    }
     const periodEnd = anchor ?? now() + periodSeconds[interval]!;
     const items = prices.map((p, i) => newItem(id, p.price, p.quantity, i, periodEnd));
     checkItems(items);
@@ -131,7 +143,7 @@ export function subscriptionRoutes({ stub, state }: Fake): Route[] {
       id,
       object: 'subscription',
       application: null,
-      automatic_tax: automaticTax(params.automatic_tax, { disabled_reason: null, enabled: false, liability: null }),
+      automatic_tax: automaticTax(params.automatic_tax, { disabled_reason: null, enabled: false, liability: null }, customer, items),
       billing_cycle_anchor: anchor ?? now(),
       billing_mode: { type: 'classic' },
       cancel_at: null,
@@ -151,6 +163,7 @@ export function subscriptionRoutes({ stub, state }: Fake): Route[] {
       livemode: false,
       metadata: mergeMetadata({}, params.metadata),
       pending_update: null,
+      schedule: null,
       start_date: now(),
       status: 'active',
       trial_end: null,
@@ -201,7 +214,7 @@ export function subscriptionRoutes({ stub, state }: Fake): Route[] {
     else items = sub.items.data;
     sub.items = { ...sub.items, data: items, total_count: items.length };
     sub.discounts = discountsFrom(params.discounts, sub.id, sub.customer) ?? sub.discounts;
-    sub.automatic_tax = automaticTax(params.automatic_tax, sub.automatic_tax);
+    sub.automatic_tax = automaticTax(params.automatic_tax, sub.automatic_tax, liveCustomer(state, sub.customer), items);
     sub.metadata = mergeMetadata(sub.metadata, params.metadata);
     const description = str(params.description);
     if (description !== undefined) sub.description = description || null;
@@ -218,59 +231,66 @@ export function subscriptionRoutes({ stub, state }: Fake): Route[] {
       data: sub.items.data.map((item: StripeJson) => ({ ...item, price: priceView(state.prices.get(item.price.id) ?? item.price, expand) })),
     },
   });
-  const subscriptionById = byId(state.subscriptions, 'subscription');
+  return { createSubscription, updateSubscription, subscriptionView, activePrice, checkItems, discountsFrom };
+}
+
+/** The routes of subscription. */
+export function subscriptionRoutes(fake: Fake): Route[] {
+  const { createSubscription, updateSubscription, subscriptionView } = subscriptionEngine(fake);
+  const subscriptionById = byId(fake.state.subscriptions, 'subscription');
+  const { state } = fake;
 
   return [
-    // docs.stripe.com/api/subscriptions
-    {
-      method: 'POST',
-      pattern: /^\/v1\/subscriptions$/,
-      resource: 'subscriptions',
-      access: 'write',
-      accepts: ['customer', 'items', 'discounts', 'automatic_tax', 'billing_cycle_anchor', 'proration_behavior', 'metadata', 'collection_method', 'description', 'payment_behavior'],
-      handle: ({ params, expand }) => ({ body: subscriptionView(createSubscription(params), expand) }),
+  // docs.stripe.com/api/subscriptions
+  {
+    method: 'POST',
+    pattern: /^\/v1\/subscriptions$/,
+    resource: 'subscriptions',
+    access: 'write',
+    accepts: ['customer', 'items', 'discounts', 'automatic_tax', 'billing_cycle_anchor', 'proration_behavior', 'metadata', 'collection_method', 'description', 'payment_behavior'],
+    handle: ({ params, expand }) => ({ body: subscriptionView(createSubscription(params), expand) }),
+  },
+  { method: 'GET', pattern: new RegExp(`^/v1/subscriptions/${ID}$`), resource: 'subscriptions', access: 'read', accepts: [], handle: ({ expand }, id) => ({ body: subscriptionView(subscriptionById(id), expand) }) },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/v1/subscriptions/${ID}$`),
+    resource: 'subscriptions',
+    access: 'write',
+    accepts: ['items', 'discounts', 'automatic_tax', 'proration_behavior', 'metadata', 'description', 'cancel_at_period_end', 'cancellation_details', 'payment_behavior'],
+    handle: ({ params, expand }, id) => ({ body: subscriptionView(updateSubscription(subscriptionById(id), params), expand) }),
+  },
+  {
+    method: 'DELETE',
+    pattern: new RegExp(`^/v1/subscriptions/${ID}$`),
+    resource: 'subscriptions',
+    access: 'write',
+    accepts: ['invoice_now', 'prorate', 'cancellation_details'],
+    handle: ({ expand }, id) => {
+      const sub = subscriptionById(id);
+      if (sub.status === 'canceled') throw invalid('This subscription is already canceled (approximate).');
+      Object.assign(sub, { status: 'canceled', canceled_at: now(), ended_at: now() });
+      return { body: subscriptionView(sub, expand) };
     },
-    { method: 'GET', pattern: new RegExp(`^/v1/subscriptions/${ID}$`), resource: 'subscriptions', access: 'read', accepts: [], handle: ({ expand }, id) => ({ body: subscriptionView(subscriptionById(id), expand) }) },
-    {
-      method: 'POST',
-      pattern: new RegExp(`^/v1/subscriptions/${ID}$`),
-      resource: 'subscriptions',
-      access: 'write',
-      accepts: ['items', 'discounts', 'automatic_tax', 'proration_behavior', 'metadata', 'description', 'cancel_at_period_end', 'cancellation_details', 'payment_behavior'],
-      handle: ({ params, expand }, id) => ({ body: subscriptionView(updateSubscription(subscriptionById(id), params), expand) }),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/subscriptions$/,
+    resource: 'subscriptions',
+    access: 'read',
+    accepts: ['customer', 'price', 'status', 'limit', 'starting_after', 'ending_before', 'created', 'collection_method'],
+    handle: ({ params, expand }) => {
+      const customer = str(params.customer);
+      const price = str(params.price);
+      const status = str(params.status);
+      // docs.stripe.com/api/subscriptions/list: without `status`, canceled subscriptions are left out.
+      const items = [...state.subscriptions.values()].filter(
+        (s) =>
+          (customer === undefined || s.customer === customer) &&
+          (price === undefined || s.items.data.some((i: StripeJson) => i.price.id === price)) &&
+          (status === 'all' || (status === undefined ? s.status !== 'canceled' : s.status === status)),
+      );
+      return { body: list(items, params, '/v1/subscriptions', (s) => subscriptionView(s, expand)) };
     },
-    {
-      method: 'DELETE',
-      pattern: new RegExp(`^/v1/subscriptions/${ID}$`),
-      resource: 'subscriptions',
-      access: 'write',
-      accepts: ['invoice_now', 'prorate', 'cancellation_details'],
-      handle: ({ expand }, id) => {
-        const sub = subscriptionById(id);
-        if (sub.status === 'canceled') throw invalid('This subscription is already canceled (approximate).');
-        Object.assign(sub, { status: 'canceled', canceled_at: now(), ended_at: now() });
-        return { body: subscriptionView(sub, expand) };
-      },
-    },
-    {
-      method: 'GET',
-      pattern: /^\/v1\/subscriptions$/,
-      resource: 'subscriptions',
-      access: 'read',
-      accepts: ['customer', 'price', 'status', 'limit', 'starting_after', 'ending_before', 'created', 'collection_method'],
-      handle: ({ params, expand }) => {
-        const customer = str(params.customer);
-        const price = str(params.price);
-        const status = str(params.status);
-        // docs.stripe.com/api/subscriptions/list: without `status`, canceled subscriptions are left out.
-        const items = [...state.subscriptions.values()].filter(
-          (s) =>
-            (customer === undefined || s.customer === customer) &&
-            (price === undefined || s.items.data.some((i: StripeJson) => i.price.id === price)) &&
-            (status === 'all' || (status === undefined ? s.status !== 'canceled' : s.status === status)),
-        );
-        return { body: list(items, params, '/v1/subscriptions', (s) => subscriptionView(s, expand)) };
-      },
-    },
+  },
   ];
 }

@@ -4,7 +4,7 @@
  * major unit and sent as cents.
  */
 import { useState, type FormEvent } from 'react';
-import { api, type PricingGrid, type PricingRow } from '../api';
+import { api, type PricingGrid, type PricingRow, type TaxBehavior } from '../api';
 import { ErrorNotice, Loading, Notice } from '../components/States';
 import { useResource } from '../components/useResource';
 import { centsToMajor, formatCents, majorToCents, metricLabel } from '../format';
@@ -71,6 +71,7 @@ export function PricingPage() {
 function Defaults({ grid, onSaved }: { grid: PricingGrid; onSaved: (g: PricingGrid) => void }) {
   const [autoApply, setAutoApply] = useState(grid.autoApply);
   const [fee, setFee] = useState(grid.flatFee ? centsToMajor(String(grid.flatFee.amount)) : '');
+  const [taxBehavior, setTaxBehavior] = useState<TaxBehavior>(grid.taxBehavior);
   const [state, setState] = useState<{ busy?: boolean; error?: unknown; saved?: boolean }>({});
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -78,7 +79,9 @@ function Defaults({ grid, onSaved }: { grid: PricingGrid; onSaved: (g: PricingGr
     if (fee.trim() !== '' && (cents === null || cents.includes('.'))) return setState({ error: new Error('The monthly fee must be an amount with at most 2 decimals.') });
     setState({ busy: true });
     try {
-      onSaved(await api.setDefaults({ autoApply, flatFeeAmount: cents === null ? null : Number(cents) }));
+      // Tax inclusion only when changed: sending it re-checks every price in Stripe (server/settings/tax-behavior.ts).
+      const tax = taxBehavior !== grid.taxBehavior ? { taxBehavior } : {};
+      onSaved(await api.setDefaults({ autoApply, flatFeeAmount: cents === null ? null : Number(cents), ...tax }));
       setState({ saved: true });
     } catch (error) {
       setState({ error });
@@ -96,6 +99,14 @@ function Defaults({ grid, onSaved }: { grid: PricingGrid; onSaved: (g: PricingGr
       <div className="row">
         <label htmlFor="flat-fee">Flat monthly fee per sub-account ({grid.currency.toUpperCase()}, optional)</label>
         <input id="flat-fee" inputMode="decimal" value={fee} onChange={(e) => setFee(e.target.value)} placeholder="0.00" className="short" />
+      </div>
+      <div className="row">
+        <label htmlFor="tax-behavior">Tax inclusion of prices</label>
+        <select id="tax-behavior" value={taxBehavior} onChange={(e) => setTaxBehavior(e.target.value as TaxBehavior)}>
+          <option value="exclusive">Tax added on top (exclusive)</option>
+          <option value="inclusive">Prices include tax (inclusive)</option>
+        </select>
+        <p className="muted small">Stripe never changes this on a price: changing it makes new prices and moves every subscription to them.</p>
       </div>
       {state.error ? <ErrorNotice error={state.error} /> : null}
       {state.saved ? <Notice>Defaults saved.</Notice> : null}

@@ -8,7 +8,6 @@ import { useState, type FormEvent } from 'react';
 import { api, type SubAccountDetail } from '../api';
 import { ErrorNotice, Loading, Notice } from '../components/States';
 import { useResource } from '../components/useResource';
-import { metricLabel } from '../format';
 import { Link } from '../router';
 import { UsagePanel } from '../usage/UsagePanel';
 import { Backfills } from './Backfills';
@@ -17,6 +16,7 @@ import { ReportLog } from './ReportLog';
 import { ShadowMode } from './ShadowMode';
 import { StatusBadges } from './status';
 import { Editing, Writes } from '../components/permissions';
+import { Subscription } from './SubscriptionCard';
 
 export function SubAccountPage({ locationId }: { locationId: string }) {
   const detail = useResource(() => api.subAccount(locationId), [locationId]);
@@ -152,59 +152,6 @@ function CustomerSearch({ onChoose, busy }: { onChoose: (id: string) => void; bu
           ))}
         </ul>
       ) : null}
-    </form>
-  );
-}
-
-function Subscription({ detail, onSaved }: { detail: SubAccountDetail; onSaved: (d: SubAccountDetail) => void }) {
-  const [coupon, setCoupon] = useState('');
-  const [automaticTax, setAutomaticTax] = useState(false);
-  const [state, setState] = useState<{ busy?: boolean; error?: unknown; message?: string }>({});
-  const items = detail.rules.filter((r) => r.enabled && r.stripePriceId);
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setState({ busy: true });
-    try {
-      onSaved(await api.setBilling(detail.locationId, { subscription: { ...(coupon.trim() ? { coupon: coupon.trim() } : {}), automaticTax } }));
-      setState({ message: 'Subscription saved in Stripe.' });
-    } catch (error) {
-      setState({ error });
-    }
-  };
-  return (
-    <form className="card" onSubmit={submit} aria-labelledby="subscription-title">
-      <h2 id="subscription-title">Subscription</h2>
-      <p>{detail.stripeSubscriptionId ? <code data-testid="subscription-id">{detail.stripeSubscriptionId}</code> : <span className="muted">No subscription yet.</span>}</p>
-      <h3>Items</h3>
-      {items.length === 0 ? (
-        <p className="muted">No priced metric is in force: set prices first.</p>
-      ) : (
-        <ul className="inline-list">
-          {items.map((r) => (
-            <li key={r.metric}>
-              {metricLabel(r.metric)} <code className="small">{r.stripePriceId}</code>
-            </li>
-          ))}
-        </ul>
-      )}
-      <Editing>
-      <div className="row">
-        <label htmlFor="coupon">Coupon (optional)</label>
-        <input id="coupon" value={coupon} onChange={(e) => setCoupon(e.target.value)} className="short" />
-      </div>
-      <label className="checkbox">
-        <input type="checkbox" checked={automaticTax} onChange={(e) => setAutomaticTax(e.target.checked)} />
-        Stripe Tax calculates tax automatically
-      </label>
-      </Editing>
-      {state.error ? <ErrorNotice error={state.error} /> : null}
-      {state.message ? <Notice>{state.message}</Notice> : null}
-      <Writes>
-        <button type="submit" className="button" disabled={state.busy || !detail.stripeCustomerId || !detail.rebillingEnabled}>
-          {detail.stripeSubscriptionId ? 'Update subscription' : 'Create subscription'}
-        </button>
-        {!detail.stripeCustomerId ? <p className="muted small">Map a Stripe customer first.</p> : null}
-      </Writes>
     </form>
   );
 }

@@ -1,4 +1,7 @@
-/** A sub-account's status as one set of badges: ok, delinquent, paused, needs reinstall, failed reports, uninstalled. */
+/**
+ * A sub-account's status as one set of badges: ok, scheduled (its subscription starts later), delinquent, paused,
+ * needs reinstall, failed reports, uninstalled.
+ */
 import type { SubAccountRow } from '../api';
 
 export function StatusBadges({ sub }: { sub: SubAccountRow }) {
@@ -8,6 +11,10 @@ export function StatusBadges({ sub }: { sub: SubAccountRow }) {
   if (sub.billingStatus === 'delinquent') badges.push({ text: 'Delinquent', tone: 'bad', title: sub.billingStatusReason ?? undefined });
   if (sub.billingStatus === 'action_required') badges.push({ text: 'Payment needs action', tone: 'bad', title: sub.billingStatusReason ?? undefined });
   if (sub.billingStatus === 'paused') badges.push({ text: 'Paused', tone: 'warn', title: sub.billingStatusReason ?? undefined });
+  if (sub.scheduled) {
+    const day = sub.subscriptionStartsAt ? sub.subscriptionStartsAt.slice(0, 10) : null;
+    badges.push({ text: 'Scheduled', tone: 'warn', title: day ? `The Stripe subscription starts on ${day} (UTC).` : 'The Stripe subscription starts later.' });
+  }
   if (sub.failedReports > 0) badges.push({ text: `${sub.failedReports} failed report${sub.failedReports === 1 ? '' : 's'}`, tone: 'bad' });
   if (sub.rejectedReports > 0) {
     badges.push({ text: `${sub.rejectedReports} rejected by Stripe`, tone: 'bad', title: 'Stripe refused these meter events after taking them; fix the cause and resend them from the meter-report log.' });

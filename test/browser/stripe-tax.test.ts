@@ -1,0 +1,133 @@
+import type { AddressInfo } from 'node:net';
+import nock from 'nock';
+import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
+import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
+import { TEST_STRIPE_KEY } from '../support/billing';
+import { startStripeStub, type StripeStub } from '../support/stripe-stub';
+import { startTestService, type TestService } from '../support/test-service';
+import { launchBrowser, openSignedInAgencyPage, screenshotFrame } from './support/browser';
+import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
+
+/**
+ * Tax and start dates on the settings page, in a real browser framed by a host page that plays HighLevel, against
+ * the real service and the Stripe double: a sub-account whose subscription starts later is listed as Scheduled; the
+ * pricing page's tax inclusion re-prices in Stripe; on a sub-account, switching Stripe Tax on with a billing address
+ * sets it in Stripe; the page loads it checked, and an unrelated update keeps it on.
+ */
+jest.setTimeout(120_000);
+
+const SHARED_SECRET = 'browser-tax-secret';
+const COMPANY = 'companyBrowserTax001';
+let LOCATION = '';
+let LATER = '';
+let api: (path: string, body: object) => Promise<unknown> = async () => undefined;
+
+let t: TestService;
+let stripe: StripeStub;
+let parent: HighLevelParent;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let app: FrameLocator;
+const pageErrors: string[] = [];
+
+const nav = (name: string) => app.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true });
+const taxBox = () => app.getByRole('checkbox', { name: 'Stripe Tax calculates tax automatically' });
+const subscription = () => [...stripe.state.subscriptions.values()][0]!;
+
+/** Opens the sub-account's page from the sub-accounts list. */
+async function openSubAccount(): Promise<void> {
+  await nav('Sub-accounts').click();
+  await app.getByRole('link', { name: 'Tax Clinic' }).click();
+  await app.getByRole('heading', { name: 'Subscription' }).waitFor();
+}
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+  stripe = await startStripeStub();
+  stripe.apiKeys.add(TEST_STRIPE_KEY);
+  t = await startTestService({ ...OAUTH_ENV, STRIPE_API_URL: stripe.url, HIGHLEVEL_SHARED_SECRET: SHARED_SECRET, REPORTER_ENABLED: 'false' });
+  const server = await t.service.listen(0);
+  const appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // The agency installed Meterbridge (the page signs in installed agencies only).
+  const locations = installedLocations('locBrowserTax', 2).map((l, i) => ({ ...l, name: i === 0 ? 'Tax Clinic' : 'Later Clinic' }));
+  LOCATION = locations[0]!._id;
+  LATER = locations[1]!._id;
+  serveInstalledLocations(COMPANY, locations, 100);
+  await t.service.install.completeOAuth(tokenResponse({ userType: 'Company', companyId: COMPANY, accessToken: 'at-tax', refreshToken: 'rt-tax', isBulkInstallation: true }));
+  await t.service.accounts.storeStripeKey(COMPANY, TEST_STRIPE_KEY);
+  const token = (await t.service.sessionTokens.issue({ userId: 'user-tax', companyId: COMPANY, type: 'agency', role: 'admin', activeLocation: null })).token;
+  api = (path: string, body: object) => t.http.put(path).set('authorization', `Bearer ${token}`).send(body).expect(200);
+  await api('/api/pricing/sms', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '2' } });
+  await api(`/api/sub-accounts/${LOCATION}/customer`, { create: true });
+  // The agency has set up Stripe Tax in its Stripe account (docs.stripe.com/api/tax/settings).
+  stripe.taxSettings = { ...stripe.taxSettings, head_office: { address: { country: 'US', postal_code: '94107' } }, status: 'active', status_details: { active: {} } };
+
+  parent = await startHighLevelParent({ appUrl, sharedSecret: SHARED_SECRET });
+  parent.users.set('agency', { userId: 'user-tax', companyId: COMPANY, role: 'admin', type: 'agency', userName: 'Tia Tax' });
+  ({ context, page, app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors));
+});
+
+afterAll(async () => {
+  nock.cleanAll();
+  await context?.close();
+  await browser?.close();
+  await parent?.close();
+  await t?.close();
+  await stripe?.close();
+});
+
+describe('a subscription that starts later', () => {
+  it('when it is scheduled, then the list shows it as Scheduled and its page the start date', async () => {
+    await api(`/api/sub-accounts/${LATER}/customer`, { create: true });
+    await api(`/api/sub-accounts/${LATER}/billing`, { subscription: { startAt: '2099-01-15T00:00:00.000Z' } });
+    await nav('Sub-accounts').click();
+    const row = app.locator('table.subs tr', { has: app.getByRole('link', { name: 'Later Clinic' }) });
+    await row.getByText('Scheduled', { exact: true }).waitFor();
+    expect(await app.locator('table.subs tr', { has: app.getByRole('link', { name: 'Tax Clinic' }) }).getByText('Scheduled', { exact: true }).count()).toBe(0);
+    await app.getByRole('link', { name: 'Later Clinic' }).click();
+    expect(await app.getByTestId('subscription-scheduled').innerText()).toContain('starts on 2099-01-15');
+  });
+});
+
+describe('tax on the settings page', () => {
+  it('when the agency chooses prices that include tax, then its price is made anew in Stripe as inclusive', async () => {
+    await nav('Pricing').click();
+    const select = app.getByLabel('Tax inclusion of prices');
+    expect(await select.inputValue()).toBe('exclusive');
+    await select.selectOption('inclusive');
+    await app.getByRole('button', { name: 'Save defaults' }).click();
+    await app.getByText('Defaults saved.').waitFor();
+    expect([...stripe.state.prices.values()].map((p) => p.tax_behavior).sort()).toEqual(['exclusive', 'inclusive']);
+  });
+
+  it('when Stripe Tax is switched on with a billing address, then Stripe has it on and the page loads it checked after a reload', async () => {
+    await openSubAccount();
+    expect(await taxBox().isChecked()).toBe(false);
+    await taxBox().check();
+    await app.getByLabel('Country (2 letters)').fill('us');
+    await app.getByLabel('Postal code').fill('97712');
+    await app.getByRole('button', { name: 'Create subscription' }).click();
+    await app.getByTestId('subscription-id').waitFor();
+    expect(subscription().automatic_tax.enabled).toBe(true);
+    expect(stripe.state.customers.get(subscription().customer)!.address).toMatchObject({ country: 'US', postal_code: '97712' });
+
+    await page.reload();
+    await app.getByRole('heading', { name: 'Usage billing' }).waitFor();
+    await openSubAccount();
+    expect(await taxBox().isChecked()).toBe(true);
+    await screenshotFrame(page, app, 'sub-account-stripe-tax.png');
+  });
+
+  it('when the subscription is updated for something else, then tax stays on in Stripe and on the page', async () => {
+    await app.getByLabel('Coupon (optional)').fill('');
+    await app.getByRole('button', { name: 'Update subscription' }).click();
+    await app.getByText('Subscription saved in Stripe.').waitFor();
+    expect(subscription().automatic_tax.enabled).toBe(true);
+    await page.reload();
+    await app.getByRole('heading', { name: 'Usage billing' }).waitFor();
+    await openSubAccount();
+    expect(await taxBox().isChecked()).toBe(true);
+    expect(pageErrors).toEqual([]);
+  });
+});
