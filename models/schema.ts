@@ -9,3 +9,4 @@ export * from './schema/tenancy';
 export * from './schema/billing';
 export * from './schema/usage-api';
 export * from './schema/backfill';
+export * from './schema/reconciliation';

@@ -120,16 +120,30 @@ export const meterBatches = pgTable(
     identifier: text('identifier').notNull(),
     value: bigint('value', { mode: 'number' }).notNull(),
     timestamp: bigint('timestamp', { mode: 'number' }).notNull(),
-    status: text('status', { enum: ['sending', 'sent', 'failed'] }).notNull().default('sending'),
+    /**
+     * `replaced`: reconciliation found this batch's units missing in Stripe and moved its reports to a new batch
+     * (`replacesBatchId` there) with a new identifier (server/reconciliation/).
+     */
+    status: text('status', { enum: ['sending', 'sent', 'failed', 'replaced'] }).notNull().default('sending'),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
     lockedUntil: timestamp('locked_until', { withTimezone: true }),
     lastError: text('last_error'),
     sentAt: timestamp('sent_at', { withTimezone: true }),
+    /**
+     * `usage`: carries units owed by meter reports (the reporter's batches, and resends of them). `correction`: a
+     * corrective event reconciliation sent so Stripe's total matches the units already sent; it owes nothing itself.
+     */
+    kind: text('kind', { enum: ['usage', 'correction'] }).notNull().default('usage'),
+    /** For a resend by reconciliation: the batch whose units Stripe did not count (now `replaced`). */
+    replacesBatchId: bigint('replaces_batch_id', { mode: 'number' }),
+    /** The reconciliation run that created this batch (corrections and resends). */
+    reconciliationRunId: bigint('reconciliation_run_id', { mode: 'number' }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
+    index('meter_batches_pair_time_idx').on(t.companyId, t.stripeCustomerId, t.meterEventName, t.timestamp),
     uniqueIndex('meter_batches_identifier_key').on(t.identifier),
     uniqueIndex('meter_batches_in_flight_key')
       .on(t.companyId, t.stripeCustomerId, t.meterEventName)
