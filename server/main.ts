@@ -57,6 +57,8 @@ import { usageApiSettingsRoutes } from './usage-api/settings-routes';
 import { UI_PREFIX, uiRouter } from './ui/ui-router';
 import { createAgencyAiSenders } from './ai/agency-ai-senders';
 import { aiSendersRoutes } from './ai/routes';
+import { createReconciliation, type Reconciliation } from './reconciliation/reconciliation';
+import { reconciliationRoutes } from './reconciliation/routes';
 
 /**
  * A wired service. `close()` stops taking requests and the scheduler (finishing the run in progress, so an
@@ -71,6 +73,8 @@ export interface Service {
   accounts: Accounts;
   rules: RebillingRules;
   reporter: MeterReporter;
+  /** Reconciliation against Stripe's meter totals (scheduled, and on demand through the API). */
+  reconciliation: Reconciliation;
   scheduler: Scheduler;
   manifest: Manifest;
   highLevelTokens: InstallationTokens;
@@ -130,15 +134,13 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const receiveDelivery = createWebhookIntake(intakeDeps);
 
   const stripeClient = createStripeClientFactory({ apiUrl: config.stripeApiUrl, timeoutMs: config.stripeTimeoutSeconds * 1000 });
-  const reporter = createMeterReporter({
-    db: database.db,
-    logger,
-    stripeForAgency: async (companyId) => {
-      const key = await accounts.revealStripeKey(companyId);
-      return key === null ? null : stripeClient(key);
-    },
-    options: { ...config.reporter, concurrency: 16 },
-  });
+  const stripeIfConnected = async (companyId: string) => {
+    const key = await accounts.revealStripeKey(companyId);
+    return key === null ? null : stripeClient(key);
+  };
+  const reporter = createMeterReporter({ db: database.db, logger, stripeForAgency: stripeIfConnected, options: { ...config.reporter, concurrency: 16 } });
+  const reconciliationDeps = { db: database.db, logger, stripeForAgency: stripeIfConnected, onRepairs: nudgeReporter };
+  const reconciliation = createReconciliation({ ...reconciliationDeps, options: config.reconciliation });
   const { clientId, clientSecret } = config.highLevel;
   const oauthClient = clientId && clientSecret ? { apiUrl: config.highLevel.apiUrl, clientId, clientSecret } : null;
   const highLevelTokens = createInstallationTokens({ database, secretBox, endpoint: oauthClient, logger });
@@ -174,6 +176,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
       billing,
     }),
     ...usageRoutes({ db: database.db }),
+    ...reconciliationRoutes({ db: database.db, reconciliation }),
     ...backfillRoutes({ backfills }),
     ...shadowRoutes({ db: database.db }),
     ...aiSendersRoutes({ aiSenders }),
@@ -189,7 +192,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   });
 
   const scheduler = createScheduler(
-    scheduledJobs({ config, database, secretBox, reporter, highLevelTokens, oauthConfigured: oauthClient !== null, installedLocations, billing, backfillRunner }),
+    scheduledJobs({ config, database, secretBox, reporter, highLevelTokens, oauthConfigured: oauthClient !== null, installedLocations, billing, backfillRunner, reconciliation }),
     database,
     logger,
   );
@@ -218,6 +221,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     accounts,
     rules,
     reporter,
+    reconciliation,
     scheduler,
     manifest,
     highLevelTokens,

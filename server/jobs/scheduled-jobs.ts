@@ -11,6 +11,7 @@ import { reencryptSecrets } from '../crypto/reencrypt-secrets';
 import type { InstallationTokens } from '../highlevel/installation-tokens';
 import type { InstalledLocationsSync } from '../highlevel/installed-locations-sync';
 import type { SubAccountBilling } from '../settings/sub-account-billing';
+import type { Reconciliation } from '../reconciliation/reconciliation';
 import type { MeterReporter } from '../stripe/meter-reporter';
 import type { JobDefinition } from './scheduler';
 
@@ -32,15 +33,16 @@ export interface ScheduledJobDependencies {
   installedLocations: InstalledLocationsSync;
   billing: SubAccountBilling;
   backfillRunner: BackfillRunner;
+  reconciliation: Reconciliation;
 }
 
 /**
  * meter-reporter (every REPORTER_INTERVAL_SECONDS, and nudged after crossings), highlevel-token-refresh (every
  * 10 min, tokens expiring within the hour), highlevel-install-sync (30 s), reencrypt-secrets (hourly, only during
- * a key rotation), apply-defaults (30 s), backfill (10 s).
+ * a key rotation), apply-defaults (30 s), backfill (10 s), reconciliation (RECONCILE_SCHEDULE, nightly by default).
  */
 export function scheduledJobs(deps: ScheduledJobDependencies): JobDefinition[] {
-  const { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner } = deps;
+  const { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, reconciliation } = deps;
   return [
     {
       name: 'meter-reporter',
@@ -83,6 +85,13 @@ export function scheduledJobs(deps: ScheduledJobDependencies): JobDefinition[] {
       timeoutSeconds: 300,
       enabled: true,
       run: () => backfillRunner.runDue(),
+    },
+    {
+      name: 'reconciliation',
+      pattern: config.reconciliation.schedule,
+      timeoutSeconds: 3600,
+      enabled: config.reconciliation.enabled,
+      run: () => reconciliation.runScheduled(),
     },
   ];
 }
