@@ -46,6 +46,8 @@ export interface AcceptedMeterEvent {
   identifier: string;
   timestamp: number;
   apiKey: string;
+  /** When the stub accepted it (milliseconds since the epoch). */
+  receivedAt: number;
 }
 
 /**
@@ -137,6 +139,11 @@ export interface StripeStub {
   seedInvoice(invoice: Partial<StripeJson> & { customer: string }): StripeJson;
   /** Empties `state`, `requestLog`, the idempotency store and `apiFaults` (meter-event fields are untouched). */
   resetState(): void;
+  /**
+   * Endpoints added from other files (e.g. stripe-meter-summaries.ts): each is asked first and answers by returning
+   * `{ status, body }`, or passes with undefined. Called after the API-key check.
+   */
+  extensions: Array<(request: { method: string; path: string; params: FormObject; apiKey: string }) => { status: number; body: unknown } | undefined>;
 }
 
 /** A parsed form value: a string, an array (from indexed keys `a[0]`, `a[]`) or an object (from `a[b]`). */
@@ -295,6 +302,7 @@ export async function startStripeStub(): Promise<StripeStub> {
         server.close(() => resolve());
       }),
     keyPermissions: new Map(),
+    extensions: [],
     account: {
       id: 'acct_1MeterbridgeStub01',
       object: 'account',
@@ -431,6 +439,7 @@ export async function startStripeStub(): Promise<StripeStub> {
       identifier,
       timestamp: Number(body.get('timestamp')),
       apiKey,
+      receivedAt: Date.now(),
     };
     stub.events.push(event);
     if (fault === 'accept-then-hang') return void record(0);
@@ -1507,6 +1516,8 @@ export async function startStripeStub(): Promise<StripeStub> {
     const log: RequestLogEntry = { method, path: url.pathname, apiKey, status: 0, params, idempotencyKey };
     stub.requestLog.push(log);
     if (method === 'POST' && url.pathname === '/v1/billing/meter_events') return meterEvent(new URLSearchParams(raw), apiKey, res, log);
+    const extended = unknownKey(apiKey) ? undefined : stub.extensions.map((handle) => handle({ method, path: url.pathname, params, apiKey })).find(Boolean);
+    if (extended) return void ((log.status = extended.status), json(res, extended.status, extended.body));
     api(method, url.pathname, raw, apiKey, idempotencyKey, log, res);
   });
   server.on('connection', (socket) => {
