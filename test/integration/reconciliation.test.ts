@@ -183,3 +183,14 @@ it('when the agency has not connected Stripe or a run is already going, then a r
   const [runs] = await selectRows<{ n: number }>(t.database.db, sql`select count(*)::int as n from reconciliation_runs where company_id = 'coReconNoStripe'`);
   expect(runs!.n).toBe(0);
 });
+
+it('when the nightly job runs, then each agency with Stripe connected and sent batches in the range gets a scheduled run', async () => {
+  const { companyId, subs } = await freshAgency(1);
+  await sendSms(subs[0]!.locationId, 1, new Date(Date.now() - 3 * 3600_000));
+  expect(await t.service.scheduler.runNow('reconciliation')).toBe(true);
+  const runs = await selectRows<{ trigger: string; status: string; pairs: number }>(
+    t.database.db,
+    sql`select trigger, status, pairs_checked as pairs from reconciliation_runs where company_id = ${companyId}`,
+  );
+  expect(runs).toEqual([{ trigger: 'scheduled', status: 'completed', pairs: 1 }]);
+});

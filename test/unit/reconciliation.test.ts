@@ -1,3 +1,4 @@
+import { loadConfig } from '../../server/config';
 import { decideWindow, type BatchRef } from '../../server/reconciliation/decide';
 import { comparisonRange, DAY_SECONDS, windowsOf } from '../../server/reconciliation/windows';
 
@@ -52,5 +53,21 @@ describe('comparisonRange', () => {
     const range = comparisonRange(new Date('2026-12-06T01:00:30Z'), 7200, 1);
     expect(new Date(range.fullDaysEnd * 1000).toISOString()).toBe('2026-12-05T00:00:00.000Z');
     expect(windowsOf(range).map((w) => new Date(w.end * 1000).toISOString())).toEqual(['2026-12-05T00:00:00.000Z', '2026-12-05T23:00:00.000Z']);
+  });
+});
+
+describe('reconciliation configuration', () => {
+  const KEY_B64 = Buffer.alloc(32, 9).toString('base64');
+
+  it('when nothing is set, then it runs nightly, settles for two hours and looks back 30 days', () => {
+    expect(loadConfig({ ENCRYPTION_KEY: KEY_B64 }).reconciliation).toEqual({ enabled: true, schedule: '0 30 3 * * *', settleSeconds: 7200, lookbackDays: 30 });
+  });
+
+  it.each([
+    ['RECONCILE_SCHEDULE', 'every night'],
+    ['RECONCILE_LOOKBACK_DAYS', '34'],
+    ['RECONCILE_SETTLE_SECONDS', '-1'],
+  ])('when %s is %p, then the service refuses to start naming it', (name, value) => {
+    expect(() => loadConfig({ ENCRYPTION_KEY: KEY_B64, [name]: value })).toThrow(new RegExp(name));
   });
 });
