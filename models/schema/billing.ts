@@ -122,9 +122,10 @@ export const meterBatches = pgTable(
     timestamp: bigint('timestamp', { mode: 'number' }).notNull(),
     /**
      * `replaced`: reconciliation found this batch's units missing in Stripe and moved its reports to a new batch
-     * (`replacesBatchId` there) with a new identifier (server/reconciliation/).
+     * (`replacesBatchId` there) with a new identifier (server/reconciliation/). `queued`: a batch reconciliation
+     * stored that waits for its pair's one in-flight slot; the reporter makes it `sending` when the slot is free.
      */
-    status: text('status', { enum: ['sending', 'sent', 'failed', 'replaced'] }).notNull().default('sending'),
+    status: text('status', { enum: ['queued', 'sending', 'sent', 'failed', 'replaced'] }).notNull().default('sending'),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
     lockedUntil: timestamp('locked_until', { withTimezone: true }),

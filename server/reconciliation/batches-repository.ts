@@ -72,8 +72,8 @@ export async function pairsToCheck(db: Executor, companyId: string, locationId: 
 }
 
 /**
- * Units sent per window of a pair. A window is unsettled when a batch in it is being sent (and was tried), was marked
- * sent, or had a cancellation asked for, at or after `settledBefore`: Stripe may not have aggregated it yet.
+ * Units sent per window of a pair. A window is unsettled when a batch in it is not settled yet (IN_FLIGHT_STATUSES),
+ * or was marked sent or had a cancellation asked for at or after `settledBefore` (Stripe may not have aggregated it).
  */
 export async function windowTotals(db: Executor, pair: Pair, range: ComparisonRange): Promise<WindowTotals[]> {
   const settled = new Date(range.settledBefore * 1000).toISOString();
@@ -81,7 +81,7 @@ export async function windowTotals(db: Executor, pair: Pair, range: ComparisonRa
     db,
     sql`select ${batchWindowStart()}::float8 as start,
                coalesce(sum(b.value) filter (where b.status in ${statusList(SENT_STATUSES)} and b.kind = 'usage'), 0)::float8 as ours,
-               bool_or((b.status in ${statusList(IN_FLIGHT_STATUSES)} and b.attempts > 0)
+               bool_or(b.status in ${statusList(IN_FLIGHT_STATUSES)}
                        or (b.status in ${statusList(SENT_STATUSES)} and b.sent_at >= ${settled}::timestamptz)
                        or exists (select 1 from meter_event_cancellations c where c.batch_id = b.id and c.status = 'requested'
                                   and c.created_at >= ${settled}::timestamptz)) as unsettled
@@ -138,16 +138,16 @@ export async function confirmBatch(db: Executor, batchId: number): Promise<boole
 }
 
 /**
- * Resends an unconfirmed batch Stripe did not count: a new batch with a new identifier takes its reports, and the old
- * one becomes `replaced`. @returns the new batch id, or null when the pair already has a batch in flight (the next
- * run tries again) or the batch is no longer unconfirmed.
+ * Resends an unconfirmed batch Stripe did not count: a new `queued` batch with a new identifier takes its reports (the
+ * reporter sends it when the pair's in-flight slot is free), and the old one becomes `replaced`.
+ * @returns the new batch id, or null when the batch is no longer unconfirmed.
  */
 export async function resendBatch(db: Database, batchId: number, runId: number): Promise<number | null> {
   return db.transaction(async (tx) => {
     const [created] = await selectRows<{ id: number }>(
       tx,
-      sql`insert into meter_batches (company_id, stripe_customer_id, meter_event_name, identifier, value, timestamp, kind, replaces_batch_id, reconciliation_run_id)
-          select company_id, stripe_customer_id, meter_event_name, ${reconciliationIdentifier('resend', runId, batchId)}, value, timestamp, 'usage', id, ${runId}
+      sql`insert into meter_batches (company_id, stripe_customer_id, meter_event_name, identifier, value, timestamp, kind, replaces_batch_id, reconciliation_run_id, status)
+          select company_id, stripe_customer_id, meter_event_name, ${reconciliationIdentifier('resend', runId, batchId)}, value, timestamp, 'usage', id, ${runId}, 'queued'
           from meter_batches where id = ${batchId} and status in ${statusList(UNCONFIRMED_STATUSES)}
           on conflict do nothing
           returning id::float8 as id`,
@@ -160,16 +160,16 @@ export async function resendBatch(db: Database, batchId: number, runId: number):
 }
 
 /**
- * Stores a corrective meter event of `units` for a pair, dated `timestamp` (Unix seconds, inside the window it
- * corrects). @returns its batch id, or null when the pair has a batch in flight (the next run tries again).
+ * Stores a corrective meter event of `units` for a pair, `queued` for the reporter, dated `timestamp` (Unix seconds,
+ * inside the window it corrects). @returns its batch id, or null when this run already stored it.
  */
 export async function insertCorrection(db: Executor, pair: Pair, runId: number, windowStart: number, units: number, timestamp: number): Promise<number | null> {
   const [created] = await selectRows<{ id: number }>(
     db,
-    sql`insert into meter_batches (company_id, stripe_customer_id, meter_event_name, identifier, value, timestamp, kind, reconciliation_run_id)
+    sql`insert into meter_batches (company_id, stripe_customer_id, meter_event_name, identifier, value, timestamp, kind, reconciliation_run_id, status)
         values (${pair.companyId}, ${pair.stripeCustomerId}, ${pair.meterEventName},
                 ${reconciliationIdentifier('correction', runId, pair.companyId, pair.stripeCustomerId, pair.meterEventName, windowStart)},
-                ${units}, ${timestamp}, 'correction', ${runId})
+                ${units}, ${timestamp}, 'correction', ${runId}, 'queued')
         on conflict do nothing
         returning id::float8 as id`,
   );

@@ -109,7 +109,7 @@ export function createReconciliation(deps: ReconciliationDependencies) {
           if (batchId) result.correctedUnits += action.batch.value;
           record.actions.push(batchId
             ? { kind: 'resend', units: action.batch.value, batchId, identifier: action.batch.identifier }
-            : { kind: 'deferred', units: action.batch.value, batchId: action.batch.batchId, message: 'Another batch of this customer and meter is in flight.' });
+            : { kind: 'deferred', units: action.batch.value, batchId: action.batch.batchId, message: 'The batch was settled meanwhile.' });
         } else if (action.kind === 'correct') {
           const timestamp = window.end - 1;
           if (timestamp < oldestCorrectable) {
@@ -121,7 +121,7 @@ export function createReconciliation(deps: ReconciliationDependencies) {
           if (batchId) result.correctedUnits += action.units;
           record.actions.push(batchId
             ? { kind: 'correct', units: action.units, batchId }
-            : { kind: 'deferred', units: action.units, message: 'Another batch of this customer and meter is in flight.' });
+            : { kind: 'deferred', units: action.units, message: 'This run already stored that correction.' });
         } else if (action.kind === 'cancel') {
           record.actions.push(await cancel(stripe, pair, action.batch, runId, result));
         } else {

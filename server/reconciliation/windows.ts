@@ -21,8 +21,11 @@ export const SENT_STATUSES = ['sent'] as const;
  * each: found in Stripe's total → sent; missing → resent with a new identifier.
  */
 export const UNCONFIRMED_STATUSES = ['unconfirmed'] as const;
-/** Statuses of a batch still being sent (a call may have reached Stripe): its window is not compared yet. */
-export const IN_FLIGHT_STATUSES = ['sending'] as const;
+/**
+ * Statuses of a batch not yet settled: being sent (a call may have reached Stripe) or queued by reconciliation (a
+ * repair not sent yet). Its window is not compared until it settles, so a repair is never made twice.
+ */
+export const IN_FLIGHT_STATUSES = ['sending', 'queued'] as const;
 
 /**
  * Stripe cancels a meter event only "within 24 hours of Stripe receiving" it (stripe/openapi spec3,

@@ -12,6 +12,7 @@ import {
   formBatches,
   markBatchFailed,
   markBatchesSent,
+  promoteQueuedBatches,
   scheduleBatchRetry,
   type ClaimedBatch,
 } from './meter-batch-repository';
@@ -131,8 +132,9 @@ export function createMeterReporter(deps: ReporterDependencies) {
   }
 
   return {
-    /** One pass: form batches, lease the due ones, send each once, settle. */
+    /** One pass: promote reconciliation's queued batches, form batches, lease the due ones, send each once, settle. */
     async tick(): Promise<TickSummary> {
+      await promoteQueuedBatches(db);
       const summary: TickSummary = { batchesFormed: await formBatches(db), claimed: 0, sent: 0, retried: 0, failed: 0 };
       const batches = await claimDueBatches(db, options.leaseSeconds);
       summary.claimed = batches.length;

@@ -143,7 +143,7 @@ it('when unconfirmed batches are compared, then the one Stripe counted is marked
   expect(batches).toEqual([
     { identifier: counted, status: 'sent', replaces: null, reports: 2 },
     { identifier: lost, status: 'replaced', replaces: null, reports: 0 },
-    { identifier: expect.stringMatching(/^mbr_/), status: 'sending', replaces: lost, reports: 3 },
+    { identifier: expect.stringMatching(/^mbr_/), status: 'queued', replaces: lost, reports: 3 },
   ]);
 
   await drainReporter(t.service);

@@ -18,13 +18,23 @@ describe('decideWindow', () => {
     expect(decision).toEqual({ missing: 4, excess: 0, actions: [{ kind: 'confirm', batch: batch(1, 3) }, { kind: 'resend', batch: batch(2, 4) }] });
   });
 
-  it('when Stripe has more than was sent, then known doubles that fit are cancelled and the remainder is flagged', () => {
+  it('when Stripe has more than was sent, then the known doubles adding up to the excess are cancelled', () => {
     const decision = decideWindow({ ours: 10, stripe: 19, unconfirmed: [], cancellable: [batch(1, 5), batch(2, 6), batch(3, 3)] });
-    expect(decision).toEqual({
-      missing: 0,
-      excess: 9,
-      actions: [{ kind: 'cancel', batch: batch(1, 5) }, { kind: 'cancel', batch: batch(3, 3) }, { kind: 'flag', units: 1 }],
-    });
+    expect(decision).toEqual({ missing: 0, excess: 9, actions: [{ kind: 'cancel', batch: batch(2, 6) }, { kind: 'cancel', batch: batch(3, 3) }] });
+  });
+
+  it('when no known doubles add up to the excess, then those that fit are cancelled and the remainder is flagged for a person', () => {
+    const decision = decideWindow({ ours: 10, stripe: 18, unconfirmed: [], cancellable: [batch(1, 5), batch(2, 6)] });
+    expect(decision).toEqual({ missing: 0, excess: 8, actions: [{ kind: 'cancel', batch: batch(1, 5) }, { kind: 'flag', units: 3 }] });
+  });
+
+  it('when Stripe has more than was sent and no event of ours explains it, then all of it is flagged', () => {
+    expect(decideWindow({ ours: 4, stripe: 6, unconfirmed: [], cancellable: [] })).toEqual({ missing: 0, excess: 2, actions: [{ kind: 'flag', units: 2 }] });
+  });
+
+  it('when a lost unconfirmed batch comes before a counted one, then the exact sum confirms the counted one and resends the lost one', () => {
+    const decision = decideWindow({ ours: 0, stripe: 5, unconfirmed: [batch(1, 2), batch(2, 5)], cancellable: [] });
+    expect(decision).toEqual({ missing: 2, excess: 0, actions: [{ kind: 'resend', batch: batch(1, 2) }, { kind: 'confirm', batch: batch(2, 5) }] });
   });
 
   it('when Stripe has less than what was sent and an unconfirmed batch is missing too, then both are repaired', () => {
