@@ -29,6 +29,9 @@ import type {
   Backfill,
   BackfillDetail,
   StartBackfillInput,
+  DriftAlert,
+  ReconciliationRun,
+  ReconciliationRunDetail,
 } from './api-types';
 
 export type * from './api-types';
@@ -110,6 +113,7 @@ const query = (params: object) => {
   return s ? `?${s}` : '';
 };
 const enc = encodeURIComponent;
+const reconciliationBase = (locationId?: string) => (locationId ? `/api/sub-accounts/${enc(locationId)}` : '/api');
 
 // ---------- calls ----------
 
@@ -175,6 +179,13 @@ export const api = {
       'POST',
       `/api/sub-accounts/${enc(id)}/backfills/${backfillId}/bill`,
     ),
+
+  /** Reconciliation runs of the agency, or (with `locationId`) of one sub-account, and the drift that stays. */
+  reconciliationRuns: (locationId?: string) =>
+    request<{ items: ReconciliationRun[]; alert: DriftAlert }>('GET', `${reconciliationBase(locationId)}/reconciliation/runs`),
+  reconciliationRun: (runId: number, locationId?: string) =>
+    request<ReconciliationRunDetail>('GET', `${reconciliationBase(locationId)}/reconciliation/runs/${runId}`),
+  reconcileNow: (locationId?: string) => request<ReconciliationRunDetail>('POST', `${reconciliationBase(locationId)}/reconciliation/runs`),
 
   /** Downloads the CSV the server streams (fetched with the session token, then saved by the browser). */
   async downloadUsageCsv(range: DayRange, locationId?: string): Promise<string> {

@@ -1,10 +1,11 @@
-/** The agency view: a top bar with the five sections, and the section the path names. */
+/** The agency view: a top bar with the six sections, and the section the path names. */
 import type { SessionUser } from '../api';
 import { Link, useLocation } from '../router';
 import { UsageApiPage } from '../usage-api/UsageApiPage';
 import { UsageDashboard } from '../usage/UsageDashboard';
 import { Overview } from './Overview';
 import { PricingPage } from './PricingPage';
+import { ReconciliationPage } from './Reconciliation';
 import { SubAccountPage } from './SubAccountPage';
 import { SubAccountsPage } from './SubAccountsPage';
 
@@ -14,6 +15,7 @@ const SECTIONS = [
   { to: '/sub-accounts', label: 'Sub-accounts' },
   { to: '/usage', label: 'Usage' },
   { to: '/usage-api', label: 'Usage API' },
+  { to: '/reconciliation', label: 'Reconciliation' },
 ];
 
 export function AgencyApp({ user }: { user: SessionUser }) {
@@ -50,6 +52,8 @@ export function AgencyApp({ user }: { user: SessionUser }) {
           <UsageDashboard />
         ) : section === '/usage-api' ? (
           <UsageApiPage />
+        ) : section === '/reconciliation' ? (
+          <ReconciliationPage />
         ) : section === '/' ? (
           <Overview />
         ) : (

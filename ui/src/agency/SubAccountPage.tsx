@@ -12,6 +12,7 @@ import { metricLabel } from '../format';
 import { Link } from '../router';
 import { UsagePanel } from '../usage/UsagePanel';
 import { Backfills } from './Backfills';
+import { Reconciliation } from './Reconciliation';
 import { Overrides } from './Overrides';
 import { ReportLog } from './ReportLog';
 import { ShadowMode } from './ShadowMode';
@@ -47,6 +48,7 @@ export function SubAccountPage({ locationId }: { locationId: string }) {
           <UsagePanel title="Usage" load={(range) => api.subAccountUsage(locationId, range)} exportFor={locationId} />
           <Backfills locationId={locationId} />
           <ReportLog locationId={locationId} onRetried={detail.reload} />
+          <Reconciliation locationId={locationId} />
         </>
       ) : null}
     </>
