@@ -145,8 +145,8 @@ function RunDetail({ runId, locationId }: { runId: number; locationId?: string }
     <div className="run-detail" aria-labelledby="run-detail-title">
       <h3 id="run-detail-title">Run of {formatInstant(run.data.startedAt)}</h3>
       <p className="muted small">
-        {formatNumber(run.data.windowsChecked)} day{run.data.windowsChecked === 1 ? '' : 's'} compared, {formatNumber(run.data.windowsSkipped)} left for the
-        next run (sent too recently){run.data.unconfirmedSettled > 0 ? `, ${formatNumber(run.data.unconfirmedSettled)} unconfirmed meter events found in Stripe` : ''}.
+        {formatNumber(run.data.windowsChecked)} customer-day{run.data.windowsChecked === 1 ? '' : 's'} compared, {formatNumber(run.data.windowsSkipped)} left
+        for the next run (sent too recently){run.data.unconfirmedSettled > 0 ? `, ${formatNumber(run.data.unconfirmedSettled)} unconfirmed meter events found in Stripe` : ''}.
       </p>
       {pairs.length === 0 ? <Empty>Nothing was sent to Stripe in the compared days.</Empty> : null}
       {pairs.length > 0 ? (
