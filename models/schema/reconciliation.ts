@@ -19,7 +19,8 @@ export const reconciliationRuns = pgTable(
     id: bigserial('id', { mode: 'number' }).primaryKey(),
     companyId: text('company_id').notNull(),
     locationId: text('location_id'),
-    trigger: text('trigger', { enum: ['scheduled', 'on_demand'] }).notNull(),
+    /** `follow_up`: the check a while after a run that repaired drift, while Stripe can still cancel those repairs. */
+    trigger: text('trigger', { enum: ['scheduled', 'on_demand', 'follow_up'] }).notNull(),
     status: text('status', { enum: ['running', 'completed', 'failed'] }).notNull().default('running'),
     settledBefore: timestamp('settled_before', { withTimezone: true }).notNull(),
     windowsFrom: timestamp('windows_from', { withTimezone: true }).notNull(),

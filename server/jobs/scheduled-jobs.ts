@@ -39,7 +39,8 @@ export interface ScheduledJobDependencies {
 /**
  * meter-reporter (every REPORTER_INTERVAL_SECONDS, and nudged after crossings), highlevel-token-refresh (every
  * 10 min, tokens expiring within the hour), highlevel-install-sync (30 s), reencrypt-secrets (hourly, only during
- * a key rotation), apply-defaults (30 s), backfill (10 s), reconciliation (RECONCILE_SCHEDULE, nightly by default).
+ * a key rotation), apply-defaults (30 s), backfill (10 s), reconciliation (RECONCILE_SCHEDULE, nightly by default)
+ * and reconciliation-follow-up (every 15 min: re-checks an agency a while after a run repaired drift).
  */
 export function scheduledJobs(deps: ScheduledJobDependencies): JobDefinition[] {
   const { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, reconciliation } = deps;
@@ -92,6 +93,13 @@ export function scheduledJobs(deps: ScheduledJobDependencies): JobDefinition[] {
       timeoutSeconds: 3600,
       enabled: config.reconciliation.enabled,
       run: () => reconciliation.runScheduled(),
+    },
+    {
+      name: 'reconciliation-follow-up',
+      pattern: '0 */15 * * * *',
+      timeoutSeconds: 3600,
+      enabled: config.reconciliation.enabled,
+      run: () => reconciliation.runFollowUps(),
     },
   ];
 }

@@ -27,7 +27,7 @@ import {
   type Pair,
 } from './batches-repository';
 import { decideWindow } from './decide';
-import { finishRun, insertPairResult, runDetail, startRun, type PairResult, type RunSummary, type RunTotals } from './runs-repository';
+import { agenciesToFollowUp, finishRun, insertPairResult, runDetail, startRun, type PairResult, type RunSummary, type RunTotals } from './runs-repository';
 import { cancelMeterEvent, eventSummaries, findMeterIds } from './stripe-totals';
 import { comparisonRange, windowsOf, type ComparisonRange } from './windows';
 
@@ -56,6 +56,9 @@ export interface RunRequest {
   trigger: RunSummary['trigger'];
   now?: Date;
 }
+
+/** Time for the reporter to send a run's repairs, on top of the settle time, before the follow-up compares (seconds). */
+const FOLLOW_UP_MARGIN_SECONDS = 15 * 60;
 
 /** Stripe accepts meter events up to 35 days old; an hour of margin keeps a corrective event's send inside that. */
 const OLDEST_CORRECTABLE_SECONDS = 35 * 86_400 - 3600;
@@ -204,26 +207,32 @@ export function createReconciliation(deps: ReconciliationDependencies) {
     return runDetail(db, companyId, runId, null);
   }
 
+  /** Runs each agency in turn; one whose run fails is logged and the others go on. @returns the runs made. */
+  async function runEach(companies: string[], trigger: RunSummary['trigger'], now: Date): Promise<number> {
+    let runs = 0;
+    for (const companyId of companies) {
+      try {
+        if (!(await deps.stripeForAgency(companyId))) continue;
+        await run({ companyId, trigger, now });
+        runs += 1;
+      } catch (err) {
+        logger.error({ err, companyId, trigger }, 'reconciliation run failed');
+      }
+    }
+    return runs;
+  }
+
   return {
     run,
+    /** The nightly run: every agency with batches in the range and Stripe connected. @returns the runs made. */
+    runScheduled: async (now = new Date()) => runEach(await agenciesWithBatches(db, comparisonRange(now, options.settleSeconds, options.lookbackDays)), 'scheduled', now),
     /**
-     * The scheduled run: every agency with batches in the range and Stripe connected, one after another. An agency
-     * whose run fails is logged and the others go on. @returns the runs made.
+     * A follow-up run for each agency whose latest run repaired drift, once those repairs have settled (the settle time
+     * plus FOLLOW_UP_MARGIN_SECONDS after it): Stripe cancels a meter event only within 24 hours of receiving it, so a
+     * repair that turns out doubled must be found well before the next nightly run. A follow-up never calls another.
+     * @returns the runs made.
      */
-    async runScheduled(now = new Date()): Promise<number> {
-      const companies = await agenciesWithBatches(db, comparisonRange(now, options.settleSeconds, options.lookbackDays));
-      let runs = 0;
-      for (const companyId of companies) {
-        try {
-          if (!(await deps.stripeForAgency(companyId))) continue;
-          await run({ companyId, trigger: 'scheduled', now });
-          runs += 1;
-        } catch (err) {
-          logger.error({ err, companyId }, 'reconciliation run failed');
-        }
-      }
-      return runs;
-    },
+    runFollowUps: async (now = new Date()) => runEach(await agenciesToFollowUp(db, options.settleSeconds + FOLLOW_UP_MARGIN_SECONDS), 'follow_up', now),
   };
 }
 

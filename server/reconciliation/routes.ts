@@ -17,7 +17,7 @@ const units = z.number().int().describe('whole meter units');
 export const reconciliationRun = z.object({
   id: z.number().int(),
   locationId: z.string().nullable().describe('the sub-account the run was limited to; null for the whole agency'),
-  trigger: z.enum(['scheduled', 'on_demand']),
+  trigger: z.enum(['scheduled', 'on_demand', 'follow_up']),
   status: z.enum(['running', 'completed', 'failed']),
   settledBefore: isoTime.describe('windows were compared up to this instant (run time less the settle time)'),
   windowsFrom: isoTime,

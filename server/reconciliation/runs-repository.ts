@@ -11,7 +11,7 @@ import { AppError } from '../http/errors';
 export interface RunSummary {
   id: number;
   locationId: string | null;
-  trigger: 'scheduled' | 'on_demand';
+  trigger: 'scheduled' | 'on_demand' | 'follow_up';
   status: 'running' | 'completed' | 'failed';
   settledBefore: string;
   windowsFrom: string;
@@ -135,6 +135,22 @@ export async function runDetail(db: Executor, companyId: string, runId: number, 
         order by status <> 'ok' desc, stripe_customer_id, meter_event_name`,
   );
   return { ...run, pairs };
+}
+
+/**
+ * Agencies whose latest run repaired drift (and was not itself a follow-up) and finished more than `afterSeconds` ago:
+ * their repairs have had time to be sent and to settle, and should be checked while Stripe can still cancel them.
+ */
+export async function agenciesToFollowUp(db: Executor, afterSeconds: number): Promise<string[]> {
+  const rows = await selectRows<{ companyId: string }>(
+    db,
+    sql`select company_id as "companyId" from (
+          select distinct on (company_id) company_id, trigger, status, corrected_units, finished_at
+          from reconciliation_runs order by company_id, id desc) latest
+        where status = 'completed' and trigger <> 'follow_up' and corrected_units > 0
+          and finished_at < now() - make_interval(secs => ${afterSeconds})`,
+  );
+  return rows.map((r) => r.companyId);
 }
 
 /** The overview's alert: pairs whose drift stays, and the units involved. */

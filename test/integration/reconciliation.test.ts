@@ -194,3 +194,27 @@ it('when the nightly job runs, then each agency with Stripe connected and sent b
   );
   expect(runs).toEqual([{ trigger: 'scheduled', status: 'completed', pairs: 1 }]);
 });
+
+it('when a run repaired drift and its repairs have settled, then a follow-up run checks the agency once, while Stripe can still cancel them', async () => {
+  const { companyId, subs } = await freshAgency(1);
+  summaries.drop(await sendSms(subs[0]!.locationId, 2));
+  await settled();
+  const repairing = await runLater(companyId);
+  expect(repairing.correctedUnits).toBe(2);
+  await drainReporter(t.service);
+  await settled();
+  expect(await t.service.scheduler.runNow('reconciliation-follow-up')).toBe(true);
+  const before = await selectRows<{ trigger: string }>(t.database.db, sql`select trigger from reconciliation_runs where company_id = ${companyId} order by id`);
+  expect(before.map((r) => r.trigger)).toEqual(['on_demand']); // not settled yet
+
+  // The settle time (one hour) and the margin have passed since that run.
+  await t.database.db.execute(sql`update reconciliation_runs set finished_at = finished_at - interval '76 minutes' where id = ${repairing.id}`);
+  await t.database.db.execute(sql`update meter_batches set sent_at = sent_at - interval '76 minutes' where reconciliation_run_id = ${repairing.id}`);
+  expect(await t.service.scheduler.runNow('reconciliation-follow-up')).toBe(true);
+  expect(await t.service.scheduler.runNow('reconciliation-follow-up')).toBe(true);
+  const runs = await selectRows<{ trigger: string; missing: number; corrected: number }>(
+    t.database.db,
+    sql`select trigger, missing_units::int as missing, corrected_units::int as corrected from reconciliation_runs where company_id = ${companyId} order by id`,
+  );
+  expect(runs).toEqual([{ trigger: 'on_demand', missing: 2, corrected: 2 }, { trigger: 'follow_up', missing: 0, corrected: 0 }]);
+});

@@ -130,7 +130,7 @@ export interface DriftAlert {
 export interface ReconciliationRun {
   id: number;
   locationId: string | null;
-  trigger: 'scheduled' | 'on_demand';
+  trigger: 'scheduled' | 'on_demand' | 'follow_up';
   status: 'running' | 'completed' | 'failed';
   settledBefore: string;
   windowsFrom: string;

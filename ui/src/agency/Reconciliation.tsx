@@ -14,6 +14,7 @@ const RUN_STATUS: Record<ReconciliationRun['status'], { label: string; tone: 'ok
   completed: { label: 'Completed', tone: 'ok' },
   failed: { label: 'Failed', tone: 'bad' },
 };
+const TRIGGER: Record<ReconciliationRun['trigger'], string> = { scheduled: 'Nightly', on_demand: 'On request', follow_up: 'Check after a repair' };
 const PAIR_STATUS: Record<ReconciliationRunDetail['pairs'][number]['status'], { label: string; tone: 'ok' | 'warn' | 'bad' }> = {
   ok: { label: 'Matches', tone: 'ok' },
   corrected: { label: 'Repaired', tone: 'warn' },
@@ -109,7 +110,7 @@ function RunTable({ runs, selected, onSelect }: { runs: ReconciliationRun[]; sel
               <td>
                 {formatInstant(run.startedAt)}
                 <span className="muted small block">
-                  {run.trigger === 'scheduled' ? 'Nightly' : 'On request'} · {run.locationId ? 'one sub-account' : 'all sub-accounts'} · up to{' '}
+                  {TRIGGER[run.trigger]} · {run.locationId ? 'one sub-account' : 'all sub-accounts'} · up to{' '}
                   {formatInstant(run.settledBefore)}
                 </span>
               </td>
