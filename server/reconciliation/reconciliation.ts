@@ -95,7 +95,7 @@ export function createReconciliation(deps: ReconciliationDependencies) {
       result.stripeUnits += stripeValue;
       if (!Number.isInteger(stripeValue)) {
         record.actions.push({ kind: 'flag', units: 0, message: `Stripe's total ${stripeValue} is not whole units: something else reports to this meter.` });
-        result.leftForPersonUnits += Math.abs(stripeValue - record.ours!);
+        result.leftForPersonUnits += Math.ceil(Math.abs(stripeValue - record.ours!)); // whole units: the column is bigint
         result.windows.push(record);
         continue;
       }
