@@ -218,3 +218,41 @@ it('when a run repaired drift and its repairs have settled, then a follow-up run
   );
   expect(runs).toEqual([{ trigger: 'on_demand', missing: 2, corrected: 2 }, { trigger: 'follow_up', missing: 0, corrected: 0 }]);
 });
+
+describe('the Stripe double’s totals, as Stripe documents them', () => {
+  const client = () => createStripeClientFactory({ apiUrl: stripe.url, timeoutMs: 5000 })(TEST_STRIPE_KEY);
+  const meterId = () => [...stripe.state.meters.values()].find((m) => m.event_name === EVENT_NAME)!.id;
+
+  it('when start or end is off a minute (or off a UTC day with daily grouping), then the summaries are refused with 400', async () => {
+    const day = Math.floor(Date.now() / 86_400_000) * 86_400;
+    await expect(client().billing.meters.listEventSummaries(meterId(), { customer: 'cus_x', start_time: day + 30, end_time: day + 3600 })).rejects.toMatchObject({ statusCode: 400 });
+    await expect(
+      client().billing.meters.listEventSummaries(meterId(), { customer: 'cus_x', start_time: day + 3600, end_time: day + 86_400, value_grouping_window: 'day' }),
+    ).rejects.toMatchObject({ statusCode: 400 });
+    const page = await client().billing.meters.listEventSummaries(meterId(), { customer: 'cus_x', start_time: day - 3 * 86_400, end_time: day, value_grouping_window: 'day', limit: 2 });
+    expect(page.data.map((s) => s.start_time)).toEqual([day - 3 * 86_400, day - 2 * 86_400]);
+    expect(page.has_more).toBe(true);
+  });
+
+  it('when an event is younger than the processing delay, then the summary leaves it out; a cancelled event leaves it once processed, and is cancelled once', async () => {
+    const { subs } = await freshAgency(1);
+    summaries.processingDelaySeconds = 2; // long enough that the first look is always inside it
+    const wait = () => new Promise((resolve) => setTimeout(resolve, 2_100));
+    const identifier = await sendSms(subs[0]!.locationId, 2);
+    const now = Math.floor(Date.now() / 1000);
+    const range = { customer: subs[0]!.customer, start_time: Math.floor(now / 60) * 60 - 3600, end_time: Math.floor(now / 60) * 60 + 120 };
+    const total = async () => (await client().billing.meters.listEventSummaries(meterId(), range)).data[0]!.aggregated_value;
+    try {
+      expect(await total()).toBe(0);
+      await wait();
+      expect(await total()).toBe(2);
+      await client().billing.meterEventAdjustments.create({ event_name: EVENT_NAME, type: 'cancel', cancel: { identifier } });
+      expect(await total()).toBe(2);
+      await wait();
+      expect(await total()).toBe(0);
+    } finally {
+      summaries.processingDelaySeconds = PROCESSING_DELAY;
+    }
+    await expect(client().billing.meterEventAdjustments.create({ event_name: EVENT_NAME, type: 'cancel', cancel: { identifier } })).rejects.toMatchObject({ statusCode: 400 });
+  });
+});
