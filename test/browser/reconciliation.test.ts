@@ -136,5 +136,19 @@ it('when the agency opens a sub-account, then its Reconciliation card lists the 
   await section().getByRole('button', { name: /^Details of the run/ }).last().click();
   await pairRow(A.customer).waitFor();
   expect(await section().locator('tr[data-pair]').count()).toBe(1);
+
+  // At 800 px nothing sticks out of the frame (tables scroll inside their wrapper) and every control has a name.
+  await page.setViewportSize({ width: 800, height: 900 });
+  const overflow = await app.locator('html').evaluate((html) =>
+    [...html.ownerDocument.querySelectorAll('section[aria-labelledby="reconciliation-title"] *')]
+      .filter((el) => el.getBoundingClientRect().right > html.clientWidth + 1 && !el.closest('.table-wrap'))
+      .map((el) => el.tagName),
+  );
+  expect(overflow).toEqual([]);
+  const unnamed = await section().evaluate((card) =>
+    [...card.querySelectorAll('button, a[href]')].filter((el) => !el.getAttribute('aria-label') && !(el.textContent ?? '').trim()).length,
+  );
+  expect(unnamed).toBe(0);
+  await screenshotFrame(page, app, 'reconciliation-sub-account-800.png');
   expect(pageErrors).toEqual([]);
 });

@@ -142,12 +142,16 @@ function RunDetail({ runId, locationId }: { runId: number; locationId?: string }
   if (run.error) return <ErrorNotice error={run.error} onRetry={run.reload} />;
   if (!run.data) return <Loading />;
   const { pairs } = run.data;
+  // A sub-account's card counts its own pairs; the run's totals cover every pair it compared.
+  const sum = (pick: (p: (typeof pairs)[number]) => number) => pairs.reduce((total, p) => total + pick(p), 0);
+  const windowsChecked = locationId ? sum((p) => p.windowsChecked) : run.data.windowsChecked;
+  const windowsSkipped = locationId ? sum((p) => p.windowsSkipped) : run.data.windowsSkipped;
   return (
     <div className="run-detail" aria-labelledby="run-detail-title">
       <h3 id="run-detail-title">Run of {formatInstant(run.data.startedAt)}</h3>
       <p className="muted small">
-        {formatNumber(run.data.windowsChecked)} customer-day{run.data.windowsChecked === 1 ? '' : 's'} compared, {formatNumber(run.data.windowsSkipped)} left
-        for the next run (sent too recently){run.data.unconfirmedSettled > 0 ? `, ${formatNumber(run.data.unconfirmedSettled)} unconfirmed meter events found in Stripe` : ''}.
+        {formatNumber(windowsChecked)} customer-day{windowsChecked === 1 ? '' : 's'} compared, {formatNumber(windowsSkipped)} left for the next run (sent
+        too recently){run.data.unconfirmedSettled > 0 ? `, ${formatNumber(run.data.unconfirmedSettled)} unconfirmed meter events found in Stripe` : ''}.
       </p>
       {pairs.length === 0 ? <Empty>Nothing was sent to Stripe in the compared days.</Empty> : null}
       {pairs.length > 0 ? (
