@@ -10,3 +10,4 @@ export * from './schema/billing';
 export * from './schema/usage-api';
 export * from './schema/backfill';
 export * from './schema/reconciliation';
+export * from './schema/highlevel-saas';

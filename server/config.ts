@@ -44,6 +44,7 @@ const FRAME_ANCESTOR = /^https?:\/\/(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:(\d{
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  DEMO: z.enum(['true', 'false']).default('false'),
   PORT: z.preprocess(emptyAsUnset, z.coerce.number().int().min(0).max(65535).default(3000)),
   APP_URL: z.preprocess(emptyAsUnset, url.optional()),
   DATABASE_URL: z.preprocess(emptyAsUnset, z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional()),
@@ -58,6 +59,10 @@ const envSchema = z.object({
   HIGHLEVEL_CLIENT_ID: z.preprocess(emptyAsUnset, z.string().optional()),
   HIGHLEVEL_CLIENT_SECRET: z.preprocess(emptyAsUnset, z.string().optional()),
   HIGHLEVEL_SHARED_SECRET: z.preprocess(emptyAsUnset, z.string().optional()),
+  HIGHLEVEL_WORKFLOW_ACTION_SECRET: z.preprocess(
+    emptyAsUnset,
+    z.string().regex(/^[\x21-\x7e]{32,200}$/, 'must be 32 to 200 visible ASCII characters (e.g. `openssl rand -hex 32`)').optional(),
+  ),
   HIGHLEVEL_APP_ID: z.preprocess(emptyAsUnset, z.string().regex(/^[A-Za-z0-9]+$/, 'must be the marketplace app id').optional()),
   HIGHLEVEL_WEBHOOK_PUBLIC_KEY: z.preprocess(emptyAsUnset, publicKeyPem('ed25519').default(HIGHLEVEL_ED25519_PUBLIC_KEY)),
   HIGHLEVEL_WEBHOOK_LEGACY_PUBLIC_KEY: z.preprocess(emptyAsUnset, publicKeyPem('rsa').default(HIGHLEVEL_RSA_LEGACY_PUBLIC_KEY)),
@@ -102,6 +107,11 @@ const envSchema = z.object({
 /** The parsed configuration. Times are in seconds unless a name says otherwise. */
 export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
+  /**
+   * `DEMO=true`, set by `npm run demo` only: HighLevel and Stripe are simulated, and the page shows a demo banner.
+   * Never with NODE_ENV=production.
+   */
+  demo: boolean;
   port: number;
   /** Public base URL (no trailing slash); defaults to http://localhost:PORT. */
   appUrl: string;
@@ -120,6 +130,11 @@ export interface Config {
     /** The marketplace app id (HIGHLEVEL_APP_ID, else the client id's part before "-"). */
     appId?: string;
     sharedSecret?: string;
+    /**
+     * The secret HighLevel sends as `Authorization: Bearer …` on the "Record billable usage" workflow action (set in
+     * the action's Headers in the developer portal); unset: the action endpoint refuses every call.
+     */
+    workflowActionSecret?: string;
     webhookPublicKey: string;
     webhookLegacyPublicKey: string;
     apiUrl: string;
@@ -183,9 +198,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, warn: ConfigWarn = () => unde
   if (leaseSeconds <= e.STRIPE_TIMEOUT_SECONDS) {
     throw new ConfigError(`Invalid configuration: REPORTER_LEASE_SECONDS must be longer than STRIPE_TIMEOUT_SECONDS (${e.STRIPE_TIMEOUT_SECONDS})`);
   }
+  if (e.DEMO === 'true' && e.NODE_ENV === 'production') {
+    throw new ConfigError('Invalid configuration: DEMO=true (simulated HighLevel and Stripe) cannot run with NODE_ENV=production');
+  }
   const database = e.DATABASE_URL ? { url: e.DATABASE_URL } : { dataDir: e.DATA_DIR };
   return {
     nodeEnv: e.NODE_ENV,
+    demo: e.DEMO === 'true',
     port: e.PORT,
     appUrl: e.APP_URL ?? `http://localhost:${e.PORT}`,
     database,
@@ -206,6 +225,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, warn: ConfigWarn = () => unde
       clientSecret: e.HIGHLEVEL_CLIENT_SECRET,
       appId: e.HIGHLEVEL_APP_ID ?? e.HIGHLEVEL_CLIENT_ID?.split('-')[0],
       sharedSecret: e.HIGHLEVEL_SHARED_SECRET,
+      workflowActionSecret: e.HIGHLEVEL_WORKFLOW_ACTION_SECRET,
       webhookPublicKey: e.HIGHLEVEL_WEBHOOK_PUBLIC_KEY,
       webhookLegacyPublicKey: e.HIGHLEVEL_WEBHOOK_LEGACY_PUBLIC_KEY,
       apiUrl: e.HIGHLEVEL_API_URL,

@@ -57,6 +57,9 @@ import { usageApiSettingsRoutes } from './usage-api/settings-routes';
 import { UI_PREFIX, uiRouter } from './ui/ui-router';
 import { createAgencyAiSenders } from './ai/agency-ai-senders';
 import { aiSendersRoutes } from './ai/routes';
+import { createPhoneNumberMonths, type PhoneNumberMonths } from './phone-numbers/phone-number-months';
+import { createSaasModeCheck, type SaasModeCheck } from './highlevel/saas-rebilling';
+import { workflowActionRouter } from './workflow-actions/workflow-action-routes';
 import { createReconciliation, type Reconciliation } from './reconciliation/reconciliation';
 import { reconciliationRoutes } from './reconciliation/routes';
 
@@ -73,7 +76,6 @@ export interface Service {
   accounts: Accounts;
   rules: RebillingRules;
   reporter: MeterReporter;
-  /** Reconciliation against Stripe's meter totals (scheduled, and on demand through the API). */
   reconciliation: Reconciliation;
   scheduler: Scheduler;
   manifest: Manifest;
@@ -84,9 +86,11 @@ export interface Service {
   stripeConnection: StripeConnection;
   pricing: Pricing;
   billing: SubAccountBilling;
-  /** Backfills of HighLevel history: the settings API's use cases, and the `backfill` job's runner. */
+  /** HighLevel read on a schedule: backfills (also the settings API), phone numbers by the month, SaaS mode. */
   backfills: Backfills;
   backfillRunner: BackfillRunner;
+  phoneNumbers: PhoneNumberMonths;
+  saasModeCheck: SaasModeCheck;
   /** Agency API keys and custom metrics (the usage API). */
   apiKeys: ApiKeys;
   customMetrics: CustomMetrics;
@@ -139,14 +143,15 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     return key === null ? null : stripeClient(key);
   };
   const reporter = createMeterReporter({ db: database.db, logger, stripeForAgency: stripeIfConnected, options: { ...config.reporter, concurrency: 16 } });
-  const reconciliationDeps = { db: database.db, logger, stripeForAgency: stripeIfConnected, onRepairs: nudgeReporter };
-  const reconciliation = createReconciliation({ ...reconciliationDeps, options: config.reconciliation });
+  const reconciliation = createReconciliation({ db: database.db, logger, stripeForAgency: stripeIfConnected, onRepairs: nudgeReporter, options: config.reconciliation });
   const { clientId, clientSecret } = config.highLevel;
   const oauthClient = clientId && clientSecret ? { apiUrl: config.highLevel.apiUrl, clientId, clientSecret } : null;
   const highLevelTokens = createInstallationTokens({ database, secretBox, endpoint: oauthClient, logger });
   const highLevelApi = createHighLevelApiClient({ baseUrl: config.highLevel.apiUrl, tokens: highLevelTokens });
   const backfills = createBackfills({ db: database.db });
   const backfillRunner = createBackfillRunner({ db: database.db, api: highLevelApi, logger });
+  const phoneNumbers = createPhoneNumberMonths({ db: database.db, api: highLevelApi, logger, onCrossings: nudgeReporter });
+  const saasModeCheck = createSaasModeCheck({ db: database.db, api: highLevelApi, logger });
   const installedLocations = createInstalledLocationsSync({ db: database.db, api: highLevelApi, appId: config.highLevel.appId, logger });
   const install = createInstallFlow({ db: database.db, secretBox, syncInstalledLocations: installedLocations.syncNow, logger });
   const passport = oauthClient
@@ -166,22 +171,17 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger });
   const apiKeys = createApiKeys({ db: database.db });
   const customMetrics = createCustomMetrics({ db: database.db });
+  const ingestion = createUsageIngestion({ db: database.db, onCrossings: nudgeReporter });
+  const session = createSessionExchange({ db: database.db, sharedSecret: config.highLevel.sharedSecret, tokens: sessionTokens });
   const apiRoutes = [
-    ...settingsRoutes({
-      db: database.db,
-      session: createSessionExchange({ db: database.db, sharedSecret: config.highLevel.sharedSecret, tokens: sessionTokens }),
-      stripeConnection,
-      pricing,
-      rules,
-      billing,
-    }),
+    ...settingsRoutes({ db: database.db, session, stripeConnection, pricing, rules, billing, demo: config.demo }),
     ...usageRoutes({ db: database.db }),
     ...reconciliationRoutes({ db: database.db, reconciliation }),
     ...backfillRoutes({ backfills }),
     ...shadowRoutes({ db: database.db }),
     ...aiSendersRoutes({ aiSenders }),
     ...usageApiSettingsRoutes({ apiKeys, customMetrics }),
-    ...usageApiRoutes({ ingestion: createUsageIngestion({ db: database.db, onCrossings: nudgeReporter }) }),
+    ...usageApiRoutes({ ingestion }),
   ];
   const openApi = openApiDocument(apiRoutes, {
     title: 'Meterbridge settings API',
@@ -191,11 +191,8 @@ export async function buildService(options: BuildOptions): Promise<Service> {
       '(POST /api/v1/usage with an agency API key from POST /api/api-keys).',
   });
 
-  const scheduler = createScheduler(
-    scheduledJobs({ config, database, secretBox, reporter, highLevelTokens, oauthConfigured: oauthClient !== null, installedLocations, billing, backfillRunner, reconciliation }),
-    database,
-    logger,
-  );
+  const jobs = { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation };
+  const scheduler = createScheduler(scheduledJobs({ ...jobs, oauthConfigured: oauthClient !== null }), database, logger);
 
   const app = createHttpApp(logger, [
     Router()
@@ -206,6 +203,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     highLevelWebhookRouter(manifest.webhooks.path, receiveDelivery),
     oauthRouter({ manifest, passport, install, appUrl: config.appUrl, agencyName: (id) => findAgencyName(database.db, id), logger }),
     stripeWebhookRouter(paymentEvents),
+    workflowActionRouter({ db: database.db, ingestion, secret: config.highLevel.workflowActionSecret }),
     openApiRouter(openApi),
     mountApiRoutes(apiRoutes, createGatekeeper({ db: database.db, tokens: sessionTokens, apiKeys: apiKeyCaller(apiKeys) })),
     uiRouter({ distDir: options.uiDistDir ?? uiPaths().distDir, nodeEnv: config.nodeEnv, extraFrameAncestors: config.frameAncestors }),
@@ -233,6 +231,8 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     billing,
     backfills,
     backfillRunner,
+    phoneNumbers,
+    saasModeCheck,
     apiKeys,
     customMetrics,
     apiRoutes,

@@ -3,7 +3,7 @@
  * (models/schema.ts re-exports every part).
  */
 import { sql } from 'drizzle-orm';
-import { bigserial, bigint, boolean, check, index, jsonb, numeric, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigserial, bigint, boolean, check, index, jsonb, numeric, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /**
  * One activity event, stored verbatim for audit and replay. `source` says where it came from:
@@ -11,6 +11,9 @@ import { bigserial, bigint, boolean, check, index, jsonb, numeric, pgTable, prim
  *   keyed by `sha256:<hex of the signed body>`. `signatureScheme` says how it was verified.
  * - `usage_api`: one event posted to `POST /api/v1/usage`, keyed `usage-api:<companyId>:<idempotencyKey>`.
  * - `backfill`: one message imported from HighLevel's message export, keyed `backfill:<locationId>:<messageId>`.
+ * - `phone_numbers`: one active phone number in one UTC month, keyed `phone-number:<locationId>:<sid>:<YYYY-MM>`.
+ * - `workflow_action`: one run of the "Record billable usage" workflow action, keyed
+ *   `workflow-action:<companyId>:<idempotencyKey>` (server/workflow-actions/).
  * `webhookId` is therefore the delivery key of every source (unique); `signatureScheme` is null outside webhooks.
  * `status`: `processed` (its usage, crossings and install-lifecycle effects committed with it) or `ignored` (an
  * event type Meterbridge does not handle, kept for audit).
@@ -22,7 +25,7 @@ export const activityEvents = pgTable(
     webhookId: text('webhook_id').notNull(),
     eventType: text('event_type').notNull(),
     status: text('status', { enum: ['processed', 'ignored'] }).notNull(),
-    source: text('source', { enum: ['webhook', 'usage_api', 'backfill'] }).notNull().default('webhook'),
+    source: text('source', { enum: ['webhook', 'usage_api', 'backfill', 'phone_numbers', 'workflow_action'] }).notNull().default('webhook'),
     companyId: text('company_id'),
     locationId: text('location_id'),
     signatureScheme: text('signature_scheme', { enum: ['ed25519', 'rsa-sha256'] }),

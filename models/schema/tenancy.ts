@@ -3,7 +3,30 @@
  * (models/schema.ts re-exports every part).
  */
 import { sql } from 'drizzle-orm';
-import { bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+
+/** A sub-account's billing status (see `subAccounts.billingStatus`). */
+export const BILLING_STATUSES = ['ok', 'delinquent', 'action_required', 'paused'] as const;
+export type BillingStatus = (typeof BILLING_STATUSES)[number];
+
+/**
+ * The open invoice of a sub-account whose payment failed or needs the client's action, as Stripe reports it:
+ * `attemptCount` and `nextPaymentAttempt` (ISO 8601, null when Stripe will not retry) from the invoice, the decline
+ * from the latest payment attempt's PaymentIntent `last_payment_error` (docs.stripe.com/api/payment_intents/object),
+ * `hostedInvoiceUrl` where the client pays or authenticates (docs.stripe.com/api/invoices/object).
+ */
+export interface PaymentProblem {
+  invoiceId: string;
+  invoiceNumber: string | null;
+  amountDueCents: number;
+  currency: string;
+  attemptCount: number;
+  nextPaymentAttempt: string | null;
+  declineCode: string | null;
+  failureCode: string | null;
+  failureMessage: string | null;
+  hostedInvoiceUrl: string | null;
+}
 
 /**
  * An agency (HighLevel company) that installed Meterbridge; it owns a Stripe account.
@@ -63,9 +86,14 @@ export const subAccounts = pgTable(
     /** The agency's switch: false stops new crossings for this sub-account (history and owed units stay). */
     rebillingEnabled: boolean('rebilling_enabled').notNull().default(true),
     stripeSubscriptionId: text('stripe_subscription_id'),
-    /** From Stripe's invoice and subscription events: `delinquent` (a payment failed), `paused` (subscription gone). */
-    billingStatus: text('billing_status', { enum: ['ok', 'delinquent', 'paused'] }).notNull().default('ok'),
+    /**
+     * From Stripe's invoice and subscription events: `delinquent` (a payment failed and Stripe retries),
+     * `action_required` (the client must authenticate the payment, 3-D Secure), `paused` (subscription gone).
+     */
+    billingStatus: text('billing_status', { enum: BILLING_STATUSES }).notNull().default('ok'),
     billingStatusReason: text('billing_status_reason'),
+    /** The open invoice whose payment failed or needs action, as Stripe reported it (server/stripe/payment-problem.ts). */
+    paymentProblem: jsonb('payment_problem').$type<PaymentProblem>(),
     /** Set when the sub-account appeared while its agency had auto-apply on; the apply-defaults job clears it. */
     defaultsPending: boolean('defaults_pending').notNull().default(false),
     /**

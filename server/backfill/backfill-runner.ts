@@ -1,6 +1,7 @@
 /**
  * The `backfill` job's work: takes due backfills (queued, or running with an expired lease), reads each one's export
- * page by page from its saved position and stores every page in one transaction (import-page.ts).
+ * (and, for the VoiceAI channel, its Voice AI call logs: call-logs.ts) page by page from its saved position and
+ * stores every page in one transaction (import-page.ts).
  *
  * Failures: the API client already waits out HighLevel's 429s and retries 502/503/504 and network errors on its
  * own. What still fails reaches the job as `lastError`, with HighLevel's message:
@@ -19,6 +20,7 @@ import { HighLevelApiError, type HighLevelApiClient } from '../highlevel/api-cli
 import { ReinstallRequiredError } from '../highlevel/installation-tokens';
 import { HighLevelOAuthError } from '../highlevel/oauth-token-endpoint';
 import { claimNextBackfillJob, recordFailedAttempt, releaseLease, type BackfillJob } from './backfill-repository';
+import { fetchCallLogPage } from './call-logs';
 import { EXPORT_PAGE_SIZE, ExportShapeError, fetchExportPage } from './export-client';
 import { decodePosition } from './export-position';
 import { importPage } from './import-page';
@@ -85,14 +87,12 @@ export function createBackfillRunner(deps: BackfillRunnerDependencies) {
       try {
         if (job.pages >= o.maxPagesPerJob) throw new FatalExportError(`The export did not end after ${o.maxPagesPerJob} pages.`);
         const position = positionOf(job);
-        const page = await fetchExportPage(deps.api, {
-          locationId: job.locationId,
-          channel: position.channel,
-          startAt: job.startAt,
-          endAt: job.endAt,
-          cursor: position.cursor,
-          limit: o.pageSize,
-        });
+        const range = { locationId: job.locationId, startAt: job.startAt, endAt: job.endAt, cursor: position.cursor };
+        const channel = position.channel;
+        const page =
+          channel === 'VoiceAI'
+            ? await fetchCallLogPage(deps.api, range)
+            : await fetchExportPage(deps.api, { ...range, channel, limit: o.pageSize });
         if (page.nextCursor !== null && page.nextCursor === position.cursor) {
           throw new FatalExportError(`HighLevel's export returned the same ${position.channel} cursor again; the export does not advance.`);
         }

@@ -17,7 +17,7 @@ import {
   markBillRequested,
   type BackfillJob,
 } from './backfill-repository';
-import { BACKFILL_CHANNELS, decodePosition, type BackfillChannel } from './export-position';
+import { BACKFILL_CHANNELS, decodePosition, MESSAGE_CHANNELS, type BackfillChannel } from './export-position';
 
 /** The longest range one backfill may cover, in days. */
 export const MAX_RANGE_DAYS = 366;
@@ -29,7 +29,7 @@ const DAY_MS = 86_400_000;
 export interface StartBackfillInput {
   startAt: string;
   endAt: string;
-  /** Default: all four. */
+  /** Default: the four message channels (SMS, Call, Email, WhatsApp); `VoiceAI` only when named. */
   channels?: BackfillChannel[];
   /** Count the imported usage against the thresholds as it is imported (default false: held until billed). */
   bill?: boolean;
@@ -113,7 +113,7 @@ export function createBackfills(deps: { db: Database; now?: () => Date }) {
       if (endAt.getTime() - startAt.getTime() > MAX_RANGE_DAYS * DAY_MS) {
         throw badRequest('invalid_range', `A backfill covers at most ${MAX_RANGE_DAYS} days; split the range.`);
       }
-      const wanted = new Set(input.channels ?? BACKFILL_CHANNELS);
+      const wanted = new Set<BackfillChannel>(input.channels ?? MESSAGE_CHANNELS);
       const channels = BACKFILL_CHANNELS.filter((c) => wanted.has(c));
       return db.transaction(async (tx) => {
         const sub = await lockSubAccountRow(tx, locationId);

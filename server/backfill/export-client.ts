@@ -18,7 +18,7 @@
  */
 import { z } from 'zod';
 import { API_VERSIONS, type HighLevelApiClient } from '../highlevel/api-client';
-import type { BackfillChannel } from './export-position';
+import type { MessageChannel } from './export-position';
 
 /** Messages asked for per page. HighLevel does not document a maximum; 100 is what its own examples use. */
 export const EXPORT_PAGE_SIZE = 100;
@@ -46,7 +46,7 @@ const pageSchema = z.looseObject({
 /** What to ask for. Times are sent as ISO 8601 strings. */
 export interface ExportPageRequest {
   locationId: string;
-  channel: BackfillChannel;
+  channel: MessageChannel;
   startAt: Date;
   endAt: Date;
   /** null for the channel's first page. */

@@ -17,7 +17,7 @@
 import { z } from 'zod';
 import { eventSchemas, type MessageEvent } from '../highlevel/webhook-events';
 import { normaliseActivity, type UsageDraft } from '../metering/normalise';
-import type { BackfillChannel } from './export-position';
+import type { MessageChannel } from './export-position';
 
 const seconds = z.union([z.number(), z.string().trim().regex(/^\d+(\.\d+)?$/)]).transform(Number);
 
@@ -43,8 +43,8 @@ const exportedMessageSchema = z.looseObject({
 /** A message that yields usage. */
 export interface ImportableMessage {
   messageId: string;
-  /** InboundMessage or OutboundMessage, as the webhook would have been typed. */
-  eventType: MessageEvent['type'];
+  /** InboundMessage or OutboundMessage (VoiceAiCallEnd for a Voice AI call), as the webhook would have been typed. */
+  eventType: MessageEvent['type'] | 'VoiceAiCallEnd';
   occurredAt: Date;
   /** The usage records (all for the backfill's sub-account, `sourceId` = `messageId`); never empty. */
   usage: UsageDraft[];
@@ -52,14 +52,14 @@ export interface ImportableMessage {
   raw: Record<string, unknown>;
 }
 
-/** Why a message yields nothing (it still counts as seen). */
-export type SkipReason = 'malformed' | 'other_location' | 'out_of_range' | 'activity' | 'no_usage';
+/** Why a message yields nothing (it still counts as seen); `trial`: a Voice AI test call. */
+export type SkipReason = 'malformed' | 'other_location' | 'out_of_range' | 'activity' | 'no_usage' | 'trial';
 
 /** What a message maps to. */
 export type MappedMessage = { kind: 'usage'; message: ImportableMessage } | { kind: 'skipped'; reason: SkipReason; messageId: string | null };
 
 /** Channel words in the webhook's `messageType`, for a message whose export entry names no type. */
-const WEBHOOK_TYPE: Record<BackfillChannel, string> = { SMS: 'SMS', Call: 'CALL', Email: 'Email', WhatsApp: 'WhatsApp' };
+const WEBHOOK_TYPE: Record<MessageChannel, string> = { SMS: 'SMS', Call: 'CALL', Email: 'Email', WhatsApp: 'WhatsApp' };
 
 /**
  * Maps one exported message.
@@ -71,7 +71,7 @@ const WEBHOOK_TYPE: Record<BackfillChannel, string> = { SMS: 'SMS', Call: 'CALL'
  */
 export function mapExportedMessage(
   value: unknown,
-  context: { locationId: string; channel: BackfillChannel; startAt: Date; endAt: Date },
+  context: { locationId: string; channel: MessageChannel; startAt: Date; endAt: Date },
 ): MappedMessage {
   const parsed = exportedMessageSchema.safeParse(value);
   if (!parsed.success) return { kind: 'skipped', reason: 'malformed', messageId: idOf(value) };

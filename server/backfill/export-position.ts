@@ -5,11 +5,17 @@
  * same transaction as the page it follows, so a crash resumes exactly at the first page not yet stored.
  */
 
-/** The channels a backfill can import, named as HighLevel's export `channel` parameter names them. */
-export const BACKFILL_CHANNELS = ['SMS', 'Call', 'Email', 'WhatsApp'] as const;
+/**
+ * The channels a backfill can import: the message export's (named as its `channel` parameter names them), then
+ * `VoiceAI`, read from the Voice AI call logs instead (call-logs.ts).
+ */
+export const BACKFILL_CHANNELS = ['SMS', 'Call', 'Email', 'WhatsApp', 'VoiceAI'] as const;
 export type BackfillChannel = (typeof BACKFILL_CHANNELS)[number];
+/** The message export's channels: a backfill reads these when it names none (Voice AI is read only when asked). */
+export const MESSAGE_CHANNELS = ['SMS', 'Call', 'Email', 'WhatsApp'] as const satisfies readonly BackfillChannel[];
+export type MessageChannel = (typeof MESSAGE_CHANNELS)[number];
 
-/** The next page to fetch: `cursor` null means the first page of `channel`. */
+/** The next page to fetch: `cursor` null means the first page of `channel` (for VoiceAI, a page number as text). */
 export interface ExportPosition {
   channel: BackfillChannel;
   cursor: string | null;

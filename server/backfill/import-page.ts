@@ -9,7 +9,8 @@ import { lockMessages } from '../metering/backfilled-usage';
 import { applyUsageToCounters } from '../metering/thresholds';
 import { findKnownMessageIds, insertImportedMessages } from './backfill-ledger';
 import { lockBackfillJob, savePageProgress, type BackfillJob } from './backfill-repository';
-import { mapExportedMessage, type ImportableMessage } from './export-message';
+import { mapCallLog } from './call-logs';
+import { mapExportedMessage, type ImportableMessage, type MappedMessage } from './export-message';
 import { encodePosition, nextPosition, type ExportPosition } from './export-position';
 
 /** What a page did to the job. */
@@ -43,20 +44,28 @@ export async function importPage(
     const job = await lockBackfillJob(tx, jobId);
     if (!job || job.status !== 'running' || job.cursor !== fetchedAt.stored) return null;
 
-    const context = { locationId: job.locationId, channel: fetchedAt.position.channel, startAt: job.startAt, endAt: job.endAt };
+    const channel = fetchedAt.position.channel;
+    const context = { locationId: job.locationId, startAt: job.startAt, endAt: job.endAt };
     const candidates = new Map<string, ImportableMessage>();
+    /** Other ids a webhook may have stored the same message under (a Voice AI call's own id). */
+    const alternates = new Map<string, string[]>();
     let withUsage = 0;
     for (const value of page.messages) {
-      const mapped = mapExportedMessage(value, context);
+      const mapped: MappedMessage & { alternateIds?: string[] } = channel === 'VoiceAI' ? mapCallLog(value, context) : mapExportedMessage(value, { ...context, channel });
       if (mapped.kind !== 'usage') continue;
       withUsage += 1;
       // The same message twice on a page is one message: the second copy counts as a duplicate.
-      if (!candidates.has(mapped.message.messageId)) candidates.set(mapped.message.messageId, mapped.message);
+      if (candidates.has(mapped.message.messageId)) continue;
+      candidates.set(mapped.message.messageId, mapped.message);
+      const others = (mapped.alternateIds ?? []).filter((id) => id !== mapped.message.messageId);
+      if (others.length > 0) alternates.set(mapped.message.messageId, others);
     }
+    const ids = [...candidates.keys(), ...[...alternates.values()].flat()];
     // Locked first, so a webhook carrying one of these messages either committed already (and is found) or waits.
-    await lockMessages(tx, job.locationId, [...candidates.keys()]);
-    const known = await findKnownMessageIds(tx, job.locationId, [...candidates.keys()]);
-    const fresh = [...candidates.values()].filter((m) => !known.has(m.messageId));
+    await lockMessages(tx, job.locationId, ids);
+    const known = await findKnownMessageIds(tx, job.locationId, ids);
+    const isKnown = (m: ImportableMessage) => known.has(m.messageId) || (alternates.get(m.messageId) ?? []).some((id) => known.has(id));
+    const fresh = [...candidates.values()].filter((m) => !isKnown(m));
     // `bill` is read under the job's row lock: a "bill imported usage" request either sees this page's held usage
     // or makes this page bill as it imports, never neither.
     const stored = await insertImportedMessages(tx, job, fresh, job.bill);

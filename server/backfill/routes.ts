@@ -18,7 +18,7 @@ const startRequest = z.object({
   startAt: isoTime,
   /** End of the range (exclusive), not in the future. At most 366 days after `startAt`. */
   endAt: isoTime,
-  /** Which channels to import; default all four. */
+  /** Which channels to import; default the four message channels (VoiceAI only when named). */
   channels: z.array(channel).min(1).max(BACKFILL_CHANNELS.length).optional(),
   /** Count the imported usage against the thresholds as it is imported; default false (held until billed). */
   bill: z.boolean().optional(),

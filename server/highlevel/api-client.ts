@@ -40,6 +40,10 @@ export const API_VERSIONS = {
   users: '2021-07-28',
   conversations: '2021-04-15',
   voiceAi: '2021-04-15',
+  /** Phone System (`GET /phone-system/numbers/location/{locationId}`): apps/phone-system.json declares 2021-07-28. */
+  phoneSystem: '2021-07-28',
+  /** SaaS API (`GET /saas/get-saas-subscription/{locationId}`): apps/saas-api.json declares 2021-04-15. */
+  saas: '2021-04-15',
 } as const;
 
 /** A `Version` header value HighLevel accepts; take it from `API_VERSIONS` by API group. */

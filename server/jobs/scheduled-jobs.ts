@@ -9,7 +9,9 @@ import type { Config } from '../config';
 import type { SecretBox } from '../crypto/secret-box';
 import { reencryptSecrets } from '../crypto/reencrypt-secrets';
 import type { InstallationTokens } from '../highlevel/installation-tokens';
+import type { SaasModeCheck } from '../highlevel/saas-rebilling';
 import type { InstalledLocationsSync } from '../highlevel/installed-locations-sync';
+import type { PhoneNumberMonths } from '../phone-numbers/phone-number-months';
 import type { SubAccountBilling } from '../settings/sub-account-billing';
 import type { Reconciliation } from '../reconciliation/reconciliation';
 import type { MeterReporter } from '../stripe/meter-reporter';
@@ -33,17 +35,22 @@ export interface ScheduledJobDependencies {
   installedLocations: InstalledLocationsSync;
   billing: SubAccountBilling;
   backfillRunner: BackfillRunner;
+  phoneNumbers: PhoneNumberMonths;
+  saasModeCheck: SaasModeCheck;
   reconciliation: Reconciliation;
 }
 
 /**
  * meter-reporter (every REPORTER_INTERVAL_SECONDS, and nudged after crossings), highlevel-token-refresh (every
  * 10 min, tokens expiring within the hour), highlevel-install-sync (30 s), reencrypt-secrets (hourly, only during
- * a key rotation), apply-defaults (30 s), backfill (10 s), reconciliation (RECONCILE_SCHEDULE, nightly by default)
- * and reconciliation-follow-up (every 15 min: re-checks an agency a while after a run repaired drift).
+ * a key rotation), apply-defaults (30 s), backfill (10 s), phone-numbers (hourly at :07; each number once per UTC
+ * month, so the hour only decides how soon a new number is billed), highlevel-saas-mode (every 6 h at :37: which
+ * sub-accounts HighLevel has in SaaS mode, for the pricing grid's double-rebilling warning), reconciliation
+ * (RECONCILE_SCHEDULE, nightly by default) and reconciliation-follow-up (every 15 min: re-checks an agency a while
+ * after a run repaired drift).
  */
 export function scheduledJobs(deps: ScheduledJobDependencies): JobDefinition[] {
-  const { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, reconciliation } = deps;
+  const { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation } = deps;
   return [
     {
       name: 'meter-reporter',
@@ -86,6 +93,21 @@ export function scheduledJobs(deps: ScheduledJobDependencies): JobDefinition[] {
       timeoutSeconds: 300,
       enabled: true,
       run: () => backfillRunner.runDue(),
+    },
+    {
+      name: 'phone-numbers',
+      pattern: '0 7 * * * *',
+      // One HighLevel request per sub-account (per 1,000 numbers), one after another: an hour covers thousands.
+      timeoutSeconds: 3000,
+      enabled: true,
+      run: () => phoneNumbers.runOnce(),
+    },
+    {
+      name: 'highlevel-saas-mode',
+      pattern: '0 37 */6 * * *',
+      timeoutSeconds: 3000,
+      enabled: true,
+      run: () => saasModeCheck.runOnce(),
     },
     {
       name: 'reconciliation',

@@ -12,6 +12,7 @@ export const BUILT_IN_METRICS = [
   'ai_call_minutes',
   'ai_messages',
   'ai_tokens',
+  'phone_numbers',
 ] as const;
 
 export type BuiltInMetric = (typeof BUILT_IN_METRICS)[number];
@@ -19,7 +20,7 @@ export type BuiltInMetric = (typeof BUILT_IN_METRICS)[number];
 export type Metric = BuiltInMetric | (string & {});
 
 /** What one unit of a metric's quantity counts. */
-export type UsageUnit = 'message' | 'segment' | 'minute' | 'token';
+export type UsageUnit = 'message' | 'segment' | 'minute' | 'token' | 'number-month';
 
 /** The unit each built-in metric is counted in. */
 export const METRIC_UNITS: Record<BuiltInMetric, UsageUnit> = {
@@ -32,4 +33,6 @@ export const METRIC_UNITS: Record<BuiltInMetric, UsageUnit> = {
   ai_call_minutes: 'minute',
   ai_messages: 'message',
   ai_tokens: 'token',
+  // One active phone number in one UTC calendar month (server/phone-numbers/).
+  phone_numbers: 'number-month',
 };

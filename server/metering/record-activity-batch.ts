@@ -21,7 +21,7 @@ export interface BatchActivity {
   /** The delivery key (`activity_events.webhook_id`), distinct within a batch. */
   webhookId: string;
   eventType: string;
-  source: 'usage_api' | 'backfill';
+  source: 'usage_api' | 'backfill' | 'phone_numbers' | 'workflow_action';
   companyId: string;
   locationId: string;
   /** Stored verbatim for audit; compared by callers to tell a replay from a conflicting reuse of a key. */

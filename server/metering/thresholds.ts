@@ -96,10 +96,3 @@ async function billUnits(
            ${units.toString()}::bigint, ${crossedAt.toISOString()}::timestamptz, ${activityEventId}, ${status}
     from billed`);
 }
-
-/** A rule counts a record when enabled, billable (a customer, unless in shadow mode) and the direction matches. */
-function counts(rule: EffectiveRule, record: UsageDraft, status: ReportStatus): boolean {
-  if (!rule.enabled || (status === 'pending' && !rule.stripeCustomerId)) return false;
-  if (record.direction === null || rule.direction === 'both') return true;
-  return rule.direction === record.direction;
-}

@@ -43,7 +43,7 @@ export function createGatekeeper(deps: { db: Database; tokens: SessionTokens; ap
       if (!sub) throw notFound(`No sub-account ${locationId}.`);
       target = { locationId: sub.locationId, companyId: sub.companyId };
     }
-    authorize(caller, access, target);
+    authorize(caller, access, target, req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write');
     return caller;
   };
 }

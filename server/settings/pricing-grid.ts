@@ -24,6 +24,11 @@ export interface PricingRow {
   marginPercent: string | null;
   /** True when the retail price is below the agency's cost: allowed, but flagged. */
   belowCost: boolean;
+  /**
+   * Set when HighLevel may rebill the same usage itself (sub-accounts in HighLevel SaaS mode; see
+   * server/highlevel/saas-rebilling.ts): the text to show. Null otherwise.
+   */
+  doubleBillingWarning: string | null;
 }
 
 const SCALE = 6;
@@ -55,6 +60,7 @@ export function pricingRow(rule: {
     marginPerMetricUnit: margin?.toDecimalPlaces(SCALE).toString() ?? null,
     marginPercent: percent?.toDecimalPlaces(2).toString() ?? null,
     belowCost: margin !== null && margin.isNegative(),
+    doubleBillingWarning: null,
   };
 }
 

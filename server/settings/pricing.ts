@@ -13,6 +13,7 @@ import type { RebillingRules } from '../metering/rebilling-rules';
 import { setRulePrice } from '../metering/rules-repository';
 import { ensureFlatFeePrice, ensureMeter, ensureMeteredPrice } from '../stripe/catalog';
 import { findAgency, setAgencyDefaults } from '../tenancy/accounts-repository';
+import { doubleBillingWarning, saasRebillingSummary } from '../highlevel/saas-rebilling';
 import { pricingRow, type PricingRow } from './pricing-grid';
 import type { StripeForAgency } from './stripe-for-agency';
 
@@ -27,6 +28,7 @@ export const METRIC_LABELS: Record<string, string> = {
   ai_call_minutes: 'Voice AI minutes',
   ai_messages: 'AI messages',
   ai_tokens: 'AI tokens',
+  phone_numbers: 'Phone numbers (per month)',
 };
 
 /** Input for one metric's default pricing. `threshold` is a positive decimal string. */
@@ -50,17 +52,20 @@ export function createPricing(deps: {
     const rules = new Map((await deps.rules.defaultRules(companyId)).map((r) => [r.metric, r]));
     const custom = (await listCustomMetrics(deps.db, companyId)).filter((m) => m.archivedAt === null).map((m) => m.key);
     const metrics = [...new Set([...BUILT_IN_METRICS, ...custom, ...rules.keys()])];
+    const saas = await saasRebillingSummary(deps.db, companyId);
     const rows: PricingRow[] = metrics.map((metric) => {
       const rule = rules.get(metric);
-      return pricingRow(
+      const row = pricingRow(
         rule ?? { metric, enabled: false, threshold: '1', direction: 'outbound', priceTerms: null, stripePriceId: null, baseCostDecimal: null },
       );
+      return { ...row, doubleBillingWarning: doubleBillingWarning(metric, saas) };
     });
     return {
       currency: agency?.currency ?? 'usd',
       autoApply: agency?.defaultsAutoApply ?? false,
       flatFee: agency?.flatFeePriceId && agency.flatFeeAmount !== null ? { amount: agency.flatFeeAmount, priceId: agency.flatFeePriceId } : null,
       rows,
+      highLevelRebilling: saas,
     };
   }
 

@@ -21,6 +21,8 @@ export interface SettingsServices {
   pricing: Pricing;
   rules: RebillingRules;
   billing: SubAccountBilling;
+  /** `npm run demo` is running (config `DEMO`): sessions say so, and the page shows a demo banner. */
+  demo: boolean;
 }
 
 const ok = z.object({ ok: z.literal(true) });
@@ -40,7 +42,7 @@ export function settingsRoutes(services: SettingsServices): ApiRoute<any, any, a
       body: s.sessionRequest, response: s.sessionResponse,
       handler: async ({ body }) => {
         const grant = await services.session.exchange(body.payload);
-        return { ...grant, expiresAt: grant.expiresAt.toISOString() };
+        return { ...grant, expiresAt: grant.expiresAt.toISOString(), demo: services.demo };
       },
     }),
     defineRoute({

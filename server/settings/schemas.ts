@@ -3,6 +3,7 @@
  * returns that is not listed here (a sealed key, a token) is dropped before it leaves the server.
  */
 import { z } from 'zod';
+import { BILLING_STATUSES } from '../../models/schema';
 
 export const locationIdParam = z.object({ locationId: z.string().min(1).max(200) });
 export const metricParam = z.object({ metric: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/) });
@@ -17,6 +18,8 @@ export const sessionRequest = z.object({ payload: z.string().min(1).max(16_384) 
 export const sessionResponse = z.object({
   token: z.string(),
   expiresAt: z.iso.datetime(),
+  /** True when the server runs `npm run demo` (simulated HighLevel and Stripe): the page shows a demo banner. */
+  demo: z.boolean(),
   user: z.object({
     userId: z.string(),
     companyId: z.string(),
@@ -79,6 +82,7 @@ export const pricingRowSchema = z.object({
   marginPerMetricUnit: z.string().nullable(),
   marginPercent: z.string().nullable(),
   belowCost: z.boolean(),
+  doubleBillingWarning: z.string().nullable(),
 });
 
 export const pricingResponse = z.object({
@@ -86,6 +90,13 @@ export const pricingResponse = z.object({
   autoApply: z.boolean(),
   flatFee: z.object({ amount: z.number().int(), priceId: z.string() }).nullable(),
   rows: z.array(pricingRowSchema),
+  /** What HighLevel's SaaS API showed about HighLevel's own rebilling (server/highlevel/saas-rebilling.ts). */
+  highLevelRebilling: z.object({
+    readable: z.boolean(),
+    checkedSubAccounts: z.number().int(),
+    saasSubAccounts: z.number().int(),
+    lastCheckedAt: z.string().nullable(),
+  }),
 });
 
 export const defaultsRequest = z.object({
@@ -108,8 +119,23 @@ export const subAccountRowSchema = z.object({
   rebillingEnabled: z.boolean(),
   stripeCustomerId: z.string().nullable(),
   stripeSubscriptionId: z.string().nullable(),
-  billingStatus: z.enum(['ok', 'delinquent', 'paused']),
+  billingStatus: z.enum(BILLING_STATUSES),
   billingStatusReason: z.string().nullable(),
+  /** The open invoice whose payment failed or waits for the client (Stripe's figures), else null. */
+  paymentProblem: z
+    .object({
+      invoiceId: z.string(),
+      invoiceNumber: z.string().nullable(),
+      amountDueCents: z.number().int(),
+      currency: z.string(),
+      attemptCount: z.number().int(),
+      nextPaymentAttempt: z.string().nullable(),
+      declineCode: z.string().nullable(),
+      failureCode: z.string().nullable(),
+      failureMessage: z.string().nullable(),
+      hostedInvoiceUrl: z.string().nullable(),
+    })
+    .nullable(),
   failedReports: z.number().int(),
   billingMode: z.enum(['live', 'shadow']),
   billingModeChangedAt: z.string().nullable(),

@@ -19,7 +19,7 @@ import {
 } from '../tenancy/accounts-repository';
 
 /** Stripe events Meterbridge listens to for payment problems. */
-export const STRIPE_WEBHOOK_EVENTS = ['invoice.payment_failed', 'invoice.paid', 'customer.subscription.deleted'] as const;
+export const STRIPE_WEBHOOK_EVENTS = ['invoice.payment_failed', 'invoice.payment_action_required', 'invoice.paid', 'customer.subscription.deleted'] as const;
 
 /**
  * Permissions Meterbridge can work without: webhook endpoints (one can be made by hand) and reading the account

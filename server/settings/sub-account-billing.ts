@@ -72,7 +72,13 @@ export function createSubAccountBilling(deps: {
         metadata: { meterbridge_location_id: locationId, meterbridge_company_id: sub.companyId },
       }),
     );
-    await setSubAccountBilling(deps.db, locationId, { stripeSubscriptionId: result.subscriptionId });
+    // A sub-account paused because Stripe canceled its subscription bills again once it has a new one (it stayed
+    // paused for good before: its usage was never billed again).
+    const resumed = sub.billingStatus === 'paused' && result.subscriptionId !== sub.stripeSubscriptionId;
+    await setSubAccountBilling(deps.db, locationId, {
+      stripeSubscriptionId: result.subscriptionId,
+      ...(resumed ? { billingStatus: 'ok' as const, billingStatusReason: null, paymentProblem: null } : {}),
+    });
     return result.subscriptionId;
   }
 

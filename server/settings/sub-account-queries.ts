@@ -4,6 +4,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { selectRows, type Executor } from '../../models/database';
+import type { BillingStatus, PaymentProblem } from '../../models/schema';
 import { findEffectiveRules } from '../metering/rules-repository';
 
 /** One row of the sub-accounts table. `failedReports` counts meter reports Stripe refused (retryable). */
@@ -16,8 +17,9 @@ export interface SubAccountRow {
   rebillingEnabled: boolean;
   stripeCustomerId: string | null;
   stripeSubscriptionId: string | null;
-  billingStatus: 'ok' | 'delinquent' | 'paused';
+  billingStatus: BillingStatus;
   billingStatusReason: string | null;
+  paymentProblem: PaymentProblem | null;
   failedReports: number;
   /** `shadow`: crossings are recorded as "would bill" and not sent (server/shadow/). */
   billingMode: 'live' | 'shadow';
@@ -30,7 +32,7 @@ const ROW = sql`
   exists (select 1 from installations i where i.location_id = s.location_id and i.status = 'needs_reinstall') as "needsReinstall",
   s.rebilling_enabled as "rebillingEnabled", s.stripe_customer_id as "stripeCustomerId",
   s.stripe_subscription_id as "stripeSubscriptionId", s.billing_status as "billingStatus",
-  s.billing_status_reason as "billingStatusReason",
+  s.billing_status_reason as "billingStatusReason", s.payment_problem as "paymentProblem",
   (select count(*)::int from meter_reports r where r.location_id = s.location_id and r.status = 'failed') as "failedReports",
   s.billing_mode as "billingMode",
   to_char(s.billing_mode_changed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "billingModeChangedAt"`;

@@ -3,16 +3,24 @@
  * re-read from Stripe and the sub-account's billing status set from what Stripe says now, so late, repeated or
  * reordered events converge (Stripe webhooks: docs.stripe.com/webhooks, "Handle events asynchronously" and
  * "Only verify events"; signature check: docs.stripe.com/webhooks/signature).
- * - invoice.payment_failed / invoice.paid → the invoice's customer's sub-account is `delinquent` (unpaid, attempted)
- *   or back to `ok` (paid).
- * - customer.subscription.deleted → rebilling `paused` if that was the sub-account's subscription.
+ * - invoice.payment_failed / invoice.payment_action_required / invoice.paid → the invoice (with its payment
+ *   attempts) is re-read and the sub-account becomes `delinquent` (attempts, next retry, the decline reason),
+ *   `action_required` (the client must authenticate; the hosted invoice link is kept) or back to `ok` (paid);
+ *   server/stripe/payment-problem.ts.
+ * - customer.subscription.deleted → rebilling `paused` if that was the sub-account's subscription, saying so when
+ *   Stripe canceled it for non-payment.
  */
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import type { Database } from '../../models/database';
 import type { SecretBox } from '../crypto/secret-box';
 import { AppError, badRequest, notFound } from '../http/errors';
+import type { BillingStatus } from '../../models/schema';
 import { findAgency, findSubAccountByCustomer, setSubAccountBilling } from '../tenancy/accounts-repository';
+import { INVOICE_PAYMENT_EXPAND, invoicePaymentState, statusFor } from './payment-problem';
+
+/** Invoice events that change a sub-account's payment state; each re-reads the invoice. */
+const INVOICE_EVENTS = new Set(['invoice.payment_failed', 'invoice.payment_action_required', 'invoice.paid']);
 
 /** What happened with one event. */
 export interface PaymentEventOutcome {
@@ -20,7 +28,7 @@ export interface PaymentEventOutcome {
   type: string;
   /** The sub-account whose status changed, if any. */
   locationId: string | null;
-  billingStatus: 'ok' | 'delinquent' | 'paused' | null;
+  billingStatus: BillingStatus | null;
 }
 
 export function createPaymentEvents(deps: {
@@ -53,24 +61,19 @@ export function createPaymentEvents(deps: {
       }
       const outcome: PaymentEventOutcome = { eventId: event.id, type: event.type, locationId: null, billingStatus: null };
 
-      if (event.type === 'invoice.payment_failed' || event.type === 'invoice.paid') {
+      if (INVOICE_EVENTS.has(event.type)) {
         const hinted = event.data.object as Stripe.Invoice;
         if (!hinted.id) return outcome;
-        const invoice = await stripe.invoices.retrieve(hinted.id);
+        const invoice = await stripe.invoices.retrieve(hinted.id, { expand: INVOICE_PAYMENT_EXPAND });
         const sub = await customerSub(companyId, invoice.customer as string | { id: string } | null);
         if (!sub) return outcome;
-        if (invoice.status === 'paid') {
-          if (sub.billingStatus === 'delinquent') await setSubAccountBilling(deps.db, sub.locationId, { billingStatus: 'ok', billingStatusReason: null });
-          return { ...outcome, locationId: sub.locationId, billingStatus: sub.billingStatus === 'paused' ? 'paused' : 'ok' };
+        const next = statusFor(invoicePaymentState(invoice));
+        // A paused sub-account (no subscription) stays paused; a paid invoice clears only a payment problem.
+        if (!next || sub.billingStatus === 'paused' || (next.billingStatus === 'ok' && sub.billingStatus === 'ok')) {
+          return { ...outcome, locationId: sub.locationId, billingStatus: sub.billingStatus };
         }
-        if (invoice.status === 'open' && (invoice.attempt_count ?? 0) > 0 && sub.billingStatus !== 'paused') {
-          const reason = `Payment of invoice ${invoice.number ?? invoice.id} failed after ${invoice.attempt_count} attempt${invoice.attempt_count === 1 ? '' : 's'}${
-            invoice.last_finalization_error?.message ? `: ${invoice.last_finalization_error.message}` : '.'
-          }`;
-          await setSubAccountBilling(deps.db, sub.locationId, { billingStatus: 'delinquent', billingStatusReason: reason });
-          return { ...outcome, locationId: sub.locationId, billingStatus: 'delinquent' };
-        }
-        return { ...outcome, locationId: sub.locationId, billingStatus: sub.billingStatus };
+        await setSubAccountBilling(deps.db, sub.locationId, { billingStatus: next.billingStatus, billingStatusReason: next.reason, paymentProblem: next.problem });
+        return { ...outcome, locationId: sub.locationId, billingStatus: next.billingStatus };
       }
 
       if (event.type === 'customer.subscription.deleted') {
@@ -78,9 +81,14 @@ export function createPaymentEvents(deps: {
         const subscription = await stripe.subscriptions.retrieve(hinted.id);
         const sub = await customerSub(companyId, subscription.customer as string | { id: string });
         if (!sub || sub.stripeSubscriptionId !== subscription.id || subscription.status !== 'canceled') return outcome;
+        // cancellation_details.reason 'payment_failed': Stripe canceled it after its retries failed
+        // (docs.stripe.com/api/subscriptions/object#subscription_object-cancellation_details-reason).
+        const unpaid = subscription.cancellation_details?.reason === 'payment_failed';
         await setSubAccountBilling(deps.db, sub.locationId, {
           billingStatus: 'paused',
-          billingStatusReason: `The Stripe subscription ${subscription.id} was canceled; rebilling is paused until a new one is set up.`,
+          billingStatusReason: unpaid
+            ? `The Stripe subscription ${subscription.id} was canceled for non-payment; rebilling is paused until the balance is settled and a new subscription is set up.`
+            : `The Stripe subscription ${subscription.id} was canceled; rebilling is paused until a new one is set up.`,
           stripeSubscriptionId: null,
         });
         deps.logger.info({ companyId, locationId: sub.locationId, subscription: subscription.id }, 'rebilling paused: subscription canceled');

@@ -4,7 +4,7 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import type { Executor } from '../../models/database';
-import { agencies, subAccounts } from '../../models/schema';
+import { agencies, subAccounts, type BillingStatus, type PaymentProblem } from '../../models/schema';
 
 /** Creates the agency or updates its name (a null name keeps the stored one). */
 export async function upsertAgency(db: Executor, agency: { companyId: string; name?: string | null }): Promise<void> {
@@ -225,8 +225,9 @@ export async function setSubAccountBilling(
   input: {
     rebillingEnabled?: boolean;
     stripeSubscriptionId?: string | null;
-    billingStatus?: 'ok' | 'delinquent' | 'paused';
+    billingStatus?: BillingStatus;
     billingStatusReason?: string | null;
+    paymentProblem?: PaymentProblem | null;
   },
 ): Promise<void> {
   await db

@@ -3,10 +3,11 @@
  * agency and the clock — every event, before anything is written — then recorded in one transaction through the
  * metering pipeline every webhook goes through (server/metering/record-activity-batch.ts), source `usage_api`.
  *
- * Idempotency is per agency and `idempotencyKey` (delivery key `usage-api:<companyId>:<idempotencyKey>`): a key
- * seen before with the same event (same sub-account, metric, quantity and time) is a `duplicate` and changes
- * nothing; seen with a different event it is a `conflict` and changes nothing either (like Stripe's idempotency
- * keys). A key repeated inside one request is recorded once, at its first occurrence, and every occurrence is judged
+ * Idempotency is per agency and `idempotencyKey` (delivery key `usage-api:<companyId>:<idempotencyKey>`, or
+ * `workflow-action:<companyId>:<idempotencyKey>` for the workflow action, a namespace of its own): a key seen before
+ * with the same event (same sub-account, metric, quantity and time) is a `duplicate` and changes nothing; seen with a
+ * different event it is a `conflict` and changes nothing either (like Stripe's idempotency keys). A workflow action's
+ * time is when HighLevel called, so a retry differs in time only: for it the time is not compared. A key repeated inside one request is recorded once, at its first occurrence, and every occurrence is judged
  * against what the key stands for: the event stored before, else that first occurrence.
  */
 import type { Database } from '../../models/database';
@@ -34,11 +35,22 @@ export interface UsageIngestionResult {
   totals: { received: number; accepted: number; duplicate: number; conflict: number };
 }
 
-/** The API key a request came with. */
-export interface UsageCaller {
-  companyId: string;
-  apiKeyId: number;
+/**
+ * Who reports the usage: an agency API key (`POST /api/v1/usage`), or HighLevel running the agency's "Record billable
+ * usage" workflow action (server/workflow-actions/), with the action's context from HighLevel's payload.
+ */
+export type UsageCaller = { companyId: string; apiKeyId: number } | { companyId: string; workflowAction: WorkflowActionContext };
+
+/** What HighLevel tells about one workflow action run (its `extras` and `meta`; null when not sent). */
+export interface WorkflowActionContext {
+  actionKey: string | null;
+  actionVersion: string | null;
+  workflowId: string | null;
+  contactId: string | null;
 }
+
+/** `activity_events.event_type` and `usage_records.source_type` of usage reported by the workflow action. */
+export const WORKFLOW_ACTION_EVENT_TYPE = 'WorkflowActionExecuted';
 
 /** Builds the use case. `now` is injectable for tests. */
 export function createUsageIngestion(deps: {
@@ -82,7 +94,7 @@ export function createUsageIngestion(deps: {
         standsFor.set(events[index]!.idempotencyKey, outcome.status === 'recorded' ? payloadOf(events[index]!) : outcome.storedPayload);
       });
       const results = events.map((event, index) => {
-        status[index] ??= samePayload(standsFor.get(event.idempotencyKey), event) ? 'duplicate' : 'conflict';
+        status[index] ??= samePayload(standsFor.get(event.idempotencyKey), event, !('workflowAction' in caller)) ? 'duplicate' : 'conflict';
         return { index, idempotencyKey: event.idempotencyKey, status: status[index] };
       });
       const count = (status: EventOutcome) => results.filter((r) => r.status === status).length;
@@ -139,21 +151,23 @@ function payloadOf(event: UsageEvent) {
   return { locationId: event.locationId, metric: event.metric, quantity: event.quantity, occurredAt: event.occurredAt.toISOString(), idempotencyKey: event.idempotencyKey };
 }
 
-/** Same event: same sub-account, metric, quantity (canonical) and instant. */
-function samePayload(stored: unknown, event: UsageEvent): boolean {
+/** Same event: same sub-account, metric, quantity (canonical) and, when `sameTime`, instant. */
+function samePayload(stored: unknown, event: UsageEvent, sameTime: boolean): boolean {
   const s = (stored ?? {}) as Record<string, unknown>;
   const e = payloadOf(event);
-  return s.locationId === e.locationId && s.metric === e.metric && s.quantity === e.quantity && s.occurredAt === e.occurredAt;
+  return s.locationId === e.locationId && s.metric === e.metric && s.quantity === e.quantity && (!sameTime || s.occurredAt === e.occurredAt);
 }
 
 function toActivity(caller: UsageCaller, event: UsageEvent, unit: string): BatchActivity {
+  const fromAction = 'workflowAction' in caller;
+  const eventType = fromAction ? WORKFLOW_ACTION_EVENT_TYPE : USAGE_API_EVENT_TYPE;
   return {
-    webhookId: `usage-api:${caller.companyId}:${event.idempotencyKey}`,
-    eventType: USAGE_API_EVENT_TYPE,
-    source: 'usage_api',
+    webhookId: `${fromAction ? 'workflow-action' : 'usage-api'}:${caller.companyId}:${event.idempotencyKey}`,
+    eventType,
+    source: fromAction ? 'workflow_action' : 'usage_api',
     companyId: caller.companyId,
     locationId: event.locationId,
-    payload: { ...payloadOf(event), apiKeyId: caller.apiKeyId },
+    payload: { ...payloadOf(event), ...(fromAction ? { workflowAction: caller.workflowAction } : { apiKeyId: caller.apiKeyId }) },
     occurredAt: event.occurredAt,
     usage: [
       {
@@ -163,7 +177,7 @@ function toActivity(caller: UsageCaller, event: UsageEvent, unit: string): Batch
         unit,
         direction: null,
         occurredAt: event.occurredAt,
-        sourceType: USAGE_API_EVENT_TYPE,
+        sourceType: eventType,
         sourceId: null,
         attributes: {},
       },

@@ -8,7 +8,7 @@ import { createStripeClientFactory } from '../../server/stripe/stripe-client';
 import { drainReporter, setUpBilling, TEST_STRIPE_KEY } from '../support/billing';
 import { fixture } from '../support/highlevel-fixtures';
 import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
-import { withMeterSummaries, type MeterSummaries } from '../support/stripe-meter-summaries';
+import { withMeterSummaries, type MeterSummaries } from '../support/stripe/meter-summaries';
 import { startStripeStub, type StripeStub } from '../support/stripe-stub';
 import { startTestService, type TestService } from '../support/test-service';
 import { launchBrowser, openSignedInAgencyPage, screenshotFrame } from './support/browser';
@@ -81,6 +81,7 @@ beforeAll(async () => {
 
   parent = await startHighLevelParent({ appUrl, sharedSecret: SHARED_SECRET });
   parent.users.set('agency', { userId: 'user-recon', companyId: COMPANY, role: 'admin', type: 'agency', userName: 'Rita Recon' });
+  parent.users.set('viewer', { userId: 'user-viewer', companyId: COMPANY, role: 'user', type: 'agency', userName: 'Vic Viewer' });
   ({ context, page, app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors));
 });
 
@@ -97,7 +98,7 @@ it('when Stripe dropped a meter event and counts foreign units, then "Reconcile 
   expect(await app.getByTestId('overview-drift-alert').count()).toBe(0);
   await nav('Reconciliation').click();
   await app.getByRole('heading', { name: 'Reconciliation', level: 1 }).waitFor();
-  await section().getByText('No reconciliation yet.', { exact: false }).waitFor();
+  await section().getByText('No reconciliation yet: the first runs tonight.').waitFor();
 
   await section().getByRole('button', { name: 'Reconcile now' }).click();
   await section().getByText('Reconciled 2 customer × meter pairs: 3 missing, 4 in excess, 3 repaired, 4 left for you.').waitFor();
@@ -151,4 +152,20 @@ it('when the agency opens a sub-account, then its Reconciliation card lists the 
   expect(unnamed).toBe(0);
   await screenshotFrame(page, app, 'reconciliation-sub-account-800.png');
   expect(pageErrors).toEqual([]);
+});
+
+it('when an agency user who is not an admin opens Reconciliation, then the runs and the alert show but not “Reconcile now”', async () => {
+  const viewer = await openSignedInAgencyPage(browser, parent.url('viewer'), pageErrors);
+  try {
+    const frame = viewer.app;
+    await frame.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Reconciliation', exact: true }).click();
+    const card = frame.locator('section[aria-labelledby="reconciliation-title"]');
+    await card.locator('tr[data-run]').first().waitFor();
+    expect(await card.locator('tr[data-run]').count()).toBe(2);
+    await card.getByTestId('drift-alert').waitFor();
+    expect(await card.getByRole('button', { name: 'Reconcile now' }).count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  } finally {
+    await viewer.context.close();
+  }
 });

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import nock from 'nock';
-import type { Browser, FrameLocator, Page } from 'playwright-core';
+import type { Browser, FrameLocator } from 'playwright-core';
 import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
 import { startTestService, type TestService } from '../support/test-service';
 import { launchBrowser, openSignedInAgencyPage } from './support/browser';
@@ -22,7 +22,6 @@ const SORTED = [...NAMES].sort();
 let t: TestService;
 let parent: HighLevelParent;
 let browser: Browser;
-let page: Page;
 let app: FrameLocator;
 const pageErrors: string[] = [];
 
@@ -49,7 +48,7 @@ beforeAll(async () => {
   expect(nock.pendingMocks()).toEqual([]); // all 5 pages were fetched
   parent = await startHighLevelParent({ appUrl, sharedSecret: SHARED_SECRET });
   parent.users.set('agency', { userId: 'user-bulk', companyId: COMPANY, role: 'admin', type: 'agency', userName: 'Bulk Agency' });
-  ({ page, app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors));
+  ({ app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors));
 });
 
 afterAll(async () => {

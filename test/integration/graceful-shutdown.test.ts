@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import { selectRows } from '../../models/database';
 import { loadConfig } from '../../server/config';
 import { buildService } from '../../server/main';
-import { drainReporter, setUpBilling, TEST_STRIPE_KEY } from '../support/billing';
+import { drainReporter, setUpBilling, } from '../support/billing';
 import { fixture, makeSigningKeys } from '../support/highlevel-fixtures';
 import { startStripeStub } from '../support/stripe-stub';
 import { openTestDatabase } from '../support/test-database';

@@ -4,7 +4,7 @@ import { ensureMeter } from '../../server/stripe/catalog';
 import { createStripeClientFactory } from '../../server/stripe/stripe-client';
 import { drainReporter, setUpBilling, TEST_STRIPE_KEY } from '../support/billing';
 import { fixture } from '../support/highlevel-fixtures';
-import { withMeterSummaries, type MeterSummaries } from '../support/stripe-meter-summaries';
+import { withMeterSummaries, type MeterSummaries } from '../support/stripe/meter-summaries';
 import { startStripeStub, type StripeStub } from '../support/stripe-stub';
 import { startTestService, type TestService } from '../support/test-service';
 
@@ -170,9 +170,13 @@ it('when a send is younger than the settle time, then an on-demand run skips its
   expect(corrections!.n).toBe(0);
 });
 
-it('when the agency has not connected Stripe or a run is already going, then a run is refused with 409 and nothing is stored', async () => {
+it('when the user is not an agency admin, the agency has not connected Stripe or a run is already going, then a run is refused and nothing is stored', async () => {
   const { companyId, token } = await freshAgency(1);
   await t.database.db.execute(sql`insert into reconciliation_runs (company_id, trigger, settled_before, windows_from) values (${companyId}, 'on_demand', now(), now())`);
+  const viewer = (await t.service.sessionTokens.issue({ userId: 'uViewer', companyId, type: 'agency', role: 'user', activeLocation: null })).token;
+  const notAdmin = await t.http.post('/api/reconciliation/runs').set('authorization', `Bearer ${viewer}`).expect(403);
+  expect(notAdmin.body.error.code).toBe('admin_required');
+  await t.http.get('/api/reconciliation/runs').set('authorization', `Bearer ${viewer}`).expect(200);
   const busy = await t.http.post('/api/reconciliation/runs').set('authorization', `Bearer ${token}`).expect(409);
   expect(busy.body.error.code).toBe('reconciliation_running');
 

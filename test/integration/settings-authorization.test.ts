@@ -19,8 +19,8 @@ const keys = { own: '', other: '', revoked: '' };
 /** A key of agency A the matrix may revoke (the callers' own keys must keep working). */
 let spareKeyId = 0;
 
-const agency = (companyId: string): SessionClaims => ({ userId: `u-${companyId}`, companyId, type: 'agency', role: 'admin', activeLocation: null });
-const locationUser = (companyId: string, locationId: string): SessionClaims => ({ userId: `u-${locationId}`, companyId, type: 'location', role: 'user', activeLocation: locationId });
+const agency = (companyId: string, role = 'admin'): SessionClaims => ({ userId: `u-${companyId}-${role}`, companyId, type: 'agency', role, activeLocation: null });
+const locationUser = (companyId: string, locationId: string, role = 'user'): SessionClaims => ({ userId: `u-${locationId}-${role}`, companyId, type: 'location', role, activeLocation: locationId });
 
 beforeAll(async () => {
   t = await startTestService();
@@ -38,10 +38,12 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 type Caller =
-  | 'own agency' | 'other agency' | 'own sub-account user' | 'other sub-account user' | 'no token' | 'expired token' | 'tampered token' | 'forged key'
+  | 'own agency' | 'other agency' | 'own agency user (not admin)' | 'own sub-account user' | 'own sub-account admin' | 'other sub-account user'
+  | 'no token' | 'expired token' | 'tampered token' | 'forged key'
   | 'own API key' | 'other agency API key' | 'revoked API key' | 'unknown API key';
 const CALLERS: Caller[] = [
-  'own agency', 'other agency', 'own sub-account user', 'other sub-account user', 'no token', 'expired token', 'tampered token', 'forged key',
+  'own agency', 'other agency', 'own agency user (not admin)', 'own sub-account user', 'own sub-account admin', 'other sub-account user',
+  'no token', 'expired token', 'tampered token', 'forged key',
   'own API key', 'other agency API key', 'revoked API key', 'unknown API key',
 ];
 const API_KEY_CALLERS: Caller[] = ['own API key', 'other agency API key', 'revoked API key', 'unknown API key'];
@@ -53,8 +55,12 @@ async function authorizationFor(caller: Caller): Promise<string | null> {
       return `Bearer ${(await tokens.issue(agency(A))).token}`;
     case 'other agency':
       return `Bearer ${(await tokens.issue(agency(B))).token}`;
+    case 'own agency user (not admin)':
+      return `Bearer ${(await tokens.issue(agency(A, 'user'))).token}`;
     case 'own sub-account user':
       return `Bearer ${(await tokens.issue(locationUser(A, L1))).token}`;
+    case 'own sub-account admin':
+      return `Bearer ${(await tokens.issue(locationUser(A, L1, 'admin'))).token}`;
     case 'other sub-account user':
       return `Bearer ${(await tokens.issue(locationUser(A, L2))).token}`;
     case 'no token':
@@ -84,13 +90,18 @@ async function authorizationFor(caller: Caller): Promise<string | null> {
   }
 }
 
-/** What each caller must get: 'allowed' means the gate let it through (any status but 401/403). */
-function expected(access: string, caller: Caller): 'allowed' | 401 | 403 {
+/**
+ * What each caller must get: 'allowed' means the gate let it through (any status but 401/403). Agency admins change
+ * things; other agency users read (GET) only; sub-account users, admins included, read their own sub-account only.
+ */
+function expected(access: string, method: string, caller: Caller): 'allowed' | 401 | 403 {
   // The usage API takes a valid API key, whichever agency's (which sub-accounts it may name is the use case's check).
   if (access === 'api-key') return caller === 'own API key' || caller === 'other agency API key' ? 'allowed' : 401;
   if (['no token', 'expired token', 'tampered token', 'forged key', ...API_KEY_CALLERS].includes(caller)) return 401;
+  const reads = method === 'get';
+  if (caller === 'own agency user (not admin)') return reads ? 'allowed' : 403;
   if (access === 'agency') return caller === 'own agency' || caller === 'other agency' ? 'allowed' : 403;
-  if (access === 'sub-account:read') return caller === 'own agency' || caller === 'own sub-account user' ? 'allowed' : 403;
+  if (access === 'sub-account:read') return caller === 'own agency' || ((caller === 'own sub-account user' || caller === 'own sub-account admin') && reads) ? 'allowed' : 403;
   return caller === 'own agency' ? 'allowed' : 403; // sub-account:write
 }
 
@@ -103,7 +114,7 @@ describe('authorization matrix of the settings API', () => {
   it('when the route table is read, then it has protected routes of every access level', () => {
     const levels = new Set(t.service.apiRoutes.map((r) => r.access));
     expect(levels).toEqual(new Set(['public', 'agency', 'sub-account:read', 'sub-account:write', 'api-key']));
-    expect(cases().length).toBeGreaterThanOrEqual(12 * 21);
+    expect(cases().length).toBeGreaterThanOrEqual(14 * 21);
   });
 
   it('when every protected route is called by every kind of caller, then each gets exactly what the policy says', async () => {
@@ -115,7 +126,7 @@ describe('authorization matrix of the settings API', () => {
       if (auth) req = req.set('authorization', auth);
       if (route.method !== 'get' && route.method !== 'delete') req = req.send({});
       const res = await req;
-      const want = expected(route.access, caller);
+      const want = expected(route.access, route.method, caller);
       const okay = want === 'allowed' ? res.status !== 401 && res.status !== 403 : res.status === want;
       if (!okay) failures.push(`${route.method.toUpperCase()} ${route.path} as ${caller}: got ${res.status} ${JSON.stringify(res.body)}, want ${want}`);
       if (res.status === 401 || res.status === 403) {
@@ -123,6 +134,14 @@ describe('authorization matrix of the settings API', () => {
       }
     }
     expect(failures).toEqual([]);
+  });
+
+  it('when an agency user who is not an admin changes a price, then 403 admin_required says only an admin can, and reading still works', async () => {
+    const asUser = (await authorizationFor('own agency user (not admin)'))!;
+    const res = await t.http.put('/api/pricing/sms').set('authorization', asUser).send({ threshold: 1, price: { currency: 'usd', unitAmountDecimal: '2' } });
+    expect(res.status).toBe(403);
+    expect(res.body.error).toEqual({ code: 'admin_required', message: expect.stringContaining('Only an agency admin can change billing settings') });
+    await t.http.get('/api/pricing').set('authorization', asUser).expect(200);
   });
 
   it('when an expired token is used, then the error says the session expired', async () => {

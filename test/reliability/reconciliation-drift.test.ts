@@ -4,7 +4,7 @@ import { ensureMeter } from '../../server/stripe/catalog';
 import { createStripeClientFactory } from '../../server/stripe/stripe-client';
 import { drainReporter, setUpBilling, TEST_STRIPE_KEY } from '../support/billing';
 import { fixture } from '../support/highlevel-fixtures';
-import { withMeterSummaries, type MeterSummaries } from '../support/stripe-meter-summaries';
+import { withMeterSummaries, type MeterSummaries } from '../support/stripe/meter-summaries';
 import { startStripeStub, type StripeStub } from '../support/stripe-stub';
 import { startTestService, type TestService } from '../support/test-service';
 import { recordFigures } from './support/figures';

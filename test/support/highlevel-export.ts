@@ -146,8 +146,11 @@ export function serveExport(script: ExportScript): nock.Scope[] {
   });
 }
 
-/** Stores an active Location grant for the sub-account, as the OAuth flow would (sealed, a day to live). */
-export async function giveLocationToken(service: Service, companyId: string, locationId: string, accessToken: string): Promise<void> {
+/**
+ * Stores an active Location grant for the sub-account, as the OAuth flow would (sealed, a day to live), carrying
+ * `scopes` (space-separated, as HighLevel's token response lists them).
+ */
+export async function giveLocationToken(service: Service, companyId: string, locationId: string, accessToken: string, scopes = 'conversations/message.readonly'): Promise<void> {
   const box = createSecretBox(Buffer.from(TEST_ENCRYPTION_KEY, 'base64'));
   await upsertInstallation(service.database.db, {
     companyId,
@@ -156,7 +159,7 @@ export async function giveLocationToken(service: Service, companyId: string, loc
     userId: null,
     accessToken: box.seal(accessToken),
     refreshToken: box.seal(`refresh-${accessToken}`),
-    scopes: 'conversations/message.readonly',
+    scopes,
     expiresAt: new Date(Date.now() + 86_400_000),
     isBulkInstallation: false,
     source: 'oauth',

@@ -178,6 +178,15 @@ describe('loadConfig values', () => {
     expect(config.logLevel).toBe('silent');
     expect(config.nodeEnv).toBe('test');
   });
+
+  it('when HIGHLEVEL_WORKFLOW_ACTION_SECRET is short or has spaces, then the error names it; a long one is kept; unset, there is none', () => {
+    for (const bad of ['too-short', `${'a'.repeat(20)} ${'b'.repeat(20)}`]) {
+      expect(configError({ ENCRYPTION_KEY: KEY_B64, HIGHLEVEL_WORKFLOW_ACTION_SECRET: bad }).message).toContain('HIGHLEVEL_WORKFLOW_ACTION_SECRET');
+    }
+    const secret = 'f'.repeat(64);
+    expect(loadConfig({ ENCRYPTION_KEY: KEY_B64, HIGHLEVEL_WORKFLOW_ACTION_SECRET: secret }).highLevel.workflowActionSecret).toBe(secret);
+    expect(loadConfig({ ENCRYPTION_KEY: KEY_B64 }).highLevel.workflowActionSecret).toBeUndefined();
+  });
 });
 
 describe('loadConfig encryption key', () => {
@@ -201,6 +210,13 @@ describe('loadConfig encryption key', () => {
     const err = configError({ NODE_ENV: 'production', DATA_DIR: dir });
     expect(err.message).toContain('ENCRYPTION_KEY');
     expect(existsSync(path.join(dir, 'encryption.key'))).toBe(false);
+  });
+
+  it('when DEMO=true (npm run demo) is combined with NODE_ENV=production, then the error names DEMO; otherwise demo is off unless asked', () => {
+    const key = Buffer.alloc(32, 3).toString('base64');
+    expect(configError({ DEMO: 'true', NODE_ENV: 'production', ENCRYPTION_KEY: key, DATA_DIR: tempDir() }).message).toContain('DEMO');
+    expect(loadConfig({ ENCRYPTION_KEY: key, DATA_DIR: tempDir() }).demo).toBe(false);
+    expect(loadConfig({ DEMO: 'true', ENCRYPTION_KEY: key, DATA_DIR: tempDir() }).demo).toBe(true);
   });
 
   it('when DATABASE_URL is set and ENCRYPTION_KEY is unset, then the error names ENCRYPTION_KEY and no key file is written', () => {

@@ -17,9 +17,19 @@ describe('manifest.json', () => {
     expect([...manifest.webhooks.events].sort()).toEqual(Object.keys(eventSchemas).sort());
   });
 
-  it('when the scopes are listed, then they cover what the app calls: messages, locations, OAuth, Voice AI, users', () => {
+  it('when the scopes are listed, then they cover what the app calls: messages, locations, OAuth, Voice AI, users, phone numbers, workflow actions, SaaS mode', () => {
     expect([...manifest.scopes].sort()).toEqual(
-      ['conversations/message.readonly', 'locations.readonly', 'oauth.readonly', 'oauth.write', 'users.readonly', 'voice-ai-dashboard.readonly'].sort(),
+      [
+        'conversations/message.readonly',
+        'locations.readonly',
+        'oauth.readonly',
+        'oauth.write',
+        'users.readonly',
+        'voice-ai-dashboard.readonly',
+        'phonenumbers.read',
+        'workflows.readonly',
+        'saas/company.read',
+      ].sort(),
     );
   });
 

@@ -32,6 +32,8 @@ export interface PricingRow {
   marginPerMetricUnit: string | null;
   marginPercent: string | null;
   belowCost: boolean;
+  /** Set when HighLevel may rebill the same usage itself (sub-accounts in HighLevel SaaS mode): the text to show. */
+  doubleBillingWarning: string | null;
 }
 
 export interface PricingGrid {
@@ -39,6 +41,8 @@ export interface PricingGrid {
   autoApply: boolean;
   flatFee: { amount: number; priceId: string } | null;
   rows: PricingRow[];
+  /** What HighLevel's SaaS API showed: `readable` false without an agency install granting saas/company.read. */
+  highLevelRebilling: { readable: boolean; checkedSubAccounts: number; saasSubAccounts: number; lastCheckedAt: string | null };
 }
 
 export interface SubAccountRow {
@@ -50,8 +54,21 @@ export interface SubAccountRow {
   rebillingEnabled: boolean;
   stripeCustomerId: string | null;
   stripeSubscriptionId: string | null;
-  billingStatus: 'ok' | 'delinquent' | 'paused';
+  billingStatus: 'ok' | 'delinquent' | 'action_required' | 'paused';
   billingStatusReason: string | null;
+  /** The open invoice whose payment failed or waits for the client (Stripe's figures), else null. */
+  paymentProblem: {
+    invoiceId: string;
+    invoiceNumber: string | null;
+    amountDueCents: number;
+    currency: string;
+    attemptCount: number;
+    nextPaymentAttempt: string | null;
+    declineCode: string | null;
+    failureCode: string | null;
+    failureMessage: string | null;
+    hostedInvoiceUrl: string | null;
+  } | null;
   failedReports: number;
   /** `shadow`: crossings are computed and shown as "would bill", nothing is sent to Stripe. */
   billingMode: BillingMode;

@@ -48,6 +48,8 @@ export interface SessionUser {
 export interface Session {
   token: string;
   expiresAt: string;
+  /** The server runs `npm run demo`: simulated HighLevel and Stripe. */
+  demo: boolean;
   user: SessionUser;
 }
 

@@ -10,6 +10,7 @@ const METRIC_LABELS: Record<string, string> = {
   ai_call_minutes: 'Voice AI minutes',
   ai_messages: 'AI messages',
   ai_tokens: 'AI tokens',
+  phone_numbers: 'Phone numbers (per month)',
 };
 
 /** "SMS messages" for `sms`; a custom metric shows its key. */

@@ -39,11 +39,25 @@ function Root() {
     case 'failed':
       return <SignInFailed error={state.error} onRetry={() => setState({ kind: 'signing-in' })} />;
     case 'ready': {
-      const { user } = state.session;
-      if (user.type === 'location' && user.activeLocation) return <SubAccountView locationId={user.activeLocation} userName={user.userName} />;
-      return <AgencyApp user={user} />;
+      const { user, demo } = state.session;
+      const view = user.type === 'location' && user.activeLocation ? <SubAccountView locationId={user.activeLocation} userName={user.userName} /> : <AgencyApp user={user} />;
+      return (
+        <>
+          {demo && <DemoBanner />}
+          {view}
+        </>
+      );
     }
   }
+}
+
+/** Shown on every screen while the server runs `npm run demo`, so nobody mistakes it for real billing. */
+function DemoBanner() {
+  return (
+    <div className="demo-banner" role="note">
+      <strong>Demo</strong> — HighLevel and Stripe are simulated (a Stripe test double): nothing here is billed.
+    </div>
+  );
 }
 
 // Errors reaching here are programming errors; show them rather than a blank frame.

@@ -1,5 +1,6 @@
 /** The agency view: a top bar with the six sections, and the section the path names. */
 import type { SessionUser } from '../api';
+import { ADMIN_ROLE, PermissionsProvider } from '../components/permissions';
 import { Link, useLocation } from '../router';
 import { UsageApiPage } from '../usage-api/UsageApiPage';
 import { UsageDashboard } from '../usage/UsageDashboard';
@@ -22,8 +23,9 @@ export function AgencyApp({ user }: { user: SessionUser }) {
   const { path } = useLocation();
   const section = path === '/' ? '/' : `/${path.split('/')[1] ?? ''}`;
   const subAccount = /^\/sub-accounts\/(.+)$/.exec(path)?.[1];
+  const canChange = user.role === ADMIN_ROLE;
   return (
-    <>
+    <PermissionsProvider canChange={canChange}>
       <header className="topbar">
         <span className="brand">Meterbridge</span>
         <nav aria-label="Sections">
@@ -42,6 +44,11 @@ export function AgencyApp({ user }: { user: SessionUser }) {
         </span>
       </header>
       <main className="page">
+        {!canChange && (
+          <p className="notice read-only-notice" role="note">
+            You can look but not change: only your agency’s admins can change billing (your HighLevel role is “{user.role}”).
+          </p>
+        )}
         {subAccount ? (
           <SubAccountPage key={subAccount} locationId={decodeURIComponent(subAccount)} />
         ) : section === '/pricing' ? (
@@ -60,7 +67,7 @@ export function AgencyApp({ user }: { user: SessionUser }) {
           <NotFound />
         )}
       </main>
-    </>
+    </PermissionsProvider>
   );
 }
 

@@ -8,6 +8,7 @@ import { api, type PricingGrid, type PricingRow } from '../api';
 import { ErrorNotice, Loading, Notice } from '../components/States';
 import { useResource } from '../components/useResource';
 import { centsToMajor, formatCents, majorToCents, metricLabel } from '../format';
+import { Editing, Writes } from '../components/permissions';
 
 export function PricingPage() {
   const grid = useResource(() => api.pricing(), []);
@@ -22,9 +23,12 @@ export function PricingPage() {
       {grid.error ? <ErrorNotice error={grid.error} onRetry={grid.reload} /> : null}
       {grid.data ? (
         <>
-          <Defaults grid={grid.data} onSaved={grid.set} />
+          <Editing>
+            <Defaults grid={grid.data} onSaved={grid.set} />
+          </Editing>
           <section className="card" aria-labelledby="grid-title">
             <h2 id="grid-title">Price per metric</h2>
+            <Editing>
             <div className="table-wrap">
               <table className="pricing">
                 <caption className="visually-hidden">Default pricing per metric</caption>
@@ -54,6 +58,7 @@ export function PricingPage() {
                 </tbody>
               </table>
             </div>
+            </Editing>
           </section>
         </>
       ) : null}
@@ -92,9 +97,11 @@ function Defaults({ grid, onSaved }: { grid: PricingGrid; onSaved: (g: PricingGr
       </div>
       {state.error ? <ErrorNotice error={state.error} /> : null}
       {state.saved ? <Notice>Defaults saved.</Notice> : null}
-      <button type="submit" className="button" disabled={state.busy}>
-        Save defaults
-      </button>
+      <Writes>
+        <button type="submit" className="button" disabled={state.busy}>
+          Save defaults
+        </button>
+      </Writes>
     </form>
   );
 }
@@ -136,6 +143,7 @@ function PricingRowEditor({ row, currency, onSaved }: { row: PricingRow; currenc
     row.belowCost ? 'Below cost' : null,
     row.enabled && !row.stripePriceId ? 'Not priced yet' : null,
     row.priceTerms?.tiers ? 'Graduated tiers (saving sets a flat price)' : null,
+    row.doubleBillingWarning ? 'May be billed twice' : null,
   ].filter(Boolean);
   return (
     <>
@@ -151,6 +159,7 @@ function PricingRowEditor({ row, currency, onSaved }: { row: PricingRow; currenc
               ))}
             </span>
           ) : null}
+          {row.doubleBillingWarning ? <span className="block small">{row.doubleBillingWarning}</span> : null}
         </th>
         <td>
           <input type="checkbox" aria-label={`${label}: billed`} checked={enabled} onChange={(e) => setEnabled(e.target.checked)} />
@@ -182,9 +191,11 @@ function PricingRowEditor({ row, currency, onSaved }: { row: PricingRow; currenc
           )}
         </td>
         <td>
-          <button type="button" className="button small" onClick={save} disabled={state.busy} aria-label={`Save ${label}`}>
-            {state.busy ? 'Saving…' : 'Save'}
-          </button>
+          <Writes>
+            <button type="button" className="button small" onClick={save} disabled={state.busy} aria-label={`Save ${label}`}>
+              {state.busy ? 'Saving…' : 'Save'}
+            </button>
+          </Writes>
         </td>
       </tr>
       {state.error || state.saved ? (

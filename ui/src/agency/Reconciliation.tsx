@@ -5,6 +5,7 @@
  */
 import { useState } from 'react';
 import { api, type ReconciliationAction, type ReconciliationRun, type ReconciliationRunDetail } from '../api';
+import { Writes } from '../components/permissions';
 import { Empty, ErrorNotice, Loading, Notice } from '../components/States';
 import { useResource } from '../components/useResource';
 import { formatDay, formatInstant, formatNumber } from '../format';
@@ -53,9 +54,11 @@ export function Reconciliation({ locationId }: { locationId?: string }) {
     <section className="card" aria-labelledby="reconciliation-title">
       <div className="card-head">
         <h2 id="reconciliation-title">Reconciliation with Stripe</h2>
-        <button type="button" className="button small" onClick={reconcileNow} disabled={state.busy}>
-          {state.busy ? 'Reconciling…' : 'Reconcile now'}
-        </button>
+        <Writes>
+          <button type="button" className="button small" onClick={reconcileNow} disabled={state.busy}>
+            {state.busy ? 'Reconciling…' : 'Reconcile now'}
+          </button>
+        </Writes>
       </div>
       <p className="muted small">
         Every night Meterbridge compares the units it sent with what Stripe counted, per customer, meter and UTC day, leaving out the last hours
@@ -74,7 +77,7 @@ export function Reconciliation({ locationId }: { locationId?: string }) {
       {state.error ? <ErrorNotice error={state.error} /> : null}
       {runs.error ? <ErrorNotice error={runs.error} onRetry={runs.reload} /> : null}
       {runs.loading && !runs.data ? <Loading /> : null}
-      {runs.data && runs.data.items.length === 0 ? <Empty>No reconciliation yet. The first runs tonight, or now with “Reconcile now”.</Empty> : null}
+      {runs.data && runs.data.items.length === 0 ? <Empty>No reconciliation yet: the first runs tonight.</Empty> : null}
       {runs.data && runs.data.items.length > 0 ? <RunTable runs={runs.data.items} selected={selected} onSelect={setSelected} /> : null}
       {selected !== null ? <RunDetail key={selected} runId={selected} locationId={locationId} /> : null}
     </section>

@@ -7,11 +7,13 @@ import { api, type MeterReport, type ReportStatus } from '../api';
 import { Empty, ErrorNotice, Loading, Notice } from '../components/States';
 import { useResource } from '../components/useResource';
 import { formatInstant, formatNumber, metricLabel } from '../format';
+import { useCanChange } from '../components/permissions';
 
 const STATUS_LABEL: Record<ReportStatus, string> = { pending: 'Pending', batched: 'Sending', sent: 'Sent', failed: 'Failed' };
 const PAGE_SIZE = 25;
 
 export function ReportLog({ locationId, onRetried }: { locationId: string; onRetried: () => void }) {
+  const canChange = useCanChange();
   const [status, setStatus] = useState<ReportStatus | ''>('');
   const [page, setPage] = useState(1);
   const log = useResource(() => api.meterReports(locationId, { status: status || undefined, page, pageSize: PAGE_SIZE }), [locationId, status, page]);
@@ -96,7 +98,7 @@ export function ReportLog({ locationId, onRetried }: { locationId: string; onRet
                     )}
                   </td>
                   <td>
-                    {r.status === 'failed' && r.batchId !== null ? (
+                    {r.status === 'failed' && r.batchId !== null && canChange ? (
                       <button type="button" className="button small" onClick={() => retry(r)} aria-label={`Retry the ${metricLabel(r.metric)} report of ${formatInstant(r.crossedAt)}`}>
                         Retry
                       </button>

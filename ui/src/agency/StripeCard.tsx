@@ -6,6 +6,7 @@ import { useState, type FormEvent } from 'react';
 import { api, type StripeConnection } from '../api';
 import { ErrorNotice, Loading, Notice } from '../components/States';
 import { useResource } from '../components/useResource';
+import { Writes } from '../components/permissions';
 
 export function StripeCard({ onChange }: { onChange: () => void }) {
   const connection = useResource(() => api.stripeConnection(), []);
@@ -53,6 +54,7 @@ export function StripeCard({ onChange }: { onChange: () => void }) {
               </ul>
             </div>
           ) : null}
+          <Writes>
           {!c.webhook.configured ? <WebhookSecretForm connection={c} onSaved={(next) => update(next, 'Webhook signing secret saved.')} /> : null}
           {replacing ? (
             <KeyForm label="New Stripe key" onConnected={(next) => update(next, 'Stripe key replaced.')} onCancel={() => setReplacing(false)} />
@@ -64,11 +66,14 @@ export function StripeCard({ onChange }: { onChange: () => void }) {
               <DisconnectButton onDone={(next) => update(next, 'Stripe disconnected.')} />
             </div>
           )}
+          </Writes>
         </>
       ) : c ? (
         <>
           <p>Connect your own Stripe account: your clients are invoiced by you, in your account.</p>
-          <KeyForm label="Stripe secret or restricted key" onConnected={(next) => update(next, 'Stripe connected.')} />
+          <Writes fallback={<p className="muted">An admin of your agency connects Stripe.</p>}>
+            <KeyForm label="Stripe secret or restricted key" onConnected={(next) => update(next, 'Stripe connected.')} />
+          </Writes>
         </>
       ) : null}
     </section>

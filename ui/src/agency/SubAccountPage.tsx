@@ -17,6 +17,7 @@ import { Overrides } from './Overrides';
 import { ReportLog } from './ReportLog';
 import { ShadowMode } from './ShadowMode';
 import { StatusBadges } from './status';
+import { Editing, Writes } from '../components/permissions';
 
 export function SubAccountPage({ locationId }: { locationId: string }) {
   const detail = useResource(() => api.subAccount(locationId), [locationId]);
@@ -39,14 +40,27 @@ export function SubAccountPage({ locationId }: { locationId: string }) {
             {d.email ? ` · ${d.email}` : ''}
             {d.billingStatusReason ? ` · ${d.billingStatusReason}` : ''}
           </p>
+          {d.paymentProblem?.hostedInvoiceUrl ? (
+            <p className="notice notice-error" role="status">
+              {d.billingStatus === 'action_required' ? 'The client must confirm this payment: ' : 'Unpaid invoice: '}
+              <a href={d.paymentProblem.hostedInvoiceUrl} target="_blank" rel="noreferrer">
+                invoice {d.paymentProblem.invoiceNumber ?? d.paymentProblem.invoiceId}
+              </a>{' '}
+              (send this link to the client).
+            </p>
+          ) : null}
           <div className="grid two">
             <Billing detail={d} onSaved={detail.set} />
             <Subscription detail={d} onSaved={detail.set} />
           </div>
-          <ShadowMode detail={d} onSaved={detail.set} />
-          <Overrides detail={d} onChanged={detail.reload} onSaved={detail.set} />
+          <Editing>
+            <ShadowMode detail={d} onSaved={detail.set} />
+            <Overrides detail={d} onChanged={detail.reload} onSaved={detail.set} />
+          </Editing>
           <UsagePanel title="Usage" load={(range) => api.subAccountUsage(locationId, range)} exportFor={locationId} />
-          <Backfills locationId={locationId} />
+          <Editing>
+            <Backfills locationId={locationId} />
+          </Editing>
           <ReportLog locationId={locationId} onRetried={detail.reload} />
           <Reconciliation locationId={locationId} />
         </>
@@ -69,6 +83,7 @@ function Billing({ detail, onSaved }: { detail: SubAccountDetail; onSaved: (d: S
   return (
     <section className="card" aria-labelledby="billing-title">
       <h2 id="billing-title">Billing</h2>
+      <Editing>
       <label className="checkbox">
         <input
           type="checkbox"
@@ -78,6 +93,7 @@ function Billing({ detail, onSaved }: { detail: SubAccountDetail; onSaved: (d: S
         />
         Rebill this sub-account’s usage
       </label>
+      </Editing>
       <h3>Stripe customer</h3>
       {detail.stripeCustomerId ? (
         <p>
@@ -86,12 +102,14 @@ function Billing({ detail, onSaved }: { detail: SubAccountDetail; onSaved: (d: S
       ) : (
         <p className="muted">Not mapped: usage is counted but not billed.</p>
       )}
+      <Writes>
       <CustomerSearch onChoose={(customerId) => run('Customer mapped.', () => api.mapCustomer(detail.locationId, { customerId }))} busy={state.busy} />
       {!detail.stripeCustomerId ? (
         <button type="button" className="button secondary wrap" disabled={state.busy} onClick={() => run('Customer created in Stripe and mapped.', () => api.mapCustomer(detail.locationId, { create: true }))}>
           Create a Stripe customer from HighLevel’s details
         </button>
       ) : null}
+      </Writes>
       {state.error ? <ErrorNotice error={state.error} /> : null}
       {state.message ? <Notice>{state.message}</Notice> : null}
     </section>
@@ -171,6 +189,7 @@ function Subscription({ detail, onSaved }: { detail: SubAccountDetail; onSaved: 
           ))}
         </ul>
       )}
+      <Editing>
       <div className="row">
         <label htmlFor="coupon">Coupon (optional)</label>
         <input id="coupon" value={coupon} onChange={(e) => setCoupon(e.target.value)} className="short" />
@@ -179,12 +198,15 @@ function Subscription({ detail, onSaved }: { detail: SubAccountDetail; onSaved: 
         <input type="checkbox" checked={automaticTax} onChange={(e) => setAutomaticTax(e.target.checked)} />
         Stripe Tax calculates tax automatically
       </label>
+      </Editing>
       {state.error ? <ErrorNotice error={state.error} /> : null}
       {state.message ? <Notice>{state.message}</Notice> : null}
-      <button type="submit" className="button" disabled={state.busy || !detail.stripeCustomerId || !detail.rebillingEnabled}>
-        {detail.stripeSubscriptionId ? 'Update subscription' : 'Create subscription'}
-      </button>
-      {!detail.stripeCustomerId ? <p className="muted small">Map a Stripe customer first.</p> : null}
+      <Writes>
+        <button type="submit" className="button" disabled={state.busy || !detail.stripeCustomerId || !detail.rebillingEnabled}>
+          {detail.stripeSubscriptionId ? 'Update subscription' : 'Create subscription'}
+        </button>
+        {!detail.stripeCustomerId ? <p className="muted small">Map a Stripe customer first.</p> : null}
+      </Writes>
     </form>
   );
 }

@@ -9,6 +9,7 @@ import { useDebounced, useResource } from '../components/useResource';
 import { formatNumber, metricLabel } from '../format';
 import { Link } from '../router';
 import { StatusBadges } from './status';
+import { Writes } from '../components/permissions';
 
 const PAGE_SIZE = 50;
 
@@ -162,9 +163,11 @@ function BulkApply({ selected, onDone }: { selected: Set<string>; onDone: () => 
   return (
     <div className="bulk">
       {selected.size > 0 ? (
-        <button type="button" className="button" onClick={apply} disabled={state.busy}>
-          Apply defaults to {selected.size} selected
-        </button>
+        <Writes>
+          <button type="button" className="button" onClick={apply} disabled={state.busy}>
+            Apply defaults to {selected.size} selected
+          </button>
+        </Writes>
       ) : null}
       {state.error ? <ErrorNotice error={state.error} /> : null}
       {state.message ? <Notice>{state.message}</Notice> : null}

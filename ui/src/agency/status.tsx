@@ -6,6 +6,7 @@ export function StatusBadges({ sub }: { sub: SubAccountRow }) {
   if (!sub.installed) badges.push({ text: 'Uninstalled', tone: 'warn' });
   if (sub.needsReinstall) badges.push({ text: 'Needs reinstall', tone: 'bad', title: 'HighLevel refused the app’s token; reinstall Meterbridge in this sub-account.' });
   if (sub.billingStatus === 'delinquent') badges.push({ text: 'Delinquent', tone: 'bad', title: sub.billingStatusReason ?? undefined });
+  if (sub.billingStatus === 'action_required') badges.push({ text: 'Payment needs action', tone: 'bad', title: sub.billingStatusReason ?? undefined });
   if (sub.billingStatus === 'paused') badges.push({ text: 'Paused', tone: 'warn', title: sub.billingStatusReason ?? undefined });
   if (sub.failedReports > 0) badges.push({ text: `${sub.failedReports} failed report${sub.failedReports === 1 ? '' : 's'}`, tone: 'bad' });
   if (badges.length === 0) badges.push({ text: 'OK', tone: 'ok' });

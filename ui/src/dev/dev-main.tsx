@@ -19,18 +19,29 @@ interface SimulatedUser {
 }
 
 const STORAGE_KEY = 'meterbridge-dev-user';
+/** `npm run demo` links here with the demo's user and Shared Secret in the query (`?demo=1&companyId=…&secret=…`). */
+const query = new URLSearchParams(window.location.search);
+const fromQuery = (): Partial<SimulatedUser> => {
+  const picked: Partial<SimulatedUser> = {};
+  for (const name of ['type', 'companyId', 'activeLocation', 'userId', 'userName', 'role'] as const) {
+    const value = query.get(name);
+    if (value) (picked as Record<string, string>)[name] = value;
+  }
+  return picked;
+};
 const initialUser = (): SimulatedUser => {
   try {
-    return { ...defaults, ...(JSON.parse(localStorage.getItem(STORAGE_KEY) ?? '{}') as Partial<SimulatedUser>) };
+    return { ...defaults, ...(JSON.parse(localStorage.getItem(STORAGE_KEY) ?? '{}') as Partial<SimulatedUser>), ...fromQuery() };
   } catch {
-    return defaults;
+    return { ...defaults, ...fromQuery() };
   }
 };
+const isDemo = query.get('demo') === '1';
 const defaults: SimulatedUser = { type: 'agency', companyId: '', activeLocation: '', userId: 'dev-user', userName: 'Developer', role: 'admin' };
 
 function DevHost() {
   const [user, setUser] = useState(initialUser);
-  const [secret, setSecret] = useState('');
+  const [secret, setSecret] = useState(query.get('secret') ?? '');
   const [session, setSession] = useState<{ user: SimulatedUser; secret: string; key: number } | null>(null);
   const frame = useRef<HTMLIFrameElement>(null);
 
@@ -72,6 +83,11 @@ function DevHost() {
   return (
     <div className="dev-host">
       <form className="card dev-form" onSubmit={open} aria-labelledby="dev-title">
+        {isDemo && (
+          <p className="demo-banner" role="note">
+            <strong>Demo</strong> — simulated HighLevel and Stripe. The demo agency’s owner is filled in: press “Open the page as this user”.
+          </p>
+        )}
         <h1 id="dev-title">Development host</h1>
         <p className="muted small">Plays HighLevel: frames the page and signs it in as this user, encrypting with your app’s Shared Secret.</p>
         <div className="row">

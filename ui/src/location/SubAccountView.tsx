@@ -2,7 +2,7 @@
  * What a sub-account's own user sees: this month's usage per metric, the units billed and the estimated charges,
  * and usage over time. Read-only; the API refuses this user anything else.
  */
-import { api } from '../api';
+import { api, type SubAccountDetail } from '../api';
 import { Empty, ErrorNotice, Loading } from '../components/States';
 import { useResource } from '../components/useResource';
 import { formatCents, formatDay, formatNumber, metricLabel } from '../format';
@@ -22,6 +22,7 @@ export function SubAccountView({ locationId, userName }: { locationId: string; u
       <main className="page">
         <h1 data-testid="sub-account-name">{sub.data ? (sub.data.name ?? sub.data.locationId) : 'Your usage'}</h1>
         {sub.error ? <ErrorNotice error={sub.error} onRetry={sub.reload} /> : null}
+        {sub.data?.paymentProblem ? <PaymentRequired problem={sub.data.paymentProblem} actionRequired={sub.data.billingStatus === 'action_required'} /> : null}
         <section className="card" aria-labelledby="period-title">
           <h2 id="period-title">This month{c && lastDay ? `: ${formatDay(c.periodStart)} – ${formatDay(lastDay)}` : ''}</h2>
           {charges.loading && !c ? <Loading /> : null}
@@ -78,5 +79,25 @@ export function SubAccountView({ locationId, userName }: { locationId: string; u
         <UsagePanel title="Usage over time" load={(range) => api.subAccountUsage(locationId, range)} idPrefix="my-usage" />
       </main>
     </>
+  );
+}
+
+/** The client's unpaid invoice: what is due and the link where they pay it (or confirm the payment with their bank). */
+function PaymentRequired({ problem, actionRequired }: { problem: NonNullable<SubAccountDetail['paymentProblem']>; actionRequired: boolean }) {
+  return (
+    <section className="card state state-error" aria-labelledby="payment-title" role="alert">
+      <h2 id="payment-title">{actionRequired ? 'Your bank asks you to confirm a payment' : 'Payment required'}</h2>
+      <p>
+        Invoice {problem.invoiceNumber ?? problem.invoiceId}: {formatCents(String(problem.amountDueCents), problem.currency)} due
+        {problem.failureMessage ? ` — ${problem.failureMessage.replace(/\.$/, '')}` : ''}.
+      </p>
+      {problem.hostedInvoiceUrl ? (
+        <p>
+          <a className="button" href={problem.hostedInvoiceUrl} target="_blank" rel="noreferrer">
+            {actionRequired ? 'Confirm the payment' : 'Pay the invoice'}
+          </a>
+        </p>
+      ) : null}
+    </section>
   );
 }

@@ -7,6 +7,7 @@ import { AiSendersCard } from './AiSenders';
 import { ApiKeys } from './ApiKeys';
 import { CustomMetrics } from './CustomMetrics';
 import { UsageCurlExample } from './UsageCurlExample';
+import { Editing } from '../components/permissions';
 
 /** The "Usage API" section of the agency view. */
 export function UsageApiPage() {
@@ -17,10 +18,14 @@ export function UsageApiPage() {
         Send usage HighLevel does not report — your own AI agent, a voice vendor, anything you resell — to Meterbridge. It is billed by the same
         prices and thresholds as HighLevel usage.
       </p>
-      <ApiKeys />
-      <CustomMetrics />
+      <Editing>
+        <ApiKeys />
+        <CustomMetrics />
+      </Editing>
       <UsageCurlExample />
-      <AiSendersCard />
+      <Editing>
+        <AiSendersCard />
+      </Editing>
     </>
   );
 }

@@ -1,6 +1,6 @@
 /**
- * Stripe's meter totals and meter-event cancellations for the Stripe double (stripe-stub.ts), plugged in through its
- * `extensions`:
+ * Stripe's meter totals and meter-event cancellations for the Stripe double (../stripe-stub.ts), plugged in through its
+ * `extensions` by the tests that need them:
  * - `GET /v1/billing/meters/:id/event_summaries` (stripe/openapi spec3 GetBillingMetersIdEventSummaries; stripe-node 23
  *   `Billing.MeterListEventSummariesParams`): `customer`, `start_time` (inclusive) and `end_time` (exclusive) required,
  *   both "aligned with minute boundaries"; `value_grouping_window` `hour` or `day` needs hour or UTC-day boundaries and
@@ -16,7 +16,8 @@
  * Faults to inject drift: `drop` (accepted, never counted), `countTwice` (counted once more, as an identifier resent
  * past Stripe's 24-hour dedupe window is), `addForeignEvent` (someone else reports to the meter).
  */
-import type { AcceptedMeterEvent, FormObject, FormValue, StripeStub } from './stripe-stub';
+import type { AcceptedMeterEvent, StripeStub } from './types';
+import type { FormObject, FormValue } from './wire';
 
 /** One counted copy of a meter event. Times: `timestamp` Unix seconds, `receivedAt`/`cancelledAt` milliseconds. */
 interface Copy {

@@ -1,0 +1,1 @@
+ALTER TABLE "sub_accounts" ADD COLUMN "payment_problem" jsonb;

@@ -1,0 +1,99 @@
+import type { AddressInfo } from 'node:net';
+import nock from 'nock';
+import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
+import { setUpBilling } from '../support/billing';
+import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
+import { startStripeStub, type StripeStub } from '../support/stripe-stub';
+import { startTestService, type TestService } from '../support/test-service';
+import { launchBrowser, openSignedInAgencyPage, screenshotFrame } from './support/browser';
+import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
+
+/**
+ * Who may change billing, as the page shows it: an agency user whose HighLevel role is not "admin" sees every screen
+ * with its values but none of the controls that change something (the server refuses them with 403
+ * admin_required), and is told why; the agency's admin sees the controls.
+ */
+jest.setTimeout(120_000);
+
+const SHARED_SECRET = 'browser-roles-secret';
+const COMPANY = 'companyBrowserRoles01';
+let LOCATION = '';
+
+let t: TestService;
+let stripe: StripeStub;
+let parent: HighLevelParent;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+const pageErrors: string[] = [];
+
+async function openAs(user: 'owner' | 'assistant'): Promise<{ page: Page; app: FrameLocator }> {
+  const opened = await openSignedInAgencyPage(browser, parent.url(user), pageErrors);
+  contexts.push(opened.context);
+  return opened;
+}
+const nav = (app: FrameLocator, name: string) => app.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true });
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+  stripe = await startStripeStub();
+  t = await startTestService({ ...OAUTH_ENV, HIGHLEVEL_SHARED_SECRET: SHARED_SECRET, STRIPE_API_URL: stripe.url });
+  const server = await t.service.listen(0);
+  // Installed in bulk, one sub-account, then Stripe, a customer and an SMS price.
+  const locations = installedLocations('locBrowserRoles', 1);
+  LOCATION = locations[0]!._id;
+  serveInstalledLocations(COMPANY, locations, 100);
+  await t.service.install.completeOAuth(tokenResponse({ userType: 'Company', companyId: COMPANY, accessToken: 'at-roles', refreshToken: 'rt-roles', isBulkInstallation: true }));
+  await setUpBilling(t.service, { companyId: COMPANY, locationId: LOCATION, customer: 'cus_rolesBrowser0001', rules: [{ metric: 'sms', threshold: '1' }] });
+  parent = await startHighLevelParent({ appUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, sharedSecret: SHARED_SECRET });
+  parent.users.set('owner', { userId: 'user-owner', companyId: COMPANY, role: 'admin', type: 'agency', userName: 'Olive Owner' });
+  parent.users.set('assistant', { userId: 'user-assistant', companyId: COMPANY, role: 'user', type: 'agency', userName: 'Andy Assistant' });
+});
+
+afterAll(async () => {
+  nock.cleanAll();
+  for (const context of contexts) await context.close();
+  await browser?.close();
+  await parent?.close();
+  await t?.close();
+  await stripe?.close();
+});
+
+describe('roles on the page', () => {
+  it('when an agency user who is not an admin opens the page, then every screen reads but offers no control that changes billing', async () => {
+    const { page, app } = await openAs('assistant');
+    await app.getByRole('note').filter({ hasText: 'only your agency’s admins can change billing' }).waitFor();
+    // Stripe: the connection is shown, without Replace / Disconnect.
+    await app.getByText('Secret key ending in').waitFor();
+    expect(await app.getByRole('button', { name: 'Replace key' }).count()).toBe(0);
+    expect(await app.getByRole('button', { name: 'Disconnect' }).count()).toBe(0);
+
+    await nav(app, 'Pricing').click();
+    const threshold = app.getByLabel('SMS messages: every N = 1 unit');
+    await threshold.waitFor();
+    expect(await threshold.inputValue()).toBe('1');
+    expect(await threshold.isDisabled()).toBe(true);
+    expect(await app.getByRole('button', { name: /^Save/ }).count()).toBe(0);
+    await screenshotFrame(page, app, 'roles-read-only-pricing.png');
+
+    await nav(app, 'Sub-accounts').click();
+    await app.getByRole('link', { name: `Sub-account ${LOCATION}` }).click();
+    await app.getByRole('heading', { name: 'Subscription' }).waitFor();
+    expect(await app.getByRole('button', { name: /subscription$/ }).count()).toBe(0);
+    expect(await app.getByRole('checkbox', { name: 'Rebill this sub-account’s usage' }).isDisabled()).toBe(true);
+    expect(await app.getByRole('button', { name: 'Search Stripe' }).count()).toBe(0);
+
+    await nav(app, 'Usage API').click();
+    await app.getByRole('heading', { name: 'Usage API' }).waitFor();
+    expect(await app.getByRole('button', { name: 'Create API key' }).isDisabled()).toBe(true);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('when the agency admin opens the same screens, then the controls are there', async () => {
+    const { app } = await openAs('owner');
+    expect(await app.getByRole('note').filter({ hasText: 'only your agency’s admins' }).count()).toBe(0);
+    await app.getByRole('button', { name: 'Replace key' }).waitFor();
+    await nav(app, 'Pricing').click();
+    await app.getByRole('button', { name: 'Save SMS messages' }).waitFor();
+    expect(await app.getByLabel('SMS messages: every N = 1 unit').isDisabled()).toBe(false);
+  });
+});

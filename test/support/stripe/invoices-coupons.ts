@@ -1,0 +1,67 @@
+/**
+ * Invoices (docs.stripe.com/api/invoices: retrieve, list) and coupons (docs.stripe.com/api/coupons/retrieve), both
+ * seeded by tests (`seedInvoice`, `seedCoupon` in stripe-stub.ts).
+ */
+import type { Fake, Route, StripeJson } from './types';
+import { byId, ID, list, noSuch, str } from './wire';
+
+/**
+ * An invoice as the API answers it. `payments` (its InvoicePayments, docs.stripe.com/api/invoice-payment/object) is
+ * "not included by default": only with `expand[]=payments` or a path under it, and each attempt's
+ * `payment.payment_intent` stays an id unless `payments.data.payment.payment_intent` is expanded
+ * (docs.stripe.com/api/expanding_objects). Tests seed `payments.data[].payment.payment_intent` as full objects.
+ */
+export function invoiceView(invoice: StripeJson, expand: string[]): StripeJson {
+  const { payments, ...rest } = invoice;
+  if (!payments || !expand.some((e) => e === 'payments' || e.startsWith('payments.'))) return rest as StripeJson;
+  const intents = expand.includes('payments.data.payment.payment_intent');
+  const data = (payments.data as StripeJson[]).map((attempt) => {
+    const intent = attempt.payment?.payment_intent;
+    return intents || typeof intent !== 'object' ? attempt : { ...attempt, payment: { ...attempt.payment, payment_intent: intent.id } };
+  });
+  return { ...rest, id: invoice.id, object: 'invoice', payments: { object: 'list', data, has_more: false, url: `/v1/invoices/${invoice.id}/payments` } } as StripeJson;
+}
+
+/** The routes of invoiceAndCoupon. */
+export function invoiceAndCouponRoutes({ stub, state }: Fake): Route[] {
+  const couponById = byId(state.coupons, 'coupon');
+
+  return [
+  // docs.stripe.com/api/invoices/retrieve
+  {
+    method: 'GET',
+    pattern: new RegExp(`^/v1/invoices/${ID}$`),
+    resource: 'invoices',
+    access: 'read',
+    accepts: [],
+    handle: ({ expand }, id) => {
+      const invoice = state.invoices.get(id);
+      if (!invoice) throw noSuch('invoice', id);
+      return { body: invoiceView(invoice, expand) };
+    },
+  },
+  // docs.stripe.com/api/invoices/list
+  {
+    method: 'GET',
+    pattern: /^\/v1\/invoices$/,
+    resource: 'invoices',
+    access: 'read',
+    accepts: ['customer', 'subscription', 'status', 'limit', 'starting_after', 'ending_before', 'created', 'collection_method'],
+    handle: ({ params }) => {
+      const customer = str(params.customer);
+      const subscription = str(params.subscription);
+      const status = str(params.status);
+      const items = [...state.invoices.values()].filter(
+        (i) =>
+          (customer === undefined || i.customer === customer) &&
+          (subscription === undefined || i.subscription === subscription || i.parent?.subscription_details?.subscription === subscription) &&
+          (status === undefined || i.status === status),
+      );
+      return { body: list(items, params, '/v1/invoices') };
+    },
+  },
+
+  // docs.stripe.com/api/coupons/retrieve
+  { method: 'GET', pattern: new RegExp(`^/v1/coupons/${ID}$`), resource: 'coupons', access: 'read', accepts: [], handle: (_ctx, id) => ({ body: couponById(id) }) },
+  ];
+}
