@@ -9,6 +9,7 @@ import { openDatabase, type DatabaseHandle } from '../models/database';
 import { ConfigError, loadConfig, type Config } from './config';
 import { healthRouter } from './health/routes';
 import { createWebhookIntake } from './highlevel/webhook-intake';
+import { isDeclaredEndpoint } from './highlevel/endpoints';
 import { createGroupCommit, type GroupCommit } from './metering/group-commit';
 import { highLevelWebhookRouter } from './highlevel/webhook-routes';
 import { createWebhookVerifier } from './highlevel/webhook-signature';
@@ -38,7 +39,7 @@ import { settingsRoutes } from './settings/routes';
 import { createSessionExchange } from './settings/session';
 import { createSessionTokens, deriveSessionKey, type SessionTokens } from './settings/session-token';
 import { createStripeConnection, type StripeConnection } from './settings/stripe-connection';
-import { stripeForAgency } from './settings/stripe-for-agency';
+import { stripeForAgency, stripeIfConnected } from './settings/stripe-for-agency';
 import { createSubAccountBilling, type SubAccountBilling } from './settings/sub-account-billing';
 import { createPaymentEvents } from './stripe/payment-events';
 import { stripeWebhookRouter } from './stripe/webhook-routes';
@@ -60,6 +61,8 @@ import { aiSendersRoutes } from './ai/routes';
 import { createPhoneNumberMonths, type PhoneNumberMonths } from './phone-numbers/phone-number-months';
 import { createSaasModeCheck, type SaasModeCheck } from './highlevel/saas-rebilling';
 import { workflowActionRouter } from './workflow-actions/workflow-action-routes';
+import { createAgencyEmailBilling } from './email-billing/agency-email-billing';
+import { emailBillingRoutes } from './email-billing/routes';
 import { createReconciliation, type Reconciliation } from './reconciliation/reconciliation';
 import { reconciliationRoutes } from './reconciliation/routes';
 
@@ -122,10 +125,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const database = options.database ?? (await openDatabase(config.database));
   const ownsDatabase = !options.database;
 
-  const verifier = createWebhookVerifier({
-    ed25519Pem: config.highLevel.webhookPublicKey,
-    rsaPem: config.highLevel.webhookLegacyPublicKey,
-  });
+  const verifier = createWebhookVerifier({ ed25519Pem: config.highLevel.webhookPublicKey, rsaPem: config.highLevel.webhookLegacyPublicKey });
   const manifest = loadManifest();
   const secretBox = createSecretBox(config.encryptionKey, config.previousEncryptionKeys);
   const accounts = createAccounts({ db: database.db, secretBox });
@@ -133,21 +133,19 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   // Crossings nudge the reporter (declared below), so units reach Stripe ~1 s after the commit, not a tick later.
   const nudgeReporter = () => scheduler.nudge('meter-reporter', REPORTER_NUDGE_MS);
   const aiSenders = createAgencyAiSenders({ db: database.db, deployment: config.aiSenders });
+  const emailBilling = createAgencyEmailBilling({ db: database.db });
   const groupCommit = createGroupCommit(database.db, { maxInFlight: config.intakeWritesInFlight });
-  const intakeDeps = { db: database.db, groupCommit, verifier, aiSendersFor: aiSenders.forLocation, onCrossings: nudgeReporter };
-  const receiveDelivery = createWebhookIntake(intakeDeps);
 
   const stripeClient = createStripeClientFactory({ apiUrl: config.stripeApiUrl, timeoutMs: config.stripeTimeoutSeconds * 1000 });
-  const stripeIfConnected = async (companyId: string) => {
-    const key = await accounts.revealStripeKey(companyId);
-    return key === null ? null : stripeClient(key);
-  };
-  const reporter = createMeterReporter({ db: database.db, logger, stripeForAgency: stripeIfConnected, options: { ...config.reporter, concurrency: 16 } });
-  const reconciliation = createReconciliation({ db: database.db, logger, stripeForAgency: stripeIfConnected, onRepairs: nudgeReporter, options: config.reconciliation });
+  const connectedStripe = stripeIfConnected(accounts, stripeClient);
+  const reporter = createMeterReporter({ db: database.db, logger, stripeForAgency: connectedStripe, options: { ...config.reporter, concurrency: 16 } });
+  const reconciliation = createReconciliation({ db: database.db, logger, stripeForAgency: connectedStripe, onRepairs: nudgeReporter, options: config.reconciliation });
   const { clientId, clientSecret } = config.highLevel;
   const oauthClient = clientId && clientSecret ? { apiUrl: config.highLevel.apiUrl, clientId, clientSecret } : null;
   const highLevelTokens = createInstallationTokens({ database, secretBox, endpoint: oauthClient, logger });
-  const highLevelApi = createHighLevelApiClient({ baseUrl: config.highLevel.apiUrl, tokens: highLevelTokens });
+  const highLevelApi = createHighLevelApiClient({ baseUrl: config.highLevel.apiUrl, tokens: highLevelTokens, allowedEndpoint: isDeclaredEndpoint });
+  const receiveDelivery = createWebhookIntake({ db: database.db, groupCommit, verifier, aiSendersFor: aiSenders.forLocation,
+    emailBillingFor: emailBilling.forLocation, onCrossings: nudgeReporter, onLocationInstalled: highLevelTokens.mintOnInstall });
   const backfills = createBackfills({ db: database.db });
   const backfillRunner = createBackfillRunner({ db: database.db, api: highLevelApi, logger });
   const phoneNumbers = createPhoneNumberMonths({ db: database.db, api: highLevelApi, logger, onCrossings: nudgeReporter });
@@ -180,6 +178,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     ...backfillRoutes({ backfills }),
     ...shadowRoutes({ db: database.db }),
     ...aiSendersRoutes({ aiSenders }),
+    ...emailBillingRoutes({ emailBilling }),
     ...usageApiSettingsRoutes({ apiKeys, customMetrics }),
     ...usageApiRoutes({ ingestion }),
   ];

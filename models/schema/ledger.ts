@@ -43,7 +43,8 @@ export const activityEvents = pgTable(
  * A normalised quantity of one metric for one sub-account (location), derived from an activity event.
  * `quantity` is a decimal string (numeric(24,6)); `unit` names what it counts (message, segment, minute, token).
  * `attributes` keeps facts that shaped the quantity (call seconds and status, SMS encoding) for the audit trail.
- * `sourceId` is HighLevel's message (or call) id when there is one: backfill matches history against it.
+ * `sourceId` is HighLevel's message (or call) id when there is one, and `messageKey` its `<conversationId>@<dateAdded>`
+ * (server/metering/message-key.ts): backfill and webhook recognise one message by either.
  * `counted` is false while the record is held out of the counters (backfilled usage the agency has not asked to
  * bill); it turns true when the record is offered to the counters.
  */
@@ -62,6 +63,7 @@ export const usageRecords = pgTable(
     occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
     sourceType: text('source_type').notNull(),
     sourceId: text('source_id'),
+    messageKey: text('message_key'),
     attributes: jsonb('attributes').notNull().default({}),
     counted: boolean('counted').notNull().default(true),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
@@ -70,6 +72,7 @@ export const usageRecords = pgTable(
     uniqueIndex('usage_records_event_metric_key').on(t.activityEventId, t.metric),
     index('usage_records_location_metric_idx').on(t.locationId, t.metric, t.occurredAt),
     index('usage_records_location_source_idx').on(t.locationId, t.sourceId).where(sql`${t.sourceId} is not null`),
+    index('usage_records_location_message_key_idx').on(t.locationId, t.messageKey).where(sql`${t.messageKey} is not null`),
     index('usage_records_held_idx').on(t.locationId).where(sql`not ${t.counted}`),
     check('usage_records_quantity_nonnegative', sql`${t.quantity} >= 0`),
   ],

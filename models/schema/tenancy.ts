@@ -64,6 +64,11 @@ export const agencies = pgTable('agencies', {
    * `AI_MESSAGE_SENDERS`. Empty: only the deployment's markers apply.
    */
   aiMessageSenders: text('ai_message_senders').notNull().default(''),
+  /**
+   * Which email this agency bills (server/metering/email-billing.ts): `conversations` (conversation emails sent
+   * through LC Email) or `lc_email_stats` (LCEmailStats delivered events); the other is recorded with quantity 0.
+   */
+  emailBillingSource: text('email_billing_source', { enum: ['conversations', 'lc_email_stats'] }).notNull().default('conversations'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });

@@ -3,8 +3,9 @@
  * activity events (`source` 'backfill') with their usage records, and what a job imported.
  *
  * A message is known when the sub-account has a usage record with its id as `source_id` (a webhook delivered it:
- * the intake stores HighLevel's `messageId` there) or its backfill delivery key `backfill:<locationId>:<messageId>`
- * is already an activity event (an earlier backfill imported it). The delivery key is unique across every source,
+ * the intake stores HighLevel's `messageId` there), or with its `<conversationId>@<dateAdded>` as `message_key` (a
+ * webhook without a `messageId` delivered it: server/metering/message-key.ts), or its backfill delivery key
+ * `backfill:<locationId>:<messageId>` is already an activity event (an earlier backfill imported it). The delivery key is unique across every source,
  * so even two imports racing cannot store a message twice.
  */
 import { sql } from 'drizzle-orm';
@@ -14,21 +15,34 @@ import { findUnstorableJson } from '../highlevel/storable-json';
 import { backfillDeliveryKey, type ImportableMessage } from './export-message';
 
 /**
- * The ids among `messageIds` the sub-account already has usage for, from a webhook or an earlier backfill.
- * Uses the (location_id, source_id) index and the unique delivery key index.
+ * The ids of the messages the sub-account already has usage for, from a webhook or an earlier backfill.
+ * Uses the (location_id, source_id) and (location_id, message_key) indexes and the unique delivery key index.
+ * @param messages each exported message's id and, when it has one, its message key.
  */
-export async function findKnownMessageIds(db: Executor, locationId: string, messageIds: string[]): Promise<Set<string>> {
-  if (messageIds.length === 0) return new Set();
-  const ids = sql.join(messageIds.map((id) => sql`${id}`), sql`, `);
-  const keys = sql.join(messageIds.map((id) => sql`${backfillDeliveryKey(locationId, id)}`), sql`, `);
+export async function findKnownMessageIds(
+  db: Executor,
+  locationId: string,
+  messages: Array<{ messageId: string; messageKey: string | null }>,
+): Promise<Set<string>> {
+  if (messages.length === 0) return new Set();
+  const ids = sql.join(messages.map((m) => sql`${m.messageId}`), sql`, `);
+  const keys = sql.join(messages.map((m) => sql`${backfillDeliveryKey(locationId, m.messageId)}`), sql`, `);
   const prefix = backfillDeliveryKey(locationId, '');
+  const messageKeys = messages.filter((m) => m.messageKey !== null).map((m) => sql`${m.messageKey}`);
+  const byKey =
+    messageKeys.length === 0
+      ? sql``
+      : sql`union
+            select message_key as id from usage_records where location_id = ${locationId} and message_key in (${sql.join(messageKeys, sql`, `)})`;
   const rows = await selectRows<{ id: string }>(
     db,
     sql`select source_id as id from usage_records where location_id = ${locationId} and source_id in (${ids})
         union
-        select substr(webhook_id, ${prefix.length + 1}) as id from activity_events where webhook_id in (${keys})`,
+        select substr(webhook_id, ${prefix.length + 1}) as id from activity_events where webhook_id in (${keys})
+        ${byKey}`,
   );
-  return new Set(rows.map((r) => r.id));
+  const found = new Set(rows.map((r) => r.id));
+  return new Set(messages.filter((m) => found.has(m.messageId) || (m.messageKey !== null && found.has(m.messageKey))).map((m) => m.messageId));
 }
 
 /**

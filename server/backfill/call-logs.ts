@@ -15,7 +15,8 @@
  * next page number.
  */
 import { z } from 'zod';
-import { API_VERSIONS, type HighLevelApiClient } from '../highlevel/api-client';
+import type { HighLevelApiClient } from '../highlevel/api-client';
+import { HIGHLEVEL_ENDPOINTS } from '../highlevel/endpoints';
 import { eventSchemas, type VoiceAiCallEndEvent } from '../highlevel/webhook-events';
 import { normaliseActivity } from '../metering/normalise';
 import { ExportShapeError, type ExportPage } from './export-client';
@@ -45,8 +46,8 @@ export async function fetchCallLogPage(
   if (!Number.isSafeInteger(page) || page < 1) throw new ExportShapeError(`Not a call-log page number: ${String(request.cursor).slice(0, 50)}`);
   const pageSize = Math.min(request.pageSize ?? CALL_LOGS_PAGE_SIZE, CALL_LOGS_PAGE_SIZE);
   const body = await api.request<unknown>({
-    method: 'GET',
-    path: '/voice-ai/dashboard/call-logs',
+    method: HIGHLEVEL_ENDPOINTS.voiceAiCallLogs.method,
+    path: HIGHLEVEL_ENDPOINTS.voiceAiCallLogs.path,
     params: {
       locationId: request.locationId,
       callType: 'LIVE',
@@ -57,7 +58,7 @@ export async function fetchCallLogPage(
       page,
       pageSize,
     },
-    version: API_VERSIONS.voiceAi,
+    version: HIGHLEVEL_ENDPOINTS.voiceAiCallLogs.version,
     auth: { locationId: request.locationId },
   });
   const parsed = pageSchema.safeParse(body);
@@ -100,5 +101,5 @@ export function mapCallLog(value: unknown, context: { locationId: string; startA
   const occurredAt = new Date(call.createdAt);
   if (occurredAt < context.startAt || occurredAt >= context.endAt) return { kind: 'skipped', reason: 'out_of_range', messageId: key };
   const usage = normaliseActivity(event.data as VoiceAiCallEndEvent, occurredAt);
-  return { kind: 'usage', message: { messageId: key, eventType: 'VoiceAiCallEnd', occurredAt, usage, raw: value as Record<string, unknown> }, alternateIds: [call.id] };
+  return { kind: 'usage', message: { messageId: key, messageKey: null, eventType: 'VoiceAiCallEnd', occurredAt, usage, raw: value as Record<string, unknown> }, alternateIds: [call.id] };
 }

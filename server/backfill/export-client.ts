@@ -17,7 +17,8 @@
  * every failure into a `HighLevelApiError` carrying HighLevel's own message.
  */
 import { z } from 'zod';
-import { API_VERSIONS, type HighLevelApiClient } from '../highlevel/api-client';
+import type { HighLevelApiClient } from '../highlevel/api-client';
+import { HIGHLEVEL_ENDPOINTS } from '../highlevel/endpoints';
 import type { MessageChannel } from './export-position';
 
 /** Messages asked for per page. HighLevel does not document a maximum; 100 is what its own examples use. */
@@ -63,9 +64,10 @@ export interface ExportPageRequest {
  *   is not an export page).
  */
 export async function fetchExportPage(api: HighLevelApiClient, request: ExportPageRequest): Promise<ExportPage> {
+  const { method, path, version } = HIGHLEVEL_ENDPOINTS.exportMessages;
   const body = await api.request<unknown>({
-    method: 'GET',
-    path: '/conversations/messages/export',
+    method,
+    path,
     params: {
       locationId: request.locationId,
       channel: request.channel,
@@ -76,7 +78,7 @@ export async function fetchExportPage(api: HighLevelApiClient, request: ExportPa
       limit: request.limit ?? EXPORT_PAGE_SIZE,
       cursor: request.cursor ?? undefined,
     },
-    version: API_VERSIONS.conversations,
+    version,
     auth: { locationId: request.locationId },
   });
   const parsed = pageSchema.safeParse(body);

@@ -16,6 +16,7 @@
  */
 import { z } from 'zod';
 import { eventSchemas, type MessageEvent } from '../highlevel/webhook-events';
+import type { EmailBillingSource } from '../metering/email-billing';
 import { normaliseActivity, type UsageDraft } from '../metering/normalise';
 import type { MessageChannel } from './export-position';
 
@@ -26,11 +27,14 @@ const exportedMessageSchema = z.looseObject({
   id: z.string().trim().min(1).max(200),
   messageType: z.string().trim().min(1).max(100).optional(),
   locationId: z.string().optional(),
+  conversationId: z.string().max(200).nullish(),
   direction: z.enum(['inbound', 'outbound']),
   dateAdded: z.string().max(100),
   body: z.string().max(1_000_000).nullish(),
   attachments: z.array(z.string().max(10_000)).max(1_000).nullish(),
   status: z.string().max(100).nullish(),
+  /** Email only: the service that sent it, as in the webhook (apps/conversations.json). */
+  provider: z.string().max(200).nullish(),
   meta: z
     .looseObject({
       callDuration: seconds.nullish(),
@@ -43,6 +47,8 @@ const exportedMessageSchema = z.looseObject({
 /** A message that yields usage. */
 export interface ImportableMessage {
   messageId: string;
+  /** `<conversationId>@<dateAdded>` (server/metering/message-key.ts): how a webhook without `messageId` names it; null for a Voice AI call. */
+  messageKey: string | null;
   /** InboundMessage or OutboundMessage (VoiceAiCallEnd for a Voice AI call), as the webhook would have been typed. */
   eventType: MessageEvent['type'] | 'VoiceAiCallEnd';
   occurredAt: Date;
@@ -68,10 +74,11 @@ const WEBHOOK_TYPE: Record<MessageChannel, string> = { SMS: 'SMS', Call: 'CALL',
  *   `endAt` exclusive: HighLevel's own date filter is not documented precisely, so the range is applied here too).
  * @returns the usage, or why there is none: unparseable, another sub-account's, outside the range, an activity
  *   entry (`TYPE_ACTIVITY_*` are timeline notes, not messages) or a type that carries no usage (Instagram, RCS, …).
+ *   `emailBillingSource` is the agency's (default when omitted), so a backfilled email bills as a live one would.
  */
 export function mapExportedMessage(
   value: unknown,
-  context: { locationId: string; channel: MessageChannel; startAt: Date; endAt: Date },
+  context: { locationId: string; channel: MessageChannel; startAt: Date; endAt: Date; emailBillingSource?: EmailBillingSource },
 ): MappedMessage {
   const parsed = exportedMessageSchema.safeParse(value);
   if (!parsed.success) return { kind: 'skipped', reason: 'malformed', messageId: idOf(value) };
@@ -87,6 +94,7 @@ export function mapExportedMessage(
     type: eventType,
     locationId: context.locationId,
     messageId: m.id,
+    conversationId: m.conversationId ?? undefined,
     messageType: m.messageType ?? WEBHOOK_TYPE[context.channel],
     messageTypeString: m.messageType,
     direction: m.direction,
@@ -96,6 +104,7 @@ export function mapExportedMessage(
     callDuration: duration === null || duration === undefined ? undefined : Math.ceil(duration),
     callStatus: callStatus ?? undefined,
     status: m.status ?? undefined,
+    provider: m.provider ?? undefined,
     dateAdded: m.dateAdded,
   };
   const event = eventSchemas[eventType].safeParse(asWebhook);
@@ -103,9 +112,10 @@ export function mapExportedMessage(
   const occurredAt = new Date(m.dateAdded);
   if (occurredAt < context.startAt || occurredAt >= context.endAt) return { kind: 'skipped', reason: 'out_of_range', messageId: m.id };
 
-  const usage = normaliseActivity(event.data as MessageEvent, occurredAt);
+  const usage = normaliseActivity(event.data as MessageEvent, occurredAt, { emailBillingSource: context.emailBillingSource });
   if (usage.length === 0) return { kind: 'skipped', reason: 'no_usage', messageId: m.id };
-  return { kind: 'usage', message: { messageId: m.id, eventType, occurredAt, usage, raw: value as Record<string, unknown> } };
+  const messageKey = usage[0]!.messageKey ?? null;
+  return { kind: 'usage', message: { messageId: m.id, messageKey, eventType, occurredAt, usage, raw: value as Record<string, unknown> } };
 }
 
 /** The delivery key of an imported message (`activity_events.webhook_id`), unique across every source. */

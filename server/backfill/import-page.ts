@@ -4,7 +4,9 @@
  * none of it does, so a crash anywhere before the commit leaves the job at the same position and the page is
  * fetched again: no message lost, none doubled (the delivery keys would refuse a second copy anyway).
  */
-import type { Database } from '../../models/database';
+import { sql } from 'drizzle-orm';
+import { selectRows, type Database } from '../../models/database';
+import type { EmailBillingSource } from '../metering/email-billing';
 import { lockMessages } from '../metering/backfilled-usage';
 import { applyUsageToCounters } from '../metering/thresholds';
 import { findKnownMessageIds, insertImportedMessages } from './backfill-ledger';
@@ -45,13 +47,17 @@ export async function importPage(
     if (!job || job.status !== 'running' || job.cursor !== fetchedAt.stored) return null;
 
     const channel = fetchedAt.position.channel;
+    const [agency] = await selectRows<{ source: EmailBillingSource }>(
+      tx,
+      sql`select email_billing_source as source from agencies where company_id = ${job.companyId}`,
+    );
     const context = { locationId: job.locationId, startAt: job.startAt, endAt: job.endAt };
     const candidates = new Map<string, ImportableMessage>();
     /** Other ids a webhook may have stored the same message under (a Voice AI call's own id). */
     const alternates = new Map<string, string[]>();
     let withUsage = 0;
     for (const value of page.messages) {
-      const mapped: MappedMessage & { alternateIds?: string[] } = channel === 'VoiceAI' ? mapCallLog(value, context) : mapExportedMessage(value, { ...context, channel });
+      const mapped: MappedMessage & { alternateIds?: string[] } = channel === 'VoiceAI' ? mapCallLog(value, context) : mapExportedMessage(value, { ...context, channel, emailBillingSource: agency?.source });
       if (mapped.kind !== 'usage') continue;
       withUsage += 1;
       // The same message twice on a page is one message: the second copy counts as a duplicate.
@@ -60,10 +66,14 @@ export async function importPage(
       const others = (mapped.alternateIds ?? []).filter((id) => id !== mapped.message.messageId);
       if (others.length > 0) alternates.set(mapped.message.messageId, others);
     }
-    const ids = [...candidates.keys(), ...[...alternates.values()].flat()];
     // Locked first, so a webhook carrying one of these messages either committed already (and is found) or waits.
-    await lockMessages(tx, job.locationId, ids);
-    const known = await findKnownMessageIds(tx, job.locationId, ids);
+    // A Voice AI call's own id is a second identity (no message key); messages have their id and message key.
+    const identities = [
+      ...[...candidates.values()].map((m) => ({ messageId: m.messageId, messageKey: m.messageKey })),
+      ...[...alternates.values()].flat().map((id) => ({ messageId: id, messageKey: null })),
+    ];
+    await lockMessages(tx, job.locationId, identities.flatMap((m) => (m.messageKey ? [m.messageId, m.messageKey] : [m.messageId])));
+    const known = await findKnownMessageIds(tx, job.locationId, identities);
     const isKnown = (m: ImportableMessage) => known.has(m.messageId) || (alternates.get(m.messageId) ?? []).some((id) => known.has(id));
     const fresh = [...candidates.values()].filter((m) => !isKnown(m));
     // `bill` is read under the job's row lock: a "bill imported usage" request either sees this page's held usage

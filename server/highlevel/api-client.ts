@@ -96,6 +96,11 @@ export interface HighLevelApiClientOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Per-attempt timeout in milliseconds, default 30,000; a timeout counts as a network error. */
   timeoutMs?: number;
+  /**
+   * When given, a call whose `method path` it does not accept is refused with a TypeError before anything is sent:
+   * the app passes `isDeclaredEndpoint` (endpoints.ts), so every endpoint it calls has its scope declared there.
+   */
+  allowedEndpoint?: (method: HttpMethod, path: string) => boolean;
 }
 
 /** The client: `request` resolves to the parsed response body (typed by the caller, not validated). */
@@ -104,7 +109,8 @@ export interface HighLevelApiClient {
    * Sends the call, with retries as described in this module's header.
    * @returns the response body of the 2xx response, as parsed by axios (JSON, else text; '' for an empty body).
    * @throws HighLevelApiError for a non-2xx final response or a network failure.
-   * @throws TypeError when the call is malformed (bad path, both `data` and `form`), before any request.
+   * @throws TypeError when the call is malformed (bad path, both `data` and `form`) or not an allowed endpoint,
+   *   before any request.
    * @throws whatever `tokens.accessToken` / `tokens.refreshAfterUnauthorized` throw, unchanged.
    */
   request<T>(call: ApiCall): Promise<T>;
@@ -165,6 +171,9 @@ export function createHighLevelApiClient(options: HighLevelApiClientOptions): Hi
       assertWellFormed(call);
       const method = call.method;
       const path = call.path.split(/[?#]/, 1)[0]!;
+      if (options.allowedEndpoint && !options.allowedEndpoint(method, path)) {
+        throw new TypeError(`${method} ${path} is not a declared HighLevel endpoint (server/highlevel/endpoints.ts)`);
+      }
       const usedTokens: string[] = [];
       let refreshed = false;
       let tokenAfterRefresh: string | undefined;

@@ -7,7 +7,7 @@
 import type { Executor } from '../../models/database';
 import { applySubAccountLifecycle, requestInstallSync, upsertAgency, upsertSubAccount } from '../tenancy/accounts-repository';
 import { markUninstalled } from './installation-repository';
-import type { ActivityEvent } from './webhook-events';
+import { installKind, type ActivityEvent } from './webhook-events';
 
 /**
  * Applies a lifecycle event; other event types are left alone.
@@ -18,7 +18,7 @@ export async function applyLifecycleEvent(tx: Executor, event: ActivityEvent, re
     case 'INSTALL': {
       const at = event.timestamp ? new Date(event.timestamp) : receivedAt;
       await upsertAgency(tx, { companyId: event.companyId, name: event.companyName ?? null });
-      if (event.installType === 'Location' && event.locationId) {
+      if (installKind(event) === 'Location' && event.locationId) {
         await upsertSubAccount(tx, { locationId: event.locationId, companyId: event.companyId });
         await applySubAccountLifecycle(tx, { locationId: event.locationId }, 'active', at);
       } else {

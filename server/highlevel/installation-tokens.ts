@@ -158,6 +158,23 @@ export function createInstallationTokens(deps: InstallationTokensDependencies) {
       return mintForLocation(sub.companyId, owner.locationId);
     },
 
+    /**
+     * After a sub-account's INSTALL: mints its Location token from the agency's Company grant when the agency has an
+     * active one and the sub-account has no active grant yet (a per-location INSTALL of a bulk install), as
+     * HighLevel's SDK does on INSTALL (@gohighlevel/api-client lib/webhook/webhook-manager.ts). Otherwise nothing.
+     * Never throws: a failure is logged, and the token is minted again on first use.
+     */
+    async mintOnInstall(companyId: string, locationId: string): Promise<void> {
+      try {
+        if (await activeRow({ locationId })) return;
+        if (!(await activeRow({ companyId }))) return;
+        await mintForLocation(companyId, locationId);
+        deps.logger.info({ companyId, locationId }, 'Location token minted from the Company grant on INSTALL');
+      } catch (err) {
+        deps.logger.warn({ companyId, locationId, reason: (err as Error).message }, 'Location token not minted on INSTALL; it will be on first use');
+      }
+    },
+
     /** After HighLevel answered 401 to `rejectedToken`: a refreshed token (one refresh however many callers ask). */
     async refreshAfterUnauthorized(owner: TokenOwner, rejectedToken: string): Promise<string> {
       const row = await activeRow(owner);

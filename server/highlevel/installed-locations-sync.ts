@@ -14,7 +14,8 @@ import {
   listAgenciesAwaitingSync,
   upsertSubAccount,
 } from '../tenancy/accounts-repository';
-import { API_VERSIONS, type HighLevelApiClient } from './api-client';
+import type { HighLevelApiClient } from './api-client';
+import { HIGHLEVEL_ENDPOINTS } from './endpoints';
 import { findCompanyInstallation } from './installation-repository';
 
 const PAGE_SIZE = 100;
@@ -51,10 +52,10 @@ export function createInstalledLocationsSync(deps: InstalledLocationsSyncDepende
     for (let page = 0, skip = 0; page < MAX_PAGES; page++) {
       const body = pageSchema.parse(
         await deps.api.request<unknown>({
-          method: 'GET',
-          path: '/oauth/installedLocations',
+          method: HIGHLEVEL_ENDPOINTS.installedLocations.method,
+          path: HIGHLEVEL_ENDPOINTS.installedLocations.path,
           params: { companyId, appId: deps.appId, isInstalled: true, skip, limit: PAGE_SIZE },
-          version: API_VERSIONS.oauth,
+          version: HIGHLEVEL_ENDPOINTS.installedLocations.version,
           auth: { companyId },
         }),
       );

@@ -1,7 +1,8 @@
 /**
  * The app's marketplace declaration (`manifest.json` at the repository root): what it asks HighLevel for and
  * where HighLevel reaches it. Read and validated at boot; the OAuth request asks for exactly its scopes.
- * Scope names and webhook event names: HighLevel marketplace docs (Scopes; Webhook events).
+ * Scope names and webhook event names: HighLevel marketplace docs (Scopes; Webhook events). Which events and scopes it
+ * lists is kept in agreement with the code by test/unit/manifest.test.ts (endpoints.ts, event-subscriptions.ts).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -19,7 +20,14 @@ export const manifestSchema = z.object({
     .min(1)
     .refine((scopes) => new Set(scopes).size === scopes.length, 'lists a scope twice'),
   oauth: z.object({ installPath: routePath, redirectPath: routePath }),
-  webhooks: z.object({ path: routePath, events: z.array(z.string().min(1)).min(1) }),
+  webhooks: z.object({
+    path: routePath,
+    // The developer portal's event names: AppInstall, LCEmailStats, InboundMessage, ... (GoHighLevel/highlevel-api-docs toc.json).
+    events: z
+      .array(z.string().regex(/^[A-Z][A-Za-z]+$/, 'is not a HighLevel webhook event name'))
+      .min(1)
+      .refine((events) => new Set(events).size === events.length, 'lists an event twice'),
+  }),
   customPage: z.object({ title: z.string().min(1), path: routePath, navigation: z.array(z.enum(['agency', 'sub-account'])).min(1) }),
   sso: z.object({ enabled: z.boolean(), sessionPath: routePath }),
 });

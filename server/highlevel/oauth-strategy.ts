@@ -1,11 +1,12 @@
 /**
- * HighLevel's authorization-code flow on passport-oauth2. HighLevel wants `user_type` in the token request
- * (Company | Location) and answers errors as `{ error, error_description }` or `{ statusCode, message }`.
+ * HighLevel's authorization-code flow on passport-oauth2. HighLevel answers errors as `{ error, error_description }`
+ * or `{ statusCode, message }`; the token type follows the install (see `tokenParams`).
  * Authorize: {HIGHLEVEL_MARKETPLACE_URL}/v2/oauth/chooselocation; token: {HIGHLEVEL_API_URL}/oauth/token
  * (HighLevel OAuth 2.0 docs). No `state`: installs usually start in the marketplace, not at /oauth/install.
  */
 import { Authenticator } from 'passport';
 import OAuth2Strategy from 'passport-oauth2';
+import { HIGHLEVEL_ENDPOINTS } from './endpoints';
 import { tokenResponseSchema, toOAuthError, type TokenResponse } from './oauth-token-endpoint';
 
 export interface HighLevelOAuthOptions {
@@ -22,14 +23,21 @@ export interface HighLevelOAuthOptions {
 export const STRATEGY = 'highlevel';
 
 class HighLevelStrategy extends OAuth2Strategy {
-  /** HighLevel issues the token type the install chose; asking for Location is what its docs show for apps. */
+  /**
+   * No `user_type` in the code exchange. HighLevel documents it as optional, "The type of token to be requested"
+   * (GoHighLevel/highlevel-api-docs apps/oauth.json, `GetAccessCodebodyDto`: only client_id, client_secret and
+   * grant_type are required), and its own app template exchanges the code without it. The code already belongs to
+   * one install: an agency (bulk) install needs a Company token (for /oauth/installedLocations and
+   * /oauth/locationToken), a sub-account install a Location token, and Meterbridge cannot tell which before the
+   * exchange. Asking for none gets the install's own kind; the answer's `userType` says which (install.ts).
+   */
   override tokenParams(): object {
-    return { user_type: 'Location' };
+    return {};
   }
 
   override parseErrorResponse(body: string, status: number): Error | null {
     try {
-      return toOAuthError('/oauth/token', status, JSON.parse(body));
+      return toOAuthError(HIGHLEVEL_ENDPOINTS.token.path, status, JSON.parse(body));
     } catch {
       return null;
     }
@@ -45,7 +53,7 @@ export function createHighLevelPassport(options: HighLevelOAuthOptions) {
   const strategy = new HighLevelStrategy(
     {
       authorizationURL: `${options.marketplaceUrl}/v2/oauth/chooselocation`,
-      tokenURL: `${options.apiUrl}/oauth/token`,
+      tokenURL: `${options.apiUrl}${HIGHLEVEL_ENDPOINTS.token.path}`,
       clientID: options.clientId,
       clientSecret: options.clientSecret,
       callbackURL: options.callbackUrl,

@@ -11,6 +11,7 @@
  */
 import axios from 'axios';
 import { z } from 'zod';
+import { HIGHLEVEL_ENDPOINTS } from './endpoints';
 
 /** HighLevel's token response. `expires_in` is seconds; `scope` is space-separated. */
 export const tokenResponseSchema = z.looseObject({
@@ -43,7 +44,7 @@ export class HighLevelOAuthError extends Error {
 }
 
 /** Version header of the OAuth endpoints. */
-const OAUTH_VERSION = '2021-07-28';
+const OAUTH_VERSION = HIGHLEVEL_ENDPOINTS.token.version;
 
 export interface TokenEndpointOptions {
   apiUrl: string;
@@ -57,7 +58,7 @@ export interface TokenEndpointOptions {
  * @throws HighLevelOAuthError with HighLevel's message (reinstallRequired for invalid_grant and friends).
  */
 export async function refreshGrant(options: TokenEndpointOptions, refreshToken: string, userType: 'Company' | 'Location'): Promise<TokenResponse> {
-  return postForm(options, '/oauth/token', {
+  return postForm(options, HIGHLEVEL_ENDPOINTS.token.path, {
     client_id: options.clientId,
     client_secret: options.clientSecret,
     grant_type: 'refresh_token',
@@ -76,7 +77,7 @@ export async function mintLocationToken(
   companyId: string,
   locationId: string,
 ): Promise<TokenResponse> {
-  return postForm(options, '/oauth/locationToken', { companyId, locationId }, companyAccessToken);
+  return postForm(options, HIGHLEVEL_ENDPOINTS.locationToken.path, { companyId, locationId }, companyAccessToken);
 }
 
 async function postForm(

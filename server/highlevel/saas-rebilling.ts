@@ -20,7 +20,8 @@ import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { selectRows, type Database } from '../../models/database';
 import { highLevelSaasStatus } from '../../models/schema';
-import { API_VERSIONS, HighLevelApiError, type HighLevelApiClient } from './api-client';
+import { HighLevelApiError, type HighLevelApiClient } from './api-client';
+import { HIGHLEVEL_ENDPOINTS } from './endpoints';
 
 /** The OAuth scope the read needs (Agency token). */
 export const SAAS_READ_SCOPE = 'saas/company.read';
@@ -83,10 +84,10 @@ export function createSaasModeCheck(deps: { db: Database; api: HighLevelApiClien
           const checkedAt = now();
           try {
             const answer = await deps.api.request<Record<string, unknown>>({
-              method: 'GET',
-              path: `/saas/get-saas-subscription/${encodeURIComponent(locationId)}`,
+              method: HIGHLEVEL_ENDPOINTS.saasSubscription.method,
+              path: HIGHLEVEL_ENDPOINTS.saasSubscription.path.replace('{locationId}', encodeURIComponent(locationId)),
               params: { companyId: agency.companyId },
-              version: API_VERSIONS.saas,
+              version: HIGHLEVEL_ENDPOINTS.saasSubscription.version,
               auth: { companyId: agency.companyId },
             });
             const text = (key: string) => (typeof answer?.[key] === 'string' ? (answer[key] as string).slice(0, 200) : null);

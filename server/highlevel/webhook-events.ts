@@ -2,8 +2,10 @@
  * Zod schemas for the HighLevel webhook events Meterbridge acts on, in HighLevel's shapes.
  * Schemas are loose (unknown fields pass through, enums stay strings) so HighLevel adding a field or a message
  * type does not turn deliveries into errors; only what the metering and install logic reads is required.
- * Sources: HighLevel webhook docs for InboundMessage, OutboundMessage, VoiceAiCallEnd, INSTALL, UNINSTALL,
- * LocationCreate and LocationUpdate (marketplace.gohighlevel.com/docs/webhook/*).
+ * Sources: HighLevel webhook docs for InboundMessage, OutboundMessage, VoiceAiCallEnd, INSTALL (AppInstall),
+ * UNINSTALL (AppUninstall), LocationCreate, LocationUpdate and LCEmailStats (marketplace.gohighlevel.com/docs/webhook/*;
+ * GoHighLevel/highlevel-api-docs `docs/webhook events/*.md`, whose examples are replayed verbatim by
+ * test/integration/official-examples.test.ts).
  */
 import { z } from 'zod';
 
@@ -18,8 +20,16 @@ const messageFields = {
   messageType: z.string().min(1).max(100),
   /** TYPE_SMS, TYPE_CALL, TYPE_VOICEMAIL, TYPE_EMAIL, TYPE_WHATSAPP, TYPE_CUSTOM_PROVIDER_SMS, ... */
   messageTypeString: z.string().max(100).optional(),
+  /**
+   * HighLevel's own examples contradict the event type (an OutboundMessage SMS example says "inbound"), so the
+   * event type decides the direction; this field is only kept on the record (normalise.ts).
+   */
   direction: z.enum(['inbound', 'outbound']).optional(),
   body: optionalText,
+  /** Email only: the service that sent it ("Leadconnector Gmail", "mailgun", "smtp", "custom": apps/conversations.json). */
+  provider: z.string().max(200).optional(),
+  /** With `dateAdded`, identifies a message that has no `messageId` (server/metering/message-key.ts). */
+  conversationId: z.string().max(200).optional(),
   attachments: z.array(z.string().max(10_000)).max(1_000).optional(),
   /** Seconds. */
   callDuration: z.coerce.number().int().min(0).max(7 * 24 * 3600).optional(),
@@ -43,22 +53,38 @@ export const voiceAiCallEndSchema = z.looseObject({
   locationId: id,
   messageId: id.optional(),
   duration: z.coerce.number().min(0).max(7 * 24 * 3600),
+  /** A test call from the agent builder: recorded, never billed. */
+  trialCall: z.boolean().optional(),
   createdAt: isoDate.optional(),
   timestamp: isoDate.optional(),
   webhookId: id.optional(),
 });
 
-/** The app was installed for an agency (installType Company, possibly bulk) or one sub-account (Location). */
+/**
+ * The app was installed for an agency (possibly bulk) or one sub-account. HighLevel's documented schema and its three
+ * examples (docs/webhook events/AppInstall.md) carry no `installType`; its SDK's type (@gohighlevel/api-client,
+ * lib/webhook/webhook-manager.ts `InstallWebhookRequest`) lists one, so live payloads may. See `installKind`.
+ */
 export const installSchema = z.looseObject({
   type: z.literal('INSTALL'),
   appId: id,
   companyId: id,
   locationId: id.optional(),
-  installType: z.enum(['Company', 'Location']),
+  installType: z.enum(['Company', 'Location']).optional(),
   companyName: z.string().max(1000).optional(),
   timestamp: isoDate.optional(),
   webhookId: id.optional(),
 });
+export type InstallEvent = z.infer<typeof installSchema>;
+
+/**
+ * Whether an INSTALL is for one sub-account (`Location`) or the agency (`Company`): `installType` when HighLevel sends
+ * it, else `Location` exactly when a `locationId` is present (AppInstall.md: the agency example has none, the two
+ * location examples have one).
+ */
+export function installKind(event: Pick<InstallEvent, 'installType' | 'locationId'>): 'Company' | 'Location' {
+  return event.installType ?? (event.locationId ? 'Location' : 'Company');
+}
 
 /** The app was removed from a sub-account (locationId) or an agency (companyId). */
 export const uninstallSchema = z
@@ -85,6 +111,28 @@ export const locationCreateSchema = z.looseObject({ type: z.literal('LocationCre
 /** A sub-account's details changed. */
 export const locationUpdateSchema = z.looseObject({ type: z.literal('LocationUpdate'), ...locationChangeFields });
 
+/**
+ * One LC Email event (delivered, opened, clicked, failed, ...; campaigns and bulk email included), from HighLevel's
+ * email service (docs/webhook events/LCEmailStats.md; "Available only to Location Level Apps"). `webhookPayload` is
+ * the email service's event: `event`, `id`, `timestamp` (Unix seconds), `recipient`, `message.headers`, ...
+ */
+export const lcEmailStatsSchema = z.looseObject({
+  type: z.literal('LCEmailStats'),
+  locationId: id,
+  companyId: id.optional(),
+  webhookPayload: z.looseObject({
+    event: z.string().min(1).max(100),
+    id: z.string().max(200).optional(),
+    /** Unix seconds. */
+    timestamp: z.number().min(0).max(1e11).optional(),
+    recipient: z.string().max(1000).optional(),
+    /** `is-test-mode`, `is-system-test`, ...: booleans. */
+    flags: z.record(z.string(), z.unknown()).optional(),
+  }),
+  timestamp: isoDate.optional(),
+  webhookId: id.optional(),
+});
+
 /** Every event type Meterbridge handles, by its `type`; anything else is acknowledged and ignored. */
 export const eventSchemas = {
   InboundMessage: inboundMessageSchema,
@@ -94,11 +142,13 @@ export const eventSchemas = {
   UNINSTALL: uninstallSchema,
   LocationCreate: locationCreateSchema,
   LocationUpdate: locationUpdateSchema,
+  LCEmailStats: lcEmailStatsSchema,
 } as const;
 
 export type HandledEventType = keyof typeof eventSchemas;
 export type MessageEvent = z.infer<typeof inboundMessageSchema> | z.infer<typeof outboundMessageSchema>;
 export type VoiceAiCallEndEvent = z.infer<typeof voiceAiCallEndSchema>;
+export type LcEmailStatsEvent = z.infer<typeof lcEmailStatsSchema>;
 /** A parsed, handled activity event. */
 export type ActivityEvent = { [K in HandledEventType]: z.infer<(typeof eventSchemas)[K]> }[HandledEventType];
 

@@ -9,8 +9,9 @@ import { badRequest, unauthorized } from '../http/errors';
 import { createGroupCommit, type GroupCommit } from '../metering/group-commit';
 import { recordActivity } from '../metering/record-activity';
 import type { AiSenders } from '../metering/ai-messages';
-import { normaliseActivity } from '../metering/normalise';
-import { eventSchemas, isHandledEventType, LIFECYCLE_EVENT_TYPES, type ActivityEvent } from './webhook-events';
+import type { EmailBillingSource } from '../metering/email-billing';
+import { messageChannel, normaliseActivity } from '../metering/normalise';
+import { eventSchemas, installKind, isHandledEventType, LIFECYCLE_EVENT_TYPES, type ActivityEvent } from './webhook-events';
 import { applyLifecycleEvent } from './install-lifecycle';
 import { findUnstorableJson } from './storable-json';
 import type { SignatureHeaders, WebhookVerifier } from './webhook-signature';
@@ -34,6 +35,18 @@ export interface IntakeDependencies {
    * agency's own: server/ai/agency-ai-senders.ts); asked only for outbound messages. None when omitted.
    */
   aiSendersFor?: (locationId: string) => Promise<AiSenders>;
+  /**
+   * Which email source the sub-account's agency bills (server/email-billing/agency-email-billing.ts); asked only for
+   * emails and LCEmailStats. The default source when omitted.
+   */
+  emailBillingFor?: (locationId: string) => Promise<EmailBillingSource>;
+  /**
+   * Called after a first INSTALL of one sub-account has committed, to mint its Location token from the agency's
+   * Company grant when there is one (as HighLevel's SDK does on INSTALL: @gohighlevel/api-client
+   * lib/webhook/webhook-manager.ts `generateLocationAccessToken`). Its failure is logged by the callee, never fails
+   * the delivery: the token is minted again on first use.
+   */
+  onLocationInstalled?: (companyId: string, locationId: string) => Promise<void>;
   now?: () => Date;
   /** Called after a delivery's commit created meter reports (threshold crossings), e.g. to nudge the reporter. */
   onCrossings?: () => void;
@@ -93,7 +106,8 @@ export function createWebhookIntake(deps: IntakeDependencies) {
     }
     const event = result.data as ActivityEvent;
     const aiSenders = event.type === 'OutboundMessage' && deps.aiSendersFor ? await deps.aiSendersFor(event.locationId) : undefined;
-    const usage = normaliseActivity(event, receivedAt, { aiSenders });
+    const emailBillingSource = isEmailUsage(event) && deps.emailBillingFor ? await deps.emailBillingFor(event.locationId) : undefined;
+    const usage = normaliseActivity(event, receivedAt, { aiSenders, emailBillingSource });
 
     const stored = {
       webhookId,
@@ -109,8 +123,17 @@ export function createWebhookIntake(deps: IntakeDependencies) {
       ? await recordActivity(deps.db, stored, usage, (tx) => applyLifecycleEvent(tx, event, receivedAt))
       : await groupCommit.record(stored, usage);
     if (recorded.crossings > 0) deps.onCrossings?.();
+    if (!recorded.duplicate && event.type === 'INSTALL' && installKind(event) === 'Location' && event.locationId) {
+      await deps.onLocationInstalled?.(event.companyId, event.locationId);
+    }
     return { status: recorded.duplicate ? 'duplicate' : 'accepted', webhookId, eventType: event.type, usageRecords: recorded.usageRecords };
   };
+}
+
+/** Email usage depends on the agency's email billing source. */
+function isEmailUsage(event: ActivityEvent): event is ActivityEvent & { locationId: string } {
+  if (event.type === 'LCEmailStats') return true;
+  return (event.type === 'InboundMessage' || event.type === 'OutboundMessage') && messageChannel(event) === 'email';
 }
 
 type JsonParse = { ok: true; value: unknown } | { ok: false };

@@ -23,7 +23,7 @@ import { requireKnownMetric } from './custom-metrics';
 import { settleCounter } from './thresholds';
 
 /** Metrics counted outbound-only by default (an agency pays its carrier for what it sends). */
-const OUTBOUND_BY_DEFAULT = new Set(['sms', 'sms_segments', 'mms', 'email', 'whatsapp']);
+const OUTBOUND_BY_DEFAULT = new Set(['sms', 'sms_segments', 'mms', 'email', 'whatsapp', 'voicemail_drops']);
 
 /** A positive decimal with at most 18 integer and 6 fractional digits, as a string or a number. */
 const threshold = z

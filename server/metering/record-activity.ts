@@ -96,6 +96,7 @@ function usageJson(d: UsageDraft) {
     occurred_at: d.occurredAt.toISOString(),
     source_type: d.sourceType,
     source_id: d.sourceId,
+    message_key: d.messageKey ?? null,
     attributes: d.attributes,
   };
 }

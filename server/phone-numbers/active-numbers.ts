@@ -13,7 +13,8 @@
  * total, so pages are read until one comes back shorter than `pageSize`.
  */
 import { z } from 'zod';
-import { API_VERSIONS, type HighLevelApiClient } from '../highlevel/api-client';
+import type { HighLevelApiClient } from '../highlevel/api-client';
+import { HIGHLEVEL_ENDPOINTS } from '../highlevel/endpoints';
 
 /** Numbers asked for per page: HighLevel's documented maximum. */
 export const NUMBERS_PAGE_SIZE = 1_000;
@@ -53,10 +54,10 @@ export async function listActiveNumbers(api: HighLevelApiClient, locationId: str
   const bySid = new Map<string, ActiveNumber>();
   for (let page = 0; page < MAX_PAGES; page++) {
     const body = await api.request<unknown>({
-      method: 'GET',
-      path: `/phone-system/numbers/location/${encodeURIComponent(locationId)}`,
+      method: HIGHLEVEL_ENDPOINTS.phoneNumbers.method,
+      path: HIGHLEVEL_ENDPOINTS.phoneNumbers.path.replace('{locationId}', encodeURIComponent(locationId)),
       params: { page, pageSize: NUMBERS_PAGE_SIZE, skipNumberPool: false },
-      version: API_VERSIONS.phoneSystem,
+      version: HIGHLEVEL_ENDPOINTS.phoneNumbers.version,
       auth: { locationId },
     });
     const parsed = pageSchema.safeParse(body);

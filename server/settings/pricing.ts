@@ -24,6 +24,7 @@ export const METRIC_LABELS: Record<string, string> = {
   mms: 'MMS messages',
   email: 'Emails',
   call_minutes: 'Call minutes',
+  voicemail_drops: 'Voicemail drops',
   whatsapp: 'WhatsApp messages',
   ai_call_minutes: 'Voice AI minutes',
   ai_messages: 'AI messages',

@@ -143,8 +143,22 @@ describe('the settings page inside HighLevel', () => {
     expect(await row('sms').innerText()).toMatch(/\$0\.0121\s+60\.5%/);
     expect(await row('email').innerText()).toContain('Below cost');
     expect(await row('whatsapp').innerText()).not.toContain('Below cost');
+    expect(await row('voicemail_drops').innerText()).toContain('Voicemail drops');
     expect(stripe.state.meters.size).toBe(3);
     expect(stripe.state.prices.size).toBe(3);
+  });
+
+  it('when the pricing page is read, then it shows which emails are billed with the default marked, and the agency can switch', async () => {
+    const section = app.getByRole('region', { name: 'Which emails are billed' });
+    const conversations = section.getByRole('radio', { name: /Conversation emails sent through LC Email \(default\)/ });
+    await conversations.waitFor();
+    expect(await conversations.isChecked()).toBe(true);
+    await section.getByRole('radio', { name: /LCEmailStats/ }).check();
+    await section.getByRole('button', { name: 'Save email billing' }).click();
+    await section.getByText('Email billing saved.').waitFor();
+    await section.getByRole('radio', { name: /Conversation emails/ }).check();
+    await section.getByRole('button', { name: 'Save email billing' }).click();
+    await section.getByText('Email billing saved.').waitFor();
   });
 
   it('when sub-accounts are mapped (one new customer, one found in Stripe) and subscribed, then their pages show customer and subscription', async () => {

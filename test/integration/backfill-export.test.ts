@@ -38,7 +38,7 @@ const at = (i: number, locationId = LOCATION) => ({ locationId, dateAdded: new D
 /**
  * The reference, written by hand rather than computed by the code under test: each message's usage per metric.
  * GSM-7 bodies: 160 characters fit one segment, then 153 per segment; UCS-2 ('Ж'): 70, then 67. Calls: started
- * minutes, 0 when nobody answered.
+ * minutes, 0 when nobody answered. An SMS with attachments: one MMS.
  */
 type Expected = Record<string, number>;
 const SMS_CASES: Array<[body: string, direction: 'inbound' | 'outbound', attachments: string[], expected: Expected]> = [
@@ -50,8 +50,9 @@ const SMS_CASES: Array<[body: string, direction: 'inbound' | 'outbound', attachm
   ['Ж'.repeat(70), 'outbound', [], { sms: 1, sms_segments: 1 }],
   ['Ж'.repeat(71), 'inbound', [], { sms: 1, sms_segments: 2 }],
   ['Ж'.repeat(135), 'outbound', [], { sms: 1, sms_segments: 3 }],
-  ['see the photo', 'outbound', ['https://storage.example/p/1.jpg'], { sms: 1, sms_segments: 1, mms: 1 }],
-  ['', 'inbound', ['https://storage.example/p/2.jpg', 'https://storage.example/p/3.jpg'], { sms: 1, sms_segments: 1, mms: 1 }],
+  // An SMS with attachments is an MMS: LC Phone charges it as one MMS, not as SMS too.
+  ['see the photo', 'outbound', ['https://storage.example/p/1.jpg'], { mms: 1 }],
+  ['', 'inbound', ['https://storage.example/p/2.jpg', 'https://storage.example/p/3.jpg'], { mms: 1 }],
 ];
 const CALL_CASES: Array<[seconds: number, status: string, direction: 'inbound' | 'outbound', minutes: number]> = [
   [0, 'no-answer', 'outbound', 0],

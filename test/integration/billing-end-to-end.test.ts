@@ -49,9 +49,9 @@ describe('end to end: HighLevel webhooks in, Stripe meter events out', () => {
     );
     const identifierOf = new Map(batches.map((b) => [b.meterEventName, b.identifier]));
     const expected = [
-      // outbound only: sms-outbound, sms-outbound-unicode-long, mms-outbound, sms-custom-provider
-      ['meterbridge_sms', '4'],
-      // both directions, every 2 segments: 1 + 3 + 1 + 1 + 1 (inbound) = 7 → 3 units, 1 carried
+      // outbound only: sms-outbound, sms-outbound-unicode-long, sms-custom-provider (mms-outbound is an MMS only)
+      ['meterbridge_sms', '3'],
+      // both directions, every 2 segments: 1 + 3 + 1 + 1 (inbound) = 6 → 3 units
       ['meterbridge_sms_segments', '3'],
       ['meterbridge_mms', '1'],
       ['meterbridge_email', '2'],
@@ -69,7 +69,7 @@ describe('end to end: HighLevel webhooks in, Stripe meter events out', () => {
       expect(event.identifier).toMatch(/^mb_[0-9a-f]{40}$/);
       expect(event.identifier).toBe(identifierOf.get(event.eventName));
     }
-    expect(await findCounter(t.database.db, LOCATION, 'sms_segments')).toEqual({ total: '7.000000', billedUnits: 3 });
+    expect(await findCounter(t.database.db, LOCATION, 'sms_segments')).toEqual({ total: '6.000000', billedUnits: 3 });
   });
 
   it('when the sub-account has uninstalled (the last fixture), then its new usage is kept but not billed', async () => {

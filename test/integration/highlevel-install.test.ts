@@ -5,7 +5,7 @@ import pino from 'pino';
 import { selectRows } from '../../models/database';
 import { createSecretBox } from '../../server/crypto/secret-box';
 import { fixture } from '../support/highlevel-fixtures';
-import { APP_ID, form, HIGHLEVEL_API, installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
+import { APP_ID, form, HIGHLEVEL_API, installedLocations, OAUTH_ENV, serveCodeExchange, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
 import { startTestService, TEST_ENCRYPTION_KEY, type TestService } from '../support/test-service';
 
 let t: TestService;
@@ -25,22 +25,22 @@ afterEach(() => {
   expect(pending).toEqual([]);
 });
 
-/** Expects HighLevel's token endpoint to be asked once for an authorization-code exchange, and answers `reply`. */
-function expectCodeExchange(code: string, reply: object, status = 200, delayMs = 0) {
-  return nock(HIGHLEVEL_API)
-    .post('/oauth/token', (body) => {
-      expect(form(body)).toEqual({
-        client_id: OAUTH_ENV.HIGHLEVEL_CLIENT_ID,
-        client_secret: OAUTH_ENV.HIGHLEVEL_CLIENT_SECRET,
-        grant_type: 'authorization_code',
-        code,
-        redirect_uri: 'https://meterbridge.example/oauth/callback',
-        user_type: 'Location',
-      });
-      return true;
-    })
-    .delay(delayMs)
-    .reply(status, reply);
+/**
+ * Expects HighLevel's token endpoint to be asked once for an authorization-code exchange of an install of `reply`'s
+ * kind (the fake answers each user_type as HighLevel documents it: serveCodeExchange), with exactly these fields:
+ * no user_type, so HighLevel issues the install's own token type.
+ */
+function expectCodeExchange(code: string, reply: Record<string, unknown>, status = 200, delayMs = 0) {
+  const kind = reply.userType === 'Company' ? 'Company' : 'Location';
+  const check = (sent: Record<string, string>) =>
+    expect(sent).toEqual({
+      client_id: OAUTH_ENV.HIGHLEVEL_CLIENT_ID,
+      client_secret: OAUTH_ENV.HIGHLEVEL_CLIENT_SECRET,
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: 'https://meterbridge.example/oauth/callback',
+    });
+  return serveCodeExchange(code, kind, reply, { status, delayMs, check });
 }
 
 async function installationRows(companyId: string) {
@@ -75,7 +75,7 @@ describe('GET /oauth/install', () => {
       scope: t.service.manifest.scopes.join(' '),
     });
     expect(t.service.manifest.scopes).toEqual(
-      expect.arrayContaining(['conversations/message.readonly', 'locations.readonly', 'oauth.readonly', 'oauth.write', 'voice-ai-dashboard.readonly', 'users.readonly']),
+      expect.arrayContaining(['conversations/message.readonly', 'locations.readonly', 'oauth.readonly', 'oauth.write', 'voice-ai-dashboard.readonly']),
     );
   });
 });

@@ -134,7 +134,9 @@ describe('authorization matrix of the settings API', () => {
       }
     }
     expect(failures).toEqual([]);
-  });
+    // Every route × every caller, one request after another: the matrix grows with each route, and on a loaded 2-core
+    // machine (load 15 during a full run) it passed 30 s once the email-billing routes joined it.
+  }, 120_000);
 
   it('when an agency user who is not an admin changes a price, then 403 admin_required says only an admin can, and reading still works', async () => {
     const asUser = (await authorizationFor('own agency user (not admin)'))!;

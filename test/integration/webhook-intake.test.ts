@@ -28,11 +28,8 @@ const EXPECTED: Record<string, { status: string; eventStatus: string; usage: Arr
   'install-agency-bulk': { status: 'accepted', eventStatus: 'processed', usage: [] },
   'install-location': { status: 'accepted', eventStatus: 'processed', usage: [] },
   'location-create': { status: 'accepted', eventStatus: 'processed', usage: [] },
-  'mms-outbound': {
-    status: 'accepted',
-    eventStatus: 'processed',
-    usage: [['sms', 1, 'outbound'], ['sms_segments', 1, 'outbound'], ['mms', 1, 'outbound']],
-  },
+  // An SMS with attachments is one MMS, not an SMS too (LC Phone pricing).
+  'mms-outbound': { status: 'accepted', eventStatus: 'processed', usage: [['mms', 1, 'outbound']] },
   'sms-custom-provider': { status: 'accepted', eventStatus: 'processed', usage: [['sms', 1, 'outbound'], ['sms_segments', 1, 'outbound']] },
   'sms-inbound': { status: 'accepted', eventStatus: 'processed', usage: [['sms', 1, 'inbound'], ['sms_segments', 1, 'inbound']] },
   'sms-outbound-unicode-long': {

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { selectRows } from '../../models/database';
 import { eventSchemas, isHandledEventType } from '../../server/highlevel/webhook-events';
-import { fixture, fixtureNames } from '../support/highlevel-fixtures';
+import { fixture, fixtureNames, officialExample, officialExampleNames } from '../support/highlevel-fixtures';
 import { startTestService, type TestService } from '../support/test-service';
 import { recordFigures } from './support/figures';
 import { byScale } from './support/scale';
@@ -36,12 +36,16 @@ const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 type Mutation = { kind: 'set' | 'delete'; field: string; value?: unknown };
-const FIELDS = ['type', 'locationId', 'messageType', 'messageTypeString', 'direction', 'body', 'attachments', 'callDuration', 'callStatus', 'duration', 'companyId', 'installType', 'appId', 'id', 'webhookId', 'timestamp', 'dateAdded'];
+const FIELDS = ['type', 'locationId', 'messageType', 'messageTypeString', 'direction', 'body', 'attachments', 'callDuration', 'callStatus', 'duration', 'companyId', 'installType', 'appId', 'id', 'webhookId', 'timestamp', 'dateAdded', 'provider', 'conversationId', 'trialCall', 'webhookPayload'];
 const mutation: fc.Arbitrary<Mutation> = fc.record({
   kind: fc.constantFrom('set', 'delete'),
   field: fc.constantFrom(...FIELDS),
   value: hostileValue,
 }) as fc.Arbitrary<Mutation>;
+
+/** Deliveries start from our fixtures and from HighLevel's own documented examples (test/fixtures/highlevel/official). */
+const OFFICIAL = 'official:';
+const STARTING_POINTS = [...fixtureNames, ...officialExampleNames.map((n) => OFFICIAL + n)];
 
 /** How a generated delivery is signed: right, missing, by another key, re-used from another body, or garbage. */
 const signing = fc.constantFrom('valid', 'valid', 'valid', 'missing', 'wrong-body', 'garbage', 'legacy-valid');
@@ -53,8 +57,8 @@ describe('hostile input', () => {
     let reusedBody = '{"type":"OutboundMessage"}';
     let reusedSignature = t.keys.signEd25519(reusedBody);
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...fixtureNames), fc.array(mutation, { maxLength: 4 }), signing, fc.boolean(), async (name, mutations, how, asText) => {
-        const body: Record<string, unknown> = fixture(name);
+      fc.asyncProperty(fc.constantFrom(...STARTING_POINTS), fc.array(mutation, { maxLength: 4 }), signing, fc.boolean(), async (name, mutations, how, asText) => {
+        const body: Record<string, unknown> = name.startsWith(OFFICIAL) ? officialExample(name.slice(OFFICIAL.length)) : fixture(name);
         for (const m of mutations) {
           if (m.kind === 'delete') delete body[m.field];
           else body[m.field] = m.value;

@@ -19,6 +19,27 @@ export function fixture(name: string): Record<string, unknown> {
   return JSON.parse(readFileSync(path.join(FIXTURES, `${name}.json`), 'utf8'));
 }
 
+const OFFICIAL = path.join(__dirname, '..', 'fixtures', 'highlevel', 'official');
+
+/**
+ * Names of HighLevel's own example payloads, verbatim from GoHighLevel/highlevel-api-docs `docs/webhook events/*.md`
+ * (which file and commit: `officialSources`), without `.json`.
+ */
+export const officialExampleNames = readdirSync(OFFICIAL)
+  .filter((f) => f.endsWith('.json') && f !== 'SOURCES.json')
+  .map((f) => f.slice(0, -'.json'.length))
+  .sort();
+
+/** One of HighLevel's own examples, parsed (a fresh copy each call). */
+export function officialExample(name: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(path.join(OFFICIAL, `${name}.json`), 'utf8'));
+}
+
+/** `SOURCES.json`: the docs repository, its commit, and the doc page of each example. */
+export const officialSources: { source_repo: string; commit: string; files: Record<string, { doc: string }> } = JSON.parse(
+  readFileSync(path.join(OFFICIAL, 'SOURCES.json'), 'utf8'),
+);
+
 /** Test keys: Ed25519 for `x-ghl-signature`, RSA for the legacy `x-wh-signature`. */
 export function makeSigningKeys() {
   const ed25519 = generateKeyPairSync('ed25519');

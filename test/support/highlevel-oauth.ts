@@ -27,13 +27,43 @@ export function tokenResponse(input: {
     token_type: 'Bearer',
     expires_in: input.expiresIn ?? 86399,
     refresh_token: input.refreshToken,
-    scope: 'conversations/message.readonly locations.readonly oauth.readonly oauth.write voice-ai-dashboard.readonly users.readonly',
+    scope: 'conversations/message.readonly locations.readonly oauth.readonly oauth.write voice-ai-dashboard.readonly',
     userType: input.userType,
     companyId: input.companyId,
     ...(input.locationId ? { locationId: input.locationId } : {}),
     userId: 'aF3kQ9wP2xLm7NbV1cZt',
     ...(input.isBulkInstallation !== undefined ? { isBulkInstallation: input.isBulkInstallation } : {}),
   };
+}
+
+/**
+ * HighLevel's token endpoint for one authorization code, as its docs describe the exchange (apps/oauth.json,
+ * `POST /oauth/token`, `GetAccessCodebodyDto`): client_id, client_secret, grant_type=authorization_code, code,
+ * redirect_uri, and an optional `user_type`, "the type of token to be requested". The code belongs to one install:
+ * an agency install (`Company`) or a sub-account install (`Location`). Asked without `user_type`, or with the
+ * install's own type, it answers that install's token; asked for the other type it refuses (400), since that code
+ * grants no such token. Expects exactly one exchange; `check` sees the form sent (throw in it to fail the request).
+ */
+export function serveCodeExchange(
+  code: string,
+  installKind: 'Company' | 'Location',
+  reply: object,
+  options: { status?: number; delayMs?: number; check?: (sent: Record<string, string>) => void } = {},
+) {
+  return nock(HIGHLEVEL_API)
+    .post('/oauth/token', (body) => {
+      const f = form(body);
+      options.check?.(f);
+      return f.grant_type === 'authorization_code' && f.code === code && f.client_id === OAUTH_ENV.HIGHLEVEL_CLIENT_ID && f.client_secret === OAUTH_ENV.HIGHLEVEL_CLIENT_SECRET;
+    })
+    .delay(options.delayMs ?? 0)
+    .reply((_uri, body) => {
+      const asked = form(body).user_type;
+      if (asked !== undefined && asked !== installKind) {
+        return [400, { error: 'invalid_request', error_description: `This code was issued for a ${installKind} install, not ${asked}.` }];
+      }
+      return [options.status ?? 200, reply];
+    });
 }
 
 /** Parses an x-www-form-urlencoded body as nock hands it over (string or already parsed). */

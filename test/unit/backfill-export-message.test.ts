@@ -70,6 +70,27 @@ describe('an exported message becomes the usage its webhook would have produced'
     expect(mapped.kind === 'usage' && mapped.message.usage.map((u) => u.metric)).toEqual(['sms', 'sms_segments']);
   });
 
+  it('when an exported message is mapped, then it carries the key that matches its webhook without messageId', () => {
+    const mapped = mapExportedMessage(exported('sms-outbound'), RANGE);
+    const w = fixture('sms-outbound');
+    expect(mapped.kind === 'usage' && mapped.message.messageKey).toBe(`${w.conversationId}@${new Date(String(w.dateAdded)).toISOString()}`);
+  });
+
+  it('when the export holds a campaign voicemail drop (TYPE_CAMPAIGN_VOICEMAIL), then it is one voicemail drop', () => {
+    const mapped = mapExportedMessage({ ...exported('call-outbound-completed'), messageType: 'TYPE_CAMPAIGN_VOICEMAIL', meta: {} }, { ...RANGE, channel: 'Call' });
+    expect(mapped.kind === 'usage' && mapped.message.usage.map((u) => [u.metric, u.quantity])).toEqual([['voicemail_drops', '1']]);
+  });
+
+  it('when an exported email went through SMTP or the agency bills LCEmailStats, then it is recorded with 0, as its webhook', () => {
+    const email = (extra: Record<string, unknown>, emailBillingSource?: 'conversations' | 'lc_email_stats') => {
+      const mapped = mapExportedMessage({ ...exported('email-outbound'), ...extra }, { ...RANGE, channel: 'Email', emailBillingSource });
+      return mapped.kind === 'usage' && mapped.message.usage.map((u) => u.quantity);
+    };
+    expect(email({})).toEqual(['1']);
+    expect(email({ provider: 'smtp' })).toEqual(['0']);
+    expect(email({}, 'lc_email_stats')).toEqual(['0']);
+  });
+
   it('when the delivery key is formed, then it names the source, the sub-account and the message', () => {
     expect(backfillDeliveryKey(LOCATION, 'm1')).toBe(`backfill:${LOCATION}:m1`);
   });

@@ -78,14 +78,14 @@ const TABLE: Row[] = [
   // 66 + (2, moved whole to part 2) + 66 = 134 code units, yet 3 parts because the surrogate pair is not split.
   ['an SMS whose emoji straddles the first UCS-2 part boundary', smsOut(CYRILLIC.repeat(66) + EMOJI + CYRILLIC.repeat(66)), sms(3)],
   ['the Spanish reminder fixture with an emoji (199 characters, UCS-2)', from('sms-outbound-unicode-long'), sms(3)],
-  // MMS
-  ['an MMS (SMS with one attachment)', from('mms-outbound'), [...sms(1), ['mms', '1', 'outbound']]],
+  // MMS: LC Phone charges an SMS with attachments as one MMS, whatever its text
+  ['an MMS (SMS with one attachment)', from('mms-outbound'), [['mms', '1', 'outbound']]],
   [
     'an MMS with three attachments and a 161-character body',
     from('mms-outbound', { body: 'a'.repeat(161), attachments: ['https://a.example/1.jpg', 'https://a.example/2.jpg', 'https://a.example/3.jpg'] }),
-    [...sms(2), ['mms', '1', 'outbound']],
+    [['mms', '1', 'outbound']],
   ],
-  ['an inbound MMS with an image and no text', from('sms-inbound', { attachments: ['https://a.example/1.jpg'] }, ['body']), [...sms(1, 'inbound'), ['mms', '1', 'inbound']]],
+  ['an inbound MMS with an image and no text', from('sms-inbound', { attachments: ['https://a.example/1.jpg'] }, ['body']), [['mms', '1', 'inbound']]],
   ['an SMS with an empty attachments list', smsOut('hi', { attachments: [] }), sms(1)],
   // Custom conversation providers
   ['a custom-provider SMS (Custom, TYPE_CUSTOM_PROVIDER_SMS)', from('sms-custom-provider'), sms(1)],
@@ -131,6 +131,10 @@ const TABLE: Row[] = [
   ['the inbound voicemail fixture (31 s)', from('call-inbound-voicemail'), [['call_minutes', '1', 'inbound']]],
   ['an inbound voicemail of 61 s', call(61, 'voicemail', 'call-inbound-voicemail'), [['call_minutes', '2', 'inbound']]],
   ['a call with no callDuration', call(undefined, 'completed'), [['call_minutes', '0', 'outbound']]],
+  // Voicemail drops (OutboundMessage.md "Voicemail send through workflow"; TYPE_CAMPAIGN_VOICEMAIL in the export)
+  ['a workflow voicemail drop (messageType VoiceMail)', from('call-outbound-completed', { messageType: 'VoiceMail', status: 'completed' }, ['callDuration', 'callStatus']), [['voicemail_drops', '1', 'outbound']]],
+  ['a voicemail drop typed TYPE_CAMPAIGN_VOICEMAIL', from('call-outbound-completed', { messageTypeString: 'TYPE_CAMPAIGN_VOICEMAIL' }), [['voicemail_drops', '1', 'outbound']]],
+  ['a call that reached voicemail typed TYPE_VOICEMAIL (still a call)', from('call-inbound-voicemail', { messageTypeString: 'TYPE_VOICEMAIL' }), [['call_minutes', '1', 'inbound']]],
   // Voice AI: ceil(duration / 60), no direction
   ['a Voice AI call of 0 s', voiceAi(0), [['ai_call_minutes', '0', null]]],
   ['a Voice AI call of 1 s', voiceAi(1), [['ai_call_minutes', '1', null]]],
@@ -138,6 +142,12 @@ const TABLE: Row[] = [
   ['a Voice AI call of 61 s', voiceAi(61), [['ai_call_minutes', '2', null]]],
   ['a Voice AI call of 187 s (the fixture)', from('voice-ai-call-end'), [['ai_call_minutes', '4', null]]],
   ['a Voice AI call of 90.5 s', voiceAi(90.5), [['ai_call_minutes', '2', null]]],
+  ['a Voice AI test call (trialCall true) of 187 s', from('voice-ai-call-end', { trialCall: true }), [['ai_call_minutes', '0', null]]],
+  // Email: only LC Email bills (provider absent or mailgun), with the default source (conversation emails)
+  ['an outbound email sent through LC Email (provider mailgun)', from('email-outbound', { provider: 'mailgun' }), [['email', '1', 'outbound']]],
+  ['an outbound email sent through Gmail (provider Leadconnector Gmail)', from('email-outbound', { provider: 'Leadconnector Gmail' }), [['email', '0', 'outbound']]],
+  ['an outbound email sent through SMTP (provider smtp)', from('email-outbound', { provider: 'smtp' }), [['email', '0', 'outbound']]],
+  ['an inbound email received through Outlook', from('email-inbound', { provider: 'outlook' }), [['email', '0', 'inbound']]],
   // Channels that are not metered
   ['a Facebook message (FB)', smsOut('hi', { messageType: 'FB', messageTypeString: 'TYPE_FACEBOOK' }), []],
   ['an Instagram message (IG)', smsOut('hi', { messageType: 'IG', messageTypeString: 'TYPE_INSTAGRAM' }), []],
@@ -153,6 +163,8 @@ const TABLE: Row[] = [
   // Direction
   ['an InboundMessage SMS without direction', from('sms-inbound', {}, ['direction']), sms(1, 'inbound')],
   ['an OutboundMessage SMS without direction', from('sms-outbound', {}, ['direction']), sms(1, 'outbound')],
+  ['an OutboundMessage SMS whose direction field says inbound', from('sms-outbound', { direction: 'inbound' }), sms(1, 'outbound')],
+  ['an InboundMessage call whose direction field says outbound', from('call-inbound-voicemail', { direction: 'outbound' }), [['call_minutes', '1', 'inbound']]],
   ['an InboundMessage call without direction', from('call-inbound-voicemail', {}, ['direction']), [['call_minutes', '1', 'inbound']]],
 ];
 
@@ -204,9 +216,9 @@ describe('normaliseActivity', () => {
   });
 
   it('when a message has dateAdded, then every record occurred at dateAdded', () => {
-    const drafts = normaliseActivity(parse(from('mms-outbound')), RECEIVED_AT);
-    expect(drafts).toHaveLength(3);
-    expect(drafts.map((d) => d.occurredAt.toISOString())).toEqual(Array(3).fill('2026-11-03T16:00:00.000Z'));
+    const drafts = normaliseActivity(parse(from('sms-outbound-unicode-long')), RECEIVED_AT);
+    expect(drafts).toHaveLength(2);
+    expect(drafts.map((d) => d.occurredAt.toISOString())).toEqual(Array(2).fill(fixture('sms-outbound-unicode-long').dateAdded));
   });
 
   it('when a message has no dateAdded, then it occurred at its timestamp', () => {
@@ -232,8 +244,8 @@ describe('normaliseActivity', () => {
   });
 
   it('when a message is normalised, then every record points back to its messageId', () => {
-    const drafts = normaliseActivity(parse(from('mms-outbound')), RECEIVED_AT);
-    expect(drafts.map((d) => d.sourceId)).toEqual(['m1sms000000000000004', 'm1sms000000000000004', 'm1sms000000000000004']);
+    const drafts = normaliseActivity(parse(from('mms-outbound', { attachments: [] })), RECEIVED_AT);
+    expect(drafts.map((d) => d.sourceId)).toEqual(['m1sms000000000000004', 'm1sms000000000000004']);
     const [call] = normaliseActivity(parse(from('call-outbound-completed')), RECEIVED_AT);
     expect(call?.sourceId).toBe('m1cal000000000000001');
   });

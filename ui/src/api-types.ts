@@ -204,6 +204,16 @@ export interface AiSenders {
   markers: string[];
 }
 
+/**
+ * Which email the agency bills (GET/PUT /api/email-billing): `conversations` (conversation emails sent through LC Email)
+ * or `lc_email_stats` (LCEmailStats delivered events, campaigns included); the other is recorded, not billed.
+ */
+export type EmailBillingSource = 'conversations' | 'lc_email_stats';
+export interface EmailBilling {
+  source: EmailBillingSource;
+  default: EmailBillingSource;
+}
+
 export interface PeriodCharges {
   periodStart: string;
   periodEnd: string;

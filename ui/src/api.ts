@@ -15,6 +15,8 @@ import type {
   Usage,
   Overview,
   AiSenders,
+  EmailBilling,
+  EmailBillingSource,
   PeriodCharges,
   ReportStatus,
   MeterReport,
@@ -167,6 +169,8 @@ export const api = {
   archiveCustomMetric: (key: string) => request<CustomMetric>('DELETE', `/api/custom-metrics/${enc(key)}`),
   aiSenders: () => request<AiSenders>('GET', '/api/ai-senders'),
   setAiSenders: (markers: string[]) => request<AiSenders>('PUT', '/api/ai-senders', { markers }),
+  emailBilling: () => request<EmailBilling>('GET', '/api/email-billing'),
+  setEmailBilling: (source: EmailBillingSource) => request<EmailBilling>('PUT', '/api/email-billing', { source }),
 
   setBillingMode: (id: string, mode: BillingMode) => request<SubAccountDetail>('PUT', `/api/sub-accounts/${enc(id)}/billing-mode`, { mode }),
   wouldBill: (id: string) => request<WouldBill>('GET', `/api/sub-accounts/${enc(id)}/would-bill`),

@@ -9,6 +9,7 @@ import { ErrorNotice, Loading, Notice } from '../components/States';
 import { useResource } from '../components/useResource';
 import { centsToMajor, formatCents, majorToCents, metricLabel } from '../format';
 import { Editing, Writes } from '../components/permissions';
+import { EmailBilling } from './EmailBilling';
 
 export function PricingPage() {
   const grid = useResource(() => api.pricing(), []);
@@ -25,6 +26,7 @@ export function PricingPage() {
         <>
           <Editing>
             <Defaults grid={grid.data} onSaved={grid.set} />
+            <EmailBilling />
           </Editing>
           <section className="card" aria-labelledby="grid-title">
             <h2 id="grid-title">Price per metric</h2>
