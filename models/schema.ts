@@ -9,4 +9,5 @@ export * from './schema/tenancy';
 export * from './schema/billing';
 export * from './schema/usage-api';
 export * from './schema/backfill';
+export * from './schema/reconciliation';
 export * from './schema/highlevel-saas';

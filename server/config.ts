@@ -5,6 +5,7 @@
 import { createPublicKey, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import cron from 'node-cron';
 import { z } from 'zod';
 import { parseAiSenders, type AiSenders } from './metering/ai-messages';
 import { HIGHLEVEL_ED25519_PUBLIC_KEY, HIGHLEVEL_RSA_LEGACY_PUBLIC_KEY } from './highlevel/published-keys';
@@ -75,6 +76,10 @@ const envSchema = z.object({
   REPORTER_LEASE_SECONDS: z.preprocess(emptyAsUnset, z.coerce.number().int().min(2).max(3600).optional()),
   // Under Stripe's "rolling period of at least 24 hours" for meter-event identifiers.
   REPORTER_IDENTIFIER_WINDOW_HOURS: z.coerce.number().min(1).max(23).default(20),
+  RECONCILE_ENABLED: z.enum(['true', 'false']).default('true'),
+  RECONCILE_SCHEDULE: z.string().refine((p) => cron.validate(p), { message: 'is not a cron pattern (node-cron, with seconds)' }).default('0 30 3 * * *'),
+  RECONCILE_SETTLE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(7200),
+  RECONCILE_LOOKBACK_DAYS: z.coerce.number().int().min(1).max(33).default(30),
   STRIPE_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(120).default(20),
   INTAKE_WRITES_IN_FLIGHT: z.preprocess(emptyAsUnset, z.coerce.number().int().min(1).max(64).optional()),
   STRIPE_CALLS_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(100),
@@ -163,6 +168,12 @@ export interface Config {
     identifierWindowSeconds: number;
   };
   /**
+   * Reconciliation against Stripe's totals (server/reconciliation/): the scheduled run's cron pattern (node-cron with
+   * seconds, in the server's time zone; default nightly at 03:30), the settle time in seconds (windows and sends younger than this are not
+   * compared, as Stripe aggregates meter events asynchronously) and the whole UTC days compared before today.
+   */
+  reconciliation: { enabled: boolean; schedule: string; settleSeconds: number; lookbackDays: number };
+  /**
    * Group commit of webhook deliveries (server/metering/group-commit.ts): most intake transactions running at once
    * (`INTAKE_WRITES_IN_FLIGHT`); deliveries arriving meanwhile are committed together in the next. Unset: 4 on a
    * PostgreSQL server (the pool holds 10), 1 on PGlite (which runs one statement at a time, so one call in flight
@@ -243,6 +254,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, warn: ConfigWarn = () => unde
       callsPerSecondPerAgency: e.STRIPE_CALLS_PER_SECOND,
       leaseSeconds,
       identifierWindowSeconds: Math.round(e.REPORTER_IDENTIFIER_WINDOW_HOURS * 3600),
+    },
+    reconciliation: {
+      enabled: e.RECONCILE_ENABLED === 'true',
+      schedule: e.RECONCILE_SCHEDULE,
+      settleSeconds: e.RECONCILE_SETTLE_SECONDS,
+      lookbackDays: e.RECONCILE_LOOKBACK_DAYS,
     },
     logLevel: e.LOG_LEVEL,
     frameAncestors: (e.FRAME_ANCESTORS ?? '')

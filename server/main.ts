@@ -40,7 +40,7 @@ import { settingsRoutes } from './settings/routes';
 import { createSessionExchange } from './settings/session';
 import { createSessionTokens, deriveSessionKey, type SessionTokens } from './settings/session-token';
 import { createStripeConnection, type StripeConnection } from './settings/stripe-connection';
-import { stripeForAgency } from './settings/stripe-for-agency';
+import { stripeForAgency, stripeIfConnected } from './settings/stripe-for-agency';
 import { createSubAccountBilling, type SubAccountBilling } from './settings/sub-account-billing';
 import { createPaymentEvents } from './stripe/payment-events';
 import { createErrorReports } from './stripe/error-reports';
@@ -65,6 +65,8 @@ import { createSaasModeCheck, type SaasModeCheck } from './highlevel/saas-rebill
 import { workflowActionRouter } from './workflow-actions/workflow-action-routes';
 import { createAgencyEmailBilling } from './email-billing/agency-email-billing';
 import { emailBillingRoutes } from './email-billing/routes';
+import { createReconciliation, type Reconciliation } from './reconciliation/reconciliation';
+import { reconciliationRoutes } from './reconciliation/routes';
 
 /**
  * A wired service. `close()` stops taking requests and the scheduler (finishing the run in progress, so an
@@ -79,6 +81,7 @@ export interface Service {
   accounts: Accounts;
   rules: RebillingRules;
   reporter: MeterReporter;
+  reconciliation: Reconciliation;
   scheduler: Scheduler;
   manifest: Manifest;
   highLevelTokens: InstallationTokens;
@@ -147,6 +150,8 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     },
     options: { ...config.reporter, concurrency: 16 },
   });
+  const connectedStripe = stripeIfConnected(accounts, stripeClient);
+  const reconciliation = createReconciliation({ db: database.db, logger, stripeForAgency: connectedStripe, onRepairs: nudgeReporter, options: config.reconciliation });
   const { clientId, clientSecret } = config.highLevel;
   const oauthClient = clientId && clientSecret ? { apiUrl: config.highLevel.apiUrl, clientId, clientSecret } : null;
   const highLevelTokens = createInstallationTokens({ database, secretBox, endpoint: oauthClient, logger });
@@ -181,6 +186,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const apiRoutes = [
     ...settingsRoutes({ db: database.db, session, stripeConnection, pricing, rules, billing, logger, demo: config.demo }),
     ...usageRoutes({ db: database.db }),
+    ...reconciliationRoutes({ db: database.db, reconciliation }),
     ...backfillRoutes({ backfills }),
     ...shadowRoutes({ db: database.db }),
     ...aiSendersRoutes({ aiSenders }),
@@ -196,7 +202,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
       '(POST /api/v1/usage with an agency API key from POST /api/api-keys).',
   });
 
-  const jobs = { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck };
+  const jobs = { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation };
   const scheduler = createScheduler(scheduledJobs({ ...jobs, oauthConfigured: oauthClient !== null }), database, logger);
 
   const app = createHttpApp(logger, [
@@ -224,6 +230,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     accounts,
     rules,
     reporter,
+    reconciliation,
     scheduler,
     manifest,
     highLevelTokens,

@@ -124,7 +124,14 @@ export const meterBatches = pgTable(
     identifier: text('identifier').notNull(),
     value: bigint('value', { mode: 'number' }).notNull(),
     timestamp: bigint('timestamp', { mode: 'number' }).notNull(),
-    status: text('status', { enum: ['sending', 'sent', 'failed', 'rejected', 'unconfirmed'] }).notNull().default('sending'),
+    /**
+     * `rejected`: Stripe's asynchronous error report named it (never counted). `unconfirmed`: its identifier window
+     * closed before Stripe confirmed it; reconciliation settles it. `replaced`: reconciliation found this batch's units
+     * missing in Stripe and moved its reports to a new batch (`replacesBatchId` there) with a new identifier
+     * (server/reconciliation/). `queued`: a batch reconciliation stored that waits for its pair's one in-flight slot;
+     * the reporter makes it `sending` when the slot is free.
+     */
+    status: text('status', { enum: ['queued', 'sending', 'sent', 'failed', 'rejected', 'unconfirmed', 'replaced'] }).notNull().default('sending'),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
     lockedUntil: timestamp('locked_until', { withTimezone: true }),
@@ -138,10 +145,20 @@ export const meterBatches = pgTable(
     rejectedCode: text('rejected_code'),
     /** When the agency resent a rejected batch's reports (they joined a new batch with a new identifier). */
     resentAt: timestamp('resent_at', { withTimezone: true }),
+    /**
+     * `usage`: carries units owed by meter reports (the reporter's batches, and resends of them). `correction`: a
+     * corrective event reconciliation sent so Stripe's total matches the units already sent; it owes nothing itself.
+     */
+    kind: text('kind', { enum: ['usage', 'correction'] }).notNull().default('usage'),
+    /** For a resend by reconciliation: the batch whose units Stripe did not count (now `replaced`). */
+    replacesBatchId: bigint('replaces_batch_id', { mode: 'number' }),
+    /** The reconciliation run that created this batch (corrections and resends). */
+    reconciliationRunId: bigint('reconciliation_run_id', { mode: 'number' }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
+    index('meter_batches_pair_time_idx').on(t.companyId, t.stripeCustomerId, t.meterEventName, t.timestamp),
     uniqueIndex('meter_batches_identifier_key').on(t.identifier),
     uniqueIndex('meter_batches_in_flight_key')
       .on(t.companyId, t.stripeCustomerId, t.meterEventName)

@@ -13,6 +13,7 @@ import type { SaasModeCheck } from '../highlevel/saas-rebilling';
 import type { InstalledLocationsSync } from '../highlevel/installed-locations-sync';
 import type { PhoneNumberMonths } from '../phone-numbers/phone-number-months';
 import type { SubAccountBilling } from '../settings/sub-account-billing';
+import type { Reconciliation } from '../reconciliation/reconciliation';
 import type { MeterReporter } from '../stripe/meter-reporter';
 import type { JobDefinition } from './scheduler';
 
@@ -36,6 +37,7 @@ export interface ScheduledJobDependencies {
   backfillRunner: BackfillRunner;
   phoneNumbers: PhoneNumberMonths;
   saasModeCheck: SaasModeCheck;
+  reconciliation: Reconciliation;
 }
 
 /**
@@ -43,10 +45,12 @@ export interface ScheduledJobDependencies {
  * 10 min, tokens expiring within the hour), highlevel-install-sync (30 s), reencrypt-secrets (hourly, only during
  * a key rotation), apply-defaults (30 s), backfill (10 s), phone-numbers (hourly at :07; each number once per UTC
  * month, so the hour only decides how soon a new number is billed), highlevel-saas-mode (every 6 h at :37: which
- * sub-accounts HighLevel has in SaaS mode, for the pricing grid's double-rebilling warning).
+ * sub-accounts HighLevel has in SaaS mode, for the pricing grid's double-rebilling warning), reconciliation
+ * (RECONCILE_SCHEDULE, nightly by default) and reconciliation-follow-up (every 15 min: re-checks an agency a while
+ * after a run repaired drift).
  */
 export function scheduledJobs(deps: ScheduledJobDependencies): JobDefinition[] {
-  const { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck } = deps;
+  const { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation } = deps;
   return [
     {
       name: 'meter-reporter',
@@ -104,6 +108,20 @@ export function scheduledJobs(deps: ScheduledJobDependencies): JobDefinition[] {
       timeoutSeconds: 3000,
       enabled: true,
       run: () => saasModeCheck.runOnce(),
+    },
+    {
+      name: 'reconciliation',
+      pattern: config.reconciliation.schedule,
+      timeoutSeconds: 3600,
+      enabled: config.reconciliation.enabled,
+      run: () => reconciliation.runScheduled(),
+    },
+    {
+      name: 'reconciliation-follow-up',
+      pattern: '0 */15 * * * *',
+      timeoutSeconds: 3600,
+      enabled: config.reconciliation.enabled,
+      run: () => reconciliation.runFollowUps(),
     },
   ];
 }

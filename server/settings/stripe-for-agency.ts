@@ -14,3 +14,14 @@ export function stripeForAgency(accounts: Pick<Accounts, 'revealStripeKey'>, cli
     return clients(key);
   };
 }
+
+/**
+ * The agency's Stripe client, or null when it has not connected Stripe (for jobs that skip such agencies: the
+ * reporter, reconciliation). @throws when the stored key cannot be read.
+ */
+export function stripeIfConnected(accounts: Pick<Accounts, 'revealStripeKey'>, clients: StripeClientFactory): (companyId: string) => Promise<Stripe | null> {
+  return async (companyId) => {
+    const key = await accounts.revealStripeKey(companyId);
+    return key === null ? null : clients(key);
+  };
+}

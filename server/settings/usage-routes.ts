@@ -7,6 +7,8 @@
  * Ranges are inclusive UTC days; with neither bound given, the last 30 days. There is no cap on a range's length:
  * the chart's buckets widen instead (day → week → month, see `pickGranularity`).
  */
+import { driftAlertSchema } from '../reconciliation/routes';
+import { driftAlert } from '../reconciliation/runs-repository';
 import { z } from 'zod';
 import type { Database } from '../../models/database';
 import { defineRoute, defineStreamRoute, type ApiRoute } from '../http/api-route';
@@ -71,6 +73,8 @@ const overviewResponse = z.object({
   unconfirmedReports: z.number().int().describe('Meter reports whose delivery Stripe did not confirm within the identifier window; reconciliation settles them'),
   unitsSent: z.number().int(),
   lastUnitSentAt: z.string().nullable(),
+  /** Drift against Stripe's totals that reconciliation could not repair (server/reconciliation/). */
+  reconciliation: driftAlertSchema,
 });
 const periodUsageResponse = z.object({
   periodStart: z.string(),
@@ -130,7 +134,7 @@ export function usageRoutes(deps: { db: Database }): ApiRoute<any, any, any, any
       method: 'get', path: '/api/overview', tag: 'Usage', access: 'agency',
       summary: 'Onboarding checklist facts and headline numbers: Stripe connected, metrics priced, sub-accounts mapped, units sent',
       response: overviewResponse,
-      handler: ({ caller }) => agencyOverview(db, caller!.companyId),
+      handler: async ({ caller }) => ({ ...(await agencyOverview(db, caller!.companyId)), reconciliation: await driftAlert(db, caller!.companyId) }),
     }),
     defineRoute({
       method: 'get', path: '/api/usage', tag: 'Usage', access: 'agency',

@@ -90,6 +90,32 @@ export async function formBatches(db: Database, maxReports = 100_000): Promise<n
 }
 
 /**
+ * Moves `queued` batches (stored by reconciliation, server/reconciliation/) to `sending`, the oldest of each
+ * (agency, customer, event name) that has no batch in flight, so the one-call-in-flight rule holds for them too.
+ * Two reporters promoting the same pair at once: the loser's statement hits the in-flight index and promotes
+ * nothing this time. @returns the batches promoted.
+ */
+export async function promoteQueuedBatches(db: Executor): Promise<number> {
+  try {
+    const rows = await selectRows<{ id: number }>(
+      db,
+      sql`update meter_batches set status = 'sending', next_attempt_at = now(), updated_at = now()
+          where status = 'queued' and id in (
+            select min(q.id) from meter_batches q
+            where q.status = 'queued'
+              and not exists (select 1 from meter_batches s where s.status = 'sending' and s.company_id = q.company_id
+                              and s.stripe_customer_id = q.stripe_customer_id and s.meter_event_name = q.meter_event_name)
+            group by q.company_id, q.stripe_customer_id, q.meter_event_name)
+          returning id`,
+    );
+    return rows.length;
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505') return 0;
+    throw err;
+  }
+}
+
+/**
  * Leases up to `limit` batches that are due (new, or whose retry time has come, or whose previous lease expired)
  * and whose identifier may still be sent (never sent, or first sent less than `identifierWindowSeconds` ago); counts
  * the attempt, records the first send, and fixes this send's timestamp (`sent_timestamp`, see

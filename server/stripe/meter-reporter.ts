@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterQueue } from 'rate-limiter-flexible';
 import type Stripe from 'stripe';
 import type { Database } from '../../models/database';
-import { claimDueBatches, formBatches, type ClaimedBatch } from './meter-batch-repository';
+import { claimDueBatches, formBatches, promoteQueuedBatches, type ClaimedBatch } from './meter-batch-repository';
 import { expireUnconfirmedBatches, markBatchesSent, markBatchFailed, markBatchUnconfirmed, scheduleBatchRetry } from './meter-batch-settlement';
 import { classifyMeterEventError, retryDelaySeconds, type MeterEventOutcome } from './meter-event-outcome';
 
@@ -153,8 +153,12 @@ export function createMeterReporter(deps: ReporterDependencies) {
   }
 
   return {
-    /** One pass: form batches, expire those past the identifier window, lease the due ones, send each once, settle. */
+    /**
+     * One pass: promote reconciliation's queued batches, form batches, expire those past the identifier window, lease
+     * the due ones, send each once, settle.
+     */
     async tick(): Promise<TickSummary> {
+      await promoteQueuedBatches(db);
       if (deps.beforeTick) await deps.beforeTick().catch((err: Error) => logger.warn({ reason: err.message }, 'reporter pre-tick step failed'));
       const summary: TickSummary = { batchesFormed: await formBatches(db), claimed: 0, sent: 0, retried: 0, failed: 0, unconfirmed: 0 };
       summary.unconfirmed = await expireUnconfirmedBatches(db, options.identifierWindowSeconds);

@@ -21,6 +21,7 @@ import { buildService, type Service } from '../../server/main';
 import { ensureUiBuilt } from '../../server/ui/build-ui';
 import { makeSigningKeys } from '../support/highlevel-fixtures';
 import { encryptSsoPayload } from '../support/highlevel-sso';
+import { withMeterSummaries } from '../support/stripe/meter-summaries';
 import { startStripeStub, type StripeStub } from '../support/stripe-stub';
 import { startHighLevelSimulator, type HighLevelSimulator } from './highlevel-simulator';
 import { CAMPAIGN_SMS, demoDelivery, EVERYDAY_MIX } from './traffic';
@@ -80,6 +81,7 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'meterbridge-demo-'));
   const keys = makeSigningKeys();
   const stripe = await startStripeStub();
+  withMeterSummaries(stripe); // so the Reconciliation screen's "Reconcile now" reads Stripe's totals in the demo too
   const highLevel = await startHighLevelSimulator({ companyId: DEMO_COMPANY, appId: DEMO_APP_ID, locations: LOCATIONS });
 
   // The environment is built here, never read from the caller's: no DATABASE_URL, key or Stripe key of theirs.

@@ -37,7 +37,7 @@ export async function outboxState(db: Database): Promise<{ pending: number; send
   const [row] = await selectRows<{ pending: number; sending: number; failed: number; sent: number }>(
     db,
     sql`select (select count(*)::int from meter_reports where status = 'pending') as pending,
-               (select count(*)::int from meter_batches where status = 'sending') as sending,
+               (select count(*)::int from meter_batches where status in ('sending', 'queued')) as sending,
                (select count(*)::int from meter_batches where status = 'failed') as failed,
                (select count(*)::int from meter_batches where status = 'sent') as sent`,
   );

@@ -10,6 +10,8 @@
  *   deduplicated for 24 h on the stub's `clock`, content validated asynchronously; scripted faults (`script`, `faultFor`)
  * - stripe/event-destinations.ts: v2 event destinations, GET /v2/core/events/:id, and the signed thin error reports
  *   (`v1.billing.meter.error_report_triggered`, `v1.billing.meter.no_meter_found`) sent to them
+ * - stripe/meter-summaries.ts (added by the tests that need it through `extensions`): meter event summaries with a
+ *   processing delay, meter-event cancellations, and drift to inject
  * - stripe/customers.ts, catalog.ts (products, prices), meters.ts, subscriptions.ts, subscription-schedules.ts,
  *   tax-settings.ts, invoices-coupons.ts, webhook-endpoints.ts: the in-memory fake
  * - stripe/wire.ts: form parsing, errors, pagination, metadata (v2 paths take JSON bodies instead)
@@ -93,6 +95,7 @@ export async function startStripeStub(): Promise<StripeStub> {
         server.close(() => resolve());
       }),
     keyPermissions: new Map(),
+    extensions: [],
     account: defaultAccount(),
     taxSettings: defaultTaxSettings(),
     startSubscriptionSchedule: () => {
@@ -236,6 +239,8 @@ export async function startStripeStub(): Promise<StripeStub> {
     const log: RequestLogEntry = { method, path: url.pathname, apiKey, status: 0, params, idempotencyKey };
     stub.requestLog.push(log);
     if (method === 'POST' && url.pathname === '/v1/billing/meter_events') return meterEvent(new URLSearchParams(raw), apiKey, res, log);
+    const extended = unknownKey(stub, apiKey) ? undefined : stub.extensions.map((handle) => handle({ method, path: url.pathname, params, apiKey })).find(Boolean);
+    if (extended) return void ((log.status = extended.status), json(res, extended.status, extended.body));
     api(method, url.pathname, raw, apiKey, idempotencyKey, log, res);
   });
   server.on('connection', (socket) => {

@@ -33,6 +33,9 @@ import type {
   StartBackfillInput,
   TaxBehavior,
   BillingAddress,
+  DriftAlert,
+  ReconciliationRun,
+  ReconciliationRunDetail,
 } from './api-types';
 
 export type * from './api-types';
@@ -116,6 +119,7 @@ const query = (params: object) => {
   return s ? `?${s}` : '';
 };
 const enc = encodeURIComponent;
+const reconciliationBase = (locationId?: string) => (locationId ? `/api/sub-accounts/${enc(locationId)}` : '/api');
 
 // ---------- calls ----------
 
@@ -187,6 +191,13 @@ export const api = {
       'POST',
       `/api/sub-accounts/${enc(id)}/backfills/${backfillId}/bill`,
     ),
+
+  /** Reconciliation runs of the agency, or (with `locationId`) of one sub-account, and the drift that stays. */
+  reconciliationRuns: (locationId?: string) =>
+    request<{ items: ReconciliationRun[]; alert: DriftAlert }>('GET', `${reconciliationBase(locationId)}/reconciliation/runs`),
+  reconciliationRun: (runId: number, locationId?: string) =>
+    request<ReconciliationRunDetail>('GET', `${reconciliationBase(locationId)}/reconciliation/runs/${runId}`),
+  reconcileNow: (locationId?: string) => request<ReconciliationRunDetail>('POST', `${reconciliationBase(locationId)}/reconciliation/runs`),
 
   /** Downloads the CSV the server streams (fetched with the session token, then saved by the browser). */
   async downloadUsageCsv(range: DayRange, locationId?: string): Promise<string> {

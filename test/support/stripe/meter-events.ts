@@ -118,7 +118,7 @@ export function meterEventHandler({ stub, state }: Fake, report: (rejected: Reje
       }
       remembered.set(identifier, nowMs);
       const timestamp = body.has('timestamp') ? Number(body.get('timestamp')) : Math.floor(nowMs / 1000);
-      const event: AcceptedMeterEvent = { eventName, customer, value: body.get('payload[value]') ?? '', identifier, timestamp, apiKey };
+      const event: AcceptedMeterEvent = { eventName, customer, value: body.get('payload[value]') ?? '', identifier, timestamp, apiKey, receivedAt: nowMs };
       const refused = verdict(event);
       if (refused) report({ ...event, ...refused });
       else stub.events.push(event);

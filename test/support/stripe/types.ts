@@ -12,6 +12,8 @@ export interface AcceptedMeterEvent {
   identifier: string;
   timestamp: number;
   apiKey: string;
+  /** When the stub accepted it (milliseconds since the epoch). */
+  receivedAt: number;
 }
 
 /**
@@ -158,6 +160,11 @@ export interface StripeStub {
   seedInvoice(invoice: Partial<StripeJson> & { customer: string }): StripeJson;
   /** Empties `state`, `requestLog`, the idempotency store and `apiFaults` (meter-event fields are untouched). */
   resetState(): void;
+  /**
+   * Endpoints added by a test (e.g. meter-summaries.ts): each is asked first and answers by returning
+   * `{ status, body }`, or passes with undefined. Called after the API-key check.
+   */
+  extensions: Array<(request: { method: string; path: string; params: FormObject; apiKey: string }) => { status: number; body: unknown } | undefined>;
 }
 
 /** Stripe's restricted-key resources (docs.stripe.com/keys/restricted-api-keys) and the access a route needs. */

@@ -1,4 +1,4 @@
-/** The agency view: a top bar with the five sections, and the section the path names. */
+/** The agency view: a top bar with the six sections, and the section the path names. */
 import type { SessionUser } from '../api';
 import { ADMIN_ROLE, PermissionsProvider } from '../components/permissions';
 import { Link, useLocation } from '../router';
@@ -6,6 +6,7 @@ import { UsageApiPage } from '../usage-api/UsageApiPage';
 import { UsageDashboard } from '../usage/UsageDashboard';
 import { Overview } from './Overview';
 import { PricingPage } from './PricingPage';
+import { ReconciliationPage } from './Reconciliation';
 import { SubAccountPage } from './SubAccountPage';
 import { SubAccountsPage } from './SubAccountsPage';
 
@@ -15,6 +16,7 @@ const SECTIONS = [
   { to: '/sub-accounts', label: 'Sub-accounts' },
   { to: '/usage', label: 'Usage' },
   { to: '/usage-api', label: 'Usage API' },
+  { to: '/reconciliation', label: 'Reconciliation' },
 ];
 
 export function AgencyApp({ user }: { user: SessionUser }) {
@@ -57,6 +59,8 @@ export function AgencyApp({ user }: { user: SessionUser }) {
           <UsageDashboard />
         ) : section === '/usage-api' ? (
           <UsageApiPage />
+        ) : section === '/reconciliation' ? (
+          <ReconciliationPage />
         ) : section === '/' ? (
           <Overview />
         ) : (

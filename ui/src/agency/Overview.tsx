@@ -53,6 +53,7 @@ export function Overview() {
           <ThisMonth />
         </div>
       </div>
+      {overview.data && overview.data.reconciliation.pairs > 0 ? <DriftAlert o={overview.data} /> : null}
       {overview.data ? <Numbers o={overview.data} /> : null}
     </>
   );
@@ -92,6 +93,22 @@ function Checklist({ steps }: { steps: Step[] }) {
         ))}
       </ol>
     </>
+  );
+}
+
+/** Drift against Stripe's totals that reconciliation could not repair (server/reconciliation/). */
+function DriftAlert({ o }: { o: OverviewData }) {
+  const { pairs, units } = o.reconciliation;
+  return (
+    <div className="state state-error" role="alert" data-testid="overview-drift-alert">
+      <p>
+        Stripe’s totals differ from what Meterbridge sent by {formatNumber(units)} unit{units === 1 ? '' : 's'} on {pairs} customer × meter pair
+        {pairs === 1 ? '' : 's'}, and reconciliation could not repair it.
+      </p>
+      <Link className="button small" to="/reconciliation">
+        Review reconciliation
+      </Link>
+    </div>
   );
 }
 

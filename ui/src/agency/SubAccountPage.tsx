@@ -11,6 +11,7 @@ import { useResource } from '../components/useResource';
 import { Link } from '../router';
 import { UsagePanel } from '../usage/UsagePanel';
 import { Backfills } from './Backfills';
+import { Reconciliation } from './Reconciliation';
 import { Overrides } from './Overrides';
 import { ReportLog } from './ReportLog';
 import { ShadowMode } from './ShadowMode';
@@ -61,6 +62,7 @@ export function SubAccountPage({ locationId }: { locationId: string }) {
             <Backfills locationId={locationId} />
           </Editing>
           <ReportLog locationId={locationId} onRetried={detail.reload} />
+          <Reconciliation locationId={locationId} />
         </>
       ) : null}
     </>
