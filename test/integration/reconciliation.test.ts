@@ -76,7 +76,7 @@ it('when Stripe dropped an accepted event and counted another twice, then a run 
   summaries.drop(await sendSms(a.locationId, 3));
   const doubled = await sendSms(b.locationId, 4);
   // Its first send's answer was lost and it was resent 25 hours later, past Stripe's identifier window: counted twice.
-  await t.database.db.execute(sql`update meter_batches set created_at = created_at - interval '25 hours', attempts = 2 where identifier = ${doubled}`);
+  await t.database.db.execute(sql`update meter_batches set created_at = created_at - interval '25 hours', first_sent_at = coalesce(first_sent_at, created_at) - interval '25 hours', attempts = 2 where identifier = ${doubled}`);
   summaries.countTwice(doubled);
   await settled();
 

@@ -71,7 +71,7 @@ it('when Stripe dropped events, counted some twice, left batches unconfirmed and
       injected.dropped += 1;
       injected.droppedUnits += batch.value;
     } else if (fault === 'doubled' && next() < 0.3) {
-      await t.database.db.execute(sql`update meter_batches set created_at = created_at - interval '25 hours', attempts = 2 where identifier = ${batch.identifier}`);
+      await t.database.db.execute(sql`update meter_batches set created_at = created_at - interval '25 hours', first_sent_at = coalesce(first_sent_at, created_at) - interval '25 hours', attempts = 2 where identifier = ${batch.identifier}`);
       summaries.countTwice(batch.identifier);
       injected.doubled += 1;
       injected.doubledUnits += batch.value;
