@@ -33,14 +33,14 @@ import { loadManifest, type Manifest } from './highlevel/manifest';
 import { oauthRouter } from './highlevel/oauth-routes';
 import { createHighLevelPassport } from './highlevel/oauth-strategy';
 import { mountApiRoutes } from './http/api-route';
-import { openApiDocument, openApiRouter } from './http/openapi';
+import { API_INFO, openApiDocument, openApiRouter } from './http/openapi';
 import { createGatekeeper } from './settings/gatekeeper';
 import { createPricing, type Pricing } from './settings/pricing';
 import { settingsRoutes } from './settings/routes';
 import { createSessionExchange } from './settings/session';
 import { createSessionTokens, deriveSessionKey, type SessionTokens } from './settings/session-token';
 import { createStripeConnection, type StripeConnection } from './settings/stripe-connection';
-import { stripeForAgency, stripeIfConnected } from './settings/stripe-for-agency';
+import { stripeForAgency, reporterStripe, stripeIfConnected } from './settings/stripe-for-agency';
 import { createSubAccountBilling, type SubAccountBilling } from './settings/sub-account-billing';
 import { createPaymentEvents } from './stripe/payment-events';
 import { createErrorReports } from './stripe/error-reports';
@@ -144,14 +144,11 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     db: database.db,
     logger,
     beforeTick: () => eventDestinations.ensureAll(), // connections older than event destinations, or failed creations
-    stripeForAgency: async (companyId) => {
-      const key = await accounts.revealStripeKey(companyId);
-      return key === null ? null : { client: stripeClient(key), testMode: /^(sk|rk)_test_/.test(key) };
-    },
+    stripeForAgency: reporterStripe(accounts, stripeClient),
     options: { ...config.reporter, concurrency: 16 },
   });
-  const connectedStripe = stripeIfConnected(accounts, stripeClient);
-  const reconciliation = createReconciliation({ db: database.db, logger, stripeForAgency: connectedStripe, onRepairs: nudgeReporter, options: config.reconciliation });
+  const reconciliation = createReconciliation({
+    db: database.db, logger, stripeForAgency: stripeIfConnected(accounts, stripeClient), onRepairs: nudgeReporter, options: config.reconciliation });
   const { clientId, clientSecret } = config.highLevel;
   const oauthClient = clientId && clientSecret ? { apiUrl: config.highLevel.apiUrl, clientId, clientSecret } : null;
   const highLevelTokens = createInstallationTokens({ database, secretBox, endpoint: oauthClient, logger });
@@ -172,7 +169,6 @@ export async function buildService(options: BuildOptions): Promise<Service> {
         scopes: manifest.scopes,
       })
     : null;
-
   const agencyStripe = stripeForAgency(accounts, stripeClient);
   const sessionTokens = createSessionTokens({ key: deriveSessionKey(config.encryptionKey) });
   const stripeConnection = createStripeConnection({ db: database.db, secretBox, stripeClient, appUrl: config.appUrl, logger, eventDestinations });
@@ -194,17 +190,10 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     ...usageApiSettingsRoutes({ apiKeys, customMetrics }),
     ...usageApiRoutes({ ingestion }),
   ];
-  const openApi = openApiDocument(apiRoutes, {
-    title: 'Meterbridge settings API',
-    version: '1.0.0',
-    description:
-      'The API behind the Meterbridge page embedded in HighLevel (sign in with POST /api/session), and the usage API ' +
-      '(POST /api/v1/usage with an agency API key from POST /api/api-keys).',
-  });
+  const openApi = openApiDocument(apiRoutes, API_INFO);
 
   const jobs = { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation };
   const scheduler = createScheduler(scheduledJobs({ ...jobs, oauthConfigured: oauthClient !== null }), database, logger);
-
   const app = createHttpApp(logger, [
     Router()
       .use('/api/session', perMinuteLimit(config.rateLimits.sessionPerMinute, 'sign-in'))

@@ -12,6 +12,15 @@ const jsonSchema = (schema: ZodType, io: 'input' | 'output') => {
 };
 
 /** Builds the document. Path templates `:name` become `{name}`. */
+/** The document's title, version and description. */
+export const API_INFO = {
+  title: 'Meterbridge settings API',
+  version: '1.0.0',
+  description:
+    'The API behind the Meterbridge page embedded in HighLevel (sign in with POST /api/session), and the usage API ' +
+    '(POST /api/v1/usage with an agency API key from POST /api/api-keys).',
+};
+
 export function openApiDocument(routes: ApiRoute<any, any, any, any>[], info: { title: string; version: string; description: string }) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {

@@ -25,3 +25,18 @@ export function stripeIfConnected(accounts: Pick<Accounts, 'revealStripeKey'>, c
     return key === null ? null : clients(key);
   };
 }
+
+/**
+ * For the meter reporter: the agency's Stripe client and whether its key is a test-mode one (`sk_test_`/`rk_test_`:
+ * meter events then count against Stripe's basic 25/s limit, docs.stripe.com/rate-limits), or null when it has not
+ * connected Stripe. @throws when the stored key cannot be read.
+ */
+export function reporterStripe(
+  accounts: Pick<Accounts, 'revealStripeKey'>,
+  clients: StripeClientFactory,
+): (companyId: string) => Promise<{ client: Stripe; testMode: boolean } | null> {
+  return async (companyId) => {
+    const key = await accounts.revealStripeKey(companyId);
+    return key === null ? null : { client: clients(key), testMode: /^(sk|rk)_test_/.test(key) };
+  };
+}
