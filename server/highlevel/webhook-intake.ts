@@ -167,6 +167,12 @@ function eventLocationId(event: ActivityEvent): string | null {
 }
 
 function eventTime(event: ActivityEvent): Date | null {
-  const value = (event as { timestamp?: string }).timestamp ?? (event as { dateAdded?: string }).dateAdded;
-  return value ? new Date(value) : null;
+  // Only a time that parses: a schema that does not list `dateAdded` (INSTALL, UNINSTALL, …) passes it through
+  // unchecked, and a hostile value there must not turn a valid delivery into a 500 (found by the hostile-input test).
+  for (const value of [(event as { timestamp?: unknown }).timestamp, (event as { dateAdded?: unknown }).dateAdded]) {
+    if (typeof value !== 'string') continue;
+    const at = new Date(value);
+    if (!Number.isNaN(at.getTime())) return at;
+  }
+  return null;
 }

@@ -109,6 +109,15 @@ describe('POST /webhooks/highlevel with signed HighLevel payloads', () => {
     expect(event?.status).toBe('ignored');
   });
 
+  it('when a lifecycle event carries a field its schema does not check with a value that is no date, then it is still answered 200', async () => {
+    // UNINSTALL's schema validates `timestamp` only; a `dateAdded` passes through unchecked and must not be read as a
+    // time (it once made the intake throw a 500; found by the hostile-input property).
+    const body = { ...fixture('uninstall-location'), webhookId: 'intake-bad-date-1', dateAdded: '\u202e', timestamp: undefined };
+    const res = await t.postSigned(body);
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('accepted');
+  });
+
   it('when a delivery has no webhookId, then a replay of the same bytes is still recognised', async () => {
     const { webhookId: _omit, ...body } = fixture('whatsapp-outbound');
     const first = await t.postSigned(body).expect(200);
