@@ -2,45 +2,19 @@
  * The service's configuration: one zod schema over the environment, parsed once at boot.
  * A missing or bad value throws `ConfigError` naming the variable; `server/main.ts` prints it and exits.
  */
-import { createPublicKey, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import cron from 'node-cron';
 import { z } from 'zod';
 import { parseAiSenders, type AiSenders } from './metering/ai-messages';
+import { aiSendersOrIssue, emptyAsUnset, FRAME_ANCESTOR, publicKeyPem, url } from './config-fields';
 import { HIGHLEVEL_ED25519_PUBLIC_KEY, HIGHLEVEL_RSA_LEGACY_PUBLIC_KEY } from './highlevel/published-keys';
 
 /** Thrown when the environment does not describe a runnable service; the message names the variable. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
-
-/**
- * PEM text of a PUBLIC key of the given type; `\n` escapes (common in .env files) are unfolded. A private key is
- * refused (it would put a secret where a public value belongs), and so is the wrong algorithm (every signature
- * would then fail to verify).
- */
-const publicKeyPem = (type: 'ed25519' | 'rsa') =>
-  z
-    .string()
-    .transform((value) => value.replace(/\\n/g, '\n'))
-    .refine(
-      (pem) => {
-        if (!pem.includes('PUBLIC KEY-----')) return false;
-        try {
-          return createPublicKey(pem).asymmetricKeyType === type;
-        } catch {
-          return false;
-        }
-      },
-      { message: `is not a PEM ${type === 'rsa' ? 'RSA' : 'Ed25519'} public key` },
-    );
-
-const url = z.url({ protocol: /^https?$/ }).transform((value) => value.replace(/\/+$/, ''));
-const emptyAsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
-
-/** A CSP host source for `frame-ancestors`: scheme, host (optionally `*.` first) and optional port. */
-const FRAME_ANCESTOR = /^https?:\/\/(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:(\d{1,5}|\*))?\/?$/;
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -268,16 +242,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, warn: ConfigWarn = () => unde
       .filter(Boolean),
     aiSenders: e.AI_MESSAGE_SENDERS ?? parseAiSenders(undefined),
   };
-}
-
-/** `parseAiSenders` as a zod transform: a bad entry becomes an issue naming it. */
-function aiSendersOrIssue(value: string, ctx: z.RefinementCtx): AiSenders {
-  try {
-    return parseAiSenders(value);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
 }
 
 /**

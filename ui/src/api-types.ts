@@ -2,6 +2,8 @@
  * The shapes of the settings API as the page uses them (GET /api/openapi.json documents them; the server's zod
  * schemas are the source). Amounts are cents as decimal strings, times ISO 8601 UTC.
  */
+import type { DriftAlert } from './api-types-reconciliation';
+
 export interface StripeConnection {
   connected: boolean;
   mode: 'test' | 'live' | null;
@@ -163,66 +165,6 @@ export interface Overview {
   reconciliation: DriftAlert;
 }
 
-/** Pairs (Stripe customer × meter) whose drift stays, and the units involved (GET /api/reconciliation/runs). */
-export interface DriftAlert {
-  pairs: number;
-  units: number;
-  lastRunAt: string | null;
-}
-
-/** A reconciliation run (server/reconciliation/routes.ts). Units are whole meter units; times ISO 8601 UTC. */
-export interface ReconciliationRun {
-  id: number;
-  locationId: string | null;
-  trigger: 'scheduled' | 'on_demand' | 'follow_up';
-  status: 'running' | 'completed' | 'failed';
-  settledBefore: string;
-  windowsFrom: string;
-  pairsChecked: number;
-  pairsWithDrift: number;
-  pairsFailed: number;
-  windowsChecked: number;
-  windowsSkipped: number;
-  missingUnits: number;
-  excessUnits: number;
-  correctedUnits: number;
-  leftForPersonUnits: number;
-  unconfirmedSettled: number;
-  error: string | null;
-  startedAt: string;
-  finishedAt: string | null;
-}
-
-/** What a run did in one window: confirm, resend, correct, cancel, flag or deferred. */
-export interface ReconciliationAction {
-  kind: 'confirm' | 'resend' | 'correct' | 'cancel' | 'flag' | 'deferred';
-  units: number;
-  batchId?: number;
-  identifier?: string;
-  message?: string;
-}
-
-/** A run with its per-(customer, meter) results. */
-export interface ReconciliationRunDetail extends ReconciliationRun {
-  pairs: Array<{
-    locationId: string | null;
-    stripeCustomerId: string;
-    meterEventName: string;
-    stripeMeterId: string | null;
-    status: 'ok' | 'corrected' | 'flagged' | 'error';
-    windowsChecked: number;
-    windowsSkipped: number;
-    ourUnits: number;
-    stripeUnits: number;
-    missingUnits: number;
-    excessUnits: number;
-    correctedUnits: number;
-    leftForPersonUnits: number;
-    message: string | null;
-    windows: Array<{ start: number; end: number; ours: number | null; stripe: number | null; skipped?: string; actions: ReconciliationAction[] }>;
-  }>;
-}
-
 /**
  * Who writes the agency's AI messages: each marker is `user:<userId>`, `provider:<conversationProviderId>`,
  * `source:<source>` or `unattended`; outbound texts they match count as `ai_messages` and `ai_tokens`.
@@ -354,44 +296,5 @@ export interface BilledBacklog {
   metrics: Array<{ metric: string; units: number; reports: number }>;
 }
 
-/** HighLevel channels a backfill can import. */
-export type BackfillChannel = 'SMS' | 'Call' | 'Email' | 'WhatsApp';
-export type BackfillStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
-
-/** A backfill of HighLevel history and its progress. */
-export interface Backfill {
-  id: number;
-  locationId: string;
-  channels: BackfillChannel[];
-  startAt: string;
-  endAt: string;
-  bill: boolean;
-  status: BackfillStatus;
-  currentChannel: BackfillChannel | null;
-  pages: number;
-  messagesSeen: number;
-  messagesImported: number;
-  messagesDuplicate: number;
-  messagesSkipped: number;
-  attempts: number;
-  lastError: string | null;
-  nextAttemptAt: string | null;
-  billedAt: string | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-/** A backfill with the usage it imported per metric (`heldQuantity`: not billed yet). */
-export interface BackfillDetail extends Backfill {
-  usage: Array<{ metric: string; unit: string; records: number; quantity: string; heldQuantity: string }>;
-}
-
-/** POST …/backfills body: ISO 8601 instants with a zone, `endAt` exclusive. */
-export interface StartBackfillInput {
-  startAt: string;
-  endAt: string;
-  channels?: BackfillChannel[];
-  bill?: boolean;
-}
+export * from './api-types-reconciliation';
+export * from './api-types-backfill';
