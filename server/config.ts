@@ -148,7 +148,7 @@ export interface Config {
    */
   reconciliation: { enabled: boolean; schedule: string; settleSeconds: number; lookbackDays: number };
   /**
-   * Group commit of webhook deliveries (server/metering/group-commit.ts): most intake transactions running at once
+   * Group commit of webhook deliveries (server/pipeline/group-commit.ts): most intake transactions running at once
    * (`INTAKE_WRITES_IN_FLIGHT`); deliveries arriving meanwhile are committed together in the next. Unset: 4 on a
    * PostgreSQL server (the pool holds 10), 1 on PGlite (which runs one statement at a time, so one call in flight
    * lets every other delivery join the next batch).

@@ -3,119 +3,75 @@
  * Tests build the same graph through `buildService`, handing in a test database and fakes only at the edges.
  */
 import type { Server } from 'node:http';
-import { Router, type Express } from 'express';
-import type { Logger } from 'pino';
-import { openDatabase, type DatabaseHandle } from '../models/database';
+import { Router, } from 'express';
+import { openDatabase, } from '../models/database';
 import { ConfigError, loadConfig, type Config } from './config';
 import { healthRouter } from './health/routes';
 import { createWebhookIntake } from './highlevel/webhook-intake';
 import { isDeclaredEndpoint } from './highlevel/endpoints';
-import { createGroupCommit, type GroupCommit } from './metering/group-commit';
+import { createGroupCommit, } from './pipeline/group-commit';
+import { createInboxProcessor, } from './pipeline/inbox-processor';
+import { createStoredUsage } from './pipeline/stored-usage';
 import { highLevelWebhookRouter } from './highlevel/webhook-routes';
 import { createWebhookVerifier } from './highlevel/webhook-signature';
 import { createHttpApp } from './http/app';
 import { createLogger } from './logger';
 import { createSecretBox } from './crypto/secret-box';
 import { perApiKeyLimit, perMinuteLimit } from './http/rate-limits';
-import { createScheduler, type Scheduler } from './jobs/scheduler';
+import { createScheduler, } from './jobs/scheduler';
 import { REPORTER_NUDGE_MS, scheduledJobs } from './jobs/scheduled-jobs';
-import { createRebillingRules, type RebillingRules } from './metering/rebilling-rules';
-import { createMeterReporter, type MeterReporter } from './stripe/meter-reporter';
+import { createRebillingRules, } from './metering/rebilling-rules';
+import { createMeterReporter, } from './stripe/meter-reporter';
 import { createStripeClientFactory } from './stripe/stripe-client';
 import { createEventDestinations } from './stripe/event-destinations';
-import { createAccounts, type Accounts } from './tenancy/accounts';
+import { createAccounts, } from './tenancy/accounts';
 import { findAgencyName } from './tenancy/accounts-repository';
 import { createHighLevelApiClient } from './highlevel/api-client';
-import { createInstallFlow, type InstallFlow } from './highlevel/install';
-import { createInstallationTokens, type InstallationTokens } from './highlevel/installation-tokens';
-import { createInstalledLocationsSync, type InstalledLocationsSync } from './highlevel/installed-locations-sync';
-import { loadManifest, type Manifest } from './highlevel/manifest';
+import { createInstallFlow, } from './highlevel/install';
+import { createInstallationTokens, } from './highlevel/installation-tokens';
+import { createInstalledLocationsSync, } from './highlevel/installed-locations-sync';
+import { loadManifest, } from './highlevel/manifest';
 import { oauthRouter } from './highlevel/oauth-routes';
 import { createHighLevelPassport } from './highlevel/oauth-strategy';
 import { mountApiRoutes } from './http/api-route';
 import { API_INFO, openApiDocument, openApiRouter } from './http/openapi';
 import { createGatekeeper } from './settings/gatekeeper';
-import { createPricing, type Pricing } from './settings/pricing';
+import { createPricing, } from './settings/pricing';
 import { settingsRoutes } from './settings/routes';
 import { createSessionExchange } from './settings/session';
-import { createSessionTokens, deriveSessionKey, type SessionTokens } from './settings/session-token';
-import { createStripeConnection, type StripeConnection } from './settings/stripe-connection';
+import { createSessionTokens, deriveSessionKey, } from './settings/session-token';
+import { createStripeConnection, } from './settings/stripe-connection';
 import { stripeForAgency, reporterStripe, stripeIfConnected } from './settings/stripe-for-agency';
-import { createSubAccountBilling, type SubAccountBilling } from './settings/sub-account-billing';
+import { createSubAccountBilling, } from './settings/sub-account-billing';
 import { createPaymentEvents } from './stripe/payment-events';
 import { createErrorReports } from './stripe/error-reports';
 import { stripeWebhookRouter } from './stripe/webhook-routes';
 import { usageRoutes } from './settings/usage-routes';
 import { shadowRoutes } from './shadow/routes';
 import { ensureUiBuilt, uiPaths } from './ui/build-ui';
-import { createBackfills, type Backfills } from './backfill/backfills';
-import { createBackfillRunner, type BackfillRunner } from './backfill/backfill-runner';
+import { createBackfills, } from './backfill/backfills';
+import { createBackfillRunner, } from './backfill/backfill-runner';
 import { backfillRoutes } from './backfill/routes';
-import { createCustomMetrics, type CustomMetrics } from './metering/custom-metrics';
+import { createCustomMetrics, } from './metering/custom-metrics';
 import { apiKeyCaller } from './usage-api/api-key-gate';
-import { createApiKeys, type ApiKeys } from './usage-api/api-keys';
+import { createApiKeys, } from './usage-api/api-keys';
 import { createUsageIngestion } from './usage-api/ingest-usage';
 import { USAGE_API_PATH, usageApiRoutes } from './usage-api/routes';
 import { usageApiSettingsRoutes } from './usage-api/settings-routes';
 import { UI_PREFIX, uiRouter } from './ui/ui-router';
 import { createAgencyAiSenders } from './ai/agency-ai-senders';
 import { aiSendersRoutes } from './ai/routes';
-import { createPhoneNumberMonths, type PhoneNumberMonths } from './phone-numbers/phone-number-months';
-import { createSaasModeCheck, type SaasModeCheck } from './highlevel/saas-rebilling';
+import { createPhoneNumberMonths, } from './phone-numbers/phone-number-months';
+import { createSaasModeCheck, } from './highlevel/saas-rebilling';
 import { workflowActionRouter } from './workflow-actions/workflow-action-routes';
 import { createAgencyEmailBilling } from './email-billing/agency-email-billing';
 import { emailBillingRoutes } from './email-billing/routes';
-import { createReconciliation, type Reconciliation } from './reconciliation/reconciliation';
+import { createReconciliation, } from './reconciliation/reconciliation';
 import { reconciliationRoutes } from './reconciliation/routes';
 
-/**
- * A wired service. `close()` stops taking requests and the scheduler (finishing the run in progress, so an
- * in-flight Stripe batch is settled), then closes the database; safe to call twice.
- */
-export interface Service {
-  config: Config;
-  app: Express;
-  database: DatabaseHandle;
-  logger: Logger;
-  /** Use cases other capabilities and tests call. */
-  accounts: Accounts;
-  rules: RebillingRules;
-  reporter: MeterReporter;
-  reconciliation: Reconciliation;
-  scheduler: Scheduler;
-  manifest: Manifest;
-  highLevelTokens: InstallationTokens;
-  install: InstallFlow;
-  installedLocations: InstalledLocationsSync;
-  sessionTokens: SessionTokens;
-  stripeConnection: StripeConnection;
-  pricing: Pricing;
-  billing: SubAccountBilling;
-  /** HighLevel read on a schedule: backfills (also the settings API), phone numbers by the month, SaaS mode. */
-  backfills: Backfills;
-  backfillRunner: BackfillRunner;
-  phoneNumbers: PhoneNumberMonths;
-  saasModeCheck: SaasModeCheck;
-  /** Agency API keys and custom metrics (the usage API). */
-  apiKeys: ApiKeys;
-  customMetrics: CustomMetrics;
-  /** The intake's writer (group commit); its stats show how deliveries were batched. */
-  groupCommit: GroupCommit;
-  /** Every JSON API route, as declared (the authorization matrix and OpenAPI read it). */
-  apiRoutes: ReturnType<typeof settingsRoutes>;
-  /** Starts listening; resolves with the bound server (port 0 picks a free port). */
-  listen(port?: number): Promise<Server>;
-  close(): Promise<void>;
-}
+import type { BuildOptions, Service } from './service';
 
-export interface BuildOptions {
-  config: Config;
-  /** An open database; when omitted, the one the config names is opened (and closed by `close()`). */
-  database?: DatabaseHandle;
-  logger?: Logger;
-  /** The built settings page to serve at /app; default ui/dist of this checkout. */
-  uiDistDir?: string;
-}
+export type { BuildOptions, Service };
 
 /**
  * Wires every capability.
@@ -137,6 +93,8 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const aiSenders = createAgencyAiSenders({ db: database.db, deployment: config.aiSenders });
   const emailBilling = createAgencyEmailBilling({ db: database.db });
   const groupCommit = createGroupCommit(database.db, { maxInFlight: config.intakeWritesInFlight });
+  const pipeline = createInboxProcessor({ db: database.db, storedUsage: createStoredUsage({ aiSendersFrom: aiSenders.fromMarkers }), logger,
+    onCrossings: nudgeReporter });
 
   const stripeClient = createStripeClientFactory({ apiUrl: config.stripeApiUrl, timeoutMs: config.stripeTimeoutSeconds * 1000 });
   const eventDestinations = createEventDestinations({ db: database.db, secretBox, stripeClient, appUrl: config.appUrl, logger });
@@ -153,11 +111,11 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const oauthClient = clientId && clientSecret ? { apiUrl: config.highLevel.apiUrl, clientId, clientSecret } : null;
   const highLevelTokens = createInstallationTokens({ database, secretBox, endpoint: oauthClient, logger });
   const highLevelApi = createHighLevelApiClient({ baseUrl: config.highLevel.apiUrl, tokens: highLevelTokens, allowedEndpoint: isDeclaredEndpoint });
-  const receiveDelivery = createWebhookIntake({ db: database.db, groupCommit, verifier, aiSendersFor: aiSenders.forLocation,
-    emailBillingFor: emailBilling.forLocation, onCrossings: nudgeReporter, onLocationInstalled: highLevelTokens.mintOnInstall });
+  const receiveDelivery = createWebhookIntake({ db: database.db, groupCommit, verifier, onStored: pipeline.nudge,
+    onLocationInstalled: highLevelTokens.mintOnInstall });
   const backfills = createBackfills({ db: database.db });
   const backfillRunner = createBackfillRunner({ db: database.db, api: highLevelApi, logger });
-  const phoneNumbers = createPhoneNumberMonths({ db: database.db, api: highLevelApi, logger, onCrossings: nudgeReporter });
+  const phoneNumbers = createPhoneNumberMonths({ db: database.db, api: highLevelApi, logger, onStored: pipeline.nudge });
   const saasModeCheck = createSaasModeCheck({ db: database.db, api: highLevelApi, logger });
   const installedLocations = createInstalledLocationsSync({ db: database.db, api: highLevelApi, appId: config.highLevel.appId, logger });
   const install = createInstallFlow({ db: database.db, secretBox, syncInstalledLocations: installedLocations.syncNow, logger });
@@ -177,7 +135,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger });
   const apiKeys = createApiKeys({ db: database.db });
   const customMetrics = createCustomMetrics({ db: database.db });
-  const ingestion = createUsageIngestion({ db: database.db, onCrossings: nudgeReporter });
+  const ingestion = createUsageIngestion({ db: database.db, onStored: pipeline.nudge });
   const session = createSessionExchange({ db: database.db, sharedSecret: config.highLevel.sharedSecret, tokens: sessionTokens });
   const apiRoutes = [
     ...settingsRoutes({ db: database.db, session, stripeConnection, pricing, rules, billing, logger, demo: config.demo }),
@@ -237,6 +195,11 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     customMetrics,
     apiRoutes,
     groupCommit,
+    pipeline,
+    start: () => {
+      scheduler.start();
+      pipeline.start();
+    },
     listen: (port = config.port) =>
       new Promise((resolve, reject) => {
         const s = app.listen(port, (err?: Error) => (err ? reject(err) : resolve(s)));
@@ -245,7 +208,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     close: () =>
       (closing ??= (async () => {
         const httpClosed = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
-        await Promise.all([httpClosed, scheduler.stop()]);
+        await Promise.all([httpClosed, scheduler.stop(), pipeline.stop()]);
         if (ownsDatabase) await database.close();
       })()),
   };
@@ -273,7 +236,7 @@ async function main(): Promise<void> {
   );
   const service = await buildService({ config, logger });
   const server = await service.listen();
-  service.scheduler.start();
+  service.start();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info({ port, database: service.database.driver }, `Meterbridge listening on http://localhost:${port}`);

@@ -3,7 +3,7 @@
  * (models/schema.ts re-exports every part).
  */
 import { sql } from 'drizzle-orm';
-import { bigserial, bigint, boolean, check, index, jsonb, numeric, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigserial, bigint, boolean, check, index, integer, jsonb, numeric, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /**
  * One activity event, stored verbatim for audit and replay. `source` says where it came from:
@@ -15,8 +15,16 @@ import { bigserial, bigint, boolean, check, index, jsonb, numeric, pgTable, text
  * - `workflow_action`: one run of the "Record billable usage" workflow action, keyed
  *   `workflow-action:<companyId>:<idempotencyKey>` (server/workflow-actions/).
  * `webhookId` is therefore the delivery key of every source (unique); `signatureScheme` is null outside webhooks.
- * `status`: `processed` (its usage, crossings and install-lifecycle effects committed with it) or `ignored` (an
- * event type Meterbridge does not handle, kept for audit).
+ * The table is also the INBOX (server/pipeline/): a source stores its event and answers; the processor turns it into
+ * usage later. `status`:
+ * - `received`: stored and acknowledged, not yet processed;
+ * - `processed`: its usage records and their crossings are committed (for install-lifecycle events: their effects,
+ *   committed with the event itself);
+ * - `failed`: processing threw; `lastError` says why, `attempts` how often, and it is tried again at `nextAttemptAt`
+ *   (never dropped);
+ * - `ignored`: an event type Meterbridge does not handle, kept for audit.
+ * `usage`: the usage drafts a source prepared when it stored the event (usage API, workflow action, phone numbers;
+ * server/metering/ledger-writer.ts `draftJson`), null for a webhook, which the processor normalises from `payload`.
  */
 export const activityEvents = pgTable(
   'activity_events',
@@ -24,7 +32,7 @@ export const activityEvents = pgTable(
     id: bigserial('id', { mode: 'number' }).primaryKey(),
     webhookId: text('webhook_id').notNull(),
     eventType: text('event_type').notNull(),
-    status: text('status', { enum: ['processed', 'ignored'] }).notNull(),
+    status: text('status', { enum: ['received', 'processed', 'failed', 'ignored'] }).notNull(),
     source: text('source', { enum: ['webhook', 'usage_api', 'backfill', 'phone_numbers', 'workflow_action'] }).notNull().default('webhook'),
     companyId: text('company_id'),
     locationId: text('location_id'),
@@ -32,10 +40,16 @@ export const activityEvents = pgTable(
     payload: jsonb('payload').notNull(),
     occurredAt: timestamp('occurred_at', { withTimezone: true }),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+    usage: jsonb('usage'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
+    processedAt: timestamp('processed_at', { withTimezone: true }),
   },
   (t) => [
     uniqueIndex('activity_events_webhook_id_key').on(t.webhookId),
     index('activity_events_location_idx').on(t.locationId, t.receivedAt),
+    index('activity_events_inbox_idx').on(t.id).where(sql`${t.status} in ('received', 'failed')`),
   ],
 );
 

@@ -37,7 +37,22 @@ export function createAgencyAiSenders(deps: { db: Database; deployment?: AiSende
   const now = deps.now ?? Date.now;
   const cache = new Map<string, { senders: AiSenders; until: number }>();
 
+  const parsed = new Map<string, AiSenders>();
+  /** The senders in force for an agency whose stored markers are `markers` (null: none), merged with the deployment's. */
+  function fromMarkers(markers: string | null): AiSenders {
+    if (!markers) return deployment;
+    const hit = parsed.get(markers);
+    if (hit) return hit;
+    // Stored markers were checked when set; a marker no longer understood is left out rather than failing intake.
+    const own = safeParse(markers);
+    const senders = own === NO_AI_SENDERS ? deployment : mergeAiSenders(deployment, own);
+    if (parsed.size >= MAX_CACHED) parsed.clear();
+    parsed.set(markers, senders);
+    return senders;
+  }
+
   return {
+    fromMarkers,
     /**
      * The senders in force for a sub-account: the deployment's plus its agency's. A sub-account Meterbridge does
      * not know gets the deployment's alone.
@@ -51,9 +66,7 @@ export function createAgencyAiSenders(deps: { db: Database; deployment?: AiSende
         sql`select a.ai_message_senders as markers from sub_accounts s join agencies a on a.company_id = s.company_id
             where s.location_id = ${locationId}`,
       );
-      // Stored markers were checked when set; a marker no longer understood is left out rather than failing intake.
-      const own = row?.markers ? safeParse(row.markers) : NO_AI_SENDERS;
-      const senders = own === NO_AI_SENDERS ? deployment : mergeAiSenders(deployment, own);
+      const senders = fromMarkers(row?.markers ?? null);
       if (cache.size >= MAX_CACHED) cache.clear();
       cache.set(locationId, { senders, until: now() + ttlMs });
       return senders;

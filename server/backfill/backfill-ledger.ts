@@ -10,8 +10,8 @@
  */
 import { sql } from 'drizzle-orm';
 import { selectRows, type Executor } from '../../models/database';
-import { activityEvents, usageRecords } from '../../models/schema';
 import { findUnstorableJson } from '../highlevel/storable-json';
+import { insertActivityEvents, insertUsageRecords } from '../metering/ledger-writer';
 import { backfillDeliveryKey, type ImportableMessage } from './export-message';
 
 /**
@@ -50,38 +50,38 @@ export async function findKnownMessageIds(
  * The event's payload is `{ backfillJobId, message }` (the message as exported; fields PostgreSQL cannot store are
  * replaced by a note), so the job's usage can be found again to bill it.
  * @param counted false to hold the usage out of the counters (imported but not billed).
- * @returns the messages actually stored (the caller counts the rest as duplicates).
+ * @returns the messages actually stored, with their event's id (the caller counts the rest as duplicates).
  */
 export async function insertImportedMessages(
   db: Executor,
   job: { id: number; companyId: string; locationId: string },
   messages: ImportableMessage[],
   counted: boolean,
-): Promise<ImportableMessage[]> {
+): Promise<Array<ImportableMessage & { activityEventId: number }>> {
   if (messages.length === 0) return [];
-  const inserted = await db
-    .insert(activityEvents)
-    .values(
-      messages.map((m) => ({
-        webhookId: backfillDeliveryKey(job.locationId, m.messageId),
-        eventType: m.eventType,
-        status: 'processed' as const,
-        source: 'backfill' as const,
-        companyId: job.companyId,
-        locationId: job.locationId,
-        signatureScheme: null,
-        payload: { backfillJobId: job.id, message: storable(m) },
-        occurredAt: m.occurredAt,
-      })),
-    )
-    .onConflictDoNothing({ target: activityEvents.webhookId })
-    .returning({ id: activityEvents.id, webhookId: activityEvents.webhookId });
-  const eventIds = new Map(inserted.map((row) => [row.webhookId, row.id]));
-  const stored = messages.filter((m) => eventIds.has(backfillDeliveryKey(job.locationId, m.messageId)));
-  const records = stored.flatMap((m) =>
-    m.usage.map((draft) => ({ ...draft, activityEventId: eventIds.get(backfillDeliveryKey(job.locationId, m.messageId))!, counted })),
+  const eventIds = await insertActivityEvents(
+    db,
+    messages.map((m) => ({
+      webhookId: backfillDeliveryKey(job.locationId, m.messageId),
+      eventType: m.eventType,
+      status: 'processed' as const,
+      source: 'backfill' as const,
+      companyId: job.companyId,
+      locationId: job.locationId,
+      signatureScheme: null,
+      payload: { backfillJobId: job.id, message: storable(m) },
+      occurredAt: m.occurredAt,
+    })),
   );
-  if (records.length > 0) await db.insert(usageRecords).values(records);
+  const stored = messages.flatMap((m) => {
+    const activityEventId = eventIds.get(backfillDeliveryKey(job.locationId, m.messageId));
+    return activityEventId === undefined ? [] : [{ ...m, activityEventId }];
+  });
+  await insertUsageRecords(
+    db,
+    stored.flatMap((m) => m.usage.map((draft) => ({ draft, activityEventId: m.activityEventId }))),
+    counted,
+  );
   return stored;
 }
 

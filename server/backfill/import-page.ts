@@ -8,7 +8,7 @@ import { sql } from 'drizzle-orm';
 import { selectRows, type Database } from '../../models/database';
 import type { EmailBillingSource } from '../metering/email-billing';
 import { lockMessages } from '../metering/backfilled-usage';
-import { applyUsageToCounters } from '../metering/thresholds';
+import { countUsage } from '../metering/billing-rule';
 import { findKnownMessageIds, insertImportedMessages } from './backfill-ledger';
 import { lockBackfillJob, savePageProgress, type BackfillJob } from './backfill-repository';
 import { mapCallLog } from './call-logs';
@@ -81,7 +81,7 @@ export async function importPage(
     const stored = await insertImportedMessages(tx, job, fresh, job.bill);
     let crossings = 0;
     if (job.bill && stored.length > 0) {
-      crossings = (await applyUsageToCounters(tx, stored.flatMap((m) => m.usage), null)).reports.length;
+      crossings = (await countUsage(tx, stored.flatMap((m) => m.usage.map((draft) => ({ draft, activityEventId: m.activityEventId }))))).reports.length;
     }
 
     const next = nextPosition(fetchedAt.position, job.channels, page.nextCursor);

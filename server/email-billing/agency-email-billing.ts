@@ -20,13 +20,17 @@ export interface EmailBillingSetting {
   default: EmailBillingSource;
 }
 
+/** The email billing source a stored `agencies.email_billing_source` names; the default for null or an unknown value. */
+export function emailBillingSourceOf(value: string | null | undefined): EmailBillingSource {
+  return (EMAIL_BILLING_SOURCES as readonly string[]).includes(value ?? '') ? (value as EmailBillingSource) : DEFAULT_EMAIL_BILLING_SOURCE;
+}
+
 /** @param deps.ttlMs how long a sub-account's answer is cached, milliseconds. */
 export function createAgencyEmailBilling(deps: { db: Database; ttlMs?: number; now?: () => number }) {
   const ttlMs = deps.ttlMs ?? 30_000;
   const now = deps.now ?? Date.now;
   const cache = new Map<string, { source: EmailBillingSource; until: number }>();
-  const known = (value: string | undefined): EmailBillingSource =>
-    (EMAIL_BILLING_SOURCES as readonly string[]).includes(value ?? '') ? (value as EmailBillingSource) : DEFAULT_EMAIL_BILLING_SOURCE;
+  const known = emailBillingSourceOf;
 
   return {
     /**

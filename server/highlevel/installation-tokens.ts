@@ -5,7 +5,8 @@
  * good marks the installation `needs_reinstall` and is not retried.
  */
 import type { Logger } from 'pino';
-import { advisoryLockKey, type DatabaseHandle } from '../../models/database';
+import { advisoryLockKey } from '../../models/advisory-locks';
+import type { DatabaseHandle } from '../../models/database';
 import type { SecretBox } from '../crypto/secret-box';
 import { AppError } from '../http/errors';
 import { findSubAccount } from '../tenancy/accounts-repository';

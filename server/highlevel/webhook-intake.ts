@@ -1,16 +1,15 @@
 /**
- * The intake use case: a signed HighLevel delivery becomes an activity event, its usage records and their
- * threshold crossings, committed in one transaction (server/metering/record-activity.ts) before the caller
- * acknowledges. Replays of a webhookId change nothing.
+ * The webhook intake: a signed HighLevel delivery is verified on its raw bytes, checked against its event's schema
+ * (so a malformed delivery is refused with a 400 at once, and nothing is stored), stored in the inbox as received
+ * (through group commit: server/pipeline/group-commit.ts) and acknowledged. The inbox processor
+ * (server/pipeline/inbox-processor.ts) derives its usage and crossings afterwards. Replays of a webhookId change
+ * nothing. Install-lifecycle events are the exception: their effects commit with the event, before the answer.
  */
 import { createHash } from 'node:crypto';
 import type { Database } from '../../models/database';
 import { badRequest, unauthorized } from '../http/errors';
-import { createGroupCommit, type GroupCommit } from '../metering/group-commit';
-import { recordActivity } from '../metering/record-activity';
-import type { AiSenders } from '../metering/ai-messages';
-import type { EmailBillingSource } from '../metering/email-billing';
-import { messageChannel, normaliseActivity } from '../metering/normalise';
+import { createGroupCommit, type GroupCommit } from '../pipeline/group-commit';
+import { recordLifecycleEvent } from '../pipeline/inbox';
 import { eventSchemas, installKind, isHandledEventType, LIFECYCLE_EVENT_TYPES, type ActivityEvent } from './webhook-events';
 import { applyLifecycleEvent } from './install-lifecycle';
 import { findUnstorableJson } from './storable-json';
@@ -18,11 +17,10 @@ import type { SignatureHeaders, WebhookVerifier } from './webhook-signature';
 
 /** What the intake did with a delivery; every outcome is acknowledged with 200. */
 export interface IntakeResult {
+  /** `accepted`: stored now (its usage is derived by the inbox processor); `duplicate`: its webhookId was stored before. */
   status: 'accepted' | 'duplicate' | 'ignored';
   webhookId: string;
   eventType: string;
-  /** Usage records stored by this delivery (0 for duplicates and ignored events). */
-  usageRecords: number;
 }
 
 export interface IntakeDependencies {
@@ -31,16 +29,6 @@ export interface IntakeDependencies {
   groupCommit?: GroupCommit;
   verifier: WebhookVerifier;
   /**
-   * Whose outbound messages are AI-written, per sub-account (the deployment's `AI_MESSAGE_SENDERS` plus the
-   * agency's own: server/ai/agency-ai-senders.ts); asked only for outbound messages. None when omitted.
-   */
-  aiSendersFor?: (locationId: string) => Promise<AiSenders>;
-  /**
-   * Which email source the sub-account's agency bills (server/email-billing/agency-email-billing.ts); asked only for
-   * emails and LCEmailStats. The default source when omitted.
-   */
-  emailBillingFor?: (locationId: string) => Promise<EmailBillingSource>;
-  /**
    * Called after a first INSTALL of one sub-account has committed, to mint its Location token from the agency's
    * Company grant when there is one (as HighLevel's SDK does on INSTALL: @gohighlevel/api-client
    * lib/webhook/webhook-manager.ts `generateLocationAccessToken`). Its failure is logged by the callee, never fails
@@ -48,13 +36,13 @@ export interface IntakeDependencies {
    */
   onLocationInstalled?: (companyId: string, locationId: string) => Promise<void>;
   now?: () => Date;
-  /** Called after a delivery's commit created meter reports (threshold crossings), e.g. to nudge the reporter. */
-  onCrossings?: () => void;
+  /** Called after a delivery with usage to derive was stored, to nudge the inbox processor. */
+  onStored?: () => void;
 }
 
 /**
- * Builds the intake. Deliveries are written through group commit (server/metering/group-commit.ts), except
- * install-lifecycle events, whose effects need their own transaction.
+ * Builds the intake. Deliveries are written through group commit, except install-lifecycle events, whose effects
+ * need their own transaction.
  * The returned function throws `AppError` 401 (no valid signature), 400 (not JSON, not an object with a `type`,
  * or a handled type that fails its schema); database errors propagate (the route answers 5xx, HighLevel retries).
  */
@@ -83,7 +71,7 @@ export function createWebhookIntake(deps: IntakeDependencies) {
     const receivedAt = now();
 
     if (!isHandledEventType(body.type)) {
-      const recorded = await groupCommit.record({
+      const stored = await groupCommit.record({
         webhookId,
         eventType: body.type.slice(0, 200),
         status: 'ignored',
@@ -92,8 +80,8 @@ export function createWebhookIntake(deps: IntakeDependencies) {
         signatureScheme,
         payload: body,
         occurredAt: null,
-      }, []);
-      return { status: recorded.duplicate ? 'duplicate' : 'ignored', webhookId, eventType: body.type, usageRecords: 0 };
+      });
+      return { status: stored.duplicate ? 'duplicate' : 'ignored', webhookId, eventType: body.type };
     }
 
     const result = eventSchemas[body.type].safeParse(body);
@@ -105,35 +93,26 @@ export function createWebhookIntake(deps: IntakeDependencies) {
       throw badRequest('invalid_event', `The ${body.type} event does not match its schema: ${detail}`);
     }
     const event = result.data as ActivityEvent;
-    const aiSenders = event.type === 'OutboundMessage' && deps.aiSendersFor ? await deps.aiSendersFor(event.locationId) : undefined;
-    const emailBillingSource = isEmailUsage(event) && deps.emailBillingFor ? await deps.emailBillingFor(event.locationId) : undefined;
-    const usage = normaliseActivity(event, receivedAt, { aiSenders, emailBillingSource });
-
-    const stored = {
+    const lifecycle = LIFECYCLE_EVENT_TYPES.has(event.type);
+    const row = {
       webhookId,
       eventType: event.type,
-      status: 'processed' as const,
+      status: lifecycle ? ('processed' as const) : ('received' as const),
       companyId: stringOrNull((event as { companyId?: unknown }).companyId),
       locationId: eventLocationId(event),
       signatureScheme,
       payload: body,
       occurredAt: eventTime(event),
     };
-    const recorded = LIFECYCLE_EVENT_TYPES.has(event.type)
-      ? await recordActivity(deps.db, stored, usage, (tx) => applyLifecycleEvent(tx, event, receivedAt))
-      : await groupCommit.record(stored, usage);
-    if (recorded.crossings > 0) deps.onCrossings?.();
-    if (!recorded.duplicate && event.type === 'INSTALL' && installKind(event) === 'Location' && event.locationId) {
+    const stored = lifecycle
+      ? await recordLifecycleEvent(deps.db, row, (tx) => applyLifecycleEvent(tx, event, receivedAt))
+      : await groupCommit.record(row);
+    if (!stored.duplicate && !lifecycle) deps.onStored?.();
+    if (!stored.duplicate && event.type === 'INSTALL' && installKind(event) === 'Location' && event.locationId) {
       await deps.onLocationInstalled?.(event.companyId, event.locationId);
     }
-    return { status: recorded.duplicate ? 'duplicate' : 'accepted', webhookId, eventType: event.type, usageRecords: recorded.usageRecords };
+    return { status: stored.duplicate ? 'duplicate' : 'accepted', webhookId, eventType: event.type };
   };
-}
-
-/** Email usage depends on the agency's email billing source. */
-function isEmailUsage(event: ActivityEvent): event is ActivityEvent & { locationId: string } {
-  if (event.type === 'LCEmailStats') return true;
-  return (event.type === 'InboundMessage' || event.type === 'OutboundMessage') && messageChannel(event) === 'email';
 }
 
 type JsonParse = { ok: true; value: unknown } | { ok: false };

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { AppError } from './errors';
+import { isConnectionError } from '../../models/database-errors';
 
 /** Body-parser errors carry `type` and `status`; these are the ones a client caused. */
 const PARSER_ERRORS: Record<string, { status: number; code: string; message: string }> = {
@@ -39,18 +40,4 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     logger.error({ err, requestId }, 'unhandled error');
     res.status(500).json({ error: { code: 'internal', message: 'Something went wrong on our side.' }, requestId });
   };
-}
-
-/** Errors that mean "the database could not be reached", not "the query was wrong". */
-function isConnectionError(err: unknown): boolean {
-  // Drizzle wraps driver errors (DrizzleQueryError) and keeps the original as `cause`.
-  const cause = (err as { cause?: unknown } | null)?.cause;
-  if (cause && cause !== err && isConnectionError(cause)) return true;
-  // pg reports a dropped or unusable connection without a code, by message only.
-  const message = (err as { message?: unknown } | null)?.message;
-  if (typeof message === 'string' && /Connection terminated|not queryable|timeout exceeded when trying to connect/i.test(message)) return true;
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return false;
-  // Node socket errors, and PostgreSQL SQLSTATE class 08 (connection exception) and 57P01-03 (shutdown).
-  return ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code) || code.startsWith('08') || /^57P0[123]$/.test(code);
 }

@@ -5,7 +5,8 @@
  */
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
-import { advisoryLockKey, type DatabaseHandle } from '../../models/database';
+import { advisoryLockKey } from '../../models/advisory-locks';
+import type { DatabaseHandle } from '../../models/database';
 
 /** A scheduled job. `pattern` is a node-cron expression with seconds (`*\/5 * * * * *` = every 5 s). */
 export interface JobDefinition {

@@ -1,13 +1,13 @@
 /**
  * Held usage: usage records stored with `counted = false` (imported history the agency has not asked to bill yet,
- * see server/backfill/). Offering them to the counters goes through `applyUsageToCounters`, the same thresholds,
+ * see server/backfill/). Offering them to the counters goes through the billing rule (billing-rule.ts), the same thresholds,
  * rules, sub-account switches and billing modes as a webhook, so held usage is billed exactly as it would have been
  * had it arrived live now (DESIGN invariant 3: units billed = floor(total / threshold), the remainder carries over).
  */
 import { sql, type SQL } from 'drizzle-orm';
 import { selectRows, type Transaction } from '../../models/database';
 import type { UsageDraft } from './normalise';
-import { applyUsageToCounters, type CrossingSummary } from './thresholds';
+import { countUsage, type CrossingSummary } from './billing-rule';
 
 /** What offering held usage did. */
 export interface HeldUsageApplied {
@@ -64,6 +64,6 @@ export async function applyHeldUsage(tx: Transaction, locationId: string, eventF
     sourceId: null,
     attributes: {},
   }));
-  const crossings = drafts.length > 0 ? await applyUsageToCounters(tx, drafts, null) : { counted: 0, reports: [] };
+  const crossings = await countUsage(tx, drafts.map((draft) => ({ draft, activityEventId: null })));
   return { records: sums.reduce((n, s) => n + Number(s.records), 0), crossings };
 }

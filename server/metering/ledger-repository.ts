@@ -1,22 +1,10 @@
 /**
  * The usage ledger: activity events (one row per HighLevel delivery) and the usage records derived from them.
- * Writes go through the intake's SQL function (record-activity.ts); what is here reads the ledger and types it.
+ * Writes go through ledger-writer.ts; what is here reads the ledger.
  */
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../../models/database';
 import { activityEvents, usageRecords } from '../../models/schema';
-
-/** An activity event to store; `payload` is the delivery's parsed JSON. */
-export interface NewActivityEvent {
-  webhookId: string;
-  eventType: string;
-  status: 'processed' | 'ignored';
-  companyId: string | null;
-  locationId: string | null;
-  signatureScheme: 'ed25519' | 'rsa-sha256';
-  payload: unknown;
-  occurredAt: Date | null;
-}
 
 /** Usage records of one activity event, by HighLevel webhookId; for audit screens and tests. */
 export async function findUsageByWebhookId(db: Executor, webhookId: string) {

@@ -20,7 +20,7 @@ import {
   type RebillingRule,
 } from './rules-repository';
 import { requireKnownMetric } from './custom-metrics';
-import { settleCounter } from './thresholds';
+import { settleCounter } from './billing-rule';
 
 /** Metrics counted outbound-only by default (an agency pays its carrier for what it sends). */
 const OUTBOUND_BY_DEFAULT = new Set(['sms', 'sms_segments', 'mms', 'email', 'whatsapp', 'voicemail_drops']);
@@ -116,7 +116,8 @@ async function withRebase(tx: Transaction, companyId: string, metric: string, lo
   await change();
   const after = await effectiveThresholds(tx, companyId, metric, locationId);
   const at = new Date();
-  for (const [location, old] of before) {
+  for (const location of new Set([...before.keys(), ...after.keys()])) {
+    const old = before.get(location) ?? null;
     const now = after.get(location) ?? null;
     if (old === now) continue;
     if (old !== null) await rebaseCounter(tx, location, metric, old);

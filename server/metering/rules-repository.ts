@@ -19,6 +19,8 @@ export interface RebillingRule {
 
 /** The rule in force for one sub-account and metric, with the customer its units are billed to. */
 export interface EffectiveRule extends RebillingRule {
+  /** The sub-account (location id) the rule is in force for; `locationId` is where the rule itself is set. */
+  appliesTo: string;
   /** True when the rule is the agency default (the sub-account has no override). */
   inherited: boolean;
   stripeCustomerId: string | null;
@@ -105,15 +107,26 @@ export async function listRulesWithOwnPrice(db: Executor, companyId: string): Pr
   return rows.filter((r) => r.stripeMeterId !== null) as OwnPrice[];
 }
 
+/** Whose rules: one or more sub-accounts, or every sub-account of an agency. */
+export type RuleScope = string | readonly string[] | { companyId: string };
+
 /**
- * The rules in force for a sub-account: its own rule per metric, else the agency default.
+ * The rules in force — THE rule resolution, the only one: per sub-account and metric, the sub-account's own rule,
+ * else the agency default. Used by counting (billing-rule.ts), threshold changes and every screen.
+ * @param scope a sub-account's location id, several, or `{ companyId }` for all of an agency's sub-accounts.
  * @param metrics restrict to these metrics (all when omitted).
+ * @returns one rule per (sub-account, metric) that has one, ordered by sub-account then metric.
  */
-export async function findEffectiveRules(db: Executor, locationId: string, metrics?: readonly string[]): Promise<EffectiveRule[]> {
-  const metricFilter = metrics ? sql`and r.metric in (${sql.join(metrics.map((m) => sql`${m}`), sql`, `)})` : sql``;
+export async function findEffectiveRules(db: Executor, scope: RuleScope, metrics?: readonly string[]): Promise<EffectiveRule[]> {
+  const metricFilter = metrics ? sql`and r.metric in (select jsonb_array_elements_text(${JSON.stringify(metrics)}::jsonb))` : sql``;
+  const where =
+    typeof scope === 'object' && !Array.isArray(scope)
+      ? sql`s.company_id = ${(scope as { companyId: string }).companyId}`
+      : sql`s.location_id in (select jsonb_array_elements_text(${JSON.stringify(typeof scope === 'string' ? [scope] : scope)}::jsonb))`;
   return selectRows<EffectiveRule>(
     db,
-    sql`select distinct on (r.metric)
+    sql`select distinct on (s.location_id, r.metric)
+          s.location_id as "appliesTo",
           r.company_id as "companyId", r.location_id as "locationId", r.metric, r.enabled,
           r.threshold::text as threshold, r.direction, r.meter_event_name as "meterEventName",
           (r.location_id is null) as inherited, s.stripe_customer_id as "stripeCustomerId",
@@ -124,31 +137,19 @@ export async function findEffectiveRules(db: Executor, locationId: string, metri
         from sub_accounts s
         join rebilling_rules r on r.company_id = s.company_id and (r.location_id = s.location_id or r.location_id is null)
         left join rebilling_rules d on d.company_id = r.company_id and d.location_id is null and d.metric = r.metric
-        where s.location_id = ${locationId} ${metricFilter}
-        order by r.metric, (r.location_id is null)`,
+        where ${where} ${metricFilter}
+        order by s.location_id, r.metric, (r.location_id is null)`,
   );
 }
 
 /**
- * The threshold in force for `metric` per sub-account of the agency (null where no rule applies).
+ * The threshold in force for `metric` per sub-account of the agency (from `findEffectiveRules`); a sub-account with
+ * no rule for the metric is absent.
  * @param locationId restrict to one sub-account.
  */
-export async function effectiveThresholds(
-  db: Executor,
-  companyId: string,
-  metric: string,
-  locationId?: string,
-): Promise<Map<string, string | null>> {
-  const one = locationId ? sql`and s.location_id = ${locationId}` : sql``;
-  const rows = await selectRows<{ locationId: string; threshold: string | null }>(
-    db,
-    sql`select s.location_id as "locationId", coalesce(own.threshold, def.threshold)::text as threshold
-        from sub_accounts s
-        left join rebilling_rules own on own.location_id = s.location_id and own.metric = ${metric}
-        left join rebilling_rules def on def.company_id = s.company_id and def.location_id is null and def.metric = ${metric}
-        where s.company_id = ${companyId} ${one}`,
-  );
-  return new Map(rows.map((r) => [r.locationId, r.threshold]));
+export async function effectiveThresholds(db: Executor, companyId: string, metric: string, locationId?: string): Promise<Map<string, string>> {
+  const rules = await findEffectiveRules(db, locationId ?? { companyId }, [metric]);
+  return new Map(rules.map((r) => [r.appliesTo, r.threshold]));
 }
 
 /**
@@ -160,25 +161,6 @@ export async function rebaseCounter(db: Executor, locationId: string, metric: st
     sql`update usage_counters set total = total - billed_units * ${oldThreshold}::numeric, billed_units = 0, updated_at = now()
         where location_id = ${locationId} and metric = ${metric}`,
   );
-}
-
-/**
- * Adds `quantity` to the (sub-account, metric) counter, creating it at zero, and returns the units now due:
- * div(total, threshold) − billedUnits. The row stays locked until the transaction ends.
- */
-export async function addToCounter(
-  db: Executor,
-  c: { locationId: string; metric: string; companyId: string; quantity: string; threshold: string },
-): Promise<{ due: bigint; total: string; billedUnits: bigint }> {
-  const [row] = await selectRows<{ due: string; total: string; billedUnits: string }>(
-    db,
-    sql`insert into usage_counters as c (location_id, metric, company_id, total, billed_units)
-        values (${c.locationId}, ${c.metric}, ${c.companyId}, ${c.quantity}::numeric, 0)
-        on conflict (location_id, metric) do update set total = c.total + excluded.total, updated_at = now()
-        returning (div(c.total, ${c.threshold}::numeric) - c.billed_units)::text as due, c.total::text as total,
-                  c.billed_units::text as "billedUnits"`,
-  );
-  return { due: BigInt(row!.due), total: row!.total, billedUnits: BigInt(row!.billedUnits) };
 }
 
 /** Reads one counter (tests, settings screens). */

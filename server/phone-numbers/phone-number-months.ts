@@ -1,7 +1,7 @@
 /**
  * Phone numbers billed by the month: the `phone-numbers` job asks HighLevel for each installed sub-account's active
  * numbers (active-numbers.ts) and records `phone_numbers` = 1 for every number not yet recorded in the current UTC
- * calendar month, through the ledger writer every batched source uses (record-activity-batch.ts), so the same
+ * calendar month, through the inbox every batched source uses (server/pipeline/inbox.ts), so the same
  * rules, counters, switches and meter reports apply as for any usage.
  *
  * The rule (README, "Phone numbers"): a number is billed once for each UTC calendar month in which the job sees it
@@ -14,7 +14,7 @@ import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { selectRows, type Database } from '../../models/database';
 import type { HighLevelApiClient } from '../highlevel/api-client';
-import { recordActivityBatch, type BatchActivity } from '../metering/record-activity-batch';
+import { storeBatch, type BatchActivity } from '../pipeline/inbox';
 import { METRIC_UNITS } from '../metering/metrics';
 import { listActiveNumbers, type ActiveNumber } from './active-numbers';
 
@@ -51,16 +51,17 @@ export function createPhoneNumberMonths(deps: {
   logger: Logger;
   now?: () => Date;
   /** Called after a run's commits created meter reports, e.g. to nudge the reporter. */
-  onCrossings?: () => void;
+  onStored?: () => void;
 }) {
   const now = deps.now ?? (() => new Date());
 
   /** Records one sub-account's numbers for `month`; returns how many were new. */
   async function recordMonth(sub: CountedSubAccount, numbers: ActiveNumber[], at: Date, month: string) {
     const items = numbers.map((n) => toActivity(sub, n, at, month));
-    const result = await recordActivityBatch(deps.db, items);
-    if (result.crossings > 0) deps.onCrossings?.();
-    return result.items.filter((i) => i.status === 'recorded').length;
+    const outcomes = await storeBatch(deps.db, items);
+    const stored = outcomes.filter((i) => i.status === 'recorded').length;
+    if (stored > 0) deps.onStored?.();
+    return stored;
   }
 
   return {

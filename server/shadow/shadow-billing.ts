@@ -1,6 +1,6 @@
 /**
  * Shadow mode use cases. A sub-account in shadow mode crosses thresholds like any other (its counters advance),
- * but its crossings become `shadow` meter reports that nothing sends to Stripe (server/metering/thresholds.ts);
+ * but its crossings become `shadow` meter reports that nothing sends to Stripe (server/metering/billing-rule.ts);
  * the agency sees them as "would bill" figures. Switching to live bills crossings from that moment on: the counters
  * already count the shadow units as billed, so nothing from the shadow period reaches Stripe unless the agency asks
  * to bill the backlog, which hands those reports, unchanged, to the reporter.

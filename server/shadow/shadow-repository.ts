@@ -1,6 +1,6 @@
 /**
  * SQL for shadow mode: a sub-account's billing mode, its `shadow` meter reports ("would bill", written by
- * server/metering/thresholds.ts) grouped per metric and UTC month, and turning them into `pending` reports for the
+ * server/metering/billing-rule.ts) grouped per metric and UTC month, and turning them into `pending` reports for the
  * reporter. Every function takes an `Executor`, so use cases can run them in one transaction.
  */
 import { sql } from 'drizzle-orm';

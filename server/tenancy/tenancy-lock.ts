@@ -1,11 +1,6 @@
 import { sql } from 'drizzle-orm';
+import { BILLING_SETUP_LOCK } from '../../models/advisory-locks';
 import type { Executor } from '../../models/database';
-
-/**
- * Advisory-lock namespace for "the billing set-up of one agency" (rules, customers). The intake's SQL function
- * `meterbridge_apply_usage` (models/migrations/0005_intake_functions.sql) takes the same lock by number.
- */
-const BILLING_SETUP_LOCK = 7_310_001;
 
 /**
  * Serialises billing set-up changes against intake for one agency, for the rest of the transaction.

@@ -1,7 +1,7 @@
 /**
  * The usage-API use case: a request's events, already read (usage-request.ts), are checked against the API key's
- * agency and the clock — every event, before anything is written — then recorded in one transaction through the
- * metering pipeline every webhook goes through (server/metering/record-activity-batch.ts), source `usage_api`.
+ * agency and the clock — every event, before anything is written — then stored in the inbox in one transaction
+ * (server/pipeline/inbox.ts), source `usage_api`; the inbox processor counts them as it counts every webhook.
  *
  * Idempotency is per agency and `idempotencyKey` (delivery key `usage-api:<companyId>:<idempotencyKey>`, or
  * `workflow-action:<companyId>:<idempotencyKey>` for the workflow action, a namespace of its own): a key seen before
@@ -15,7 +15,7 @@ import { AppError } from '../http/errors';
 import { isBuiltInMetric } from '../metering/custom-metrics';
 import { findActiveCustomMetrics } from '../metering/custom-metrics-repository';
 import { METRIC_UNITS } from '../metering/metrics';
-import { recordActivityBatch, type BatchActivity } from '../metering/record-activity-batch';
+import { storeBatch, type BatchActivity } from '../pipeline/inbox';
 import { findOwnSubAccounts } from './ingestion-repository';
 import type { EventProblem, ParsedUsageRequest, UsageEvent } from './usage-request';
 
@@ -26,7 +26,7 @@ const EARLIEST = new Date('2000-01-01T00:00:00Z');
 /** `activity_events.event_type` and `usage_records.source_type` of usage-API events. */
 export const USAGE_API_EVENT_TYPE = 'UsageReported';
 
-/** What happened to one event: stored and offered to the rules, or nothing (a repeat, or a reused key). */
+/** What happened to one event: stored (the processor offers it to the rules), or nothing (a repeat, or a reused key). */
 export type EventOutcome = 'accepted' | 'duplicate' | 'conflict';
 
 /** The answer: one outcome per event, in request order, and the counts. */
@@ -56,8 +56,8 @@ export const WORKFLOW_ACTION_EVENT_TYPE = 'WorkflowActionExecuted';
 export function createUsageIngestion(deps: {
   db: Database;
   now?: () => Date;
-  /** Called after a request's commit created meter reports (threshold crossings), e.g. to nudge the reporter. */
-  onCrossings?: () => void;
+  /** Called after a request's commit stored new events, to nudge the inbox processor. */
+  onStored?: () => void;
 }) {
   const now = deps.now ?? (() => new Date());
   return {
@@ -80,16 +80,16 @@ export function createUsageIngestion(deps: {
         firstIndex.set(event.idempotencyKey, index);
         firsts.push(index);
       });
-      const recorded = await recordActivityBatch(
+      const recorded = await storeBatch(
         deps.db,
         firsts.map((index) => toActivity(caller, events[index]!, units.get(events[index]!.metric)!)),
       );
-      if (recorded.crossings > 0) deps.onCrossings?.();
+      if (recorded.some((r) => r.status === 'recorded')) deps.onStored?.();
       // Each key is judged against what it stands for: the event stored before, else its first occurrence here.
       const status: EventOutcome[] = [];
       const standsFor = new Map<string, unknown>();
       firsts.forEach((index, i) => {
-        const outcome = recorded.items[i]!;
+        const outcome = recorded[i]!;
         if (outcome.status === 'recorded') status[index] = 'accepted';
         standsFor.set(events[index]!.idempotencyKey, outcome.status === 'recorded' ? payloadOf(events[index]!) : outcome.storedPayload);
       });

@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     }
   };
   const server = await service.listen();
-  service.scheduler.start();
+  service.start();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const sampler = rssSampler();

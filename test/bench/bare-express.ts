@@ -11,7 +11,7 @@ const app = express();
 app.disable('x-powered-by');
 app.post('/webhooks/highlevel', express.json({ type: () => true, limit: 1024 * 1024 }), (req, res) => {
   const body = req.body as { webhookId?: unknown; type?: unknown };
-  res.status(200).json({ status: 'accepted', webhookId: body.webhookId, eventType: body.type, usageRecords: 0 });
+  res.status(200).json({ status: 'accepted', webhookId: body.webhookId, eventType: body.type });
 });
 
 const server = app.listen(0, () => {

@@ -107,7 +107,7 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
   await ensureUiBuilt({ onlyIfMissing: true });
   const service = await buildService({ config });
   const server: Server = await service.listen(port);
-  service.scheduler.start();
+  service.start();
   const base = `http://localhost:${(server.address() as AddressInfo).port}`;
   let stopped = false;
   let trickle: Promise<void> = Promise.resolve();

@@ -83,7 +83,7 @@ describe('webhook without messageId and export: one message', () => {
 
   it('when HighLevel later delivers without messageId a message the backfill imported, then it is stored but not counted again', async () => {
     const res = await t.postSigned(webhookWithoutId(2, 'mk-webhook-2')).expect(200);
-    expect(res.body).toMatchObject({ status: 'accepted', usageRecords: 0 });
+    expect(res.body).toMatchObject({ status: 'accepted' });
     await drainReporter(t.service);
     expect(smsUnits()).toBe(3);
   });
@@ -92,7 +92,6 @@ describe('webhook without messageId and export: one message', () => {
     await t.postSigned({ ...webhookWithoutId(3, 'mk-webhook-3'), conversationId: 'convOther000001' }).expect(200);
     const later = new Date(Date.parse(dateAdded(3)) + 1).toISOString();
     const res = await t.postSigned(webhookWithoutId(3, 'mk-webhook-4', later)).expect(200);
-    expect(res.body.usageRecords).toBe(2);
     await drainReporter(t.service);
     expect(smsUnits()).toBe(5);
   });
@@ -128,7 +127,7 @@ if (usingServer) describe('a webhook without messageId and a backfill page with 
       await backfill.end();
     }
     expect(answer.status).toBe(200);
-    expect(answer.body).toMatchObject({ status: 'accepted', usageRecords: 0 });
+    expect(answer.body).toMatchObject({ status: 'accepted' });
     const usage = await selectRows<{ n: number }>(t.database.db, sql`select count(*)::int as n from usage_records where location_id = ${LOCATION} and message_key = ${key}`);
     expect(usage).toEqual([{ n: 1 }]);
   });

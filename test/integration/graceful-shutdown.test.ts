@@ -35,7 +35,7 @@ describe('graceful shutdown', () => {
       await request(service.app).post('/webhooks/highlevel').set('x-ghl-signature', keys.signEd25519(raw)).set('content-type', 'application/json').send(raw).expect(200);
 
       stripe.script = [{ slowMs: 800 }];
-      service.scheduler.start();
+      service.start();
       while (stripe.requests.length === 0 && stripe.events.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
       await service.close(); // the request is still waiting on the slow Stripe answer here
 

@@ -1,12 +1,11 @@
 /**
- * Group commit (server/metering/group-commit.ts, meterbridge_record_deliveries in migration 0008): deliveries that
- * arrive together share one transaction, and each is still stored, deduplicated and counted exactly as on its own.
+ * Group commit (server/pipeline/group-commit.ts): webhook deliveries that arrive together are stored in the inbox by
+ * one insert, and each is still stored, deduplicated and — by the inbox processor — counted exactly as on its own.
  */
 import { sql } from 'drizzle-orm';
 import { selectRows } from '../../models/database';
-import { createGroupCommit } from '../../server/metering/group-commit';
-import type { NewActivityEvent } from '../../server/metering/ledger-repository';
-import type { UsageDraft } from '../../server/metering/normalise';
+import { createGroupCommit } from '../../server/pipeline/group-commit';
+import type { NewActivityEvent } from '../../server/metering/ledger-writer';
 import { findCounter } from '../../server/metering/rules-repository';
 import { setUpBilling } from '../support/billing';
 import { fixture } from '../support/highlevel-fixtures';
@@ -41,33 +40,28 @@ async function count(query: ReturnType<typeof sql>): Promise<number> {
   return row!.n;
 }
 
-/** A hand-made delivery for the writer itself; `metric: null` makes it one the database refuses (NOT NULL). */
-function delivery(webhookId: string, locationId: string, metric: string | null): [NewActivityEvent, UsageDraft[]] {
+/** A hand-made delivery for the writer itself; `eventType: null` makes it one the database refuses (NOT NULL). */
+function delivery(webhookId: string, locationId: string, eventType: string | null): NewActivityEvent {
   const occurredAt = new Date('2026-11-20T10:00:00Z');
-  return [
-    { webhookId, eventType: 'OutboundMessage', status: 'processed', companyId: COMPANY, locationId, signatureScheme: 'ed25519', payload: { webhookId }, occurredAt },
-    [{ locationId, metric: metric as string, quantity: '1', unit: 'message', direction: 'outbound', occurredAt, sourceType: 'OutboundMessage', sourceId: `${webhookId}-msg`, attributes: {} }],
-  ];
+  return { webhookId, eventType: eventType as string, status: 'received', companyId: COMPANY, locationId, signatureScheme: 'ed25519', payload: { webhookId }, occurredAt };
 }
 
 describe('group commit of webhook deliveries', () => {
   it('when 70 signed deliveries (10 of them sent twice) arrive while the database is busy, then they are committed together and each is stored and counted once', async () => {
-    // Each sub-account's AI senders are looked up (and cached) before its first outbound message is written; look
-    // them up now, while the database is free.
     for (const locationId of LOCATIONS) await t.postSigned(sms(locationId, 100)).expect(200);
     const before = t.service.groupCommit.stats();
     const bodies = Array.from({ length: 60 }, (_, n) => sms(LOCATIONS[n % 3]!, n));
     const sends = [...bodies, ...bodies.slice(0, 10)];
-    // The database is busy: a transaction holds the agency's billing set-up lock (every crossing takes it shared;
-    // on PGlite the open transaction holds the only connection). The first write (whatever arrived in its turn of
-    // the event loop) waits for it; the other deliveries wait in the queue until it is released.
+    // The database is busy: a transaction holds the inbox table in SHARE mode, which no insert can pass (on PGlite
+    // the open transaction holds the only connection). The first write (whatever arrived in its turn of the event
+    // loop) waits for it; the other deliveries wait in the queue until it is released.
     let release!: () => void;
     const busy = t.database.db.transaction(async (tx) => {
-      await tx.execute(sql`select pg_advisory_xact_lock(7310001, hashtext(${COMPANY}))`);
+      await tx.execute(sql`lock table activity_events in share mode`);
       await new Promise<void>((resolve) => (release = resolve));
     });
     await until(() => release !== undefined);
-    const answering = Promise.all(sends.map((body) => t.postSigned(body).then((res) => res)));
+    const answering = Promise.all(sends.map((body) => t.postSignedOnly(body).then((res) => res)));
     try {
       await until(() => {
         const { waiting, writing } = t.service.groupCommit.stats();
@@ -83,7 +77,6 @@ describe('group commit of webhook deliveries', () => {
     const statuses = answers.map((a) => a.body.status as string);
     expect(statuses.filter((s) => s === 'accepted')).toHaveLength(60);
     expect(statuses.filter((s) => s === 'duplicate')).toHaveLength(10);
-    for (const a of answers) if (a.body.status === 'accepted') expect(a.body.usageRecords).toBe(2); // sms + segments
 
     // The first write (one delivery, or the few that arrived with it), then 64 together and the rest together.
     const after = t.service.groupCommit.stats();
@@ -91,6 +84,7 @@ describe('group commit of webhook deliveries', () => {
     expect(after.deliveries - before.deliveries).toBeGreaterThanOrEqual(69);
     expect(after.largestBatch).toBe(64);
     expect(after.fallbacks).toBe(before.fallbacks);
+    await t.drain();
 
     expect(await count(sql`select count(*)::int as n from activity_events where webhook_id like 'gc-gcLocation%'`)).toBe(63);
     expect(await count(sql`select count(*)::int as n from usage_records where source_id like 'gcMsg-%' and metric = 'sms'`)).toBe(63);
@@ -105,15 +99,15 @@ describe('group commit of webhook deliveries', () => {
     const writer = createGroupCommit(t.database.db, { maxInFlight: 1 });
     // Recorded in one turn of the event loop: the four go together.
     const settled = await Promise.allSettled([
-      writer.record(...delivery('gc-fallback-1', 'gcLocationA', 'email')),
-      writer.record(...delivery('gc-fallback-2', 'gcLocationA', 'email')),
-      writer.record(...delivery('gc-fallback-3', 'gcLocationB', null)),
-      writer.record(...delivery('gc-fallback-4', 'gcLocationC', 'email')),
+      writer.record(delivery('gc-fallback-1', 'gcLocationA', 'OutboundMessage')),
+      writer.record(delivery('gc-fallback-2', 'gcLocationA', 'OutboundMessage')),
+      writer.record(delivery('gc-fallback-3', 'gcLocationB', null)),
+      writer.record(delivery('gc-fallback-4', 'gcLocationC', 'OutboundMessage')),
     ]);
 
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
     const refused = (settled[2] as PromiseRejectedResult).reason as Error;
-    expect(String(refused.cause ?? refused)).toMatch(/null value in column "metric"/);
+    expect(String(refused.cause ?? refused)).toMatch(/null value in column "event_type"/);
     expect(writer.stats()).toMatchObject({ calls: 1, deliveries: 4, fallbacks: 1 });
     const stored = await selectRows<{ webhookId: string }>(
       t.database.db,
@@ -122,19 +116,18 @@ describe('group commit of webhook deliveries', () => {
     expect(stored.map((r) => r.webhookId)).toEqual(['gc-fallback-1', 'gc-fallback-2', 'gc-fallback-4']);
   });
 
-  it('when a batch carries a message a backfill already imported, then its delivery is stored but the message is not counted again', async () => {
+  it('when deliveries carry a message a backfill already imported, then its delivery is stored but the processor does not count the message again', async () => {
     // What a backfill leaves for an imported message: an event under its backfill delivery key (server/backfill).
     await t.database.db.execute(
       sql`insert into activity_events (webhook_id, event_type, status, source, company_id, location_id, payload)
           values ('backfill:gcLocationC:gc-backfilled-2-msg', 'OutboundMessage', 'processed', 'backfill', ${COMPANY}, 'gcLocationC', '{}')`,
     );
-    const writer = createGroupCommit(t.database.db, { maxInFlight: 1 });
-    const results = await Promise.all(
-      ['gc-backfilled-1', 'gc-backfilled-2', 'gc-backfilled-3'].map((id) => writer.record(...delivery(id, 'gcLocationC', 'sms'))),
-    );
+    const bodies = [1, 2, 3].map((n) => ({ ...sms('gcLocationC', 200 + n), webhookId: `gc-backfilled-${n}`, messageId: `gc-backfilled-${n}-msg` }));
+    const answers = await Promise.all(bodies.map((body) => t.postSigned(body).expect(200)));
 
-    expect(writer.stats()).toMatchObject({ calls: 1, deliveries: 3 });
-    expect(results.map((r) => [r.duplicate, r.usageRecords])).toEqual([[false, 1], [false, 0], [false, 1]]);
+    expect(answers.map((a) => a.body.status)).toEqual(['accepted', 'accepted', 'accepted']);
     expect(await count(sql`select count(*)::int as n from usage_records where source_id = 'gc-backfilled-2-msg'`)).toBe(0);
+    expect(await count(sql`select count(*)::int as n from usage_records where source_id in ('gc-backfilled-1-msg', 'gc-backfilled-3-msg')`)).toBe(4);
+    expect(await count(sql`select count(*)::int as n from activity_events where webhook_id like 'gc-backfilled-%' and status = 'processed'`)).toBe(3);
   });
 });

@@ -57,7 +57,7 @@ describe('HighLevel’s own documented examples', () => {
     const body = officialExample(name);
     const expected = EXPECTED[name]!;
     const res = await t.postSigned(body).expect(200);
-    expect(res.body).toMatchObject({ status: expected.status, eventType: body.type, usageRecords: expected.usage.length });
+    expect(res.body).toMatchObject({ status: expected.status, eventType: body.type });
     const usage = await findUsageByWebhookId(t.database.db, res.body.webhookId);
     expect(usage.map((u) => [u.metric, Number(u.quantity), u.direction])).toEqual(expected.usage);
     const [event] = await selectRows<{ payload: unknown }>(t.database.db, sql`select payload from activity_events where webhook_id = ${res.body.webhookId}`);

@@ -20,7 +20,7 @@ beforeAll(async () => {
   stripe.apiKeys.add(TEST_STRIPE_KEY);
   t = await startTestService({ STRIPE_API_URL: stripe.url, REPORTER_INTERVAL_SECONDS: '59' });
   await setUpBilling(t.service, { companyId: 'NudgeAgency01', locationId: LOCATION, customer: CUSTOMER, rules: [{ metric: 'sms', threshold: 1 }] });
-  t.service.scheduler.start();
+  t.service.start();
 });
 afterEach(() => jest.restoreAllMocks());
 afterAll(async () => {

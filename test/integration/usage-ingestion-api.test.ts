@@ -39,7 +39,12 @@ const post = (body: unknown, key = apiKey) =>
     .post('/api/v1/usage')
     .set('authorization', `Bearer ${key}`)
     .send(body as object)
-    .then((res) => (bodies.push(JSON.stringify(res.body)), res));
+    // The usage API answers once the events are in the inbox; the processor counts them a moment later.
+    .then(async (res) => {
+      await t.drain();
+      bodies.push(JSON.stringify(res.body));
+      return res;
+    });
 const settings = (method: 'get' | 'put' | 'post' | 'delete', path: string, body?: object) => {
   const req = t.http[method](path).set('authorization', `Bearer ${session}`);
   return (body ? req.send(body) : req).then((res) => (bodies.push(JSON.stringify(res.body)), res));

@@ -164,6 +164,8 @@ describe('database faults (connections cut, refused)', () => {
         }
         const server = await service.listen(0);
         const target = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+        // The inbox processor runs through the faults too: its batches are cut before, during and after COMMIT.
+        service.pipeline.start();
 
         let n = 0;
         const newDelivery = () => {
@@ -190,9 +192,9 @@ describe('database faults (connections cut, refused)', () => {
           };
           proxy.rules.push(rule);
         };
-        // A delivery is one call of the intake function (its own transaction); lifecycle events and the reporter
-        // still run BEGIN … COMMIT.
-        const intakeCall = (chunk: Buffer) => chunk.includes('meterbridge_record_deliveries');
+        // A delivery is stored by one insert into the inbox (its own transaction); the processor, lifecycle events
+        // and the reporter run BEGIN … COMMIT.
+        const intakeCall = (chunk: Buffer) => chunk.includes('insert into activity_events');
         const commit = (chunk: Buffer) => chunk[0] === 0x51 /* Q */ && chunk.includes('commit\0');
         let sending = true;
         const chaos = async () => {
@@ -266,6 +268,8 @@ describe('database faults (connections cut, refused)', () => {
           }
         }
 
+        // Every acknowledged delivery is then processed, once.
+        await service.pipeline.drain(60_000);
         // The database, read directly (not through the proxy).
         const db = database.db;
         const events = await selectRows<{ webhookId: string; usage: number; reports: number }>(

@@ -14,8 +14,16 @@ export interface TestService {
   database: TestDatabase;
   keys: SigningKeys;
   http: ReturnType<typeof request>;
-  /** Posts a body to /webhooks/highlevel signed with the test Ed25519 key. */
+  /**
+   * Posts a body to /webhooks/highlevel signed with the test Ed25519 key. Awaiting it also waits until the inbox
+   * processor has processed every stored event (`service.pipeline.drain()`), as a quiet production service would a
+   * moment after the acknowledgement; use `postSignedOnly` to look at the inbox before that.
+   */
   postSigned(body: unknown): request.Test;
+  /** `postSigned` without waiting for the processor: only the acknowledgement. */
+  postSignedOnly(body: unknown): request.Test;
+  /** Waits until the inbox processor has processed every stored event (after the usage API, a job, …). */
+  drain(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -37,22 +45,37 @@ export async function startTestService(env: Record<string, string> = {}, options
   });
   const service = await buildService({ config, database, logger: options.logger });
   const http = request(service.app);
+  const postSignedOnly = (body: unknown) => {
+    const raw = typeof body === 'string' ? body : JSON.stringify(body);
+    return http.post('/webhooks/highlevel').set('content-type', 'application/json').set('x-ghl-signature', keys.signEd25519(raw)).send(raw);
+  };
   return {
     service,
     database,
     keys,
     http,
     postSigned(body) {
-      const raw = typeof body === 'string' ? body : JSON.stringify(body);
-      return http
-        .post('/webhooks/highlevel')
-        .set('content-type', 'application/json')
-        .set('x-ghl-signature', keys.signEd25519(raw))
-        .send(raw);
+      return thenDrained(postSignedOnly(body), () => service.pipeline.drain());
     },
+    postSignedOnly,
+    drain: () => service.pipeline.drain(),
     close: async () => {
       await service.close();
       await database.close();
     },
   };
+}
+
+/**
+ * The same request, but awaiting it (or its `.expect(...)` chain, which returns the same object) also runs `after`
+ * once the response has arrived, before the caller continues.
+ */
+export function thenDrained(test: request.Test, after: () => Promise<void>): request.Test {
+  const then = test.then.bind(test);
+  test.then = ((onFulfilled, onRejected) =>
+    then(async (res) => {
+      await after();
+      return res;
+    }).then(onFulfilled, onRejected)) as request.Test['then'];
+  return test;
 }

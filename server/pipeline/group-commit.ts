@@ -1,23 +1,26 @@
 /**
- * Group commit for the webhook intake: deliveries that arrive while earlier ones are still being written go to the
- * database together, as ONE call of `meterbridge_record_deliveries` (models/migrations/0008_group_commit.sql) in
- * ONE transaction. Each caller's promise settles only after that transaction has committed (or failed), so every
- * acknowledged delivery is durably stored, as before; what the deliveries share is the commit — one WAL flush, one
- * round trip, one pool checkout — which is what a busy intake waits on (README, Benchmarks).
+ * Group commit for the webhook inbox: deliveries that arrive while earlier ones are still being written go to the
+ * database together, as ONE multi-row insert (server/metering/ledger-writer.ts) — one statement, so one implicit
+ * transaction. Each caller's promise settles only after that statement has committed (or failed), so every
+ * acknowledged delivery is durably stored; what the deliveries share is the commit — one WAL flush, one round trip,
+ * one pool checkout — which is what a busy intake waits on (README, Benchmarks). Processing happens later, in the
+ * inbox processor (inbox-processor.ts).
  *
- * No timer: a delivery that finds a free slot (fewer than `maxInFlight` calls running) is written on the next turn
+ * No timer: a delivery that finds a free slot (fewer than `maxInFlight` writes running) is written on the next turn
  * of the event loop, with whatever arrived in the same turn, so a quiet intake answers as fast as without batching.
  * Under load deliveries queue, and the next free slot takes up to `maxBatch` of them.
  *
- * If a batch of several fails (a deadlock, a bad row, a lost connection), each of its deliveries is tried again on
- * its own (a batch of one), so one bad delivery never fails the others and each caller gets
- * its own outcome or error. A batch that committed but whose answer was lost is then answered "duplicate" per
- * delivery, which is what it is.
+ * If a batch of several fails (a lost connection, a row PostgreSQL refuses), each of its deliveries is tried again on
+ * its own, so one bad delivery never fails the others and each caller gets its own outcome or error. A batch that
+ * committed but whose answer was lost is then answered "duplicate" per delivery, which is what it is.
  */
 import type { Database } from '../../models/database';
-import type { NewActivityEvent } from './ledger-repository';
-import type { UsageDraft } from './normalise';
-import { recordDeliveries, recordDelivery, type RecordedActivity } from './record-activity';
+import { insertActivityEvents, type NewActivityEvent } from '../metering/ledger-writer';
+
+/** What storing one delivery did: a delivery key stored before stores nothing. */
+export interface StoredDelivery {
+  duplicate: boolean;
+}
 
 /** Tuning (the composition root sets `maxInFlight` from `INTAKE_WRITES_IN_FLIGHT`). */
 export interface GroupCommitOptions {
@@ -45,18 +48,16 @@ export interface GroupCommitStats {
 /** Writes deliveries through group commit. */
 export interface GroupCommit {
   /**
-   * Stores one delivery (event, usage records, crossings) and resolves once it is committed.
-   * @param usage the usage derived from the event, all for one sub-account.
+   * Stores one delivery in the inbox and resolves once it is committed.
    * @throws the database error of its own write (after a failed batch, of its retry alone); nothing is then stored.
    */
-  record(event: NewActivityEvent, usage: UsageDraft[]): Promise<RecordedActivity>;
+  record(event: NewActivityEvent): Promise<StoredDelivery>;
   stats(): GroupCommitStats;
 }
 
 interface Pending {
   event: NewActivityEvent;
-  usage: UsageDraft[];
-  resolve: (recorded: RecordedActivity) => void;
+  resolve: (stored: StoredDelivery) => void;
   reject: (err: unknown) => void;
 }
 
@@ -100,28 +101,28 @@ export function createGroupCommit(db: Database, options: GroupCommitOptions = {}
   async function write(batch: Pending[]): Promise<void> {
     if (batch.length === 1) {
       const [one] = batch as [Pending];
-      await recordDelivery(db, one.event, one.usage).then(one.resolve, one.reject);
+      await storeDeliveries(db, [one.event]).then((o) => one.resolve(o[0]!), one.reject);
       return;
     }
     stats.calls++;
     stats.deliveries += batch.length;
     stats.largestBatch = Math.max(stats.largestBatch, batch.length);
-    let outcomes: RecordedActivity[];
+    let outcomes: StoredDelivery[];
     try {
-      outcomes = await recordDeliveries(db, batch);
+      outcomes = await storeDeliveries(db, batch.map((p) => p.event));
     } catch {
-      // The batch rolled back as a whole; each delivery gets its own try and its own error.
+      // The statement failed as a whole; each delivery gets its own try and its own error.
       stats.fallbacks++;
-      await Promise.all(batch.map((p) => recordDelivery(db, p.event, p.usage).then(p.resolve, p.reject)));
+      await Promise.all(batch.map((p) => storeDeliveries(db, [p.event]).then((o) => p.resolve(o[0]!), p.reject)));
       return;
     }
     batch.forEach((p, i) => p.resolve(outcomes[i]!));
   }
 
   return {
-    record(event, usage) {
-      return new Promise<RecordedActivity>((resolve, reject) => {
-        queue.push({ event, usage, resolve, reject });
+    record(event) {
+      return new Promise<StoredDelivery>((resolve, reject) => {
+        queue.push({ event, resolve, reject });
         schedule();
       });
     },
@@ -132,4 +133,20 @@ export function createGroupCommit(db: Database, options: GroupCommitOptions = {}
 function positive(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) throw new RangeError(`GroupCommit ${name} must be a positive integer, got ${value}`);
   return value;
+}
+
+/**
+ * Stores deliveries with one insert, in delivery-key order (byte order, so concurrent batches sharing keys wait on
+ * each other in one order and never deadlock). A key twice in one batch stores the first and reports the second a
+ * duplicate. @returns per delivery, in input order. @throws the database error; nothing is then stored.
+ */
+export async function storeDeliveries(db: Database, events: NewActivityEvent[]): Promise<StoredDelivery[]> {
+  const inKeyOrder = [...events].sort((a, b) => (a.webhookId < b.webhookId ? -1 : a.webhookId > b.webhookId ? 1 : 0));
+  const ids = await insertActivityEvents(db, inKeyOrder);
+  const claimed = new Set<string>();
+  return events.map((e) => {
+    const fresh = ids.has(e.webhookId) && !claimed.has(e.webhookId);
+    if (fresh) claimed.add(e.webhookId);
+    return { duplicate: !fresh };
+  });
 }

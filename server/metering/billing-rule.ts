@@ -1,0 +1,168 @@
+/**
+ * THE billing rule, written once: when usage becomes billable units. Every path that counts usage comes here — the
+ * inbox processor (webhooks, usage API, workflow actions, phone numbers: server/pipeline/), a backfill page that
+ * bills as it imports, held usage offered later (held-usage.ts), and a threshold change settling what its counter
+ * already holds (`settleCounter`). Set-based: any number of sub-accounts and metrics in a handful of statements.
+ *
+ * The rule (DESIGN invariant 3):
+ * 1. the sub-account is billable: installed (`active`), rebilling switched on by the agency, not `paused` by Stripe
+ *    (`BILLABLE`); usage of any other sub-account stays in the ledger and is never billed retroactively;
+ * 2. the rule in force is the sub-account's own, else the agency default (rules-repository.ts `findEffectiveRules`);
+ *    it must be enabled and match the usage's direction (usage without a direction always matches);
+ * 3. live mode needs a Stripe customer; shadow mode (`billing_mode = 'shadow'`) does not, and its meter reports are
+ *    written `shadow` ("would bill": the reporter never takes them);
+ * 4. per (sub-account, metric): total += exact sum of quantities; units due = floor(total / threshold) − billed
+ *    units; due > 0 → one meter report dated at the latest usage, and billed units advance. The remainder carries.
+ * Locks, in the order every writer uses (models/advisory-locks.ts): the agency's billing set-up lock shared, taken
+ * BEFORE the rules are read (a rule change takes it exclusive), then counter rows in (sub-account, metric) byte order.
+ */
+import { sql } from 'drizzle-orm';
+import { BILLING_SETUP_LOCK } from '../../models/advisory-locks';
+import { selectRows, type Transaction } from '../../models/database';
+import { sumQuantities } from './decimal-quantity';
+import type { UsageDraft } from './normalise';
+import { findEffectiveRules, type EffectiveRule } from './rules-repository';
+
+/** A sub-account bills new usage while installed, switched on by the agency, and not paused by Stripe. */
+const BILLABLE = sql`status = 'active' and rebilling_enabled and billing_status <> 'paused'`;
+
+/** Usage to count, with the activity event its crossing is attributed to (null for held usage and settlements). */
+export interface CountableUsage {
+  draft: UsageDraft;
+  activityEventId: number | null;
+}
+
+/** What counting did: usage drafts a rule counted, and the meter reports written (units per crossed counter). */
+export interface CrossingSummary {
+  counted: number;
+  reports: Array<{ locationId: string; metric: string; units: bigint; activityEventId: number | null }>;
+}
+
+/** `shadow` reports are "would bill" only; `pending` ones go to Stripe. */
+type ReportStatus = 'pending' | 'shadow';
+
+/**
+ * Counts usage against the rule, in the caller's transaction (the crossings commit or roll back with it).
+ * @throws the database error, which rolls back the caller's transaction.
+ */
+export async function countUsage(tx: Transaction, usage: readonly CountableUsage[]): Promise<CrossingSummary> {
+  if (usage.length === 0) return { counted: 0, reports: [] };
+  const locationIds = [...new Set(usage.map((u) => u.draft.locationId))];
+  const billable = await lockAndFindBillable(tx, locationIds);
+  if (billable.size === 0) return { counted: 0, reports: [] };
+  const metrics = [...new Set(usage.map((u) => u.draft.metric))];
+  const rules = new Map((await findEffectiveRules(tx, [...billable.keys()], metrics)).map((r) => [`${r.appliesTo}\u0000${r.metric}`, r]));
+
+  const counters = new Map<string, { rule: EffectiveRule; status: ReportStatus; quantities: string[]; crossedAt: Date; eventId: number | null }>();
+  let counted = 0;
+  for (const { draft, activityEventId } of usage) {
+    const status = billable.get(draft.locationId);
+    const key = `${draft.locationId}\u0000${draft.metric}`;
+    const rule = rules.get(key);
+    if (!status || !rule || !counts(rule, status, draft.direction)) continue;
+    counted++;
+    const counter = counters.get(key);
+    if (!counter) {
+      counters.set(key, { rule, status, quantities: [draft.quantity], crossedAt: draft.occurredAt, eventId: activityEventId });
+      continue;
+    }
+    counter.quantities.push(draft.quantity);
+    if (draft.occurredAt > counter.crossedAt) counter.crossedAt = draft.occurredAt;
+    if (activityEventId !== null && (counter.eventId === null || activityEventId > counter.eventId)) counter.eventId = activityEventId;
+  }
+  if (counters.size === 0) return { counted, reports: [] };
+
+  const rows = [...counters.values()]
+    .map((c) => ({
+      location_id: c.rule.appliesTo,
+      metric: c.rule.metric,
+      company_id: c.rule.companyId,
+      quantity: sumQuantities(c.quantities),
+      threshold: c.rule.threshold,
+      customer: c.rule.stripeCustomerId,
+      meter_event_name: c.rule.meterEventName,
+      crossed_at: c.crossedAt.toISOString(),
+      event_id: c.eventId,
+      status: c.status,
+    }))
+    .sort((a, b) => byteOrder(a.location_id, b.location_id) || byteOrder(a.metric, b.metric))
+    .map((row, n) => ({ ...row, n }));
+  return { counted, reports: await advanceCounters(tx, rows) };
+}
+
+/** Whether a rule in force counts a usage draft (rule 2 and 3 above). */
+function counts(rule: EffectiveRule, status: ReportStatus, direction: UsageDraft['direction']): boolean {
+  if (!rule.enabled) return false;
+  if (status === 'pending' && !rule.stripeCustomerId) return false;
+  return direction === null || rule.direction === 'both' || rule.direction === direction;
+}
+
+/**
+ * Takes the billing set-up lock of every agency concerned (shared, company order), then reads which sub-accounts are
+ * billable and the status their reports get.
+ */
+async function lockAndFindBillable(tx: Transaction, locationIds: string[]): Promise<Map<string, ReportStatus>> {
+  const ids = JSON.stringify(locationIds);
+  await tx.execute(sql`
+    select pg_advisory_xact_lock_shared(${BILLING_SETUP_LOCK}, hashtext(c.company_id))
+    from (select company_id from sub_accounts
+          where location_id in (select jsonb_array_elements_text(${ids}::jsonb))
+          group by company_id order by company_id collate "C") as c`);
+  const rows = await selectRows<{ locationId: string; status: ReportStatus }>(
+    tx,
+    sql`select location_id as "locationId", case when billing_mode = 'shadow' then 'shadow' else 'pending' end as status
+        from sub_accounts where location_id in (select jsonb_array_elements_text(${ids}::jsonb)) and ${BILLABLE}`,
+  );
+  return new Map(rows.map((r) => [r.locationId, r.status]));
+}
+
+/**
+ * Adds each sum to its counter (created at zero), then bills every whole threshold crossed: billed units advance and
+ * one meter report per crossed counter is written. Two statements for the whole batch; the first locks the counter
+ * rows in the rows' order ((sub-account, metric) byte order), which every writer uses.
+ */
+async function advanceCounters(tx: Transaction, rows: Array<Record<string, unknown> & { n: number }>): Promise<CrossingSummary['reports']> {
+  const input = JSON.stringify(rows);
+  const recordset = sql`jsonb_to_recordset(${input}::jsonb) as x(n int, location_id text, metric text, company_id text, quantity numeric,
+    threshold numeric, customer text, meter_event_name text, crossed_at timestamptz, event_id bigint, status text)`;
+  await tx.execute(sql`
+    insert into usage_counters as c (location_id, metric, company_id, total, billed_units)
+    select x.location_id, x.metric, x.company_id, x.quantity, 0 from ${recordset} order by x.n
+    on conflict (location_id, metric) do update set total = c.total + excluded.total, updated_at = now()`);
+  const reports = await selectRows<{ locationId: string; metric: string; units: string; activityEventId: string | null }>(
+    tx,
+    sql`with due as (
+          select x.*, div(c.total, x.threshold) - c.billed_units as units
+          from ${recordset} join usage_counters c on c.location_id = x.location_id and c.metric = x.metric
+          where div(c.total, x.threshold) > c.billed_units
+        ), billed as (
+          update usage_counters c set billed_units = c.billed_units + d.units
+          from due d where c.location_id = d.location_id and c.metric = d.metric
+          returning 1
+        )
+        insert into meter_reports (company_id, location_id, metric, stripe_customer_id, meter_event_name, units, crossed_at, activity_event_id, status)
+        select d.company_id, d.location_id, d.metric, d.customer, d.meter_event_name, d.units, d.crossed_at, d.event_id, d.status
+        from due d order by d.n
+        returning location_id as "locationId", metric, units::text as units, activity_event_id::text as "activityEventId"`,
+  );
+  return reports.map((r) => ({
+    locationId: r.locationId,
+    metric: r.metric,
+    units: BigInt(r.units),
+    activityEventId: r.activityEventId === null ? null : Number(r.activityEventId),
+  }));
+}
+
+/**
+ * After a rule change (a lower threshold, a carried remainder), bills the whole thresholds the counter already
+ * holds, so units due never wait for the next usage (DESIGN invariant 3): the rule above, counting nothing new.
+ * Runs in the rule change's transaction, under the agency's exclusive billing lock.
+ * @returns the units billed (0 when nothing was due, or no billable rule is in force).
+ */
+export async function settleCounter(tx: Transaction, locationId: string, metric: string, at: Date): Promise<bigint> {
+  const draft: UsageDraft = { locationId, metric, quantity: '0', unit: '', direction: null, occurredAt: at, sourceType: 'settlement', sourceId: null, attributes: {} };
+  const { reports } = await countUsage(tx, [{ draft, activityEventId: null }]);
+  return reports.reduce((sum, r) => sum + r.units, 0n);
+}
+
+const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
