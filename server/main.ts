@@ -67,6 +67,7 @@ import { createAgencyEmailBilling } from './email-billing/agency-email-billing';
 import { emailBillingRoutes } from './email-billing/routes';
 import { createReconciliation, type Reconciliation } from './reconciliation/reconciliation';
 import { reconciliationRoutes } from './reconciliation/routes';
+import { createOperations, type Operations } from './observability/operations';
 
 /**
  * A wired service. `close()` stops taking requests and the scheduler (finishing the run in progress, so an
@@ -82,6 +83,8 @@ export interface Service {
   rules: RebillingRules;
   reporter: MeterReporter;
   reconciliation: Reconciliation;
+  /** Metrics (GET /metrics; `pipelineMetrics` for the pipeline's workers) and retention of private text. */
+  operations: Operations;
   scheduler: Scheduler;
   manifest: Manifest;
   highLevelTokens: InstallationTokens;
@@ -126,6 +129,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const database = options.database ?? (await openDatabase(config.database));
   const ownsDatabase = !options.database;
+  const operations = createOperations({ config, database, logger });
 
   const verifier = createWebhookVerifier({ ed25519Pem: config.highLevel.webhookPublicKey, rsaPem: config.highLevel.webhookLegacyPublicKey });
   const manifest = loadManifest();
@@ -143,6 +147,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const reporter = createMeterReporter({
     db: database.db,
     logger,
+    onStripeCall: operations.pipelineMetrics.stripeCall,
     beforeTick: () => eventDestinations.ensureAll(), // connections older than event destinations, or failed creations
     stripeForAgency: reporterStripe(accounts, stripeClient),
     options: { ...config.reporter, concurrency: 16 },
@@ -192,7 +197,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   ];
   const openApi = openApiDocument(apiRoutes, API_INFO);
 
-  const jobs = { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation };
+  const jobs = { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation, retention: operations.retention };
   const scheduler = createScheduler(scheduledJobs({ ...jobs, oauthConfigured: oauthClient !== null }), database, logger);
   const app = createHttpApp(logger, [
     Router()
@@ -200,6 +205,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
       .use('/oauth', perMinuteLimit(config.rateLimits.oauthPerMinute, 'install'))
       .use(USAGE_API_PATH, perApiKeyLimit(config.rateLimits.usageApiPerMinute)),
     healthRouter(database),
+    operations.router,
     highLevelWebhookRouter(manifest.webhooks.path, receiveDelivery),
     oauthRouter({ manifest, passport, install, appUrl: config.appUrl, agencyName: (id) => findAgencyName(database.db, id), logger }),
     stripeWebhookRouter(paymentEvents, createErrorReports({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger })),
@@ -212,15 +218,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   let server: Server | undefined;
   let closing: Promise<void> | undefined;
   return {
-    config,
-    app,
-    database,
-    logger,
-    accounts,
-    rules,
-    reporter,
-    reconciliation,
-    scheduler,
+    config, app, database, logger, accounts, rules, reporter, reconciliation, operations, scheduler,
     manifest,
     highLevelTokens,
     install,
