@@ -53,6 +53,11 @@ export interface RedactedAttachments {
   sha256: string;
 }
 
+/** A value removed without being read: nested too deeply to serialise (hostile input). */
+export interface DroppedValue {
+  dropped: 'nested_too_deeply';
+}
+
 /**
  * The record left in a redacted payload under `meterbridgeRedaction`.
  * - `redactedAt`: ISO 8601 instant of the redaction; `retentionDays`: the setting in force then.
@@ -65,7 +70,7 @@ export interface RedactedAttachments {
 export interface Redaction {
   redactedAt: string;
   retentionDays: number;
-  fields: Record<string, RedactedText | RedactedAttachments>;
+  fields: Record<string, RedactedText | RedactedAttachments | DroppedValue>;
   counted?: { sms_segments?: string; encoding?: string; ai_tokens?: string };
 }
 
@@ -85,61 +90,89 @@ export interface RedactionContext {
 /**
  * Returns a redacted copy of `payload` (the input is not modified). A payload that already carries a redaction record
  * is returned unchanged with its record, so redacting twice changes nothing. A payload that is not a JSON object is
- * replaced whole by `{ meterbridgeRedaction }` (path `$`). Never throws for JSON input; the walk is iterative, so
- * deep nesting cannot overflow the stack.
+ * replaced whole by `{ meterbridgeRedaction }` (path `$`). Never throws for JSON input: the walk is iterative, and
+ * anything nested deeper than `MAX_DEPTH` (hostile input; HighLevel's payloads are a few levels deep) is dropped
+ * with a `nested_too_deeply` record, so the result can always be serialised.
  */
 export function redactPayload(payload: unknown, context: RedactionContext): RedactedPayload {
   if (isObject(payload) && isObject(payload[REDACTION_KEY])) {
     return { payload, redaction: payload[REDACTION_KEY] as unknown as Redaction };
   }
   const fields: Redaction['fields'] = {};
-  let copy: Record<string, unknown>;
-  if (isObject(payload)) {
-    copy = structuredClone(payload);
-    redactInPlace(copy, fields);
-  } else {
-    copy = {};
-    if (payload !== null && payload !== undefined) fields.$ = describe(payload);
-  }
+  let copy: Record<string, unknown> = {};
+  if (isObject(payload)) copy = copyRedacted(payload, fields);
+  else if (payload !== null && payload !== undefined) fields.$ = describe(payload);
   const counted = context.counted && Object.keys(context.counted).length > 0 ? { counted: context.counted } : {};
   const redaction: Redaction = { redactedAt: context.at.toISOString(), retentionDays: context.retentionDays, fields, ...counted };
   copy[REDACTION_KEY] = redaction;
   return { payload: copy, redaction };
 }
 
-/** Walks `root` (a private copy) depth-first and removes private values, recording each under its path. */
-function redactInPlace(root: Record<string, unknown>, fields: Redaction['fields']): void {
-  const stack: Array<{ node: Record<string, unknown> | unknown[]; path: string }> = [{ node: root, path: '' }];
+/** Deepest nesting kept (levels below the payload's top). */
+export const MAX_DEPTH = 64;
+
+type Container = Record<string, unknown> | unknown[];
+
+/** Copies `root` depth-first without its private values, recording each removed value under its path. */
+function copyRedacted(root: Record<string, unknown>, fields: Redaction['fields']): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const stack: Array<{ from: Container; to: Container; path: string; depth: number }> = [{ from: root, to: out, path: '', depth: 0 }];
   while (stack.length > 0) {
-    const { node, path } = stack.pop()!;
-    if (Array.isArray(node)) {
-      node.forEach((child, index) => {
-        if (isObject(child) || Array.isArray(child)) stack.push({ node: child, path: join(path, String(index)) });
-      });
-      continue;
-    }
-    for (const [key, value] of Object.entries(node)) {
+    const { from, to, path, depth } = stack.pop()!;
+    const inObject = !Array.isArray(from);
+    const entries: Array<[string, unknown]> = inObject ? Object.entries(from) : from.map((v, i) => [String(i), v]);
+    for (const [key, original] of entries) {
       const at = join(path, key);
-      if (value === null || value === undefined) continue;
-      if (WHOLE_KEYS.has(key) || (TEXT_KEYS.has(key) && typeof value === 'string')) {
+      let value = original;
+      if (inObject && value !== null && value !== undefined && (WHOLE_KEYS.has(key) || (TEXT_KEYS.has(key) && typeof value === 'string'))) {
         fields[at] = describe(value);
-        delete node[key];
-      } else if (ATTACHMENT_KEYS.has(key) && Array.isArray(value) && value.some((v) => typeof v === 'string')) {
-        fields[at] = { count: value.length, sha256: sha256(JSON.stringify(value)) };
-        node[key] = value.map((v) => (typeof v === 'string' ? REDACTED_ATTACHMENT : v));
-        for (const [index, v] of value.entries()) if (isObject(v) || Array.isArray(v)) stack.push({ node: v, path: join(at, String(index)) });
-      } else if (isObject(value) || Array.isArray(value)) {
-        stack.push({ node: value, path: at });
+        continue;
+      }
+      if (inObject && ATTACHMENT_KEYS.has(key) && Array.isArray(value) && value.some((v) => typeof v === 'string')) {
+        const json = safeJson(value);
+        fields[at] = json === null ? NESTED_TOO_DEEPLY : { count: value.length, sha256: sha256(json) };
+        value = value.map((v) => (typeof v === 'string' ? REDACTED_ATTACHMENT : v));
+      }
+      if (isObject(value) || Array.isArray(value)) {
+        if (depth >= MAX_DEPTH) {
+          fields[at] = NESTED_TOO_DEEPLY;
+          continue;
+        }
+        const child: Container = Array.isArray(value) ? [] : {};
+        put(to, key, child);
+        stack.push({ from: value, to: child, path: at, depth: depth + 1 });
+      } else {
+        put(to, key, value);
       }
     }
   }
+  return out;
+}
+
+/** A value dropped unread because it was nested deeper than `MAX_DEPTH`. */
+const NESTED_TOO_DEEPLY: DroppedValue = { dropped: 'nested_too_deeply' };
+
+/** Sets an own property, even one named `__proto__` (JSON may carry it; plain assignment would change the prototype). */
+function put(to: Container, key: string, value: unknown): void {
+  if (Array.isArray(to)) to.push(value);
+  else Object.defineProperty(to, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** Length, size and hash of a removed value (its JSON when it is not a string). */
-function describe(value: unknown): RedactedText {
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
+function describe(value: unknown): RedactedText | DroppedValue {
+  const text = typeof value === 'string' ? value : safeJson(value);
+  if (text === null) return NESTED_TOO_DEEPLY;
   const summary: RedactedText = { length: [...text].length, bytes: Buffer.byteLength(text, 'utf8'), sha256: sha256(text) };
   return typeof value === 'string' ? summary : { ...summary, json: true };
+}
+
+/** `JSON.stringify`, or null when the value is nested too deeply for it (a RangeError). */
+function safeJson(value: unknown): string | null {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return null;
+  }
 }
 
 function sha256(text: string): string {
