@@ -21,7 +21,7 @@ export const SNAPSHOT_CACHE_MS = 5_000;
  */
 export function registerPipelineGauges(registry: Registry, read: SnapshotReader, options: { logger: Logger; cacheMs?: number; now?: () => number }): void {
   const cacheMs = options.cacheMs ?? SNAPSHOT_CACHE_MS;
-  const now = options.now ?? Date.now;
+  const now = options.now ?? (() => Date.now());
   let cached: { at: number; value: Promise<PipelineSnapshot | null> } | undefined;
 
   /** The snapshot, or null when the database did not answer. */
