@@ -64,7 +64,7 @@ export function registerPipelineGauges(registry: Registry, read: SnapshotReader,
     g.set({ status: 'failed' }, s.inbox.failed);
   });
   gauge('meterbridge_inbox_oldest_age_seconds', 'Age of the oldest event in the inbox (0 when empty).', [], (g, s) => setAge(g, s.inbox.oldestAgeSeconds));
-  gauge('meterbridge_meter_batches', 'Meter batches by open state (sent and replaced are not counted).', ['state'], (g, s) => {
+  gauge('meterbridge_meter_batches', 'Meter batches by open state: queued, sending, failed, rejected (not yet resent), unconfirmed.', ['state'], (g, s) => {
     for (const state of OPEN_BATCH_STATES) g.set({ state }, s.meterBatches[state]);
   });
   gauge('meterbridge_meter_reports_pending', 'Meter reports not yet in a batch.', [], (g, s) => g.set(s.pendingReports));

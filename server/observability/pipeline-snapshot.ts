@@ -12,13 +12,16 @@ import { FINISHED_STATUSES } from '../retention/retention-repository';
 
 /** Inbox statuses: stored and not yet processed, or processing failed and will be retried. */
 export const INBOX_STATUSES = ['received', 'failed'] as const;
-/** Meter batch states the gauges count (the terminal `sent` and `replaced` grow forever and are not counted). */
+/**
+ * Meter batch states the gauges count: `rejected` only until the agency resends it (the batch then stays `rejected`
+ * with `resent_at`, as the record); the terminal `sent` and `replaced` grow forever and are not counted.
+ */
 export const OPEN_BATCH_STATES = ['queued', 'sending', 'failed', 'rejected', 'unconfirmed'] as const;
 
 /**
  * What the gauges show.
  * - `inbox`: events per inbox status, and the age of the oldest (null when the inbox is empty).
- * - `meterBatches`: batches per open state; `pendingReports` and the oldest one's age (null when none).
+ * - `meterBatches`: batches per open state (rejected ones not yet resent); `pendingReports` and the oldest one's age (null when none).
  * - `retentionOldestAgeSeconds`: age of the oldest finished event whose text is not yet redacted (null when none).
  * - `reconciliation`: over each agency's latest finished run: how many runs completed or failed, units found
  *   missing in Stripe, in excess, corrected and left for a person, pairs with drift, and the age of the oldest of
@@ -56,7 +59,8 @@ export async function readPipelineSnapshot(db: Executor): Promise<PipelineSnapsh
          select status, count(*)::int as n, extract(epoch from now() - min(received_at))::float8 as age
          from activity_events where status in (${list(INBOX_STATUSES)}) group by status) i) as inbox,
       (select json_agg(b) from (
-         select status, count(*)::int as n from meter_batches where status in (${list(OPEN_BATCH_STATES)}) group by status) b) as batches,
+         select status, count(*)::int as n from meter_batches
+         where status in (${list(OPEN_BATCH_STATES)}) and not (status = 'rejected' and resent_at is not null) group by status) b) as batches,
       (select row_to_json(r) from (
          select count(*)::int as n, extract(epoch from now() - min(created_at))::float8 as age
          from meter_reports where status = 'pending') r) as reports,

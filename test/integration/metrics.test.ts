@@ -108,6 +108,9 @@ describe('GET /metrics', () => {
       ('companyMetrics1', 'cus_m1', 'meterbridge_sms', 'metrics-b1', 3, 1, 'unconfirmed'),
       ('companyMetrics1', 'cus_m1', 'meterbridge_sms', 'metrics-b2', 2, 1, 'failed'),
       ('companyMetrics1', 'cus_m2', 'meterbridge_sms', 'metrics-b3', 1, 1, 'sent')`);
+    await db.execute(sql`insert into meter_batches (company_id, stripe_customer_id, meter_event_name, identifier, value, timestamp, status, resent_at) values
+      ('companyMetrics1', 'cus_m3', 'meterbridge_sms', 'metrics-b4', 1, 1, 'rejected', null),
+      ('companyMetrics1', 'cus_m3', 'meterbridge_sms', 'metrics-b5', 1, 1, 'rejected', now())`);
     const run = (company: string, status: string, missing: number, hoursAgo: number) =>
       sql`(${company}, 'scheduled', ${status}, now(), now(), ${missing}, 1, 2, 1, ${missing > 0 ? 1 : 0}, now() - make_interval(hours => ${hoursAgo}))`;
     await db.execute(sql`insert into reconciliation_runs (company_id, trigger, status, settled_before, windows_from, missing_units, excess_units,
@@ -120,6 +123,7 @@ describe('GET /metrics', () => {
     expect(value('meterbridge_inbox_oldest_age_seconds')).toBeGreaterThanOrEqual(119);
     expect(value('meterbridge_meter_batches', { state: 'unconfirmed' })).toBe(1);
     expect(value('meterbridge_meter_batches', { state: 'failed' })).toBe(1);
+    expect(value('meterbridge_meter_batches', { state: 'rejected' })).toBe(1); // the resent one is settled
     expect(value('meterbridge_meter_batches', { state: 'sent' })).toBeUndefined();
     // Each agency's latest run: companyMetrics1's 5 h old one (3 missing), companyMetrics2's failed one.
     expect(value('meterbridge_reconciliation_drift_units', { kind: 'missing' })).toBe(3);
