@@ -25,6 +25,7 @@ export interface RetentionOptions {
   maxBytesInMemory?: number;
 }
 
+/** What the use case needs: the database, a logger (one info line per run that redacted), the options, hooks. */
 export interface RetentionDependencies {
   db: Database;
   logger: Logger;
@@ -101,6 +102,7 @@ export function createRetention(deps: RetentionDependencies) {
   };
 }
 
+/** The retention use case: `runOnce()`. */
 export type Retention = ReturnType<typeof createRetention>;
 
 /** What billing counted from an event's text, for its redaction record (only the counts it has). */
