@@ -44,3 +44,18 @@ export function aiSendersOrIssue(value: string, ctx: z.RefinementCtx): AiSenders
     return z.NEVER;
   }
 }
+
+/**
+ * `RETENTION_DAYS`: whole days private text (message bodies, email bodies, transcripts, AI summaries) is kept in
+ * stored events before the retention job redacts it (server/retention/). 1 to 3,650; default 30.
+ */
+export const retentionDays = z.preprocess(emptyAsUnset, z.coerce.number().int().min(1).max(3650).default(30));
+
+/**
+ * `METRICS_TOKEN`: when set, `GET /metrics` asks for `Authorization: Bearer <token>`. 16 to 200 visible ASCII
+ * characters (e.g. `openssl rand -hex 32`); unset leaves /metrics open (it carries counts only, no secrets).
+ */
+export const metricsToken = z.preprocess(
+  emptyAsUnset,
+  z.string().regex(/^[\x21-\x7e]{16,200}$/, 'must be 16 to 200 visible ASCII characters (e.g. `openssl rand -hex 32`)').optional(),
+);

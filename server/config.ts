@@ -8,7 +8,7 @@ import path from 'node:path';
 import cron from 'node-cron';
 import { z } from 'zod';
 import { parseAiSenders, type AiSenders } from './metering/ai-messages';
-import { aiSendersOrIssue, emptyAsUnset, FRAME_ANCESTOR, publicKeyPem, url } from './config-fields';
+import { aiSendersOrIssue, emptyAsUnset, FRAME_ANCESTOR, metricsToken, publicKeyPem, retentionDays, url } from './config-fields';
 import { HIGHLEVEL_ED25519_PUBLIC_KEY, HIGHLEVEL_RSA_LEGACY_PUBLIC_KEY } from './highlevel/published-keys';
 
 /** Thrown when the environment does not describe a runnable service; the message names the variable. */
@@ -68,6 +68,8 @@ const envSchema = z.object({
   RATE_LIMIT_OAUTH_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
   AI_MESSAGE_SENDERS: z.preprocess(emptyAsUnset, z.string().max(100_000).transform(aiSendersOrIssue).optional()),
   RATE_LIMIT_USAGE_API_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(600),
+  RETENTION_DAYS: retentionDays,
+  METRICS_TOKEN: metricsToken,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   FRAME_ANCESTORS: z.preprocess(
     emptyAsUnset,
@@ -155,6 +157,10 @@ export interface Config {
    */
   intakeWritesInFlight: number;
   logLevel: string;
+  /** Days private text is kept in stored events before it is redacted (RETENTION_DAYS, server/retention/). */
+  retentionDays: number;
+  /** Bearer token `GET /metrics` asks for (METRICS_TOKEN); unset: /metrics is open. */
+  metricsToken?: string;
   /** Extra origins allowed to frame the settings page (white-label domains), besides HighLevel's own. */
   frameAncestors: string[];
   /** Whose outbound messages count as AI-written (AI_MESSAGE_SENDERS, server/metering/ai-messages.ts). */
@@ -236,6 +242,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, warn: ConfigWarn = () => unde
       lookbackDays: e.RECONCILE_LOOKBACK_DAYS,
     },
     logLevel: e.LOG_LEVEL,
+    retentionDays: e.RETENTION_DAYS,
+    metricsToken: e.METRICS_TOKEN,
     frameAncestors: (e.FRAME_ANCESTORS ?? '')
       .split(',')
       .map((s) => s.trim().replace(/\/+$/, ''))

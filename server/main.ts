@@ -3,14 +3,14 @@
  * Tests build the same graph through `buildService`, handing in a test database and fakes only at the edges.
  */
 import type { Server } from 'node:http';
-import { Router, } from 'express';
-import { openDatabase, } from '../models/database';
+import { Router } from 'express';
+import { openDatabase } from '../models/database';
 import { ConfigError, loadConfig, type Config } from './config';
 import { healthRouter } from './health/routes';
 import { createWebhookIntake } from './highlevel/webhook-intake';
 import { isDeclaredEndpoint } from './highlevel/endpoints';
-import { createGroupCommit, } from './pipeline/group-commit';
-import { createInboxProcessor, } from './pipeline/inbox-processor';
+import { createGroupCommit } from './pipeline/group-commit';
+import { createInboxProcessor } from './pipeline/inbox-processor';
 import { createStoredUsage } from './pipeline/stored-usage';
 import { highLevelWebhookRouter } from './highlevel/webhook-routes';
 import { createWebhookVerifier } from './highlevel/webhook-signature';
@@ -18,56 +18,57 @@ import { createHttpApp } from './http/app';
 import { createLogger } from './logger';
 import { createSecretBox } from './crypto/secret-box';
 import { perApiKeyLimit, perMinuteLimit } from './http/rate-limits';
-import { createScheduler, } from './jobs/scheduler';
+import { createScheduler } from './jobs/scheduler';
 import { REPORTER_NUDGE_MS, scheduledJobs } from './jobs/scheduled-jobs';
-import { createRebillingRules, } from './metering/rebilling-rules';
-import { createMeterReporter, } from './stripe/meter-reporter';
+import { createRebillingRules } from './metering/rebilling-rules';
+import { createMeterReporter } from './stripe/meter-reporter';
 import { createStripeClientFactory } from './stripe/stripe-client';
 import { createEventDestinations } from './stripe/event-destinations';
-import { createAccounts, } from './tenancy/accounts';
+import { createAccounts } from './tenancy/accounts';
 import { findAgencyName } from './tenancy/accounts-repository';
 import { createHighLevelApiClient } from './highlevel/api-client';
-import { createInstallFlow, } from './highlevel/install';
-import { createInstallationTokens, } from './highlevel/installation-tokens';
-import { createInstalledLocationsSync, } from './highlevel/installed-locations-sync';
-import { loadManifest, } from './highlevel/manifest';
+import { createInstallFlow } from './highlevel/install';
+import { createInstallationTokens } from './highlevel/installation-tokens';
+import { createInstalledLocationsSync } from './highlevel/installed-locations-sync';
+import { loadManifest } from './highlevel/manifest';
 import { oauthRouter } from './highlevel/oauth-routes';
 import { createHighLevelPassport } from './highlevel/oauth-strategy';
 import { mountApiRoutes } from './http/api-route';
 import { API_INFO, openApiDocument, openApiRouter } from './http/openapi';
 import { createGatekeeper } from './settings/gatekeeper';
-import { createPricing, } from './settings/pricing';
+import { createPricing } from './settings/pricing';
 import { settingsRoutes } from './settings/routes';
 import { createSessionExchange } from './settings/session';
-import { createSessionTokens, deriveSessionKey, } from './settings/session-token';
-import { createStripeConnection, } from './settings/stripe-connection';
+import { createSessionTokens, deriveSessionKey } from './settings/session-token';
+import { createStripeConnection } from './settings/stripe-connection';
 import { stripeForAgency, reporterStripe, stripeIfConnected } from './settings/stripe-for-agency';
-import { createSubAccountBilling, } from './settings/sub-account-billing';
+import { createSubAccountBilling } from './settings/sub-account-billing';
 import { createPaymentEvents } from './stripe/payment-events';
 import { createErrorReports } from './stripe/error-reports';
 import { stripeWebhookRouter } from './stripe/webhook-routes';
 import { usageRoutes } from './settings/usage-routes';
 import { shadowRoutes } from './shadow/routes';
 import { ensureUiBuilt, uiPaths } from './ui/build-ui';
-import { createBackfills, } from './backfill/backfills';
-import { createBackfillRunner, } from './backfill/backfill-runner';
+import { createBackfills } from './backfill/backfills';
+import { createBackfillRunner } from './backfill/backfill-runner';
 import { backfillRoutes } from './backfill/routes';
-import { createCustomMetrics, } from './metering/custom-metrics';
+import { createCustomMetrics } from './metering/custom-metrics';
 import { apiKeyCaller } from './usage-api/api-key-gate';
-import { createApiKeys, } from './usage-api/api-keys';
+import { createApiKeys } from './usage-api/api-keys';
 import { createUsageIngestion } from './usage-api/ingest-usage';
 import { USAGE_API_PATH, usageApiRoutes } from './usage-api/routes';
 import { usageApiSettingsRoutes } from './usage-api/settings-routes';
 import { UI_PREFIX, uiRouter } from './ui/ui-router';
 import { createAgencyAiSenders } from './ai/agency-ai-senders';
 import { aiSendersRoutes } from './ai/routes';
-import { createPhoneNumberMonths, } from './phone-numbers/phone-number-months';
-import { createSaasModeCheck, } from './highlevel/saas-rebilling';
+import { createPhoneNumberMonths } from './phone-numbers/phone-number-months';
+import { createSaasModeCheck } from './highlevel/saas-rebilling';
 import { workflowActionRouter } from './workflow-actions/workflow-action-routes';
 import { createAgencyEmailBilling } from './email-billing/agency-email-billing';
 import { emailBillingRoutes } from './email-billing/routes';
-import { createReconciliation, } from './reconciliation/reconciliation';
+import { createReconciliation } from './reconciliation/reconciliation';
 import { reconciliationRoutes } from './reconciliation/routes';
+import { createOperations, type Operations } from './observability/operations';
 
 import type { BuildOptions, Service } from './service';
 
@@ -82,6 +83,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const database = options.database ?? (await openDatabase(config.database));
   const ownsDatabase = !options.database;
+  const operations = createOperations({ config, database, logger });
 
   const verifier = createWebhookVerifier({ ed25519Pem: config.highLevel.webhookPublicKey, rsaPem: config.highLevel.webhookLegacyPublicKey });
   const manifest = loadManifest();
@@ -94,13 +96,17 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const emailBilling = createAgencyEmailBilling({ db: database.db });
   const groupCommit = createGroupCommit(database.db, { maxInFlight: config.intakeWritesInFlight });
   const pipeline = createInboxProcessor({ db: database.db, storedUsage: createStoredUsage({ aiSendersFrom: aiSenders.fromMarkers }), logger,
-    onCrossings: nudgeReporter });
+    onCrossings: nudgeReporter, onBatch: (batch) => {
+      operations.pipelineMetrics.processed(batch.processed, batch.lagsMs.map((ms) => ms / 1000));
+      operations.pipelineMetrics.failed(batch.failed);
+    } });
 
   const stripeClient = createStripeClientFactory({ apiUrl: config.stripeApiUrl, timeoutMs: config.stripeTimeoutSeconds * 1000 });
   const eventDestinations = createEventDestinations({ db: database.db, secretBox, stripeClient, appUrl: config.appUrl, logger });
   const reporter = createMeterReporter({
     db: database.db,
     logger,
+    onStripeCall: operations.pipelineMetrics.stripeCall,
     beforeTick: () => eventDestinations.ensureAll(), // connections older than event destinations, or failed creations
     stripeForAgency: reporterStripe(accounts, stripeClient),
     options: { ...config.reporter, concurrency: 16 },
@@ -150,7 +156,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   ];
   const openApi = openApiDocument(apiRoutes, API_INFO);
 
-  const jobs = { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation };
+  const jobs = { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation, retention: operations.retention };
   const scheduler = createScheduler(scheduledJobs({ ...jobs, oauthConfigured: oauthClient !== null }), database, logger);
   const app = createHttpApp(logger, [
     Router()
@@ -158,6 +164,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
       .use('/oauth', perMinuteLimit(config.rateLimits.oauthPerMinute, 'install'))
       .use(USAGE_API_PATH, perApiKeyLimit(config.rateLimits.usageApiPerMinute)),
     healthRouter(database),
+    operations.router,
     highLevelWebhookRouter(manifest.webhooks.path, receiveDelivery),
     oauthRouter({ manifest, passport, install, appUrl: config.appUrl, agencyName: (id) => findAgencyName(database.db, id), logger }),
     stripeWebhookRouter(paymentEvents, createErrorReports({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger })),
@@ -170,15 +177,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   let server: Server | undefined;
   let closing: Promise<void> | undefined;
   return {
-    config,
-    app,
-    database,
-    logger,
-    accounts,
-    rules,
-    reporter,
-    reconciliation,
-    scheduler,
+    config, app, database, logger, accounts, rules, reporter, reconciliation, operations, scheduler,
     manifest,
     highLevelTokens,
     install,

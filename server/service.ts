@@ -20,6 +20,7 @@ import type { RebillingRules } from './metering/rebilling-rules';
 import type { PhoneNumberMonths } from './phone-numbers/phone-number-months';
 import type { GroupCommit } from './pipeline/group-commit';
 import type { InboxProcessor } from './pipeline/inbox-processor';
+import type { Operations } from './observability/operations';
 import type { Reconciliation } from './reconciliation/reconciliation';
 import type { Pricing } from './settings/pricing';
 import type { settingsRoutes } from './settings/routes';
@@ -44,6 +45,8 @@ export interface Service {
   rules: RebillingRules;
   reporter: MeterReporter;
   reconciliation: Reconciliation;
+  /** Metrics (GET /metrics; `pipelineMetrics` for the pipeline's workers) and retention of private text. */
+  operations: Operations;
   scheduler: Scheduler;
   manifest: Manifest;
   highLevelTokens: InstallationTokens;

@@ -14,6 +14,7 @@ import type { InstalledLocationsSync } from '../highlevel/installed-locations-sy
 import type { PhoneNumberMonths } from '../phone-numbers/phone-number-months';
 import type { SubAccountBilling } from '../settings/sub-account-billing';
 import type { Reconciliation } from '../reconciliation/reconciliation';
+import type { Retention } from '../retention/retention';
 import type { MeterReporter } from '../stripe/meter-reporter';
 import type { JobDefinition } from './scheduler';
 
@@ -38,6 +39,7 @@ export interface ScheduledJobDependencies {
   phoneNumbers: PhoneNumberMonths;
   saasModeCheck: SaasModeCheck;
   reconciliation: Reconciliation;
+  retention: Retention;
 }
 
 /**
@@ -46,11 +48,12 @@ export interface ScheduledJobDependencies {
  * a key rotation), apply-defaults (30 s), backfill (10 s), phone-numbers (hourly at :07; each number once per UTC
  * month, so the hour only decides how soon a new number is billed), highlevel-saas-mode (every 6 h at :37: which
  * sub-accounts HighLevel has in SaaS mode, for the pricing grid's double-rebilling warning), reconciliation
- * (RECONCILE_SCHEDULE, nightly by default) and reconciliation-follow-up (every 15 min: re-checks an agency a while
- * after a run repaired drift).
+ * (RECONCILE_SCHEDULE, nightly by default), reconciliation-follow-up (every 15 min: re-checks an agency a while
+ * after a run repaired drift) and retention (every 15 min at :05, :20, …: redacts private text older than
+ * RETENTION_DAYS, in bounded batches; a run stops after 50,000 events and the next goes on).
  */
 export function scheduledJobs(deps: ScheduledJobDependencies): JobDefinition[] {
-  const { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation } = deps;
+  const { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation, retention } = deps;
   return [
     {
       name: 'meter-reporter',
@@ -122,6 +125,13 @@ export function scheduledJobs(deps: ScheduledJobDependencies): JobDefinition[] {
       timeoutSeconds: 3600,
       enabled: config.reconciliation.enabled,
       run: () => reconciliation.runFollowUps(),
+    },
+    {
+      name: 'retention',
+      pattern: '0 5-59/15 * * * *',
+      timeoutSeconds: 900,
+      enabled: true,
+      run: () => retention.runOnce(),
     },
   ];
 }

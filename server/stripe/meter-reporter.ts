@@ -38,6 +38,8 @@ export interface ReporterDependencies {
   options: ReporterOptions;
   /** Called once per tick before sending, e.g. to create missing Stripe event destinations; its errors are logged. */
   beforeTick?: () => Promise<void>;
+  /** Told each meter-event call's outcome and duration in seconds (server/observability/); must not throw. */
+  onStripeCall?: (outcome: MeterEventOutcome['kind'], seconds: number) => void;
 }
 
 /** An agency's Stripe client; `testMode` for `sk_test_`/`rk_test_` keys (their meter events have a lower limit). */
@@ -94,6 +96,8 @@ export function createMeterReporter(deps: ReporterDependencies) {
     }
     if (!stripe) return { kind: 'failed', message: 'Stripe is not connected for this agency.' };
     await (stripe.testMode ? testLimiter : liveLimiter).removeTokens(1, batch.companyId);
+    const started = performance.now();
+    let outcome: MeterEventOutcome;
     try {
       await stripe.client.billing.meterEvents.create({
         event_name: batch.meterEventName,
@@ -101,10 +105,12 @@ export function createMeterReporter(deps: ReporterDependencies) {
         identifier: batch.identifier,
         timestamp: batch.timestamp,
       });
-      return { kind: 'sent' };
+      outcome = { kind: 'sent' };
     } catch (err) {
-      return classifyMeterEventError(err);
+      outcome = classifyMeterEventError(err);
     }
+    deps.onStripeCall?.(outcome.kind, (performance.now() - started) / 1000);
+    return outcome;
   }
 
   /**
