@@ -157,10 +157,10 @@ describe('GET /metrics', () => {
     const metrics = t.service.operations.pipelineMetrics;
     // The real inbox processor already reported the webhooks posted above: compare with what it reported.
     const before = (await scrape()).value;
-    const processedBefore = before('meterbridge_pipeline_events_processed_total');
-    const countedBefore = before('meterbridge_pipeline_ack_to_counted_seconds_count');
-    const failedBefore = before('meterbridge_pipeline_events_failed_total');
-    const underOneBefore = before('meterbridge_pipeline_ack_to_counted_seconds_bucket', { le: '1' });
+    const processedBefore = before('meterbridge_pipeline_events_processed_total') ?? 0;
+    const countedBefore = before('meterbridge_pipeline_ack_to_counted_seconds_count') ?? 0;
+    const failedBefore = before('meterbridge_pipeline_events_failed_total') ?? 0;
+    const underOneBefore = before('meterbridge_pipeline_ack_to_counted_seconds_bucket', { le: '1' }) ?? 0;
     metrics.processed(3, [0.02, 0.4, 1.5]);
     metrics.failed(1);
     metrics.meterEventsSent([1.2]);
@@ -171,10 +171,10 @@ describe('GET /metrics', () => {
       metrics.stripeCall('bogus' as 'sent', 1);
     }).not.toThrow();
     const { value } = await scrape();
-    expect(value('meterbridge_pipeline_events_processed_total') - processedBefore).toBe(3);
-    expect(value('meterbridge_pipeline_events_failed_total') - failedBefore).toBe(1);
-    expect(value('meterbridge_pipeline_ack_to_counted_seconds_count') - countedBefore).toBe(3);
-    expect(value('meterbridge_pipeline_ack_to_counted_seconds_bucket', { le: '1' }) - underOneBefore).toBe(2);
+    expect((value('meterbridge_pipeline_events_processed_total') ?? 0) - processedBefore).toBe(3);
+    expect((value('meterbridge_pipeline_events_failed_total') ?? 0) - failedBefore).toBe(1);
+    expect((value('meterbridge_pipeline_ack_to_counted_seconds_count') ?? 0) - countedBefore).toBe(3);
+    expect((value('meterbridge_pipeline_ack_to_counted_seconds_bucket', { le: '1' }) ?? 0) - underOneBefore).toBe(2);
     expect(value('meterbridge_pipeline_ack_to_meter_event_seconds_count')).toBe(1);
   });
 
