@@ -23,6 +23,7 @@ import { createRebillingRules, type RebillingRules } from './metering/rebilling-
 import { createMeterReporter, type MeterReporter } from './stripe/meter-reporter';
 import { createStripeClientFactory } from './stripe/stripe-client';
 import { createEventDestinations } from './stripe/event-destinations';
+import { wireStripeConnect } from './stripe/connect-wiring';
 import { createAccounts, type Accounts } from './tenancy/accounts';
 import { findAgencyName } from './tenancy/accounts-repository';
 import { createHighLevelApiClient } from './highlevel/api-client';
@@ -140,15 +141,16 @@ export async function buildService(options: BuildOptions): Promise<Service> {
 
   const stripeClient = createStripeClientFactory({ apiUrl: config.stripeApiUrl, timeoutMs: config.stripeTimeoutSeconds * 1000 });
   const eventDestinations = createEventDestinations({ db: database.db, secretBox, stripeClient, appUrl: config.appUrl, logger });
+  const stripeConnect = wireStripeConnect({ config, db: database.db, secretBox, stripeClient, eventDestinations, logger }); // key | Connect
   const reporter = createMeterReporter({
     db: database.db,
     logger,
     beforeTick: () => eventDestinations.ensureAll(), // connections older than event destinations, or failed creations
-    stripeForAgency: reporterStripe(accounts, stripeClient),
+    stripeForAgency: reporterStripe(stripeConnect.connections),
     options: { ...config.reporter, concurrency: 16 },
   });
   const reconciliation = createReconciliation({
-    db: database.db, logger, stripeForAgency: stripeIfConnected(accounts, stripeClient), onRepairs: nudgeReporter, options: config.reconciliation });
+    db: database.db, logger, stripeForAgency: stripeIfConnected(stripeConnect.connections), onRepairs: nudgeReporter, options: config.reconciliation });
   const { clientId, clientSecret } = config.highLevel;
   const oauthClient = clientId && clientSecret ? { apiUrl: config.highLevel.apiUrl, clientId, clientSecret } : null;
   const highLevelTokens = createInstallationTokens({ database, secretBox, endpoint: oauthClient, logger });
@@ -169,9 +171,9 @@ export async function buildService(options: BuildOptions): Promise<Service> {
         scopes: manifest.scopes,
       })
     : null;
-  const agencyStripe = stripeForAgency(accounts, stripeClient);
+  const agencyStripe = stripeForAgency(stripeConnect.connections);
   const sessionTokens = createSessionTokens({ key: deriveSessionKey(config.encryptionKey) });
-  const stripeConnection = createStripeConnection({ db: database.db, secretBox, stripeClient, appUrl: config.appUrl, logger, eventDestinations });
+  const stripeConnection = createStripeConnection({ db: database.db, secretBox, stripeClient, appUrl: config.appUrl, logger, eventDestinations, connect: stripeConnect.connect });
   const billing = createSubAccountBilling({ db: database.db, rules, accounts, stripeForAgency: agencyStripe, logger });
   const pricing = createPricing({ db: database.db, rules, stripeForAgency: agencyStripe, resyncSubscriptions: billing.resyncSubscriptions });
   const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger });
@@ -181,6 +183,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const session = createSessionExchange({ db: database.db, sharedSecret: config.highLevel.sharedSecret, tokens: sessionTokens });
   const apiRoutes = [
     ...settingsRoutes({ db: database.db, session, stripeConnection, pricing, rules, billing, logger, demo: config.demo }),
+    ...stripeConnect.apiRoutes,
     ...usageRoutes({ db: database.db }),
     ...reconciliationRoutes({ db: database.db, reconciliation }),
     ...backfillRoutes({ backfills }),
@@ -203,6 +206,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     highLevelWebhookRouter(manifest.webhooks.path, receiveDelivery),
     oauthRouter({ manifest, passport, install, appUrl: config.appUrl, agencyName: (id) => findAgencyName(database.db, id), logger }),
     stripeWebhookRouter(paymentEvents, createErrorReports({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger })),
+    ...stripeConnect.routers(paymentEvents),
     workflowActionRouter({ db: database.db, ingestion, secret: config.highLevel.workflowActionSecret }),
     openApiRouter(openApi),
     mountApiRoutes(apiRoutes, createGatekeeper({ db: database.db, tokens: sessionTokens, apiKeys: apiKeyCaller(apiKeys) })),
@@ -212,20 +216,10 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   let server: Server | undefined;
   let closing: Promise<void> | undefined;
   return {
-    config,
-    app,
-    database,
-    logger,
-    accounts,
-    rules,
-    reporter,
-    reconciliation,
-    scheduler,
-    manifest,
-    highLevelTokens,
-    install,
-    installedLocations,
-    sessionTokens,
+    config, app, database, logger,
+    accounts, rules, reporter, reconciliation,
+    scheduler, manifest, highLevelTokens, install,
+    installedLocations, sessionTokens,
     stripeConnection,
     pricing,
     billing,

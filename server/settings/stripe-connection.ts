@@ -11,6 +11,10 @@ import { AppError, badRequest } from '../http/errors';
 import { checkStripeKey, StripeKeyRejectedError } from '../stripe/connection-check';
 import type { EventDestinations } from '../stripe/event-destinations';
 import type { StripeClientFactory } from '../stripe/stripe-client';
+import type { z } from 'zod';
+import type { stripeConnectInfo } from '../stripe/connect-schemas';
+
+type StripeConnectInfo = z.infer<typeof stripeConnectInfo>;
 import {
   clearStripeConnection,
   findAgency,
@@ -43,6 +47,14 @@ export interface StripeConnectionStatus {
   webhook: { url: string; configured: boolean; createdByMeterbridge: boolean };
   /** Stripe's asynchronous meter-event errors: whether the event destination exists (else retried every 10 min). */
   errorReports: { url: string; configured: boolean };
+  /** "Connect with Stripe" (server/stripe/connect-*.ts): offered?, how connected, revoked by the agency? */
+  connect: StripeConnectInfo;
+}
+
+/** What the Connect side of this capability needs (null when no Connect platform is configured). */
+export interface ConnectSide {
+  /** Revokes the platform's grant on the account (best effort). */
+  disconnect(companyId: string, accountId: string): Promise<void>;
 }
 
 export function createStripeConnection(deps: {
@@ -53,13 +65,17 @@ export function createStripeConnection(deps: {
   logger: Logger;
   /** Creates and deletes the agency's event destination for meter-event error reports. */
   eventDestinations: EventDestinations;
+  /** Connect OAuth, when configured; a Connect agency's status and disconnect go through it. */
+  connect?: ConnectSide | null;
 }) {
   const webhookUrl = (companyId: string) => `${deps.appUrl}/webhooks/stripe/${encodeURIComponent(companyId)}`;
 
   async function status(companyId: string): Promise<StripeConnectionStatus> {
     const agency = await findAgency(deps.db, companyId);
+    const viaConnect = agency?.stripeConnectionType === 'connect';
+    const deauthorizedAt = viaConnect ? (agency?.stripeDeauthorizedAt ?? null) : null;
     return {
-      connected: Boolean(agency?.stripeSecretKey),
+      connected: viaConnect ? !deauthorizedAt && Boolean(deps.connect) : Boolean(agency?.stripeSecretKey),
       mode: agency?.stripeMode ?? null,
       keyType: agency?.stripeKeyType ?? null,
       keyLast4: agency?.stripeKeyLast4 ?? null,
@@ -68,10 +84,17 @@ export function createStripeConnection(deps: {
       missingPermissions: agency?.stripeMissingPermissions ?? [],
       webhook: {
         url: webhookUrl(companyId),
-        configured: Boolean(agency?.stripeWebhookSecret),
+        // A Connect agency's events arrive through the platform's Connect webhook (/webhooks/stripe-connect).
+        configured: viaConnect || Boolean(agency?.stripeWebhookSecret),
         createdByMeterbridge: Boolean(agency?.stripeWebhookEndpointId),
       },
       errorReports: { url: deps.eventDestinations.url(companyId), configured: Boolean(agency?.stripeEventDestinationId) },
+      connect: {
+        available: Boolean(deps.connect),
+        method: viaConnect ? 'connect' : agency?.stripeSecretKey ? 'key' : null,
+        deauthorized: Boolean(deauthorizedAt),
+        deauthorizedAt: deauthorizedAt?.toISOString() ?? null,
+      },
     };
   }
 
@@ -139,6 +162,12 @@ export function createStripeConnection(deps: {
     /** Removes the webhook endpoint and event destination Meterbridge made (best effort) and forgets the key. */
     async disconnect(companyId: string): Promise<StripeConnectionStatus> {
       const agency = await findAgency(deps.db, companyId);
+      if (agency?.stripeConnectionType === 'connect' && agency.stripeAccountId) {
+        // Revoking the grant makes Stripe send account.application.deauthorized, which then matches no agency.
+        await deps.connect?.disconnect(companyId, agency.stripeAccountId);
+        await clearStripeConnection(deps.db, companyId);
+        return status(companyId);
+      }
       if (agency?.stripeSecretKey && agency.stripeEventDestinationId) {
         await deps.eventDestinations.remove(companyId, deps.stripeClient(deps.secretBox.open(agency.stripeSecretKey)), agency.stripeEventDestinationId);
       }
