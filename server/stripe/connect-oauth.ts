@@ -38,7 +38,7 @@ export interface ConnectGrant {
  */
 export function createConnectOAuth(deps: { db: Database; encryptionKey: Buffer; platform: StripeConnectConfig; platformClient: Stripe; now?: () => number }) {
   const { db, platform } = deps;
-  const now = deps.now ?? Date.now;
+  const now = deps.now ?? (() => Date.now());
   const hmacKey = Buffer.from(hkdfSync('sha256', deps.encryptionKey, Buffer.alloc(0), 'meterbridge stripe-connect state v1', 32));
   const sign = (s: Omit<StoredConnectState, 'usedAt'>) =>
     createHmac('sha256', hmacKey).update([s.nonce, s.companyId, s.userId, String(s.expiresAt.getTime())].join('\n')).digest('base64url');

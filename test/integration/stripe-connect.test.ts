@@ -113,6 +113,23 @@ describe('Connect with Stripe: the walk', () => {
     expect(await outboxState(t.database.db)).toMatchObject({ pending: 0, sending: 0, failed: 0 });
   });
 
+  it('when a payment fails on the connected account, then the Connect webhook dispatches it like the agency webhook: re-read there, sub-account delinquent', async () => {
+    const invoice = stripe.connect.accounts.get(accountId)!.seedInvoice({
+      customer: CUSTOMER,
+      status: 'open',
+      amount_due: 4200,
+      attempt_count: 1,
+      next_payment_attempt: Math.floor(Date.now() / 1000) + 86_400,
+      payments: {
+        data: [{ id: 'inpay_connect', object: 'invoice_payment', created: 1, status: 'open', payment: { type: 'payment_intent', payment_intent: { id: 'pi_connect', object: 'payment_intent', status: 'requires_payment_method', last_payment_error: { code: 'card_declined', decline_code: 'insufficient_funds', message: 'Your card has insufficient funds.' } } } }],
+      },
+    });
+    const event = { id: 'evt_connect_failed', object: 'event', account: accountId, created: Math.floor(Date.now() / 1000), type: 'invoice.payment_failed', data: { object: { id: invoice.id, object: 'invoice' } } };
+    const res = await deliverConnectEvent(t, event).expect(200);
+    expect(res.body.locations).toEqual([{ companyId: COMPANY, locationId: LOCATION, billingStatus: 'delinquent' }]);
+    expect(stripe.requestLog.some((r) => r.path === `/v1/invoices/${invoice.id}` && r.stripeAccount === accountId && r.status === 200)).toBe(true);
+  });
+
   it('when an agency disconnects a Connect account, then the grant is revoked at Stripe and the connection forgotten', async () => {
     const res = await t.http.delete('/api/stripe/connection').set('authorization', await agencyAuth(t, COMPANY)).expect(200);
     expect(res.body).toMatchObject({ connected: false, accountId: null, connect: { method: null } });
