@@ -28,7 +28,7 @@ export async function beginConnect(t: TestService, companyId: string): Promise<{
   const started = await t.http.post('/api/stripe/connect').set('authorization', await agencyAuth(t, companyId)).expect(200);
   const link = new URL(started.body.authorizeUrl);
   const redirect = await t.http.get(`${link.pathname}${link.search}`).expect(302);
-  const stripeUrl = new URL(redirect.headers.location);
+  const stripeUrl = new URL(String(redirect.headers.location));
   const cookie = String(redirect.headers['set-cookie']?.[0] ?? '').split(';')[0]!;
   return { stripeUrl, state: stripeUrl.searchParams.get('state')!, cookie };
 }
