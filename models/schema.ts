@@ -12,3 +12,4 @@ export * from './schema/backfill';
 export * from './schema/reconciliation';
 export * from './schema/highlevel-saas';
 export * from './schema/stripe-connect';
+export * from './schema/audit';

@@ -24,6 +24,7 @@ import { createMeterReporter, type MeterReporter } from './stripe/meter-reporter
 import { createStripeClientFactory } from './stripe/stripe-client';
 import { createEventDestinations } from './stripe/event-destinations';
 import { wireStripeConnect } from './stripe/connect-wiring';
+import { auditRoutes } from './audit/routes';
 import { createAccounts, type Accounts } from './tenancy/accounts';
 import { findAgencyName } from './tenancy/accounts-repository';
 import { createHighLevelApiClient } from './highlevel/api-client';
@@ -184,6 +185,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const apiRoutes = [
     ...settingsRoutes({ db: database.db, session, stripeConnection, pricing, rules, billing, logger, demo: config.demo }),
     ...stripeConnect.apiRoutes,
+    ...auditRoutes({ db: database.db }),
     ...usageRoutes({ db: database.db }),
     ...reconciliationRoutes({ db: database.db, reconciliation }),
     ...backfillRoutes({ backfills }),

@@ -21,6 +21,8 @@ export const stripeConnectStates = pgTable(
       .references(() => agencies.companyId),
     /** The HighLevel user (SSO session) that started the authorization. */
     userId: text('user_id').notNull(),
+    /** Their name, when the SSO payload carried one (for the audit log). */
+    userName: text('user_name'),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     /** Set by the first callback that presents this state; a second one is refused. */
     usedAt: timestamp('used_at', { withTimezone: true }),

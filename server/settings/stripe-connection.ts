@@ -11,6 +11,8 @@ import { AppError, badRequest } from '../http/errors';
 import { checkStripeKey, StripeKeyRejectedError } from '../stripe/connection-check';
 import type { EventDestinations } from '../stripe/event-destinations';
 import type { StripeClientFactory } from '../stripe/stripe-client';
+import type { AuditActor } from '../audit/audit-log';
+import { auditedStripeChange } from '../stripe/connection-audit';
 import type { z } from 'zod';
 import type { stripeConnectInfo } from '../stripe/connect-schemas';
 
@@ -106,7 +108,7 @@ export function createStripeConnection(deps: {
      * @throws AppError 400 `invalid_stripe_key` (format) or `stripe_key_rejected` (Stripe's message);
      *   422 `stripe_permissions_missing` naming every missing permission — nothing is stored then.
      */
-    async connect(companyId: string, secretKey: string): Promise<StripeConnectionStatus> {
+    async connect(companyId: string, secretKey: string, actor: AuditActor = { type: 'system' }): Promise<StripeConnectionStatus> {
       const key = secretKey.trim();
       if (!KEY_FORMAT.test(key)) throw badRequest('invalid_stripe_key', 'Paste a Stripe secret key (sk_…) or restricted key (rk_…).');
       const stripe = deps.stripeClient(key);
@@ -142,7 +144,7 @@ export function createStripeConnection(deps: {
           deps.logger.warn({ companyId, reason: (err as Error).message }, 'could not create the Stripe webhook endpoint; the agency can add it by hand');
         }
       }
-      await saveStripeConnection(deps.db, companyId, {
+      await auditedStripeChange(deps.db, companyId, actor, 'stripe.key_connected', (tx) => saveStripeConnection(tx, companyId, {
         sealedKey: deps.secretBox.seal(key),
         mode: check.mode,
         keyType: check.keyType,
@@ -152,7 +154,7 @@ export function createStripeConnection(deps: {
         missingPermissions: check.missing,
         webhookEndpointId: endpoint?.id ?? null,
         sealedWebhookSecret: endpoint ? deps.secretBox.seal(endpoint.secret) : null,
-      });
+      }));
       // Best effort: without it Stripe's asynchronous refusals go unseen, so the reporter's tick keeps trying.
       await deps.eventDestinations.tryCreate(companyId, stripe);
       deps.logger.info({ companyId, mode: check.mode, keyType: check.keyType, accountId: check.accountId }, 'Stripe connected');
@@ -160,12 +162,13 @@ export function createStripeConnection(deps: {
     },
 
     /** Removes the webhook endpoint and event destination Meterbridge made (best effort) and forgets the key. */
-    async disconnect(companyId: string): Promise<StripeConnectionStatus> {
+    async disconnect(companyId: string, actor: AuditActor = { type: 'system' }): Promise<StripeConnectionStatus> {
+      const forget = () => auditedStripeChange(deps.db, companyId, actor, 'stripe.disconnected', (tx) => clearStripeConnection(tx, companyId));
       const agency = await findAgency(deps.db, companyId);
       if (agency?.stripeConnectionType === 'connect' && agency.stripeAccountId) {
         // Revoking the grant makes Stripe send account.application.deauthorized, which then matches no agency.
         await deps.connect?.disconnect(companyId, agency.stripeAccountId);
-        await clearStripeConnection(deps.db, companyId);
+        await forget();
         return status(companyId);
       }
       if (agency?.stripeSecretKey && agency.stripeEventDestinationId) {
@@ -177,7 +180,7 @@ export function createStripeConnection(deps: {
           .webhookEndpoints.del(agency.stripeWebhookEndpointId)
           .catch((err: Error) => deps.logger.warn({ companyId, reason: err.message }, 'could not delete the Stripe webhook endpoint'));
       }
-      await clearStripeConnection(deps.db, companyId);
+      await forget();
       return status(companyId);
     },
 
@@ -185,9 +188,10 @@ export function createStripeConnection(deps: {
      * Stores a webhook signing secret the agency created by hand in Stripe.
      * @throws AppError 400 when it does not look like one (whsec_…).
      */
-    async setWebhookSecret(companyId: string, secret: string): Promise<StripeConnectionStatus> {
+    async setWebhookSecret(companyId: string, secret: string, actor: AuditActor = { type: 'system' }): Promise<StripeConnectionStatus> {
       if (!/^whsec_[A-Za-z0-9]{8,}$/.test(secret.trim())) throw badRequest('invalid_webhook_secret', 'A Stripe webhook signing secret starts with whsec_.');
-      await setStripeWebhookSecret(deps.db, companyId, deps.secretBox.seal(secret.trim()));
+      const sealed = deps.secretBox.seal(secret.trim());
+      await auditedStripeChange(deps.db, companyId, actor, 'stripe.webhook_secret_set', (tx) => setStripeWebhookSecret(tx, companyId, sealed));
       return status(companyId);
     },
   };

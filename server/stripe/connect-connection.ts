@@ -17,6 +17,8 @@ import type { AgencyConnections } from './agency-connection';
 import { countMappedSubAccounts, findConnectAgencies, findOtherConnectAgency, markConnectDeauthorized, saveConnectConnection } from './connect-repository';
 import type { ConnectOAuth } from './connect-oauth';
 import type { EventDestinations } from './event-destinations';
+import type { AuditActor } from '../audit/audit-log';
+import { auditedStripeChange } from './connection-audit';
 
 export function createConnectConnection(deps: { db: Database; oauth: ConnectOAuth; connections: AgencyConnections; eventDestinations: EventDestinations; logger: Logger }) {
   const { db, oauth, logger } = deps;
@@ -33,7 +35,7 @@ export function createConnectConnection(deps: { db: Database; oauth: ConnectOAut
      *   `stripe_account_mismatch` (a different account while sub-accounts are mapped) or `stripe_account_in_use`
      *   (another agency is connected to it through Connect) — the new grant is revoked then and nothing changes.
      */
-    async complete(companyId: string, code: string): Promise<{ accountId: string; mode: 'test' | 'live' }> {
+    async complete(companyId: string, code: string, actor: AuditActor): Promise<{ accountId: string; mode: 'test' | 'live' }> {
       const grant = await oauth.exchange(code);
       await upsertAgency(db, { companyId });
       const agency = await findAgency(db, companyId);
@@ -57,7 +59,9 @@ export function createConnectConnection(deps: { db: Database; oauth: ConnectOAut
       const stripe = deps.connections.client(c);
       const account = await stripe.accounts.retrieveCurrent().catch(() => null);
       const accountName = account?.settings?.dashboard?.display_name ?? account?.business_profile?.name ?? null;
-      await saveConnectConnection(db, companyId, { accountId: grant.accountId, mode, accountName, keepEventDestination: !otherAccount });
+      await auditedStripeChange(db, companyId, actor, 'stripe.connect_connected', (tx) =>
+        saveConnectConnection(tx, companyId, { accountId: grant.accountId, mode, accountName, keepEventDestination: !otherAccount }),
+      );
       // Meter-event error reports: the destination made through a key on the same account still delivers; otherwise
       // one is made on the connected account (best effort, as for keys).
       if (otherAccount || !agency?.stripeEventDestinationId) await deps.eventDestinations.tryCreate(companyId, stripe);
@@ -87,7 +91,8 @@ export function createConnectConnection(deps: { db: Database; oauth: ConnectOAut
       const held: string[] = [];
       for (const agency of await findConnectAgencies(db, accountId)) {
         if (agency.connectedAt && Math.floor(agency.connectedAt.getTime() / 1000) > eventCreated.getTime() / 1000) continue;
-        if (await markConnectDeauthorized(db, agency.companyId, eventCreated)) held.push(agency.companyId);
+        const changed = await auditedStripeChange(db, agency.companyId, { type: 'stripe' }, 'stripe.deauthorized', (tx) => markConnectDeauthorized(tx, agency.companyId, eventCreated));
+        if (changed) held.push(agency.companyId);
       }
       if (held.length > 0) logger.warn({ accountId, companies: held }, 'Stripe Connect access revoked by the account: billing held until it connects again');
       return held;

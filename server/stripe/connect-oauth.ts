@@ -40,7 +40,7 @@ export function createConnectOAuth(deps: { db: Database; encryptionKey: Buffer; 
   const { db, platform } = deps;
   const now = deps.now ?? (() => Date.now());
   const hmacKey = Buffer.from(hkdfSync('sha256', deps.encryptionKey, Buffer.alloc(0), 'meterbridge stripe-connect state v1', 32));
-  const sign = (s: Omit<StoredConnectState, 'usedAt'>) =>
+  const sign = (s: Omit<StoredConnectState, 'usedAt' | 'userName'>) =>
     createHmac('sha256', hmacKey).update([s.nonce, s.companyId, s.userId, String(s.expiresAt.getTime())].join('\n')).digest('base64url');
 
   /**
@@ -63,10 +63,10 @@ export function createConnectOAuth(deps: { db: Database; encryptionKey: Buffer; 
   }
 
   return {
-    /** A new signed state for the agency and the user of the SSO session; expires in STATE_TTL_MS. */
-    async createState(companyId: string, userId: string): Promise<{ state: string; nonce: string; expiresAt: Date }> {
+    /** A new signed state for the agency and the user of the SSO session (their name kept for the audit log); expires in STATE_TTL_MS. */
+    async createState(companyId: string, userId: string, userName: string | null = null): Promise<{ state: string; nonce: string; expiresAt: Date }> {
       await purgeConnectStates(db);
-      const row = { nonce: randomBytes(32).toString('base64url'), companyId, userId, expiresAt: new Date(now() + STATE_TTL_MS) };
+      const row = { nonce: randomBytes(32).toString('base64url'), companyId, userId, userName, expiresAt: new Date(now() + STATE_TTL_MS) };
       await insertConnectState(db, row);
       return { state: `${row.nonce}.${sign(row)}`, nonce: row.nonce, expiresAt: row.expiresAt };
     },

@@ -11,19 +11,20 @@ export interface StoredConnectState {
   nonce: string;
   companyId: string;
   userId: string;
+  userName: string | null;
   expiresAt: Date;
   usedAt: Date | null;
 }
 
 /** Stores a new state of an authorization in progress. */
-export async function insertConnectState(db: Executor, state: { nonce: string; companyId: string; userId: string; expiresAt: Date }): Promise<void> {
+export async function insertConnectState(db: Executor, state: { nonce: string; companyId: string; userId: string; userName: string | null; expiresAt: Date }): Promise<void> {
   await db.insert(stripeConnectStates).values(state);
 }
 
 /** The stored state, or null. */
 export async function findConnectState(db: Executor, nonce: string): Promise<StoredConnectState | null> {
   const [row] = await db.select().from(stripeConnectStates).where(eq(stripeConnectStates.nonce, nonce));
-  return row ? { nonce: row.nonce, companyId: row.companyId, userId: row.userId, expiresAt: row.expiresAt, usedAt: row.usedAt } : null;
+  return row ? { nonce: row.nonce, companyId: row.companyId, userId: row.userId, userName: row.userName, expiresAt: row.expiresAt, usedAt: row.usedAt } : null;
 }
 
 /** Marks the state used; @returns false when another callback used it first (one statement: no race). */

@@ -33,7 +33,7 @@ export function stripeConnectApiRoutes(deps: { oauth: ConnectOAuth | null; appUr
       responses: { '404': { description: '`stripe_connect_not_configured`: the operator has not configured a Stripe Connect platform' } },
       handler: async ({ caller }) => {
         if (!deps.oauth) throw new AppError(404, 'stripe_connect_not_configured', 'Connect with Stripe is not available here: paste a Stripe key instead.');
-        const started = await deps.oauth.createState(caller!.companyId, caller!.userId);
+        const started = await deps.oauth.createState(caller!.companyId, caller!.userId, caller!.userName ?? null);
         return { authorizeUrl: `${deps.appUrl}${COOKIE_PATH}/authorize?state=${encodeURIComponent(started.state)}`, expiresAt: started.expiresAt.toISOString() };
       },
     }),
@@ -78,7 +78,7 @@ export function stripeConnectRouter(deps: { oauth: ConnectOAuth | null; connect:
         );
       }
       if (typeof req.query.code !== 'string' || !/^[A-Za-z0-9_]{1,200}$/.test(req.query.code)) throw badRequest('stripe_connect_code_missing', 'Stripe sent no authorization code.');
-      const done = await deps.connect.complete(state.companyId, req.query.code);
+      const done = await deps.connect.complete(state.companyId, req.query.code, { type: 'user', userId: state.userId, name: state.userName });
       answer(req, res, 200, { connected: true, ...done }, 'Stripe connected', `Stripe account ${done.accountId} (${done.mode} mode) is connected to Meterbridge. You can close this tab.`);
     } catch (err) {
       fail(req, res, err);
