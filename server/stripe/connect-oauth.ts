@@ -19,6 +19,7 @@ import type Stripe from 'stripe';
 import type { Database } from '../../models/database';
 import type { StripeConnectConfig } from '../config-fields';
 import { AppError, badRequest } from '../http/errors';
+import { upsertAgency } from '../tenancy/accounts-repository';
 import { consumeConnectState, findConnectState, insertConnectState, purgeConnectStates, type StoredConnectState } from './connect-repository';
 
 /** How long an authorization may take, from "Connect with Stripe" to the callback: 15 minutes. */
@@ -66,6 +67,7 @@ export function createConnectOAuth(deps: { db: Database; encryptionKey: Buffer; 
     /** A new signed state for the agency and the user of the SSO session (their name kept for the audit log); expires in STATE_TTL_MS. */
     async createState(companyId: string, userId: string, userName: string | null = null): Promise<{ state: string; nonce: string; expiresAt: Date }> {
       await purgeConnectStates(db);
+      await upsertAgency(db, { companyId }); // a session can precede the agency's row (the state references it)
       const row = { nonce: randomBytes(32).toString('base64url'), companyId, userId, userName, expiresAt: new Date(now() + STATE_TTL_MS) };
       await insertConnectState(db, row);
       return { state: `${row.nonce}.${sign(row)}`, nonce: row.nonce, expiresAt: row.expiresAt };
