@@ -146,7 +146,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const reporter = createMeterReporter({
     db: database.db,
     logger,
-    beforeTick: () => eventDestinations.ensureAll(), // connections older than event destinations, or failed creations
+    beforeTick: () => eventDestinations.ensureAll(stripeConnect.connections), // connections older than event destinations, or failed creations
     stripeForAgency: reporterStripe(stripeConnect.connections),
     options: { ...config.reporter, concurrency: 16 },
   });

@@ -129,6 +129,8 @@ export function createStripeConnection(deps: {
       }
       await upsertAgency(deps.db, { companyId });
       const previous = await findAgency(deps.db, companyId);
+      // Leaving Connect for a key: the platform's grant is revoked (and its event destination removed), best effort.
+      if (previous?.stripeConnectionType === 'connect' && previous.stripeAccountId) await deps.connect?.disconnect(companyId, previous.stripeAccountId);
       let endpoint: { id: string; secret: string } | null = null;
       if (!check.missing.some((m) => WEBHOOK_PERMISSION.test(m.permission))) {
         try {

@@ -137,4 +137,11 @@ describe('Connect with Stripe: from a pasted key to Connect', () => {
     expect(sub.body.stripeCustomerId).toBe('cus_KeyToConnect01');
     expect(await t.service.accounts.revealStripeKey(A)).toBeNull();
   });
+
+  it('when the agency goes back to a pasted key, then the Connect grant is revoked and the key is used again', async () => {
+    await t.http.put('/api/stripe/connection').set('authorization', await agencyAuth(t, A)).send({ secretKey: KEY }).expect(200);
+    expect(stripe.connect.grants.get(stripe.account.id)?.status).toBe('revoked');
+    const status = await t.http.get('/api/stripe/connection').set('authorization', await agencyAuth(t, A)).expect(200);
+    expect(status.body).toMatchObject({ connected: true, keyLast4: KEY.slice(-4), connect: { method: 'key', deauthorized: false } });
+  });
 });

@@ -70,6 +70,17 @@ describe('Connect with Stripe: the walk', () => {
     expect(JSON.stringify(row)).not.toMatch(/sk_(test|live)_|rt_/);
   });
 
+  it('when a Connect agency lacks its meter-error event destination, then the reporter’s tick creates it on the connected account', async () => {
+    const connected = stripe.connect.accounts.get(accountId)!;
+    expect(connected.state.eventDestinations.size).toBe(1); // made when it connected
+    await t.database.db.execute(sql`update agencies set stripe_event_destination_id = null, stripe_event_destination_secret = null where company_id = ${COMPANY}`);
+    await t.service.reporter.tick();
+    expect(connected.state.eventDestinations.size).toBe(2);
+    expect(stripe.state.eventDestinations.size).toBe(0); // never on the platform's own account
+    const status = await t.http.get('/api/stripe/connection').set('authorization', await agencyAuth(t, COMPANY)).expect(200);
+    expect(status.body.errorReports.configured).toBe(true);
+  });
+
   it('when usage crosses a threshold, then the meter event is sent on the connected account with the platform key and Stripe-Account', async () => {
     await t.postSigned(sms(1)).expect(200);
     await drainReporter(t.service);
