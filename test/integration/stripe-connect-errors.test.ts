@@ -78,6 +78,15 @@ describe('Connect with Stripe: refusals', () => {
     expect([extended.status, extended.body.error.code]).toEqual([400, 'stripe_connect_state_invalid']);
   });
 
+  it('when the same state reaches the callback twice at once, then exactly one completes and the other is told it was used', async () => {
+    const { state, cookie } = await beginConnect(t, B);
+    const { code } = stripe.connect.authorize();
+    const answers = await Promise.all([callback(t, { code, state }, cookie), callback(t, { code, state }, cookie)]);
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect(answers.find((r) => r.status === 409)!.body.error.code).toBe('stripe_connect_state_used');
+    await t.http.delete('/api/stripe/connection').set('authorization', await agencyAuth(t, B)).expect(200);
+  });
+
   it('when the callback comes to another browser (no cookie of the authorize step), then 400 stripe_connect_browser_mismatch', async () => {
     const { state } = await beginConnect(t, A);
     const res = await callback(t, { code: stripe.connect.authorize().code, state }, null);
