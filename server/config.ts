@@ -8,7 +8,7 @@ import path from 'node:path';
 import cron from 'node-cron';
 import { z } from 'zod';
 import { parseAiSenders, type AiSenders } from './metering/ai-messages';
-import { aiSendersOrIssue, emptyAsUnset, FRAME_ANCESTOR, metricsToken, publicKeyPem, retentionDays, url } from './config-fields';
+import { aiSendersOrIssue, emptyAsUnset, FRAME_ANCESTOR, metricsToken, publicKeyPem, retentionDays, STRIPE_CONNECT_ENV, stripeConnectConfig, url, type StripeConnectConfig } from './config-fields';
 import { HIGHLEVEL_ED25519_PUBLIC_KEY, HIGHLEVEL_RSA_LEGACY_PUBLIC_KEY } from './highlevel/published-keys';
 
 /** Thrown when the environment does not describe a runnable service; the message names the variable. */
@@ -43,6 +43,7 @@ const envSchema = z.object({
   HIGHLEVEL_API_URL: z.preprocess(emptyAsUnset, url.default('https://services.leadconnectorhq.com')),
   HIGHLEVEL_MARKETPLACE_URL: z.preprocess(emptyAsUnset, url.default('https://marketplace.gohighlevel.com')),
   STRIPE_API_URL: z.preprocess(emptyAsUnset, url.optional()),
+  ...STRIPE_CONNECT_ENV,
   REPORTER_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(59).default(5),
   REPORTER_RETRY_BASE_SECONDS: z.coerce.number().min(0).max(3600).default(2),
   REPORTER_RETRY_MAX_SECONDS: z.coerce.number().min(0).max(86_400).default(900),
@@ -122,6 +123,8 @@ export interface Config {
   stripeApiUrl?: string;
   /** Per-request Stripe timeout, seconds. */
   stripeTimeoutSeconds: number;
+  /** The Stripe Connect platform ("Connect with Stripe"), or null when STRIPE_CONNECT_* are unset. */
+  stripeConnect: StripeConnectConfig | null;
   /** The meter reporter: tick interval and retry backoff in seconds; per-agency Stripe calls per second. */
   reporter: {
     enabled: boolean;
@@ -194,6 +197,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, warn: ConfigWarn = () => unde
     throw new ConfigError('Invalid configuration: REPORTER_IDENTIFIER_WINDOW_HOURS must be longer than the reporter lease (REPORTER_LEASE_SECONDS)');
   }
   const database = e.DATABASE_URL ? { url: e.DATABASE_URL } : { dataDir: e.DATA_DIR };
+  const stripeConnect = stripeConnectConfig(e, e.APP_URL ?? `http://localhost:${e.PORT}`);
+  if (typeof stripeConnect === 'string') throw new ConfigError(`Invalid configuration: ${stripeConnect}`);
   return {
     nodeEnv: e.NODE_ENV,
     demo: e.DEMO === 'true',
@@ -225,6 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, warn: ConfigWarn = () => unde
     },
     stripeApiUrl: e.STRIPE_API_URL,
     stripeTimeoutSeconds: e.STRIPE_TIMEOUT_SECONDS,
+    stripeConnect,
     intakeWritesInFlight: e.INTAKE_WRITES_IN_FLIGHT ?? ('url' in database ? 4 : 1),
     reporter: {
       enabled: e.REPORTER_ENABLED === 'true',

@@ -24,6 +24,8 @@ import { createRebillingRules } from './metering/rebilling-rules';
 import { createMeterReporter } from './stripe/meter-reporter';
 import { createStripeClientFactory } from './stripe/stripe-client';
 import { createEventDestinations } from './stripe/event-destinations';
+import { wireStripeConnect } from './stripe/connect-wiring';
+import { auditRoutes } from './audit/routes';
 import { createAccounts } from './tenancy/accounts';
 import { findAgencyName } from './tenancy/accounts-repository';
 import { createHighLevelApiClient } from './highlevel/api-client';
@@ -68,7 +70,7 @@ import { createAgencyEmailBilling } from './email-billing/agency-email-billing';
 import { emailBillingRoutes } from './email-billing/routes';
 import { createReconciliation } from './reconciliation/reconciliation';
 import { reconciliationRoutes } from './reconciliation/routes';
-import { createOperations, type Operations } from './observability/operations';
+import { createOperations } from './observability/operations';
 
 import type { BuildOptions, Service } from './service';
 
@@ -103,16 +105,17 @@ export async function buildService(options: BuildOptions): Promise<Service> {
 
   const stripeClient = createStripeClientFactory({ apiUrl: config.stripeApiUrl, timeoutMs: config.stripeTimeoutSeconds * 1000 });
   const eventDestinations = createEventDestinations({ db: database.db, secretBox, stripeClient, appUrl: config.appUrl, logger });
+  const stripeConnect = wireStripeConnect({ config, db: database.db, secretBox, stripeClient, eventDestinations, logger }); // key | Connect
   const reporter = createMeterReporter({
     db: database.db,
     logger,
     onStripeCall: operations.pipelineMetrics.stripeCall,
-    beforeTick: () => eventDestinations.ensureAll(), // connections older than event destinations, or failed creations
-    stripeForAgency: reporterStripe(accounts, stripeClient),
+    beforeTick: () => eventDestinations.ensureAll(stripeConnect.connections), // connections older than event destinations, or failed creations
+    stripeForAgency: reporterStripe(stripeConnect.connections),
     options: { ...config.reporter, concurrency: 16 },
   });
   const reconciliation = createReconciliation({
-    db: database.db, logger, stripeForAgency: stripeIfConnected(accounts, stripeClient), onRepairs: nudgeReporter, options: config.reconciliation });
+    db: database.db, logger, stripeForAgency: stripeIfConnected(stripeConnect.connections), onRepairs: nudgeReporter, options: config.reconciliation });
   const { clientId, clientSecret } = config.highLevel;
   const oauthClient = clientId && clientSecret ? { apiUrl: config.highLevel.apiUrl, clientId, clientSecret } : null;
   const highLevelTokens = createInstallationTokens({ database, secretBox, endpoint: oauthClient, logger });
@@ -133,9 +136,9 @@ export async function buildService(options: BuildOptions): Promise<Service> {
         scopes: manifest.scopes,
       })
     : null;
-  const agencyStripe = stripeForAgency(accounts, stripeClient);
+  const agencyStripe = stripeForAgency(stripeConnect.connections);
   const sessionTokens = createSessionTokens({ key: deriveSessionKey(config.encryptionKey) });
-  const stripeConnection = createStripeConnection({ db: database.db, secretBox, stripeClient, appUrl: config.appUrl, logger, eventDestinations });
+  const stripeConnection = createStripeConnection({ db: database.db, secretBox, stripeClient, appUrl: config.appUrl, logger, eventDestinations, connect: stripeConnect.connect });
   const billing = createSubAccountBilling({ db: database.db, rules, accounts, stripeForAgency: agencyStripe, logger });
   const pricing = createPricing({ db: database.db, rules, stripeForAgency: agencyStripe, resyncSubscriptions: billing.resyncSubscriptions });
   const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger });
@@ -145,6 +148,8 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const session = createSessionExchange({ db: database.db, sharedSecret: config.highLevel.sharedSecret, tokens: sessionTokens });
   const apiRoutes = [
     ...settingsRoutes({ db: database.db, session, stripeConnection, pricing, rules, billing, logger, demo: config.demo }),
+    ...stripeConnect.apiRoutes,
+    ...auditRoutes({ db: database.db }),
     ...usageRoutes({ db: database.db }),
     ...reconciliationRoutes({ db: database.db, reconciliation }),
     ...backfillRoutes({ backfills }),
@@ -168,6 +173,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     highLevelWebhookRouter(manifest.webhooks.path, receiveDelivery),
     oauthRouter({ manifest, passport, install, appUrl: config.appUrl, agencyName: (id) => findAgencyName(database.db, id), logger }),
     stripeWebhookRouter(paymentEvents, createErrorReports({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger })),
+    ...stripeConnect.routers(paymentEvents),
     workflowActionRouter({ db: database.db, ingestion, secret: config.highLevel.workflowActionSecret }),
     openApiRouter(openApi),
     mountApiRoutes(apiRoutes, createGatekeeper({ db: database.db, tokens: sessionTokens, apiKeys: apiKeyCaller(apiKeys) })),

@@ -49,6 +49,17 @@ export const agencies = pgTable('agencies', {
   /** Permissions a restricted key lacks, as `{ permission, label }[]`. */
   stripeMissingPermissions: jsonb('stripe_missing_permissions').$type<Array<{ permission: string; label: string }>>().notNull().default([]),
   stripeConnectedAt: timestamp('stripe_connected_at', { withTimezone: true }),
+  /**
+   * How Meterbridge reaches the agency's Stripe account: `key` (a pasted key, `stripeSecretKey`) or `connect` (Stripe
+   * Connect OAuth: the platform's key with `Stripe-Account: stripeAccountId`, no secret of the agency stored). Null
+   * for rows older than Connect: then `stripeSecretKey` says whether a key is connected.
+   */
+  stripeConnectionType: text('stripe_connection_type', { enum: ['key', 'connect'] }),
+  /**
+   * When Stripe told us (`account.application.deauthorized`) that the agency revoked Meterbridge's Connect access.
+   * While set, billing is held: meter reports stay pending and nothing is sent until the agency connects again.
+   */
+  stripeDeauthorizedAt: timestamp('stripe_deauthorized_at', { withTimezone: true }),
   /** The agency's Stripe webhook endpoint pointing at /webhooks/stripe/:companyId, and its signing secret (sealed). */
   stripeWebhookEndpointId: text('stripe_webhook_endpoint_id'),
   stripeWebhookSecret: text('stripe_webhook_secret'),

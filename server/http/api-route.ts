@@ -27,6 +27,8 @@ export interface Caller {
   type: 'agency' | 'location' | 'api-key';
   role: string;
   activeLocation: string | null;
+  /** The HighLevel user's name from the SSO payload, when it carries one (the audit log shows it). */
+  userName?: string;
   /** The API key's id, for `api-key` callers. */
   apiKeyId?: number;
 }

@@ -35,7 +35,7 @@ export function createGatekeeper(deps: { db: Database; tokens: SessionTokens; ap
       if (err instanceof SessionTokenError) throw unauthorized(...MESSAGES[err.reason]);
       throw err;
     }
-    const caller = { userId: claims.userId, companyId: claims.companyId, type: claims.type, role: claims.role, activeLocation: claims.activeLocation };
+    const caller = { userId: claims.userId, companyId: claims.companyId, type: claims.type, role: claims.role, activeLocation: claims.activeLocation, userName: claims.userName };
     let target = null;
     if (access !== 'agency') {
       const locationId = typeof params.locationId === 'string' ? params.locationId : '';

@@ -14,6 +14,7 @@ import type { SubAccountBilling } from './sub-account-billing';
 import type { StripeConnection } from './stripe-connection';
 import type { Database } from '../../models/database';
 import { notFound } from '../http/errors';
+import { actorOf } from '../audit/audit-log';
 
 export interface SettingsServices {
   db: Database;
@@ -61,19 +62,19 @@ export function settingsRoutes(services: SettingsServices): ApiRoute<any, any, a
       method: 'put', path: '/api/stripe/connection', tag: 'Stripe', access: 'agency',
       summary: 'Connect Stripe with a secret or restricted key (checked with real calls, stored encrypted)',
       body: s.stripeConnectRequest, response: s.stripeConnectionResponse,
-      handler: ({ caller, body }) => services.stripeConnection.connect(caller!.companyId, body.secretKey),
+      handler: ({ caller, body }) => services.stripeConnection.connect(caller!.companyId, body.secretKey, actorOf(caller)),
     }),
     defineRoute({
       method: 'delete', path: '/api/stripe/connection', tag: 'Stripe', access: 'agency',
       summary: 'Disconnect Stripe (the key is forgotten)',
       response: s.stripeConnectionResponse,
-      handler: ({ caller }) => services.stripeConnection.disconnect(caller!.companyId),
+      handler: ({ caller }) => services.stripeConnection.disconnect(caller!.companyId, actorOf(caller)),
     }),
     defineRoute({
       method: 'put', path: '/api/stripe/webhook-secret', tag: 'Stripe', access: 'agency',
       summary: 'Store the signing secret of a webhook endpoint made by hand in Stripe',
       body: s.webhookSecretRequest, response: s.stripeConnectionResponse,
-      handler: ({ caller, body }) => services.stripeConnection.setWebhookSecret(caller!.companyId, body.secret),
+      handler: ({ caller, body }) => services.stripeConnection.setWebhookSecret(caller!.companyId, body.secret, actorOf(caller)),
     }),
     defineRoute({
       method: 'get', path: '/api/stripe/customers', tag: 'Stripe', access: 'agency',

@@ -3,6 +3,7 @@
  * returns that is not listed here (a sealed key, a token) is dropped before it leaves the server.
  */
 import { z } from 'zod';
+import { stripeConnectInfo } from '../stripe/connect-schemas';
 import { BILLING_STATUSES } from '../../models/schema';
 
 export const locationIdParam = z.object({ locationId: z.string().min(1).max(200) });
@@ -44,6 +45,7 @@ export const stripeConnectionResponse = z.object({
   errorReports: z
     .object({ url: z.string(), configured: z.boolean() })
     .describe('The Stripe event destination receiving meter-event error reports (thin events), created on connect'),
+  connect: stripeConnectInfo,
 });
 
 const tier = z.object({ upTo: z.union([z.number().int().positive(), z.literal('inf')]), unitAmountDecimal: decimalCents, flatAmount: z.number().int().min(0).optional() });

@@ -11,6 +11,12 @@ import { AppError, badRequest } from '../http/errors';
 import { checkStripeKey, StripeKeyRejectedError } from '../stripe/connection-check';
 import type { EventDestinations } from '../stripe/event-destinations';
 import type { StripeClientFactory } from '../stripe/stripe-client';
+import type { AuditActor } from '../audit/audit-log';
+import { auditedStripeChange } from '../stripe/connection-audit';
+import type { z } from 'zod';
+import type { stripeConnectInfo } from '../stripe/connect-schemas';
+
+type StripeConnectInfo = z.infer<typeof stripeConnectInfo>;
 import {
   clearStripeConnection,
   findAgency,
@@ -43,6 +49,14 @@ export interface StripeConnectionStatus {
   webhook: { url: string; configured: boolean; createdByMeterbridge: boolean };
   /** Stripe's asynchronous meter-event errors: whether the event destination exists (else retried every 10 min). */
   errorReports: { url: string; configured: boolean };
+  /** "Connect with Stripe" (server/stripe/connect-*.ts): offered?, how connected, revoked by the agency? */
+  connect: StripeConnectInfo;
+}
+
+/** What the Connect side of this capability needs (null when no Connect platform is configured). */
+export interface ConnectSide {
+  /** Revokes the platform's grant on the account (best effort). */
+  disconnect(companyId: string, accountId: string): Promise<void>;
 }
 
 export function createStripeConnection(deps: {
@@ -53,13 +67,17 @@ export function createStripeConnection(deps: {
   logger: Logger;
   /** Creates and deletes the agency's event destination for meter-event error reports. */
   eventDestinations: EventDestinations;
+  /** Connect OAuth, when configured; a Connect agency's status and disconnect go through it. */
+  connect?: ConnectSide | null;
 }) {
   const webhookUrl = (companyId: string) => `${deps.appUrl}/webhooks/stripe/${encodeURIComponent(companyId)}`;
 
   async function status(companyId: string): Promise<StripeConnectionStatus> {
     const agency = await findAgency(deps.db, companyId);
+    const viaConnect = agency?.stripeConnectionType === 'connect';
+    const deauthorizedAt = viaConnect ? (agency?.stripeDeauthorizedAt ?? null) : null;
     return {
-      connected: Boolean(agency?.stripeSecretKey),
+      connected: viaConnect ? !deauthorizedAt && Boolean(deps.connect) : Boolean(agency?.stripeSecretKey),
       mode: agency?.stripeMode ?? null,
       keyType: agency?.stripeKeyType ?? null,
       keyLast4: agency?.stripeKeyLast4 ?? null,
@@ -68,10 +86,17 @@ export function createStripeConnection(deps: {
       missingPermissions: agency?.stripeMissingPermissions ?? [],
       webhook: {
         url: webhookUrl(companyId),
-        configured: Boolean(agency?.stripeWebhookSecret),
+        // A Connect agency's events arrive through the platform's Connect webhook (/webhooks/stripe-connect).
+        configured: viaConnect || Boolean(agency?.stripeWebhookSecret),
         createdByMeterbridge: Boolean(agency?.stripeWebhookEndpointId),
       },
       errorReports: { url: deps.eventDestinations.url(companyId), configured: Boolean(agency?.stripeEventDestinationId) },
+      connect: {
+        available: Boolean(deps.connect),
+        method: viaConnect ? 'connect' : agency?.stripeSecretKey ? 'key' : null,
+        deauthorized: Boolean(deauthorizedAt),
+        deauthorizedAt: deauthorizedAt?.toISOString() ?? null,
+      },
     };
   }
 
@@ -83,7 +108,7 @@ export function createStripeConnection(deps: {
      * @throws AppError 400 `invalid_stripe_key` (format) or `stripe_key_rejected` (Stripe's message);
      *   422 `stripe_permissions_missing` naming every missing permission — nothing is stored then.
      */
-    async connect(companyId: string, secretKey: string): Promise<StripeConnectionStatus> {
+    async connect(companyId: string, secretKey: string, actor: AuditActor = { type: 'system' }): Promise<StripeConnectionStatus> {
       const key = secretKey.trim();
       if (!KEY_FORMAT.test(key)) throw badRequest('invalid_stripe_key', 'Paste a Stripe secret key (sk_…) or restricted key (rk_…).');
       const stripe = deps.stripeClient(key);
@@ -104,6 +129,8 @@ export function createStripeConnection(deps: {
       }
       await upsertAgency(deps.db, { companyId });
       const previous = await findAgency(deps.db, companyId);
+      // Leaving Connect for a key: the platform's grant is revoked (and its event destination removed), best effort.
+      if (previous?.stripeConnectionType === 'connect' && previous.stripeAccountId) await deps.connect?.disconnect(companyId, previous.stripeAccountId);
       let endpoint: { id: string; secret: string } | null = null;
       if (!check.missing.some((m) => WEBHOOK_PERMISSION.test(m.permission))) {
         try {
@@ -119,7 +146,7 @@ export function createStripeConnection(deps: {
           deps.logger.warn({ companyId, reason: (err as Error).message }, 'could not create the Stripe webhook endpoint; the agency can add it by hand');
         }
       }
-      await saveStripeConnection(deps.db, companyId, {
+      await auditedStripeChange(deps.db, companyId, actor, 'stripe.key_connected', (tx) => saveStripeConnection(tx, companyId, {
         sealedKey: deps.secretBox.seal(key),
         mode: check.mode,
         keyType: check.keyType,
@@ -129,7 +156,7 @@ export function createStripeConnection(deps: {
         missingPermissions: check.missing,
         webhookEndpointId: endpoint?.id ?? null,
         sealedWebhookSecret: endpoint ? deps.secretBox.seal(endpoint.secret) : null,
-      });
+      }));
       // Best effort: without it Stripe's asynchronous refusals go unseen, so the reporter's tick keeps trying.
       await deps.eventDestinations.tryCreate(companyId, stripe);
       deps.logger.info({ companyId, mode: check.mode, keyType: check.keyType, accountId: check.accountId }, 'Stripe connected');
@@ -137,8 +164,15 @@ export function createStripeConnection(deps: {
     },
 
     /** Removes the webhook endpoint and event destination Meterbridge made (best effort) and forgets the key. */
-    async disconnect(companyId: string): Promise<StripeConnectionStatus> {
+    async disconnect(companyId: string, actor: AuditActor = { type: 'system' }): Promise<StripeConnectionStatus> {
+      const forget = () => auditedStripeChange(deps.db, companyId, actor, 'stripe.disconnected', (tx) => clearStripeConnection(tx, companyId));
       const agency = await findAgency(deps.db, companyId);
+      if (agency?.stripeConnectionType === 'connect' && agency.stripeAccountId) {
+        // Revoking the grant makes Stripe send account.application.deauthorized, which then matches no agency.
+        await deps.connect?.disconnect(companyId, agency.stripeAccountId);
+        await forget();
+        return status(companyId);
+      }
       if (agency?.stripeSecretKey && agency.stripeEventDestinationId) {
         await deps.eventDestinations.remove(companyId, deps.stripeClient(deps.secretBox.open(agency.stripeSecretKey)), agency.stripeEventDestinationId);
       }
@@ -148,7 +182,7 @@ export function createStripeConnection(deps: {
           .webhookEndpoints.del(agency.stripeWebhookEndpointId)
           .catch((err: Error) => deps.logger.warn({ companyId, reason: err.message }, 'could not delete the Stripe webhook endpoint'));
       }
-      await clearStripeConnection(deps.db, companyId);
+      await forget();
       return status(companyId);
     },
 
@@ -156,9 +190,10 @@ export function createStripeConnection(deps: {
      * Stores a webhook signing secret the agency created by hand in Stripe.
      * @throws AppError 400 when it does not look like one (whsec_…).
      */
-    async setWebhookSecret(companyId: string, secret: string): Promise<StripeConnectionStatus> {
+    async setWebhookSecret(companyId: string, secret: string, actor: AuditActor = { type: 'system' }): Promise<StripeConnectionStatus> {
       if (!/^whsec_[A-Za-z0-9]{8,}$/.test(secret.trim())) throw badRequest('invalid_webhook_secret', 'A Stripe webhook signing secret starts with whsec_.');
-      await setStripeWebhookSecret(deps.db, companyId, deps.secretBox.seal(secret.trim()));
+      const sealed = deps.secretBox.seal(secret.trim());
+      await auditedStripeChange(deps.db, companyId, actor, 'stripe.webhook_secret_set', (tx) => setStripeWebhookSecret(tx, companyId, sealed));
       return status(companyId);
     },
   };

@@ -8,7 +8,7 @@
  * 23.1 `V2.Core.EventDestinationCreateParams.include`), and is stored sealed (server/crypto/secret-box.ts).
  * Created on connect; for agencies connected before (or when creation failed) the reporter's tick calls `ensureAll`.
  */
-import { and, eq, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, isNull, or, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import type { Database } from '../../models/database';
@@ -85,17 +85,24 @@ export function createEventDestinations(deps: { db: Database; secretBox: SecretB
         .catch((err: Error) => logger.warn({ companyId, reason: err.message }, 'could not delete the Stripe event destination'));
     },
 
-    /** Creates the destination of every connected agency that has none (each retried at most every 10 minutes). */
-    async ensureAll(): Promise<void> {
+    /**
+     * Creates the destination of every connected agency that has none (each retried at most every 10 minutes).
+     * @param connect resolves the client of agencies connected through Stripe Connect (server/stripe/agency-connection.ts);
+     *   without it only key-connected agencies are handled.
+     */
+    async ensureAll(connect?: { clientFor(companyId: string): Promise<{ client: Stripe } | null> }): Promise<void> {
+      const viaConnect = sql`${agencies.stripeConnectionType} = 'connect' and ${agencies.stripeDeauthorizedAt} is null`;
       const missing = await db
         .select({ companyId: agencies.companyId, key: agencies.stripeSecretKey })
         .from(agencies)
-        .where(and(isNotNull(agencies.stripeSecretKey), isNull(agencies.stripeEventDestinationId)));
+        .where(and(connect ? or(isNotNull(agencies.stripeSecretKey), viaConnect) : isNotNull(agencies.stripeSecretKey), isNull(agencies.stripeEventDestinationId)));
       for (const { companyId, key } of missing) {
         if (Date.now() - (failedAt.get(companyId) ?? 0) < RETRY_AFTER_MS) continue;
         let stripe: Stripe;
         try {
-          stripe = deps.stripeClient(secretBox.open(key!));
+          const viaPlatform = key ? null : await connect?.clientFor(companyId);
+          if (!key && !viaPlatform) continue;
+          stripe = viaPlatform ? viaPlatform.client : deps.stripeClient(secretBox.open(key!));
         } catch (err) {
           failedAt.set(companyId, Date.now());
           logger.warn({ companyId, reason: (err as Error).message }, 'the agency Stripe key cannot be read');

@@ -34,7 +34,8 @@ export const OLDEST_SENT_TIMESTAMP_SECONDS = 35 * 24 * 3600 - 3600;
 
 /**
  * Groups pending reports per (agency, customer, event name) into new batches, skipping pairs that already have
- * a batch in flight (one call at a time per customer and meter) and reports another reporter holds. One
+ * a batch in flight (one call at a time per customer and meter), reports another reporter holds, and agencies whose
+ * Stripe Connect grant was revoked (held: their reports stay pending until they connect again). One
  * statement: the reports never travel to the app, so a backlog of any size becomes one batch per pair in one pass.
  * The identifier is fixed here, before any send: `mb_` + 40 hex of SHA-256 over the pair, the report ids, the
  * first report's creation time and the formation time (≤ 100 characters, as Stripe requires), so two databases
@@ -55,6 +56,7 @@ export async function formBatches(db: Database, maxReports = 100_000): Promise<n
             select r.id, r.company_id, r.stripe_customer_id, r.meter_event_name, r.units, r.crossed_at, r.created_at
             from meter_reports r
             where r.status = 'pending'
+              and not exists (select 1 from agencies a where a.company_id = r.company_id and a.stripe_deauthorized_at is not null)
               and not exists (select 1 from meter_batches b where b.status = 'sending' and b.company_id = r.company_id
                               and b.stripe_customer_id = r.stripe_customer_id and b.meter_event_name = r.meter_event_name)
             order by r.id
@@ -117,7 +119,8 @@ export async function promoteQueuedBatches(db: Executor): Promise<number> {
 
 /**
  * Leases up to `limit` batches that are due (new, or whose retry time has come, or whose previous lease expired)
- * and whose identifier may still be sent (never sent, or first sent less than `identifierWindowSeconds` ago); counts
+ * and whose identifier may still be sent (never sent, or first sent less than `identifierWindowSeconds` ago), except
+ * those of held agencies (Stripe Connect grant revoked: they wait, unsent, for the agency to connect again); counts
  * the attempt, records the first send, and fixes this send's timestamp (`sent_timestamp`, see
  * OLDEST_SENT_TIMESTAMP_SECONDS).
  * @param leaseSeconds how long this reporter owns them; longer than a Stripe call can take.
@@ -134,6 +137,7 @@ export async function claimDueBatches(db: Executor, leaseSeconds: number, identi
         where b.id in (
           select id from meter_batches
           where status = 'sending' and next_attempt_at <= now() and (locked_until is null or locked_until < now())
+            and not exists (select 1 from agencies a where a.company_id = meter_batches.company_id and a.stripe_deauthorized_at is not null)
             and (first_sent_at is null or first_sent_at > now() - make_interval(secs => ${identifierWindowSeconds}))
           order by next_attempt_at, id
           limit ${limit}

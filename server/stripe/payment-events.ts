@@ -59,44 +59,54 @@ export function createPaymentEvents(deps: {
       } catch (err) {
         throw new AppError(400, 'invalid_signature', `The Stripe signature does not match: ${(err as Error).message}`);
       }
-      const outcome: PaymentEventOutcome = { eventId: event.id, type: event.type, locationId: null, billingStatus: null };
-
-      if (INVOICE_EVENTS.has(event.type)) {
-        const hinted = event.data.object as Stripe.Invoice;
-        if (!hinted.id) return outcome;
-        const invoice = await stripe.invoices.retrieve(hinted.id, { expand: INVOICE_PAYMENT_EXPAND });
-        const sub = await customerSub(companyId, invoice.customer as string | { id: string } | null);
-        if (!sub) return outcome;
-        const next = statusFor(invoicePaymentState(invoice));
-        // A paused sub-account (no subscription) stays paused; a paid invoice clears only a payment problem.
-        if (!next || sub.billingStatus === 'paused' || (next.billingStatus === 'ok' && sub.billingStatus === 'ok')) {
-          return { ...outcome, locationId: sub.locationId, billingStatus: sub.billingStatus };
-        }
-        await setSubAccountBilling(deps.db, sub.locationId, { billingStatus: next.billingStatus, billingStatusReason: next.reason, paymentProblem: next.problem });
-        return { ...outcome, locationId: sub.locationId, billingStatus: next.billingStatus };
-      }
-
-      if (event.type === 'customer.subscription.deleted') {
-        const hinted = event.data.object as Stripe.Subscription;
-        const subscription = await stripe.subscriptions.retrieve(hinted.id);
-        const sub = await customerSub(companyId, subscription.customer as string | { id: string });
-        if (!sub || sub.stripeSubscriptionId !== subscription.id || subscription.status !== 'canceled') return outcome;
-        // cancellation_details.reason 'payment_failed': Stripe canceled it after its retries failed
-        // (docs.stripe.com/api/subscriptions/object#subscription_object-cancellation_details-reason).
-        const unpaid = subscription.cancellation_details?.reason === 'payment_failed';
-        await setSubAccountBilling(deps.db, sub.locationId, {
-          billingStatus: 'paused',
-          billingStatusReason: unpaid
-            ? `The Stripe subscription ${subscription.id} was canceled for non-payment; rebilling is paused until the balance is settled and a new subscription is set up.`
-            : `The Stripe subscription ${subscription.id} was canceled; rebilling is paused until a new one is set up.`,
-          stripeSubscriptionId: null,
-        });
-        deps.logger.info({ companyId, locationId: sub.locationId, subscription: subscription.id }, 'rebilling paused: subscription canceled');
-        return { ...outcome, locationId: sub.locationId, billingStatus: 'paused' };
-      }
-      return outcome;
+      return apply(companyId, event, stripe);
     },
+
+    apply,
   };
+
+  /**
+   * Applies one verified event of the agency's account, re-reading the truth through `stripe` (also used by the
+   * platform's Connect webhook, server/stripe/connect-webhook.ts). @throws Stripe read errors.
+   */
+  async function apply(companyId: string, event: Stripe.Event, stripe: Stripe): Promise<PaymentEventOutcome> {
+    const outcome: PaymentEventOutcome = { eventId: event.id, type: event.type, locationId: null, billingStatus: null };
+
+    if (INVOICE_EVENTS.has(event.type)) {
+      const hinted = event.data.object as Stripe.Invoice;
+      if (!hinted.id) return outcome;
+      const invoice = await stripe.invoices.retrieve(hinted.id, { expand: INVOICE_PAYMENT_EXPAND });
+      const sub = await customerSub(companyId, invoice.customer as string | { id: string } | null);
+      if (!sub) return outcome;
+      const next = statusFor(invoicePaymentState(invoice));
+      // A paused sub-account (no subscription) stays paused; a paid invoice clears only a payment problem.
+      if (!next || sub.billingStatus === 'paused' || (next.billingStatus === 'ok' && sub.billingStatus === 'ok')) {
+        return { ...outcome, locationId: sub.locationId, billingStatus: sub.billingStatus };
+      }
+      await setSubAccountBilling(deps.db, sub.locationId, { billingStatus: next.billingStatus, billingStatusReason: next.reason, paymentProblem: next.problem });
+      return { ...outcome, locationId: sub.locationId, billingStatus: next.billingStatus };
+    }
+
+    if (event.type === 'customer.subscription.deleted') {
+      const hinted = event.data.object as Stripe.Subscription;
+      const subscription = await stripe.subscriptions.retrieve(hinted.id);
+      const sub = await customerSub(companyId, subscription.customer as string | { id: string });
+      if (!sub || sub.stripeSubscriptionId !== subscription.id || subscription.status !== 'canceled') return outcome;
+      // cancellation_details.reason 'payment_failed': Stripe canceled it after its retries failed
+      // (docs.stripe.com/api/subscriptions/object#subscription_object-cancellation_details-reason).
+      const unpaid = subscription.cancellation_details?.reason === 'payment_failed';
+      await setSubAccountBilling(deps.db, sub.locationId, {
+        billingStatus: 'paused',
+        billingStatusReason: unpaid
+          ? `The Stripe subscription ${subscription.id} was canceled for non-payment; rebilling is paused until the balance is settled and a new subscription is set up.`
+          : `The Stripe subscription ${subscription.id} was canceled; rebilling is paused until a new one is set up.`,
+        stripeSubscriptionId: null,
+      });
+      deps.logger.info({ companyId, locationId: sub.locationId, subscription: subscription.id }, 'rebilling paused: subscription canceled');
+      return { ...outcome, locationId: sub.locationId, billingStatus: 'paused' };
+    }
+    return outcome;
+  }
 }
 
 export type PaymentEvents = ReturnType<typeof createPaymentEvents>;

@@ -14,15 +14,21 @@ export interface StripeClientOptions {
   timeoutMs?: number;
 }
 
-/** Returns a cached Stripe client for a secret key (cache keyed by a hash, never by the key itself). */
+/**
+ * Returns a cached Stripe client for a secret key (cache keyed by a hash, never by the key itself).
+ * With `stripeAccount` (`acct_…`) the client acts on that connected account: stripe-node sends every request with the
+ * `Stripe-Account` header (docs.stripe.com/connect/authentication), which is how a Connect platform's key reaches a
+ * Standard account connected through OAuth.
+ */
 export function createStripeClientFactory(options: StripeClientOptions = {}) {
   const cache = new Map<string, Stripe>();
   const target = options.apiUrl ? new URL(options.apiUrl) : undefined;
-  return (secretKey: string): Stripe => {
-    const id = createHash('sha256').update(secretKey).digest('hex');
+  return (secretKey: string, stripeAccount?: string): Stripe => {
+    const id = createHash('sha256').update(secretKey).update(`|${stripeAccount ?? ''}`).digest('hex');
     let client = cache.get(id);
     if (!client) {
       client = new Stripe(secretKey, {
+        ...(stripeAccount ? { stripeAccount } : {}),
         maxNetworkRetries: 0,
         timeout: options.timeoutMs ?? 20_000,
         appInfo: { name: 'Meterbridge' },

@@ -164,6 +164,8 @@ export async function saveStripeConnection(db: Executor, companyId: string, c: S
       stripeMissingPermissions: c.missingPermissions,
       stripeWebhookEndpointId: c.webhookEndpointId,
       stripeWebhookSecret: c.sealedWebhookSecret,
+      stripeConnectionType: 'key',
+      stripeDeauthorizedAt: null,
       stripeConnectedAt: sql`now()`,
       updatedAt: sql`now()`,
     })
@@ -186,6 +188,8 @@ export async function clearStripeConnection(db: Executor, companyId: string): Pr
       stripeWebhookSecret: null,
       stripeEventDestinationId: null,
       stripeEventDestinationSecret: null,
+      stripeConnectionType: null,
+      stripeDeauthorizedAt: null,
       stripeConnectedAt: null,
       updatedAt: sql`now()`,
     })

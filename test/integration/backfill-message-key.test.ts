@@ -91,7 +91,7 @@ describe('webhook without messageId and export: one message', () => {
   it('when a message of another conversation or another millisecond arrives, then it is a new message', async () => {
     await t.postSigned({ ...webhookWithoutId(3, 'mk-webhook-3'), conversationId: 'convOther000001' }).expect(200);
     const later = new Date(Date.parse(dateAdded(3)) + 1).toISOString();
-    const res = await t.postSigned(webhookWithoutId(3, 'mk-webhook-4', later)).expect(200);
+    await t.postSigned(webhookWithoutId(3, 'mk-webhook-4', later)).expect(200);
     await drainReporter(t.service);
     expect(smsUnits()).toBe(5);
   });

@@ -7,7 +7,7 @@ import { selectRows } from '../../models/database';
 import { WORKFLOW_ACTION_PATH } from '../../server/workflow-actions/workflow-action-routes';
 import { drainReporter, setUpBilling, TEST_STRIPE_KEY } from '../support/billing';
 import { startStripeStub, type StripeStub } from '../support/stripe-stub';
-import { startTestService, type TestService } from '../support/test-service';
+import { startTestService, thenDrained, type TestService } from '../support/test-service';
 
 /**
  * Issue #14 part 4b: the "Record billable usage" workflow action. HighLevel posts its documented action body
@@ -36,7 +36,8 @@ const run = (data: Partial<Body['data']>, extras: Partial<Body['extras']> = {}) 
 const call = (body: unknown, authorization: string | null = `Bearer ${SECRET}`) => {
   const req = t.http.post(WORKFLOW_ACTION_PATH).set('content-type', 'application/json');
   req.on('response', (res: { text: string }) => answers.push(res.text));
-  return (authorization === null ? req : req.set('authorization', authorization)).send(JSON.stringify(body));
+  // Awaiting the call also lets the inbox processor count what it stored.
+  return thenDrained((authorization === null ? req : req.set('authorization', authorization)).send(JSON.stringify(body)), () => t.drain());
 };
 
 async function actionUsage() {

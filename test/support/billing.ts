@@ -45,10 +45,12 @@ export async function outboxState(db: Database): Promise<{ pending: number; send
 }
 
 /**
- * Ticks the reporter until no report is pending and no batch is in flight (failed batches stay failed).
+ * Lets the inbox processor count everything stored, then ticks the reporter until no report is pending and no batch
+ * is in flight (failed batches stay failed).
  * @throws when it has not drained after `maxTicks`.
  */
 export async function drainReporter(service: Service, maxTicks = 200): Promise<TickSummary[]> {
+  await service.pipeline.drain();
   const ticks: TickSummary[] = [];
   for (let i = 0; i < maxTicks; i++) {
     ticks.push(await service.reporter.tick());

@@ -26,10 +26,11 @@
  * - Pagination (docs.stripe.com/api/pagination): `limit` (1–100, default 10), `starting_after`, newest first.
  * Messages marked "approximate" in the resource files are the stub's own wording, not Stripe's.
  */
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { accountRoutes, defaultAccount, invalidKeyBody, permissionError, unknownKey } from './stripe/account-keys';
 import { catalogRoutes } from './stripe/catalog';
+import { connectDouble, type ConnectControl } from './stripe/connect-oauth';
 import { customerRoutes } from './stripe/customers';
 import { eventDestinationRoutes } from './stripe/event-destinations';
 import { invoiceAndCouponRoutes } from './stripe/invoices-coupons';
@@ -40,14 +41,60 @@ import { subscriptionRoutes } from './stripe/subscriptions';
 import { defaultTaxSettings, taxSettingsRoutes } from './stripe/tax-settings';
 import type { Fake, RequestLogEntry, Route, StripeFakeState, StripeJson, StripeStub } from './stripe/types';
 import { webhookEndpointRoutes } from './stripe/webhook-endpoints';
-import { arr, invalid, json, newId, now, parseForm, readBody, StripeFakeError, type FormObject } from './stripe/wire';
+import { arr, invalid, json, jsonParams, newId, now, parseForm, readBody, StripeFakeError } from './stripe/wire';
 
 export type { AcceptedMeterEvent, ApiFault, Fault, RequestLogEntry, StripeFakeState, StripeJson, StripeStub } from './stripe/types';
 export { parseForm, type FormObject, type FormValue } from './stripe/wire';
 
-/** Starts the stub on 127.0.0.1 at a free port. */
+/**
+ * Starts the stub on 127.0.0.1 at a free port. Requests to `/oauth/*` (Stripe's connect.stripe.com, which stripe-node
+ * sends to the same host when `host` is overridden) and requests with a `Stripe-Account` header (a Connect platform
+ * acting on a connected account) go to stripe/connect-oauth.ts; every other request acts on `stub` itself.
+ */
 export async function startStripeStub(): Promise<StripeStub> {
   const sockets = new Set<Socket>();
+  const main = createAccountDouble();
+  const stub = main.stub;
+  const connect = connectDouble(stub, createAccountDouble);
+  stub.connect = connect.control;
+  stub.close = () =>
+    new Promise((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    });
+  const server = createServer(async (req, res) => {
+    const raw = await readBody(req);
+    const url = new URL(req.url ?? '/', 'http://stripe-stub.invalid');
+    const apiKey = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+    const account = typeof req.headers['stripe-account'] === 'string' ? req.headers['stripe-account'] : null;
+    if (url.pathname.startsWith('/oauth/')) return connect.oauth(req.method ?? 'GET', url.pathname, raw, apiKey, res);
+    if (!account) return main.serve(req, res, raw);
+    const connected = connect.accountFor(apiKey, account, res);
+    if (!connected) {
+      stub.requestLog.push({ method: req.method ?? 'GET', path: url.pathname, apiKey, status: res.statusCode, params: {}, idempotencyKey: null, stripeAccount: account });
+      return;
+    }
+    connected.serve(req, res, raw, account);
+    // The platform's log shows every request it made, with the account it acted on (the same entry object).
+    stub.requestLog.push(connected.stub.requestLog.at(-1)!);
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  stub.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return stub;
+}
+
+/** One Stripe account's double: its objects, meter events and logs, and the handler of its requests. */
+export interface AccountDouble {
+  stub: StripeStub;
+  serve(req: IncomingMessage, res: ServerResponse, raw: string, stripeAccount?: string): void;
+}
+
+/** A fresh account double (no server): `startStripeStub`'s own account, or a connected account of the platform. */
+function createAccountDouble(): AccountDouble {
   /** `${method} ${path} ${idempotencyKey}` → the first answer and the body it answered. */
   const idempotent = new Map<string, { raw: string; status: number; body: unknown }>();
   const state: StripeFakeState = {
@@ -89,11 +136,8 @@ export async function startStripeStub(): Promise<StripeStub> {
       }
       return totals;
     },
-    close: () =>
-      new Promise((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close: async () => undefined, // the server is startStripeStub's
+    connect: undefined as unknown as ConnectControl, // set by startStripeStub on the platform's own account
     keyPermissions: new Map(),
     extensions: [],
     account: defaultAccount(),
@@ -227,8 +271,7 @@ export async function startStripeStub(): Promise<StripeStub> {
     }
   }
 
-  const server = createServer(async (req, res) => {
-    const raw = await readBody(req);
+  const serve = (req: IncomingMessage, res: ServerResponse, raw: string, stripeAccount?: string) => {
     const url = new URL(req.url ?? '/', 'http://stripe-stub.invalid');
     const method = req.method ?? 'GET';
     const apiKey = (req.headers.authorization ?? '').replace(/^Bearer /, '');
@@ -236,28 +279,12 @@ export async function startStripeStub(): Promise<StripeStub> {
     // v2 endpoints take JSON bodies (stripe-node sends application/json in v2 mode); v1 takes form encoding.
     const v2Json = url.pathname.startsWith('/v2/') && method === 'POST';
     const params = v2Json ? jsonParams(raw) : parseForm(method === 'GET' || method === 'DELETE' ? url.search.slice(1) : raw);
-    const log: RequestLogEntry = { method, path: url.pathname, apiKey, status: 0, params, idempotencyKey };
+    const log: RequestLogEntry = { method, path: url.pathname, apiKey, status: 0, params, idempotencyKey, stripeAccount: stripeAccount ?? null };
     stub.requestLog.push(log);
     if (method === 'POST' && url.pathname === '/v1/billing/meter_events') return meterEvent(new URLSearchParams(raw), apiKey, res, log);
     const extended = unknownKey(stub, apiKey) ? undefined : stub.extensions.map((handle) => handle({ method, path: url.pathname, params, apiKey })).find(Boolean);
     if (extended) return void ((log.status = extended.status), json(res, extended.status, extended.body));
     api(method, url.pathname, raw, apiKey, idempotencyKey, log, res);
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  stub.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return stub;
-}
-
-/** A v2 JSON body as parameters; an unparsable or non-object body as none (the route then names what is missing). */
-function jsonParams(raw: string): FormObject {
-  try {
-    const parsed = JSON.parse(raw || '{}') as unknown;
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as FormObject) : {};
-  } catch {
-    return {};
-  }
+  };
+  return { stub, serve };
 }

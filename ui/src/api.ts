@@ -3,6 +3,7 @@
  * module's memory only: no cookie (HighLevel frames the page cross-site) and no storage (nothing outlives the tab).
  * An expired session is renewed once through HighLevel's SSO, then the request is repeated.
  */
+import type { StripeConnectStart } from './api-types-connect';
 import type {
   StripeConnection,
   PricingRow,
@@ -39,6 +40,7 @@ import type {
 } from './api-types';
 
 export type * from './api-types';
+export type * from './api-types-connect';
 
 export interface SessionUser {
   userId: string;
@@ -129,6 +131,7 @@ export const api = {
   connectStripe: (secretKey: string) => request<StripeConnection>('PUT', '/api/stripe/connection', { secretKey }),
   disconnectStripe: () => request<StripeConnection>('DELETE', '/api/stripe/connection'),
   setWebhookSecret: (secret: string) => request<StripeConnection>('PUT', '/api/stripe/webhook-secret', { secret }),
+  startStripeConnect: () => request<StripeConnectStart>('POST', '/api/stripe/connect'),
   searchCustomers: (q: string) =>
     request<{ customers: Array<{ id: string; name: string | null; email: string | null }> }>('GET', `/api/stripe/customers${query({ query: q })}`),
 

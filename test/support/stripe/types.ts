@@ -2,6 +2,7 @@
  * The Stripe double's shared types: what tests read (accepted meter events, the fake's state, the request log) and
  * what each resource file declares (routes). See test/support/stripe-stub.ts for the behaviour as a whole.
  */
+import type { ConnectControl } from './connect-oauth';
 import type { FormObject } from './wire';
 
 /** One meter event Stripe took (answered 200). `value` is the string Stripe received; `timestamp` Unix seconds. */
@@ -80,6 +81,8 @@ export interface RequestLogEntry {
   /** Parsed form body (POST) or query (GET/DELETE), bracket keys nested, e.g. `{ items: [{ price: 'price_1' }] }`. */
   params: FormObject;
   idempotencyKey: string | null;
+  /** The `Stripe-Account` header (a Connect platform acting on a connected account), or null. */
+  stripeAccount: string | null;
 }
 
 /** A scripted failure for a non-meter-event request: the first entry matching method and path is used once. */
@@ -164,6 +167,8 @@ export interface StripeStub {
    * Endpoints added by a test (e.g. meter-summaries.ts): each is asked first and answers by returning
    * `{ status, body }`, or passes with undefined. Called after the API-key check.
    */
+  /** Stripe Connect: the platform's OAuth endpoints and its connected accounts (stripe/connect-oauth.ts). */
+  connect: ConnectControl;
   extensions: Array<(request: { method: string; path: string; params: FormObject; apiKey: string }) => { status: number; body: unknown } | undefined>;
 }
 

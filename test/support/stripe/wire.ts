@@ -169,3 +169,13 @@ export function json(res: ServerResponse, status: number, body: unknown, headers
   res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req_stub_${Date.now()}`, ...headers });
   res.end(JSON.stringify(body));
 }
+
+/** A v2 JSON body as parameters; an unparsable or non-object body as none (the route then names what is missing). */
+export function jsonParams(raw: string): FormObject {
+  try {
+    const parsed = JSON.parse(raw || '{}') as unknown;
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as FormObject) : {};
+  } catch {
+    return {};
+  }
+}

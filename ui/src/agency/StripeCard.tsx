@@ -1,12 +1,14 @@
 /**
- * The Stripe connection: paste a key (checked by the server with real Stripe calls), see what it is (test/live,
- * secret/restricted, last 4, account) and what it may not do; the payment webhook; replace or disconnect.
+ * The Stripe connection: paste a key (checked by the server with real Stripe calls) or, when the operator set up a
+ * Connect platform, "Connect with Stripe" (OAuth, ConnectWithStripe.tsx); see what it is (test/live, key or Connect,
+ * last 4, account) and what it may not do; the payment webhook; replace or disconnect; a revoked grant (billing held).
  */
 import { useState, type FormEvent } from 'react';
-import { api, type StripeConnection } from '../api';
+import { api, type StripeConnection, type StripeConnectionWithConnect } from '../api';
 import { ErrorNotice, Loading, Notice } from '../components/States';
 import { useResource } from '../components/useResource';
 import { Writes } from '../components/permissions';
+import { ConnectWithStripe, RevokedNotice } from './ConnectWithStripe';
 
 export function StripeCard({ onChange }: { onChange: () => void }) {
   const connection = useResource(() => api.stripeConnection(), []);
@@ -20,7 +22,9 @@ export function StripeCard({ onChange }: { onChange: () => void }) {
     onChange();
   };
 
-  const c = connection.data;
+  const c = connection.data as StripeConnectionWithConnect | null;
+  const connect = c?.connect;
+  const viaConnect = connect?.method === 'connect';
   return (
     <section className="card" id="stripe" aria-labelledby="stripe-title">
       <h2 id="stripe-title">
@@ -35,9 +39,15 @@ export function StripeCard({ onChange }: { onChange: () => void }) {
           <dl className="facts">
             <dt>Account</dt>
             <dd>{c.accountName ?? c.accountId ?? 'Not readable with this key'}</dd>
-            <dt>Key</dt>
+            <dt>{viaConnect ? 'Connected with' : 'Key'}</dt>
             <dd>
-              {c.keyType === 'restricted' ? 'Restricted key' : 'Secret key'} ending in <code>{c.keyLast4}</code>
+              {viaConnect ? (
+                'Stripe Connect (no key stored)'
+              ) : (
+                <>
+                  {c.keyType === 'restricted' ? 'Restricted key' : 'Secret key'} ending in <code>{c.keyLast4}</code>
+                </>
+              )}
             </dd>
             <dt>Payment webhook</dt>
             <dd>{c.webhook.configured ? (c.webhook.createdByMeterbridge ? 'Created by Meterbridge' : 'Signing secret stored') : 'Not set up'}</dd>
@@ -63,17 +73,21 @@ export function StripeCard({ onChange }: { onChange: () => void }) {
           ) : (
             <div className="actions">
               <button type="button" className="button secondary" onClick={() => setReplacing(true)}>
-                Replace key
+                {viaConnect ? 'Use a key instead' : 'Replace key'}
               </button>
               <DisconnectButton onDone={(next) => update(next, 'Stripe disconnected.')} />
             </div>
           )}
+          {connect?.available && !viaConnect && !replacing ? <ConnectWithStripe label="Switch to Connect with Stripe" onDone={connection.reload} /> : null}
           </Writes>
         </>
       ) : c ? (
         <>
+          {connect ? <RevokedNotice connect={connect} /> : null}
           <p>Connect your own Stripe account: your clients are invoiced by you, in your account.</p>
           <Writes fallback={<p className="muted">An admin of your agency connects Stripe.</p>}>
+            {connect?.available ? <ConnectWithStripe label={connect.deauthorized ? 'Connect with Stripe again' : 'Connect with Stripe'} onDone={connection.reload} /> : null}
+            {connect?.available ? <p className="muted">Or paste a key:</p> : null}
             <KeyForm label="Stripe secret or restricted key" onConnected={(next) => update(next, 'Stripe connected.')} />
           </Writes>
         </>
