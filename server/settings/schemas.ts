@@ -1,9 +1,20 @@
 /**
  * Request and response schemas of the settings API. Response schemas are allow-lists: anything a use case
- * returns that is not listed here (a sealed key, a token) is dropped before it leaves the server.
+ * returns that is not listed here (a sealed key, a token) is dropped before it leaves the server. Zod only (no
+ * node, drizzle or express import): the page takes its types from here (ui/src/api-types.ts).
  */
 import { z } from 'zod';
-import { BILLING_STATUSES } from '../../models/schema';
+
+/** A sub-account's billing status (models/schema `BILLING_STATUSES`; server/settings/routes.ts checks they agree). */
+export const billingStatusSchema = z.enum(['ok', 'delinquent', 'action_required', 'paused']);
+/** Live billing, or shadow mode (crossings computed and shown, never sent to Stripe). */
+export const billingModeSchema = z.enum(['live', 'shadow']);
+/** Which usage a rule counts: outbound, inbound or both. */
+export const directionSchema = z.enum(['outbound', 'inbound', 'both']);
+/** Stripe `tax_behavior`: tax included in the amounts, or added on top. */
+export const taxBehaviorSchema = z.enum(['inclusive', 'exclusive']);
+/** The answer of a removal: `{ ok: true }`. */
+export const okResponse = z.object({ ok: z.literal(true) });
 
 export const locationIdParam = z.object({ locationId: z.string().min(1).max(200) });
 export const metricParam = z.object({ metric: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/) });
@@ -60,7 +71,7 @@ export const priceTermsSchema = z
 export const metricPricingRequest = z.object({
   enabled: z.boolean().default(true),
   threshold: positiveDecimal,
-  direction: z.enum(['outbound', 'inbound', 'both']).optional(),
+  direction: directionSchema.optional(),
   price: priceTermsSchema,
   /** HighLevel's cost to the agency per unit of the metric, cents. */
   baseCostDecimal: decimalCents.nullable().optional(),
@@ -70,7 +81,7 @@ export const pricingRowSchema = z.object({
   metric: z.string(),
   enabled: z.boolean(),
   threshold: z.string(),
-  direction: z.enum(['outbound', 'inbound', 'both']),
+  direction: directionSchema,
   priceTerms: z
     .object({
       currency: z.string(),
@@ -93,7 +104,7 @@ export const pricingResponse = z.object({
   autoApply: z.boolean(),
   flatFee: z.object({ amount: z.number().int(), priceId: z.string() }).nullable(),
   /** Stripe `tax_behavior` of every price Meterbridge creates for the agency: tax included in the amounts, or added on top. */
-  taxBehavior: z.enum(['inclusive', 'exclusive']),
+  taxBehavior: taxBehaviorSchema,
   rows: z.array(pricingRowSchema),
   /** What HighLevel's SaaS API showed about HighLevel's own rebilling (server/highlevel/saas-rebilling.ts). */
   highLevelRebilling: z.object({
@@ -110,7 +121,7 @@ export const defaultsRequest = z.object({
   flatFeeAmount: z.number().int().min(0).max(100_000_000).nullable().optional(),
   currency: z.string().regex(/^[a-z]{3}$/).optional(),
   /** Tax inclusion of the agency's prices (Stripe `tax_behavior`); a change makes new prices and resyncs subscriptions. */
-  taxBehavior: z.enum(['inclusive', 'exclusive']).optional(),
+  taxBehavior: taxBehaviorSchema.optional(),
 });
 export const applyDefaultsRequest = z.object({ locationIds: z.array(z.string().min(1).max(200)).min(1).max(500) });
 export const applyDefaultsResponse = z.object({
@@ -126,7 +137,7 @@ export const subAccountRowSchema = z.object({
   rebillingEnabled: z.boolean(),
   stripeCustomerId: z.string().nullable(),
   stripeSubscriptionId: z.string().nullable(),
-  billingStatus: z.enum(BILLING_STATUSES),
+  billingStatus: billingStatusSchema,
   billingStatusReason: z.string().nullable(),
   /** The open invoice whose payment failed or waits for the client (Stripe's figures), else null. */
   paymentProblem: z
@@ -145,7 +156,7 @@ export const subAccountRowSchema = z.object({
     .nullable(),
   failedReports: z.number().int(),
   rejectedReports: z.number().int().describe('Meter reports Stripe rejected in an error report after accepting them'),
-  billingMode: z.enum(['live', 'shadow']),
+  billingMode: billingModeSchema,
   billingModeChangedAt: z.string().nullable(),
   /** A subscription starting later: its Stripe schedule (`sub_sched_…`) and start, until Stripe starts it. */
   scheduled: z.boolean(),
@@ -165,7 +176,7 @@ const effectiveRuleSchema = z.object({
   metric: z.string(),
   enabled: z.boolean(),
   threshold: z.string(),
-  direction: z.enum(['outbound', 'inbound', 'both']),
+  direction: directionSchema,
   meterEventName: z.string(),
   inherited: z.boolean(),
   stripePriceId: z.string().nullable(),
@@ -193,7 +204,7 @@ export const subAccountBillingRequest = z.object({
           metric: metricParam.shape.metric,
           enabled: z.boolean().default(true),
           threshold: positiveDecimal,
-          direction: z.enum(['outbound', 'inbound', 'both']).optional(),
+          direction: directionSchema.optional(),
           price: priceTermsSchema.optional(),
         }),
       ]),

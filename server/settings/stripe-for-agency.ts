@@ -10,7 +10,7 @@ export type StripeForAgency = (companyId: string) => Promise<Stripe>;
 export function stripeForAgency(accounts: Pick<Accounts, 'revealStripeKey'>, clients: StripeClientFactory): StripeForAgency {
   return async (companyId) => {
     const key = await accounts.revealStripeKey(companyId);
-    if (!key) throw new AppError(409, 'stripe_not_connected', 'Connect your Stripe account first.');
+    if (!key) throw new AppError('stripe_not_connected', 'Connect your Stripe account first.');
     return clients(key);
   };
 }
