@@ -178,5 +178,3 @@ function parse<T>(where: string, schema: ZodType<T> | undefined, value: unknown)
 }
 
 export { AppError };
-/** The standard error body (server/http/schemas.ts), for the OpenAPI document. */
-export { errorResponseSchema } from './schemas';
