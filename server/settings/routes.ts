@@ -114,7 +114,6 @@ export function settingsRoutes(services: SettingsServices): ApiRoute<any, any, a
       method: 'post', path: '/api/defaults/apply', tag: 'Defaults', access: 'agency',
       summary: 'Apply the defaults to these sub-accounts (customer, rules, subscription)',
       body: s.applyDefaultsRequest, response: s.applyDefaultsResponse,
-      errors: [...STRIPE_CALL],
       handler: ({ caller, body }) => services.billing.applyDefaults(caller!.companyId, body.locationIds),
     }),
     defineRoute({

@@ -36,7 +36,7 @@ export function shadowRoutes(deps: { db: Database }): ApiRoute<any, any, any, an
     defineRoute({
       method: 'post', path: '/api/sub-accounts/:locationId/would-bill/bill', tag: 'Sub-accounts', access: 'sub-account:write',
       summary: 'Bill the shadow backlog to the sub-account’s Stripe customer, once (409 no_customer without one)',
-      params: locationIdParam, response: billedBacklogResponse, errors: ['no_customer', 'stripe_not_connected'],
+      params: locationIdParam, response: billedBacklogResponse, errors: ['no_customer'],
       handler: ({ params }) => shadow.billBacklog(params.locationId),
     }),
   ];
