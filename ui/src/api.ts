@@ -211,11 +211,13 @@ export const api = {
   async downloadUsageCsv(range: DayRange, locationId?: string): Promise<string> {
     const path = `/api/usage/export.csv${query({ ...range, locationId })}`;
     let res = await send('GET', path, undefined, true);
-    if (res.status === 401 && renew) {
+    if (!res.ok) {
+      const error = await errorOf(res);
+      if (!(isSessionError(error) && renew)) throw error;
       token = (await renew()).token;
       res = await send('GET', path, undefined, true);
+      if (!res.ok) throw await errorOf(res);
     }
-    if (!res.ok) throw await errorOf(res);
     const filename = /filename="?([^";]+)"?/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? 'meterbridge-usage.csv';
     const url = URL.createObjectURL(await res.blob());
     const link = Object.assign(document.createElement('a'), { href: url, download: filename });
