@@ -5,6 +5,7 @@
  */
 import { type CodeWithStatus, type ErrorCode, type ErrorStatus, type StatusOf, statusOf } from './error-codes';
 
+/** A code of the catalogue (server/http/error-codes.ts). */
 export type { ErrorCode } from './error-codes';
 
 /** Further fields of the `error` object the client gets (e.g. `{ events: [...] }`); never `code` or `message`. */
