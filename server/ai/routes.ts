@@ -2,14 +2,9 @@
  * The AI-senders part of the settings API (agency users): which senders write the agency's AI messages, so their
  * outbound messages count as `ai_messages` and `ai_tokens` (server/metering/ai-messages.ts, README "AI usage").
  */
-import { z } from 'zod';
 import { defineRoute, type ApiRoute } from '../http/api-route';
 import type { AgencyAiSenders } from './agency-ai-senders';
-
-/** The agency's markers: `user:<userId>`, `provider:<conversationProviderId>`, `source:<source>`, `unattended`. */
-export const aiSendersBody = z.object({
-  markers: z.array(z.string().max(210)).max(100).describe('user:<userId>, provider:<conversationProviderId>, source:<source> or unattended'),
-});
+import { aiSendersBody } from './schemas';
 
 /** Every AI-senders route. */
 export function aiSendersRoutes(deps: { aiSenders: AgencyAiSenders }): ApiRoute<any, any, any, any>[] {
@@ -17,13 +12,13 @@ export function aiSendersRoutes(deps: { aiSenders: AgencyAiSenders }): ApiRoute<
     defineRoute({
       method: 'get', path: '/api/ai-senders', tag: 'AI usage', access: 'agency',
       summary: 'Who writes the agency’s AI messages (on top of the deployment’s AI_MESSAGE_SENDERS)',
-      response: aiSendersBody,
+      response: aiSendersBody, errors: ['not_found'],
       handler: ({ caller }) => deps.aiSenders.get(caller!.companyId),
     }),
     defineRoute({
       method: 'put', path: '/api/ai-senders', tag: 'AI usage', access: 'agency',
       summary: 'Set who writes the agency’s AI messages; their outbound texts count as ai_messages and ai_tokens',
-      body: aiSendersBody, response: aiSendersBody,
+      body: aiSendersBody, response: aiSendersBody, errors: ['invalid_marker', 'not_found'],
       handler: ({ caller, body }) => deps.aiSenders.set(caller!.companyId, body.markers),
     }),
   ];

@@ -118,9 +118,9 @@ export function createBackfills(deps: { db: Database; now?: () => Date }) {
       return db.transaction(async (tx) => {
         const sub = await lockSubAccountRow(tx, locationId);
         if (!sub) throw notFound(`No sub-account ${locationId}.`);
-        if (sub.status !== 'active') throw new AppError(409, 'not_installed', 'Meterbridge is not installed in this sub-account; its history cannot be read.');
+        if (sub.status !== 'active') throw new AppError('not_installed', 'Meterbridge is not installed in this sub-account; its history cannot be read.');
         const active = await findActiveBackfillJob(tx, locationId);
-        if (active) throw new AppError(409, 'backfill_active', `Backfill ${active.id} is still ${active.status} for this sub-account; wait for it or cancel it.`);
+        if (active) throw new AppError('backfill_active', `Backfill ${active.id} is still ${active.status} for this sub-account; wait for it or cancel it.`);
         const job = await insertBackfillJob(tx, {
           companyId: sub.companyId,
           locationId,
@@ -155,7 +155,7 @@ export function createBackfills(deps: { db: Database; now?: () => Date }) {
       if (!cancelled) {
         const current = (await findBackfillJob(db, locationId, job.id))!;
         if (current.status === 'cancelled') return toView(current);
-        throw new AppError(409, 'not_cancellable', `Backfill ${job.id} has already ${current.status === 'completed' ? 'completed' : 'failed'}.`);
+        throw new AppError('not_cancellable', `Backfill ${job.id} has already ${current.status === 'completed' ? 'completed' : 'failed'}.`);
       }
       return toView(cancelled);
     },

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { DatabaseHandle } from '../../models/database';
+import { sendError } from '../http/error-middleware';
 
 /**
  * `GET /healthz`: the process is up (200 `{status:'ok'}`).
@@ -14,12 +15,12 @@ export function healthRouter(database: Pick<DatabaseHandle, 'ping' | 'migrations
     try {
       await database.ping();
       if (!(await database.migrationsApplied())) {
-        res.status(503).json({ error: { code: 'not_ready', message: 'Database migrations are not applied.' }, requestId: req.id });
+        sendError(res, 'not_ready', 'Database migrations are not applied.', req.id);
         return;
       }
       res.json({ status: 'ready' });
     } catch {
-      res.status(503).json({ error: { code: 'not_ready', message: 'The database is not reachable.' }, requestId: req.id });
+      sendError(res, 'not_ready', 'The database is not reachable.', req.id);
     }
   });
   return router;

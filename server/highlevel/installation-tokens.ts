@@ -28,7 +28,7 @@ export type TokenOwner = { companyId: string } | { locationId: string };
 /** 409: there is no working grant for this agency or sub-account; the agency must (re)install the app. */
 export class ReinstallRequiredError extends AppError {
   constructor(message: string) {
-    super(409, 'reinstall_required', message);
+    super('reinstall_required', message);
   }
 }
 
@@ -62,7 +62,7 @@ export function createInstallationTokens(deps: InstallationTokensDependencies) {
   }
 
   function requireEndpoint(): TokenEndpointOptions {
-    if (!deps.endpoint) throw new AppError(503, 'oauth_not_configured', 'HIGHLEVEL_CLIENT_ID and HIGHLEVEL_CLIENT_SECRET are not configured.');
+    if (!deps.endpoint) throw new AppError('oauth_not_configured', 'HIGHLEVEL_CLIENT_ID and HIGHLEVEL_CLIENT_SECRET are not configured.');
     return deps.endpoint;
   }
 

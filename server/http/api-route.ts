@@ -5,7 +5,8 @@
  */
 import { once } from 'node:events';
 import express, { Router, type Request, type Response } from 'express';
-import { z, type ZodType } from 'zod';
+import type { ZodType } from 'zod';
+import type { ErrorCode } from './error-codes';
 import { AppError, badRequest } from './errors';
 
 /**
@@ -51,7 +52,12 @@ export interface ApiRoute<P = unknown, Q = unknown, B = unknown, R = unknown> {
   bodyReader?: { documented: ZodType; read: (raw: unknown) => B };
   /** Largest JSON body accepted (default 100kb). */
   bodyLimit?: string;
-  /** Further answers to document (status → description and schema), e.g. 422 and 429. */
+  /**
+   * The error codes the route's own use case may answer with (server/http/error-codes.ts); those of its access level,
+   * validation and body parsing are added by the OpenAPI document (server/http/route-errors.ts).
+   */
+  errors?: readonly ErrorCode[];
+  /** Further answers to document (status → description and schema), e.g. a 422 whose body has more fields. */
   responses?: Record<string, { description: string; schema?: ZodType }>;
   response: ZodType<R>;
   /** Success status (default 200). */
@@ -172,11 +178,5 @@ function parse<T>(where: string, schema: ZodType<T> | undefined, value: unknown)
     .join('; ');
   throw badRequest('invalid_request', `Invalid ${where}: ${detail}`);
 }
-
-/** The standard error body, for the OpenAPI document. */
-export const errorResponseSchema = z.object({
-  error: z.object({ code: z.string(), message: z.string() }),
-  requestId: z.string().optional(),
-});
 
 export { AppError };

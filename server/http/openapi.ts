@@ -1,17 +1,21 @@
 /**
  * The OpenAPI 3.1 document of the JSON API, generated from the same zod schemas the routes validate with
- * (zod 4's JSON Schema output, draft 2020-12, which OpenAPI 3.1 uses). Served at GET /api/openapi.json.
+ * (zod 4's JSON Schema output, draft 2020-12, which OpenAPI 3.1 uses). Served at GET /api/openapi.json. Each
+ * operation lists its possible error codes (`x-error-codes`, and per status in `responses`, each with its meaning
+ * from the catalogue, server/http/error-codes.ts).
  */
 import { Router } from 'express';
 import { z, type ZodType } from 'zod';
-import { errorResponseSchema, type ApiRoute } from './api-route';
+import type { ApiRoute } from './api-route';
+import { ERROR_CODES, type ErrorCode } from './error-codes';
+import { codesByStatus, routeErrorCodes } from './route-errors';
+import { errorResponseSchema } from './schemas';
 
 const jsonSchema = (schema: ZodType, io: 'input' | 'output') => {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Record<string, unknown>;
   return rest;
 };
 
-/** Builds the document. Path templates `:name` become `{name}`. */
 /** The document's title, version and description. */
 export const API_INFO = {
   title: 'Meterbridge settings API',
@@ -21,6 +25,7 @@ export const API_INFO = {
     '(POST /api/v1/usage with an agency API key from POST /api/api-keys).',
 };
 
+/** Builds the document. Path templates `:name` become `{name}`. */
 export function openApiDocument(routes: ApiRoute<any, any, any, any>[], info: { title: string; version: string; description: string }) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
@@ -30,16 +35,17 @@ export function openApiDocument(routes: ApiRoute<any, any, any, any>[], info: { 
       ...objectParameters(route.params, 'path'),
       ...objectParameters(route.query, 'query'),
     ];
-    const errors: Record<string, unknown> = {
-      '400': { description: 'Invalid request', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-    };
-    if (route.access === 'api-key') {
-      errors['401'] = { description: 'Missing, unknown or revoked API key', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
-    } else if (route.access !== 'public') {
-      errors['401'] = { description: 'Missing, expired or invalid session token', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
-      errors['403'] = { description: 'Not allowed for this caller', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+    const codes = routeErrorCodes(route);
+    const errors: Record<string, unknown> = {};
+    for (const [status, statusCodes] of codesByStatus(codes)) {
+      const extra = route.responses?.[String(status)];
+      errors[String(status)] = {
+        description: [extra?.description, ...statusCodes.map((code) => `\`${code}\`: ${ERROR_CODES[code].meaning}`)].filter(Boolean).join(' '),
+        content: { 'application/json': { schema: extra?.schema ? jsonSchema(extra.schema, 'output') : errorBodyWith(statusCodes) } },
+      };
     }
     for (const [status, extra] of Object.entries(route.responses ?? {})) {
+      if (errors[status]) continue;
       const schema = extra.schema ? jsonSchema(extra.schema, 'output') : { $ref: '#/components/schemas/Error' };
       errors[status] = { description: extra.description, content: { 'application/json': { schema } } };
     }
@@ -47,6 +53,8 @@ export function openApiDocument(routes: ApiRoute<any, any, any, any>[], info: { 
       operationId: `${route.method}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
       summary: route.summary,
       tags: [route.tag],
+      // Every error code the route may answer with (server/http/error-codes.ts); each status below lists its own.
+      'x-error-codes': codes,
       ...(route.access === 'public' ? { security: [] } : route.access === 'api-key' ? { security: [{ apiKey: [] }] } : {}),
       ...(parameters.length ? { parameters } : {}),
       ...(bodySchema ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(bodySchema, 'input') } } } } : {}),
@@ -68,6 +76,14 @@ export function openApiDocument(routes: ApiRoute<any, any, any, any>[], info: { 
       },
       schemas: { Error: jsonSchema(errorResponseSchema, 'output') },
     },
+  };
+}
+
+/** The standard error body with `error.code` limited to `codes`. */
+function errorBodyWith(codes: readonly ErrorCode[]) {
+  return {
+    allOf: [{ $ref: '#/components/schemas/Error' }],
+    properties: { error: { properties: { code: { enum: [...codes] } } } },
   };
 }
 

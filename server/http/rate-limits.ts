@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { sendError } from './error-middleware';
 
 /** Requests per minute per client IP. */
 export interface RateLimitSettings {
@@ -21,10 +22,7 @@ export function perMinuteLimit(limit: number, what: string): RequestHandler {
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     handler: (req, res) => {
-      res.status(429).json({
-        error: { code: 'rate_limited', message: `Too many ${what} requests from this address; try again in a minute.` },
-        requestId: req.id,
-      });
+      sendError(res, 'rate_limited', `Too many ${what} requests from this address; try again in a minute.`, req.id);
     },
   });
 }
@@ -45,10 +43,7 @@ export function perApiKeyLimit(limit: number): RequestHandler {
       return bearer ? `key:${createHash('sha256').update(bearer).digest('hex')}` : `ip:${ipKeyGenerator(req.ip ?? '')}`;
     },
     handler: (req, res) => {
-      res.status(429).json({
-        error: { code: 'rate_limited', message: `Too many requests with this API key (at most ${limit} a minute); retry after the Retry-After header's seconds.` },
-        requestId: req.id,
-      });
+      sendError(res, 'rate_limited', `Too many requests with this API key (at most ${limit} a minute); retry after the Retry-After header's seconds.`, req.id);
     },
   });
 }

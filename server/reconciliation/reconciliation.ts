@@ -165,7 +165,7 @@ export function createReconciliation(deps: ReconciliationDependencies) {
     const locationId = request.locationId ?? null;
     const now = request.now ?? new Date();
     const stripe = await deps.stripeForAgency(companyId);
-    if (!stripe) throw new AppError(409, 'stripe_not_connected', 'Connect your Stripe account first.');
+    if (!stripe) throw new AppError('stripe_not_connected', 'Connect your Stripe account first.');
     const range = comparisonRange(now, options.settleSeconds, options.lookbackDays);
     const runId = await startRun(db, { companyId, locationId, trigger: request.trigger, settledBefore: range.settledBefore, windowsFrom: range.from });
     const totals: RunTotals = { pairsChecked: 0, pairsWithDrift: 0, pairsFailed: 0, windowsChecked: 0, windowsSkipped: 0, missingUnits: 0, excessUnits: 0, correctedUnits: 0, leftForPersonUnits: 0, unconfirmedSettled: 0 };

@@ -84,7 +84,7 @@ export async function startRun(
         values (${run.companyId}, ${run.locationId}, ${run.trigger}, to_timestamp(${run.settledBefore}), to_timestamp(${run.windowsFrom}))
         on conflict do nothing returning id::float8 as id`,
   );
-  if (!rows[0]) throw new AppError(409, 'reconciliation_running', 'A reconciliation of this agency is already running; try again when it ends.');
+  if (!rows[0]) throw new AppError('reconciliation_running', 'A reconciliation of this agency is already running; try again when it ends.');
   return rows[0].id;
 }
 
@@ -123,7 +123,7 @@ export async function listRuns(db: Executor, companyId: string, locationId: stri
 /** One run of the agency with its pairs (of one sub-account when `locationId` is given). @throws AppError 404. */
 export async function runDetail(db: Executor, companyId: string, runId: number, locationId: string | null): Promise<RunSummary & { pairs: PairResult[] }> {
   const [run] = await selectRows<RunSummary>(db, sql`select ${RUN_COLUMNS} from reconciliation_runs r where company_id = ${companyId} and id = ${runId}`);
-  if (!run) throw new AppError(404, 'not_found', `No reconciliation run ${runId}.`);
+  if (!run) throw new AppError('not_found', `No reconciliation run ${runId}.`);
   const pairs = await selectRows<PairResult>(
     db,
     sql`select location_id as "locationId", stripe_customer_id as "stripeCustomerId", meter_event_name as "meterEventName",

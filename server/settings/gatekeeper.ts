@@ -5,12 +5,13 @@
 import type { Request } from 'express';
 import type { Database } from '../../models/database';
 import type { Caller, Gatekeeper } from '../http/api-route';
+import type { CodeWithStatus } from '../http/error-codes';
 import { notFound, unauthorized } from '../http/errors';
 import { findSubAccount } from '../tenancy/accounts-repository';
 import { authorize } from './policy';
 import { SessionTokenError, type SessionTokens } from './session-token';
 
-const MESSAGES: Record<SessionTokenError['reason'], [string, string]> = {
+const MESSAGES: Record<SessionTokenError['reason'], [CodeWithStatus<401>, string]> = {
   missing: ['unauthenticated', 'Sign in through HighLevel: send the session token as "Authorization: Bearer <token>".'],
   expired: ['session_expired', 'The session has expired; reload the page inside HighLevel.'],
   invalid: ['invalid_session', 'The session token is not valid.'],

@@ -42,7 +42,6 @@ export function authorize(caller: Caller, access: Exclude<Access, 'public'>, tar
 function requireAdminToWrite(caller: Caller, intent: Intent): void {
   if (intent === 'write' && caller.role !== BILLING_ADMIN_ROLE) {
     throw new AppError(
-      403,
       'admin_required',
       `Only an agency admin can change billing settings; your HighLevel role is "${caller.role}". Ask an admin of your agency.`,
     );

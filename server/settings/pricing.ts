@@ -18,21 +18,6 @@ import { pricingRow, type PricingRow } from './pricing-grid';
 import type { StripeForAgency } from './stripe-for-agency';
 import { applyTaxBehavior, metricLabel } from './tax-behavior';
 
-/** How each built-in metric is named on invoices and in Stripe. */
-export const METRIC_LABELS: Record<string, string> = {
-  sms: 'SMS messages',
-  sms_segments: 'SMS segments',
-  mms: 'MMS messages',
-  email: 'Emails',
-  call_minutes: 'Call minutes',
-  voicemail_drops: 'Voicemail drops',
-  whatsapp: 'WhatsApp messages',
-  ai_call_minutes: 'Voice AI minutes',
-  ai_messages: 'AI messages',
-  ai_tokens: 'AI tokens',
-  phone_numbers: 'Phone numbers (per month)',
-};
-
 /** Input for one metric's default pricing. `threshold` is a positive decimal string. */
 export interface MetricPricingInput {
   enabled: boolean;
@@ -152,7 +137,10 @@ export function createPricing(deps: {
 
 export type Pricing = ReturnType<typeof createPricing>;
 
-/** Runs Stripe calls; a Stripe error becomes a 502 carrying Stripe's own message. */
+/**
+ * Runs Stripe calls; a Stripe error carries Stripe's own message: 400 `stripe_refused` when Stripe refused the request
+ * (a 4xx other than 429), else 502 `stripe_error`.
+ */
 export async function stripeCall<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
@@ -160,7 +148,7 @@ export async function stripeCall<T>(work: () => Promise<T>): Promise<T> {
     if (err instanceof AppError) throw err;
     const e = err as { type?: string; message?: string; statusCode?: number };
     if (typeof e?.type === 'string' && e.type.startsWith('Stripe')) {
-      throw new AppError(e.statusCode && e.statusCode < 500 && e.statusCode !== 429 ? 400 : 502, 'stripe_error', `Stripe: ${e.message}`);
+      throw new AppError(e.statusCode && e.statusCode < 500 && e.statusCode !== 429 ? 'stripe_refused' : 'stripe_error', `Stripe: ${e.message}`);
     }
     throw err;
   }

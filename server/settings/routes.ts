@@ -3,8 +3,11 @@
  * level, input and output schemas. The authorization matrix test and the OpenAPI document read this same list.
  */
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import type { z } from 'zod';
+import type { BillingStatus } from '../../models/schema';
+import { assertSameType } from '../http/same-type';
 import { defineRoute, type ApiRoute } from '../http/api-route';
+import { STRIPE_CALL, SUBSCRIPTION_CHANGE } from '../http/route-errors';
 import type { RebillingRules } from '../metering/rebilling-rules';
 import type { Pricing } from './pricing';
 import * as s from './schemas';
@@ -28,7 +31,9 @@ export interface SettingsServices {
   demo: boolean;
 }
 
-const ok = z.object({ ok: z.literal(true) });
+// The schema spells the statuses out (it imports only zod); they must stay the database's.
+assertSameType<z.infer<typeof s.billingStatusSchema>, BillingStatus>(true);
+
 
 /** Every settings route. */
 export function settingsRoutes(services: SettingsServices): ApiRoute<any, any, any, any>[] {
@@ -47,6 +52,7 @@ export function settingsRoutes(services: SettingsServices): ApiRoute<any, any, a
       method: 'post', path: '/api/session', tag: 'Session', access: 'public',
       summary: 'Exchange HighLevel’s encrypted SSO payload for a short-lived session token',
       body: s.sessionRequest, response: s.sessionResponse,
+      errors: ['invalid_sso_payload', 'install_required', 'rate_limited', 'sso_not_configured'],
       handler: async ({ body }) => {
         const grant = await services.session.exchange(body.payload);
         return { ...grant, expiresAt: grant.expiresAt.toISOString(), demo: services.demo };
@@ -62,6 +68,7 @@ export function settingsRoutes(services: SettingsServices): ApiRoute<any, any, a
       method: 'put', path: '/api/stripe/connection', tag: 'Stripe', access: 'agency',
       summary: 'Connect Stripe with a secret or restricted key (checked with real calls, stored encrypted)',
       body: s.stripeConnectRequest, response: s.stripeConnectionResponse,
+      errors: ['invalid_stripe_key', 'stripe_key_rejected', 'stripe_permissions_missing', 'stripe_unavailable'],
       handler: ({ caller, body }) => services.stripeConnection.connect(caller!.companyId, body.secretKey, actorOf(caller)),
     }),
     defineRoute({
@@ -74,12 +81,14 @@ export function settingsRoutes(services: SettingsServices): ApiRoute<any, any, a
       method: 'put', path: '/api/stripe/webhook-secret', tag: 'Stripe', access: 'agency',
       summary: 'Store the signing secret of a webhook endpoint made by hand in Stripe',
       body: s.webhookSecretRequest, response: s.stripeConnectionResponse,
+      errors: ['invalid_webhook_secret'],
       handler: ({ caller, body }) => services.stripeConnection.setWebhookSecret(caller!.companyId, body.secret, actorOf(caller)),
     }),
     defineRoute({
       method: 'get', path: '/api/stripe/customers', tag: 'Stripe', access: 'agency',
       summary: 'Search the agency’s Stripe customers by email or name',
       query: s.customerSearchQuery, response: s.customerSearchResponse,
+      errors: [...STRIPE_CALL],
       handler: async ({ caller, query }) => ({ customers: await services.billing.searchCustomers(caller!.companyId, query.query) }),
     }),
     defineRoute({
@@ -92,12 +101,14 @@ export function settingsRoutes(services: SettingsServices): ApiRoute<any, any, a
       method: 'put', path: '/api/pricing/:metric', tag: 'Defaults', access: 'agency',
       summary: 'Set one metric’s default rule and price (creates the Stripe meter and metered price if needed)',
       params: s.metricParam, body: s.metricPricingRequest, response: s.pricingRowSchema,
+      errors: ['unknown_metric', 'invalid_rule', 'invalid_price_terms', 'invalid_meter', 'stripe_meter_incompatible', ...STRIPE_CALL],
       handler: ({ caller, params, body }) => services.pricing.setMetricPricing(caller!.companyId, params.metric, body),
     }),
     defineRoute({
       method: 'put', path: '/api/defaults', tag: 'Defaults', access: 'agency',
       summary: 'Auto-apply to new sub-accounts, currency, flat monthly fee',
       body: s.defaultsRequest, response: s.pricingResponse,
+      errors: ['invalid_price_terms', ...STRIPE_CALL],
       handler: ({ caller, body }) => services.pricing.setDefaults(caller!.companyId, body),
     }),
     defineRoute({
@@ -122,6 +133,7 @@ export function settingsRoutes(services: SettingsServices): ApiRoute<any, any, a
       method: 'put', path: '/api/sub-accounts/:locationId/customer', tag: 'Sub-accounts', access: 'sub-account:write',
       summary: 'Map the sub-account to an existing Stripe customer, or create one from its HighLevel name and email',
       params: s.locationIdParam, body: s.mapCustomerRequest, response: s.subAccountDetailResponse,
+      errors: ['unknown_customer', 'invalid_idempotency_key', ...STRIPE_CALL],
       handler: async ({ params, body }) => {
         await services.billing.mapCustomer(params.locationId, body);
         return detail(params.locationId);
@@ -131,6 +143,7 @@ export function settingsRoutes(services: SettingsServices): ApiRoute<any, any, a
       method: 'put', path: '/api/sub-accounts/:locationId/billing', tag: 'Sub-accounts', access: 'sub-account:write',
       summary: 'Switch rebilling, set per-metric overrides, create or update the subscription',
       params: s.locationIdParam, body: s.subAccountBillingRequest, response: s.subAccountDetailResponse,
+      errors: [...SUBSCRIPTION_CHANGE, 'unknown_metric', 'invalid_rule', 'invalid_price_terms', 'invalid_meter', 'stripe_meter_incompatible'],
       handler: async ({ params, body }) => {
         await services.billing.setBilling(params.locationId, body);
         return detail(params.locationId);
@@ -139,7 +152,7 @@ export function settingsRoutes(services: SettingsServices): ApiRoute<any, any, a
     defineRoute({
       method: 'delete', path: '/api/sub-accounts/:locationId/rules/:metric', tag: 'Sub-accounts', access: 'sub-account:write',
       summary: 'Remove a per-metric override: the sub-account inherits the default again',
-      params: s.locationIdParam.extend(s.metricParam.shape), response: ok,
+      params: s.locationIdParam.extend(s.metricParam.shape), response: s.okResponse,
       handler: async ({ params }) => {
         await services.rules.removeSubAccountRule(params.locationId, params.metric);
         return { ok: true as const };

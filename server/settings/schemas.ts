@@ -1,12 +1,25 @@
 /**
  * Request and response schemas of the settings API. Response schemas are allow-lists: anything a use case
- * returns that is not listed here (a sealed key, a token) is dropped before it leaves the server.
+ * returns that is not listed here (a sealed key, a token) is dropped before it leaves the server. Zod only (no
+ * node, drizzle or express import): the page takes its types from here (ui/src/api-types.ts).
  */
 import { z } from 'zod';
 import { stripeConnectInfo } from '../stripe/connect-schemas';
-import { BILLING_STATUSES } from '../../models/schema';
 
+/** A sub-account's billing status (models/schema `BILLING_STATUSES`; server/settings/routes.ts checks they agree). */
+export const billingStatusSchema = z.enum(['ok', 'delinquent', 'action_required', 'paused']);
+/** Live billing, or shadow mode (crossings computed and shown, never sent to Stripe). */
+export const billingModeSchema = z.enum(['live', 'shadow']);
+/** Which usage a rule counts: outbound, inbound or both. */
+export const directionSchema = z.enum(['outbound', 'inbound', 'both']);
+/** Stripe `tax_behavior`: tax included in the amounts, or added on top. */
+export const taxBehaviorSchema = z.enum(['inclusive', 'exclusive']);
+/** The answer of a removal: `{ ok: true }`. */
+export const okResponse = z.object({ ok: z.literal(true) });
+
+/** `:locationId`, a HighLevel location id. */
 export const locationIdParam = z.object({ locationId: z.string().min(1).max(200) });
+/** `:metric`, a metric key in lower snake case. */
 export const metricParam = z.object({ metric: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/) });
 
 const decimalCents = z.string().regex(/^\d{1,12}(\.\d{1,12})?$/, 'must be a non-negative decimal amount in cents');
@@ -15,7 +28,9 @@ const positiveDecimal = z
   .transform((v) => String(v).trim())
   .refine((v) => /^\d{1,18}(\.\d{1,6})?$/.test(v) && Number(v) > 0, 'must be a positive number with at most 6 decimals');
 
+/** `POST /api/session` body: HighLevel's encrypted SSO payload. */
 export const sessionRequest = z.object({ payload: z.string().min(1).max(16_384) });
+/** `POST /api/session` answer: the bearer token, its expiry (ISO 8601), the demo flag and the user. */
 export const sessionResponse = z.object({
   token: z.string(),
   expiresAt: z.iso.datetime(),
@@ -31,8 +46,11 @@ export const sessionResponse = z.object({
   }),
 });
 
+/** `PUT /api/stripe/connection` body: a secret (sk_) or restricted (rk_) key. */
 export const stripeConnectRequest = z.object({ secretKey: z.string().min(1).max(300) });
+/** `PUT /api/stripe/webhook-secret` body: a webhook signing secret (whsec_). */
 export const webhookSecretRequest = z.object({ secret: z.string().min(1).max(300) });
+/** The agency's Stripe connection: mode, key type and last 4, account, missing permissions, webhook, error reports. */
 export const stripeConnectionResponse = z.object({
   connected: z.boolean(),
   mode: z.enum(['test', 'live']).nullable(),
@@ -49,6 +67,7 @@ export const stripeConnectionResponse = z.object({
 });
 
 const tier = z.object({ upTo: z.union([z.number().int().positive(), z.literal('inf')]), unitAmountDecimal: decimalCents, flatAmount: z.number().int().min(0).optional() });
+/** A metered price as given: currency, interval, and a unit amount or tiers (cents, decimal strings). */
 export const priceTermsSchema = z
   .object({
     currency: z.string().regex(/^[a-z]{3}$/, 'must be an ISO currency code in lowercase'),
@@ -59,20 +78,22 @@ export const priceTermsSchema = z
   .refine((t) => (t.unitAmountDecimal === undefined) !== (t.tiers === undefined), 'give either unitAmountDecimal or tiers')
   .refine((t) => !t.tiers || t.tiers.at(-1)?.upTo === 'inf', 'the last tier must have upTo "inf"');
 
+/** `PUT /api/pricing/:metric` body: the default rule and its price. */
 export const metricPricingRequest = z.object({
   enabled: z.boolean().default(true),
   threshold: positiveDecimal,
-  direction: z.enum(['outbound', 'inbound', 'both']).optional(),
+  direction: directionSchema.optional(),
   price: priceTermsSchema,
   /** HighLevel's cost to the agency per unit of the metric, cents. */
   baseCostDecimal: decimalCents.nullable().optional(),
 });
 
+/** One metric of the pricing grid: rule, terms, retail, base cost and margin per metric unit (cents). */
 export const pricingRowSchema = z.object({
   metric: z.string(),
   enabled: z.boolean(),
   threshold: z.string(),
-  direction: z.enum(['outbound', 'inbound', 'both']),
+  direction: directionSchema,
   priceTerms: z
     .object({
       currency: z.string(),
@@ -90,12 +111,13 @@ export const pricingRowSchema = z.object({
   doubleBillingWarning: z.string().nullable(),
 });
 
+/** `GET /api/pricing`: the grid of the agency defaults. */
 export const pricingResponse = z.object({
   currency: z.string(),
   autoApply: z.boolean(),
   flatFee: z.object({ amount: z.number().int(), priceId: z.string() }).nullable(),
   /** Stripe `tax_behavior` of every price Meterbridge creates for the agency: tax included in the amounts, or added on top. */
-  taxBehavior: z.enum(['inclusive', 'exclusive']),
+  taxBehavior: taxBehaviorSchema,
   rows: z.array(pricingRowSchema),
   /** What HighLevel's SaaS API showed about HighLevel's own rebilling (server/highlevel/saas-rebilling.ts). */
   highLevelRebilling: z.object({
@@ -106,19 +128,23 @@ export const pricingResponse = z.object({
   }),
 });
 
+/** `PUT /api/defaults` body. */
 export const defaultsRequest = z.object({
   autoApply: z.boolean().optional(),
   /** A flat monthly fee in cents added to every subscription; null removes it. */
   flatFeeAmount: z.number().int().min(0).max(100_000_000).nullable().optional(),
   currency: z.string().regex(/^[a-z]{3}$/).optional(),
   /** Tax inclusion of the agency's prices (Stripe `tax_behavior`); a change makes new prices and resyncs subscriptions. */
-  taxBehavior: z.enum(['inclusive', 'exclusive']).optional(),
+  taxBehavior: taxBehaviorSchema.optional(),
 });
+/** `POST /api/defaults/apply` body: 1–500 sub-accounts. */
 export const applyDefaultsRequest = z.object({ locationIds: z.array(z.string().min(1).max(200)).min(1).max(500) });
+/** `POST /api/defaults/apply` answer: per sub-account, ok or the error's message. */
 export const applyDefaultsResponse = z.object({
   results: z.array(z.object({ locationId: z.string(), ok: z.boolean(), error: z.string().optional(), stripeCustomerId: z.string().nullable().optional() })),
 });
 
+/** A sub-account as listed: install, Stripe customer and subscription, billing status and mode, report counts. */
 export const subAccountRowSchema = z.object({
   locationId: z.string(),
   name: z.string().nullable(),
@@ -128,7 +154,7 @@ export const subAccountRowSchema = z.object({
   rebillingEnabled: z.boolean(),
   stripeCustomerId: z.string().nullable(),
   stripeSubscriptionId: z.string().nullable(),
-  billingStatus: z.enum(BILLING_STATUSES),
+  billingStatus: billingStatusSchema,
   billingStatusReason: z.string().nullable(),
   /** The open invoice whose payment failed or waits for the client (Stripe's figures), else null. */
   paymentProblem: z
@@ -147,7 +173,7 @@ export const subAccountRowSchema = z.object({
     .nullable(),
   failedReports: z.number().int(),
   rejectedReports: z.number().int().describe('Meter reports Stripe rejected in an error report after accepting them'),
-  billingMode: z.enum(['live', 'shadow']),
+  billingMode: billingModeSchema,
   billingModeChangedAt: z.string().nullable(),
   /** A subscription starting later: its Stripe schedule (`sub_sched_…`) and start, until Stripe starts it. */
   scheduled: z.boolean(),
@@ -156,34 +182,41 @@ export const subAccountRowSchema = z.object({
   /** Stripe Tax on the subscription (or schedule), as Stripe last answered. */
   automaticTax: z.boolean(),
 });
+/** `GET /api/sub-accounts` query: search and page. */
 export const subAccountListQuery = z.object({
   search: z.string().max(200).optional(),
   page: z.coerce.number().int().min(1).default(1),
   pageSize: z.coerce.number().int().min(1).max(200).default(50),
 });
+/** `GET /api/sub-accounts`: a page of sub-accounts. */
 export const subAccountListResponse = z.object({ total: z.number().int(), page: z.number().int(), pageSize: z.number().int(), items: z.array(subAccountRowSchema) });
 
 const effectiveRuleSchema = z.object({
   metric: z.string(),
   enabled: z.boolean(),
   threshold: z.string(),
-  direction: z.enum(['outbound', 'inbound', 'both']),
+  direction: directionSchema,
   meterEventName: z.string(),
   inherited: z.boolean(),
   stripePriceId: z.string().nullable(),
 });
+/** One sub-account: its row, the rules in force and its counters (totals as decimal strings). */
 export const subAccountDetailResponse = subAccountRowSchema.extend({
   rules: z.array(effectiveRuleSchema),
   counters: z.array(z.object({ metric: z.string(), total: z.string(), billedUnits: z.number().int() })),
 });
 
+/** `GET /api/stripe/customers` query. */
 export const customerSearchQuery = z.object({ query: z.string().min(1).max(200) });
+/** `GET /api/stripe/customers`: matching customers of the agency's Stripe account. */
 export const customerSearchResponse = z.object({ customers: z.array(z.object({ id: z.string(), name: z.string().nullable(), email: z.string().nullable() })) });
+/** `PUT …/customer` body: an existing customer id, or `create: true`. */
 export const mapCustomerRequest = z.union([
   z.object({ customerId: z.string().regex(/^cus_[A-Za-z0-9]+$/, 'must be a Stripe customer id (cus_…)') }),
   z.object({ create: z.literal(true) }),
 ]);
 
+/** `PUT …/billing` body: rebilling switch, per-metric overrides, subscription. */
 export const subAccountBillingRequest = z.object({
   rebillingEnabled: z.boolean().optional(),
   /** Per-metric overrides; `inherit: true` removes the override. */
@@ -195,7 +228,7 @@ export const subAccountBillingRequest = z.object({
           metric: metricParam.shape.metric,
           enabled: z.boolean().default(true),
           threshold: positiveDecimal,
-          direction: z.enum(['outbound', 'inbound', 'both']).optional(),
+          direction: directionSchema.optional(),
           price: priceTermsSchema.optional(),
         }),
       ]),

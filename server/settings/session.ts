@@ -25,11 +25,11 @@ const SSO_MESSAGES: Record<SsoPayloadError['reason'], string> = {
 export function createSessionExchange(deps: { db: Database; sharedSecret: string | undefined; tokens: SessionTokens }) {
   return {
     /**
-     * @throws AppError 401 `invalid_sso_payload` (with the reason), 403 `not_installed` when the agency (or the
+     * @throws AppError 401 `invalid_sso_payload` (with the reason), 403 `install_required` when the agency (or the
      * user's sub-account) has no active installation, 503 `sso_not_configured` without HIGHLEVEL_SHARED_SECRET.
      */
     async exchange(payload: string): Promise<SessionGrant> {
-      if (!deps.sharedSecret) throw new AppError(503, 'sso_not_configured', 'HIGHLEVEL_SHARED_SECRET is not configured on this server.');
+      if (!deps.sharedSecret) throw new AppError('sso_not_configured', 'HIGHLEVEL_SHARED_SECRET is not configured on this server.');
       let user;
       try {
         user = decryptSsoPayload(payload, deps.sharedSecret);
@@ -52,7 +52,7 @@ export function createSessionExchange(deps: { db: Database; sharedSecret: string
             )) as ok`,
       );
       if (!installed?.ok) {
-        throw new AppError(403, 'not_installed', 'Meterbridge is not installed for this agency or sub-account. Install it from the HighLevel marketplace.');
+        throw new AppError('install_required', 'Meterbridge is not installed for this agency or sub-account. Install it from the HighLevel marketplace.');
       }
       const claims: SessionClaims = {
         userId: user.userId,

@@ -117,12 +117,11 @@ export function createStripeConnection(deps: {
         check = await checkStripeKey(stripe, key);
       } catch (err) {
         if (err instanceof StripeKeyRejectedError) throw badRequest('stripe_key_rejected', `Stripe refused the key: ${err.message}`);
-        throw new AppError(502, 'stripe_unavailable', `Stripe could not be reached to check the key: ${(err as Error).message}`);
+        throw new AppError('stripe_unavailable', `Stripe could not be reached to check the key: ${(err as Error).message}`);
       }
       const required = check.missing.filter((m) => !OPTIONAL_PERMISSION.test(m.permission));
       if (required.length > 0) {
         throw new AppError(
-          422,
           'stripe_permissions_missing',
           `This restricted key lacks: ${required.map((m) => `${m.label} (${m.permission})`).join(', ')}. Add them to the key in Stripe, or use a secret key.`,
         );

@@ -12,7 +12,7 @@ export type StripeForAgency = (companyId: string) => Promise<Stripe>;
 export function stripeForAgency(connections: Pick<AgencyConnections, 'clientFor'>): StripeForAgency {
   return async (companyId) => {
     const found = await connections.clientFor(companyId);
-    if (!found) throw new AppError(409, 'stripe_not_connected', 'Connect your Stripe account first.');
+    if (!found) throw new AppError('stripe_not_connected', 'Connect your Stripe account first.');
     return found.client;
   };
 }

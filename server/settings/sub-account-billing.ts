@@ -59,7 +59,7 @@ export function createSubAccountBilling(deps: {
     let customerId: string;
     if ('customerId' in choice) {
       const customer = await stripeCall(() => retrieveCustomer(stripe, choice.customerId));
-      if (!customer) throw new AppError(400, 'unknown_customer', `Stripe has no customer ${choice.customerId} on this account.`);
+      if (!customer) throw new AppError('unknown_customer', `Stripe has no customer ${choice.customerId} on this account.`);
       customerId = customer.id;
     } else {
       const created = await stripeCall(() =>

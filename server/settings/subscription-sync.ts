@@ -78,7 +78,7 @@ export function createSubscriptionSync(deps: { db: Database; stripeForAgency: St
       throw badRequest('invalid_start_date', 'A scheduled subscription can only be moved to a time in the future.');
     }
     if (options.automaticTax !== true) return;
-    if (!sub.stripeCustomerId) throw new AppError(409, 'no_customer', 'Map the sub-account to a Stripe customer before switching automatic tax on.');
+    if (!sub.stripeCustomerId) throw new AppError('no_customer', 'Map the sub-account to a Stripe customer before switching automatic tax on.');
     if (sub.automaticTax && options.billingAddress === undefined) return;
     const stripe = await deps.stripeForAgency(sub.companyId);
     await stripeCall(async () => {

@@ -11,12 +11,13 @@ import { findCustomMetric } from '../metering/custom-metrics-repository';
 import { listRulesWithOwnPrice, setRulePrice } from '../metering/rules-repository';
 import { ensureFlatFeePrice, ensureMeteredPrice, type TaxBehavior } from '../stripe/catalog';
 import { findAgency, setAgencyDefaults } from '../tenancy/accounts-repository';
-import { METRIC_LABELS, stripeCall } from './pricing';
+import { builtInMetricDisplay } from '../metric-labels';
+import { stripeCall } from './pricing';
 import type { StripeForAgency } from './stripe-for-agency';
 
 /** The product name a metric's prices carry: the built-in label, else the custom metric's label, else its key. */
 export async function metricLabel(db: Database, companyId: string, metric: string): Promise<string> {
-  return METRIC_LABELS[metric] ?? (await findCustomMetric(db, companyId, metric))?.label ?? metric;
+  return builtInMetricDisplay(metric)?.label ?? (await findCustomMetric(db, companyId, metric))?.label ?? metric;
 }
 
 /**

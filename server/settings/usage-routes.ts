@@ -7,7 +7,6 @@
  * Ranges are inclusive UTC days; with neither bound given, the last 30 days. There is no cap on a range's length:
  * the chart's buckets widen instead (day → week → month, see `pickGranularity`).
  */
-import { driftAlertSchema } from '../reconciliation/routes';
 import { driftAlert } from '../reconciliation/runs-repository';
 import { z } from 'zod';
 import type { Database } from '../../models/database';
@@ -19,6 +18,20 @@ import { locationIdParam } from './schemas';
 import { batchBelongsTo, meterReportLog } from './meter-report-log';
 import { usageCsv } from './usage-csv';
 import {
+  chargesResponse,
+  overviewResponse,
+  periodUsageQuery,
+  periodUsageResponse,
+  reportLogQuery,
+  reportLogResponse,
+  retryBatchResponse,
+  seriesQuery,
+  usageBySubAccountQuery,
+  usageBySubAccountResponse,
+  usageCsvQuery,
+  usageResponse,
+} from './usage-schemas';
+import {
   agencyOverview,
   currentPeriodCharges,
   currentPeriodUsage,
@@ -29,94 +42,6 @@ import {
   type DayRange,
   type Granularity,
 } from './usage-queries';
-
-const day = z.iso.date();
-const rangeQuery = z.object({
-  /** First day, YYYY-MM-DD (UTC). Default: 29 days before `to`. */
-  from: day.optional(),
-  /** Last day, inclusive, YYYY-MM-DD (UTC). Default: today. */
-  to: day.optional(),
-});
-const seriesQuery = rangeQuery.extend({ granularity: z.enum(['day', 'week', 'month']).optional() });
-const pageQuery = {
-  page: z.coerce.number().int().min(1).default(1),
-  pageSize: z.coerce.number().int().min(1).max(200).default(50),
-};
-
-const metricTotal = z.object({
-  metric: z.string(),
-  unit: z.string().nullable(),
-  quantity: z.string(),
-  records: z.number().int(),
-  unitsBilled: z.number().int(),
-  unitsSent: z.number().int(),
-  unitsFailed: z.number().int(),
-});
-const usageResponse = z.object({
-  from: day,
-  to: day,
-  granularity: z.enum(['day', 'week', 'month']),
-  totals: z.array(metricTotal),
-  series: z.array(z.object({ bucket: day, metric: z.string(), quantity: z.string() })),
-});
-const overviewResponse = z.object({
-  installed: z.boolean(),
-  stripeConnected: z.boolean(),
-  pricedMetrics: z.number().int(),
-  subAccounts: z.number().int(),
-  mapped: z.number().int(),
-  rebilling: z.number().int(),
-  delinquent: z.number().int(),
-  needsReinstall: z.number().int(),
-  failedReports: z.number().int(),
-  rejectedReports: z.number().int().describe('Meter reports Stripe rejected in an error report after accepting them; resend them once the cause is fixed'),
-  unconfirmedReports: z.number().int().describe('Meter reports whose delivery Stripe did not confirm within the identifier window; reconciliation settles them'),
-  unitsSent: z.number().int(),
-  lastUnitSentAt: z.string().nullable(),
-  /** Drift against Stripe's totals that reconciliation could not repair (server/reconciliation/). */
-  reconciliation: driftAlertSchema,
-});
-const periodUsageResponse = z.object({
-  periodStart: z.string(),
-  periodEnd: z.string(),
-  items: z.array(z.object({ locationId: z.string(), metrics: z.array(metricTotal) })),
-});
-const chargesResponse = z.object({
-  periodStart: z.string(),
-  periodEnd: z.string(),
-  currency: z.string(),
-  lines: z.array(metricTotal.extend({ threshold: z.string().nullable(), currency: z.string().nullable(), estimatedCents: z.string().nullable() })),
-  flatFeeCents: z.number().int().nullable(),
-  estimatedTotalCents: z.string(),
-});
-const reportStatus = z.enum(['pending', 'batched', 'sent', 'failed', 'rejected', 'unconfirmed']);
-const reportLogResponse = z.object({
-  total: z.number().int(),
-  page: z.number().int(),
-  pageSize: z.number().int(),
-  counts: z.object({
-    pending: z.number().int(), batched: z.number().int(), sent: z.number().int(), failed: z.number().int(),
-    rejected: z.number().int(), unconfirmed: z.number().int(),
-  }),
-  items: z.array(
-    z.object({
-      id: z.number().int(),
-      metric: z.string(),
-      units: z.number().int(),
-      crossedAt: z.string(),
-      status: reportStatus,
-      stripeCustomerId: z.string(),
-      meterEventName: z.string(),
-      batchId: z.number().int().nullable(),
-      identifier: z.string().nullable(),
-      attempts: z.number().int().nullable(),
-      lastError: z.string().nullable(),
-      rejectedCode: z.string().nullable().describe('Stripe’s error code when it rejected the event in an error report, e.g. meter_event_customer_not_found'),
-      sentAt: z.string().nullable(),
-      sentTimestamp: z.number().int().nullable().describe('The timestamp sent to Stripe at the latest send, Unix seconds'),
-    }),
-  ),
-});
 
 /** The range a query names, defaults filled in. @throws AppError 400 when `from` is after `to`. */
 export function resolveRange(query: { from?: string; to?: string }, now = new Date()): DayRange {
@@ -148,17 +73,13 @@ export function usageRoutes(deps: { db: Database }): ApiRoute<any, any, any, any
     defineRoute({
       method: 'get', path: '/api/usage/sub-accounts', tag: 'Usage', access: 'agency',
       summary: 'Drill-down: sub-accounts with usage in the range, by name, each with its totals per metric',
-      query: rangeQuery.extend({ search: z.string().max(200).optional(), ...pageQuery }),
-      response: z.object({
-        from: day, to: day, total: z.number().int(), page: z.number().int(), pageSize: z.number().int(),
-        items: z.array(z.object({ locationId: z.string(), name: z.string().nullable(), metrics: z.array(metricTotal) })),
-      }),
+      query: usageBySubAccountQuery, response: usageBySubAccountResponse,
       handler: ({ caller, query }) => usageBySubAccount(db, caller!.companyId, resolveRange(query), query),
     }),
     defineRoute({
       method: 'get', path: '/api/usage/current-period', tag: 'Usage', access: 'agency',
       summary: 'This month’s usage and units for the listed sub-accounts (comma-separated ids, at most 200)',
-      query: z.object({ locationIds: z.string().max(20_000).default('') }), response: periodUsageResponse,
+      query: periodUsageQuery, response: periodUsageResponse,
       handler: ({ caller, query }) => {
         const ids = [...new Set(query.locationIds.split(',').map((id) => id.trim()).filter(Boolean))];
         if (ids.length > 200) throw badRequest('invalid_request', 'Invalid query: at most 200 locationIds.');
@@ -168,7 +89,7 @@ export function usageRoutes(deps: { db: Database }): ApiRoute<any, any, any, any
     defineStreamRoute({
       method: 'get', path: '/api/usage/export.csv', tag: 'Usage', access: 'agency', contentType: 'text/csv',
       summary: 'CSV of usage and billed units per day, sub-account and metric over a date range (streamed); optionally one sub-account',
-      query: rangeQuery.extend({ locationId: z.string().min(1).max(200).optional() }),
+      query: usageCsvQuery,
       response: z.string().describe('text/csv: date,sub_account_id,sub_account_name,metric,quantity,unit,units_billed'),
       handler: async ({ caller, query }) => {
         const range = resolveRange(query);
@@ -198,7 +119,7 @@ export function usageRoutes(deps: { db: Database }): ApiRoute<any, any, any, any
     defineRoute({
       method: 'get', path: '/api/sub-accounts/:locationId/meter-reports', tag: 'Usage', access: 'sub-account:write',
       summary: 'The sub-account’s meter-report log with statuses and Stripe’s messages, newest first (agency users only)',
-      params: locationIdParam, query: z.object({ status: reportStatus.optional(), page: pageQuery.page, pageSize: z.coerce.number().int().min(1).max(200).default(25) }),
+      params: locationIdParam, query: reportLogQuery,
       response: reportLogResponse,
       handler: ({ params, query }) => meterReportLog(db, params.locationId, query),
     }),
@@ -209,7 +130,7 @@ export function usageRoutes(deps: { db: Database }): ApiRoute<any, any, any, any
         '(Stripe refused it in an error report) with a NEW identifier, billed to the sub-account’s current Stripe customer',
       // batchId is checked in the handler, after authorization: a caller without access learns nothing from it.
       params: locationIdParam.extend({ batchId: z.string().min(1).max(40) }),
-      response: z.object({ requeued: z.literal(true), batchId: z.number().int(), newIdentifier: z.boolean() }),
+      response: retryBatchResponse, errors: ['no_stripe_customer', 'not_retryable'],
       handler: async ({ params }) => {
         const batchId = /^\d{1,18}$/.test(params.batchId) ? Number(params.batchId) : NaN;
         if (!Number.isSafeInteger(batchId) || !(await batchBelongsTo(db, batchId, params.locationId))) {
@@ -219,10 +140,9 @@ export function usageRoutes(deps: { db: Database }): ApiRoute<any, any, any, any
         const resent = await resendRejectedBatch(db, batchId);
         if ('reports' in resent) return { requeued: true as const, batchId, newIdentifier: true };
         if (resent.refused === 'no_customer') {
-          throw new AppError(409, 'no_stripe_customer', 'Map this sub-account to a Stripe customer first: its usage is resent to the customer it is mapped to now.');
+          throw new AppError('no_stripe_customer', 'Map this sub-account to a Stripe customer first: its usage is resent to the customer it is mapped to now.');
         }
         throw new AppError(
-          409,
           'not_retryable',
           'Only a failed or rejected meter event can be sent again, a failed one not while another one for the same customer and meter is being sent, and a rejected one only once.',
         );

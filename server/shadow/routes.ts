@@ -3,54 +3,13 @@
  * authorization matrix and the OpenAPI document cover it. Agency users only (`sub-account:write`): switch a
  * sub-account between live and shadow billing, read what its shadow backlog would bill, and bill that backlog.
  */
-import { z } from 'zod';
 import type { Database } from '../../models/database';
 import { defineRoute, type ApiRoute } from '../http/api-route';
 import { notFound } from '../http/errors';
 import { locationIdParam, subAccountDetailResponse } from '../settings/schemas';
 import { subAccountDetail } from '../settings/sub-account-queries';
+import { billedBacklogResponse, billingModeRequest, wouldBillResponse } from './schemas';
 import { createShadowBilling } from './shadow-billing';
-
-const cents = z.string().describe('decimal amount in the currency’s smallest unit (cents)');
-const isoTime = z.string().describe('ISO 8601, UTC');
-
-/** `PUT …/billing-mode` body. */
-export const billingModeRequest = z.object({ mode: z.enum(['live', 'shadow']) });
-
-/** `GET …/would-bill` answer (server/shadow/would-bill.ts). */
-export const wouldBillResponse = z.object({
-  locationId: z.string(),
-  billingMode: z.enum(['live', 'shadow']),
-  billingModeChangedAt: isoTime.nullable(),
-  currency: z.string(),
-  totalCents: cents,
-  firstCrossedAt: isoTime.nullable(),
-  lastCrossedAt: isoTime.nullable(),
-  metrics: z.array(
-    z.object({
-      metric: z.string(),
-      units: z.number().int(),
-      reports: z.number().int(),
-      firstCrossedAt: isoTime,
-      lastCrossedAt: isoTime,
-      threshold: z.string().nullable(),
-      meterEventName: z.string().nullable(),
-      stripePriceId: z.string().nullable(),
-      priced: z.boolean(),
-      currency: z.string().nullable(),
-      amountCents: cents.nullable(),
-      months: z.array(z.object({ month: z.string().describe('YYYY-MM, UTC'), units: z.number().int(), amountCents: cents.nullable() })),
-    }),
-  ),
-});
-
-/** `POST …/would-bill/bill` answer. */
-export const billedBacklogResponse = z.object({
-  locationId: z.string(),
-  stripeCustomerId: z.string(),
-  reports: z.number().int(),
-  metrics: z.array(z.object({ metric: z.string(), units: z.number().int(), reports: z.number().int() })),
-});
 
 /** Every shadow-mode route. */
 export function shadowRoutes(deps: { db: Database }): ApiRoute<any, any, any, any>[] {
@@ -77,7 +36,7 @@ export function shadowRoutes(deps: { db: Database }): ApiRoute<any, any, any, an
     defineRoute({
       method: 'post', path: '/api/sub-accounts/:locationId/would-bill/bill', tag: 'Sub-accounts', access: 'sub-account:write',
       summary: 'Bill the shadow backlog to the sub-account’s Stripe customer, once (409 no_customer without one)',
-      params: locationIdParam, response: billedBacklogResponse,
+      params: locationIdParam, response: billedBacklogResponse, errors: ['no_customer'],
       handler: ({ params }) => shadow.billBacklog(params.locationId),
     }),
   ];

@@ -87,7 +87,6 @@ export function createShadowBilling({ db }: { db: Database }) {
         const sub = (await findBillingMode(tx, locationId, true))!;
         if (!sub.stripeCustomerId) {
           throw new AppError(
-            409,
             'no_customer',
             `Sub-account ${locationId} has no Stripe customer: map it to one (PUT /api/sub-accounts/${locationId}/customer) before billing its shadow backlog.`,
           );

@@ -55,7 +55,6 @@ export async function ensureMeter(stripe: Stripe, input: MeterInput): Promise<En
     ].filter(Boolean);
     if (problems.length > 0) {
       throw new AppError(
-        409,
         'stripe_meter_incompatible',
         `The active Stripe meter ${meter.id} for "${eventName}" (${input.metric}) ${problems.join(', ')}; Meterbridge sends a sum of ` +
           `"${METER_SHAPE.valueKey}" per "${METER_SHAPE.customerKey}". Deactivate that meter in Stripe or use another event name.`,

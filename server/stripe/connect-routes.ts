@@ -46,7 +46,7 @@ export function stripeConnectRouter(deps: { oauth: ConnectOAuth | null; connect:
   const secure = deps.appUrl.startsWith('https://');
 
   const fail = (req: Request, res: Response, err: unknown) => {
-    const known = err instanceof AppError ? err : new AppError(500, 'internal_error', 'Connecting Stripe failed unexpectedly. Try again.');
+    const known = err instanceof AppError ? err : new AppError('internal', 'Connecting Stripe failed unexpectedly. Try again.');
     if (!(err instanceof AppError)) deps.logger.error({ err }, 'Stripe Connect callback failed');
     answer(req, res, known.status, { error: { code: known.code, message: known.message } }, 'Stripe was not connected', known.message);
   };

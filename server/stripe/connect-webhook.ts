@@ -43,7 +43,7 @@ export function createConnectWebhook(deps: { db: Database; webhookSecret: string
       try {
         event = platform.webhooks.constructEvent(rawBody, signature ?? '', deps.webhookSecret);
       } catch (err) {
-        throw new AppError(400, 'invalid_signature', `The Stripe signature does not match: ${(err as Error).message}`);
+        throw new AppError(401, 'invalid_signature', `The Stripe signature does not match: ${(err as Error).message}`);
       }
       const account = event.account ?? null;
       const outcome: ConnectEventOutcome = { eventId: event.id, type: event.type, account, companies: [], locations: [] };

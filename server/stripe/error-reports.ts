@@ -73,7 +73,7 @@ export function createErrorReports(deps: { db: Database; secretBox: SecretBox; s
   return {
     /**
      * Verifies, re-reads and applies one delivery.
-     * @throws AppError 404 unknown agency; 400 `event_destination_not_configured` or `invalid_signature` (nothing
+     * @throws AppError 404 unknown agency; 400 `event_destination_not_configured` or 401 `invalid_signature` (nothing
      *   applied); Stripe read errors propagate (the route answers 5xx and Stripe delivers again).
      */
     async handle(companyId: string, rawBody: Buffer, signature: string | undefined): Promise<ErrorReportOutcome> {
@@ -85,7 +85,7 @@ export function createErrorReports(deps: { db: Database; secretBox: SecretBox; s
       try {
         notification = stripe.parseEventNotification(rawBody, signature ?? '', deps.secretBox.open(agency.stripeEventDestinationSecret));
       } catch (err) {
-        throw new AppError(400, 'invalid_signature', `The Stripe signature does not match: ${(err as Error).message}`);
+        throw new AppError('invalid_signature', `The Stripe signature does not match: ${(err as Error).message}`);
       }
       if (!(METER_ERROR_EVENT_TYPES as readonly string[]).includes(notification.type)) {
         return { eventId: notification.id, type: notification.type, rejectedBatches: 0 };

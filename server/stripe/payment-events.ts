@@ -45,7 +45,7 @@ export function createPaymentEvents(deps: {
   return {
     /**
      * Verifies and applies one delivery to `/webhooks/stripe/:companyId`.
-     * @throws AppError 404 unknown agency, 400 `webhook_not_configured` / `invalid_signature`; Stripe read errors
+     * @throws AppError 404 unknown agency, 400 `webhook_not_configured`, 401 `invalid_signature`; Stripe read errors
      *   propagate (the route answers 5xx and Stripe retries).
      */
     async handle(companyId: string, rawBody: Buffer, signature: string | undefined): Promise<PaymentEventOutcome> {
@@ -57,7 +57,7 @@ export function createPaymentEvents(deps: {
       try {
         event = stripe.webhooks.constructEvent(rawBody, signature ?? '', deps.secretBox.open(agency.stripeWebhookSecret));
       } catch (err) {
-        throw new AppError(400, 'invalid_signature', `The Stripe signature does not match: ${(err as Error).message}`);
+        throw new AppError('invalid_signature', `The Stripe signature does not match: ${(err as Error).message}`);
       }
       return apply(companyId, event, stripe);
     },

@@ -48,7 +48,7 @@ export function isResourceMissing(err: unknown): boolean {
  */
 export class StripeKeyRejectedError extends AppError {
   constructor(message: string) {
-    super(400, 'stripe_key_rejected', message);
+    super('stripe_key_rejected', message);
     this.name = 'StripeKeyRejectedError';
   }
 }

@@ -86,7 +86,6 @@ async function reconcile(stripe: Stripe, current: Stripe.Subscription, desired: 
   const customer = typeof current.customer === 'string' ? current.customer : current.customer.id;
   if (customer !== input.customerId) {
     throw new AppError(
-      409,
       'subscription_customer_mismatch',
       `Subscription ${current.id} belongs to customer ${customer}, not ${input.customerId}; cancel it before subscribing the new customer.`,
     );

@@ -36,7 +36,6 @@ export async function requireStripeTaxActive(stripe: Stripe): Promise<void> {
   if (settings.status === 'active') return;
   const missing = settings.status_details.pending?.missing_fields ?? [];
   throw new AppError(
-    409,
     'stripe_tax_inactive',
     `Stripe Tax is not active on this Stripe account (status "${settings.status}"${missing.length > 0 ? `, missing: ${missing.join(', ')}` : ''}). ` +
       'In the Stripe Dashboard, open Settings → Tax, add your head office address and the registrations where you collect tax, then switch automatic tax on again.',
@@ -71,7 +70,7 @@ export async function ensureCustomerTaxLocation(stripe: Stripe, customerId: stri
     } catch (err) {
       const e = stripeErrorFields(err);
       if (e.code === 'customer_tax_location_invalid') {
-        throw new AppError(422, 'customer_location_invalid', `Stripe Tax cannot locate this billing address: ${e.message ?? 'invalid location'}`);
+        throw new AppError('customer_location_invalid', `Stripe Tax cannot locate this billing address: ${e.message ?? 'invalid location'}`);
       }
       throw err;
     }
@@ -81,7 +80,6 @@ export async function ensureCustomerTaxLocation(stripe: Stripe, customerId: stri
   const known = !customer.deleted && customer.address?.country && customer.address.postal_code;
   if (!known) {
     throw new AppError(
-      422,
       'customer_location_required',
       `Stripe Tax needs the customer's location: the Stripe customer ${customerId} has no address country and postal code. ` +
         'Send subscription.billingAddress { country, postalCode } with the request, or set the address on the customer in Stripe.',

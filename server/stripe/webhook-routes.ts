@@ -4,9 +4,9 @@ import type { PaymentEvents } from './payment-events';
 
 /**
  * `POST /webhooks/stripe/:companyId`: one Stripe account's events (raw body for the signature, 1 MB at most).
- * 200 `{ received, type, locationId, billingStatus }`; 400 bad signature; 404 unknown agency.
+ * 200 `{ received, type, locationId, billingStatus }`; 401 bad signature; 400 none configured; 404 unknown agency.
  * `POST /webhooks/stripe-events/:companyId`: the thin meter-error events of the agency's v2 event destination.
- * 200 `{ received, eventId, type, rejectedBatches }`; 400 bad signature or none configured; 404 unknown agency.
+ * 200 `{ received, eventId, type, rejectedBatches }`; 401 bad signature; 400 none configured; 404 unknown agency.
  */
 export function stripeWebhookRouter(events: PaymentEvents, errorReports: ErrorReports): Router {
   const router = Router();

@@ -4,7 +4,6 @@
  * `authenticate` turns an `Authorization: Bearer mbk_…` header into the key's agency.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { z } from 'zod';
 import type { Database } from '../../models/database';
 import { AppError, notFound, unauthorized } from '../http/errors';
 import { findAgency } from '../tenancy/accounts-repository';
@@ -27,16 +26,8 @@ export const MAX_ACTIVE_API_KEYS = 50;
 /** `last_used_at` is written at most once per key per this many seconds. */
 const LAST_USED_RESOLUTION_SECONDS = 60;
 
-/** Input for creating a key. */
-export const apiKeyInput = z.object({
-  /** What the key is for, e.g. "Voice vendor" (1–100 characters). */
-  name: z
-    .string()
-    .trim()
-    .min(1)
-    .max(100)
-    .refine((v) => !/\p{Cc}/u.test(v), 'must not contain control characters'),
-});
+/** Input for creating a key (server/usage-api/schemas.ts). */
+export { apiKeyInput } from './schemas';
 
 /** A new key: the summary plus the key itself, which is never shown again. */
 export interface CreatedApiKey extends ApiKeySummary {
@@ -66,7 +57,7 @@ export function createApiKeys({ db }: { db: Database }) {
       const key = `mbk_${randomBytes(32).toString('base64url')}`;
       return db.transaction(async (tx) => {
         if ((await countActiveApiKeys(tx, companyId)) >= MAX_ACTIVE_API_KEYS) {
-          throw new AppError(409, 'too_many_api_keys', `An agency can hold at most ${MAX_ACTIVE_API_KEYS} active API keys; revoke one first.`);
+          throw new AppError('too_many_api_keys', `An agency can hold at most ${MAX_ACTIVE_API_KEYS} active API keys; revoke one first.`);
         }
         const stored = await insertApiKey(tx, { companyId, name, prefix: key.slice(0, PREFIX_LENGTH), keyHash: hashApiKey(key) });
         return { ...stored, key };

@@ -21,10 +21,10 @@ export function usageApiRoutes(services: { ingestion: UsageIngestion }): ApiRout
       summary: `Record usage: one event, or { events } with up to ${MAX_EVENTS_PER_REQUEST}; all or nothing, idempotent per idempotencyKey`,
       bodyReader: { documented: usageRequestSchema, read: parseUsageRequest }, bodyLimit: BODY_LIMIT,
       response: usageIngestResponse,
+      errors: ['invalid_events'],
       responses: {
-        '413': { description: 'The body is larger than 1 MB' },
-        '422': { description: 'Some events are invalid (listed by index); nothing was stored', schema: invalidEventsErrorSchema },
-        '429': { description: 'Too many requests with this API key; see Retry-After' },
+        '413': { description: 'The body is larger than 1 MB.' },
+        '422': { description: 'Some events are invalid (listed by index); nothing was stored.', schema: invalidEventsErrorSchema },
       },
       handler: ({ caller, body }) => services.ingestion.ingest({ companyId: caller!.companyId, apiKeyId: caller!.apiKeyId! }, body),
     }),

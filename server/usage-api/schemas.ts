@@ -7,6 +7,17 @@ import { z } from 'zod';
 const time = z.iso.datetime();
 const optionalTime = time.nullable();
 
+/** `POST /api/api-keys` body: the key's name. */
+export const apiKeyInput = z.object({
+  /** What the key is for, e.g. "Voice vendor" (1–100 characters). */
+  name: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .refine((v) => !/\p{Cc}/u.test(v), 'must not contain control characters'),
+});
+
 /** A key as listed: never the key or its hash. Times are ISO 8601. */
 export const apiKeySummarySchema = z.object({
   id: z.number().int(),
@@ -52,12 +63,19 @@ export const usageIngestResponse = z.object({
   totals: z.object({ received: z.number().int(), accepted: z.number().int(), duplicate: z.number().int(), conflict: z.number().int() }),
 });
 
+/**
+ * The codes of one event's problem in a 422 `invalid_events` answer (server/usage-api/usage-request.ts and
+ * ingest-usage.ts): a field that does not match its schema, a sub-account not of the agency, a metric neither built
+ * in nor an active custom one, or a time more than 5 minutes ahead or before 2000-01-01.
+ */
+export const USAGE_EVENT_PROBLEM_CODES = ['invalid_field', 'unknown_location', 'unknown_metric', 'occurred_in_future', 'occurred_too_early'] as const;
+
 /** The 422 answer: every problem of every event, by index; nothing was stored. */
 export const invalidEventsErrorSchema = z.object({
   error: z.object({
     code: z.literal('invalid_events'),
     message: z.string(),
-    events: z.array(z.object({ index: z.number().int(), field: z.string().nullable(), code: z.string(), message: z.string() })),
+    events: z.array(z.object({ index: z.number().int(), field: z.string().nullable(), code: z.enum(USAGE_EVENT_PROBLEM_CODES), message: z.string() })),
   }),
   requestId: z.string().optional(),
 });

@@ -7,7 +7,7 @@ import { defineRoute, type ApiRoute } from '../http/api-route';
 import { customMetricInput, type CustomMetrics } from '../metering/custom-metrics';
 import type { CustomMetric } from '../metering/custom-metrics-repository';
 import type { ApiKeySummary } from './api-key-repository';
-import { apiKeyInput, type ApiKeys } from './api-keys';
+import type { ApiKeys } from './api-keys';
 import * as s from './schemas';
 
 /** Dates as ISO strings, for the response schemas. */
@@ -32,13 +32,13 @@ export function usageApiSettingsRoutes(services: { apiKeys: ApiKeys; customMetri
     defineRoute({
       method: 'post', path: '/api/api-keys', tag: 'Usage API', access: 'agency', status: 201,
       summary: 'Create an API key for POST /api/v1/usage; the key is in this answer only',
-      body: apiKeyInput, response: s.createdApiKeyResponse,
+      body: s.apiKeyInput, response: s.createdApiKeyResponse, errors: ['too_many_api_keys', 'not_found'],
       handler: async ({ caller, body }) => keyJson(await apiKeys.create(caller!.companyId, body.name)),
     }),
     defineRoute({
       method: 'delete', path: '/api/api-keys/:keyId', tag: 'Usage API', access: 'agency',
       summary: 'Revoke an API key: it is refused from now on',
-      params: s.apiKeyIdParam, response: s.apiKeySummarySchema,
+      params: s.apiKeyIdParam, response: s.apiKeySummarySchema, errors: ['not_found'],
       handler: async ({ caller, params }) => keyJson(await apiKeys.revoke(caller!.companyId, params.keyId)),
     }),
     defineRoute({
@@ -50,13 +50,13 @@ export function usageApiSettingsRoutes(services: { apiKeys: ApiKeys; customMetri
     defineRoute({
       method: 'post', path: '/api/custom-metrics', tag: 'Usage API', access: 'agency', status: 201,
       summary: 'Define a custom metric (or restore an archived one) that usage, rules and prices can use',
-      body: customMetricInput, response: s.customMetricSchema,
+      body: customMetricInput, response: s.customMetricSchema, errors: ['metric_exists', 'too_many_metrics', 'not_found'],
       handler: async ({ caller, body }) => metricJson(await customMetrics.define(caller!.companyId, body)),
     }),
     defineRoute({
       method: 'delete', path: '/api/custom-metrics/:key', tag: 'Usage API', access: 'agency',
       summary: 'Archive a custom metric: new usage for it is refused; its rules and owed units stay',
-      params: s.customMetricKeyParam, response: s.customMetricSchema,
+      params: s.customMetricKeyParam, response: s.customMetricSchema, errors: ['not_found'],
       handler: async ({ caller, params }) => metricJson(await customMetrics.archive(caller!.companyId, params.key)),
     }),
   ];

@@ -103,14 +103,14 @@ describe('the event destination', () => {
     expect(urls).toContain('https://meterbridge.example/webhooks/stripe-events/companyOlderConnect01');
   });
 
-  it('when a delivery is not signed with the destination secret, then it is refused with 400 and nothing changes', async () => {
+  it('when a delivery is not signed with the destination secret, then it is refused with 401 and nothing changes', async () => {
     const body = JSON.stringify({ id: 'evt_test_forged', object: 'v2.core.event', type: 'v1.billing.meter.no_meter_found', created: new Date().toISOString(), livemode: false });
     const res = await t.http
       .post(`/webhooks/stripe-events/${COMPANY}`)
       .set('content-type', 'application/json')
       .set('stripe-signature', `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}`)
       .send(body)
-      .expect(400);
+      .expect(401);
     expect(res.body.error.code).toBe('invalid_signature');
     expect(stripe.requestLog.some((r) => r.path === '/v2/core/events/evt_test_forged')).toBe(false);
   });

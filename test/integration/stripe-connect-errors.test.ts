@@ -113,9 +113,9 @@ describe('Connect with Stripe: refusals', () => {
     await t.http.delete('/api/stripe/connection').set('authorization', await agencyAuth(t, B)).expect(200);
   });
 
-  it('when the Connect webhook is not signed with the platform endpoint’s secret, then 400 invalid_signature and nothing is applied', async () => {
+  it('when the Connect webhook is not signed with the platform endpoint’s secret, then 401 invalid_signature and nothing is applied', async () => {
     const res = await deliverConnectEvent(t, stripe.connect.deauthorizedEvent('acct_whatever'), 'whsec_notTheSecret0001');
-    expect([res.status, res.body.error.code]).toEqual([400, 'invalid_signature']);
+    expect([res.status, res.body.error.code]).toEqual([401, 'invalid_signature']);
     expect(CONNECT_WEBHOOK_SECRET).not.toBe('whsec_notTheSecret0001');
   });
 });

@@ -154,7 +154,8 @@ describe('OpenAPI', () => {
     expect(operation.security).toEqual([{ apiKey: [] }]);
     expect(doc.components.securitySchemes.apiKey).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(JSON.stringify(operation.requestBody)).toContain('"maxItems":1000');
-    expect(Object.keys(operation.responses).sort()).toEqual(['200', '400', '401', '413', '422', '429']);
+    expect(Object.keys(operation.responses).sort()).toEqual(['200', '400', '401', '413', '415', '422', '429', '500', '503']);
+    expect(operation['x-error-codes']).toEqual(expect.arrayContaining(['invalid_events', 'invalid_api_key', 'api_key_revoked', 'rate_limited', 'payload_too_large']));
     expect(doc.paths['/api/api-keys'].post.security).toBeUndefined(); // the session scheme, from the document's default
   });
 });

@@ -33,13 +33,27 @@ export function OutsideHighLevel() {
   );
 }
 
+/** What to tell a user whose sign-in the server refused, by the server's error code. */
+function signInRefusal(error: ApiError): string {
+  switch (error.code) {
+    case 'install_required':
+      return `${error.message} Then open Meterbridge from HighLevel’s menu again.`;
+    case 'invalid_sso_payload':
+      return `${error.message} Check that the app’s Shared Secret in HighLevel matches HIGHLEVEL_SHARED_SECRET on this server.`;
+    case 'rate_limited':
+      return 'Too many sign-ins from this address in the last minute; wait a minute, then try again.';
+    default:
+      return error.message;
+  }
+}
+
 /** Sign-in failed: HighLevel did not answer, or the server refused the payload (not installed, wrong secret). */
 export function SignInFailed({ error, onRetry }: { error: unknown; onRetry: () => void }) {
   const message =
     error instanceof SsoError
       ? 'HighLevel did not send your user details. Reload the page inside HighLevel; if it keeps happening, check that the app’s custom page points at this server.'
       : error instanceof ApiError
-        ? error.message
+        ? signInRefusal(error)
         : 'Signing in failed.';
   return (
     <main className="page narrow">

@@ -1,61 +1,17 @@
-/** The page's types for reconciliation runs and drift alerts (see api-types.ts). */
-/** Pairs (Stripe customer × meter) whose drift stays, and the units involved (GET /api/reconciliation/runs). */
-export interface DriftAlert {
-  pairs: number;
-  units: number;
-  lastRunAt: string | null;
-}
+/**
+ * The page's types for reconciliation runs and drift alerts, inferred from the server's zod schemas
+ * (server/reconciliation/schemas.ts; see api-types.ts). Units are whole meter units; times ISO 8601 UTC.
+ */
+import type { z } from 'zod';
+import type { driftAlertSchema, reconciliationRun, reconciliationRunDetail, runsResponse, windowAction } from '../../server/reconciliation/schemas';
 
-/** A reconciliation run (server/reconciliation/routes.ts). Units are whole meter units; times ISO 8601 UTC. */
-export interface ReconciliationRun {
-  id: number;
-  locationId: string | null;
-  trigger: 'scheduled' | 'on_demand' | 'follow_up';
-  status: 'running' | 'completed' | 'failed';
-  settledBefore: string;
-  windowsFrom: string;
-  pairsChecked: number;
-  pairsWithDrift: number;
-  pairsFailed: number;
-  windowsChecked: number;
-  windowsSkipped: number;
-  missingUnits: number;
-  excessUnits: number;
-  correctedUnits: number;
-  leftForPersonUnits: number;
-  unconfirmedSettled: number;
-  error: string | null;
-  startedAt: string;
-  finishedAt: string | null;
-}
-
+/** Pairs (Stripe customer × meter) whose drift stays, and the units involved. */
+export type DriftAlert = z.infer<typeof driftAlertSchema>;
+/** A reconciliation run's summary. */
+export type ReconciliationRun = z.infer<typeof reconciliationRun>;
 /** What a run did in one window: confirm, resend, correct, cancel, flag or deferred. */
-export interface ReconciliationAction {
-  kind: 'confirm' | 'resend' | 'correct' | 'cancel' | 'flag' | 'deferred';
-  units: number;
-  batchId?: number;
-  identifier?: string;
-  message?: string;
-}
-
+export type ReconciliationAction = z.infer<typeof windowAction>;
 /** A run with its per-(customer, meter) results. */
-export interface ReconciliationRunDetail extends ReconciliationRun {
-  pairs: Array<{
-    locationId: string | null;
-    stripeCustomerId: string;
-    meterEventName: string;
-    stripeMeterId: string | null;
-    status: 'ok' | 'corrected' | 'flagged' | 'error';
-    windowsChecked: number;
-    windowsSkipped: number;
-    ourUnits: number;
-    stripeUnits: number;
-    missingUnits: number;
-    excessUnits: number;
-    correctedUnits: number;
-    leftForPersonUnits: number;
-    message: string | null;
-    windows: Array<{ start: number; end: number; ours: number | null; stripe: number | null; skipped?: string; actions: ReconciliationAction[] }>;
-  }>;
-}
-
+export type ReconciliationRunDetail = z.infer<typeof reconciliationRunDetail>;
+/** `GET …/reconciliation/runs`: the runs, newest first, and the drift that stays. */
+export type ReconciliationRuns = z.infer<typeof runsResponse>;

@@ -1,300 +1,168 @@
 /**
- * The shapes of the settings API as the page uses them (GET /api/openapi.json documents them; the server's zod
- * schemas are the source). Amounts are cents as decimal strings, times ISO 8601 UTC.
+ * The shapes of the API as the page uses them, inferred from the server's own zod schemas (the `schemas.ts` files
+ * of each capability, which import nothing but zod). Type-only imports: Vite erases them, so no server code reaches
+ * the bundle, and a change of a schema on the server fails the page's type check (`npm run typecheck`).
+ * Responses are what the schemas output (`z.infer`), request bodies what they accept (`z.input`).
+ * Amounts are cents as decimal strings, times ISO 8601 UTC.
  */
-import type { DriftAlert } from './api-types-reconciliation';
+import type { z } from 'zod';
+import type { aiSendersBody } from '../../server/ai/schemas';
+import type { emailBillingResponse, emailBillingSource } from '../../server/email-billing/schemas';
+import type { ErrorCode } from '../../server/http/error-codes';
+import type { errorResponseSchema } from '../../server/http/schemas';
+import type {
+  applyDefaultsResponse,
+  billingModeSchema,
+  customerSearchResponse,
+  defaultsRequest,
+  mapCustomerRequest,
+  metricPricingRequest,
+  okResponse,
+  pricingResponse,
+  pricingRowSchema,
+  sessionResponse,
+  stripeConnectionResponse,
+  subAccountBillingRequest,
+  subAccountDetailResponse,
+  subAccountListQuery,
+  subAccountListResponse,
+  subAccountRowSchema,
+  taxBehaviorSchema,
+} from '../../server/settings/schemas';
+import type {
+  chargesResponse,
+  metricTotal,
+  overviewResponse,
+  periodUsageResponse,
+  rangeQuery,
+  reportLogQuery,
+  reportLogResponse,
+  reportStatus,
+  retryBatchResponse,
+  usageBySubAccountQuery,
+  usageBySubAccountResponse,
+  usageResponse,
+} from '../../server/settings/usage-schemas';
+import type { billedBacklogResponse, wouldBillResponse } from '../../server/shadow/schemas';
+import type { apiKeyInput, apiKeyListResponse, apiKeySummarySchema, createdApiKeyResponse, customMetricListResponse, customMetricSchema } from '../../server/usage-api/schemas';
 
-export interface StripeConnection {
-  connected: boolean;
-  mode: 'test' | 'live' | null;
-  keyType: 'secret' | 'restricted' | null;
-  keyLast4: string | null;
-  accountId: string | null;
-  accountName: string | null;
-  missingPermissions: Array<{ permission: string; label: string }>;
-  webhook: { url: string; configured: boolean; createdByMeterbridge: boolean };
-  /** The Stripe event destination for meter-event error reports. */
-  errorReports: { url: string; configured: boolean };
-}
+// ---------- session and errors ----------
+/** The answer of the SSO exchange: the session token, its expiry, whether this is the demo, and who signed in. */
+export type Session = z.infer<typeof sessionResponse>;
+/** The signed-in HighLevel user. */
+export type SessionUser = Session['user'];
+/** The standard error body `{ error: { code, message }, requestId }`. */
+export type ErrorBody = z.infer<typeof errorResponseSchema>;
+/** A code of the server's error catalogue (server/http/error-codes.ts). */
+export type { ErrorCode };
 
-export interface PriceTerms {
-  currency: string;
-  interval: string;
-  unitAmountDecimal?: string;
-  tiers?: Array<{ upTo: number | 'inf'; unitAmountDecimal: string; flatAmount?: number }>;
-}
-
-export interface PricingRow {
-  metric: string;
-  enabled: boolean;
-  threshold: string;
-  direction: 'outbound' | 'inbound' | 'both';
-  priceTerms: PriceTerms | null;
-  stripePriceId: string | null;
-  retailPerMetricUnit: string | null;
-  baseCostDecimal: string | null;
-  marginPerMetricUnit: string | null;
-  marginPercent: string | null;
-  belowCost: boolean;
-  /** Set when HighLevel may rebill the same usage itself (sub-accounts in HighLevel SaaS mode): the text to show. */
-  doubleBillingWarning: string | null;
-}
-
-export interface PricingGrid {
-  currency: string;
-  autoApply: boolean;
-  flatFee: { amount: number; priceId: string } | null;
-  /** Stripe `tax_behavior` of the agency's prices: tax included in the amounts, or added on top. */
-  taxBehavior: TaxBehavior;
-  rows: PricingRow[];
-  /** What HighLevel's SaaS API showed: `readable` false without an agency install granting saas/company.read. */
-  highLevelRebilling: { readable: boolean; checkedSubAccounts: number; saasSubAccounts: number; lastCheckedAt: string | null };
-}
-
+// ---------- Stripe and pricing ----------
+/** The agency's Stripe connection: mode, key type and last 4, account, missing permissions, webhook, error reports. */
+export type StripeConnection = z.infer<typeof stripeConnectionResponse>;
+/** `GET /api/stripe/customers`: customers matching the search. */
+export type CustomerSearch = z.infer<typeof customerSearchResponse>;
+/** One metric of the pricing grid: rule, price terms, retail, base cost and margin per metric unit (cents). */
+export type PricingRow = z.infer<typeof pricingRowSchema>;
+/** A metered price's terms as stored (null when the metric has no price). */
+export type PriceTerms = NonNullable<PricingRow['priceTerms']>;
+/** The agency defaults' pricing grid, flat fee, tax behavior, and what HighLevel's SaaS rebilling showed. */
+export type PricingGrid = z.infer<typeof pricingResponse>;
 /** Whether prices include tax (`inclusive`) or tax is added on top (`exclusive`). */
-export type TaxBehavior = 'inclusive' | 'exclusive';
+export type TaxBehavior = z.infer<typeof taxBehaviorSchema>;
+/** Metric pricing as PUT /api/pricing/:metric takes it. Amounts in cents, decimal strings. */
+export type MetricPricingInput = z.input<typeof metricPricingRequest>;
+/** PUT /api/defaults body: auto-apply, flat fee (cents), currency, tax behavior. */
+export type DefaultsInput = z.input<typeof defaultsRequest>;
+/** POST /api/defaults/apply answer: one result per sub-account. */
+export type ApplyDefaultsResult = z.infer<typeof applyDefaultsResponse>;
 
-export interface SubAccountRow {
-  locationId: string;
-  name: string | null;
-  email: string | null;
-  installed: boolean;
-  needsReinstall: boolean;
-  rebillingEnabled: boolean;
-  stripeCustomerId: string | null;
-  stripeSubscriptionId: string | null;
-  billingStatus: 'ok' | 'delinquent' | 'action_required' | 'paused';
-  billingStatusReason: string | null;
-  /** The open invoice whose payment failed or waits for the client (Stripe's figures), else null. */
-  paymentProblem: {
-    invoiceId: string;
-    invoiceNumber: string | null;
-    amountDueCents: number;
-    currency: string;
-    attemptCount: number;
-    nextPaymentAttempt: string | null;
-    declineCode: string | null;
-    failureCode: string | null;
-    failureMessage: string | null;
-    hostedInvoiceUrl: string | null;
-  } | null;
-  failedReports: number;
-  /** Meter reports Stripe rejected in an error report after accepting them. */
-  rejectedReports: number;
-  /** `shadow`: crossings are computed and shown as "would bill", nothing is sent to Stripe. */
-  billingMode: BillingMode;
-  billingModeChangedAt: string | null;
-  /** True while the subscription is a Stripe schedule that has not started yet. */
-  scheduled: boolean;
-  stripeSubscriptionScheduleId: string | null;
-  /** When the scheduled subscription starts (ISO 8601), while it is scheduled. */
-  subscriptionStartsAt: string | null;
-  /** Stripe Tax on the subscription, as Stripe last answered. */
-  automaticTax: boolean;
-}
-
-/** A billing address for Stripe Tax: two-letter country code and postal code at least. */
-export interface BillingAddress {
-  country: string;
-  postalCode: string;
-  line1?: string;
-  city?: string;
-  state?: string;
-}
-
+// ---------- sub-accounts ----------
+/** A sub-account as listed: install, Stripe customer and subscription, billing status and mode, failed reports. */
+export type SubAccountRow = z.infer<typeof subAccountRowSchema>;
+/** `GET /api/sub-accounts`: a page of sub-accounts. */
+export type SubAccountList = z.infer<typeof subAccountListResponse>;
+/** GET /api/sub-accounts query: search and page. */
+export type SubAccountListQuery = z.input<typeof subAccountListQuery>;
+/** One sub-account: its row, the rules in force and its counters. */
+export type SubAccountDetail = z.infer<typeof subAccountDetailResponse>;
+/** A rule in force for a sub-account (its own, or `inherited` from the defaults). */
+export type EffectiveRule = SubAccountDetail['rules'][number];
 /** Live billing, or shadow mode (computed, never sent). */
-export type BillingMode = 'live' | 'shadow';
+export type BillingMode = z.infer<typeof billingModeSchema>;
+/** PUT …/customer body: an existing customer, or one to create. */
+export type MapCustomerInput = z.input<typeof mapCustomerRequest>;
+/** PUT …/billing body: rebilling switch, per-metric overrides, subscription. */
+export type SubAccountBillingInput = z.input<typeof subAccountBillingRequest>;
+/** A per-metric override, or `inherit: true` to remove it. */
+export type OverrideInput = NonNullable<SubAccountBillingInput['overrides']>[number];
+/** A billing address for Stripe Tax: two-letter country code and postal code at least. */
+export type BillingAddress = NonNullable<NonNullable<SubAccountBillingInput['subscription']>['billingAddress']>;
+/** The answer of a removal. */
+export type Ok = z.infer<typeof okResponse>;
 
-export interface EffectiveRule {
-  metric: string;
-  enabled: boolean;
-  threshold: string;
-  direction: 'outbound' | 'inbound' | 'both';
-  meterEventName: string;
-  inherited: boolean;
-  stripePriceId: string | null;
-}
-
-export interface SubAccountDetail extends SubAccountRow {
-  rules: EffectiveRule[];
-  counters: Array<{ metric: string; total: string; billedUnits: number }>;
-}
-
-export interface Page<T> {
-  total: number;
-  page: number;
-  pageSize: number;
-  items: T[];
-}
-
-export interface MetricTotal {
-  metric: string;
-  unit: string | null;
-  quantity: string;
-  records: number;
-  unitsBilled: number;
-  unitsSent: number;
-  unitsFailed: number;
-}
-
-export type Granularity = 'day' | 'week' | 'month';
-
-export interface Usage {
-  from: string;
-  to: string;
-  granularity: Granularity;
-  totals: MetricTotal[];
-  series: Array<{ bucket: string; metric: string; quantity: string }>;
-}
-
-export interface Overview {
-  installed: boolean;
-  stripeConnected: boolean;
-  pricedMetrics: number;
-  subAccounts: number;
-  mapped: number;
-  rebilling: number;
-  delinquent: number;
-  needsReinstall: number;
-  failedReports: number;
-  rejectedReports: number;
-  unconfirmedReports: number;
-  unitsSent: number;
-  lastUnitSentAt: string | null;
-  /** Drift against Stripe's totals that reconciliation could not repair. */
-  reconciliation: DriftAlert;
-}
-
-/**
- * Who writes the agency's AI messages: each marker is `user:<userId>`, `provider:<conversationProviderId>`,
- * `source:<source>` or `unattended`; outbound texts they match count as `ai_messages` and `ai_tokens`.
- */
-export interface AiSenders {
-  markers: string[];
-}
-
-/**
- * Which email the agency bills (GET/PUT /api/email-billing): `conversations` (conversation emails sent through LC Email)
- * or `lc_email_stats` (LCEmailStats delivered events, campaigns included); the other is recorded, not billed.
- */
-export type EmailBillingSource = 'conversations' | 'lc_email_stats';
-export interface EmailBilling {
-  source: EmailBillingSource;
-  default: EmailBillingSource;
-}
-
-export interface PeriodCharges {
-  periodStart: string;
-  periodEnd: string;
-  currency: string;
-  lines: Array<MetricTotal & { threshold: string | null; currency: string | null; estimatedCents: string | null }>;
-  flatFeeCents: number | null;
-  estimatedTotalCents: string;
-}
-
+// ---------- usage ----------
+/** An inclusive range of UTC days, YYYY-MM-DD. */
+export type DayRange = Required<z.input<typeof rangeQuery>>;
+/** One metric's totals over a range: quantity (decimal string) in `unit`, units billed, sent and failed. */
+export type MetricTotal = z.infer<typeof metricTotal>;
+/** Usage over a range: totals per metric and a series per bucket. */
+export type Usage = z.infer<typeof usageResponse>;
+/** A series' bucket width: day, week or month. */
+export type Granularity = Usage['granularity'];
+/** Onboarding facts and headline numbers of the agency, with the drift reconciliation could not repair. */
+export type Overview = z.infer<typeof overviewResponse>;
+/** `GET /api/usage/sub-accounts` query: range, search and page. */
+export type UsageBySubAccountQuery = z.input<typeof usageBySubAccountQuery>;
+/** A page of sub-accounts with usage in the range, each with its totals per metric. */
+export type UsageBySubAccount = z.infer<typeof usageBySubAccountResponse>;
+/** This month's usage per listed sub-account. */
+export type PeriodUsage = z.infer<typeof periodUsageResponse>;
+/** A sub-account's month so far: usage, units and charges estimated at the prices in force (cents). */
+export type PeriodCharges = z.infer<typeof chargesResponse>;
 /**
  * `failed`: Stripe refused the call (the Retry button resends the same identifier); `rejected`: Stripe took it and
  * refused it later in an error report (Retry resends with a new identifier to the current customer);
  * `unconfirmed`: Stripe did not confirm it in time, so it is never resent blindly (reconciliation settles it).
  */
-export type ReportStatus = 'pending' | 'batched' | 'sent' | 'failed' | 'rejected' | 'unconfirmed';
+export type ReportStatus = z.infer<typeof reportStatus>;
+/** A page of the meter-report log and the count per status. */
+export type ReportLog = z.infer<typeof reportLogResponse>;
+/** `GET …/meter-reports` query: status filter and page. */
+export type ReportLogQuery = z.input<typeof reportLogQuery>;
+/** One meter report: units, status, Stripe's identifier, attempts and last error, rejection code. */
+export type MeterReport = ReportLog['items'][number];
+/** The answer of a retry: queued again; `newIdentifier` when a rejected batch is resent anew. */
+export type RetriedBatch = z.infer<typeof retryBatchResponse>;
 
-export interface MeterReport {
-  id: number;
-  metric: string;
-  units: number;
-  crossedAt: string;
-  status: ReportStatus;
-  stripeCustomerId: string;
-  meterEventName: string;
-  batchId: number | null;
-  identifier: string | null;
-  attempts: number | null;
-  lastError: string | null;
-  /** Stripe's error code when it rejected the event in an error report, e.g. `meter_event_customer_not_found`. */
-  rejectedCode: string | null;
-  sentAt: string | null;
-  /** The timestamp sent to Stripe at the latest send, Unix seconds. */
-  sentTimestamp: number | null;
-}
-
-export interface DayRange {
-  from: string;
-  to: string;
-}
-
-/** Metric pricing as PUT /api/pricing/:metric takes it. Amounts in cents, decimal strings. */
-export interface MetricPricingInput {
-  enabled: boolean;
-  threshold: string;
-  direction: 'outbound' | 'inbound' | 'both';
-  price: { currency: string; interval: 'month'; unitAmountDecimal: string };
-  baseCostDecimal: string | null;
-}
-
-export type OverrideInput =
-  | { metric: string; inherit: true }
-  | { metric: string; enabled: boolean; threshold: string; direction?: 'outbound' | 'inbound' | 'both' };
-
+// ---------- usage API, AI senders, email ----------
 /** An agency API key for POST /api/v1/usage, as listed: never the key itself. */
-export interface ApiKey {
-  id: number;
-  name: string;
-  prefix: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
-
+export type ApiKey = z.infer<typeof apiKeySummarySchema>;
+/** `GET /api/api-keys`: newest first, revoked ones included. */
+export type ApiKeyList = z.infer<typeof apiKeyListResponse>;
 /** The answer that creates a key: the only one that carries `key`. */
-export interface CreatedApiKey extends ApiKey {
-  key: string;
-}
-
+export type CreatedApiKey = z.infer<typeof createdApiKeyResponse>;
+/** `POST /api/api-keys` body: the key's name. */
+export type ApiKeyInput = z.input<typeof apiKeyInput>;
 /** A metric the agency defined for the usage API; `archivedAt` set means new usage for it is refused. */
-export interface CustomMetric {
-  key: string;
-  label: string;
-  unit: string;
-  archivedAt: string | null;
-  createdAt: string;
-}
+export type CustomMetric = z.infer<typeof customMetricSchema>;
+/** `GET /api/custom-metrics`: active first, then by key. */
+export type CustomMetricList = z.infer<typeof customMetricListResponse>;
+/** POST /api/custom-metrics body (validated by server/metering/custom-metrics.ts `customMetricInput`). */
+export type CustomMetricInput = Pick<CustomMetric, 'key' | 'label' | 'unit'>;
+/** Who writes the agency's AI messages: `user:<userId>`, `provider:<id>`, `source:<source>` or `unattended`. */
+export type AiSenders = z.infer<typeof aiSendersBody>;
+/** Which email the agency bills: conversation emails through LC Email, or LCEmailStats delivered events. */
+export type EmailBillingSource = z.infer<typeof emailBillingSource>;
+/** The email source in force and the default. */
+export type EmailBilling = z.infer<typeof emailBillingResponse>;
 
-/** One metric of a shadow backlog, priced at today's rule. Amounts in cents, decimal strings. */
-export interface WouldBillLine {
-  metric: string;
-  units: number;
-  reports: number;
-  firstCrossedAt: string;
-  lastCrossedAt: string;
-  threshold: string | null;
-  meterEventName: string | null;
-  stripePriceId: string | null;
-  priced: boolean;
-  currency: string | null;
-  amountCents: string | null;
-  months: Array<{ month: string; units: number; amountCents: string | null }>;
-}
-
+// ---------- shadow mode ----------
 /** What a sub-account's shadow backlog would bill (GET …/would-bill). */
-export interface WouldBill {
-  locationId: string;
-  billingMode: BillingMode;
-  billingModeChangedAt: string | null;
-  currency: string;
-  totalCents: string;
-  firstCrossedAt: string | null;
-  lastCrossedAt: string | null;
-  metrics: WouldBillLine[];
-}
-
+export type WouldBill = z.infer<typeof wouldBillResponse>;
+/** One metric of a shadow backlog, priced at today's rule. */
+export type WouldBillLine = WouldBill['metrics'][number];
 /** The answer of billing a shadow backlog: how many reports moved to the Stripe customer. */
-export interface BilledBacklog {
-  locationId: string;
-  stripeCustomerId: string;
-  reports: number;
-  metrics: Array<{ metric: string; units: number; reports: number }>;
-}
+export type BilledBacklog = z.infer<typeof billedBacklogResponse>;
 
-export * from './api-types-reconciliation';
 export * from './api-types-backfill';
+export * from './api-types-reconciliation';

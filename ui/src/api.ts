@@ -5,68 +5,82 @@
  */
 import type { StripeConnectStart } from './api-types-connect';
 import type {
-  StripeConnection,
-  PricingRow,
-  PricingGrid,
-  SubAccountRow,
-  BillingMode,
-  SubAccountDetail,
-  Page,
-  MetricTotal,
-  Usage,
-  Overview,
   AiSenders,
-  EmailBilling,
-  EmailBillingSource,
-  PeriodCharges,
-  ReportStatus,
-  MeterReport,
-  DayRange,
-  MetricPricingInput,
-  OverrideInput,
   ApiKey,
-  CreatedApiKey,
-  CustomMetric,
-  WouldBill,
-  BilledBacklog,
+  ApiKeyList,
+  ApplyDefaultsResult,
   Backfill,
   BackfillDetail,
-  StartBackfillInput,
-  TaxBehavior,
-  BillingAddress,
-  DriftAlert,
-  ReconciliationRun,
+  BackfillList,
+  BilledBackfill,
+  BilledBacklog,
+  BillingMode,
+  CreatedApiKey,
+  CustomerSearch,
+  CustomMetric,
+  CustomMetricInput,
+  CustomMetricList,
+  DayRange,
+  DefaultsInput,
+  EmailBilling,
+  EmailBillingSource,
+  ErrorBody,
+  ErrorCode,
+  MapCustomerInput,
+  MetricPricingInput,
+  Ok,
+  Overview,
+  PeriodCharges,
+  PeriodUsage,
+  PricingGrid,
+  PricingRow,
   ReconciliationRunDetail,
+  ReconciliationRuns,
+  ReportLog,
+  ReportLogQuery,
+  RetriedBatch,
+  Session,
+  StartBackfillInput,
+  StripeConnection,
+  SubAccountBillingInput,
+  SubAccountDetail,
+  SubAccountList,
+  SubAccountListQuery,
+  Usage,
+  UsageBySubAccount,
+  UsageBySubAccountQuery,
+  WouldBill,
 } from './api-types';
 
 export type * from './api-types';
 export type * from './api-types-connect';
 
-export interface SessionUser {
-  userId: string;
-  companyId: string;
-  type: 'agency' | 'location';
-  role: string;
-  activeLocation: string | null;
-  userName?: string;
-}
+/** Codes the page makes up itself: the server could not be reached, or answered without a code it knows. */
+export type ClientErrorCode = 'network' | 'unknown';
 
-export interface Session {
-  token: string;
-  expiresAt: string;
-  /** The server runs `npm run demo`: simulated HighLevel and Stripe. */
-  demo: boolean;
-  user: SessionUser;
-}
-
-/** An API failure: the HTTP status and the server's `{ error: { code, message } }`. */
+/**
+ * An API failure: the HTTP status and the server's `{ error: { code, message } }`. `code` is a code of the server's
+ * catalogue (server/http/error-codes.ts), so the page switches on it with the compiler's help.
+ */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode | ClientErrorCode,
     message: string,
   ) {
     super(message);
+  }
+}
+
+/** True when the failure means the session token is missing, expired or invalid: sign in again and repeat. */
+export function isSessionError(error: ApiError): boolean {
+  switch (error.code) {
+    case 'unauthenticated':
+    case 'session_expired':
+    case 'invalid_session':
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -86,12 +100,13 @@ export async function exchangeSsoPayload(payload: string): Promise<Session> {
 
 async function request<T>(method: string, path: string, body?: unknown, authenticated = true, retried = false): Promise<T> {
   const res = await send(method, path, body, authenticated);
-  if (res.status === 401 && authenticated && !retried && renew) {
+  if (res.ok) return (await res.json()) as T;
+  const error = await errorOf(res);
+  if (isSessionError(error) && authenticated && !retried && renew) {
     token = (await renew()).token;
     return request<T>(method, path, body, authenticated, true);
   }
-  if (!res.ok) throw await errorOf(res);
-  return (await res.json()) as T;
+  throw error;
 }
 
 async function send(method: string, path: string, body: unknown, authenticated: boolean): Promise<Response> {
@@ -107,10 +122,10 @@ async function send(method: string, path: string, body: unknown, authenticated: 
 
 async function errorOf(res: Response): Promise<ApiError> {
   try {
-    const parsed = (await res.json()) as { error?: { code?: string; message?: string } };
-    return new ApiError(res.status, parsed.error?.code ?? 'error', parsed.error?.message ?? `Request failed (${res.status}).`);
+    const parsed = (await res.json()) as Partial<ErrorBody>;
+    return new ApiError(res.status, parsed.error?.code ?? 'unknown', parsed.error?.message ?? `Request failed (${res.status}).`);
   } catch {
-    return new ApiError(res.status, 'error', `Request failed (${res.status}).`);
+    return new ApiError(res.status, 'unknown', `Request failed (${res.status}).`);
   }
 }
 
@@ -133,48 +148,41 @@ export const api = {
   setWebhookSecret: (secret: string) => request<StripeConnection>('PUT', '/api/stripe/webhook-secret', { secret }),
   startStripeConnect: () => request<StripeConnectStart>('POST', '/api/stripe/connect'),
   searchCustomers: (q: string) =>
-    request<{ customers: Array<{ id: string; name: string | null; email: string | null }> }>('GET', `/api/stripe/customers${query({ query: q })}`),
+    request<CustomerSearch>('GET', `/api/stripe/customers${query({ query: q })}`),
 
   pricing: () => request<PricingGrid>('GET', '/api/pricing'),
   setMetricPricing: (metric: string, input: MetricPricingInput) => request<PricingRow>('PUT', `/api/pricing/${enc(metric)}`, input),
-  setDefaults: (input: { autoApply?: boolean; flatFeeAmount?: number | null; taxBehavior?: TaxBehavior }) => request<PricingGrid>('PUT', '/api/defaults', input),
+  setDefaults: (input: DefaultsInput) => request<PricingGrid>('PUT', '/api/defaults', input),
   applyDefaults: (locationIds: string[]) =>
-    request<{ results: Array<{ locationId: string; ok: boolean; error?: string }> }>('POST', '/api/defaults/apply', { locationIds }),
+    request<ApplyDefaultsResult>('POST', '/api/defaults/apply', { locationIds }),
 
-  subAccounts: (p: { search?: string; page: number; pageSize: number }) => request<Page<SubAccountRow>>('GET', `/api/sub-accounts${query(p)}`),
+  subAccounts: (p: SubAccountListQuery) => request<SubAccountList>('GET', `/api/sub-accounts${query(p)}`),
   subAccount: (id: string) => request<SubAccountDetail>('GET', `/api/sub-accounts/${enc(id)}`),
-  mapCustomer: (id: string, choice: { customerId: string } | { create: true }) =>
+  mapCustomer: (id: string, choice: MapCustomerInput) =>
     request<SubAccountDetail>('PUT', `/api/sub-accounts/${enc(id)}/customer`, choice),
-  setBilling: (
-    id: string,
-    input: {
-      rebillingEnabled?: boolean;
-      overrides?: OverrideInput[];
-      subscription?: { coupon?: string; automaticTax?: boolean; startAt?: string; billingAddress?: BillingAddress };
-    },
-  ) => request<SubAccountDetail>('PUT', `/api/sub-accounts/${enc(id)}/billing`, input),
-  removeOverride: (id: string, metric: string) => request<{ ok: true }>('DELETE', `/api/sub-accounts/${enc(id)}/rules/${enc(metric)}`),
+  setBilling: (id: string, input: SubAccountBillingInput) => request<SubAccountDetail>('PUT', `/api/sub-accounts/${enc(id)}/billing`, input),
+  removeOverride: (id: string, metric: string) => request<Ok>('DELETE', `/api/sub-accounts/${enc(id)}/rules/${enc(metric)}`),
 
   usage: (range: DayRange) => request<Usage>('GET', `/api/usage${query({ ...range })}`),
-  usageBySubAccount: (p: DayRange & { search?: string; page: number; pageSize: number }) =>
-    request<DayRange & Page<{ locationId: string; name: string | null; metrics: MetricTotal[] }>>('GET', `/api/usage/sub-accounts${query(p)}`),
+  usageBySubAccount: (p: UsageBySubAccountQuery) =>
+    request<UsageBySubAccount>('GET', `/api/usage/sub-accounts${query(p)}`),
   periodUsage: (locationIds: string[]) =>
-    request<{ periodStart: string; periodEnd: string; items: Array<{ locationId: string; metrics: MetricTotal[] }> }>(
+    request<PeriodUsage>(
       'GET',
       `/api/usage/current-period${query({ locationIds: locationIds.join(',') })}`,
     ),
   subAccountUsage: (id: string, range: DayRange) => request<Usage>('GET', `/api/sub-accounts/${enc(id)}/usage${query({ ...range })}`),
   subAccountCharges: (id: string) => request<PeriodCharges>('GET', `/api/sub-accounts/${enc(id)}/current-period`),
-  meterReports: (id: string, p: { status?: ReportStatus; page: number; pageSize: number }) =>
-    request<Page<MeterReport> & { counts: Record<ReportStatus, number> }>('GET', `/api/sub-accounts/${enc(id)}/meter-reports${query(p)}`),
+  meterReports: (id: string, p: ReportLogQuery) =>
+    request<ReportLog>('GET', `/api/sub-accounts/${enc(id)}/meter-reports${query(p)}`),
   retryBatch: (id: string, batchId: number) =>
-    request<{ requeued: true; batchId: number; newIdentifier: boolean }>('POST', `/api/sub-accounts/${enc(id)}/meter-batches/${batchId}/retry`),
+    request<RetriedBatch>('POST', `/api/sub-accounts/${enc(id)}/meter-batches/${batchId}/retry`),
 
-  apiKeys: () => request<{ keys: ApiKey[] }>('GET', '/api/api-keys'),
+  apiKeys: () => request<ApiKeyList>('GET', '/api/api-keys'),
   createApiKey: (name: string) => request<CreatedApiKey>('POST', '/api/api-keys', { name }),
   revokeApiKey: (id: number) => request<ApiKey>('DELETE', `/api/api-keys/${id}`),
-  customMetrics: () => request<{ metrics: CustomMetric[] }>('GET', '/api/custom-metrics'),
-  defineCustomMetric: (input: { key: string; label: string; unit: string }) => request<CustomMetric>('POST', '/api/custom-metrics', input),
+  customMetrics: () => request<CustomMetricList>('GET', '/api/custom-metrics'),
+  defineCustomMetric: (input: CustomMetricInput) => request<CustomMetric>('POST', '/api/custom-metrics', input),
   archiveCustomMetric: (key: string) => request<CustomMetric>('DELETE', `/api/custom-metrics/${enc(key)}`),
   aiSenders: () => request<AiSenders>('GET', '/api/ai-senders'),
   setAiSenders: (markers: string[]) => request<AiSenders>('PUT', '/api/ai-senders', { markers }),
@@ -185,19 +193,19 @@ export const api = {
   wouldBill: (id: string) => request<WouldBill>('GET', `/api/sub-accounts/${enc(id)}/would-bill`),
   billBacklog: (id: string) => request<BilledBacklog>('POST', `/api/sub-accounts/${enc(id)}/would-bill/bill`),
 
-  backfills: (id: string) => request<{ items: Backfill[] }>('GET', `/api/sub-accounts/${enc(id)}/backfills`),
+  backfills: (id: string) => request<BackfillList>('GET', `/api/sub-accounts/${enc(id)}/backfills`),
   backfill: (id: string, backfillId: number) => request<BackfillDetail>('GET', `/api/sub-accounts/${enc(id)}/backfills/${backfillId}`),
   startBackfill: (id: string, input: StartBackfillInput) => request<Backfill>('POST', `/api/sub-accounts/${enc(id)}/backfills`, input),
   cancelBackfill: (id: string, backfillId: number) => request<Backfill>('POST', `/api/sub-accounts/${enc(id)}/backfills/${backfillId}/cancel`),
   billBackfill: (id: string, backfillId: number) =>
-    request<{ backfill: BackfillDetail; recordsOffered: number; unitsDue: Array<{ metric: string; units: number }> }>(
+    request<BilledBackfill>(
       'POST',
       `/api/sub-accounts/${enc(id)}/backfills/${backfillId}/bill`,
     ),
 
   /** Reconciliation runs of the agency, or (with `locationId`) of one sub-account, and the drift that stays. */
   reconciliationRuns: (locationId?: string) =>
-    request<{ items: ReconciliationRun[]; alert: DriftAlert }>('GET', `${reconciliationBase(locationId)}/reconciliation/runs`),
+    request<ReconciliationRuns>('GET', `${reconciliationBase(locationId)}/reconciliation/runs`),
   reconciliationRun: (runId: number, locationId?: string) =>
     request<ReconciliationRunDetail>('GET', `${reconciliationBase(locationId)}/reconciliation/runs/${runId}`),
   reconcileNow: (locationId?: string) => request<ReconciliationRunDetail>('POST', `${reconciliationBase(locationId)}/reconciliation/runs`),
@@ -206,11 +214,13 @@ export const api = {
   async downloadUsageCsv(range: DayRange, locationId?: string): Promise<string> {
     const path = `/api/usage/export.csv${query({ ...range, locationId })}`;
     let res = await send('GET', path, undefined, true);
-    if (res.status === 401 && renew) {
+    if (!res.ok) {
+      const error = await errorOf(res);
+      if (!(isSessionError(error) && renew)) throw error;
       token = (await renew()).token;
       res = await send('GET', path, undefined, true);
+      if (!res.ok) throw await errorOf(res);
     }
-    if (!res.ok) throw await errorOf(res);
     const filename = /filename="?([^";]+)"?/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? 'meterbridge-usage.csv';
     const url = URL.createObjectURL(await res.blob());
     const link = Object.assign(document.createElement('a'), { href: url, download: filename });

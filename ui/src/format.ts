@@ -1,21 +1,7 @@
 /** Display helpers: metric names, quantities, money (cents as decimal strings) and dates. */
 
-const METRIC_LABELS: Record<string, string> = {
-  sms: 'SMS messages',
-  sms_segments: 'SMS segments',
-  mms: 'MMS messages',
-  email: 'Emails',
-  call_minutes: 'Call minutes',
-  voicemail_drops: 'Voicemail drops',
-  whatsapp: 'WhatsApp messages',
-  ai_call_minutes: 'Voice AI minutes',
-  ai_messages: 'AI messages',
-  ai_tokens: 'AI tokens',
-  phone_numbers: 'Phone numbers (per month)',
-};
-
-/** "SMS messages" for `sms`; a custom metric shows its key. */
-export const metricLabel = (metric: string): string => METRIC_LABELS[metric] ?? metric;
+/** "SMS messages" for `sms`; a custom metric shows its key. The labels are the server's (server/metric-labels.ts). */
+export { metricLabel } from '../../server/metric-labels';
 
 const numberFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 6 });
 

@@ -5,7 +5,7 @@
  * identifier once the cause is fixed; an unconfirmed one is left for reconciliation.
  */
 import { useState } from 'react';
-import { api, type MeterReport, type ReportStatus } from '../api';
+import { ApiError, api, type MeterReport, type ReportStatus } from '../api';
 import { Empty, ErrorNotice, Loading, Notice } from '../components/States';
 import { useResource } from '../components/useResource';
 import { formatInstant, formatNumber, metricLabel } from '../format';
@@ -22,6 +22,20 @@ const STATUS_LABEL: Record<ReportStatus, string> = {
 const BAD: ReportStatus[] = ['failed', 'rejected'];
 const PAGE_SIZE = 25;
 
+/** What to say when a retry is refused, by the server's error code. */
+function retryRefusal(err: unknown): string {
+  if (!(err instanceof ApiError)) return (err as Error).message;
+  switch (err.code) {
+    case 'no_stripe_customer':
+      return `${err.message} Choose a customer in the Billing card above, then retry.`;
+    case 'not_retryable':
+      return `${err.message} The log now shows where it stands.`;
+    default:
+      return err.message;
+  }
+}
+
+/** The sub-account’s meter-report log (agency users): filter by status, page, retry a failed or rejected batch. */
 export function ReportLog({ locationId, onRetried }: { locationId: string; onRetried: () => void }) {
   const canChange = useCanChange();
   const [status, setStatus] = useState<ReportStatus | ''>('');
@@ -43,7 +57,8 @@ export function ReportLog({ locationId, onRetried }: { locationId: string; onRet
       log.reload();
       onRetried();
     } catch (err) {
-      setMessage({ tone: 'error', text: (err as Error).message });
+      if (err instanceof ApiError && err.code === 'not_retryable') log.reload();
+      setMessage({ tone: 'error', text: retryRefusal(err) });
     }
   };
 
