@@ -67,6 +67,10 @@ import { createAgencyEmailBilling } from './email-billing/agency-email-billing';
 import { emailBillingRoutes } from './email-billing/routes';
 import { createReconciliation, type Reconciliation } from './reconciliation/reconciliation';
 import { reconciliationRoutes } from './reconciliation/routes';
+import { holdUncoveredUsage } from './payments/held-usage';
+import { createPayments, type Payments } from './payments/payments';
+import { paymentsReturnRouter } from './payments/return-page';
+import { paymentRoutes } from './payments/routes';
 
 /**
  * A wired service. `close()` stops taking requests and the scheduler (finishing the run in progress, so an
@@ -91,6 +95,8 @@ export interface Service {
   stripeConnection: StripeConnection;
   pricing: Pricing;
   billing: SubAccountBilling;
+  /** Cards, hosted payment pages, invoices (server/payments/). */
+  payments: Payments;
   /** HighLevel read on a schedule: backfills (also the settings API), phone numbers by the month, SaaS mode. */
   backfills: Backfills;
   backfillRunner: BackfillRunner;
@@ -144,6 +150,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     db: database.db,
     logger,
     beforeTick: () => eventDestinations.ensureAll(), // connections older than event destinations, or failed creations
+    holdUncovered: () => holdUncoveredUsage(database.db), // never send units no subscription invoices
     stripeForAgency: reporterStripe(accounts, stripeClient),
     options: { ...config.reporter, concurrency: 16 },
   });
@@ -172,9 +179,11 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const agencyStripe = stripeForAgency(accounts, stripeClient);
   const sessionTokens = createSessionTokens({ key: deriveSessionKey(config.encryptionKey) });
   const stripeConnection = createStripeConnection({ db: database.db, secretBox, stripeClient, appUrl: config.appUrl, logger, eventDestinations });
-  const billing = createSubAccountBilling({ db: database.db, rules, accounts, stripeForAgency: agencyStripe, logger });
+  const payments = createPayments({
+    db: database.db, stripeForAgency: agencyStripe, appUrl: config.appUrl, logger, startSubscription: (locationId) => billing.syncSubscription(locationId) });
+  const billing = createSubAccountBilling({ db: database.db, rules, accounts, stripeForAgency: agencyStripe, logger, requireCard: payments.requireCard });
   const pricing = createPricing({ db: database.db, rules, stripeForAgency: agencyStripe, resyncSubscriptions: billing.resyncSubscriptions });
-  const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger });
+  const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger, onEvent: payments.handleEvent });
   const apiKeys = createApiKeys({ db: database.db });
   const customMetrics = createCustomMetrics({ db: database.db });
   const ingestion = createUsageIngestion({ db: database.db, onCrossings: nudgeReporter });
@@ -182,6 +191,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const apiRoutes = [
     ...settingsRoutes({ db: database.db, session, stripeConnection, pricing, rules, billing, logger, demo: config.demo }),
     ...usageRoutes({ db: database.db }),
+    ...paymentRoutes({ payments }),
     ...reconciliationRoutes({ db: database.db, reconciliation }),
     ...backfillRoutes({ backfills }),
     ...shadowRoutes({ db: database.db }),
@@ -203,6 +213,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     highLevelWebhookRouter(manifest.webhooks.path, receiveDelivery),
     oauthRouter({ manifest, passport, install, appUrl: config.appUrl, agencyName: (id) => findAgencyName(database.db, id), logger }),
     stripeWebhookRouter(paymentEvents, createErrorReports({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger })),
+    paymentsReturnRouter(),
     workflowActionRouter({ db: database.db, ingestion, secret: config.highLevel.workflowActionSecret }),
     openApiRouter(openApi),
     mountApiRoutes(apiRoutes, createGatekeeper({ db: database.db, tokens: sessionTokens, apiKeys: apiKeyCaller(apiKeys) })),
@@ -229,6 +240,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     stripeConnection,
     pricing,
     billing,
+    payments,
     backfills,
     backfillRunner,
     phoneNumbers,
