@@ -181,7 +181,8 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const stripeConnection = createStripeConnection({ db: database.db, secretBox, stripeClient, appUrl: config.appUrl, logger, eventDestinations });
   const payments = createPayments({
     db: database.db, stripeForAgency: agencyStripe, appUrl: config.appUrl, logger, startSubscription: (locationId) => billing.syncSubscription(locationId) });
-  const billing = createSubAccountBilling({ db: database.db, rules, accounts, stripeForAgency: agencyStripe, logger, requireCard: payments.requireCard });
+  const billing = createSubAccountBilling({ db: database.db, rules, accounts, stripeForAgency: agencyStripe, logger,
+    requireCard: payments.requireCard, onSubscriptionChanged: (companyId, customerId) => payments.cache.invalidateCustomer(companyId, customerId) });
   const pricing = createPricing({ db: database.db, rules, stripeForAgency: agencyStripe, resyncSubscriptions: billing.resyncSubscriptions });
   const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger, onEvent: payments.handleEvent });
   const apiKeys = createApiKeys({ db: database.db });

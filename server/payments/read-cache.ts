@@ -13,7 +13,7 @@ export interface ReadCache {
   get<T>(companyId: string, customerId: string, key: string, load: () => Promise<T>): Promise<T>;
   /** Drops every entry of the customer. */
   invalidateCustomer(companyId: string, customerId: string): void;
-  /** Drops the agency's entries whose key starts with `prefix` (its agency-wide lists). */
+  /** Drops the agency-wide entries of the agency (its invoice lists across customers). */
   invalidateAgency(companyId: string): void;
 }
 

@@ -14,4 +14,7 @@ export const PAYMENT_WEBHOOK_EVENTS = [
   'invoice.overdue',
   'invoice.deleted',
   'invoice.payment_succeeded',
+  // A card changed in the portal or the Dashboard, a subscription changed there: the cached card and preview go.
+  'customer.updated',
+  'customer.subscription.updated',
 ] as const;

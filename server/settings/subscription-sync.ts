@@ -40,6 +40,8 @@ export function createSubscriptionSync(deps: {
    * `card_required` unless Stripe has a usable default payment method for the customer. Without it, nothing is checked.
    */
   requireCard?: (stripe: Stripe, customerId: string, locationId: string) => Promise<void>;
+  /** Told after Meterbridge changed a customer's subscription in Stripe (server/payments clears its cached reads). */
+  onSubscriptionChanged?: (companyId: string, customerId: string) => void;
 }) {
   /** The prices a subscription of the sub-account carries: its enabled priced rules, plus the agency's flat fee. */
   async function desiredPrices(locationId: string, flatFeePriceId: string | null | undefined): Promise<string[]> {
@@ -144,6 +146,7 @@ export function createSubscriptionSync(deps: {
       if (sub.stripeSubscriptionId) {
         const stripe = await deps.stripeForAgency(sub.companyId);
         await stripeCall(() => endAtPeriodEnd(stripe, sub.stripeSubscriptionId!));
+        deps.onSubscriptionChanged?.(sub.companyId, sub.stripeCustomerId);
       }
       return sub.stripeSubscriptionId;
     }
@@ -191,6 +194,7 @@ export function createSubscriptionSync(deps: {
         metadata,
       }),
     );
+    deps.onSubscriptionChanged?.(sub.companyId, sub.stripeCustomerId);
     // A sub-account paused because Stripe canceled its subscription bills again once it has a new one (it stayed
     // paused for good before: its usage was never billed again).
     const resumed = sub.billingStatus === 'paused' && result.subscriptionId !== sub.stripeSubscriptionId;

@@ -89,14 +89,15 @@ const chargesResponse = z.object({
   flatFeeCents: z.number().int().nullable(),
   estimatedTotalCents: z.string(),
 });
-const reportStatus = z.enum(['pending', 'batched', 'sent', 'failed', 'rejected', 'unconfirmed']);
+// `held`: kept back because no subscription would invoice it (server/payments/held-usage.ts).
+const reportStatus = z.enum(['pending', 'batched', 'sent', 'failed', 'rejected', 'unconfirmed', 'held']);
 const reportLogResponse = z.object({
   total: z.number().int(),
   page: z.number().int(),
   pageSize: z.number().int(),
   counts: z.object({
     pending: z.number().int(), batched: z.number().int(), sent: z.number().int(), failed: z.number().int(),
-    rejected: z.number().int(), unconfirmed: z.number().int(),
+    rejected: z.number().int(), unconfirmed: z.number().int(), held: z.number().int(),
   }),
   items: z.array(
     z.object({
