@@ -30,14 +30,22 @@ export function isPastDue(invoice: Stripe.Invoice, nowSeconds = Math.floor(Date.
   return invoice.due_date ? invoice.due_date < nowSeconds : (invoice.attempt_count ?? 0) > 0;
 }
 
-/** One invoice as the API shows it; `locationId` from the agency's customer map. */
-export function invoiceView(invoice: Stripe.Invoice, locationOf: (customerId: string | null) => string | null): InvoiceView {
+/** The sub-account a mapped customer bills. */
+export interface MappedCustomer {
+  locationId: string;
+  name: string | null;
+}
+
+/** One invoice as the API shows it; the sub-account from the agency's customer map. */
+export function invoiceView(invoice: Stripe.Invoice, customers: Map<string, MappedCustomer>): InvoiceView {
   const customer = customerOf(invoice.customer);
+  const mapped = customer ? customers.get(customer) : undefined;
   return {
     id: invoice.id!,
     number: invoice.number ?? null,
     customer,
-    locationId: locationOf(customer),
+    locationId: mapped?.locationId ?? null,
+    subAccountName: mapped?.name ?? null,
     status: invoice.status ?? null,
     pastDue: isPastDue(invoice),
     currency: invoice.currency,
@@ -69,14 +77,14 @@ export function totalsOf(invoices: InvoiceView[]): InvoiceList['totals'] {
 
 /**
  * A page of invoices, newest first: one customer's (`customerId`), or the account's restricted to `customers` (the
- * agency's mapped customers, customer id → location id). Stripe's `status` filter is used where Stripe has it;
+ * agency's mapped customers, customer id → sub-account). Stripe's `status` filter is used where Stripe has it;
  * `past_due` reads open invoices and keeps the past-due ones. Reads at most MAX_PAGES Stripe pages per call; the
  * cursor is the last invoice looked at, so the next call goes on from there.
  * @throws AppError 400/502 `stripe_error` with Stripe's message.
  */
 export async function listInvoices(
   stripe: Stripe,
-  scope: { customerId?: string; customers: Map<string, string> },
+  scope: { customerId?: string; customers: Map<string, MappedCustomer> },
   query: InvoiceQuery,
 ): Promise<InvoiceList> {
   const status = query.status === 'past_due' ? 'open' : query.status;
@@ -105,7 +113,7 @@ export async function listInvoices(
       if (!res.has_more) return;
     }
   });
-  const invoices = found.map((i) => invoiceView(i, (c) => (c ? (scope.customers.get(c) ?? null) : null)));
+  const invoices = found.map((i) => invoiceView(i, scope.customers));
   return { invoices, hasMore, nextCursor: hasMore ? (cursor ?? null) : null, totals: totalsOf(invoices) };
 }
 

@@ -135,7 +135,7 @@ export function createPayments(deps: {
       const stripe = await deps.stripeForAgency(sub.companyId);
       const key = `invoices:${query.status ?? ''}:${query.startingAfter ?? ''}:${query.limit}`;
       return cache.get(sub.companyId, sub.stripeCustomerId, key, () =>
-        listInvoices(stripe, { customerId: sub.stripeCustomerId, customers: new Map([[sub.stripeCustomerId, locationId]]) }, query));
+        listInvoices(stripe, { customerId: sub.stripeCustomerId, customers: new Map([[sub.stripeCustomerId, { locationId, name: sub.name }]]) }, query));
     },
 
     /** The next invoice as Stripe previews it. @throws 404, Stripe errors. */
@@ -151,11 +151,11 @@ export function createPayments(deps: {
     /** The agency's invoices (its mapped customers only), filtered by status. @throws 409 `stripe_not_connected`, Stripe errors. */
     async agencyInvoices(companyId: string, query: InvoiceQuery) {
       const stripe = await deps.stripeForAgency(companyId);
-      const mapped = await selectRows<{ customer: string; locationId: string }>(
+      const mapped = await selectRows<{ customer: string; locationId: string; name: string | null }>(
         deps.db,
-        sql`select stripe_customer_id as customer, location_id as "locationId" from sub_accounts where company_id = ${companyId} and stripe_customer_id is not null`,
+        sql`select stripe_customer_id as customer, location_id as "locationId", name from sub_accounts where company_id = ${companyId} and stripe_customer_id is not null`,
       );
-      const customers = new Map(mapped.map((m) => [m.customer, m.locationId]));
+      const customers = new Map(mapped.map((m) => [m.customer, { locationId: m.locationId, name: m.name }]));
       const key = `agency-invoices:${query.status ?? ''}:${query.startingAfter ?? ''}:${query.limit}`;
       return cache.get(companyId, AGENCY_WIDE, key, () => listInvoices(stripe, { customers }, query));
     },

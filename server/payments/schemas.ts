@@ -80,6 +80,8 @@ export const invoiceSchema = z.object({
   number: z.string().nullable(),
   customer: z.string().nullable(),
   locationId: z.string().nullable(),
+  /** The sub-account's name as HighLevel gave it, when known. */
+  subAccountName: z.string().nullable(),
   /** Stripe's status: draft, open, paid, uncollectible or void (kept as a string: Stripe may add more). */
   status: z.string().nullable(),
   /** Open and past its due date (or, charged automatically, attempted and still unpaid). */

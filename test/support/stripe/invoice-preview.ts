@@ -36,6 +36,7 @@ export function previewInvoice({ stub, state }: Fake, params: FormObject): Strip
   if (!sub || sub.status === 'canceled' || sub.status === 'incomplete_expired') {
     throw invalid(`No upcoming invoices for customer: ${customer}`, undefined, 'invoice_upcoming_none');
   }
+  const productName = (price: StripeJson): string => state.products.get(price.product)?.name ?? price.product;
   const periodStart: number = sub.items.data[0]?.current_period_start ?? sub.start_date;
   const periodEnd: number = sub.items.data[0]?.current_period_end ?? now();
   const lines = sub.items.data.map((item: StripeJson) => {
@@ -46,12 +47,12 @@ export function previewInvoice({ stub, state }: Fake, params: FormObject): Strip
         .filter((e) => e.customer === customer && e.eventName === eventName && e.timestamp >= periodStart)
         .reduce((sum, e) => sum + Number(e.value), 0);
       const amount = price.billing_scheme === 'per_unit' ? Math.round(quantity * Number(price.unit_amount_decimal ?? 0)) : 0;
-      return lineOf(item, price, quantity, amount, periodStart, periodEnd);
+      return lineOf(item, price, productName(price), quantity, amount, periodStart, periodEnd);
     }
     // A subscription that ends at the period's end is not renewed: its last invoice carries no fee for a next period.
     if (sub!.cancel_at_period_end) return null;
     const quantity = item.quantity ?? 1;
-    return lineOf(item, price, quantity, (price.unit_amount ?? 0) * quantity, periodEnd, periodEnd + (periodEnd - periodStart));
+    return lineOf(item, price, productName(price), quantity, (price.unit_amount ?? 0) * quantity, periodEnd, periodEnd + (periodEnd - periodStart));
   }).filter((line: StripeJson | null): line is StripeJson => line !== null);
   const subtotal = lines.reduce((sum: number, l: StripeJson) => sum + l.amount, 0);
   const discountAmounts = (sub.discounts as Array<StripeJson | string>).flatMap((d) => {
@@ -93,13 +94,14 @@ export function previewInvoice({ stub, state }: Fake, params: FormObject): Strip
   };
 }
 
-function lineOf(item: StripeJson, price: StripeJson, quantity: number, amount: number, start: number, end: number): StripeJson {
+function lineOf(item: StripeJson, price: StripeJson, product: string, quantity: number, amount: number, start: number, end: number): StripeJson {
   return {
     id: newId('il_tmp'),
     object: 'line_item',
     amount,
     currency: price.currency,
-    description: `${quantity} × ${price.nickname ?? price.product} (approximate)`,
+    // Stripe's own wording is e.g. "150 × SMS (at $0.02 / month)"; the double's is close (approximate).
+    description: `${quantity} × ${price.nickname ?? product}`,
     period: { start, end },
     pricing: { type: 'price_details', price_details: { price: price.id, product: price.product }, unit_amount_decimal: price.unit_amount_decimal },
     quantity,
