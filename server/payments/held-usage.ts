@@ -16,7 +16,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { selectRows, type Executor } from '../../models/database';
 
-/** True (SQL) when the report `r` has a Meterbridge price that no subscription of its sub-account covers. */
+/** True (SQL) when the row `r` (location_id, metric) has a Meterbridge price that no subscription of its sub-account covers. */
 const uncovered = (r: SQL): SQL => sql`exists (
   select 1 from sub_accounts s
   cross join lateral (
@@ -24,10 +24,10 @@ const uncovered = (r: SQL): SQL => sql`exists (
       (select lr.stripe_price_id from rebilling_rules lr where lr.location_id = s.location_id and lr.metric = ${r}.metric),
       (select dr.stripe_price_id from rebilling_rules dr where dr.company_id = s.company_id and dr.location_id is null and dr.metric = ${r}.metric)
     ) as price
-  ) p
-  where s.location_id = ${r}.location_id and p.price is not null
+  ) priced
+  where s.location_id = ${r}.location_id and priced.price is not null
     and not (s.stripe_subscription_id is not null and s.billing_status <> 'paused'
-             and (s.subscription_price_ids is null or s.subscription_price_ids @> jsonb_build_array(p.price)))
+             and (s.subscription_price_ids is null or s.subscription_price_ids @> jsonb_build_array(priced.price)))
 )`;
 
 /**
@@ -35,12 +35,23 @@ const uncovered = (r: SQL): SQL => sql`exists (
  * @returns how many reports were held and released.
  */
 export async function holdUncoveredUsage(db: Executor): Promise<{ held: number; released: number }> {
+  // Decided once per (sub-account, metric), not per report: a flood of pending reports costs one distinct scan.
   const [row] = await selectRows<{ held: number; released: number }>(
     db,
-    sql`with held as (
-          update meter_reports r set status = 'held' where r.status = 'pending' and ${uncovered(sql`r`)} returning 1
+    sql`with pending_pairs as (
+          select distinct location_id, metric from meter_reports where status = 'pending'
+        ), uncovered_pairs as (
+          select pp.location_id, pp.metric from pending_pairs pp where ${uncovered(sql`pp`)}
+        ), held_pairs as (
+          select distinct location_id, metric from meter_reports where status = 'held'
+        ), covered_pairs as (
+          select hp.location_id, hp.metric from held_pairs hp where not ${uncovered(sql`hp`)}
+        ), held as (
+          update meter_reports r set status = 'held' from uncovered_pairs u
+          where r.status = 'pending' and r.location_id = u.location_id and r.metric = u.metric returning 1
         ), released as (
-          update meter_reports r set status = 'pending' where r.status = 'held' and not ${uncovered(sql`r`)} returning 1
+          update meter_reports r set status = 'pending' from covered_pairs c
+          where r.status = 'held' and r.location_id = c.location_id and r.metric = c.metric returning 1
         )
         select (select count(*)::int from held) as held, (select count(*)::int from released) as released`,
   );
