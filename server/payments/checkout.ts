@@ -45,6 +45,8 @@ export async function createSetupSession(
 /** What a completed setup session saved: the customer and the payment method, or null when there is nothing to apply. */
 export interface CompletedSetup {
   sessionId: string;
+  /** The sub-account Meterbridge made the session for (its metadata); null for a session made elsewhere. */
+  locationId: string | null;
   customerId: string;
   paymentMethodId: string;
 }
@@ -61,7 +63,7 @@ export async function completedSetup(stripe: Stripe, sessionId: string): Promise
   const intent = session.setup_intent;
   if (!customerId || !intent || typeof intent === 'string' || intent.status !== 'succeeded' || !intent.payment_method) return null;
   const paymentMethodId = typeof intent.payment_method === 'string' ? intent.payment_method : intent.payment_method.id;
-  return { sessionId: session.id, customerId, paymentMethodId };
+  return { sessionId: session.id, locationId: session.metadata?.[LOCATION_KEY] ?? null, customerId, paymentMethodId };
 }
 
 /**

@@ -180,8 +180,8 @@ export function createPayments(deps: {
      * @throws the stripe-node error when Stripe cannot be read or updated (the webhook answers 5xx; Stripe retries).
      */
     async handleEvent(companyId: string, event: Stripe.Event, stripe: Stripe): Promise<{ locationId: string } | null> {
-      const object = event.data.object as { id?: string; customer?: string | { id: string } | null };
-      const customer = typeof object.customer === 'string' ? object.customer : (object.customer?.id ?? null);
+      const object = event.data.object as { id?: string; object?: string; customer?: string | { id: string } | null };
+      const customer = object.object === 'customer' ? (object.id ?? null) : typeof object.customer === 'string' ? object.customer : (object.customer?.id ?? null);
       if (event.type.startsWith('invoice.') || event.type.startsWith('customer.')) {
         if (customer) cache.invalidateCustomer(companyId, customer);
         return null;
@@ -190,7 +190,8 @@ export function createPayments(deps: {
       const setup = await completedSetup(stripe, object.id);
       if (!setup) return null;
       const sub = await findSubAccountByCustomer(deps.db, companyId, setup.customerId);
-      if (!sub) return null;
+      // Only a session Meterbridge made for this very sub-account (its metadata says so) changes the default card.
+      if (!sub || sub.locationId !== setup.locationId) return null;
       await makeDefaultForInvoices(stripe, setup.customerId, setup.paymentMethodId);
       cache.invalidateCustomer(companyId, setup.customerId);
       deps.logger.info({ companyId, locationId: sub.locationId, session: setup.sessionId }, 'card saved as the default for invoices');

@@ -76,6 +76,26 @@ describe('cards on file', () => {
     expect(stripe.state.customers.get(harborCustomer)!.invoice_settings.default_payment_method).toBe(stripe.state.setupIntents.get(session.setup_intent)!.payment_method);
   });
 
+  it('when a setup session Meterbridge did not make completes for the customer, then the default card is left alone; a card changed in Stripe shows after customer.updated', async () => {
+    const before = stripe.state.customers.get(harborCustomer)!.invoice_settings.default_payment_method;
+    const made = await fetch(`${stripe.url}/v1/checkout/sessions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer sk_test_${COMPANY}Key0001`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ mode: 'setup', customer: harborCustomer, currency: 'usd', success_url: 'https://agency.example/done' }),
+    }).then((r) => r.json() as Promise<{ id: string }>);
+    const foreign = stripe.completeCheckoutSession(made.id, { last4: '0005' });
+    const res = await agency.sendEvent('checkout.session.completed', { id: foreign.id, object: 'checkout.session', customer: harborCustomer });
+    expect(res.body.locationId).toBeNull();
+    expect(stripe.state.customers.get(harborCustomer)!.invoice_settings.default_payment_method).toBe(before);
+
+    // The agency sets that card as the default in its Dashboard: Stripe says so with customer.updated.
+    const pm = stripe.state.setupIntents.get(foreign.setup_intent)!.payment_method;
+    stripe.state.customers.get(harborCustomer)!.invoice_settings.default_payment_method = pm;
+    expect((await get(`/api/sub-accounts/${HARBOR}/payments`, agency.agencyToken).expect(200)).body.card.last4).toBe('4444'); // cached
+    await agency.sendEvent('customer.updated', { id: harborCustomer, object: 'customer' });
+    expect((await get(`/api/sub-accounts/${HARBOR}/payments`, agency.agencyToken).expect(200)).body.card.last4).toBe('0005');
+  });
+
   it('when a sub-account user who is not its admin asks for the card page, then 403 admin_required; reading still works', async () => {
     const user = await agency.clientToken(HARBOR, false);
     const res = await post(`/api/sub-accounts/${HARBOR}/payments/card-link`, user).expect(403);
