@@ -10,7 +10,7 @@
 import type Stripe from 'stripe';
 import type { z } from 'zod';
 import { stripeCall } from '../settings/pricing';
-import { stripeErrorFields } from '../stripe/stripe-errors';
+import { isResourceMissing, stripeErrorFields } from '../stripe/stripe-errors';
 import type { invoiceListQuery, invoiceListResponse, invoiceSchema, nextInvoiceResponse } from './schemas';
 
 export type InvoiceView = z.infer<typeof invoiceSchema>;
@@ -121,7 +121,8 @@ export async function listInvoices(
  * The next invoice of a customer's subscription, as Stripe previews it.
  * @param stripe the agency's client; may be null when there is no customer or subscription (nothing is read then).
  * @param flatFeePriceId the agency's flat-fee price: its line is not metered usage.
- * @throws AppError 400/502 `stripe_error` with Stripe's message, except `invoice_upcoming_none` (answered as not available).
+ * @throws AppError 400/502 `stripe_error` with Stripe's message, except `invoice_upcoming_none` and a subscription
+ *   or customer Stripe no longer has (`resource_missing`), answered as not available with Stripe's message.
  */
 export async function nextInvoice(
   stripe: Stripe | null,
@@ -135,6 +136,8 @@ export async function nextInvoice(
   } catch (err) {
     const e = stripeErrorFields(err);
     if (e.code === 'invoice_upcoming_none') return { available: false, reason: `Stripe has no upcoming invoice: ${e.message ?? ''}`, invoice: null };
+    // The subscription (or customer) Meterbridge has on record is gone from Stripe: nothing is upcoming, say why.
+    if (isResourceMissing(err)) return { available: false, reason: `Stripe: ${e.message ?? 'the subscription no longer exists'}`, invoice: null };
     return stripeCall(() => Promise.reject(err)); // Stripe's message as a 400/502 `stripe_error`
   }
   const priceOf = (line: Stripe.InvoiceLineItem) => {

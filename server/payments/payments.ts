@@ -12,6 +12,7 @@ import { agencies } from '../../models/schema';
 import { AppError, notFound } from '../http/errors';
 import type { StripeForAgency } from '../settings/stripe-for-agency';
 import { stripeCall } from '../settings/pricing';
+import { isResourceMissing } from '../stripe/stripe-errors';
 import { findAgency, findSubAccount, findSubAccountByCustomer } from '../tenancy/accounts-repository';
 import { createCards, type CardSummary } from './cards';
 import { completedSetup, createSetupSession, makeDefaultForInvoices } from './checkout';
@@ -50,7 +51,9 @@ export function createPayments(deps: {
   async function subscriptionNow(stripe: Stripe, companyId: string, customerId: string, id: string | null) {
     if (!id) return null;
     return cache.get(companyId, customerId, `subscription:${id}`, async () => {
-      const s = await stripeCall(() => stripe.subscriptions.retrieve(id));
+      // A subscription Stripe no longer has (deleted, another account) is shown as none rather than failing the page.
+      const s = await stripeCall(() => stripe.subscriptions.retrieve(id).catch((err) => (isResourceMissing(err) ? null : Promise.reject(err))));
+      if (!s) return null;
       const periodEnd = s.items.data[0]?.current_period_end ?? null;
       return { id: s.id, status: s.status, cancelAtPeriodEnd: s.cancel_at_period_end, currentPeriodEnd: iso(periodEnd), endsAt: s.cancel_at_period_end ? iso(s.cancel_at ?? periodEnd) : iso(s.cancel_at) };
     });
