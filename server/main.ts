@@ -71,7 +71,10 @@ import { emailBillingRoutes } from './email-billing/routes';
 import { createReconciliation } from './reconciliation/reconciliation';
 import { reconciliationRoutes } from './reconciliation/routes';
 import { createOperations } from './observability/operations';
-
+import { holdUncoveredUsage } from './payments/held-usage';
+import { createPayments } from './payments/payments';
+import { paymentsReturnRouter } from './payments/return-page';
+import { paymentRoutes } from './payments/routes';
 import type { BuildOptions, Service } from './service';
 
 export type { BuildOptions, Service };
@@ -112,6 +115,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     onStripeCall: operations.pipelineMetrics.stripeCall,
     beforeTick: () => eventDestinations.ensureAll(stripeConnect.connections), // connections older than event destinations, or failed creations
     stripeForAgency: reporterStripe(stripeConnect.connections),
+    holdUncovered: () => holdUncoveredUsage(database.db), // never send units no subscription invoices
     options: { ...config.reporter, concurrency: 16 },
   });
   const reconciliation = createReconciliation({
@@ -139,9 +143,12 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const agencyStripe = stripeForAgency(stripeConnect.connections);
   const sessionTokens = createSessionTokens({ key: deriveSessionKey(config.encryptionKey) });
   const stripeConnection = createStripeConnection({ db: database.db, secretBox, stripeClient, appUrl: config.appUrl, logger, eventDestinations, connect: stripeConnect.connect });
-  const billing = createSubAccountBilling({ db: database.db, rules, accounts, stripeForAgency: agencyStripe, logger });
+  const payments = createPayments({
+    db: database.db, stripeForAgency: agencyStripe, appUrl: config.appUrl, logger, startSubscription: (locationId) => billing.syncSubscription(locationId) });
+  const billing = createSubAccountBilling({ db: database.db, rules, accounts, stripeForAgency: agencyStripe, logger,
+    requireCard: payments.requireCard, onSubscriptionChanged: (companyId, customerId) => payments.cache.invalidateCustomer(companyId, customerId) });
   const pricing = createPricing({ db: database.db, rules, stripeForAgency: agencyStripe, resyncSubscriptions: billing.resyncSubscriptions });
-  const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger });
+  const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger, onEvent: payments.handleEvent });
   const apiKeys = createApiKeys({ db: database.db });
   const customMetrics = createCustomMetrics({ db: database.db });
   const ingestion = createUsageIngestion({ db: database.db, onStored: pipeline.nudge });
@@ -151,6 +158,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     ...stripeConnect.apiRoutes,
     ...auditRoutes({ db: database.db }),
     ...usageRoutes({ db: database.db }),
+    ...paymentRoutes({ payments }),
     ...reconciliationRoutes({ db: database.db, reconciliation }),
     ...backfillRoutes({ backfills }),
     ...shadowRoutes({ db: database.db }),
@@ -174,6 +182,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     oauthRouter({ manifest, passport, install, appUrl: config.appUrl, agencyName: (id) => findAgencyName(database.db, id), logger }),
     stripeWebhookRouter(paymentEvents, createErrorReports({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger })),
     ...stripeConnect.routers(paymentEvents),
+    paymentsReturnRouter(),
     workflowActionRouter({ db: database.db, ingestion, secret: config.highLevel.workflowActionSecret }),
     openApiRouter(openApi),
     mountApiRoutes(apiRoutes, createGatekeeper({ db: database.db, tokens: sessionTokens, apiKeys: apiKeyCaller(apiKeys) })),
@@ -192,6 +201,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     stripeConnection,
     pricing,
     billing,
+    payments,
     backfills,
     backfillRunner,
     phoneNumbers,

@@ -17,6 +17,7 @@ import type { SaasModeCheck } from './highlevel/saas-rebilling';
 import type { Scheduler } from './jobs/scheduler';
 import type { CustomMetrics } from './metering/custom-metrics';
 import type { RebillingRules } from './metering/rebilling-rules';
+import type { Payments } from './payments/payments';
 import type { PhoneNumberMonths } from './phone-numbers/phone-number-months';
 import type { GroupCommit } from './pipeline/group-commit';
 import type { InboxProcessor } from './pipeline/inbox-processor';
@@ -56,6 +57,8 @@ export interface Service {
   stripeConnection: StripeConnection;
   pricing: Pricing;
   billing: SubAccountBilling;
+  /** Cards, hosted payment pages, invoices (server/payments/). */
+  payments: Payments;
   /** HighLevel read on a schedule: backfills (also the settings API), phone numbers by the month, SaaS mode. */
   backfills: Backfills;
   backfillRunner: BackfillRunner;

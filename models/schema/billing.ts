@@ -77,6 +77,9 @@ export const usageCounters = pgTable(
  * `shadow`: a crossing of a sub-account in shadow mode ("would bill"); the reporter never takes it, and it
  * becomes `pending` only when the agency asks to bill the shadow backlog. `stripeCustomerId` is null only for a
  * shadow report of a sub-account with no customer yet; it is set when the report turns `pending`.
+ * `held`: a crossing of a metric Meterbridge prices whose price is on no subscription of the customer (reason
+ * `no_subscription`): Stripe would take the meter event and invoice it nowhere, so the reporter keeps it back and
+ * returns it to `pending` once a subscription covers it (server/payments/held-usage.ts).
  */
 export const meterReports = pgTable(
   'meter_reports',
@@ -90,7 +93,7 @@ export const meterReports = pgTable(
     units: bigint('units', { mode: 'number' }).notNull(),
     crossedAt: timestamp('crossed_at', { withTimezone: true }).notNull(),
     activityEventId: bigint('activity_event_id', { mode: 'number' }).references(() => activityEvents.id),
-    status: text('status', { enum: ['pending', 'batched', 'sent', 'failed', 'rejected', 'unconfirmed', 'shadow'] }).notNull().default('pending'),
+    status: text('status', { enum: ['pending', 'batched', 'sent', 'failed', 'rejected', 'unconfirmed', 'shadow', 'held'] }).notNull().default('pending'),
     batchId: bigint('batch_id', { mode: 'number' }).references(() => meterBatches.id),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -101,6 +104,7 @@ export const meterReports = pgTable(
     check('meter_reports_units_positive', sql`${t.units} > 0`),
     check('meter_reports_customer_unless_shadow', sql`${t.stripeCustomerId} is not null or ${t.status} = 'shadow'`),
     index('meter_reports_shadow_idx').on(t.locationId, t.metric).where(sql`${t.status} = 'shadow'`),
+    index('meter_reports_held_idx').on(t.locationId, t.metric).where(sql`${t.status} = 'held'`),
   ],
 );
 

@@ -92,6 +92,13 @@ export const agencies = pgTable('agencies', {
    * through LC Email) or `lc_email_stats` (LCEmailStats delivered events); the other is recorded with quantity 0.
    */
   emailBillingSource: text('email_billing_source', { enum: ['conversations', 'lc_email_stats'] }).notNull().default('conversations'),
+  /**
+   * The Stripe Customer Portal configuration (`bpc_…`) Meterbridge created in the agency's account, once, for its
+   * clients' portal sessions (server/payments/portal.ts); null until the first portal session.
+   */
+  billingPortalConfigurationId: text('billing_portal_configuration_id'),
+  /** A sub-account's subscription is created only once Stripe has a usable default card for its customer. */
+  requireCardBeforeSubscription: boolean('require_card_before_subscription').notNull().default(false),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
@@ -126,6 +133,12 @@ export const subAccounts = pgTable(
      * the settings page shows it and an unrelated update keeps it.
      */
     automaticTax: boolean('automatic_tax').notNull().default(false),
+    /**
+     * The price ids on the subscription as Stripe last answered a sync (server/settings/subscription-sync.ts); null
+     * when not known yet (a subscription synced before Meterbridge kept them). The reporter holds crossings of a
+     * Meterbridge-priced metric whose price is not among them (server/payments/held-usage.ts).
+     */
+    subscriptionPriceIds: jsonb('subscription_price_ids').$type<string[]>(),
     /**
      * From Stripe's invoice and subscription events: `delinquent` (a payment failed and Stripe retries),
      * `action_required` (the client must authenticate the payment, 3-D Secure), `paused` (subscription gone).

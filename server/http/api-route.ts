@@ -15,11 +15,13 @@ import { AppError, badRequest } from './errors';
  * - `agency`: an agency user; acts on the agency in their session.
  * - `sub-account:read`: an agency user of the sub-account's agency, or a location user of that very sub-account.
  * - `sub-account:write`: an agency user of the sub-account's agency.
+ * - `sub-account:client`: as `sub-account:read`, and a location user of that very sub-account whose HighLevel role
+ *   is admin may also write — the client's own billing pages (opening Stripe's card and portal pages).
  * - `api-key`: an agency API key (`Authorization: Bearer mbk_…`, server/usage-api/api-keys.ts); acts on the key's
  *   agency. A session token does not open these routes, and an API key opens no other.
  * Routes with a sub-account access level take the sub-account from the `locationId` path parameter.
  */
-export type Access = 'public' | 'agency' | 'sub-account:read' | 'sub-account:write' | 'api-key';
+export type Access = 'public' | 'agency' | 'sub-account:read' | 'sub-account:write' | 'sub-account:client' | 'api-key';
 
 /** What the authorization step hands to the handler: the caller's claims (null only on public routes). */
 export interface Caller {

@@ -73,6 +73,7 @@ export const ERROR_CODES = {
   stripe_not_connected: { status: 409, meaning: 'The agency has not connected Stripe yet.' },
   reinstall_required: { status: 409, meaning: 'No working HighLevel grant for the agency or sub-account: reinstall the app.' },
   no_customer: { status: 409, meaning: 'The sub-account is not mapped to a Stripe customer.' },
+  card_required: { status: 409, meaning: 'The agency requires a card before a subscription starts, and Stripe has no usable card for the customer.' },
   no_stripe_customer: { status: 409, meaning: 'The sub-account is not mapped to a Stripe customer, so its usage cannot be resent.' },
   not_retryable: { status: 409, meaning: 'The meter event is not failed or rejected, is being sent, or was resent already.' },
   not_installed: { status: 409, meaning: 'The sub-account uninstalled Meterbridge, so its HighLevel history cannot be read.' },

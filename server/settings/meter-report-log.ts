@@ -10,7 +10,8 @@ export interface MeterReportLogRow {
   metric: string;
   units: number;
   crossedAt: string;
-  status: 'pending' | 'batched' | 'sent' | 'failed' | 'rejected' | 'unconfirmed';
+  /** `held`: kept back, no subscription would invoice it (server/payments/held-usage.ts). */
+  status: 'pending' | 'batched' | 'sent' | 'failed' | 'rejected' | 'unconfirmed' | 'held';
   stripeCustomerId: string;
   meterEventName: string;
   batchId: number | null;
@@ -46,7 +47,7 @@ export async function meterReportLog(
         where r.location_id = ${locationId} and r.status <> 'shadow' ${status}
         order by r.id desc limit ${options.pageSize} offset ${(options.page - 1) * options.pageSize}`,
   );
-  const byStatus = Object.fromEntries(['pending', 'batched', 'sent', 'failed', 'rejected', 'unconfirmed'].map((s) => [s, counts.find((c) => c.status === s)?.n ?? 0]));
+  const byStatus = Object.fromEntries(['pending', 'batched', 'sent', 'failed', 'rejected', 'unconfirmed', 'held'].map((s) => [s, counts.find((c) => c.status === s)?.n ?? 0]));
   const total = options.status ? (byStatus[options.status] ?? 0) : counts.reduce((sum, c) => sum + c.n, 0);
   return {
     total,

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../../models/database';
 import type { SecretBox } from '../crypto/secret-box';
 import { AppError, badRequest } from '../http/errors';
+import { PAYMENT_WEBHOOK_EVENTS } from '../payments/webhook-events';
 import { checkStripeKey, StripeKeyRejectedError } from '../stripe/connection-check';
 import type { EventDestinations } from '../stripe/event-destinations';
 import type { StripeClientFactory } from '../stripe/stripe-client';
@@ -25,8 +26,8 @@ import {
   upsertAgency,
 } from '../tenancy/accounts-repository';
 
-/** Stripe events Meterbridge listens to for payment problems. */
-export const STRIPE_WEBHOOK_EVENTS = ['invoice.payment_failed', 'invoice.payment_action_required', 'invoice.paid', 'customer.subscription.deleted'] as const;
+/** Stripe events Meterbridge listens to: payment problems, plus what server/payments needs (PAYMENT_WEBHOOK_EVENTS). */
+export const STRIPE_WEBHOOK_EVENTS = ['invoice.payment_failed', 'invoice.payment_action_required', 'invoice.paid', 'customer.subscription.deleted', ...PAYMENT_WEBHOOK_EVENTS] as const;
 
 /**
  * Permissions Meterbridge can work without: webhook endpoints (one can be made by hand) and reading the account

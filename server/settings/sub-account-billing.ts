@@ -5,6 +5,7 @@
  * "apply defaults" action and its automatic form for new sub-accounts.
  */
 import type { Logger } from 'pino';
+import type Stripe from 'stripe';
 import type { Database } from '../../models/database';
 import type { PriceTerms } from '../../models/schema';
 import { AppError, notFound } from '../http/errors';
@@ -44,6 +45,10 @@ export function createSubAccountBilling(deps: {
   accounts: Accounts;
   stripeForAgency: StripeForAgency;
   logger: Logger;
+  /** The card check of the agency option "a card before a subscription starts" (server/payments/cards.ts). */
+  requireCard?: (stripe: Stripe, customerId: string, locationId: string) => Promise<void>;
+  /** Told after a customer's subscription changed in Stripe (server/payments clears its cached reads). */
+  onSubscriptionChanged?: (companyId: string, customerId: string) => void;
 }) {
   async function subAccountOrThrow(locationId: string) {
     const sub = await findSubAccount(deps.db, locationId);
@@ -51,7 +56,7 @@ export function createSubAccountBilling(deps: {
     return sub;
   }
 
-  const { syncSubscription, adoptStartedSchedule, prepareSubscriptionChange } = createSubscriptionSync(deps);
+  const { syncSubscription, adoptStartedSchedule, prepareSubscriptionChange, requireCardIfStarting } = createSubscriptionSync(deps);
 
   async function mapCustomer(locationId: string, choice: { customerId: string } | { create: true }): Promise<string> {
     const sub = await subAccountOrThrow(locationId);
@@ -103,7 +108,7 @@ export function createSubAccountBilling(deps: {
 
     /**
      * Applies the switch and overrides, then brings the subscription in line with the rules in force.
-     * @throws AppError 400 `unknown_metric`, 409 `stripe_tax_inactive` / `no_customer`, 422 `customer_location_required`
+     * @throws AppError 400 `unknown_metric`, 409 `stripe_tax_inactive` / `no_customer` / `card_required`, 422 `customer_location_required`
      *   / `customer_location_invalid` (all before any change); 404 unknown sub-account, 409 Stripe not connected,
      *   400 `invalid_start_date`, 400/502 with Stripe's message.
      */
@@ -119,6 +124,7 @@ export function createSubAccountBilling(deps: {
       const taxBehavior = (await findAgency(deps.db, sub.companyId))?.taxBehavior ?? 'exclusive';
       // The subscription's checks too (start date, Stripe Tax): a refusal leaves the switch and the overrides as they were.
       await prepareSubscriptionChange(locationId, input.subscription ?? {});
+      await requireCardIfStarting(locationId, input.rebillingEnabled);
       if (input.rebillingEnabled !== undefined) {
         await setSubAccountBilling(deps.db, locationId, { rebillingEnabled: input.rebillingEnabled });
       }

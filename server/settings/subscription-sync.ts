@@ -5,10 +5,11 @@
  * date, automatic tax).
  */
 import type { Logger } from 'pino';
+import type Stripe from 'stripe';
 import type { Database } from '../../models/database';
 import { findEffectiveRules } from '../metering/rules-repository';
 import { releaseSchedule, retrieveSchedule, scheduleSubscription, updateSchedule, type ScheduleState } from '../stripe/subscription-schedules';
-import { upsertSubscription } from '../stripe/subscriptions';
+import { endAtPeriodEnd, upsertSubscription } from '../stripe/subscriptions';
 import { ensureCustomerTaxLocation, requireStripeTaxActive, type BillingAddress } from '../stripe/tax';
 import { findAgency, findSubAccount, setSubAccountBilling } from '../tenancy/accounts-repository';
 import { AppError, badRequest, notFound } from '../http/errors';
@@ -30,7 +31,38 @@ export interface SubscriptionOptions {
  * The subscription use cases of one sub-account: `syncSubscription`, `adoptStartedSchedule`, `prepareSubscriptionChange`.
  * Needs the database, the agency's Stripe client and a logger.
  */
-export function createSubscriptionSync(deps: { db: Database; stripeForAgency: StripeForAgency; logger: Logger }) {
+export function createSubscriptionSync(deps: {
+  db: Database;
+  stripeForAgency: StripeForAgency;
+  logger: Logger;
+  /**
+   * The agency option "a card before a subscription starts" (server/payments/cards.ts): throws AppError 409
+   * `card_required` unless Stripe has a usable default payment method for the customer. Without it, nothing is checked.
+   */
+  requireCard?: (stripe: Stripe, customerId: string, locationId: string) => Promise<void>;
+  /** Told after Meterbridge changed a customer's subscription in Stripe (server/payments clears its cached reads). */
+  onSubscriptionChanged?: (companyId: string, customerId: string) => void;
+}) {
+  /** The prices a subscription of the sub-account carries: its enabled priced rules, plus the agency's flat fee. */
+  async function desiredPrices(locationId: string, flatFeePriceId: string | null | undefined): Promise<string[]> {
+    const prices = (await findEffectiveRules(deps.db, locationId)).filter((r) => r.enabled && r.stripePriceId).map((r) => r.stripePriceId!);
+    if (flatFeePriceId) prices.push(flatFeePriceId);
+    return [...new Set(prices)];
+  }
+
+  /**
+   * Refuses (409 `card_required`) when a subscription would start now for a customer without a usable card and the
+   * agency requires one; `rebillingEnabled` is the switch as the request leaves it.
+   */
+  async function requireCardIfStarting(locationId: string, rebillingEnabled?: boolean): Promise<void> {
+    const sub = await findSubAccount(deps.db, locationId);
+    if (!sub?.stripeCustomerId || sub.stripeSubscriptionId || sub.stripeSubscriptionScheduleId || !deps.requireCard) return;
+    if (!(rebillingEnabled ?? sub.rebillingEnabled)) return;
+    const agency = await findAgency(deps.db, sub.companyId);
+    if (!agency?.requireCardBeforeSubscription || (await desiredPrices(locationId, agency.flatFeePriceId)).length === 0) return;
+    await deps.requireCard(await deps.stripeForAgency(sub.companyId), sub.stripeCustomerId, locationId);
+  }
+
   const metadataOf = (locationId: string, companyId: string) => ({ meterbridge_location_id: locationId, meterbridge_company_id: companyId });
 
   /**
@@ -89,14 +121,15 @@ export function createSubscriptionSync(deps: { db: Database; stripeForAgency: St
 
   /**
    * Creates or updates the subscription (or the schedule of one starting later) from the rules in force plus the
-   * agency's flat fee. No-op without a customer, with billing off, or with no priced rule.
+   * agency's flat fee. No-op without a customer or with no priced rule; with billing off, the subscription is set
+   * to end at the end of its current period.
    *
    * Stripe Tax switched on (`automaticTax: true` while off, or with a billing address) first needs active tax
    * settings and the customer's location (prepareSubscriptionChange), unless the caller already checked (`prepared`).
    *
    * @returns the subscription id, or null (none yet, or only a schedule).
    * @throws AppError 409 `stripe_tax_inactive`, 422 `customer_location_required` / `customer_location_invalid`,
-   *   400 `invalid_start_date`, 404 unknown sub-account, 409 Stripe not connected; Stripe errors as 400/502.
+   *   409 `card_required` (a new subscription, the agency requiring a card, none usable), 400 `invalid_start_date`, 404 unknown sub-account, 409 Stripe not connected; Stripe errors as 400/502.
    */
   async function syncSubscription(locationId: string, options: SubscriptionOptions = {}, prepared = false): Promise<string | null> {
     if (!prepared) await prepareSubscriptionChange(locationId, options);
@@ -105,12 +138,25 @@ export function createSubscriptionSync(deps: { db: Database; stripeForAgency: St
     // own; the reason is on the sub-account and the agency sets up a new one.
     if (adopted && adopted.status !== 'not_started' && !adopted.subscriptionId) return null;
     const sub = (await findSubAccount(deps.db, locationId))!;
-    if (!sub.stripeCustomerId || !sub.rebillingEnabled) return sub.stripeSubscriptionId;
+    if (!sub.stripeCustomerId) return sub.stripeSubscriptionId;
+    if (!sub.rebillingEnabled) {
+      // Rebilling off ends the subscription — flat fee included — at the end of the period already invoiced
+      // (docs.stripe.com/billing/subscriptions/cancel: `cancel_at_period_end`), so what the client was told (no more
+      // charges after this period) is what Stripe does. Switched on again before then, the sync below resumes it.
+      if (sub.stripeSubscriptionId) {
+        const stripe = await deps.stripeForAgency(sub.companyId);
+        await stripeCall(() => endAtPeriodEnd(stripe, sub.stripeSubscriptionId!));
+        deps.onSubscriptionChanged?.(sub.companyId, sub.stripeCustomerId);
+      }
+      return sub.stripeSubscriptionId;
+    }
     const agency = await findAgency(deps.db, sub.companyId);
-    const prices = (await findEffectiveRules(deps.db, locationId)).filter((r) => r.enabled && r.stripePriceId).map((r) => r.stripePriceId!);
-    if (agency?.flatFeePriceId) prices.push(agency.flatFeePriceId);
+    const prices = await desiredPrices(locationId, agency?.flatFeePriceId);
     if (prices.length === 0) return sub.stripeSubscriptionId;
     const stripe = await deps.stripeForAgency(sub.companyId);
+    if (!sub.stripeSubscriptionId && !sub.stripeSubscriptionScheduleId && agency?.requireCardBeforeSubscription && deps.requireCard) {
+      await deps.requireCard(stripe, sub.stripeCustomerId, locationId);
+    }
     // Undefined keeps Stripe's state; the stored "on" is re-sent so an update never turns tax off by omission.
     const automaticTax = options.automaticTax ?? (sub.automaticTax ? true : undefined);
     const metadata = metadataOf(locationId, sub.companyId);
@@ -148,18 +194,21 @@ export function createSubscriptionSync(deps: { db: Database; stripeForAgency: St
         metadata,
       }),
     );
+    deps.onSubscriptionChanged?.(sub.companyId, sub.stripeCustomerId);
     // A sub-account paused because Stripe canceled its subscription bills again once it has a new one (it stayed
     // paused for good before: its usage was never billed again).
     const resumed = sub.billingStatus === 'paused' && result.subscriptionId !== sub.stripeSubscriptionId;
     await setSubAccountBilling(deps.db, locationId, {
       stripeSubscriptionId: result.subscriptionId,
       automaticTax: result.automaticTax,
+      // What Stripe says the subscription carries: the reporter holds usage whose price is not on it (held-usage.ts).
+      subscriptionPriceIds: result.items.map((i) => i.priceId),
       ...(resumed ? { billingStatus: 'ok' as const, billingStatusReason: null, paymentProblem: null } : {}),
     });
     return result.subscriptionId;
   }
 
-  return { syncSubscription, adoptStartedSchedule, prepareSubscriptionChange };
+  return { syncSubscription, adoptStartedSchedule, prepareSubscriptionChange, requireCardIfStarting };
 }
 
 /** The subscription use cases, as createSubscriptionSync returns them. */

@@ -212,7 +212,8 @@ export function chargeFor(terms: PriceTerms | null, units: number): string | nul
 
 /**
  * One sub-account's month so far: per metric the usage, units billed and the estimated charge at the prices in
- * force, plus the agency's flat fee when the sub-account is subscribed. An estimate: Stripe's invoice is the truth
+ * force, plus the agency's flat fee while the sub-account has a subscription — also after rebilling was switched
+ * off, since the subscription then runs to the end of the period already invoiced, fee included. An estimate: Stripe's invoice is the truth
  * (its period follows the subscription, not the calendar month).
  */
 export async function currentPeriodCharges(db: Executor, companyId: string, locationId: string, now = new Date()) {
@@ -221,7 +222,7 @@ export async function currentPeriodCharges(db: Executor, companyId: string, loca
   const rules = new Map((await findEffectiveRules(db, locationId)).map((r) => [r.metric, r]));
   const [agency] = await selectRows<{ currency: string; flatFee: number | null; subscribed: boolean }>(
     db,
-    sql`select a.currency, a.flat_fee_amount as "flatFee", (s.stripe_subscription_id is not null and s.rebilling_enabled) as subscribed
+    sql`select a.currency, a.flat_fee_amount as "flatFee", (s.stripe_subscription_id is not null) as subscribed
         from sub_accounts s join agencies a on a.company_id = s.company_id where s.location_id = ${locationId}`,
   );
   const lines = totals.map((t) => {

@@ -75,7 +75,8 @@ export const chargesResponse = z.object({
   estimatedTotalCents: z.string(),
 });
 /** A meter report's state (pending → batched → sent, or failed, rejected, unconfirmed). */
-export const reportStatus = z.enum(['pending', 'batched', 'sent', 'failed', 'rejected', 'unconfirmed']);
+export // `held`: kept back because no subscription would invoice it (server/payments/held-usage.ts).
+const reportStatus = z.enum(['pending', 'batched', 'sent', 'failed', 'rejected', 'unconfirmed', 'held']);
 /** `GET …/meter-reports`: a page of the meter-report log and the count per status. */
 export const reportLogResponse = z.object({
   total: z.number().int(),
@@ -83,7 +84,7 @@ export const reportLogResponse = z.object({
   pageSize: z.number().int(),
   counts: z.object({
     pending: z.number().int(), batched: z.number().int(), sent: z.number().int(), failed: z.number().int(),
-    rejected: z.number().int(), unconfirmed: z.number().int(),
+    rejected: z.number().int(), unconfirmed: z.number().int(), held: z.number().int(),
   }),
   items: z.array(
     z.object({

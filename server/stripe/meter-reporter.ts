@@ -40,6 +40,12 @@ export interface ReporterDependencies {
   beforeTick?: () => Promise<void>;
   /** Told each meter-event call's outcome and duration in seconds (server/observability/); must not throw. */
   onStripeCall?: (outcome: MeterEventOutcome['kind'], seconds: number) => void;
+  /**
+   * Called once per tick before batches are formed: keeps back pending reports no subscription would invoice, and
+   * returns held ones a subscription now covers (server/payments/held-usage.ts). Its errors propagate: forming
+   * batches without it could send units nobody invoices.
+   */
+  holdUncovered?: () => Promise<unknown>;
 }
 
 /** An agency's Stripe client; `testMode` for `sk_test_`/`rk_test_` keys (their meter events have a lower limit). */
@@ -166,6 +172,7 @@ export function createMeterReporter(deps: ReporterDependencies) {
     async tick(): Promise<TickSummary> {
       await promoteQueuedBatches(db);
       if (deps.beforeTick) await deps.beforeTick().catch((err: Error) => logger.warn({ reason: err.message }, 'reporter pre-tick step failed'));
+      if (deps.holdUncovered) await deps.holdUncovered();
       const summary: TickSummary = { batchesFormed: await formBatches(db), claimed: 0, sent: 0, retried: 0, failed: 0, unconfirmed: 0 };
       summary.unconfirmed = await expireUnconfirmedBatches(db, options.identifierWindowSeconds);
       if (summary.unconfirmed > 0) logger.error({ batches: summary.unconfirmed }, 'meter batches unconfirmed: their identifier window closed before Stripe confirmed them');

@@ -7,6 +7,8 @@
  *   attempts) is re-read and the sub-account becomes `delinquent` (attempts, next retry, the decline reason),
  *   `action_required` (the client must authenticate; the hosted invoice link is kept) or back to `ok` (paid);
  *   server/stripe/payment-problem.ts.
+ * - checkout.session.completed and every invoice.* event → server/payments first (the saved card made the default
+ *   for invoices; cached invoice reads cleared).
  * - customer.subscription.deleted → rebilling `paused` if that was the sub-account's subscription, saying so when
  *   Stripe canceled it for non-payment.
  */
@@ -36,6 +38,11 @@ export function createPaymentEvents(deps: {
   secretBox: SecretBox;
   stripeForAgency: (companyId: string) => Promise<Stripe>;
   logger: Logger;
+  /**
+   * Asked first with every verified event (server/payments/payments.ts `handleEvent`: cached invoice reads cleared,
+   * a card saved by Checkout made the default); returns the sub-account a completed setup applied to.
+   */
+  onEvent?: (companyId: string, event: Stripe.Event, stripe: Stripe) => Promise<{ locationId: string } | null>;
 }) {
   async function customerSub(companyId: string, customer: string | { id: string } | null) {
     const id = typeof customer === 'string' ? customer : customer?.id;
@@ -71,6 +78,8 @@ export function createPaymentEvents(deps: {
    */
   async function apply(companyId: string, event: Stripe.Event, stripe: Stripe): Promise<PaymentEventOutcome> {
     const outcome: PaymentEventOutcome = { eventId: event.id, type: event.type, locationId: null, billingStatus: null };
+    const applied = deps.onEvent ? await deps.onEvent(companyId, event, stripe) : null;
+    if (applied) return { ...outcome, locationId: applied.locationId };
 
     if (INVOICE_EVENTS.has(event.type)) {
       const hinted = event.data.object as Stripe.Invoice;

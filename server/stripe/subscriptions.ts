@@ -114,6 +114,8 @@ async function reconcile(stripe: Stripe, current: Stripe.Subscription, desired: 
   const metadata = Object.fromEntries(Object.entries(input.metadata).filter(([k, v]) => current.metadata[k] !== v));
   if (Object.keys(metadata).length > 0) params.metadata = metadata;
 
+  // Set to end when rebilling was switched off, and synced again while rebilling is on: it goes on.
+  if (current.cancel_at_period_end) params.cancel_at_period_end = false;
   if (Object.keys(params).length === 0) return stateOf(current, items);
   params.proration_behavior = 'none';
   const updated = await stripe.subscriptions.update(current.id, params);
@@ -142,6 +144,20 @@ function stateOf(sub: Stripe.Subscription, items: Stripe.SubscriptionItem[]): Su
     status: sub.status,
     automaticTax: sub.automatic_tax?.enabled ?? false,
   };
+}
+
+/**
+ * Ends the subscription at the end of its current period (docs.stripe.com/api/subscriptions/update
+ * `cancel_at_period_end`): nothing more is charged after the period already invoiced; its metered usage so far is
+ * on the final invoice. A subscription already set so, or already ended, is left as it is.
+ * @returns whether it is set to end, and when (Unix seconds; null if Stripe does not say).
+ * @throws the stripe-node error (Stripe's message).
+ */
+export async function endAtPeriodEnd(stripe: Stripe, id: string): Promise<{ endsAt: number | null }> {
+  const current = await stripe.subscriptions.retrieve(id);
+  if (ENDED.has(current.status)) return { endsAt: current.ended_at ?? null };
+  const sub = current.cancel_at_period_end ? current : await stripe.subscriptions.update(id, { cancel_at_period_end: true });
+  return { endsAt: sub.cancel_at ?? sub.items.data[0]?.current_period_end ?? null };
 }
 
 /** When canceling: whether to invoice usage not yet invoiced, and whether to credit the unused flat-fee time. */

@@ -246,6 +246,8 @@ export async function setSubAccountBilling(
     billingStatus?: BillingStatus;
     billingStatusReason?: string | null;
     paymentProblem?: PaymentProblem | null;
+    /** The subscription's price ids as Stripe last answered (null: not known). */
+    subscriptionPriceIds?: string[] | null;
   },
 ): Promise<void> {
   await db

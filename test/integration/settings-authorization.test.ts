@@ -92,7 +92,8 @@ async function authorizationFor(caller: Caller): Promise<string | null> {
 
 /**
  * What each caller must get: 'allowed' means the gate let it through (any status but 401/403). Agency admins change
- * things; other agency users read (GET) only; sub-account users, admins included, read their own sub-account only.
+ * things; other agency users read (GET) only; sub-account users, admins included, read their own sub-account only —
+ * except on its own billing pages (`sub-account:client`), where its admins may also open Stripe's card and portal pages.
  */
 function expected(access: string, method: string, caller: Caller): 'allowed' | 401 | 403 {
   // The usage API takes a valid API key, whichever agency's (which sub-accounts it may name is the use case's check).
@@ -102,6 +103,8 @@ function expected(access: string, method: string, caller: Caller): 'allowed' | 4
   if (caller === 'own agency user (not admin)') return reads ? 'allowed' : 403;
   if (access === 'agency') return caller === 'own agency' || caller === 'other agency' ? 'allowed' : 403;
   if (access === 'sub-account:read') return caller === 'own agency' || ((caller === 'own sub-account user' || caller === 'own sub-account admin') && reads) ? 'allowed' : 403;
+  // The client's own billing pages: its users read them, its admins also open the card and portal pages.
+  if (access === 'sub-account:client') return caller === 'own agency' || caller === 'own sub-account admin' || (caller === 'own sub-account user' && reads) ? 'allowed' : 403;
   return caller === 'own agency' ? 'allowed' : 403; // sub-account:write
 }
 
@@ -113,7 +116,7 @@ describe('authorization matrix of the settings API', () => {
 
   it('when the route table is read, then it has protected routes of every access level', () => {
     const levels = new Set(t.service.apiRoutes.map((r) => r.access));
-    expect(levels).toEqual(new Set(['public', 'agency', 'sub-account:read', 'sub-account:write', 'api-key']));
+    expect(levels).toEqual(new Set(['public', 'agency', 'sub-account:read', 'sub-account:write', 'sub-account:client', 'api-key']));
     expect(cases().length).toBeGreaterThanOrEqual(14 * 21);
   });
 

@@ -3,6 +3,7 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import pino from 'pino';
 import nock from 'nock';
 import Stripe from 'stripe';
+import { PAYMENT_WEBHOOK_EVENTS } from '../../server/payments/webhook-events';
 import { drainReporter } from '../support/billing';
 import { fixture } from '../support/highlevel-fixtures';
 import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
@@ -88,7 +89,9 @@ describe('settings API walk', () => {
     expect(res.body).toMatchObject({ connected: true, mode: 'test', keyType: 'secret', keyLast4: FULL_KEY.slice(-4), webhook: { configured: true, createdByMeterbridge: true } });
     const [endpoint] = [...stripe.state.webhookEndpoints.values()];
     expect(endpoint).toMatchObject({ url: `${OAUTH_ENV.APP_URL}/webhooks/stripe/${COMPANY}` });
-    expect([...endpoint!.enabled_events].sort()).toEqual(['customer.subscription.deleted', 'invoice.paid', 'invoice.payment_action_required', 'invoice.payment_failed']);
+    expect([...endpoint!.enabled_events].sort()).toEqual(
+      ['customer.subscription.deleted', 'invoice.paid', 'invoice.payment_action_required', 'invoice.payment_failed', ...PAYMENT_WEBHOOK_EVENTS].sort(),
+    );
   });
 
   it('when defaults are priced, then one meter and one price per metric are made in Stripe, idempotently, and the grid shows the margin', async () => {

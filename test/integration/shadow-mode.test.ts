@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { selectRows } from '../../models/database';
 import { findCounter } from '../../server/metering/rules-repository';
-import { drainReporter, TEST_STRIPE_KEY } from '../support/billing';
+import { drainReporter, markSubscribed, TEST_STRIPE_KEY } from '../support/billing';
 import { fixture } from '../support/highlevel-fixtures';
 import { startStripeStub, type StripeStub } from '../support/stripe-stub';
 import { startTestService, type TestService } from '../support/test-service';
@@ -155,6 +155,7 @@ describe('shadow mode', () => {
 
   it('when the agency maps a customer and switches to live, then only crossings from that moment on reach Stripe', async () => {
     await t.service.accounts.mapCustomer(LOCATION, CUSTOMER);
+    await markSubscribed(t.database.db, LOCATION); // else its priced usage is held, not sent
     expect((await api('put', `/api/sub-accounts/${LOCATION}/billing-mode`, { mode: 'live' }).expect(200)).body.billingMode).toBe('live');
     await drainReporter(t.service);
     expect(stripe.events).toEqual([]);

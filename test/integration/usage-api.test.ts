@@ -62,6 +62,8 @@ beforeAll(async () => {
     })
     .expect(200);
   for (const l of [L1, L2]) await as('a').put(`/api/sub-accounts/${l}/customer`, { create: true }).expect(200);
+  // A subscription per client: without one, Meterbridge holds the units instead of sending them (held-usage.ts).
+  for (const l of [L1, L2]) await as('a').put(`/api/sub-accounts/${l}/billing`, { rebillingEnabled: true }).expect(200);
 
   // Around a day boundary, in March: 23:30 on the 1st and 00:30 on the 2nd (UTC).
   await sms(L1, 'u-mar-1', '2026-03-01T23:30:00Z');

@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import { selectRows } from '../../models/database';
 import { recordFigures } from '../reliability/support/figures';
-import { drainReporter } from '../support/billing';
+import { drainReporter, markSubscribed } from '../support/billing';
 import { startStripeStub, type StripeStub } from '../support/stripe-stub';
 import { startTestService, type TestService } from '../support/test-service';
 
@@ -103,6 +103,7 @@ beforeAll(async () => {
     await t.service.accounts.registerSubAccount(locationId, COMPANY, locationId);
     stripe.customers.add(customerOf(locationId));
     await t.service.accounts.mapCustomer(locationId, customerOf(locationId));
+    await markSubscribed(t.database.db, locationId); // else its priced usage is held, not sent
   }
   const created = await settings('post', '/api/api-keys', { name: 'AI agent' });
   expect(created.status).toBe(201);

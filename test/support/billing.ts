@@ -60,3 +60,12 @@ export async function drainReporter(service: Service, maxTicks = 200): Promise<T
   }
   throw new Error(`reporter did not drain in ${maxTicks} ticks: ${JSON.stringify(await outboxState(service.database.db))}`);
 }
+
+/**
+ * Gives the sub-account a subscription as far as Meterbridge knows (`stripe_subscription_id`, its prices unknown:
+ * trusted until the next sync), for tests about sending usage that do not set up a Stripe subscription. Without one,
+ * crossings of a metric Meterbridge prices are held, not sent (server/payments/held-usage.ts).
+ */
+export async function markSubscribed(db: Database, locationId: string, subscriptionId = `sub_test_${locationId}`): Promise<void> {
+  await db.execute(sql`update sub_accounts set stripe_subscription_id = ${subscriptionId}, subscription_price_ids = null where location_id = ${locationId}`);
+}

@@ -13,7 +13,9 @@
  * - stripe/meter-summaries.ts (added by the tests that need it through `extensions`): meter event summaries with a
  *   processing delay, meter-event cancellations, and drift to inject
  * - stripe/customers.ts, catalog.ts (products, prices), meters.ts, subscriptions.ts, subscription-schedules.ts,
- *   tax-settings.ts, invoices-coupons.ts, webhook-endpoints.ts: the in-memory fake
+ *   tax-settings.ts, invoices-coupons.ts (with invoice-preview.ts), webhook-endpoints.ts: the in-memory fake
+ * - stripe/checkout-setup.ts (Checkout in setup mode, SetupIntents, PaymentMethods; `completeCheckoutSession` plays
+ *   the client on the hosted page) and billing-portal.ts (Customer Portal configurations and sessions)
  * - stripe/wire.ts: form parsing, errors, pagination, metadata (v2 paths take JSON bodies instead)
  *
  * Cross-cutting behaviour, handled here, as Stripe documents it:
@@ -29,8 +31,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { accountRoutes, defaultAccount, invalidKeyBody, permissionError, unknownKey } from './stripe/account-keys';
+import { billingPortalRoutes } from './stripe/billing-portal';
 import { catalogRoutes } from './stripe/catalog';
 import { connectDouble, type ConnectControl } from './stripe/connect-oauth';
+import { checkoutSetupRoutes } from './stripe/checkout-setup';
 import { customerRoutes } from './stripe/customers';
 import { eventDestinationRoutes } from './stripe/event-destinations';
 import { invoiceAndCouponRoutes } from './stripe/invoices-coupons';
@@ -109,6 +113,11 @@ function createAccountDouble(): AccountDouble {
     eventDestinations: new Map(),
     v2Events: new Map(),
     subscriptionSchedules: new Map(),
+    checkoutSessions: new Map(),
+    setupIntents: new Map(),
+    paymentMethods: new Map(),
+    portalConfigurations: new Map(),
+    portalSessions: new Map(),
   };
   let clockOffsetMs = 0;
   const stub: StripeStub = {
@@ -188,6 +197,9 @@ function createAccountDouble(): AccountDouble {
       state.invoices.set(created.id, created);
       return created;
     },
+    completeCheckoutSession: () => {
+      throw new Error('set by checkoutSetupRoutes');
+    },
     resetState() {
       for (const map of Object.values(state)) (map as Map<string, StripeJson>).clear();
       stub.requestLog.length = 0;
@@ -200,6 +212,8 @@ function createAccountDouble(): AccountDouble {
   const fake: Fake = { stub, state };
   const errorReports = eventDestinationRoutes(fake);
   const meterEvent = meterEventHandler(fake, errorReports.report);
+  const checkout = checkoutSetupRoutes(fake);
+  stub.completeCheckoutSession = checkout.completeCheckoutSession;
   const routes: Route[] = [
     ...accountRoutes(fake),
     ...customerRoutes(fake),
@@ -209,6 +223,8 @@ function createAccountDouble(): AccountDouble {
     ...subscriptionScheduleRoutes(fake),
     ...taxSettingsRoutes(fake),
     ...invoiceAndCouponRoutes(fake),
+    ...checkout.routes,
+    ...billingPortalRoutes(fake),
     ...webhookEndpointRoutes(fake),
     ...errorReports.routes,
   ];

@@ -98,7 +98,7 @@ export async function exchangeSsoPayload(payload: string): Promise<Session> {
   return request<Session>('POST', '/api/session', { payload }, false);
 }
 
-async function request<T>(method: string, path: string, body?: unknown, authenticated = true, retried = false): Promise<T> {
+export async function request<T>(method: string, path: string, body?: unknown, authenticated = true, retried = false): Promise<T> {
   const res = await send(method, path, body, authenticated);
   if (res.ok) return (await res.json()) as T;
   const error = await errorOf(res);

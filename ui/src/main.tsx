@@ -40,7 +40,7 @@ function Root() {
       return <SignInFailed error={state.error} onRetry={() => setState({ kind: 'signing-in' })} />;
     case 'ready': {
       const { user, demo } = state.session;
-      const view = user.type === 'location' && user.activeLocation ? <SubAccountView locationId={user.activeLocation} userName={user.userName} /> : <AgencyApp user={user} />;
+      const view = user.type === 'location' && user.activeLocation ? <SubAccountView locationId={user.activeLocation} userName={user.userName} role={user.role} /> : <AgencyApp user={user} />;
       return (
         <>
           {demo && <DemoBanner />}

@@ -29,6 +29,11 @@ const RAK: Record<Resource, Record<Access, string>> = {
   coupons: { read: 'rak_coupon_read', write: 'rak_coupon_write' },
   // A guess, like the account's: Stripe's docs name no permission for v2 event destinations.
   event_destinations: { read: 'rak_event_destination_read', write: 'rak_event_destination_write' },
+  // Guesses too, by the same pattern: the names of these permissions are not in Stripe's docs.
+  checkout_sessions: { read: 'rak_checkout_session_read', write: 'rak_checkout_session_write' },
+  setup_intents: { read: 'rak_setup_intent_read', write: 'rak_setup_intent_write' },
+  payment_methods: { read: 'rak_payment_method_read', write: 'rak_payment_method_write' },
+  billing_portal: { read: 'rak_billing_portal_read', write: 'rak_billing_portal_write' },
 };
 
 

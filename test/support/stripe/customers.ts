@@ -4,6 +4,7 @@
  * `email:'…'` / `name~'…'` clauses (docs.stripe.com/search#search-query-language).
  */
 import { randomBytes } from 'node:crypto';
+import { requireAttachedPaymentMethod, withDefaultPaymentMethod } from './checkout-setup';
 import type { Fake, Route, StripeFakeState, StripeJson } from './types';
 import { byId, ID, invalid, list, mergeMetadata, missingParam, newId, noSuch, now, obj, requireString, str, type FormObject, type FormValue } from './wire';
 
@@ -21,6 +22,7 @@ export function customerRoutes({ stub, state }: Fake): Route[] {
     }
     customer.metadata = mergeMetadata(customer.metadata, params.metadata);
     const pm = str(obj(params.invoice_settings)?.default_payment_method);
+    if (pm !== undefined) requireAttachedPaymentMethod(state, customer.id, pm);
     if (pm !== undefined) customer.invoice_settings = { ...customer.invoice_settings, default_payment_method: pm || null };
     if (params.address !== undefined) customer.address = addressFrom(params.address);
     const validate = str(obj(params.tax)?.validate_location);
@@ -148,7 +150,7 @@ export function customerRoutes({ stub, state }: Fake): Route[] {
     accepts: [],
     handle: ({ expand }, id) => {
       const customer = customerById(id);
-      return { body: customer.deleted ? { id, object: 'customer', deleted: true } : customerView(customer, expand) };
+      return { body: customer.deleted ? { id, object: 'customer', deleted: true } : withDefaultPaymentMethod(state, customerView(customer, expand), expand) };
     },
   },
   {
@@ -164,7 +166,7 @@ export function customerRoutes({ stub, state }: Fake): Route[] {
       const next = structuredClone(customer);
       applyCustomer(next, params);
       Object.assign(customer, next);
-      return { body: customerView(customer, expand) };
+      return { body: withDefaultPaymentMethod(state, customerView(customer, expand), expand) };
     },
   },
   {

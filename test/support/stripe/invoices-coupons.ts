@@ -1,8 +1,10 @@
 /**
- * Invoices (docs.stripe.com/api/invoices: retrieve, list) and coupons (docs.stripe.com/api/coupons/retrieve), both
- * seeded by tests (`seedInvoice`, `seedCoupon` in stripe-stub.ts).
+ * Invoices (docs.stripe.com/api/invoices: retrieve, list, create_preview) and coupons
+ * (docs.stripe.com/api/coupons/retrieve), both seeded by tests (`seedInvoice`, `seedCoupon` in stripe-stub.ts). The
+ * preview is computed from the subscription and the meter events the double counted (invoice-preview.ts).
  */
 import type { Fake, Route, StripeJson } from './types';
+import { previewInvoice } from './invoice-preview';
 import { byId, ID, list, noSuch, str } from './wire';
 
 /**
@@ -23,10 +25,20 @@ export function invoiceView(invoice: StripeJson, expand: string[]): StripeJson {
 }
 
 /** The invoice and coupon routes (read only; tests seed them). */
-export function invoiceAndCouponRoutes({ stub, state }: Fake): Route[] {
+export function invoiceAndCouponRoutes(fake: Fake): Route[] {
+  const { state } = fake;
   const couponById = byId(state.coupons, 'coupon');
 
   return [
+    // docs.stripe.com/api/invoices/create_preview (before the :id route, which would take "create_preview" as an id)
+    {
+      method: 'POST',
+      pattern: /^\/v1\/invoices\/create_preview$/,
+      resource: 'invoices',
+      access: 'read',
+      accepts: ['customer', 'subscription', 'automatic_tax', 'currency', 'discounts', 'preview_mode', 'subscription_details'],
+      handle: ({ params }) => ({ body: previewInvoice(fake, params) }),
+    },
     // docs.stripe.com/api/invoices/retrieve
     {
       method: 'GET',

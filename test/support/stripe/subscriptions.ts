@@ -219,7 +219,8 @@ export function subscriptionEngine(fake: Fake) {
     const description = str(params.description);
     if (description !== undefined) sub.description = description || null;
     const cancelAtPeriodEnd = bool(params.cancel_at_period_end);
-    if (cancelAtPeriodEnd !== undefined) sub.cancel_at_period_end = cancelAtPeriodEnd;
+    // docs.stripe.com/api/subscriptions/object `cancel_at`: set to the period's end while cancel_at_period_end is true.
+    if (cancelAtPeriodEnd !== undefined) Object.assign(sub, { cancel_at_period_end: cancelAtPeriodEnd, cancel_at: cancelAtPeriodEnd ? periodEnd : null });
     return sub;
   }
 

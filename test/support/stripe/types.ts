@@ -68,6 +68,13 @@ export interface StripeFakeState {
   eventDestinations: Map<string, StripeJson>;
   /** v2 events (full, with `data`), as GET /v2/core/events/:id answers them. */
   v2Events: Map<string, StripeJson>;
+  /** Checkout Sessions (setup mode), SetupIntents and PaymentMethods (checkout-setup.ts). */
+  checkoutSessions: Map<string, StripeJson>;
+  setupIntents: Map<string, StripeJson>;
+  paymentMethods: Map<string, StripeJson>;
+  /** Customer Portal configurations and sessions (billing-portal.ts). */
+  portalConfigurations: Map<string, StripeJson>;
+  portalSessions: Map<string, StripeJson>;
 }
 
 /** One HTTP request the stub received (every endpoint). Holds the API key: assert on it, never print it. */
@@ -161,6 +168,13 @@ export interface StripeStub {
   seedCoupon(coupon: Partial<StripeJson> & { id: string }): StripeJson;
   /** Adds an invoice (docs.stripe.com/api/invoices/object) for invoices.list; `id` generated when absent. */
   seedInvoice(invoice: Partial<StripeJson> & { customer: string }): StripeJson;
+  /**
+   * What the client does on Stripe's hosted setup page: a card PaymentMethod is made and attached to the session's
+   * customer, a succeeded SetupIntent holds it, and the session becomes `complete` (checkout-setup.ts). Returns the
+   * session as the `checkout.session.completed` event carries it. Stripe does NOT make the card the customer's
+   * default: that is the integration's job.
+   */
+  completeCheckoutSession(sessionId: string, card?: Partial<{ brand: string; last4: string; exp_month: number; exp_year: number }>): StripeJson;
   /** Empties `state`, `requestLog`, the idempotency store and `apiFaults` (meter-event fields are untouched). */
   resetState(): void;
   /**
@@ -184,7 +198,11 @@ export type Resource =
   | 'invoices'
   | 'webhook_endpoints'
   | 'coupons'
-  | 'event_destinations';
+  | 'event_destinations'
+  | 'checkout_sessions'
+  | 'setup_intents'
+  | 'payment_methods'
+  | 'billing_portal';
 /** Read or write access to a resource. */
 export type Access = 'read' | 'write';
 

@@ -1,9 +1,10 @@
-/** The agency view: a top bar with the six sections, and the section the path names. */
+/** The agency view: a top bar with the seven sections, and the section the path names. */
 import type { SessionUser } from '../api';
 import { ADMIN_ROLE, PermissionsProvider } from '../components/permissions';
 import { Link, useLocation } from '../router';
 import { UsageApiPage } from '../usage-api/UsageApiPage';
 import { UsageDashboard } from '../usage/UsageDashboard';
+import { InvoicesPage } from './InvoicesPage';
 import { Overview } from './Overview';
 import { PricingPage } from './PricingPage';
 import { ReconciliationPage } from './Reconciliation';
@@ -14,6 +15,7 @@ const SECTIONS = [
   { to: '/', label: 'Overview' },
   { to: '/pricing', label: 'Pricing' },
   { to: '/sub-accounts', label: 'Sub-accounts' },
+  { to: '/invoices', label: 'Invoices' },
   { to: '/usage', label: 'Usage' },
   { to: '/usage-api', label: 'Usage API' },
   { to: '/reconciliation', label: 'Reconciliation' },
@@ -55,6 +57,8 @@ export function AgencyApp({ user }: { user: SessionUser }) {
           <PricingPage />
         ) : section === '/sub-accounts' ? (
           <SubAccountsPage />
+        ) : section === '/invoices' ? (
+          <InvoicesPage />
         ) : section === '/usage' ? (
           <UsageDashboard />
         ) : section === '/usage-api' ? (

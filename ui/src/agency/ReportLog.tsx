@@ -18,8 +18,9 @@ const STATUS_LABEL: Record<ReportStatus, string> = {
   failed: 'Failed',
   rejected: 'Rejected',
   unconfirmed: 'Unconfirmed',
+  held: 'Held: no subscription bills it',
 };
-const BAD: ReportStatus[] = ['failed', 'rejected'];
+const BAD: ReportStatus[] = ['failed', 'rejected', 'held'];
 const PAGE_SIZE = 25;
 
 /** What to say when a retry is refused, by the server's error code. */

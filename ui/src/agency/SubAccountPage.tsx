@@ -1,5 +1,6 @@
 /**
- * One sub-account, for the agency: rebilling on/off, its Stripe customer (search and map, or create), its
+ * One sub-account, for the agency: rebilling on/off (off ends the subscription at the period's end, after a
+ * confirmation), its card and invoices (SubAccountPayments), its Stripe customer (search and map, or create), its
  * subscription and items, shadow mode and its would-bill backlog, per-metric overrides, its usage over time,
  * backfills of its HighLevel history and the meter-report log with retry. (Sub-account users never reach this
  * page: they get location/SubAccountView.)
@@ -18,6 +19,7 @@ import { ShadowMode } from './ShadowMode';
 import { StatusBadges } from './status';
 import { Editing, Writes } from '../components/permissions';
 import { Subscription } from './SubscriptionCard';
+import { SubAccountPayments } from './SubAccountPayments';
 
 export function SubAccountPage({ locationId }: { locationId: string }) {
   const detail = useResource(() => api.subAccount(locationId), [locationId]);
@@ -53,6 +55,7 @@ export function SubAccountPage({ locationId }: { locationId: string }) {
             <Billing detail={d} onSaved={detail.set} />
             <Subscription detail={d} onSaved={detail.set} />
           </div>
+          <SubAccountPayments key={`${d.stripeCustomerId}-${d.stripeSubscriptionId}-${d.rebillingEnabled}`} locationId={locationId} hasCustomer={Boolean(d.stripeCustomerId)} />
           <Editing>
             <ShadowMode detail={d} onSaved={detail.set} />
             <Overrides detail={d} onChanged={detail.reload} onSaved={detail.set} />
@@ -71,6 +74,7 @@ export function SubAccountPage({ locationId }: { locationId: string }) {
 
 function Billing({ detail, onSaved }: { detail: SubAccountDetail; onSaved: (d: SubAccountDetail) => void }) {
   const [state, setState] = useState<{ busy?: boolean; error?: unknown; message?: string }>({});
+  const [confirmOff, setConfirmOff] = useState(false);
   const run = async (message: string, action: () => Promise<SubAccountDetail>) => {
     setState({ busy: true });
     try {
@@ -88,11 +92,36 @@ function Billing({ detail, onSaved }: { detail: SubAccountDetail; onSaved: (d: S
         <input
           type="checkbox"
           checked={detail.rebillingEnabled}
-          disabled={state.busy}
-          onChange={(e) => run(e.target.checked ? 'Rebilling switched on.' : 'Rebilling switched off.', () => api.setBilling(detail.locationId, { rebillingEnabled: e.target.checked }))}
+          disabled={state.busy || confirmOff}
+          onChange={(e) => {
+            if (!e.target.checked && detail.stripeSubscriptionId) return setConfirmOff(true);
+            run(e.target.checked ? 'Rebilling switched on.' : 'Rebilling switched off.', () => api.setBilling(detail.locationId, { rebillingEnabled: e.target.checked }));
+          }}
         />
         Rebill this sub-account’s usage
       </label>
+      <p className="muted small">
+        Switching off stops billing new usage and ends the Stripe subscription, monthly fee included, at the end of the current period (this period’s fee and the usage already sent are
+        still invoiced). Switching on again before then keeps the subscription.
+      </p>
+      {confirmOff ? (
+        <span className="confirm" role="group" aria-label="Confirm switching rebilling off">
+          <span>End the subscription at the end of this period?</span>
+          <button
+            type="button"
+            className="button danger small"
+            onClick={() => {
+              setConfirmOff(false);
+              run('Rebilling switched off: the subscription ends at the end of the period.', () => api.setBilling(detail.locationId, { rebillingEnabled: false }));
+            }}
+          >
+            Switch off and end it
+          </button>
+          <button type="button" className="button secondary small" onClick={() => setConfirmOff(false)}>
+            Keep billing
+          </button>
+        </span>
+      ) : null}
       </Editing>
       <h3>Stripe customer</h3>
       {detail.stripeCustomerId ? (

@@ -1,6 +1,7 @@
 /**
  * The agency's sub-accounts: searchable (debounced, server-side), paginated by the server, so an agency with
- * hundreds of sub-accounts gets one page of rows at a time. This month's usage fills in per page.
+ * hundreds of sub-accounts gets one page of rows at a time. This month's usage fills in per page, and so do the
+ * payment flags: billed without a card, card expiring, usage held back for want of a subscription.
  */
 import { useState } from 'react';
 import { api, type MetricTotal } from '../api';
@@ -10,6 +11,8 @@ import { formatNumber, metricLabel } from '../format';
 import { Link } from '../router';
 import { StatusBadges } from './status';
 import { Writes } from '../components/permissions';
+import { paymentsApi } from '../payments-api';
+import { PaymentBadges } from './PaymentBadges';
 
 const PAGE_SIZE = 50;
 
@@ -24,6 +27,9 @@ export function SubAccountsPage() {
   const ids = list.data?.items.map((s) => s.locationId) ?? [];
   const usage = useResource(() => (ids.length ? api.periodUsage(ids) : Promise.resolve(null)), [ids.join(',')]);
   const usageOf = new Map((usage.data?.items ?? []).map((i) => [i.locationId, i.metrics]));
+  // Card and held-usage flags per page, read from Stripe (cached 30 s); a failure leaves the column empty.
+  const flags = useResource(() => (ids.length ? paymentsApi.flags(ids).catch(() => null) : Promise.resolve(null)), [ids.join(',')]);
+  const flagOf = new Map((flags.data?.items ?? []).map((f) => [f.locationId, f]));
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const pages = list.data ? Math.max(1, Math.ceil(list.data.total / list.data.pageSize)) : 1;
 
@@ -95,6 +101,7 @@ export function SubAccountsPage() {
                     </td>
                     <td>
                       <StatusBadges sub={sub} />
+                      <PaymentBadges flag={flagOf.get(sub.locationId)} />
                     </td>
                   </tr>
                 ))}

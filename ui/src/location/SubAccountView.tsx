@@ -1,14 +1,16 @@
 /**
- * What a sub-account's own user sees: this month's usage per metric, the units billed and the estimated charges,
- * and usage over time. Read-only; the API refuses this user anything else.
+ * What a sub-account's own user sees: this month's usage per metric, the units billed and the estimated charges, its
+ * card, next invoice and invoices, and usage over time. Read-only, except that the sub-account's admins open Stripe's
+ * pages to add or change the card (ClientPayments); the API refuses this user anything else.
  */
 import { api, type SubAccountDetail } from '../api';
 import { Empty, ErrorNotice, Loading } from '../components/States';
 import { useResource } from '../components/useResource';
 import { formatCents, formatDay, formatNumber, metricLabel } from '../format';
 import { UsagePanel } from '../usage/UsagePanel';
+import { ClientPayments } from './ClientPayments';
 
-export function SubAccountView({ locationId, userName }: { locationId: string; userName?: string }) {
+export function SubAccountView({ locationId, userName, role }: { locationId: string; userName?: string; role?: string }) {
   const sub = useResource(() => api.subAccount(locationId), [locationId]);
   const charges = useResource(() => api.subAccountCharges(locationId), [locationId]);
   const c = charges.data;
@@ -76,6 +78,7 @@ export function SubAccountView({ locationId, userName }: { locationId: string; u
           ) : null}
           <p className="muted small">Estimated at the current prices, before tax and discounts. Your invoice is the final amount.</p>
         </section>
+        <ClientPayments locationId={locationId} canOpen={role === 'admin'} />
         <UsagePanel title="Usage over time" load={(range) => api.subAccountUsage(locationId, range)} idPrefix="my-usage" />
       </main>
     </>

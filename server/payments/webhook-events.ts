@@ -1,0 +1,20 @@
+/**
+ * Stripe events the payments capability needs on the agency's webhook endpoint (server/settings/stripe-connection.ts
+ * adds them when it creates the endpoint; an endpoint made before gets them when the agency connects its key again).
+ * Stripe takes no partial wildcard such as `invoice.*` in `enabled_events` (docs.stripe.com/api/webhook_endpoints/create:
+ * a list of event types, or `*` for all), so each invoice event that changes what the invoice list shows is named.
+ */
+export const PAYMENT_WEBHOOK_EVENTS = [
+  'checkout.session.completed',
+  'invoice.created',
+  'invoice.finalized',
+  'invoice.updated',
+  'invoice.voided',
+  'invoice.marked_uncollectible',
+  'invoice.overdue',
+  'invoice.deleted',
+  'invoice.payment_succeeded',
+  // A card changed in the portal or the Dashboard, a subscription changed there: the cached card and preview go.
+  'customer.updated',
+  'customer.subscription.updated',
+] as const;

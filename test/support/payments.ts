@@ -1,0 +1,59 @@
+/**
+ * Payments test helpers: an agency with Stripe connected and SMS priced (optionally a flat fee), sub-accounts mapped
+ * to new Stripe customers, session tokens for each kind of caller, signed Stripe events, usage through the usage API.
+ */
+import Stripe from 'stripe';
+import type { StripeStub } from './stripe-stub';
+import type { TestService } from './test-service';
+
+export interface PaymentsAgency {
+  companyId: string;
+  agencyToken: string;
+  /** A session of the sub-account's own user; `admin` true for a HighLevel sub-account admin. */
+  clientToken(locationId: string, admin?: boolean): Promise<string>;
+  /** Maps the sub-account to a new Stripe customer and returns its id. */
+  addSubAccount(locationId: string, name: string): Promise<string>;
+  /** Posts a Stripe event of the agency's account, signed with its webhook endpoint's secret. */
+  sendEvent(type: string, object: { id: string; object: string; customer?: string | null }): Promise<{ body: Record<string, unknown> }>;
+  /** Records `quantity` SMS for the sub-account through the usage API. */
+  recordSms(locationId: string, quantity: number): Promise<void>;
+}
+
+/** Registers and connects the agency (Stripe key, SMS at 2¢ a unit, optional flat fee in cents). */
+export async function setUpPaymentsAgency(t: TestService, stripe: StripeStub, companyId: string, options: { flatFeeCents?: number } = {}): Promise<PaymentsAgency> {
+  await t.service.accounts.registerAgency(companyId, `Agency ${companyId}`);
+  const agencyToken = (await t.service.sessionTokens.issue({ userId: `u-${companyId}`, companyId, type: 'agency', role: 'admin', activeLocation: null })).token;
+  const as = (method: 'put' | 'get', path: string) => t.http[method](path).set('authorization', `Bearer ${agencyToken}`);
+  await as('put', '/api/stripe/connection').send({ secretKey: `sk_test_${companyId}Key0001` }).expect(200);
+  await as('put', '/api/pricing/sms').send({ threshold: 1, price: { currency: 'usd', interval: 'month', unitAmountDecimal: '2' } }).expect(200);
+  if (options.flatFeeCents) await as('put', '/api/defaults').send({ flatFeeAmount: options.flatFeeCents }).expect(200);
+  const apiKey = (await t.service.apiKeys.create(companyId, 'payments tests')).key;
+  let sequence = 0;
+  return {
+    companyId,
+    agencyToken,
+    clientToken: async (locationId, admin = true) =>
+      (await t.service.sessionTokens.issue({ userId: `u-${locationId}`, companyId, type: 'location', role: admin ? 'admin' : 'user', activeLocation: locationId })).token,
+    async addSubAccount(locationId, name) {
+      await t.service.accounts.registerSubAccount(locationId, companyId, name);
+      return (await as('put', `/api/sub-accounts/${locationId}/customer`).send({ create: true }).expect(200)).body.stripeCustomerId as string;
+    },
+    async sendEvent(type, object) {
+      const endpoint = [...stripe.state.webhookEndpoints.values()].find((e) => String(e.url).endsWith(`/webhooks/stripe/${companyId}`))!;
+      const payload = JSON.stringify({ id: `evt_${type}_${object.id}_${sequence++}`, object: 'event', type, data: { object } });
+      return t.http
+        .post(`/webhooks/stripe/${companyId}`)
+        .set('stripe-signature', Stripe.webhooks.generateTestHeaderString({ payload, secret: endpoint.secret as string }))
+        .set('content-type', 'application/json')
+        .send(payload)
+        .expect(200);
+    },
+    async recordSms(locationId, quantity) {
+      await t.http
+        .post('/api/v1/usage')
+        .set('authorization', `Bearer ${apiKey}`)
+        .send({ events: [{ locationId, metric: 'sms', quantity, occurredAt: new Date().toISOString(), idempotencyKey: `pay-${locationId}-${sequence++}` }] })
+        .expect(200);
+    },
+  };
+}

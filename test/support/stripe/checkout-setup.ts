@@ -1,0 +1,177 @@
+/**
+ * Saving a card the way Stripe's hosted pages do it: Checkout Sessions in `setup` mode
+ * (docs.stripe.com/api/checkout/sessions/create, docs.stripe.com/payments/save-and-reuse?platform=checkout), the
+ * SetupIntent a completed session holds (docs.stripe.com/api/setup_intents/object) and card PaymentMethods
+ * (docs.stripe.com/api/payment_methods: retrieve, attach, list a customer's). `completeCheckoutSession` plays the
+ * client on the hosted page. Refusals follow Stripe's rules; messages marked "approximate" are the double's wording.
+ */
+import type { Fake, Route, StripeJson } from './types';
+import { arr, byId, ID, integer, invalid, list, mergeMetadata, missingParam, newId, noSuch, now, requireString, str, type FormObject } from './wire';
+import { liveCustomer } from './customers';
+
+/** The Checkout, SetupIntent and PaymentMethod routes, and the hosted page's completion. */
+export function checkoutSetupRoutes({ state }: Fake) {
+  const sessionById = byId(state.checkoutSessions, 'checkout.session');
+  const paymentMethodById = byId(state.paymentMethods, 'payment_method');
+
+  /** A session as answered: `setup_intent` and `setup_intent.payment_method` expandable. */
+  function sessionView(session: StripeJson, expand: string[]): StripeJson {
+    if (!session.setup_intent || !expand.some((e) => e === 'setup_intent' || e.startsWith('setup_intent.'))) return session;
+    const intent = state.setupIntents.get(session.setup_intent)!;
+    const pm = expand.includes('setup_intent.payment_method') && intent.payment_method ? state.paymentMethods.get(intent.payment_method) : intent.payment_method;
+    return { ...session, setup_intent: { ...intent, payment_method: pm } };
+  }
+
+  function createSession(p: FormObject): StripeJson {
+    const mode = str(p.mode);
+    if (!mode) throw missingParam('mode');
+    if (mode !== 'setup') throw invalid(`The double supports mode=setup only, not ${mode}.`, 'mode');
+    if (p.line_items !== undefined) throw invalid('You can not pass `line_items` in `setup` mode.', 'line_items');
+    const uiMode = str(p.ui_mode) ?? 'hosted';
+    const successUrl = str(p.success_url);
+    if (uiMode === 'hosted' && !successUrl) throw missingParam('success_url');
+    const types = arr(p.payment_method_types);
+    const currency = str(p.currency);
+    // docs.stripe.com/api/checkout/sessions/create `currency`: "Required in setup mode when payment_method_types is not set."
+    if (!types && !currency) throw invalid('currency is required in setup mode when payment_method_types is not set (approximate).', 'currency', 'parameter_missing');
+    const customer = str(p.customer);
+    if (customer) liveCustomer(state, customer);
+    const id = newId('cs_test');
+    const created = now();
+    const expiresAt = integer(p.expires_at, 'expires_at') ?? created + 24 * 3600;
+    // docs: expires_at "can be anywhere from 30 minutes to 24 hours after Checkout Session creation".
+    if (expiresAt < created + 1800 || expiresAt > created + 24 * 3600) throw invalid('expires_at must be between 30 minutes and 24 hours from now (approximate).', 'expires_at');
+    const session: StripeJson = {
+      id,
+      object: 'checkout.session',
+      cancel_url: str(p.cancel_url) ?? null,
+      client_reference_id: str(p.client_reference_id) ?? null,
+      created,
+      currency: currency ?? null,
+      customer: customer ?? null,
+      expires_at: expiresAt,
+      livemode: false,
+      metadata: mergeMetadata({}, p.metadata),
+      mode,
+      payment_method_types: (types ?? ['card']).map(String),
+      payment_status: 'no_payment_required',
+      setup_intent: null,
+      status: 'open',
+      success_url: successUrl ?? null,
+      ui_mode: uiMode,
+      url: uiMode === 'hosted' ? `https://checkout.stripe.com/c/pay/${id}` : null,
+    };
+    state.checkoutSessions.set(id, session);
+    return session;
+  }
+
+  /** docs.stripe.com/api/payment_methods/attach: a payment method belongs to one customer at a time. */
+  function attach(pm: StripeJson, customerId: string): StripeJson {
+    liveCustomer(state, customerId);
+    if (pm.customer && pm.customer !== customerId) {
+      throw invalid(`The payment method you provided has already been attached to a customer (approximate).`, 'payment_method');
+    }
+    pm.customer = customerId;
+    return pm;
+  }
+
+  function completeCheckoutSession(sessionId: string, card: Partial<{ brand: string; last4: string; exp_month: number; exp_year: number }> = {}): StripeJson {
+    const session = sessionById(sessionId);
+    if (session.status !== 'open') throw new Error(`checkout session ${sessionId} is ${session.status}, not open`);
+    if (session.expires_at < now()) throw new Error(`checkout session ${sessionId} has expired`);
+    const nextYear = new Date().getUTCFullYear() + 3;
+    const pm: StripeJson = {
+      id: newId('pm'),
+      object: 'payment_method',
+      billing_details: { address: null, email: null, name: null, phone: null },
+      card: { brand: card.brand ?? 'visa', country: 'US', exp_month: card.exp_month ?? 12, exp_year: card.exp_year ?? nextYear, funding: 'credit', last4: card.last4 ?? '4242' },
+      created: now(),
+      customer: null,
+      livemode: false,
+      metadata: {},
+      type: 'card',
+    };
+    state.paymentMethods.set(pm.id, pm);
+    if (session.customer) attach(pm, session.customer);
+    const intent: StripeJson = {
+      id: newId('seti'),
+      object: 'setup_intent',
+      created: now(),
+      customer: session.customer,
+      livemode: false,
+      metadata: {},
+      payment_method: pm.id,
+      status: 'succeeded',
+      usage: 'off_session',
+    };
+    state.setupIntents.set(intent.id, intent);
+    Object.assign(session, { status: 'complete', setup_intent: intent.id });
+    return session;
+  }
+
+  const routes: Route[] = [
+    {
+      method: 'POST',
+      pattern: /^\/v1\/checkout\/sessions$/,
+      resource: 'checkout_sessions',
+      access: 'write',
+      accepts: ['mode', 'customer', 'currency', 'success_url', 'cancel_url', 'payment_method_types', 'client_reference_id', 'metadata', 'setup_intent_data', 'line_items', 'ui_mode', 'expires_at', 'locale'],
+      handle: ({ params }) => ({ body: createSession(params) }),
+    },
+    { method: 'GET', pattern: new RegExp(`^/v1/checkout/sessions/${ID}$`), resource: 'checkout_sessions', access: 'read', accepts: [], handle: ({ expand }, id) => ({ body: sessionView(sessionById(id), expand) }) },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/v1/setup_intents/${ID}$`),
+      resource: 'setup_intents',
+      access: 'read',
+      accepts: [],
+      handle: ({ expand }, id) => {
+        const intent = byId(state.setupIntents, 'setupintent')(id);
+        return { body: expand.includes('payment_method') && intent.payment_method ? { ...intent, payment_method: state.paymentMethods.get(intent.payment_method) } : intent };
+      },
+    },
+    { method: 'GET', pattern: new RegExp(`^/v1/payment_methods/${ID}$`), resource: 'payment_methods', access: 'read', accepts: [], handle: (_ctx, id) => ({ body: paymentMethodById(id) }) },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^/v1/payment_methods/${ID}/attach$`),
+      resource: 'payment_methods',
+      access: 'write',
+      accepts: ['customer'],
+      handle: ({ params }, id) => ({ body: attach(paymentMethodById(id), requireString(params, 'customer')) }),
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/v1/customers/${ID}/payment_methods$`),
+      resource: 'payment_methods',
+      access: 'read',
+      accepts: ['type', 'limit', 'starting_after', 'ending_before'],
+      handle: ({ params }, id) => {
+        liveCustomer(state, id, 'customer');
+        const type = str(params.type);
+        const items = [...state.paymentMethods.values()].filter((pm) => pm.customer === id && (!type || pm.type === type));
+        return { body: list(items, params, `/v1/customers/${id}/payment_methods`) };
+      },
+    },
+  ];
+  return { routes, completeCheckoutSession };
+}
+
+/**
+ * docs.stripe.com/api/customers/update `invoice_settings.default_payment_method`: it must be a payment method attached
+ * to this customer; else 400 `resource_missing` (message approximate). '' clears it.
+ */
+export function requireAttachedPaymentMethod(state: Fake['state'], customerId: string, pmId: string): void {
+  if (pmId === '') return;
+  const pm = state.paymentMethods.get(pmId);
+  if (!pm) throw noSuch('PaymentMethod', pmId, 'invoice_settings[default_payment_method]', 400);
+  if (pm.customer !== customerId) {
+    throw invalid(`The customer does not have a payment method with the ID ${pmId}. The payment method must be attached to the customer.`, 'invoice_settings[default_payment_method]', 'resource_missing');
+  }
+}
+
+/** The customer's default payment method expanded (`expand[]=invoice_settings.default_payment_method`). */
+export function withDefaultPaymentMethod(state: Fake['state'], customer: StripeJson, expand: string[]): StripeJson {
+  const id = customer.invoice_settings?.default_payment_method;
+  if (!expand.includes('invoice_settings.default_payment_method') || typeof id !== 'string') return customer;
+  return { ...customer, invoice_settings: { ...customer.invoice_settings, default_payment_method: state.paymentMethods.get(id) ?? id } };
+}

@@ -1,0 +1,22 @@
+/** The sub-account list's payment flags: billed without a usable card, card expiring soon, units held back. */
+import type { PaymentFlag } from '../api-types-payments';
+import { formatNumber } from '../format';
+
+export function PaymentBadges({ flag }: { flag: PaymentFlag | undefined }) {
+  if (!flag) return null;
+  return (
+    <>
+      {flag.billedWithoutCard ? (
+        <span className="badge bad" data-testid="no-card" title="Subscribed, but Stripe has no usable card for this customer: its invoices cannot be charged.">
+          Billed without a card
+        </span>
+      ) : null}
+      {flag.card?.usable && flag.card.expiringSoon ? <span className="badge warn">Card expiring soon</span> : null}
+      {flag.heldUnits > 0 ? (
+        <span className="badge bad" data-testid="held-badge" title="Usage kept back: no subscription would invoice it. Open the sub-account for the reason.">
+          Not billing: {formatNumber(flag.heldUnits)} held
+        </span>
+      ) : null}
+    </>
+  );
+}
