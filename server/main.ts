@@ -65,6 +65,8 @@ import { createSaasModeCheck, type SaasModeCheck } from './highlevel/saas-rebill
 import { workflowActionRouter } from './workflow-actions/workflow-action-routes';
 import { createAgencyEmailBilling } from './email-billing/agency-email-billing';
 import { emailBillingRoutes } from './email-billing/routes';
+import { createCoupons } from './catalog/coupons';
+import { catalogRoutes } from './catalog/routes';
 import { createReconciliation, type Reconciliation } from './reconciliation/reconciliation';
 import { reconciliationRoutes } from './reconciliation/routes';
 
@@ -187,6 +189,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     ...shadowRoutes({ db: database.db }),
     ...aiSendersRoutes({ aiSenders }),
     ...emailBillingRoutes({ emailBilling }),
+    ...catalogRoutes({ coupons: createCoupons({ db: database.db, stripeForAgency: agencyStripe }) }),
     ...usageApiSettingsRoutes({ apiKeys, customMetrics }),
     ...usageApiRoutes({ ingestion }),
   ];

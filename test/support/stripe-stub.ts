@@ -12,6 +12,7 @@
  *   (`v1.billing.meter.error_report_triggered`, `v1.billing.meter.no_meter_found`) sent to them
  * - stripe/meter-summaries.ts (added by the tests that need it through `extensions`): meter event summaries with a
  *   processing delay, meter-event cancellations, and drift to inject
+ * - stripe/coupons.ts: coupons (create with Stripe's refusals, archive = delete) and the discounts they give
  * - stripe/customers.ts, catalog.ts (products, prices), meters.ts, subscriptions.ts, subscription-schedules.ts,
  *   tax-settings.ts, invoices-coupons.ts, webhook-endpoints.ts: the in-memory fake
  * - stripe/wire.ts: form parsing, errors, pagination, metadata (v2 paths take JSON bodies instead)
@@ -30,6 +31,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { accountRoutes, defaultAccount, invalidKeyBody, permissionError, unknownKey } from './stripe/account-keys';
 import { catalogRoutes } from './stripe/catalog';
+import { couponRoutes } from './stripe/coupons';
 import { customerRoutes } from './stripe/customers';
 import { eventDestinationRoutes } from './stripe/event-destinations';
 import { invoiceAndCouponRoutes } from './stripe/invoices-coupons';
@@ -165,6 +167,7 @@ export async function startStripeStub(): Promise<StripeStub> {
     ...subscriptionScheduleRoutes(fake),
     ...taxSettingsRoutes(fake),
     ...invoiceAndCouponRoutes(fake),
+    ...couponRoutes(fake),
     ...webhookEndpointRoutes(fake),
     ...errorReports.routes,
   ];

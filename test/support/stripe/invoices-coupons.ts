@@ -3,7 +3,7 @@
  * seeded by tests (`seedInvoice`, `seedCoupon` in stripe-stub.ts).
  */
 import type { Fake, Route, StripeJson } from './types';
-import { byId, ID, list, noSuch, str } from './wire';
+import { ID, list, noSuch, str } from './wire';
 
 /**
  * An invoice as the API answers it. `payments` (its InvoicePayments, docs.stripe.com/api/invoice-payment/object) is
@@ -24,8 +24,6 @@ export function invoiceView(invoice: StripeJson, expand: string[]): StripeJson {
 
 /** The invoice and coupon routes (read only; tests seed them). */
 export function invoiceAndCouponRoutes({ stub, state }: Fake): Route[] {
-  const couponById = byId(state.coupons, 'coupon');
-
   return [
     // docs.stripe.com/api/invoices/retrieve
     {
@@ -60,8 +58,6 @@ export function invoiceAndCouponRoutes({ stub, state }: Fake): Route[] {
         return { body: list(items, params, '/v1/invoices') };
       },
     },
-
-    // docs.stripe.com/api/coupons/retrieve
-    { method: 'GET', pattern: new RegExp(`^/v1/coupons/${ID}$`), resource: 'coupons', access: 'read', accepts: [], handle: (_ctx, id) => ({ body: couponById(id) }) },
+    // Coupons: coupons.ts
   ];
 }

@@ -1,0 +1,123 @@
+/**
+ * The catalogue's request and response contract (coupons, one-time products and charges, a sub-account's discount).
+ * Imports zod only: the page takes its types from here (`import type` + `z.infer` in ui/src/api-types-catalog.ts),
+ * so server and page cannot drift. Money is always an integer in the currency's smallest unit (cents); times are
+ * ISO 8601 UTC.
+ */
+import { z } from 'zod';
+
+const currency = z.string().regex(/^[a-z]{3}$/, 'must be an ISO currency code in lowercase');
+/** Cents: a positive whole number, at most Stripe's 8 digits (docs.stripe.com/currencies#minimum-and-maximum-charge-amounts). */
+const cents = z.number().int().positive().max(99_999_999);
+
+export const couponIdParam = z.object({ couponId: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/) });
+
+/**
+ * POST /api/catalog/coupons. Either `percentOff` (0 < p ≤ 100, at most 2 decimals) or `amountOff` (cents) with its
+ * `currency`; `durationInMonths` only, and always, with `duration: 'repeating'` (docs.stripe.com/api/coupons/create).
+ */
+export const createCouponRequest = z
+  .object({
+    name: z.string().trim().min(1).max(40).describe('Shown to the client on invoices (Stripe allows 40 characters)'),
+    percentOff: z.number().positive().max(100).multipleOf(0.01).optional(),
+    amountOff: cents.optional().describe('In cents'),
+    currency: currency.optional().describe('Required with amountOff'),
+    duration: z.enum(['once', 'forever', 'repeating']),
+    durationInMonths: z.number().int().positive().max(120).optional(),
+    maxRedemptions: z.number().int().positive().optional(),
+    redeemBy: z.iso.datetime().optional().describe('Last time the coupon can be redeemed (future, at most 5 years ahead)'),
+  })
+  .refine((c) => (c.percentOff === undefined) !== (c.amountOff === undefined), { message: 'give either percentOff or amountOff', path: ['percentOff'] })
+  .refine((c) => c.amountOff === undefined || c.currency !== undefined, { message: 'amountOff needs a currency', path: ['currency'] })
+  .refine((c) => (c.duration === 'repeating') === (c.durationInMonths !== undefined), {
+    message: 'durationInMonths is required with duration "repeating", and only then',
+    path: ['durationInMonths'],
+  });
+
+/** A coupon as the page shows it. `valid` is false once its redemption limit or redeem-by date is reached. */
+export const couponSchema = z.object({
+  id: z.string(),
+  name: z.string().nullable(),
+  percentOff: z.number().nullable(),
+  amountOff: z.number().int().nullable().describe('In cents'),
+  currency: z.string().nullable(),
+  duration: z.enum(['once', 'forever', 'repeating']),
+  durationInMonths: z.number().int().nullable(),
+  maxRedemptions: z.number().int().nullable(),
+  timesRedeemed: z.number().int(),
+  redeemBy: z.iso.datetime().nullable(),
+  valid: z.boolean(),
+  created: z.iso.datetime(),
+});
+export const couponListResponse = z.object({ coupons: z.array(couponSchema), hasMore: z.boolean() });
+export const archivedCouponResponse = z.object({ id: z.string(), archived: z.literal(true) });
+
+/** PUT /api/sub-accounts/:locationId/discount: the coupon to apply (replaces any discount on the subscription). */
+export const applyDiscountRequest = z.object({ couponId: couponIdParam.shape.couponId });
+
+/**
+ * The discount in force on a sub-account's subscription (docs.stripe.com/api/discounts/object): `end` null means it
+ * runs for as long as the subscription (forever) or for one invoice (once); a repeating coupon ends then.
+ */
+export const discountSchema = z.object({
+  id: z.string(),
+  coupon: couponSchema.omit({ created: true, timesRedeemed: true, maxRedemptions: true, redeemBy: true, valid: true }),
+  start: z.iso.datetime(),
+  end: z.iso.datetime().nullable(),
+});
+export const discountResponse = z.object({
+  subscriptionId: z.string().nullable(),
+  discount: discountSchema.nullable(),
+});
+
+const taxBehavior = z.enum(['inclusive', 'exclusive']);
+
+/** POST /api/catalog/one-time-products (docs.stripe.com/api/products/create with `default_price_data`). */
+export const createOneTimeProductRequest = z.object({
+  name: z.string().trim().min(1).max(250),
+  description: z.string().trim().max(1000).optional(),
+  amount: cents.describe('In cents'),
+  currency,
+  taxBehavior: taxBehavior.default('exclusive'),
+});
+export const oneTimeProductSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  description: z.string().nullable(),
+  amount: z.number().int().describe('In cents'),
+  currency: z.string(),
+  taxBehavior,
+  stripeProductId: z.string(),
+  stripePriceId: z.string(),
+  archived: z.boolean(),
+  createdAt: z.iso.datetime(),
+});
+export const oneTimeProductListResponse = z.object({ products: z.array(oneTimeProductSchema) });
+export const productIdParam = z.object({ productId: z.coerce.number().int().positive() });
+
+/**
+ * POST /api/sub-accounts/:locationId/one-time-charges: `charge_now` pays the invoice at once with the card on file;
+ * `send_invoice` has Stripe email it, due in `daysUntilDue` days (needs the customer's email).
+ */
+export const createChargeRequest = z.discriminatedUnion('mode', [
+  z.object({ mode: z.literal('charge_now'), productId: z.number().int().positive() }),
+  z.object({ mode: z.literal('send_invoice'), productId: z.number().int().positive(), daysUntilDue: z.number().int().min(0).max(365).default(30) }),
+]);
+
+export const CHARGE_STATUSES = ['pending', 'open', 'paid', 'payment_failed', 'void', 'uncollectible', 'failed'] as const;
+export const chargeSchema = z.object({
+  id: z.number().int(),
+  locationId: z.string(),
+  productId: z.number().int(),
+  productName: z.string(),
+  amount: z.number().int().describe('In cents'),
+  currency: z.string(),
+  mode: z.enum(['charge_now', 'send_invoice']),
+  status: z.enum(CHARGE_STATUSES).describe('pending: not yet in Stripe; failed: Stripe refused before an invoice was open'),
+  stripeInvoiceId: z.string().nullable(),
+  hostedInvoiceUrl: z.string().nullable(),
+  dueDate: z.iso.datetime().nullable(),
+  error: z.string().nullable(),
+  createdAt: z.iso.datetime(),
+});
+export const chargeListResponse = z.object({ charges: z.array(chargeSchema) });
