@@ -82,7 +82,7 @@ export async function exchangeSsoPayload(payload: string): Promise<Session> {
   return request<Session>('POST', '/api/session', { payload }, false);
 }
 
-async function request<T>(method: string, path: string, body?: unknown, authenticated = true, retried = false): Promise<T> {
+export async function request<T>(method: string, path: string, body?: unknown, authenticated = true, retried = false): Promise<T> {
   const res = await send(method, path, body, authenticated);
   if (res.status === 401 && authenticated && !retried && renew) {
     token = (await renew()).token;

@@ -1,9 +1,10 @@
-/** The agency view: a top bar with the six sections, and the section the path names. */
+/** The agency view: a top bar with the seven sections, and the section the path names. */
 import type { SessionUser } from '../api';
 import { ADMIN_ROLE, PermissionsProvider } from '../components/permissions';
 import { Link, useLocation } from '../router';
 import { UsageApiPage } from '../usage-api/UsageApiPage';
 import { UsageDashboard } from '../usage/UsageDashboard';
+import { CataloguePage } from './CataloguePage';
 import { Overview } from './Overview';
 import { PricingPage } from './PricingPage';
 import { ReconciliationPage } from './Reconciliation';
@@ -13,6 +14,7 @@ import { SubAccountsPage } from './SubAccountsPage';
 const SECTIONS = [
   { to: '/', label: 'Overview' },
   { to: '/pricing', label: 'Pricing' },
+  { to: '/catalogue', label: 'Catalogue' },
   { to: '/sub-accounts', label: 'Sub-accounts' },
   { to: '/usage', label: 'Usage' },
   { to: '/usage-api', label: 'Usage API' },
@@ -53,6 +55,8 @@ export function AgencyApp({ user }: { user: SessionUser }) {
           <SubAccountPage key={subAccount} locationId={decodeURIComponent(subAccount)} />
         ) : section === '/pricing' ? (
           <PricingPage />
+        ) : section === '/catalogue' ? (
+          <CataloguePage />
         ) : section === '/sub-accounts' ? (
           <SubAccountsPage />
         ) : section === '/usage' ? (

@@ -1,6 +1,6 @@
 /**
  * One sub-account, for the agency: rebilling on/off, its Stripe customer (search and map, or create), its
- * subscription and items, shadow mode and its would-bill backlog, per-metric overrides, its usage over time,
+ * subscription and items, its discount (coupon), shadow mode and its would-bill backlog, per-metric overrides, its usage over time,
  * backfills of its HighLevel history and the meter-report log with retry. (Sub-account users never reach this
  * page: they get location/SubAccountView.)
  */
@@ -18,6 +18,7 @@ import { ShadowMode } from './ShadowMode';
 import { StatusBadges } from './status';
 import { Editing, Writes } from '../components/permissions';
 import { Subscription } from './SubscriptionCard';
+import { SubAccountDiscount } from './SubAccountDiscount';
 
 export function SubAccountPage({ locationId }: { locationId: string }) {
   const detail = useResource(() => api.subAccount(locationId), [locationId]);
@@ -53,6 +54,7 @@ export function SubAccountPage({ locationId }: { locationId: string }) {
             <Billing detail={d} onSaved={detail.set} />
             <Subscription detail={d} onSaved={detail.set} />
           </div>
+          <SubAccountDiscount locationId={locationId} subscriptionId={d.stripeSubscriptionId} />
           <Editing>
             <ShadowMode detail={d} onSaved={detail.set} />
             <Overrides detail={d} onChanged={detail.reload} onSaved={detail.set} />

@@ -1,0 +1,37 @@
+/**
+ * The catalogue's calls (server/catalog/routes.ts): coupons of the agency's Stripe account, a sub-account's discount,
+ * one-time products and charges. Same client, session and errors as api.ts.
+ */
+import { request } from './api';
+import type {
+  Coupon,
+  CouponList,
+  NewCharge,
+  NewCoupon,
+  NewOneTimeProduct,
+  OneTimeCharge,
+  OneTimeProduct,
+  SubAccountDiscount,
+} from './api-types-catalog';
+
+export type * from './api-types-catalog';
+
+const enc = encodeURIComponent;
+
+export const catalogApi = {
+  coupons: () => request<CouponList>('GET', '/api/catalog/coupons'),
+  createCoupon: (input: NewCoupon) => request<Coupon>('POST', '/api/catalog/coupons', input),
+  archiveCoupon: (id: string) => request<{ id: string; archived: true }>('DELETE', `/api/catalog/coupons/${enc(id)}`),
+
+  discount: (locationId: string) => request<SubAccountDiscount>('GET', `/api/sub-accounts/${enc(locationId)}/discount`),
+  applyDiscount: (locationId: string, couponId: string) =>
+    request<SubAccountDiscount>('PUT', `/api/sub-accounts/${enc(locationId)}/discount`, { couponId }),
+  removeDiscount: (locationId: string) => request<SubAccountDiscount>('DELETE', `/api/sub-accounts/${enc(locationId)}/discount`),
+
+  oneTimeProducts: () => request<{ products: OneTimeProduct[] }>('GET', '/api/catalog/one-time-products'),
+  createOneTimeProduct: (input: NewOneTimeProduct) => request<OneTimeProduct>('POST', '/api/catalog/one-time-products', input),
+  archiveOneTimeProduct: (id: number) => request<OneTimeProduct>('DELETE', `/api/catalog/one-time-products/${id}`),
+
+  charges: (locationId: string) => request<{ charges: OneTimeCharge[] }>('GET', `/api/sub-accounts/${enc(locationId)}/one-time-charges`),
+  charge: (locationId: string, input: NewCharge) => request<OneTimeCharge>('POST', `/api/sub-accounts/${enc(locationId)}/one-time-charges`, input),
+};
