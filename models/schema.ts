@@ -11,3 +11,4 @@ export * from './schema/usage-api';
 export * from './schema/backfill';
 export * from './schema/reconciliation';
 export * from './schema/highlevel-saas';
+export * from './schema/catalog';

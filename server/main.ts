@@ -66,6 +66,8 @@ import { workflowActionRouter } from './workflow-actions/workflow-action-routes'
 import { createAgencyEmailBilling } from './email-billing/agency-email-billing';
 import { emailBillingRoutes } from './email-billing/routes';
 import { createCoupons } from './catalog/coupons';
+import { createOneTimeCharges } from './catalog/one-time-charges';
+import { createOneTimeProducts } from './catalog/one-time-products';
 import { catalogRoutes } from './catalog/routes';
 import { createReconciliation, type Reconciliation } from './reconciliation/reconciliation';
 import { reconciliationRoutes } from './reconciliation/routes';
@@ -176,7 +178,8 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const stripeConnection = createStripeConnection({ db: database.db, secretBox, stripeClient, appUrl: config.appUrl, logger, eventDestinations });
   const billing = createSubAccountBilling({ db: database.db, rules, accounts, stripeForAgency: agencyStripe, logger });
   const pricing = createPricing({ db: database.db, rules, stripeForAgency: agencyStripe, resyncSubscriptions: billing.resyncSubscriptions });
-  const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger });
+  const oneTimeCharges = createOneTimeCharges({ db: database.db, stripeForAgency: agencyStripe });
+  const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger, onInvoiceEvent: oneTimeCharges.syncFromInvoice });
   const apiKeys = createApiKeys({ db: database.db });
   const customMetrics = createCustomMetrics({ db: database.db });
   const ingestion = createUsageIngestion({ db: database.db, onCrossings: nudgeReporter });
@@ -189,7 +192,11 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     ...shadowRoutes({ db: database.db }),
     ...aiSendersRoutes({ aiSenders }),
     ...emailBillingRoutes({ emailBilling }),
-    ...catalogRoutes({ coupons: createCoupons({ db: database.db, stripeForAgency: agencyStripe }) }),
+    ...catalogRoutes({
+      coupons: createCoupons({ db: database.db, stripeForAgency: agencyStripe }),
+      products: createOneTimeProducts({ db: database.db, stripeForAgency: agencyStripe }),
+      charges: oneTimeCharges,
+    }),
     ...usageApiSettingsRoutes({ apiKeys, customMetrics }),
     ...usageApiRoutes({ ingestion }),
   ];

@@ -1,17 +1,21 @@
 /**
- * The catalogue's routes (agency users; only admins write — server/settings/policy.ts): the agency's coupons, and a
- * sub-account's discount. Declared as data like every settings route (server/http/api-route.ts), so the
+ * The catalogue's routes (agency users; only admins write — server/settings/policy.ts): the agency's coupons and
+ * one-time products; a sub-account's discount and one-time charges. Declared as data like every settings route (server/http/api-route.ts), so the
  * authorization matrix and the OpenAPI document cover them.
  */
 import { z } from 'zod';
 import { defineRoute, type ApiRoute } from '../http/api-route';
 import { locationIdParam } from '../settings/schemas';
 import type { Coupons } from './coupons';
+import type { OneTimeCharges } from './one-time-charges';
+import type { OneTimeProducts } from './one-time-products';
 import * as s from './schemas';
 
+const chargeParams = locationIdParam.extend({ chargeId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
+
 /** Every catalogue route. */
-export function catalogRoutes(deps: { coupons: Coupons }): ApiRoute<any, any, any, any>[] {
-  const { coupons } = deps;
+export function catalogRoutes(deps: { coupons: Coupons; products: OneTimeProducts; charges: OneTimeCharges }): ApiRoute<any, any, any, any>[] {
+  const { coupons, products, charges } = deps;
   return [
     defineRoute({
       method: 'get', path: '/api/catalog/coupons', tag: 'Catalogue', access: 'agency',
@@ -48,6 +52,42 @@ export function catalogRoutes(deps: { coupons: Coupons }): ApiRoute<any, any, an
       summary: 'Remove the discount from the sub-account’s subscription',
       params: locationIdParam, response: s.discountResponse,
       handler: ({ params }) => coupons.remove(params.locationId),
+    }),
+    defineRoute({
+      method: 'get', path: '/api/catalog/one-time-products', tag: 'Catalogue', access: 'agency',
+      summary: 'The agency’s one-time products (amounts in cents), active first',
+      response: s.oneTimeProductListResponse,
+      handler: ({ caller }) => products.list(caller!.companyId),
+    }),
+    defineRoute({
+      method: 'post', path: '/api/catalog/one-time-products', tag: 'Catalogue', access: 'agency', status: 201,
+      summary: 'Create a one-time product (a Stripe product with a one-time price)',
+      body: s.createOneTimeProductRequest, response: s.oneTimeProductSchema,
+      handler: ({ caller, body }) => products.create(caller!.companyId, body),
+    }),
+    defineRoute({
+      method: 'delete', path: '/api/catalog/one-time-products/:productId', tag: 'Catalogue', access: 'agency',
+      summary: 'Archive a one-time product (no new charges; its Stripe price and product set inactive)',
+      params: s.productIdParam, response: s.oneTimeProductSchema,
+      handler: ({ caller, params }) => products.archive(caller!.companyId, params.productId),
+    }),
+    defineRoute({
+      method: 'get', path: '/api/sub-accounts/:locationId/one-time-charges', tag: 'Sub-accounts', access: 'sub-account:read',
+      summary: 'The sub-account’s one-time charges and their invoices’ status, newest first',
+      params: locationIdParam, response: s.chargeListResponse,
+      handler: ({ params }) => charges.list(params.locationId),
+    }),
+    defineRoute({
+      method: 'post', path: '/api/sub-accounts/:locationId/one-time-charges', tag: 'Sub-accounts', access: 'sub-account:write', status: 201,
+      summary: 'Charge a one-time product now (card on file) or send it as an invoice due in N days',
+      params: locationIdParam, body: s.createChargeRequest, response: s.chargeSchema,
+      handler: ({ params, body }) => charges.charge(params.locationId, body),
+    }),
+    defineRoute({
+      method: 'post', path: '/api/sub-accounts/:locationId/one-time-charges/:chargeId/retry', tag: 'Sub-accounts', access: 'sub-account:write',
+      summary: 'Retry a pending, failed or declined one-time charge (same idempotency keys: never a second invoice)',
+      params: chargeParams, response: s.chargeSchema,
+      handler: ({ params }) => charges.retry(params.locationId, params.chargeId),
     }),
   ];
 }

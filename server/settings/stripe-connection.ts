@@ -20,7 +20,15 @@ import {
 } from '../tenancy/accounts-repository';
 
 /** Stripe events Meterbridge listens to for payment problems. */
-export const STRIPE_WEBHOOK_EVENTS = ['invoice.payment_failed', 'invoice.payment_action_required', 'invoice.paid', 'customer.subscription.deleted'] as const;
+export const STRIPE_WEBHOOK_EVENTS = [
+  'invoice.payment_failed',
+  'invoice.payment_action_required',
+  'invoice.paid',
+  // One-time charges follow their invoice to the end (server/catalog/one-time-charges.ts).
+  'invoice.voided',
+  'invoice.marked_uncollectible',
+  'customer.subscription.deleted',
+] as const;
 
 /**
  * Permissions Meterbridge can work without: webhook endpoints (one can be made by hand) and reading the account

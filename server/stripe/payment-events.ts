@@ -36,6 +36,8 @@ export function createPaymentEvents(deps: {
   secretBox: SecretBox;
   stripeForAgency: (companyId: string) => Promise<Stripe>;
   logger: Logger;
+  /** Told of every `invoice.*` event first (one-time charges re-read their invoice: server/catalog/one-time-charges.ts). */
+  onInvoiceEvent?: (companyId: string, stripe: Stripe, invoiceId: string) => Promise<unknown>;
 }) {
   async function customerSub(companyId: string, customer: string | { id: string } | null) {
     const id = typeof customer === 'string' ? customer : customer?.id;
@@ -60,6 +62,8 @@ export function createPaymentEvents(deps: {
         throw new AppError(400, 'invalid_signature', `The Stripe signature does not match: ${(err as Error).message}`);
       }
       const outcome: PaymentEventOutcome = { eventId: event.id, type: event.type, locationId: null, billingStatus: null };
+      const invoiceId = event.type.startsWith('invoice.') ? (event.data.object as Stripe.Invoice).id : undefined;
+      if (invoiceId && deps.onInvoiceEvent) await deps.onInvoiceEvent(companyId, stripe, invoiceId);
 
       if (INVOICE_EVENTS.has(event.type)) {
         const hinted = event.data.object as Stripe.Invoice;

@@ -88,7 +88,7 @@ describe('settings API walk', () => {
     expect(res.body).toMatchObject({ connected: true, mode: 'test', keyType: 'secret', keyLast4: FULL_KEY.slice(-4), webhook: { configured: true, createdByMeterbridge: true } });
     const [endpoint] = [...stripe.state.webhookEndpoints.values()];
     expect(endpoint).toMatchObject({ url: `${OAUTH_ENV.APP_URL}/webhooks/stripe/${COMPANY}` });
-    expect([...endpoint!.enabled_events].sort()).toEqual(['customer.subscription.deleted', 'invoice.paid', 'invoice.payment_action_required', 'invoice.payment_failed']);
+    expect([...endpoint!.enabled_events].sort()).toEqual(['customer.subscription.deleted', 'invoice.marked_uncollectible', 'invoice.paid', 'invoice.payment_action_required', 'invoice.payment_failed', 'invoice.voided']);
   });
 
   it('when defaults are priced, then one meter and one price per metric are made in Stripe, idempotently, and the grid shows the margin', async () => {

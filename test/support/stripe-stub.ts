@@ -13,6 +13,7 @@
  * - stripe/meter-summaries.ts (added by the tests that need it through `extensions`): meter event summaries with a
  *   processing delay, meter-event cancellations, and drift to inject
  * - stripe/coupons.ts: coupons (create with Stripe's refusals, archive = delete) and the discounts they give
+ * - stripe/one-time-invoices.ts: one-off invoices (draft → items → finalize → pay or send; declines; void)
  * - stripe/customers.ts, catalog.ts (products, prices), meters.ts, subscriptions.ts, subscription-schedules.ts,
  *   tax-settings.ts, invoices-coupons.ts, webhook-endpoints.ts: the in-memory fake
  * - stripe/wire.ts: form parsing, errors, pagination, metadata (v2 paths take JSON bodies instead)
@@ -37,6 +38,7 @@ import { eventDestinationRoutes } from './stripe/event-destinations';
 import { invoiceAndCouponRoutes } from './stripe/invoices-coupons';
 import { meterEventHandler } from './stripe/meter-events';
 import { meterRoutes } from './stripe/meters';
+import { oneTimeInvoiceRoutes } from './stripe/one-time-invoices';
 import { subscriptionScheduleRoutes } from './stripe/subscription-schedules';
 import { subscriptionRoutes } from './stripe/subscriptions';
 import { defaultTaxSettings, taxSettingsRoutes } from './stripe/tax-settings';
@@ -168,6 +170,7 @@ export async function startStripeStub(): Promise<StripeStub> {
     ...taxSettingsRoutes(fake),
     ...invoiceAndCouponRoutes(fake),
     ...couponRoutes(fake),
+    ...oneTimeInvoiceRoutes(fake),
     ...webhookEndpointRoutes(fake),
     ...errorReports.routes,
   ];
