@@ -34,4 +34,6 @@ export const catalogApi = {
 
   charges: (locationId: string) => request<{ charges: OneTimeCharge[] }>('GET', `/api/sub-accounts/${enc(locationId)}/one-time-charges`),
   charge: (locationId: string, input: NewCharge) => request<OneTimeCharge>('POST', `/api/sub-accounts/${enc(locationId)}/one-time-charges`, input),
+  retryCharge: (locationId: string, chargeId: number) =>
+    request<OneTimeCharge>('POST', `/api/sub-accounts/${enc(locationId)}/one-time-charges/${chargeId}/retry`),
 };

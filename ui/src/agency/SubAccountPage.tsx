@@ -1,6 +1,6 @@
 /**
  * One sub-account, for the agency: rebilling on/off, its Stripe customer (search and map, or create), its
- * subscription and items, its discount (coupon), shadow mode and its would-bill backlog, per-metric overrides, its usage over time,
+ * subscription and items, its discount (coupon), one-time charges, shadow mode and its would-bill backlog, per-metric overrides, its usage over time,
  * backfills of its HighLevel history and the meter-report log with retry. (Sub-account users never reach this
  * page: they get location/SubAccountView.)
  */
@@ -19,6 +19,7 @@ import { StatusBadges } from './status';
 import { Editing, Writes } from '../components/permissions';
 import { Subscription } from './SubscriptionCard';
 import { SubAccountDiscount } from './SubAccountDiscount';
+import { SubAccountCharges } from './SubAccountCharges';
 
 export function SubAccountPage({ locationId }: { locationId: string }) {
   const detail = useResource(() => api.subAccount(locationId), [locationId]);
@@ -55,6 +56,7 @@ export function SubAccountPage({ locationId }: { locationId: string }) {
             <Subscription detail={d} onSaved={detail.set} />
           </div>
           <SubAccountDiscount locationId={locationId} subscriptionId={d.stripeSubscriptionId} />
+          <SubAccountCharges locationId={locationId} hasCustomer={Boolean(d.stripeCustomerId)} />
           <Editing>
             <ShadowMode detail={d} onSaved={detail.set} />
             <Overrides detail={d} onChanged={detail.reload} onSaved={detail.set} />
