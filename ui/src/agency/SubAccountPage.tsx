@@ -136,7 +136,7 @@ function CustomerSearch({ onChoose, busy }: { onChoose: (id: string) => void; bu
     <form onSubmit={submit} className="stack">
       <label htmlFor="customer-search">Find an existing Stripe customer</label>
       <div className="inline">
-        <input id="customer-search" type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder="Email or name" />
+        <input id="customer-search" type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder="Email, name or cus_… id" />
         <button type="submit" className="button secondary" disabled={q.trim().length === 0}>
           Search Stripe
         </button>
