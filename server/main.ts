@@ -68,6 +68,7 @@ import { emailBillingRoutes } from './email-billing/routes';
 import { createCoupons } from './catalog/coupons';
 import { createOneTimeCharges } from './catalog/one-time-charges';
 import { createOneTimeProducts } from './catalog/one-time-products';
+import { createPlans } from './catalog/plans';
 import { catalogRoutes } from './catalog/routes';
 import { createReconciliation, type Reconciliation } from './reconciliation/reconciliation';
 import { reconciliationRoutes } from './reconciliation/routes';
@@ -196,6 +197,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
       coupons: createCoupons({ db: database.db, stripeForAgency: agencyStripe }),
       products: createOneTimeProducts({ db: database.db, stripeForAgency: agencyStripe }),
       charges: oneTimeCharges,
+      plans: createPlans({ db: database.db, stripeForAgency: agencyStripe, syncSubscription: billing.syncSubscription }),
     }),
     ...usageApiSettingsRoutes({ apiKeys, customMetrics }),
     ...usageApiRoutes({ ingestion }),

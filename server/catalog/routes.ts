@@ -1,6 +1,6 @@
 /**
- * The catalogue's routes (agency users; only admins write — server/settings/policy.ts): the agency's coupons and
- * one-time products; a sub-account's discount and one-time charges. Declared as data like every settings route (server/http/api-route.ts), so the
+ * The catalogue's routes (agency users; only admins write — server/settings/policy.ts): the agency's plans, coupons
+ * and one-time products; a sub-account's plan, discount and one-time charges. Declared as data like every settings route (server/http/api-route.ts), so the
  * authorization matrix and the OpenAPI document cover them.
  */
 import { z } from 'zod';
@@ -9,13 +9,14 @@ import { locationIdParam } from '../settings/schemas';
 import type { Coupons } from './coupons';
 import type { OneTimeCharges } from './one-time-charges';
 import type { OneTimeProducts } from './one-time-products';
+import type { Plans } from './plans';
 import * as s from './schemas';
 
 const chargeParams = locationIdParam.extend({ chargeId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
 
 /** Every catalogue route. */
-export function catalogRoutes(deps: { coupons: Coupons; products: OneTimeProducts; charges: OneTimeCharges }): ApiRoute<any, any, any, any>[] {
-  const { coupons, products, charges } = deps;
+export function catalogRoutes(deps: { coupons: Coupons; products: OneTimeProducts; charges: OneTimeCharges; plans: Plans }): ApiRoute<any, any, any, any>[] {
+  const { coupons, products, charges, plans } = deps;
   return [
     defineRoute({
       method: 'get', path: '/api/catalog/coupons', tag: 'Catalogue', access: 'agency',
@@ -88,6 +89,30 @@ export function catalogRoutes(deps: { coupons: Coupons; products: OneTimeProduct
       summary: 'Retry a pending, failed or declined one-time charge (same idempotency keys: never a second invoice)',
       params: chargeParams, response: s.chargeSchema,
       handler: ({ params }) => charges.retry(params.locationId, params.chargeId),
+    }),
+    defineRoute({
+      method: 'get', path: '/api/catalog/plans', tag: 'Catalogue', access: 'agency',
+      summary: 'The agency’s plans: base fee and per-metric allowance with overage price (cents), default first',
+      response: s.planListResponse,
+      handler: ({ caller }) => plans.list(caller!.companyId),
+    }),
+    defineRoute({
+      method: 'post', path: '/api/catalog/plans', tag: 'Catalogue', access: 'agency', status: 201,
+      summary: 'Create a plan: a base fee and, per metric, an included allowance then an overage price (graduated tiers, first tier free)',
+      body: s.createPlanRequest, response: s.planSchema,
+      handler: ({ caller, body }) => plans.create(caller!.companyId, body),
+    }),
+    defineRoute({
+      method: 'get', path: '/api/sub-accounts/:locationId/plan', tag: 'Sub-accounts', access: 'sub-account:read',
+      summary: 'The sub-account’s own plan (none: the default plan) and the plan in force',
+      params: locationIdParam, response: s.subAccountPlanResponse,
+      handler: ({ params }) => plans.ofSubAccount(params.locationId),
+    }),
+    defineRoute({
+      method: 'put', path: '/api/sub-accounts/:locationId/plan', tag: 'Sub-accounts', access: 'sub-account:write',
+      summary: 'Put the sub-account on a plan (or back on the default) and update its subscription with the chosen proration',
+      params: locationIdParam, body: s.setPlanRequest, response: s.subAccountPlanResponse,
+      handler: ({ params, body }) => plans.assign(params.locationId, body),
     }),
   ];
 }

@@ -121,3 +121,51 @@ export const chargeSchema = z.object({
   createdAt: z.iso.datetime(),
 });
 export const chargeListResponse = z.object({ charges: z.array(chargeSchema) });
+
+const metricKey = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/);
+const decimalCents = z.string().regex(/^\d{1,12}(\.\d{1,12})?$/, 'must be a non-negative decimal amount in cents');
+
+/**
+ * POST /api/catalog/plans: a base fee (cents per interval; 0 = none) and, per metric, units included each period
+ * then the overage price (cents per unit, a decimal string: sub-cent prices are common). `isDefault` makes it the
+ * plan of every sub-account without one (its base fee becomes the agency's flat fee).
+ */
+export const createPlanRequest = z.object({
+  name: z.string().trim().min(1).max(100),
+  currency,
+  interval: z.enum(['day', 'week', 'month', 'year']).default('month'),
+  baseFeeAmount: z.number().int().min(0).max(99_999_999).describe('In cents per interval; 0 = no base fee'),
+  metrics: z
+    .array(z.object({ metric: metricKey, includedUnits: z.number().int().min(0).max(1_000_000_000), overageUnitAmountDecimal: decimalCents }))
+    .max(20)
+    .default([])
+    .refine((m) => new Set(m.map((x) => x.metric)).size === m.length, 'each metric at most once'),
+  isDefault: z.boolean().default(false),
+});
+export const planSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  currency: z.string(),
+  interval: z.enum(['day', 'week', 'month', 'year']),
+  baseFeeAmount: z.number().int().describe('In cents per interval'),
+  stripeBasePriceId: z.string().nullable(),
+  isDefault: z.boolean(),
+  archived: z.boolean(),
+  metrics: z.array(z.object({ metric: z.string(), includedUnits: z.number().int(), overageUnitAmountDecimal: z.string(), stripePriceId: z.string() })),
+});
+export const planListResponse = z.object({ plans: z.array(planSchema) });
+
+/**
+ * PUT /api/sub-accounts/:locationId/plan: `planId` null = back to the agency's default plan. `proration` is how
+ * Stripe settles the change mid-period (docs.stripe.com/billing/subscriptions/prorations): `create_prorations` credits
+ * and charges the difference on the next invoice, `always_invoice` invoices it now, `none` changes from the next period.
+ */
+export const setPlanRequest = z.object({
+  planId: z.number().int().positive().nullable(),
+  proration: z.enum(['create_prorations', 'always_invoice', 'none']).default('create_prorations'),
+});
+export const subAccountPlanResponse = z.object({
+  planId: z.number().int().nullable().describe('The sub-account’s own plan; null = it follows the default plan'),
+  plan: planSchema.nullable().describe('The plan in force (its own, else the default), or none'),
+  stripeSubscriptionId: z.string().nullable(),
+});

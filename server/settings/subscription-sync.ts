@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { Database } from '../../models/database';
+import { planInForce } from '../catalog/plans-repository';
 import { findEffectiveRules } from '../metering/rules-repository';
 import { releaseSchedule, retrieveSchedule, scheduleSubscription, updateSchedule, type ScheduleState } from '../stripe/subscription-schedules';
 import { upsertSubscription } from '../stripe/subscriptions';
@@ -24,6 +25,8 @@ export interface SubscriptionOptions {
   automaticTax?: boolean;
   /** Set on the Stripe customer before Stripe Tax is switched on (server/stripe/tax.ts). */
   billingAddress?: BillingAddress;
+  /** How an update of a running subscription is prorated (default 'none'); a plan change lets the agency choose. */
+  prorationBehavior?: 'create_prorations' | 'none' | 'always_invoice';
 }
 
 /**
@@ -89,7 +92,7 @@ export function createSubscriptionSync(deps: { db: Database; stripeForAgency: St
 
   /**
    * Creates or updates the subscription (or the schedule of one starting later) from the rules in force plus the
-   * agency's flat fee. No-op without a customer, with billing off, or with no priced rule.
+   * base fee of the plan in force (or, with no plan, the agency's flat fee). No-op without a customer, with billing off, or with no priced rule.
    *
    * Stripe Tax switched on (`automaticTax: true` while off, or with a billing address) first needs active tax
    * settings and the customer's location (prepareSubscriptionChange), unless the caller already checked (`prepared`).
@@ -107,8 +110,15 @@ export function createSubscriptionSync(deps: { db: Database; stripeForAgency: St
     const sub = (await findSubAccount(deps.db, locationId))!;
     if (!sub.stripeCustomerId || !sub.rebillingEnabled) return sub.stripeSubscriptionId;
     const agency = await findAgency(deps.db, sub.companyId);
-    const prices = (await findEffectiveRules(deps.db, locationId)).filter((r) => r.enabled && r.stripePriceId).map((r) => r.stripePriceId!);
-    if (agency?.flatFeePriceId) prices.push(agency.flatFeePriceId);
+    // The plan in force (its own, else the agency's default) sets the base fee and, per metric it names, the price;
+    // the rules in force still decide which metrics are billed (server/catalog/plans.ts).
+    const plan = await planInForce(deps.db, locationId, sub.companyId);
+    const planPrices = new Map(plan?.metrics.map((m) => [m.metric, m.stripePriceId]) ?? []);
+    const prices = (await findEffectiveRules(deps.db, locationId))
+      .filter((r) => r.enabled && (planPrices.get(r.metric) ?? r.stripePriceId))
+      .map((r) => planPrices.get(r.metric) ?? r.stripePriceId!);
+    const baseFee = plan ? plan.stripeBasePriceId : agency?.flatFeePriceId;
+    if (baseFee) prices.push(baseFee);
     if (prices.length === 0) return sub.stripeSubscriptionId;
     const stripe = await deps.stripeForAgency(sub.companyId);
     // Undefined keeps Stripe's state; the stored "on" is re-sent so an update never turns tax off by omission.
@@ -146,6 +156,7 @@ export function createSubscriptionSync(deps: { db: Database; stripeForAgency: St
         coupon: options.coupon,
         automaticTax,
         metadata,
+        prorationBehavior: options.prorationBehavior,
       }),
     );
     // A sub-account paused because Stripe canceled its subscription bills again once it has a new one (it stayed
