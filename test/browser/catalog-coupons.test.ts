@@ -93,7 +93,7 @@ describe('the catalogue’s coupons', () => {
     const table = couponsCard().getByRole('table', { name: 'Coupons' });
     await table.getByRole('row', { name: /Spring 20.*20% off.*for 3 months.*0 of 10/ }).waitFor();
     await table.getByRole('row', { name: /Ten dollars.*\$10\.50 off.*forever/ }).waitFor();
-    await screenshotFrame(page, app, 'catalogue-coupons.png', { published: true });
+    await screenshotFrame(page, app, 'catalogue-coupons.png');
   });
 
   it('when a coupon is applied on the sub-account’s page, then the discount in force shows until when; replaced and removed, then Stripe follows', async () => {

@@ -11,7 +11,11 @@ import type {
   NewOneTimeProduct,
   OneTimeCharge,
   OneTimeProduct,
+  NewPlan,
+  Plan,
+  PlanChange,
   SubAccountDiscount,
+  SubAccountPlan,
 } from './api-types-catalog';
 
 export type * from './api-types-catalog';
@@ -19,6 +23,11 @@ export type * from './api-types-catalog';
 const enc = encodeURIComponent;
 
 export const catalogApi = {
+  plans: () => request<{ plans: Plan[] }>('GET', '/api/catalog/plans'),
+  createPlan: (input: NewPlan) => request<Plan>('POST', '/api/catalog/plans', input),
+  subAccountPlan: (locationId: string) => request<SubAccountPlan>('GET', `/api/sub-accounts/${enc(locationId)}/plan`),
+  setSubAccountPlan: (locationId: string, change: PlanChange) => request<SubAccountPlan>('PUT', `/api/sub-accounts/${enc(locationId)}/plan`, change),
+
   coupons: () => request<CouponList>('GET', '/api/catalog/coupons'),
   createCoupon: (input: NewCoupon) => request<Coupon>('POST', '/api/catalog/coupons', input),
   archiveCoupon: (id: string) => request<{ id: string; archived: true }>('DELETE', `/api/catalog/coupons/${enc(id)}`),

@@ -19,3 +19,9 @@ export type NewOneTimeProduct = z.input<typeof s.createOneTimeProductRequest>;
 /** A one-time charge of a sub-account and its invoice's status. */
 export type OneTimeCharge = z.infer<typeof s.chargeSchema>;
 export type NewCharge = z.input<typeof s.createChargeRequest>;
+/** A plan: base fee (cents per interval) and per-metric allowance with its overage price (cents per unit, decimal). */
+export type Plan = z.infer<typeof s.planSchema>;
+export type NewPlan = z.input<typeof s.createPlanRequest>;
+/** The sub-account's own plan id (null: the default) and the plan in force. */
+export type SubAccountPlan = z.infer<typeof s.subAccountPlanResponse>;
+export type PlanChange = z.input<typeof s.setPlanRequest>;

@@ -1,6 +1,6 @@
 /**
  * One sub-account, for the agency: rebilling on/off, its Stripe customer (search and map, or create), its
- * subscription and items, its discount (coupon), one-time charges, shadow mode and its would-bill backlog, per-metric overrides, its usage over time,
+ * subscription and items, its plan, its discount (coupon), one-time charges, shadow mode and its would-bill backlog, per-metric overrides, its usage over time,
  * backfills of its HighLevel history and the meter-report log with retry. (Sub-account users never reach this
  * page: they get location/SubAccountView.)
  */
@@ -20,6 +20,7 @@ import { Editing, Writes } from '../components/permissions';
 import { Subscription } from './SubscriptionCard';
 import { SubAccountDiscount } from './SubAccountDiscount';
 import { SubAccountCharges } from './SubAccountCharges';
+import { SubAccountPlan } from './SubAccountPlan';
 
 export function SubAccountPage({ locationId }: { locationId: string }) {
   const detail = useResource(() => api.subAccount(locationId), [locationId]);
@@ -55,7 +56,10 @@ export function SubAccountPage({ locationId }: { locationId: string }) {
             <Billing detail={d} onSaved={detail.set} />
             <Subscription detail={d} onSaved={detail.set} />
           </div>
-          <SubAccountDiscount locationId={locationId} subscriptionId={d.stripeSubscriptionId} />
+          <div className="grid two">
+            <SubAccountPlan locationId={locationId} onChanged={detail.reload} />
+            <SubAccountDiscount locationId={locationId} subscriptionId={d.stripeSubscriptionId} />
+          </div>
           <SubAccountCharges locationId={locationId} hasCustomer={Boolean(d.stripeCustomerId)} />
           <Editing>
             <ShadowMode detail={d} onSaved={detail.set} />
