@@ -197,7 +197,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
       coupons: createCoupons({ db: database.db, stripeForAgency: agencyStripe }),
       products: createOneTimeProducts({ db: database.db, stripeForAgency: agencyStripe }),
       charges: oneTimeCharges,
-      plans: createPlans({ db: database.db, stripeForAgency: agencyStripe, syncSubscription: billing.syncSubscription }),
+      plans: createPlans({ db: database.db, stripeForAgency: agencyStripe, syncSubscription: billing.syncSubscription, resyncSubscriptions: billing.resyncSubscriptions }),
     }),
     ...usageApiSettingsRoutes({ apiKeys, customMetrics }),
     ...usageApiRoutes({ ingestion }),

@@ -56,6 +56,8 @@ export function createPlans(deps: {
   stripeForAgency: StripeForAgency;
   /** Brings a sub-account's subscription in line (SubAccountBilling.syncSubscription). */
   syncSubscription: (locationId: string, options?: SubscriptionOptions) => Promise<string | null>;
+  /** Brings every subscription of the agency in line (after a new default plan), no proration. */
+  resyncSubscriptions: (companyId: string) => Promise<unknown>;
 }) {
   async function ofSubAccount(locationId: string): Promise<z.output<typeof subAccountPlanResponse>> {
     const sub = await findSubAccount(deps.db, locationId);
@@ -67,7 +69,8 @@ export function createPlans(deps: {
   return {
     /**
      * Creates the plan's prices in Stripe (found again, not duplicated, when the same terms exist), then stores it.
-     * A default plan's base fee becomes the agency's flat fee too.
+     * A default plan's base fee becomes the agency's flat fee too, and the subscriptions following the default are
+     * updated (no proration; one failing keeps its Stripe message on the sub-account).
      * @throws AppError 400 `unknown_metric` (before Stripe is called); 409 `stripe_not_connected`; 400
      *   `invalid_price_terms`; 400/502 `stripe_error` with Stripe's message.
      */
@@ -112,6 +115,8 @@ export function createPlans(deps: {
       );
       if (input.isDefault) {
         await setAgencyDefaults(deps.db, companyId, { flatFee: { priceId: base?.id ?? null, amount: base ? input.baseFeeAmount : null } });
+        // Sub-accounts on the default plan move to it from the next period (as a flat fee change does).
+        await deps.resyncSubscriptions(companyId);
       }
       return planView(plan);
     },

@@ -138,6 +138,14 @@ describe('a plan with a base fee and an allowance', () => {
     expect(stripe.requestLog.filter((r) => r.method === 'POST' && r.path === `/v1/subscriptions/${sub.id}`).at(-1)!.params.proration_behavior).toBe('none');
   });
 
+  it('when a new default plan is created, then it replaces the old default, becomes the flat fee, and the sub-accounts following the default get its base fee', async () => {
+    const basic = (await api('post', '/api/catalog/plans', { name: 'Basic', currency: 'usd', baseFeeAmount: 2900, isDefault: true }).expect(201)).body;
+    const listed = (await api('get', '/api/catalog/plans')).body.plans;
+    expect(listed.filter((p: { isDefault: boolean }) => p.isDefault).map((p: { id: number }) => p.id)).toEqual([basic.id]);
+    expect((await api('get', '/api/pricing')).body.flatFee).toEqual({ amount: 2900, priceId: basic.stripeBasePriceId });
+    expect(itemPrices(await subscriptionOf(L2))).toContain(basic.stripeBasePriceId);
+  });
+
   it('when a plan names an unknown metric or an unknown plan is assigned, then 400 unknown_metric / 404 plan_not_found', async () => {
     expect((await api('post', '/api/catalog/plans', { name: 'Bad', currency: 'usd', baseFeeAmount: 0, metrics: [{ metric: 'nope', includedUnits: 1, overageUnitAmountDecimal: '1' }] }).expect(400)).body.error.code).toBe('unknown_metric');
     expect((await api('put', `/api/sub-accounts/${L1}/plan`, { planId: 999_999 }).expect(404)).body.error.code).toBe('plan_not_found');
