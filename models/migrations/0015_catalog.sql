@@ -9,7 +9,7 @@ CREATE TABLE "one_time_charges" (
 	"mode" text NOT NULL,
 	"days_until_due" integer,
 	"status" text DEFAULT 'pending' NOT NULL,
-	"pay_attempts" integer DEFAULT 0 NOT NULL,
+	"attempts" integer DEFAULT 0 NOT NULL,
 	"stripe_invoice_id" text,
 	"hosted_invoice_url" text,
 	"due_date" timestamp with time zone,

@@ -35,8 +35,8 @@ export const ONE_TIME_CHARGE_STATUSES = ['pending', 'open', 'paid', 'payment_fai
 
 /**
  * One charge of a product to a sub-account: its Stripe invoice, made with idempotency keys derived from this row's
- * id (`meterbridge-charge-<id>-…`), so a retried step never makes a second invoice or payment. Name and amount are
- * copied from the product at the time of the charge.
+ * id and run (`meterbridge-charge-<id>-<attempt>-…`), so a retried step never makes a second invoice or payment. Name
+ * and amount are copied from the product at the time of the charge.
  */
 export const oneTimeCharges = pgTable(
   'one_time_charges',
@@ -58,8 +58,8 @@ export const oneTimeCharges = pgTable(
     mode: text('mode', { enum: ['charge_now', 'send_invoice'] }).notNull(),
     daysUntilDue: integer('days_until_due'),
     status: text('status', { enum: ONE_TIME_CHARGE_STATUSES }).notNull().default('pending'),
-    /** Payment attempts made by Meterbridge (each `invoices.pay` has its own key). */
-    payAttempts: integer('pay_attempts').notNull().default(0),
+    /** Runs of the Stripe steps so far; each run's idempotency keys carry its number (server/catalog/one-time-charges.ts). */
+    attempts: integer('attempts').notNull().default(0),
     stripeInvoiceId: text('stripe_invoice_id'),
     hostedInvoiceUrl: text('hosted_invoice_url'),
     dueDate: timestamp('due_date', { withTimezone: true }),

@@ -68,7 +68,7 @@ export async function insertCharge(
 export async function updateCharge(
   db: Executor,
   id: number,
-  change: Partial<Pick<OneTimeChargeRow, 'status' | 'stripeInvoiceId' | 'hostedInvoiceUrl' | 'dueDate' | 'error' | 'payAttempts'>>,
+  change: Partial<Pick<OneTimeChargeRow, 'status' | 'stripeInvoiceId' | 'hostedInvoiceUrl' | 'dueDate' | 'error' | 'attempts'>>,
 ): Promise<OneTimeChargeRow> {
   const [row] = await db
     .update(oneTimeCharges)

@@ -10,10 +10,14 @@
  *      method (docs.stripe.com/api/invoices/pay); a decline leaves the invoice open, the charge `payment_failed`;
  *    - "send invoice" (`collection_method: 'send_invoice'`, `days_until_due`): Stripe emails it
  *      (docs.stripe.com/api/invoices/send), which needs the customer's email.
- * Every step carries an idempotency key from the charge's row id (`meterbridge-charge-<id>-invoice|item|finalize|
- * pay-<attempt>|send`, docs.stripe.com/api/idempotent_requests), and each step is skipped when Stripe's invoice shows
- * it done, so retrying a charge never makes a second invoice or payment (DESIGN.md invariant 7). Invoice webhooks
- * update the status afterwards (`syncFromInvoice`).
+ * Money safety (DESIGN.md invariant 7) rests on Stripe's own objects, read before each step: the item goes on one
+ * given invoice and only while that invoice has no line; an invoice is finalized only as a draft and paid only while
+ * open (Stripe refuses to pay a paid invoice). Every call carries an idempotency key from the charge's row id and run
+ * (`meterbridge-charge-<id>-<attempt>-invoice|item|finalize|pay|send`, docs.stripe.com/api/idempotent_requests), so
+ * stripe-node's network retries within a run are deduplicated by Stripe. Each retry of the charge is a new run with new
+ * keys, because Stripe stores a failed answer under its key too ("including 500 errors") and would replay it: an
+ * invoice whose creation answer was lost is an empty draft that is never charged. Invoice webhooks update the status
+ * afterwards (`syncFromInvoice`).
  */
 import type Stripe from 'stripe';
 import type { z } from 'zod';
@@ -85,8 +89,8 @@ export function createOneTimeCharges(deps: { db: Database; stripeForAgency: Stri
 
   /** Takes the charge as far as Stripe lets it, from wherever it stands. Stripe refusals are kept on the row. */
   async function advance(stripe: Stripe, start: OneTimeChargeRow, customer: string, priceId: string, automaticTax: boolean): Promise<OneTimeChargeRow> {
-    let charge = start;
-    const key = (step: string) => ({ idempotencyKey: `meterbridge-charge-${charge.id}-${step}` });
+    let charge = await updateCharge(deps.db, start.id, { attempts: start.attempts + 1 });
+    const key = (step: string) => ({ idempotencyKey: `meterbridge-charge-${charge.id}-${charge.attempts}-${step}` });
     const metadata = { meterbridge_charge_id: String(charge.id), meterbridge_location_id: charge.locationId, meterbridge_company_id: charge.companyId };
     try {
       if (!charge.stripeInvoiceId) {
@@ -108,14 +112,14 @@ export function createOneTimeCharges(deps: { db: Database; stripeForAgency: Stri
       const invoiceId = charge.stripeInvoiceId!;
       let invoice = await stripe.invoices.retrieve(invoiceId);
       if (invoice.status === 'draft') {
-        await stripe.invoiceItems.create({ customer, invoice: invoiceId, pricing: { price: priceId }, metadata }, key('item'));
+        if ((invoice.lines?.data.length ?? 0) === 0) {
+          await stripe.invoiceItems.create({ customer, invoice: invoiceId, pricing: { price: priceId }, metadata }, key('item'));
+        }
         invoice = await stripe.invoices.finalizeInvoice(invoiceId, { auto_advance: false }, key('finalize'));
       }
       if (charge.mode === 'charge_now' && invoice.status === 'open') {
-        const attempt = charge.payAttempts + 1;
-        charge = await updateCharge(deps.db, charge.id, { payAttempts: attempt });
         try {
-          invoice = await stripe.invoices.pay(invoiceId, {}, key(`pay-${attempt}`));
+          invoice = await stripe.invoices.pay(invoiceId, {}, key('pay'));
         } catch (err) {
           const e = stripeErrorFields(err);
           if (e.statusCode !== 402) throw err;
@@ -173,8 +177,8 @@ export function createOneTimeCharges(deps: { db: Database; stripeForAgency: Stri
     },
 
     /**
-     * Retries a charge that is pending, failed or declined, with the same idempotency keys for the steps already
-     * made (a new one for a new payment attempt).
+     * Retries a charge that is pending, failed or declined: a new run from where Stripe's invoice stands (never a
+     * second invoice item or payment).
      * @throws AppError 404 `charge_not_found`; 409 `charge_not_retryable` (open, paid, void, uncollectible); as `charge`.
      */
     async retry(locationId: string, chargeId: number): Promise<OneTimeCharge> {

@@ -86,7 +86,7 @@ export function catalogRoutes(deps: { coupons: Coupons; products: OneTimeProduct
     }),
     defineRoute({
       method: 'post', path: '/api/sub-accounts/:locationId/one-time-charges/:chargeId/retry', tag: 'Sub-accounts', access: 'sub-account:write',
-      summary: 'Retry a pending, failed or declined one-time charge (same idempotency keys: never a second invoice)',
+      summary: 'Retry a pending, failed or declined one-time charge from where its Stripe invoice stands (never a second item or payment)',
       params: chargeParams, response: s.chargeSchema,
       handler: ({ params }) => charges.retry(params.locationId, params.chargeId),
     }),
