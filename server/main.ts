@@ -65,11 +65,7 @@ import { createSaasModeCheck, type SaasModeCheck } from './highlevel/saas-rebill
 import { workflowActionRouter } from './workflow-actions/workflow-action-routes';
 import { createAgencyEmailBilling } from './email-billing/agency-email-billing';
 import { emailBillingRoutes } from './email-billing/routes';
-import { createCoupons } from './catalog/coupons';
-import { createOneTimeCharges } from './catalog/one-time-charges';
-import { createOneTimeProducts } from './catalog/one-time-products';
-import { createPlans } from './catalog/plans';
-import { catalogRoutes } from './catalog/routes';
+import { createCatalogue } from './catalog/catalog';
 import { createReconciliation, type Reconciliation } from './reconciliation/reconciliation';
 import { reconciliationRoutes } from './reconciliation/routes';
 
@@ -179,8 +175,8 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const stripeConnection = createStripeConnection({ db: database.db, secretBox, stripeClient, appUrl: config.appUrl, logger, eventDestinations });
   const billing = createSubAccountBilling({ db: database.db, rules, accounts, stripeForAgency: agencyStripe, logger });
   const pricing = createPricing({ db: database.db, rules, stripeForAgency: agencyStripe, resyncSubscriptions: billing.resyncSubscriptions });
-  const oneTimeCharges = createOneTimeCharges({ db: database.db, stripeForAgency: agencyStripe });
-  const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger, onInvoiceEvent: oneTimeCharges.syncFromInvoice });
+  const catalogue = createCatalogue({ db: database.db, stripeForAgency: agencyStripe, billing });
+  const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger, onInvoiceEvent: catalogue.onInvoiceEvent });
   const apiKeys = createApiKeys({ db: database.db });
   const customMetrics = createCustomMetrics({ db: database.db });
   const ingestion = createUsageIngestion({ db: database.db, onCrossings: nudgeReporter });
@@ -193,12 +189,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     ...shadowRoutes({ db: database.db }),
     ...aiSendersRoutes({ aiSenders }),
     ...emailBillingRoutes({ emailBilling }),
-    ...catalogRoutes({
-      coupons: createCoupons({ db: database.db, stripeForAgency: agencyStripe }),
-      products: createOneTimeProducts({ db: database.db, stripeForAgency: agencyStripe }),
-      charges: oneTimeCharges,
-      plans: createPlans({ db: database.db, stripeForAgency: agencyStripe, syncSubscription: billing.syncSubscription, resyncSubscriptions: billing.resyncSubscriptions }),
-    }),
+    ...catalogue.routes,
     ...usageApiSettingsRoutes({ apiKeys, customMetrics }),
     ...usageApiRoutes({ ingestion }),
   ];
