@@ -12,7 +12,7 @@ import { startHighLevelParent, type HighLevelParent } from './support/highlevel-
  * Plans on the settings page, in a real browser framed by a host page that plays HighLevel, against the real service
  * and the Stripe double: the Catalogue creates a plan with a base fee and an SMS allowance; a sub-account's Plan card
  * moves it to the plan with the proration chosen (stated on the page), then back to the default; at 800 px nothing
- * sticks out.
+ * sticks out. And a per-sub-account price override, set from the rules table.
  */
 jest.setTimeout(120_000);
 
@@ -111,4 +111,16 @@ describe('plans', () => {
     await page.setViewportSize({ width: 1280, height: 900 });
     expect(pageErrors).toEqual([]);
   });
+
+  it('when the sub-account gets its own SMS price on its page, then Stripe has a metered price at that amount and the subscription carries it', async () => {
+    const rules = app.getByRole('table', { name: 'Rules in force for this sub-account' });
+    await rules.getByLabel('SMS messages: own price per unit (USD) for this sub-account').fill('0.03');
+    await rules.getByRole('button', { name: 'Save override for SMS messages' }).click();
+    await rules.getByRole('row', { name: /SMS messages.*Override/ }).waitFor();
+    const own = [...stripe.state.prices.values()].find((p) => p.unit_amount_decimal === '3')!;
+    expect(own).toMatchObject({ currency: 'usd', recurring: expect.objectContaining({ usage_type: 'metered', interval: 'month' }) });
+    expect(subscription().items.data.map((i: { price: { id: string } }) => i.price.id)).toContain(own.id);
+    expect(pageErrors).toEqual([]);
+  });
 });
+

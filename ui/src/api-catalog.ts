@@ -2,7 +2,7 @@
  * The catalogue's calls (server/catalog/routes.ts): coupons of the agency's Stripe account, a sub-account's discount,
  * one-time products and charges. Same client, session and errors as api.ts.
  */
-import { request } from './api';
+import { request, type SubAccountDetail } from './api';
 import type {
   Coupon,
   CouponList,
@@ -22,7 +22,20 @@ export type * from './api-types-catalog';
 
 const enc = encodeURIComponent;
 
+/** A per-sub-account override with its own per-unit price (PUT /api/sub-accounts/:id/billing; cents, decimal string). */
+export interface PricedOverride {
+  metric: string;
+  enabled: boolean;
+  threshold: string;
+  direction: 'outbound' | 'inbound' | 'both';
+  price: { currency: string; interval: 'day' | 'week' | 'month' | 'year'; unitAmountDecimal: string };
+}
+
 export const catalogApi = {
+  /** Saves one override with its own price: Meterbridge finds or makes the metered price in Stripe. */
+  setPricedOverride: (locationId: string, override: PricedOverride) =>
+    request<SubAccountDetail>('PUT', `/api/sub-accounts/${enc(locationId)}/billing`, { overrides: [override] }),
+
   plans: () => request<{ plans: Plan[] }>('GET', '/api/catalog/plans'),
   createPlan: (input: NewPlan) => request<Plan>('POST', '/api/catalog/plans', input),
   subAccountPlan: (locationId: string) => request<SubAccountPlan>('GET', `/api/sub-accounts/${enc(locationId)}/plan`),
