@@ -13,3 +13,4 @@ export * from './schema/reconciliation';
 export * from './schema/highlevel-saas';
 export * from './schema/stripe-connect';
 export * from './schema/audit';
+export * from './schema/catalog';

@@ -68,6 +68,7 @@ import { createSaasModeCheck } from './highlevel/saas-rebilling';
 import { workflowActionRouter } from './workflow-actions/workflow-action-routes';
 import { createAgencyEmailBilling } from './email-billing/agency-email-billing';
 import { emailBillingRoutes } from './email-billing/routes';
+import { createCatalogue } from './catalog/catalog';
 import { createReconciliation } from './reconciliation/reconciliation';
 import { reconciliationRoutes } from './reconciliation/routes';
 import { createOperations } from './observability/operations';
@@ -148,7 +149,9 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const billing = createSubAccountBilling({ db: database.db, rules, accounts, stripeForAgency: agencyStripe, logger,
     requireCard: payments.requireCard, onSubscriptionChanged: (companyId, customerId) => payments.cache.invalidateCustomer(companyId, customerId) });
   const pricing = createPricing({ db: database.db, rules, stripeForAgency: agencyStripe, resyncSubscriptions: billing.resyncSubscriptions });
-  const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger, onEvent: payments.handleEvent });
+  const catalogue = createCatalogue({ db: database.db, stripeForAgency: agencyStripe, billing });
+  const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger, onEvent: payments.handleEvent,
+    onInvoiceEvent: catalogue.onInvoiceEvent });
   const apiKeys = createApiKeys({ db: database.db });
   const customMetrics = createCustomMetrics({ db: database.db });
   const ingestion = createUsageIngestion({ db: database.db, onStored: pipeline.nudge });
@@ -164,6 +167,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     ...shadowRoutes({ db: database.db }),
     ...aiSendersRoutes({ aiSenders }),
     ...emailBillingRoutes({ emailBilling }),
+    ...catalogue.routes,
     ...usageApiSettingsRoutes({ apiKeys, customMetrics }),
     ...usageApiRoutes({ ingestion }),
   ];

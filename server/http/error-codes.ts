@@ -19,6 +19,7 @@ export interface ErrorCodeEntry {
 /** Every error code, by name (snake_case). Add a code here before throwing it. */
 export const ERROR_CODES = {
   // 400: the request itself is wrong.
+  unknown_coupon: { status: 400, meaning: 'Stripe has no such coupon on the agency’s account (deleted or archived): it cannot be applied.' },
   stripe_connect_state_invalid: { status: 400, meaning: 'The "Connect with Stripe" link or its state is not one Meterbridge issued.' },
   stripe_connect_state_expired: { status: 400, meaning: 'The "Connect with Stripe" link is older than 15 minutes; start again.' },
   stripe_connect_browser_mismatch: { status: 400, meaning: 'The Stripe callback came back to another browser than the one that started connecting.' },
@@ -64,9 +65,17 @@ export const ERROR_CODES = {
   admin_required: { status: 403, meaning: 'Only an agency admin may change billing settings.' },
   install_required: { status: 403, meaning: 'Meterbridge is not installed for the agency or sub-account signing in.' },
   // 404.
+  coupon_not_found: { status: 404, meaning: 'Stripe has no such coupon on the agency’s account (archived already?).' },
+  product_not_found: { status: 404, meaning: 'No such one-time product in the agency’s catalogue.' },
+  charge_not_found: { status: 404, meaning: 'No such one-time charge on this sub-account.' },
+  plan_not_found: { status: 404, meaning: 'No such plan in the agency’s catalogue.' },
   stripe_connect_not_configured: { status: 404, meaning: 'This deployment has no Stripe Connect platform (STRIPE_CONNECT_*): paste a key instead.' },
   not_found: { status: 404, meaning: 'No such resource, or none the caller may see.' },
   // 409: the state of things does not allow it now.
+  no_subscription: { status: 409, meaning: 'The sub-account has no running Stripe subscription yet.' },
+  product_archived: { status: 409, meaning: 'The one-time product is archived.' },
+  charge_not_retryable: { status: 409, meaning: 'The one-time charge is paid, void or uncollectible: nothing to retry.' },
+  plan_archived: { status: 409, meaning: 'The plan is archived.' },
   stripe_connect_state_used: { status: 409, meaning: 'The "Connect with Stripe" link was used already.' },
   stripe_account_mismatch: { status: 409, meaning: 'Another Stripe account than the one the sub-accounts are mapped on; unmap them first.' },
   stripe_account_in_use: { status: 409, meaning: 'That Stripe account is connected to another agency.' },
@@ -91,6 +100,7 @@ export const ERROR_CODES = {
   payload_too_large: { status: 413, meaning: 'The request body is larger than the route accepts.' },
   unsupported_encoding: { status: 415, meaning: 'The request body’s content encoding is not supported.' },
   // 422: understood, but not acceptable as it is.
+  customer_email_required: { status: 422, meaning: 'The Stripe customer has no email, so Stripe cannot send it an invoice.' },
   invalid_events: { status: 422, meaning: 'Some usage events are invalid (listed by index in error.events); nothing was stored.' },
   unknown_location: { status: 422, meaning: 'The workflow action names a sub-account Meterbridge does not know.' },
   stripe_permissions_missing: { status: 422, meaning: 'The restricted Stripe key lacks permissions Meterbridge needs (listed in the message).' },

@@ -13,6 +13,7 @@ import type { RebillingRules } from '../metering/rebilling-rules';
 import { setRulePrice } from '../metering/rules-repository';
 import { ensureFlatFeePrice, ensureMeter, ensureMeteredPrice } from '../stripe/catalog';
 import { findAgency, setAgencyDefaults } from '../tenancy/accounts-repository';
+import { setDefaultPlanBaseFee } from '../catalog/plans-repository';
 import { doubleBillingWarning, saasRebillingSummary } from '../highlevel/saas-rebilling';
 import { pricingRow, type PricingRow } from './pricing-grid';
 import type { StripeForAgency } from './stripe-for-agency';
@@ -129,6 +130,8 @@ export function createPricing(deps: {
         flatFee = { priceId: price.id, amount: input.flatFeeAmount };
       }
       await setAgencyDefaults(deps.db, companyId, { autoApply: input.autoApply, currency: input.currency, flatFee });
+      // The flat fee is the default plan's base fee (server/catalog/plans.ts): they never disagree.
+      if (flatFee) await setDefaultPlanBaseFee(deps.db, companyId, flatFee);
       if (flatFee) await deps.resyncSubscriptions(companyId);
       return grid(companyId);
     },

@@ -86,7 +86,7 @@ export function settingsRoutes(services: SettingsServices): ApiRoute<any, any, a
     }),
     defineRoute({
       method: 'get', path: '/api/stripe/customers', tag: 'Stripe', access: 'agency',
-      summary: 'Search the agency’s Stripe customers by email or name',
+      summary: 'Search the agency’s Stripe customers by email or name, or find one by its cus_… id',
       query: s.customerSearchQuery, response: s.customerSearchResponse,
       errors: [...STRIPE_CALL],
       handler: async ({ caller, query }) => ({ customers: await services.billing.searchCustomers(caller!.companyId, query.query) }),

@@ -26,8 +26,19 @@ import {
   upsertAgency,
 } from '../tenancy/accounts-repository';
 
-/** Stripe events Meterbridge listens to: payment problems, plus what server/payments needs (PAYMENT_WEBHOOK_EVENTS). */
-export const STRIPE_WEBHOOK_EVENTS = ['invoice.payment_failed', 'invoice.payment_action_required', 'invoice.paid', 'customer.subscription.deleted', ...PAYMENT_WEBHOOK_EVENTS] as const;
+/**
+ * Stripe events Meterbridge listens to: payment problems, one-time charges following their invoice to the end
+ * (server/catalog/one-time-charges.ts), plus what server/payments needs (PAYMENT_WEBHOOK_EVENTS).
+ */
+export const STRIPE_WEBHOOK_EVENTS = [
+  'invoice.payment_failed',
+  'invoice.payment_action_required',
+  'invoice.paid',
+  'invoice.voided',
+  'invoice.marked_uncollectible',
+  'customer.subscription.deleted',
+  ...PAYMENT_WEBHOOK_EVENTS,
+] as const;
 
 /**
  * Permissions Meterbridge can work without: webhook endpoints (one can be made by hand) and reading the account

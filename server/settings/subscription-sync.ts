@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import type { Database } from '../../models/database';
+import { planInForce } from '../catalog/plans-repository';
 import { findEffectiveRules } from '../metering/rules-repository';
 import { releaseSchedule, retrieveSchedule, scheduleSubscription, updateSchedule, type ScheduleState } from '../stripe/subscription-schedules';
 import { endAtPeriodEnd, upsertSubscription } from '../stripe/subscriptions';
@@ -25,6 +26,8 @@ export interface SubscriptionOptions {
   automaticTax?: boolean;
   /** Set on the Stripe customer before Stripe Tax is switched on (server/stripe/tax.ts). */
   billingAddress?: BillingAddress;
+  /** How an update of a running subscription is prorated (default 'none'); a plan change lets the agency choose. */
+  prorationBehavior?: 'create_prorations' | 'none' | 'always_invoice';
 }
 
 /**
@@ -44,9 +47,19 @@ export function createSubscriptionSync(deps: {
   onSubscriptionChanged?: (companyId: string, customerId: string) => void;
 }) {
   /** The prices a subscription of the sub-account carries: its enabled priced rules, plus the agency's flat fee. */
-  async function desiredPrices(locationId: string, flatFeePriceId: string | null | undefined): Promise<string[]> {
-    const prices = (await findEffectiveRules(deps.db, locationId)).filter((r) => r.enabled && r.stripePriceId).map((r) => r.stripePriceId!);
-    if (flatFeePriceId) prices.push(flatFeePriceId);
+  /**
+   * The prices a sub-account's subscription should carry. The plan in force (its own, else the agency's default) sets
+   * the base fee and, per metric it names, the price; the rules in force still decide which metrics are billed
+   * (server/catalog/plans.ts). Without a plan, the agency's flat fee.
+   */
+  async function desiredPrices(locationId: string, companyId: string, flatFeePriceId: string | null | undefined): Promise<string[]> {
+    const plan = await planInForce(deps.db, locationId, companyId);
+    const planPrices = new Map(plan?.metrics.map((m) => [m.metric, m.stripePriceId]) ?? []);
+    const prices = (await findEffectiveRules(deps.db, locationId))
+      .filter((r) => r.enabled && (planPrices.get(r.metric) ?? r.stripePriceId))
+      .map((r) => planPrices.get(r.metric) ?? r.stripePriceId!);
+    const baseFee = plan ? plan.stripeBasePriceId : flatFeePriceId;
+    if (baseFee) prices.push(baseFee);
     return [...new Set(prices)];
   }
 
@@ -59,7 +72,7 @@ export function createSubscriptionSync(deps: {
     if (!sub?.stripeCustomerId || sub.stripeSubscriptionId || sub.stripeSubscriptionScheduleId || !deps.requireCard) return;
     if (!(rebillingEnabled ?? sub.rebillingEnabled)) return;
     const agency = await findAgency(deps.db, sub.companyId);
-    if (!agency?.requireCardBeforeSubscription || (await desiredPrices(locationId, agency.flatFeePriceId)).length === 0) return;
+    if (!agency?.requireCardBeforeSubscription || (await desiredPrices(locationId, sub.companyId, agency.flatFeePriceId)).length === 0) return;
     await deps.requireCard(await deps.stripeForAgency(sub.companyId), sub.stripeCustomerId, locationId);
   }
 
@@ -121,8 +134,8 @@ export function createSubscriptionSync(deps: {
 
   /**
    * Creates or updates the subscription (or the schedule of one starting later) from the rules in force plus the
-   * agency's flat fee. No-op without a customer or with no priced rule; with billing off, the subscription is set
-   * to end at the end of its current period.
+   * base fee of the plan in force (or, with no plan, the agency's flat fee). No-op without a customer or with no priced
+   * rule; with billing off, the subscription is set to end at the end of its current period.
    *
    * Stripe Tax switched on (`automaticTax: true` while off, or with a billing address) first needs active tax
    * settings and the customer's location (prepareSubscriptionChange), unless the caller already checked (`prepared`).
@@ -151,7 +164,7 @@ export function createSubscriptionSync(deps: {
       return sub.stripeSubscriptionId;
     }
     const agency = await findAgency(deps.db, sub.companyId);
-    const prices = await desiredPrices(locationId, agency?.flatFeePriceId);
+    const prices = await desiredPrices(locationId, sub.companyId, agency?.flatFeePriceId);
     if (prices.length === 0) return sub.stripeSubscriptionId;
     const stripe = await deps.stripeForAgency(sub.companyId);
     if (!sub.stripeSubscriptionId && !sub.stripeSubscriptionScheduleId && agency?.requireCardBeforeSubscription && deps.requireCard) {
@@ -192,6 +205,7 @@ export function createSubscriptionSync(deps: {
         coupon: options.coupon,
         automaticTax,
         metadata,
+        prorationBehavior: options.prorationBehavior,
       }),
     );
     deps.onSubscriptionChanged?.(sub.companyId, sub.stripeCustomerId);

@@ -24,7 +24,8 @@ function quoted(value: string): string {
  * Customers whose email or name contains `query`, newest first, at most `limit` (1–100), through
  * customers.search (docs.stripe.com/api/customers/search) with the query `email~'…' OR name~'…'` (search query
  * language: docs.stripe.com/search#search-query-language; `~` is a substring match and needs 3 characters or more,
- * so a shorter query matches exactly). Deleted customers are not returned.
+ * so a shorter query matches exactly). Deleted customers are not returned. A query that is a customer id (`cus_…`)
+ * returns that customer, found by customers.retrieve (search does not match ids).
  * Search is eventually consistent: a customer created in the last minute may be missing
  * (docs.stripe.com/search#data-freshness). An empty query returns [] without calling Stripe.
  *
@@ -33,6 +34,12 @@ function quoted(value: string): string {
 export async function searchCustomers(stripe: Stripe, query: string, limit = 10): Promise<CustomerSummary[]> {
   const text = query.trim();
   if (!text) return [];
+  // A typed `cus_…` id: Stripe's search fields are email and name, so the id is looked up directly
+  // (docs.stripe.com/api/customers/retrieve); unknown or deleted → no match.
+  if (/^cus_[A-Za-z0-9]+$/.test(text)) {
+    const found = await retrieveCustomer(stripe, text);
+    return found ? [found] : [];
+  }
   const value = quoted(text);
   const op = text.length >= 3 ? '~' : ':';
   const result = await stripe.customers.search({

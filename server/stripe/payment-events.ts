@@ -43,6 +43,8 @@ export function createPaymentEvents(deps: {
    * a card saved by Checkout made the default); returns the sub-account a completed setup applied to.
    */
   onEvent?: (companyId: string, event: Stripe.Event, stripe: Stripe) => Promise<{ locationId: string } | null>;
+  /** Told of every `invoice.*` event first (one-time charges re-read their invoice: server/catalog/one-time-charges.ts). */
+  onInvoiceEvent?: (companyId: string, stripe: Stripe, invoiceId: string) => Promise<unknown>;
 }) {
   async function customerSub(companyId: string, customer: string | { id: string } | null) {
     const id = typeof customer === 'string' ? customer : customer?.id;
@@ -78,6 +80,8 @@ export function createPaymentEvents(deps: {
    */
   async function apply(companyId: string, event: Stripe.Event, stripe: Stripe): Promise<PaymentEventOutcome> {
     const outcome: PaymentEventOutcome = { eventId: event.id, type: event.type, locationId: null, billingStatus: null };
+    const invoiceId = event.type.startsWith('invoice.') ? (event.data.object as Stripe.Invoice).id : undefined;
+    if (invoiceId && deps.onInvoiceEvent) await deps.onInvoiceEvent(companyId, stripe, invoiceId);
     const applied = deps.onEvent ? await deps.onEvent(companyId, event, stripe) : null;
     if (applied) return { ...outcome, locationId: applied.locationId };
 

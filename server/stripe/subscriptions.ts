@@ -27,6 +27,11 @@ export interface SubscriptionInput {
   automaticTax?: boolean;
   /** Set on the subscription; on update only keys whose value differs are sent (other keys are left alone). */
   metadata: Record<string, string>;
+  /**
+   * How an update is prorated (docs.stripe.com/api/subscriptions/update#update_subscription-proration_behavior);
+   * default 'none'. Not used on create.
+   */
+  prorationBehavior?: 'create_prorations' | 'none' | 'always_invoice';
   /** Optional idempotency key for the create call (docs.stripe.com/api/idempotent_requests). */
   idempotencyKey?: string;
 }
@@ -51,7 +56,7 @@ const ENDED = new Set<string>(['canceled', 'incomplete_expired']);
  * - otherwise subscriptions.retrieve (docs.stripe.com/api/subscriptions/retrieve), then the difference: items whose
  *   price is not desired (or repeat a price) are deleted (`items[][id]` + `deleted`), missing prices are added
  *   (`items[][price]`), the rest is kept untouched; plus coupon, automatic tax and metadata changes. One
- *   subscriptions.update with `proration_behavior: 'none'` (docs.stripe.com/api/subscriptions/update) — or no call
+ *   subscriptions.update with `proration_behavior` as asked (default 'none') (docs.stripe.com/api/subscriptions/update) — or no call
  *   at all when nothing differs. Quantities are never sent: metered prices take none, licensed ones default to 1.
  *
  * @returns the subscription as Stripe answered it (items in Stripe's order).
@@ -117,7 +122,7 @@ async function reconcile(stripe: Stripe, current: Stripe.Subscription, desired: 
   // Set to end when rebilling was switched off, and synced again while rebilling is on: it goes on.
   if (current.cancel_at_period_end) params.cancel_at_period_end = false;
   if (Object.keys(params).length === 0) return stateOf(current, items);
-  params.proration_behavior = 'none';
+  params.proration_behavior = input.prorationBehavior ?? 'none';
   const updated = await stripe.subscriptions.update(current.id, params);
   return stateOf(updated, updated.items.has_more ? await allItems(stripe, updated) : updated.items.data);
 }

@@ -90,7 +90,7 @@ describe('settings API walk', () => {
     const [endpoint] = [...stripe.state.webhookEndpoints.values()];
     expect(endpoint).toMatchObject({ url: `${OAUTH_ENV.APP_URL}/webhooks/stripe/${COMPANY}` });
     expect([...endpoint!.enabled_events].sort()).toEqual(
-      ['customer.subscription.deleted', 'invoice.paid', 'invoice.payment_action_required', 'invoice.payment_failed', ...PAYMENT_WEBHOOK_EVENTS].sort(),
+      ['customer.subscription.deleted', 'invoice.marked_uncollectible', 'invoice.paid', 'invoice.payment_action_required', 'invoice.payment_failed', 'invoice.voided', ...PAYMENT_WEBHOOK_EVENTS].sort(),
     );
   });
 

@@ -382,6 +382,15 @@ describe('customers', () => {
     expect(await searchCustomers(stripe, 'nobody')).toEqual([]);
   });
 
+  it('when a cus_ id is typed, then that customer is found by retrieve (search matches no ids); an unknown or deleted id finds none', async () => {
+    const typed = await createCustomer(stripe, { name: 'By Id Clinic', email: 'id@clinic.test', locationId: 'l1', companyId: 'c1' }, 'k-by-id');
+    expect(await searchCustomers(stripe, `  ${typed.id} `)).toEqual([typed]);
+    expect(stub.requestLog.at(-1)!.path).toBe(`/v1/customers/${typed.id}`);
+    expect(await searchCustomers(stripe, 'cus_neverExisted')).toEqual([]);
+    await stripe.customers.del(typed.id);
+    expect(await searchCustomers(stripe, typed.id)).toEqual([]);
+  });
+
   it('when the query has quotes or is short, then it is escaped, and a short one matches the name exactly', async () => {
     const pat = await createCustomer(stripe, { name: "Pat O'Brien", locationId: 'l1', companyId: 'c1' }, 'k-pat');
     const jo = await createCustomer(stripe, { name: 'Jo', locationId: 'l2', companyId: 'c1' }, 'k-jo');

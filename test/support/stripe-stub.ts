@@ -12,6 +12,8 @@
  *   (`v1.billing.meter.error_report_triggered`, `v1.billing.meter.no_meter_found`) sent to them
  * - stripe/meter-summaries.ts (added by the tests that need it through `extensions`): meter event summaries with a
  *   processing delay, meter-event cancellations, and drift to inject
+ * - stripe/coupons.ts: coupons (create with Stripe's refusals, archive = delete) and the discounts they give
+ * - stripe/one-time-invoices.ts: one-off invoices (draft → items → finalize → pay or send; declines; void)
  * - stripe/customers.ts, catalog.ts (products, prices), meters.ts, subscriptions.ts, subscription-schedules.ts,
  *   tax-settings.ts, invoices-coupons.ts (with invoice-preview.ts), webhook-endpoints.ts: the in-memory fake
  * - stripe/checkout-setup.ts (Checkout in setup mode, SetupIntents, PaymentMethods; `completeCheckoutSession` plays
@@ -35,11 +37,13 @@ import { billingPortalRoutes } from './stripe/billing-portal';
 import { catalogRoutes } from './stripe/catalog';
 import { connectDouble, type ConnectControl } from './stripe/connect-oauth';
 import { checkoutSetupRoutes } from './stripe/checkout-setup';
+import { couponRoutes } from './stripe/coupons';
 import { customerRoutes } from './stripe/customers';
 import { eventDestinationRoutes } from './stripe/event-destinations';
 import { invoiceAndCouponRoutes } from './stripe/invoices-coupons';
 import { meterEventHandler } from './stripe/meter-events';
 import { meterRoutes } from './stripe/meters';
+import { oneTimeInvoiceRoutes } from './stripe/one-time-invoices';
 import { subscriptionScheduleRoutes } from './stripe/subscription-schedules';
 import { subscriptionRoutes } from './stripe/subscriptions';
 import { defaultTaxSettings, taxSettingsRoutes } from './stripe/tax-settings';
@@ -225,6 +229,8 @@ function createAccountDouble(): AccountDouble {
     ...invoiceAndCouponRoutes(fake),
     ...checkout.routes,
     ...billingPortalRoutes(fake),
+    ...couponRoutes(fake),
+    ...oneTimeInvoiceRoutes(fake),
     ...webhookEndpointRoutes(fake),
     ...errorReports.routes,
   ];

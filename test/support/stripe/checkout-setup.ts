@@ -7,7 +7,7 @@
  */
 import type { Fake, Route, StripeJson } from './types';
 import { arr, byId, ID, integer, invalid, list, mergeMetadata, missingParam, newId, noSuch, now, requireString, str, type FormObject } from './wire';
-import { liveCustomer } from './customers';
+import { attachTestCard, liveCustomer } from './customers';
 
 /** The Checkout, SetupIntent and PaymentMethod routes, and the hosted page's completion. */
 export function checkoutSetupRoutes({ state }: Fake) {
@@ -137,7 +137,12 @@ export function checkoutSetupRoutes({ state }: Fake) {
       resource: 'payment_methods',
       access: 'write',
       accepts: ['customer'],
-      handle: ({ params }, id) => ({ body: attach(paymentMethodById(id), requireString(params, 'customer')) }),
+      handle: ({ params }, id) => {
+        const customer = requireString(params, 'customer');
+        // A `pm_card_*` test token (docs.stripe.com/testing) becomes a card of the customer.
+        if (!state.paymentMethods.has(id) && /^pm_card_[A-Za-z]+$/.test(id)) attachTestCard(state, id, customer);
+        return { body: attach(paymentMethodById(id), customer) };
+      },
     },
     {
       method: 'GET',

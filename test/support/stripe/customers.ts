@@ -98,7 +98,7 @@ export function customerRoutes({ stub, state }: Fake): Route[] {
     pattern: /^\/v1\/customers$/,
     resource: 'customers',
     access: 'write',
-    accepts: CUSTOMER_FIELDS,
+    accepts: [...CUSTOMER_FIELDS, 'payment_method'],
     handle: ({ params }) => {
       const customer: StripeJson = {
         id: newId('cus'),
@@ -123,6 +123,11 @@ export function customerRoutes({ stub, state }: Fake): Route[] {
         tax_exempt: 'none',
         test_clock: null,
       };
+      // `payment_method` on create attaches it to the new customer (docs.stripe.com/api/customers/create). Stripe's
+      // test tokens (`pm_card_visa`, `pm_card_chargeDeclined`: docs.stripe.com/testing) are accepted as cards; the
+      // double keeps the token as the card's id (Stripe makes a new pm_ id), so a test can name it as the default.
+      const token = str(params.payment_method);
+      if (token !== undefined) attachTestCard(state, token, customer.id);
       applyCustomer(customer, params);
       state.customers.set(customer.id, customer);
       stub.customers.add(customer.id);
@@ -233,4 +238,29 @@ export function liveCustomer(state: StripeFakeState, id: string, param = 'custom
   const customer = state.customers.get(id);
   if (!customer || customer.deleted) throw noSuch('customer', id, param, 400);
   return customer;
+}
+
+/**
+ * Attaches a card to a customer: a known PaymentMethod, or one of Stripe's `pm_card_*` test tokens.
+ * @throws Stripe's 400 `resource_missing` for anything else.
+ */
+export function attachTestCard(state: StripeFakeState, id: string, customerId: string): void {
+  const known = state.paymentMethods.get(id);
+  if (known) {
+    known.customer = customerId;
+    return;
+  }
+  if (!/^pm_card_[A-Za-z]+$/.test(id)) throw noSuch('PaymentMethod', id, 'payment_method', 400);
+  const brand = /mastercard/i.test(id) ? 'mastercard' : /amex/i.test(id) ? 'amex' : 'visa';
+  state.paymentMethods.set(id, {
+    id,
+    object: 'payment_method',
+    billing_details: { address: null, email: null, name: null, phone: null },
+    card: { brand, country: 'US', exp_month: 12, exp_year: new Date().getUTCFullYear() + 3, funding: 'credit', last4: brand === 'amex' ? '0005' : '4242' },
+    created: now(),
+    customer: customerId,
+    livemode: false,
+    metadata: {},
+    type: 'card',
+  });
 }

@@ -5,7 +5,7 @@
  */
 import type { Fake, Route, StripeJson } from './types';
 import { previewInvoice } from './invoice-preview';
-import { byId, ID, list, noSuch, str } from './wire';
+import { ID, list, noSuch, str } from './wire';
 
 /**
  * An invoice as the API answers it. `payments` (its InvoicePayments, docs.stripe.com/api/invoice-payment/object) is
@@ -26,9 +26,7 @@ export function invoiceView(invoice: StripeJson, expand: string[]): StripeJson {
 
 /** The invoice and coupon routes (read only; tests seed them). */
 export function invoiceAndCouponRoutes(fake: Fake): Route[] {
-  const { state } = fake;
-  const couponById = byId(state.coupons, 'coupon');
-
+  const { stub, state } = fake;
   return [
     // docs.stripe.com/api/invoices/create_preview (before the :id route, which would take "create_preview" as an id)
     {
@@ -72,8 +70,6 @@ export function invoiceAndCouponRoutes(fake: Fake): Route[] {
         return { body: list(items, params, '/v1/invoices') };
       },
     },
-
-    // docs.stripe.com/api/coupons/retrieve
-    { method: 'GET', pattern: new RegExp(`^/v1/coupons/${ID}$`), resource: 'coupons', access: 'read', accepts: [], handle: (_ctx, id) => ({ body: couponById(id) }) },
+    // Coupons: coupons.ts
   ];
 }

@@ -8,6 +8,7 @@
 import { nextNaturalBillingDate, requireTaxReady } from './billing-rules';
 import { liveCustomer } from './customers';
 import { priceView } from './catalog';
+import { discountView, redeemCoupon } from './coupons';
 import type { Fake, Route, StripeJson } from './types';
 import { arr, bool, byId, ID, integer, invalid, list, mergeMetadata, missingParam, newId, noSuch, now, obj, requireString, str, type FormObject, type FormValue } from './wire';
 
@@ -65,22 +66,7 @@ export function subscriptionEngine(fake: Fake) {
     return given.map((raw, i) => {
       const couponId = str(obj(raw)?.coupon);
       if (!couponId) throw invalid(`discounts[${i}] needs a coupon (only coupons are supported by the stub).`, `discounts[${i}]`);
-      const coupon = state.coupons.get(couponId);
-      if (!coupon || coupon.valid === false) throw noSuch('coupon', couponId, `discounts[${i}][coupon]`, 400);
-      return {
-        id: newId('di'),
-        object: 'discount',
-        checkout_session: null,
-        customer,
-        end: null,
-        invoice: null,
-        invoice_item: null,
-        promotion_code: null,
-        source: { coupon: couponId, type: 'coupon' },
-        start: now(),
-        subscription: subscriptionId,
-        subscription_item: null,
-      };
+      return redeemCoupon(state, couponId, `discounts[${i}][coupon]`, { customer, subscription: subscriptionId });
     });
   }
 
@@ -226,7 +212,7 @@ export function subscriptionEngine(fake: Fake) {
 
   const subscriptionView = (sub: StripeJson, expand: string[]): StripeJson => ({
     ...sub,
-    discounts: expand.some((e) => e === 'discounts' || e === 'data.discounts') ? sub.discounts : sub.discounts.map((d: StripeJson) => d.id),
+    discounts: expand.some((e) => /^(data\.)?discounts(\.|$)/.test(e)) ? sub.discounts.map((d: StripeJson) => discountView(state, d, expand)) : sub.discounts.map((d: StripeJson) => d.id),
     items: {
       ...sub.items,
       data: sub.items.data.map((item: StripeJson) => ({ ...item, price: priceView(state.prices.get(item.price.id) ?? item.price, expand) })),

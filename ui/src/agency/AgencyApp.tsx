@@ -5,6 +5,7 @@ import { Link, useLocation } from '../router';
 import { UsageApiPage } from '../usage-api/UsageApiPage';
 import { UsageDashboard } from '../usage/UsageDashboard';
 import { InvoicesPage } from './InvoicesPage';
+import { CataloguePage } from './CataloguePage';
 import { Overview } from './Overview';
 import { PricingPage } from './PricingPage';
 import { ReconciliationPage } from './Reconciliation';
@@ -14,6 +15,7 @@ import { SubAccountsPage } from './SubAccountsPage';
 const SECTIONS = [
   { to: '/', label: 'Overview' },
   { to: '/pricing', label: 'Pricing' },
+  { to: '/catalogue', label: 'Catalogue' },
   { to: '/sub-accounts', label: 'Sub-accounts' },
   { to: '/invoices', label: 'Invoices' },
   { to: '/usage', label: 'Usage' },
@@ -55,6 +57,8 @@ export function AgencyApp({ user }: { user: SessionUser }) {
           <SubAccountPage key={subAccount} locationId={decodeURIComponent(subAccount)} />
         ) : section === '/pricing' ? (
           <PricingPage />
+        ) : section === '/catalogue' ? (
+          <CataloguePage />
         ) : section === '/sub-accounts' ? (
           <SubAccountsPage />
         ) : section === '/invoices' ? (

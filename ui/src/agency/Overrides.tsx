@@ -1,11 +1,17 @@
-/** Per-metric rules in force for a sub-account: inherited defaults or its own overrides, with its counters. */
+/**
+ * Per-metric rules in force for a sub-account: inherited defaults or its own overrides (on/off, threshold, and an
+ * own price per unit in the agency's currency and the default's interval), with its counters.
+ */
 import { useState } from 'react';
-import { api, type EffectiveRule, type SubAccountDetail } from '../api';
+import { api, type EffectiveRule, type PricingGrid, type SubAccountDetail } from '../api';
+import { catalogApi, type PricedOverride } from '../api-catalog';
 import { Empty, ErrorNotice } from '../components/States';
-import { formatNumber, metricLabel } from '../format';
+import { useResource } from '../components/useResource';
+import { formatNumber, majorToCents, metricLabel } from '../format';
 
 export function Overrides({ detail, onSaved, onChanged }: { detail: SubAccountDetail; onSaved: (d: SubAccountDetail) => void; onChanged: () => void }) {
   const counters = new Map(detail.counters.map((c) => [c.metric, c]));
+  const grid = useResource(() => api.pricing(), []);
   return (
     <section className="card" aria-labelledby="rules-title">
       <h2 id="rules-title">Rules in force</h2>
@@ -21,6 +27,7 @@ export function Overrides({ detail, onSaved, onChanged }: { detail: SubAccountDe
                 <th scope="col">Source</th>
                 <th scope="col">On</th>
                 <th scope="col">Every N = 1 unit</th>
+                <th scope="col">Own price per unit</th>
                 <th scope="col" className="num">Counted so far</th>
                 <th scope="col" className="num" title="Whole thresholds crossed: sent to Stripe in live mode, kept as “would bill” in shadow mode">Units crossed so far</th>
                 <th scope="col">
@@ -30,7 +37,15 @@ export function Overrides({ detail, onSaved, onChanged }: { detail: SubAccountDe
             </thead>
             <tbody>
               {detail.rules.map((rule) => (
-                <RuleRow key={`${rule.metric}:${rule.inherited}:${rule.threshold}:${rule.enabled}`} locationId={detail.locationId} rule={rule} counter={counters.get(rule.metric)} onSaved={onSaved} onChanged={onChanged} />
+                <RuleRow
+                  key={`${rule.metric}:${rule.inherited}:${rule.threshold}:${rule.enabled}:${rule.stripePriceId}`}
+                  locationId={detail.locationId}
+                  rule={rule}
+                  grid={grid.data}
+                  counter={counters.get(rule.metric)}
+                  onSaved={onSaved}
+                  onChanged={onChanged}
+                />
               ))}
             </tbody>
           </table>
@@ -43,12 +58,14 @@ export function Overrides({ detail, onSaved, onChanged }: { detail: SubAccountDe
 function RuleRow({
   locationId,
   rule,
+  grid,
   counter,
   onSaved,
   onChanged,
 }: {
   locationId: string;
   rule: EffectiveRule;
+  grid?: PricingGrid;
   counter?: { total: string; billedUnits: number };
   onSaved: (d: SubAccountDetail) => void;
   onChanged: () => void;
@@ -57,9 +74,17 @@ function RuleRow({
   const [enabled, setEnabled] = useState(rule.enabled);
   const [threshold, setThreshold] = useState(String(Number(rule.threshold)));
   const [error, setError] = useState<unknown>(null);
-  const dirty = enabled !== rule.enabled || Number(threshold) !== Number(rule.threshold);
-  const save = () =>
-    api.setBilling(locationId, { overrides: [{ metric: rule.metric, enabled, threshold: threshold.trim(), direction: rule.direction }] }).then(onSaved, setError);
+  const [price, setPrice] = useState('');
+  const currency = grid?.currency ?? 'usd';
+  const interval = (grid?.rows.find((r) => r.metric === rule.metric)?.priceTerms?.interval ?? 'month') as PricedOverride['price']['interval'];
+  const dirty = enabled !== rule.enabled || Number(threshold) !== Number(rule.threshold) || price.trim() !== '';
+  const save = () => {
+    const override = { metric: rule.metric, enabled, threshold: threshold.trim(), direction: rule.direction };
+    if (!price.trim()) return api.setBilling(locationId, { overrides: [override] }).then(onSaved, setError);
+    const cents = majorToCents(price);
+    if (cents === null) return setError(new Error('Type the price per unit, e.g. 0.03.'));
+    return catalogApi.setPricedOverride(locationId, { ...override, price: { currency, interval, unitAmountDecimal: cents } }).then(onSaved, setError);
+  };
   const inherit = () => api.removeOverride(locationId, rule.metric).then(onChanged, setError);
   return (
     <>
@@ -71,6 +96,16 @@ function RuleRow({
         </td>
         <td>
           <input className="tiny" aria-label={`${label}: every N = 1 unit for this sub-account`} inputMode="decimal" value={threshold} onChange={(e) => setThreshold(e.target.value)} />
+        </td>
+        <td>
+          <input
+            className="tiny"
+            aria-label={`${label}: own price per unit (${currency.toUpperCase()}) for this sub-account`}
+            inputMode="decimal"
+            placeholder={rule.inherited ? 'default' : 'keep'}
+            value={price}
+            onChange={(e) => setPrice(e.target.value)}
+          />
         </td>
         <td className="num">{counter ? formatNumber(counter.total) : '0'}</td>
         <td className="num">{counter ? formatNumber(counter.billedUnits) : '0'}</td>
@@ -87,7 +122,7 @@ function RuleRow({
       </tr>
       {error ? (
         <tr className="row-status">
-          <td colSpan={7}>
+          <td colSpan={8}>
             <ErrorNotice error={error} />
           </td>
         </tr>

@@ -1,7 +1,8 @@
 /**
  * One sub-account, for the agency: rebilling on/off (off ends the subscription at the period's end, after a
  * confirmation), its card and invoices (SubAccountPayments), its Stripe customer (search and map, or create), its
- * subscription and items, shadow mode and its would-bill backlog, per-metric overrides, its usage over time,
+ * subscription and items, its plan, its discount (coupon), one-time charges, shadow mode and its would-bill backlog,
+ * per-metric overrides, its usage over time,
  * backfills of its HighLevel history and the meter-report log with retry. (Sub-account users never reach this
  * page: they get location/SubAccountView.)
  */
@@ -20,6 +21,9 @@ import { StatusBadges } from './status';
 import { Editing, Writes } from '../components/permissions';
 import { Subscription } from './SubscriptionCard';
 import { SubAccountPayments } from './SubAccountPayments';
+import { SubAccountDiscount } from './SubAccountDiscount';
+import { SubAccountCharges } from './SubAccountCharges';
+import { SubAccountPlan } from './SubAccountPlan';
 
 export function SubAccountPage({ locationId }: { locationId: string }) {
   const detail = useResource(() => api.subAccount(locationId), [locationId]);
@@ -56,6 +60,11 @@ export function SubAccountPage({ locationId }: { locationId: string }) {
             <Subscription detail={d} onSaved={detail.set} />
           </div>
           <SubAccountPayments key={`${d.stripeCustomerId}-${d.stripeSubscriptionId}-${d.rebillingEnabled}`} locationId={locationId} hasCustomer={Boolean(d.stripeCustomerId)} />
+          <div className="grid two">
+            <SubAccountPlan locationId={locationId} onChanged={detail.reload} />
+            <SubAccountDiscount locationId={locationId} subscriptionId={d.stripeSubscriptionId} />
+          </div>
+          <SubAccountCharges locationId={locationId} hasCustomer={Boolean(d.stripeCustomerId)} />
           <Editing>
             <ShadowMode detail={d} onSaved={detail.set} />
             <Overrides detail={d} onChanged={detail.reload} onSaved={detail.set} />
@@ -161,7 +170,7 @@ function CustomerSearch({ onChoose, busy }: { onChoose: (id: string) => void; bu
     <form onSubmit={submit} className="stack">
       <label htmlFor="customer-search">Find an existing Stripe customer</label>
       <div className="inline">
-        <input id="customer-search" type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder="Email or name" />
+        <input id="customer-search" type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder="Email, name or cus_… id" />
         <button type="submit" className="button secondary" disabled={q.trim().length === 0}>
           Search Stripe
         </button>

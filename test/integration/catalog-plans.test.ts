@@ -1,0 +1,153 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { sql } from 'drizzle-orm';
+import { MIGRATIONS_FOLDER } from '../../models/database';
+import { TEST_STRIPE_KEY } from '../support/billing';
+import { startStripeStub, type StripeJson, type StripeStub } from '../support/stripe-stub';
+import { startTestService, type TestService } from '../support/test-service';
+
+/**
+ * Plans through the settings API against the Stripe double: a base fee and a per-metric allowance become a licensed
+ * price and a graduated metered price whose first tier is free; the invoice those prices make for usage below, at and
+ * above the allowance is what Stripe's graduated pricing computes; a sub-account's plan change updates its
+ * subscription with the proration chosen; today's flat fee becomes the default plan (migration 0015) without any change
+ * to what is charged.
+ */
+const COMPANY = 'companyPlans00000001';
+const L1 = 'locPlans01';
+const L2 = 'locPlans02';
+
+let t: TestService;
+let stripe: StripeStub;
+let token = '';
+const api = (method: 'get' | 'put' | 'post' | 'delete', path: string, body?: object) => {
+  let req = t.http[method](path).set('authorization', `Bearer ${token}`);
+  if (body) req = req.send(body);
+  return req;
+};
+const subscriptionOf = async (locationId: string) => stripe.state.subscriptions.get((await api('get', `/api/sub-accounts/${locationId}`)).body.stripeSubscriptionId)!;
+const itemPrices = (sub: StripeJson) => sub.items.data.map((i: StripeJson) => i.price.id).sort();
+
+/**
+ * What one period's invoice comes to for `usage` units of one metered price plus the licensed prices, computed the
+ * way Stripe documents graduated tiers (docs.stripe.com/products-prices/pricing-models#graduated-pricing): each tier
+ * prices the units that fall inside it. Cents (may be fractional with sub-cent prices; Stripe rounds the line).
+ */
+function periodTotal(sub: StripeJson, usage: number): number {
+  let total = 0;
+  for (const item of sub.items.data as StripeJson[]) {
+    const price = stripe.state.prices.get(item.price.id)!;
+    if (price.recurring.usage_type === 'licensed') {
+      total += price.unit_amount * (item.quantity ?? 1);
+      continue;
+    }
+    if (price.billing_scheme === 'per_unit') {
+      total += Number(price.unit_amount_decimal ?? price.unit_amount) * usage;
+      continue;
+    }
+    let floor = 0;
+    for (const tier of price.tiers as StripeJson[]) {
+      const ceiling = tier.up_to ?? Number.POSITIVE_INFINITY;
+      const units = Math.max(0, Math.min(usage, ceiling) - floor);
+      total += units * Number(tier.unit_amount_decimal ?? tier.unit_amount ?? 0) + (units > 0 ? (tier.flat_amount ?? 0) : 0);
+      floor = ceiling;
+    }
+  }
+  return total;
+}
+
+beforeAll(async () => {
+  stripe = await startStripeStub();
+  t = await startTestService({ STRIPE_API_URL: stripe.url, REPORTER_ENABLED: 'false' });
+  await t.service.accounts.registerAgency(COMPANY, 'Plan Agency');
+  await t.service.accounts.storeStripeKey(COMPANY, TEST_STRIPE_KEY);
+  token = (await t.service.sessionTokens.issue({ userId: 'u-plans', companyId: COMPANY, type: 'agency', role: 'admin', activeLocation: null })).token;
+  await api('put', '/api/pricing/sms', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '2' } }).expect(200);
+  await api('put', '/api/defaults', { flatFeeAmount: 4900 }).expect(200);
+  for (const locationId of [L1, L2]) {
+    await t.service.accounts.registerSubAccount(locationId, COMPANY, `Clinic ${locationId}`);
+    await api('put', `/api/sub-accounts/${locationId}/customer`, { create: true }).expect(200);
+    await api('put', `/api/sub-accounts/${locationId}/billing`, { rebillingEnabled: true }).expect(200);
+  }
+});
+afterAll(async () => {
+  await t.close();
+  await stripe.close();
+});
+
+describe('the flat fee becomes the default plan', () => {
+  it('when migration 0015’s data step runs on an agency with a flat fee, then its default plan has the same price, and a sync changes nothing in Stripe', async () => {
+    const file = readdirSync(MIGRATIONS_FOLDER).find((f) => f.endsWith('_catalog.sql'))!;
+    const statement = readFileSync(path.join(MIGRATIONS_FOLDER, file), 'utf8').split('--> statement-breakpoint').find((s) => s.includes('INSERT INTO "plans"'))!;
+    const before = itemPrices(await subscriptionOf(L1));
+    await t.database.db.execute(sql.raw(statement));
+    const { plans } = (await api('get', '/api/catalog/plans').expect(200)).body;
+    const flatFee = (await api('get', '/api/pricing')).body.flatFee;
+    expect(plans).toEqual([expect.objectContaining({ name: 'Default plan', isDefault: true, baseFeeAmount: 4900, stripeBasePriceId: flatFee.priceId, metrics: [] })]);
+    const updates = stripe.requestLog.length;
+    await t.service.billing.syncSubscription(L1);
+    expect(itemPrices(await subscriptionOf(L1))).toEqual(before);
+    expect(stripe.requestLog.slice(updates).filter((r) => r.method === 'POST')).toEqual([]);
+    expect((await api('get', `/api/sub-accounts/${L1}/plan`).expect(200)).body).toMatchObject({ planId: null, plan: { isDefault: true } });
+  });
+
+  it('when the flat fee is changed afterwards, then the default plan follows it', async () => {
+    await api('put', '/api/defaults', { flatFeeAmount: 5900 }).expect(200);
+    const [plan] = (await api('get', '/api/catalog/plans')).body.plans;
+    expect(plan).toMatchObject({ isDefault: true, baseFeeAmount: 5900, stripeBasePriceId: (await api('get', '/api/pricing')).body.flatFee.priceId });
+    expect(itemPrices(await subscriptionOf(L1))).toContain(plan.stripeBasePriceId);
+  });
+});
+
+describe('a plan with a base fee and an allowance', () => {
+  let pro: { id: number; stripeBasePriceId: string; metrics: Array<{ stripePriceId: string }> };
+
+  it('when it is created, then Stripe has a licensed base price and a graduated metered price on the metric’s meter, its first tier free', async () => {
+    pro = (await api('post', '/api/catalog/plans', { name: 'Pro', currency: 'usd', baseFeeAmount: 9900, metrics: [{ metric: 'sms', includedUnits: 1000, overageUnitAmountDecimal: '1.5' }] }).expect(201)).body;
+    expect(pro).toMatchObject({ name: 'Pro', interval: 'month', baseFeeAmount: 9900, isDefault: false, metrics: [{ metric: 'sms', includedUnits: 1000, overageUnitAmountDecimal: '1.5' }] });
+    expect(stripe.state.prices.get(pro.stripeBasePriceId)).toMatchObject({ unit_amount: 9900, recurring: expect.objectContaining({ usage_type: 'licensed', interval: 'month' }) });
+    const overage = stripe.state.prices.get(pro.metrics[0]!.stripePriceId)!;
+    const smsMeter = [...stripe.state.meters.values()].find((m) => m.event_name === 'meterbridge_sms')!;
+    expect(overage).toMatchObject({ billing_scheme: 'tiered', tiers_mode: 'graduated', recurring: expect.objectContaining({ usage_type: 'metered', meter: smsMeter.id }) });
+    expect(overage.tiers.map((x: StripeJson) => [x.up_to, x.unit_amount_decimal ?? String(x.unit_amount)])).toEqual([[1000, '0'], [null, '1.5']]);
+  });
+
+  it('when a sub-account moves to it with proration "always_invoice", then Stripe is asked so, and the items are the plan’s base fee and sms price', async () => {
+    const res = (await api('put', `/api/sub-accounts/${L1}/plan`, { planId: pro.id, proration: 'always_invoice' }).expect(200)).body;
+    expect(res).toMatchObject({ planId: pro.id, plan: { id: pro.id, name: 'Pro' } });
+    const sub = await subscriptionOf(L1);
+    expect(itemPrices(sub)).toEqual([pro.stripeBasePriceId, pro.metrics[0]!.stripePriceId].sort());
+    const update = stripe.requestLog.filter((r) => r.method === 'POST' && r.path === `/v1/subscriptions/${sub.id}`).at(-1)!;
+    expect(update.params.proration_behavior).toBe('always_invoice');
+    // The other sub-account stays on the default plan.
+    expect((await api('get', `/api/sub-accounts/${L2}/plan`)).body).toMatchObject({ planId: null, plan: { isDefault: true } });
+  });
+
+  it('when usage is below, at and above the allowance, then the period comes to the base fee, the base fee, and the base fee plus the overage', async () => {
+    const sub = await subscriptionOf(L1);
+    expect(periodTotal(sub, 500)).toBe(9900);
+    expect(periodTotal(sub, 1000)).toBe(9900);
+    expect(periodTotal(sub, 1500)).toBe(9900 + 500 * 1.5);
+  });
+
+  it('when the sub-account goes back to the default plan with proration "none", then the flat fee and the grid’s price return', async () => {
+    await api('put', `/api/sub-accounts/${L1}/plan`, { planId: null, proration: 'none' }).expect(200);
+    const sub = await subscriptionOf(L1);
+    const grid = (await api('get', '/api/pricing')).body;
+    expect(itemPrices(sub)).toEqual([grid.flatFee.priceId, grid.rows.find((r: { metric: string }) => r.metric === 'sms').stripePriceId].sort());
+    expect(stripe.requestLog.filter((r) => r.method === 'POST' && r.path === `/v1/subscriptions/${sub.id}`).at(-1)!.params.proration_behavior).toBe('none');
+  });
+
+  it('when a new default plan is created, then it replaces the old default, becomes the flat fee, and the sub-accounts following the default get its base fee', async () => {
+    const basic = (await api('post', '/api/catalog/plans', { name: 'Basic', currency: 'usd', baseFeeAmount: 2900, isDefault: true }).expect(201)).body;
+    const listed = (await api('get', '/api/catalog/plans')).body.plans;
+    expect(listed.filter((p: { isDefault: boolean }) => p.isDefault).map((p: { id: number }) => p.id)).toEqual([basic.id]);
+    expect((await api('get', '/api/pricing')).body.flatFee).toEqual({ amount: 2900, priceId: basic.stripeBasePriceId });
+    expect(itemPrices(await subscriptionOf(L2))).toContain(basic.stripeBasePriceId);
+  });
+
+  it('when a plan names an unknown metric or an unknown plan is assigned, then 400 unknown_metric / 404 plan_not_found', async () => {
+    expect((await api('post', '/api/catalog/plans', { name: 'Bad', currency: 'usd', baseFeeAmount: 0, metrics: [{ metric: 'nope', includedUnits: 1, overageUnitAmountDecimal: '1' }] }).expect(400)).body.error.code).toBe('unknown_metric');
+    expect((await api('put', `/api/sub-accounts/${L1}/plan`, { planId: 999_999 }).expect(404)).body.error.code).toBe('plan_not_found');
+  });
+});
