@@ -26,7 +26,7 @@ export function invoiceView(invoice: StripeJson, expand: string[]): StripeJson {
 
 /** The invoice and coupon routes (read only; tests seed them). */
 export function invoiceAndCouponRoutes(fake: Fake): Route[] {
-  const { stub, state } = fake;
+  const { state } = fake;
   return [
     // docs.stripe.com/api/invoices/create_preview (before the :id route, which would take "create_preview" as an id)
     {
