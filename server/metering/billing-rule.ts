@@ -12,13 +12,14 @@
  * 3. live mode needs a Stripe customer; shadow mode (`billing_mode = 'shadow'`) does not, and its meter reports are
  *    written `shadow` ("would bill": the reporter never takes them);
  * 4. per (sub-account, metric): total += exact sum of quantities; units due = floor(total / threshold) − billed
- *    units; due > 0 → one meter report dated at the latest usage, and billed units advance. The remainder carries.
+ *    units; due > 0 → one meter report dated at the latest usage, and billed units advance. The remainder carries,
+ *    also across a threshold change (`rebaseCounter`, then `settleCounter`).
  * Locks, in the order every writer uses (models/advisory-locks.ts): the agency's billing set-up lock shared, taken
  * BEFORE the rules are read (a rule change takes it exclusive), then counter rows in (sub-account, metric) byte order.
  */
 import { sql } from 'drizzle-orm';
 import { BILLING_SETUP_LOCK } from '../../models/advisory-locks';
-import { selectRows, type Transaction } from '../../models/database';
+import { selectRows, type Executor, type Transaction } from '../../models/database';
 import { sumQuantities } from './decimal-quantity';
 import type { UsageDraft } from './normalise';
 import { findEffectiveRules, type EffectiveRule } from './rules-repository';
@@ -163,6 +164,17 @@ export async function settleCounter(tx: Transaction, locationId: string, metric:
   const draft: UsageDraft = { locationId, metric, quantity: '0', unit: '', direction: null, occurredAt: at, sourceType: 'settlement', sourceId: null, attributes: {} };
   const { reports } = await countUsage(tx, [{ draft, activityEventId: null }]);
   return reports.reduce((sum, r) => sum + r.units, 0n);
+}
+
+/**
+ * Re-bases a counter when its threshold changes: the units already billed under `oldThreshold` are taken out of
+ * the total, so only the unbilled remainder carries into the new threshold.
+ */
+export async function rebaseCounter(db: Executor, locationId: string, metric: string, oldThreshold: string): Promise<void> {
+  await db.execute(
+    sql`update usage_counters set total = total - billed_units * ${oldThreshold}::numeric, billed_units = 0, updated_at = now()
+        where location_id = ${locationId} and metric = ${metric}`,
+  );
 }
 
 const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

@@ -13,14 +13,13 @@ import {
   effectiveThresholds,
   findEffectiveRules,
   listDefaultRules,
-  rebaseCounter,
   upsertRule,
   type EffectiveRule,
   type PricedRule,
   type RebillingRule,
 } from './rules-repository';
 import { requireKnownMetric } from './custom-metrics';
-import { settleCounter } from './billing-rule';
+import { rebaseCounter, settleCounter } from './billing-rule';
 
 /** Metrics counted outbound-only by default (an agency pays its carrier for what it sends). */
 const OUTBOUND_BY_DEFAULT = new Set(['sms', 'sms_segments', 'mms', 'email', 'whatsapp', 'voicemail_drops']);

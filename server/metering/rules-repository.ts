@@ -152,17 +152,6 @@ export async function effectiveThresholds(db: Executor, companyId: string, metri
   return new Map(rules.map((r) => [r.appliesTo, r.threshold]));
 }
 
-/**
- * Re-bases a counter when its threshold changes: the units already billed under `oldThreshold` are taken out of
- * the total, so only the unbilled remainder carries into the new threshold.
- */
-export async function rebaseCounter(db: Executor, locationId: string, metric: string, oldThreshold: string): Promise<void> {
-  await db.execute(
-    sql`update usage_counters set total = total - billed_units * ${oldThreshold}::numeric, billed_units = 0, updated_at = now()
-        where location_id = ${locationId} and metric = ${metric}`,
-  );
-}
-
 /** Reads one counter (tests, settings screens). */
 export async function findCounter(db: Executor, locationId: string, metric: string) {
   const [row] = await selectRows<{ total: string; billedUnits: string }>(

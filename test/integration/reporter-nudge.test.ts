@@ -1,6 +1,6 @@
 /**
- * Lag: a delivery that crosses a threshold nudges the reporter (server/main.ts, REPORTER_NUDGE_MS), so its meter
- * event reaches Stripe about a second after the commit instead of at the next scheduled tick. The tick
+ * Lag: a delivery whose processing crosses a threshold nudges the reporter (server/main.ts, REPORTER_NUDGE_MS), so
+ * its meter event reaches Stripe about a second after the inbox processor's commit instead of at the next scheduled tick. The tick
  * here is once a minute (REPORTER_INTERVAL_SECONDS=59), so only the nudge can deliver within the wait below.
  */
 import { REPORTER_NUDGE_MS } from '../../server/jobs/scheduled-jobs';
@@ -55,6 +55,8 @@ describe('reporter nudge', () => {
       .set('authorization', `Bearer ${key}`)
       .send({ locationId: LOCATION, metric: 'sms', quantity: 2, occurredAt: new Date().toISOString(), idempotencyKey: 'nudge-api-1' })
       .expect(200);
+    // The usage API answers once the event is in the inbox; the processor counts it a moment later and nudges then.
+    await t.drain();
     expect(nudge.mock.calls).toEqual([['meter-reporter', REPORTER_NUDGE_MS]]);
     expect(await within(3_000, () => stripe.events.reduce((sum, e) => sum + Number(e.value), 0) === 3)).toBe(true);
   });
