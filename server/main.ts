@@ -37,18 +37,19 @@ import { oauthRouter } from './highlevel/oauth-routes';
 import { createHighLevelPassport } from './highlevel/oauth-strategy';
 import { mountApiRoutes } from './http/api-route';
 import { API_INFO, openApiDocument, openApiRouter } from './http/openapi';
-import { createGatekeeper } from './settings/gatekeeper';
-import { createPricing } from './settings/pricing';
-import { settingsRoutes } from './settings/routes';
-import { createSessionExchange } from './settings/session';
-import { createSessionTokens, deriveSessionKey } from './settings/session-token';
-import { createStripeConnection } from './settings/stripe-connection';
-import { stripeForAgency, reporterStripe, stripeIfConnected } from './settings/stripe-for-agency';
-import { createSubAccountBilling } from './settings/sub-account-billing';
+import { createGatekeeper } from './access/gatekeeper';
+import { accessRoutes } from './access/routes';
+import { createSessionExchange } from './access/session';
+import { createSessionTokens, deriveSessionKey } from './access/session-token';
+import { createPricing } from './billing-setup/pricing';
+import { billingSetupRoutes } from './billing-setup/routes';
+import { createStripeConnection } from './billing-setup/stripe-connection';
+import { stripeForAgency, reporterStripe, stripeIfConnected } from './billing-setup/stripe-for-agency';
+import { createSubAccountBilling } from './billing-setup/sub-account-billing';
 import { createPaymentEvents } from './stripe/payment-events';
 import { createErrorReports } from './stripe/error-reports';
 import { stripeWebhookRouter } from './stripe/webhook-routes';
-import { usageRoutes } from './settings/usage-routes';
+import { reportingRoutes } from './reporting/routes';
 import { shadowRoutes } from './shadow/routes';
 import { ensureUiBuilt, uiPaths } from './ui/build-ui';
 import { createBackfills } from './backfill/backfills';
@@ -157,10 +158,11 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const ingestion = createUsageIngestion({ db: database.db, onStored: pipeline.nudge });
   const session = createSessionExchange({ db: database.db, sharedSecret: config.highLevel.sharedSecret, tokens: sessionTokens });
   const apiRoutes = [
-    ...settingsRoutes({ db: database.db, session, stripeConnection, pricing, rules, billing, logger, demo: config.demo }),
+    ...accessRoutes({ session, demo: config.demo }),
+    ...billingSetupRoutes({ db: database.db, stripeConnection, pricing, rules, billing, logger }),
     ...stripeConnect.apiRoutes,
     ...auditRoutes({ db: database.db }),
-    ...usageRoutes({ db: database.db }),
+    ...reportingRoutes({ db: database.db }),
     ...paymentRoutes({ payments }),
     ...reconciliationRoutes({ db: database.db, reconciliation }),
     ...backfillRoutes({ backfills }),

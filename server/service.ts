@@ -6,14 +6,19 @@ import type { Server } from 'node:http';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
 import type { DatabaseHandle } from '../models/database';
+import type { SessionTokens } from './access/session-token';
 import type { BackfillRunner } from './backfill/backfill-runner';
 import type { Backfills } from './backfill/backfills';
+import type { Pricing } from './billing-setup/pricing';
+import type { StripeConnection } from './billing-setup/stripe-connection';
+import type { SubAccountBilling } from './billing-setup/sub-account-billing';
 import type { Config } from './config';
 import type { InstallFlow } from './highlevel/install';
 import type { InstallationTokens } from './highlevel/installation-tokens';
 import type { InstalledLocationsSync } from './highlevel/installed-locations-sync';
 import type { Manifest } from './highlevel/manifest';
 import type { SaasModeCheck } from './highlevel/saas-rebilling';
+import type { ApiRoute } from './http/api-route';
 import type { Scheduler } from './jobs/scheduler';
 import type { CustomMetrics } from './metering/custom-metrics';
 import type { RebillingRules } from './metering/rebilling-rules';
@@ -23,11 +28,6 @@ import type { GroupCommit } from './pipeline/group-commit';
 import type { InboxProcessor } from './pipeline/inbox-processor';
 import type { Operations } from './observability/operations';
 import type { Reconciliation } from './reconciliation/reconciliation';
-import type { Pricing } from './settings/pricing';
-import type { settingsRoutes } from './settings/routes';
-import type { SessionTokens } from './settings/session-token';
-import type { StripeConnection } from './settings/stripe-connection';
-import type { SubAccountBilling } from './settings/sub-account-billing';
 import type { MeterReporter } from './stripe/meter-reporter';
 import type { Accounts } from './tenancy/accounts';
 import type { ApiKeys } from './usage-api/api-keys';
@@ -72,7 +72,7 @@ export interface Service {
   /** The inbox processor: stored events → usage → counters → meter reports. `close()` stops it. */
   pipeline: InboxProcessor;
   /** Every JSON API route, as declared (the authorization matrix and OpenAPI read it). */
-  apiRoutes: ReturnType<typeof settingsRoutes>;
+  apiRoutes: ApiRoute<any, any, any, any>[];
   /** Starts the background work: the scheduler's jobs and the inbox processor's loop. */
   start(): void;
   /** Starts listening; resolves with the bound server (port 0 picks a free port). */

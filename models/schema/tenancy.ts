@@ -134,7 +134,7 @@ export const subAccounts = pgTable(
      */
     automaticTax: boolean('automatic_tax').notNull().default(false),
     /**
-     * The price ids on the subscription as Stripe last answered a sync (server/settings/subscription-sync.ts); null
+     * The price ids on the subscription as Stripe last answered a sync (server/billing-setup/subscription-sync.ts); null
      * when not known yet (a subscription synced before Meterbridge kept them). The reporter holds crossings of a
      * Meterbridge-priced metric whose price is not among them (server/payments/held-usage.ts).
      */

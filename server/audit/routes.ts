@@ -1,6 +1,6 @@
 /**
  * `GET /api/audit-log`: the agency's audit entries, newest first (server/audit/audit-log.ts). Any agency user may
- * read them (reads are open to an agency's users, server/settings/policy.ts). Query: `subject` and `action` filter
+ * read them (reads are open to an agency's users, server/access/policy.ts). Query: `subject` and `action` filter
  * exactly (e.g. `subject=stripe_connection`), `beforeId` pages, `limit` 1–200 (default 50).
  */
 import { z } from 'zod';

@@ -7,7 +7,7 @@
 import type { z } from 'zod';
 import { defineRoute, type ApiRoute } from '../http/api-route';
 import { assertSameType } from '../http/same-type';
-import { locationIdParam } from '../settings/schemas';
+import { locationIdParam } from '../billing-setup/schemas';
 import type { Backfills } from './backfills';
 import type { BackfillChannel } from './export-position';
 import {

@@ -3,7 +3,7 @@
  * types from here (ui/src/api-types-backfill.ts).
  */
 import { z } from 'zod';
-import { locationIdParam } from '../settings/schemas';
+import { locationIdParam } from '../billing-setup/schemas';
 
 /** A HighLevel channel a backfill imports (server/backfill/export-position.ts `BACKFILL_CHANNELS`). */
 export const backfillChannel = z.enum(['SMS', 'Call', 'Email', 'WhatsApp', 'VoiceAI']);

@@ -5,8 +5,8 @@
 import type Stripe from 'stripe';
 import type { Database } from '../../models/database';
 import type { ApiRoute } from '../http/api-route';
-import type { StripeForAgency } from '../settings/stripe-for-agency';
-import type { SubAccountBilling } from '../settings/sub-account-billing';
+import type { StripeForAgency } from '../billing-setup/stripe-for-agency';
+import type { SubAccountBilling } from '../billing-setup/sub-account-billing';
 import { createCoupons } from './coupons';
 import { createOneTimeCharges } from './one-time-charges';
 import { createOneTimeProducts } from './one-time-products';

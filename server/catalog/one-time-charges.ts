@@ -23,8 +23,8 @@ import type Stripe from 'stripe';
 import type { z } from 'zod';
 import type { Database } from '../../models/database';
 import { AppError, notFound } from '../http/errors';
-import { stripeCall } from '../settings/pricing';
-import type { StripeForAgency } from '../settings/stripe-for-agency';
+import { stripeCall } from '../billing-setup/pricing';
+import type { StripeForAgency } from '../billing-setup/stripe-for-agency';
 import { stripeErrorFields } from '../stripe/stripe-errors';
 import { findSubAccount } from '../tenancy/accounts-repository';
 import {

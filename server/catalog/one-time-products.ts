@@ -8,8 +8,8 @@
 import type { z } from 'zod';
 import type { Database } from '../../models/database';
 import { AppError } from '../http/errors';
-import { stripeCall } from '../settings/pricing';
-import type { StripeForAgency } from '../settings/stripe-for-agency';
+import { stripeCall } from '../billing-setup/pricing';
+import type { StripeForAgency } from '../billing-setup/stripe-for-agency';
 import { archiveProduct, deleteProduct, insertProduct, listProducts, setProductStripeIds, type OneTimeProductRow } from './catalog-repository';
 import type { createOneTimeProductRequest, oneTimeProductSchema } from './schemas';
 

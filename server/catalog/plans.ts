@@ -8,7 +8,7 @@
  *   every further unit at `overageUnitAmountDecimal` cents (docs.stripe.com/products-prices/pricing-models#graduated-pricing);
  *   with no allowance, a per-unit price.
  * A sub-account's subscription then carries the plan's base fee in place of the agency's flat fee, and the plan's
- * price for each metric it names in place of the pricing grid's (server/settings/subscription-sync.ts). The rules in
+ * price for each metric it names in place of the pricing grid's (server/billing-setup/subscription-sync.ts). The rules in
  * force still decide which metrics are billed. Changing a sub-account's plan updates its subscription with the
  * proration the agency chose.
  */
@@ -16,10 +16,10 @@ import type { z } from 'zod';
 import type { Database } from '../../models/database';
 import { AppError, notFound } from '../http/errors';
 import { requireKnownMetric } from '../metering/custom-metrics';
-import { stripeCall } from '../settings/pricing';
-import type { StripeForAgency } from '../settings/stripe-for-agency';
-import type { SubscriptionOptions } from '../settings/subscription-sync';
-import { metricLabel } from '../settings/tax-behavior';
+import { stripeCall } from '../billing-setup/pricing';
+import type { StripeForAgency } from '../billing-setup/stripe-for-agency';
+import type { SubscriptionOptions } from '../billing-setup/subscription-sync';
+import { metricLabel } from '../billing-setup/tax-behavior';
 import { ensureFlatFeePrice, ensureMeter, ensureMeteredPrice } from '../stripe/catalog';
 import { findAgency, findSubAccount, setAgencyDefaults } from '../tenancy/accounts-repository';
 import { findPlan, insertPlan, listPlans, ownPlanId, planInForce, setSubAccountPlan, type PlanWithMetrics } from './plans-repository';

@@ -1,11 +1,11 @@
 /**
- * The catalogue's routes (agency users; only admins write — server/settings/policy.ts): the agency's plans, coupons
+ * The catalogue's routes (agency users; only admins write — server/access/policy.ts): the agency's plans, coupons
  * and one-time products; a sub-account's plan, discount and one-time charges. Declared as data like every settings route (server/http/api-route.ts), so the
  * authorization matrix and the OpenAPI document cover them.
  */
 import { z } from 'zod';
 import { defineRoute, type ApiRoute } from '../http/api-route';
-import { locationIdParam } from '../settings/schemas';
+import { locationIdParam } from '../billing-setup/schemas';
 import type { Coupons } from './coupons';
 import type { OneTimeCharges } from './one-time-charges';
 import type { OneTimeProducts } from './one-time-products';

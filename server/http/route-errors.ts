@@ -1,6 +1,6 @@
 /**
  * Which error codes a route may answer with, for the OpenAPI document: those of every route (validation, our own
- * failure, the database), of its access level (server/settings/gatekeeper.ts, server/usage-api/api-key-gate.ts),
+ * failure, the database), of its access level (server/access/gatekeeper.ts, server/usage-api/api-key-gate.ts),
  * of a JSON body (server/http/error-middleware.ts), and those its declaration lists for its use case.
  */
 import type { ApiRoute } from './api-route';
@@ -10,14 +10,14 @@ import { ERROR_CODES, type ErrorCode, type ErrorStatus } from './error-codes';
 const ALWAYS: readonly ErrorCode[] = ['invalid_request', 'internal', 'unavailable'];
 /** A route that reads a JSON body. */
 const BODY: readonly ErrorCode[] = ['invalid_json', 'payload_too_large', 'unsupported_encoding', 'request_aborted'];
-/** A session route: the token (server/settings/session-token.ts) and the policy (server/settings/policy.ts). */
+/** A session route: the token (server/access/session-token.ts) and the policy (server/access/policy.ts). */
 const SESSION: readonly ErrorCode[] = ['unauthenticated', 'session_expired', 'invalid_session', 'forbidden'];
 /** An API-key route: the key and its rate limit (server/http/rate-limits.ts). */
 const API_KEY: readonly ErrorCode[] = ['unauthenticated', 'invalid_api_key', 'api_key_revoked', 'rate_limited'];
 
-/** What a use case calling the agency's Stripe may answer (server/settings/stripe-for-agency.ts, `stripeCall`). */
+/** What a use case calling the agency's Stripe may answer (server/billing-setup/stripe-for-agency.ts, `stripeCall`). */
 export const STRIPE_CALL = ['stripe_not_connected', 'stripe_refused', 'stripe_error'] as const satisfies readonly ErrorCode[];
-/** What creating or changing a subscription may answer (server/settings/subscription-sync.ts, server/stripe/). */
+/** What creating or changing a subscription may answer (server/billing-setup/subscription-sync.ts, server/stripe/). */
 export const SUBSCRIPTION_CHANGE = [
   ...STRIPE_CALL,
   'no_customer',
@@ -36,7 +36,7 @@ export function routeErrorCodes(route: ApiRoute<any, any, any, any>): ErrorCode[
   if (route.access === 'api-key') for (const code of API_KEY) codes.add(code);
   if (route.access === 'agency' || route.access.startsWith('sub-account')) {
     for (const code of SESSION) codes.add(code);
-    // Agency users who are not admins may read but not change (server/settings/policy.ts).
+    // Agency users who are not admins may read but not change (server/access/policy.ts).
     if (route.method !== 'get') codes.add('admin_required');
   }
   // The gatekeeper answers 404 for a sub-account it does not know.

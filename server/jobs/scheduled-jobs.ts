@@ -12,7 +12,7 @@ import type { InstallationTokens } from '../highlevel/installation-tokens';
 import type { SaasModeCheck } from '../highlevel/saas-rebilling';
 import type { InstalledLocationsSync } from '../highlevel/installed-locations-sync';
 import type { PhoneNumberMonths } from '../phone-numbers/phone-number-months';
-import type { SubAccountBilling } from '../settings/sub-account-billing';
+import type { SubAccountBilling } from '../billing-setup/sub-account-billing';
 import type { Reconciliation } from '../reconciliation/reconciliation';
 import type { Retention } from '../retention/retention';
 import type { MeterReporter } from '../stripe/meter-reporter';

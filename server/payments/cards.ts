@@ -9,7 +9,7 @@
 import type Stripe from 'stripe';
 import type { z } from 'zod';
 import { AppError } from '../http/errors';
-import { stripeCall } from '../settings/pricing';
+import { stripeCall } from '../billing-setup/pricing';
 import { isResourceMissing } from '../stripe/stripe-errors';
 import type { ReadCache } from './read-cache';
 import type { cardSchema } from './schemas';

@@ -7,7 +7,7 @@
  * (docs.stripe.com/api/customers/update), so Stripe charges it for the next invoices.
  */
 import type Stripe from 'stripe';
-import { stripeCall } from '../settings/pricing';
+import { stripeCall } from '../billing-setup/pricing';
 
 /** Metadata keys Meterbridge puts on the sessions it makes. */
 export const LOCATION_KEY = 'meterbridge_location_id';

@@ -9,7 +9,7 @@
  */
 import type Stripe from 'stripe';
 import type { z } from 'zod';
-import { stripeCall } from '../settings/pricing';
+import { stripeCall } from '../billing-setup/pricing';
 import { isResourceMissing, stripeErrorFields } from '../stripe/stripe-errors';
 import type { invoiceListQuery, invoiceListResponse, invoiceSchema, nextInvoiceResponse } from './schemas';
 

@@ -9,7 +9,7 @@ import type Stripe from 'stripe';
 import type { Database } from '../../models/database';
 import { agencies } from '../../models/schema';
 import { eq, sql } from 'drizzle-orm';
-import { stripeCall } from '../settings/pricing';
+import { stripeCall } from '../billing-setup/pricing';
 import { isResourceMissing, stripeErrorFields } from '../stripe/stripe-errors';
 import { findAgency } from '../tenancy/accounts-repository';
 import { COMPANY_KEY, returnUrl } from './checkout';

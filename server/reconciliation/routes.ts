@@ -5,7 +5,7 @@
 import type { Database } from '../../models/database';
 import { defineRoute, type ApiRoute } from '../http/api-route';
 import { badRequest } from '../http/errors';
-import { locationIdParam } from '../settings/schemas';
+import { locationIdParam } from '../billing-setup/schemas';
 import type { Reconciliation } from './reconciliation';
 import { driftAlert, listRuns, runDetail } from './runs-repository';
 import { reconciliationRunDetail, runIdParam, runsResponse } from './schemas';

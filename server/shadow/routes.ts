@@ -6,8 +6,8 @@
 import type { Database } from '../../models/database';
 import { defineRoute, type ApiRoute } from '../http/api-route';
 import { notFound } from '../http/errors';
-import { locationIdParam, subAccountDetailResponse } from '../settings/schemas';
-import { subAccountDetail } from '../settings/sub-account-queries';
+import { locationIdParam, subAccountDetailResponse } from '../billing-setup/schemas';
+import { subAccountDetail } from '../billing-setup/sub-account-queries';
 import { billedBacklogResponse, billingModeRequest, wouldBillResponse } from './schemas';
 import { createShadowBilling } from './shadow-billing';
 

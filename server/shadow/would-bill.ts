@@ -5,12 +5,12 @@
  * Period: graduated tiers restart every UTC calendar month, as Stripe restarts them every billing period of a
  * monthly subscription; the months follow the crossing times (`crossedAt`), and each month's amount is rounded to
  * whole cents (half up) before the months are added, like one invoice line per month. A per-unit price is simply
- * units × unit amount. Money is decimal.js, never a float (`chargeFor`, server/settings/usage-queries.ts).
+ * units × unit amount. Money is decimal.js, never a float (`chargeFor`, server/reporting/usage-queries.ts).
  * An estimate: the real invoice follows the subscription's own period, which need not start on the 1st.
  */
 import Decimal from 'decimal.js';
 import type { PriceTerms } from '../../models/schema';
-import { chargeFor } from '../settings/usage-queries';
+import { chargeFor } from '../reporting/usage-queries';
 import type { ShadowMonth } from './shadow-repository';
 
 /** The rule in force for a metric, as far as pricing needs it. */

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { SignJWT } from 'jose';
 import { selectRows } from '../../models/database';
-import { createSessionTokens, deriveSessionKey, type SessionClaims } from '../../server/settings/session-token';
+import { createSessionTokens, deriveSessionKey, type SessionClaims } from '../../server/access/session-token';
 import { TEST_ENCRYPTION_KEY, startTestService, type TestService } from '../support/test-service';
 
 /**

@@ -6,8 +6,8 @@ import { drainReporter } from '../support/billing';
 import { fixture } from '../support/highlevel-fixtures';
 import { startStripeStub, type StripeStub } from '../support/stripe-stub';
 import { startTestService, type TestService } from '../support/test-service';
-import { csvField } from '../../server/settings/usage-csv';
-import { chargeFor, pickGranularity } from '../../server/settings/usage-queries';
+import { csvField } from '../../server/reporting/usage-csv';
+import { chargeFor, pickGranularity } from '../../server/reporting/usage-queries';
 
 /**
  * The usage API behind the dashboard: usage over any date range (UTC days, agency-wide or one sub-account,

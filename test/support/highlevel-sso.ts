@@ -1,6 +1,6 @@
 /**
  * HighLevel's side of custom-page SSO, for tests that play the parent window: it encrypts a user the way HighLevel
- * does (CryptoJS passphrase AES; see server/settings/sso-payload.ts for the format and its source).
+ * does (CryptoJS passphrase AES; see server/access/sso-payload.ts for the format and its source).
  */
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 

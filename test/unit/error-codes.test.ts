@@ -28,7 +28,7 @@ function thrownCodes(): Array<{ file: string; code: string; status?: number }> {
     /\bnew AppError\(\s*[^,]*\?\s*'([a-z_]+)'\s*:\s*'([a-z_]+)'/g,
     /\bsuper\(\s*'([a-z_]+)'/g,
     /\{ code: '([a-z_]+)', message/g, // a table of parser errors (server/http/error-middleware.ts)
-    /\[\s*'([a-z_]+)',\s*'[A-Z]/g, // a table of [code, message] pairs (server/settings/gatekeeper.ts)
+    /\[\s*'([a-z_]+)',\s*'[A-Z]/g, // a table of [code, message] pairs (server/access/gatekeeper.ts)
   ];
   const found: Array<{ file: string; code: string; status?: number }> = [];
   for (const file of sources(SERVER)) {

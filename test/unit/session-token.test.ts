@@ -6,7 +6,7 @@ import {
   SessionTokenError,
   type SessionClaims,
   type SessionTokenErrorReason,
-} from '../../server/settings/session-token';
+} from '../../server/access/session-token';
 
 const ENCRYPTION_KEY = Buffer.alloc(32, 0x2a);
 const key = deriveSessionKey(ENCRYPTION_KEY);

@@ -1,4 +1,4 @@
-import { decryptSsoPayload, SsoPayloadError, type SsoPayloadErrorReason } from '../../server/settings/sso-payload';
+import { decryptSsoPayload, SsoPayloadError, type SsoPayloadErrorReason } from '../../server/access/sso-payload';
 import { encryptSsoPayload, saltOf } from '../support/highlevel-sso';
 
 const SECRET = 'meterbridge-test-shared-secret-0001';

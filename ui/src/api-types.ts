@@ -6,6 +6,7 @@
  * Amounts are cents as decimal strings, times ISO 8601 UTC.
  */
 import type { z } from 'zod';
+import type { sessionResponse } from '../../server/access/schemas';
 import type { aiSendersBody } from '../../server/ai/schemas';
 import type { emailBillingResponse, emailBillingSource } from '../../server/email-billing/schemas';
 import type { ErrorCode } from '../../server/http/error-codes';
@@ -20,7 +21,6 @@ import type {
   okResponse,
   pricingResponse,
   pricingRowSchema,
-  sessionResponse,
   stripeConnectionResponse,
   subAccountBillingRequest,
   subAccountDetailResponse,
@@ -28,7 +28,7 @@ import type {
   subAccountListResponse,
   subAccountRowSchema,
   taxBehaviorSchema,
-} from '../../server/settings/schemas';
+} from '../../server/billing-setup/schemas';
 import type {
   chargesResponse,
   metricTotal,
@@ -42,7 +42,7 @@ import type {
   usageBySubAccountQuery,
   usageBySubAccountResponse,
   usageResponse,
-} from '../../server/settings/usage-schemas';
+} from '../../server/reporting/schemas';
 import type { billedBacklogResponse, wouldBillResponse } from '../../server/shadow/schemas';
 import type { apiKeyInput, apiKeyListResponse, apiKeySummarySchema, createdApiKeyResponse, customMetricListResponse, customMetricSchema } from '../../server/usage-api/schemas';
 

@@ -79,7 +79,7 @@ function Defaults({ grid, onSaved }: { grid: PricingGrid; onSaved: (g: PricingGr
     if (fee.trim() !== '' && (cents === null || cents.includes('.'))) return setState({ error: new Error('The monthly fee must be an amount with at most 2 decimals.') });
     setState({ busy: true });
     try {
-      // Tax inclusion only when changed: sending it re-checks every price in Stripe (server/settings/tax-behavior.ts).
+      // Tax inclusion only when changed: sending it re-checks every price in Stripe (server/billing-setup/tax-behavior.ts).
       const tax = taxBehavior !== grid.taxBehavior ? { taxBehavior } : {};
       onSaved(await api.setDefaults({ autoApply, flatFeeAmount: cents === null ? null : Number(cents), ...tax }));
       setState({ saved: true });

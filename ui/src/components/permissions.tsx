@@ -1,6 +1,6 @@
 /**
  * What the signed-in user may change. The server decides (403 `admin_required` for an agency user who is not an
- * admin, server/settings/policy.ts); the page follows it so nobody is shown a control that can only fail: an agency
+ * admin, server/access/policy.ts); the page follows it so nobody is shown a control that can only fail: an agency
  * admin (HighLevel SSO `role` "admin") sees every control, other agency users see the same page without them.
  */
 import { createContext, useContext, type ReactNode } from 'react';

@@ -2,7 +2,7 @@
  * HighLevel's side of custom-page SSO, in the browser, for the development host: what
  * `CryptoJS.AES.encrypt(JSON.stringify(user), sharedSecret).toString()` returns, i.e. base64 of
  * "Salted__" ‖ 8-byte salt ‖ AES-256-CBC (PKCS#7) ciphertext, key and IV from EVP_BytesToKey (MD5, one round).
- * The server decrypts it exactly as it decrypts HighLevel's (server/settings/sso-payload.ts).
+ * The server decrypts it exactly as it decrypts HighLevel's (server/access/sso-payload.ts).
  */
 import { md5 } from './md5';
 

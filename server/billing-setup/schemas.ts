@@ -1,12 +1,13 @@
 /**
- * Request and response schemas of the settings API. Response schemas are allow-lists: anything a use case
+ * Request and response schemas of billing set-up: the Stripe connection, the pricing grid and defaults, the
+ * sub-accounts' billing. Response schemas are allow-lists: anything a use case
  * returns that is not listed here (a sealed key, a token) is dropped before it leaves the server. Zod only (no
  * node, drizzle or express import): the page takes its types from here (ui/src/api-types.ts).
  */
 import { z } from 'zod';
 import { stripeConnectInfo } from '../stripe/connect-schemas';
 
-/** A sub-account's billing status (models/schema `BILLING_STATUSES`; server/settings/routes.ts checks they agree). */
+/** A sub-account's billing status (models/schema `BILLING_STATUSES`; server/billing-setup/routes.ts checks they agree). */
 export const billingStatusSchema = z.enum(['ok', 'delinquent', 'action_required', 'paused']);
 /** Live billing, or shadow mode (crossings computed and shown, never sent to Stripe). */
 export const billingModeSchema = z.enum(['live', 'shadow']);
@@ -27,24 +28,6 @@ const positiveDecimal = z
   .union([z.string(), z.number()])
   .transform((v) => String(v).trim())
   .refine((v) => /^\d{1,18}(\.\d{1,6})?$/.test(v) && Number(v) > 0, 'must be a positive number with at most 6 decimals');
-
-/** `POST /api/session` body: HighLevel's encrypted SSO payload. */
-export const sessionRequest = z.object({ payload: z.string().min(1).max(16_384) });
-/** `POST /api/session` answer: the bearer token, its expiry (ISO 8601), the demo flag and the user. */
-export const sessionResponse = z.object({
-  token: z.string(),
-  expiresAt: z.iso.datetime(),
-  /** True when the server runs `npm run demo` (simulated HighLevel and Stripe): the page shows a demo banner. */
-  demo: z.boolean(),
-  user: z.object({
-    userId: z.string(),
-    companyId: z.string(),
-    type: z.enum(['agency', 'location']),
-    role: z.string(),
-    activeLocation: z.string().nullable(),
-    userName: z.string().optional(),
-  }),
-});
 
 /** `PUT /api/stripe/connection` body: a secret (sk_) or restricted (rk_) key. */
 export const stripeConnectRequest = z.object({ secretKey: z.string().min(1).max(300) });

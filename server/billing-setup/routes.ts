@@ -1,6 +1,7 @@
 /**
- * The settings API behind the embedded page, declared as data (server/http/api-route.ts): each route's access
- * level, input and output schemas. The authorization matrix test and the OpenAPI document read this same list.
+ * Billing set-up behind the embedded page — the Stripe connection, the pricing grid and defaults, the sub-accounts'
+ * customers, rules and subscriptions — declared as data (server/http/api-route.ts): each route's access level, input
+ * and output schemas. The authorization matrix test and the OpenAPI document read this same list.
  */
 import type { Logger } from 'pino';
 import type { z } from 'zod';
@@ -11,7 +12,6 @@ import { STRIPE_CALL, SUBSCRIPTION_CHANGE } from '../http/route-errors';
 import type { RebillingRules } from '../metering/rebilling-rules';
 import type { Pricing } from './pricing';
 import * as s from './schemas';
-import type { createSessionExchange } from './session';
 import { listSubAccounts, subAccountDetail } from './sub-account-queries';
 import type { SubAccountBilling } from './sub-account-billing';
 import type { StripeConnection } from './stripe-connection';
@@ -19,24 +19,20 @@ import type { Database } from '../../models/database';
 import { notFound } from '../http/errors';
 import { actorOf } from '../audit/audit-log';
 
-export interface SettingsServices {
+export interface BillingSetupServices {
   db: Database;
-  session: ReturnType<typeof createSessionExchange>;
   stripeConnection: StripeConnection;
   pricing: Pricing;
   rules: RebillingRules;
   billing: SubAccountBilling;
   logger: Logger;
-  /** `npm run demo` is running (config `DEMO`): sessions say so, and the page shows a demo banner. */
-  demo: boolean;
 }
 
 // The schema spells the statuses out (it imports only zod); they must stay the database's.
 assertSameType<z.infer<typeof s.billingStatusSchema>, BillingStatus>(true);
 
-
-/** Every settings route. */
-export function settingsRoutes(services: SettingsServices): ApiRoute<any, any, any, any>[] {
+/** Every billing set-up route. */
+export function billingSetupRoutes(services: BillingSetupServices): ApiRoute<any, any, any, any>[] {
   const { db } = services;
   const detail = async (locationId: string) => {
     // A scheduled subscription Stripe has started is adopted on read; a failure here must not hide the sub-account.
@@ -48,16 +44,6 @@ export function settingsRoutes(services: SettingsServices): ApiRoute<any, any, a
     return found;
   };
   return [
-    defineRoute({
-      method: 'post', path: '/api/session', tag: 'Session', access: 'public',
-      summary: 'Exchange HighLevel’s encrypted SSO payload for a short-lived session token',
-      body: s.sessionRequest, response: s.sessionResponse,
-      errors: ['invalid_sso_payload', 'install_required', 'rate_limited', 'sso_not_configured'],
-      handler: async ({ body }) => {
-        const grant = await services.session.exchange(body.payload);
-        return { ...grant, expiresAt: grant.expiresAt.toISOString(), demo: services.demo };
-      },
-    }),
     defineRoute({
       method: 'get', path: '/api/stripe/connection', tag: 'Stripe', access: 'agency',
       summary: 'The agency’s Stripe connection: mode, account, key’s last 4, missing permissions, webhook',

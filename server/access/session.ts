@@ -38,7 +38,7 @@ export function createSessionExchange(deps: { db: Database; sharedSecret: string
         throw err;
       }
       // An agency user opening the page inside a sub-account also carries activeLocation (HighLevel's "location
-      // context"): it is kept as context, while only `type` decides what the user may do (server/settings/policy.ts).
+      // context"): it is kept as context, while only `type` decides what the user may do (server/access/policy.ts).
       const activeLocation = user.activeLocation ?? null;
       const ownLocation = user.type === 'location' ? activeLocation : null;
       const [installed] = await selectRows<{ ok: boolean }>(

@@ -104,7 +104,7 @@ export function createPricing(deps: {
 
     /**
      * Sets auto-apply, the currency, the tax behavior of the agency's prices (a change re-prices them:
-     * server/settings/tax-behavior.ts) and the flat monthly fee (cents; null removes it).
+     * server/billing-setup/tax-behavior.ts) and the flat monthly fee (cents; null removes it).
      * @throws AppError 409 `stripe_not_connected` when a fee is set, or prices must be re-made, without Stripe.
      */
     async setDefaults(

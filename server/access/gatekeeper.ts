@@ -1,6 +1,6 @@
 /**
  * The one authentication and authorization step of the settings API: bearer token → caller (401 when missing,
- * expired or invalid), then the policy (server/settings/policy.ts) against the sub-account the route names.
+ * expired or invalid), then the policy (server/access/policy.ts) against the sub-account the route names.
  */
 import type { Request } from 'express';
 import type { Database } from '../../models/database';

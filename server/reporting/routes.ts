@@ -1,5 +1,5 @@
 /**
- * The usage side of the settings API, declared like the rest (server/http/api-route.ts), so the authorization
+ * Reporting: the usage side of the settings API, declared like the rest (server/http/api-route.ts), so the authorization
  * matrix and the OpenAPI document cover it: the onboarding overview, usage over a date range (agency-wide, per
  * sub-account, drill-down), this month's usage with estimated charges, the meter-report log with retry of a failed
  * batch, and the CSV export (streamed).
@@ -14,7 +14,7 @@ import { defineRoute, defineStreamRoute, type ApiRoute } from '../http/api-route
 import { AppError, badRequest, notFound } from '../http/errors';
 import { requeueFailedBatch, resendRejectedBatch } from '../stripe/meter-batch-settlement';
 import { findSubAccount } from '../tenancy/accounts-repository';
-import { locationIdParam } from './schemas';
+import { locationIdParam } from '../billing-setup/schemas';
 import { batchBelongsTo, meterReportLog } from './meter-report-log';
 import { usageCsv } from './usage-csv';
 import {
@@ -30,7 +30,7 @@ import {
   usageBySubAccountResponse,
   usageCsvQuery,
   usageResponse,
-} from './usage-schemas';
+} from './schemas';
 import {
   agencyOverview,
   currentPeriodCharges,
@@ -51,8 +51,8 @@ export function resolveRange(query: { from?: string; to?: string }, now = new Da
   return { from, to };
 }
 
-/** Every usage route. */
-export function usageRoutes(deps: { db: Database }): ApiRoute<any, any, any, any>[] {
+/** Every reporting route: usage, charges, the meter-report log and its retries, the CSV export. */
+export function reportingRoutes(deps: { db: Database }): ApiRoute<any, any, any, any>[] {
   const { db } = deps;
   return [
     defineRoute({

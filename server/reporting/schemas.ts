@@ -1,5 +1,5 @@
 /**
- * Request and response schemas of the usage side of the settings API (server/settings/usage-routes.ts). Zod only:
+ * Request and response schemas of the usage side of the settings API (server/reporting/routes.ts). Zod only:
  * the page takes its types from here (ui/src/api-types.ts). Quantities are decimal strings, units whole numbers,
  * days YYYY-MM-DD (UTC), times ISO 8601 UTC.
  */
