@@ -2,9 +2,11 @@
  * Property: whatever the order, duplication and concurrency of deliveries from every source, and whatever Stripe
  * answers on the way, the units Stripe receives for a sub-account equal floor(Σ distinct quantities / threshold), the
  * remainder stays on the counter, and no meter event identifier is accepted twice (DESIGN invariants 2–4).
- * Every delivery goes in over HTTP as a real client sends it — a signed HighLevel webhook (a call, in whole minutes),
- * an agency's usage-API event, HighLevel running the "Record billable usage" workflow action — into the inbox; the
- * inbox processor runs concurrently with them (and with threshold changes and reporter ticks), as in production.
+ * Every delivery goes in as a real client sends it — a signed HighLevel webhook (a call, in whole minutes), an
+ * agency's usage-API event, HighLevel running the "Record billable usage" workflow action (over HTTP, into the inbox),
+ * and a backfill that bills as it imports HighLevel's message export (calls, its page re-listing some calls a webhook
+ * already delivered, which must count once); the inbox processor runs concurrently with them (and with threshold
+ * changes and reporter ticks), as in production.
  * Quantities and thresholds are BigInt micro-units (the database's numeric scale is 6), so the reference is exact.
  */
 import fc from 'fast-check';
@@ -12,6 +14,7 @@ import { sql } from 'drizzle-orm';
 import { selectRows } from '../../models/database';
 import { findCounter } from '../../server/metering/rules-repository';
 import { WORKFLOW_ACTION_PATH } from '../../server/workflow-actions/workflow-action-routes';
+import { exportedCall, giveLocationToken, serveExport } from '../support/highlevel-export';
 import { drainReporter, TEST_STRIPE_KEY } from '../support/billing';
 import { startStripeStub, type Fault, type StripeStub } from '../support/stripe-stub';
 import { startTestService, type TestService } from '../support/test-service';
@@ -74,7 +77,7 @@ const thresholdArb = fc.oneof(
   { arbitrary: fc.bigInt({ min: MICRO, max: 1000n * MICRO }), weight: 1 },
 );
 const quantityArb = fc.oneof(fc.bigInt({ min: 0n, max: 50n * MICRO }), fc.bigInt({ min: 0n, max: 50n }).map((n) => n * MICRO));
-const SOURCES = ['webhook', 'usage_api', 'workflow_action'] as const;
+const SOURCES = ['webhook', 'usage_api', 'workflow_action', 'backfill'] as const;
 type Source = (typeof SOURCES)[number];
 /**
  * One distinct delivery from one source; each entry of `copies` is one submission of it (a sort key, so duplicates
@@ -83,7 +86,7 @@ type Source = (typeof SOURCES)[number];
 const eventsArb = fc.array(
   fc
     .record({ quantity: quantityArb, source: fc.constantFrom(...SOURCES), copies: fc.array(fc.nat({ max: 1000 }), { minLength: 1, maxLength: 3 }) })
-    .map((e) => (e.source === 'webhook' ? { ...e, quantity: (e.quantity / MICRO) * MICRO } : e)),
+    .map((e) => (e.source === 'webhook' || e.source === 'backfill' ? { ...e, quantity: (e.quantity / MICRO) * MICRO } : e)),
   { minLength: 1, maxLength: 24 },
 );
 /** What Stripe answers to this run's requests, in order; afterwards every request succeeds. */
@@ -113,10 +116,14 @@ function submissions(events: Event[]): number[] {
     .map((s) => s.index);
 }
 
-/** Submits event `index` from its source over HTTP. @returns whether it was new (not a duplicate). */
+/**
+ * Submits event `index` from its source over HTTP. A backfill's events are not submitted one by one: `backfill`
+ * imports them all at once. @returns whether this submission stored it (a backfill event: never here).
+ */
 async function deliver(sub: { run: number; locationId: string }, events: Event[], index: number): Promise<{ duplicate: boolean }> {
   const key = `prop_${sub.run}_${index}`;
   const { quantity, source } = events[index]!;
+  if (source === 'backfill') return { duplicate: true };
   if (source === 'webhook') {
     const call = { type: 'OutboundMessage', webhookId: key, locationId: sub.locationId, contactId: 'propContact', conversationId: `conv_${key}`,
       dateAdded: new Date().toISOString(), direction: 'outbound', messageType: 'CALL', messageId: key, status: 'completed',
@@ -132,6 +139,27 @@ async function deliver(sub: { run: number; locationId: string }, events: Event[]
   const run = { data: { metric: METRIC, quantity: decimal(quantity), idempotencyKey: key }, extras: { locationId: sub.locationId }, meta: { key: 'record_billable_usage', version: '1.0' } };
   const res = await t.http.post(WORKFLOW_ACTION_PATH).set('authorization', `Bearer ${ACTION_SECRET}`).send(run).expect(200);
   return { duplicate: res.body.status !== 'accepted' };
+}
+
+/**
+ * Imports the run's backfill events as HighLevel's message export of calls (one page, billed as imported), the page
+ * also listing up to two calls a webhook delivered (same message id): those must not count again.
+ */
+async function backfill(sub: { run: number; locationId: string }, events: Event[]): Promise<void> {
+  const endAt = new Date(Date.now() - 1_000).toISOString();
+  const startAt = new Date(Date.now() - 3_600_000).toISOString();
+  const dateAdded = new Date(Date.now() - 60_000).toISOString();
+  const listed = events.flatMap((e, index) => (e.source === 'backfill' ? [index] : []));
+  const alsoByWebhook = events.flatMap((e, index) => (e.source === 'webhook' ? [index] : [])).slice(0, 2);
+  if (listed.length === 0) return;
+  const token = `prop-token-${sub.run}`;
+  await giveLocationToken(t.service, COMPANY, sub.locationId, token);
+  const messages = [...listed, ...alsoByWebhook].map((index) =>
+    exportedCall(`prop_${sub.run}_${index}`, { locationId: sub.locationId, dateAdded }, Number(events[index]!.quantity / MICRO) * 60, 'completed'),
+  );
+  serveExport({ locationId: sub.locationId, channel: 'Call', startAt, endAt, token, pages: [messages] });
+  await t.service.backfills.start(sub.locationId, { startAt, endAt, channels: ['Call'], bill: true });
+  expect(await t.service.backfillRunner.runDue()).toMatchObject({ imported: listed.length, completed: 1 });
 }
 
 /** Delivers `order` in concurrent groups of `groupSize`, ticking the reporter after or during some groups. */
@@ -202,11 +230,12 @@ describe('threshold crossings under shuffled, duplicated, concurrent deliveries 
         scriptFaults(faults);
         const { fresh } = await deliverInGroups(sub, events, submissions(events), groupSize, tickPlan);
         await t.drain();
+        await backfill(sub, events);
         await drainReporter(t.service);
 
         const total = events.reduce((sum, e) => sum + e.quantity, 0n);
         const expectedUnits = total / threshold;
-        expect(fresh).toBe(events.length);
+        expect(fresh).toBe(events.filter((e) => e.source !== 'backfill').length);
         expect(await settledUnits(sub)).toBe(expectedUnits);
         const counter = await findCounter(t.database.db, sub.locationId, METRIC);
         expect(counter && micro(counter.total)).toBe(total);
@@ -226,7 +255,9 @@ describe('threshold crossings under shuffled, duplicated, concurrent deliveries 
         groupSizeArb,
         tickPlanArb,
         faultsArb,
-        async (oldThreshold, newThreshold, events, splitSeed, groupSize, tickPlan, faults) => {
+        async (oldThreshold, newThreshold, generated, splitSeed, groupSize, tickPlan, faults) => {
+          // Backfills are covered by the property above; here every event is submitted on its own.
+          const events = generated.map((e): Event => (e.source === 'backfill' ? { ...e, source: 'usage_api' } : e));
           const order = submissions(events);
           const split = splitSeed % (order.length + 1);
           const before = order.slice(0, split);
