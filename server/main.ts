@@ -115,6 +115,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     db: database.db,
     logger,
     onStripeCall: operations.pipelineMetrics.stripeCall,
+    onMeterEventsSent: operations.pipelineMetrics.meterEventsSent,
     beforeTick: () => eventDestinations.ensureAll(stripeConnect.connections), // connections older than event destinations, or failed creations
     stripeForAgency: reporterStripe(stripeConnect.connections),
     holdUncovered: () => holdUncoveredUsage(database.db), // never send units no subscription invoices

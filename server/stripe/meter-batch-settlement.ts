@@ -10,15 +10,24 @@
 import { sql } from 'drizzle-orm';
 import { selectRows, type Database, type Executor } from '../../models/database';
 
-/** Marks the batches and their reports sent, in one statement. A no-op for any already settled. */
-export async function markBatchesSent(db: Executor, batchIds: number[]): Promise<void> {
-  if (batchIds.length === 0) return;
-  await db.execute(sql`
-    with b as (
-      update meter_batches set status = 'sent', sent_at = now(), locked_until = null, last_error = null, updated_at = now()
-      where id in (select jsonb_array_elements_text(${JSON.stringify(batchIds)}::jsonb)::bigint) and status = 'sending'
-      returning id)
-    update meter_reports set status = 'sent' where batch_id in (select id from b)`);
+/**
+ * Marks the batches and their reports sent, in one statement. A no-op for any already settled.
+ * @returns per report sent that a stored event's processing wrote, seconds from that event's acknowledgement
+ *   (`activity_events.received_at`) to now: the ack → meter event lag (reports of held usage or settlements carry none).
+ */
+export async function markBatchesSent(db: Executor, batchIds: number[]): Promise<number[]> {
+  if (batchIds.length === 0) return [];
+  const rows = await selectRows<{ seconds: number }>(
+    db,
+    sql`with b as (
+          update meter_batches set status = 'sent', sent_at = now(), locked_until = null, last_error = null, updated_at = now()
+          where id in (select jsonb_array_elements_text(${JSON.stringify(batchIds)}::jsonb)::bigint) and status = 'sending'
+          returning id),
+        r as (update meter_reports set status = 'sent' where batch_id in (select id from b) returning activity_event_id)
+        select extract(epoch from clock_timestamp() - e.received_at)::float8 as seconds
+        from r join activity_events e on e.id = r.activity_event_id`,
+  );
+  return rows.map((r) => Number(r.seconds));
 }
 
 /**

@@ -40,6 +40,8 @@ export interface ReporterDependencies {
   beforeTick?: () => Promise<void>;
   /** Told each meter-event call's outcome and duration in seconds (server/observability/); must not throw. */
   onStripeCall?: (outcome: MeterEventOutcome['kind'], seconds: number) => void;
+  /** Told, per batch settlement, each sent report's ack → meter event lag in seconds (markBatchesSent); must not throw. */
+  onMeterEventsSent?: (ackToMeterEventSeconds: number[]) => void;
   /**
    * Called once per tick before batches are formed: keeps back pending reports no subscription would invoice, and
    * returns held ones a subscription now covers (server/payments/held-usage.ts). Its errors propagate: forming
@@ -150,7 +152,8 @@ export function createMeterReporter(deps: ReporterDependencies) {
     const flush = async () => {
       const marks = pending;
       pending = [];
-      await markBatchesSent(db, marks.map((batch) => batch.id));
+      const lags = await markBatchesSent(db, marks.map((batch) => batch.id));
+      if (lags.length > 0) deps.onMeterEventsSent?.(lags);
       for (const batch of marks) {
         logger.info({ batchId: batch.id, identifier: batch.identifier, companyId: batch.companyId, attempt: batch.attempts, value: batch.value, timestamp: batch.timestamp }, 'meter event sent');
       }

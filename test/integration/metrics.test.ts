@@ -151,6 +151,9 @@ describe('GET /metrics', () => {
     expect(value('meterbridge_stripe_meter_event_calls_total', { outcome: 'sent' })).toBe(1);
     expect(value('meterbridge_stripe_meter_event_calls_total', { outcome: 'unconfirmed' })).toBe(0);
     expect(value('meterbridge_stripe_meter_event_call_seconds_count', { outcome: 'sent' })).toBe(1);
+    // The sent report's webhook, acknowledged moments ago: one ack → meter event observation, under a minute.
+    expect(value('meterbridge_pipeline_ack_to_meter_event_seconds_count')).toBe(1);
+    expect(value('meterbridge_pipeline_ack_to_meter_event_seconds_bucket', { le: '60' })).toBe(1);
   });
 
   it('when the pipeline reports processed events and lag (and nonsense), then counters and histograms follow, and nothing throws', async () => {
@@ -175,7 +178,7 @@ describe('GET /metrics', () => {
     expect((value('meterbridge_pipeline_events_failed_total') ?? 0) - failedBefore).toBe(1);
     expect((value('meterbridge_pipeline_ack_to_counted_seconds_count') ?? 0) - countedBefore).toBe(3);
     expect((value('meterbridge_pipeline_ack_to_counted_seconds_bucket', { le: '1' }) ?? 0) - underOneBefore).toBe(2);
-    expect(value('meterbridge_pipeline_ack_to_meter_event_seconds_count')).toBe(1);
+    expect(value('meterbridge_pipeline_ack_to_meter_event_seconds_count')).toBe(2);
   });
 
   it('when the retention job redacts, then its counter and the backlog gauge follow', async () => {
