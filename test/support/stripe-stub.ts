@@ -14,6 +14,8 @@
  *   processing delay, meter-event cancellations, and drift to inject
  * - stripe/coupons.ts: coupons (create with Stripe's refusals, archive = delete) and the discounts they give
  * - stripe/one-time-invoices.ts: one-off invoices (draft → items → finalize → pay or send; declines; void)
+ * - stripe/credit-grants.ts and credit-balance.ts: billing credit grants, the credit balance summary, and credits
+ *   applied to metered lines (shown in invoice-preview.ts's `total_pretax_credit_amounts`)
  * - stripe/customers.ts, catalog.ts (products, prices), meters.ts, subscriptions.ts, subscription-schedules.ts,
  *   tax-settings.ts, invoices-coupons.ts (with invoice-preview.ts), webhook-endpoints.ts: the in-memory fake
  * - stripe/checkout-setup.ts (Checkout in setup mode, SetupIntents, PaymentMethods; `completeCheckoutSession` plays
@@ -38,6 +40,8 @@ import { catalogRoutes } from './stripe/catalog';
 import { connectDouble, type ConnectControl } from './stripe/connect-oauth';
 import { checkoutSetupRoutes } from './stripe/checkout-setup';
 import { couponRoutes } from './stripe/coupons';
+import { creditBalanceRoutes } from './stripe/credit-balance';
+import { creditGrantRoutes } from './stripe/credit-grants';
 import { customerRoutes } from './stripe/customers';
 import { eventDestinationRoutes } from './stripe/event-destinations';
 import { invoiceAndCouponRoutes } from './stripe/invoices-coupons';
@@ -122,6 +126,8 @@ function createAccountDouble(): AccountDouble {
     paymentMethods: new Map(),
     portalConfigurations: new Map(),
     portalSessions: new Map(),
+    creditGrants: new Map(),
+    creditBalanceTransactions: new Map(),
   };
   let clockOffsetMs = 0;
   const stub: StripeStub = {
@@ -231,6 +237,8 @@ function createAccountDouble(): AccountDouble {
     ...billingPortalRoutes(fake),
     ...couponRoutes(fake),
     ...oneTimeInvoiceRoutes(fake),
+    ...creditGrantRoutes(fake),
+    ...creditBalanceRoutes(fake),
     ...webhookEndpointRoutes(fake),
     ...errorReports.routes,
   ];
