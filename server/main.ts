@@ -76,6 +76,8 @@ import { holdUncoveredUsage } from './payments/held-usage';
 import { createPayments } from './payments/payments';
 import { paymentsReturnRouter } from './payments/return-page';
 import { paymentRoutes } from './payments/routes';
+import { walletRoutes } from './wallets/routes';
+import { createWallets } from './wallets/wallets';
 import type { BuildOptions, Service } from './service';
 
 export type { BuildOptions, Service };
@@ -152,6 +154,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const catalogue = createCatalogue({ db: database.db, stripeForAgency: agencyStripe, billing });
   const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger, onEvent: payments.handleEvent,
     onInvoiceEvent: catalogue.onInvoiceEvent });
+  const wallets = createWallets({ db: database.db, stripeForAgency: agencyStripe, logger });
   const apiKeys = createApiKeys({ db: database.db });
   const customMetrics = createCustomMetrics({ db: database.db });
   const ingestion = createUsageIngestion({ db: database.db, onStored: pipeline.nudge });
@@ -162,6 +165,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     ...auditRoutes({ db: database.db }),
     ...usageRoutes({ db: database.db }),
     ...paymentRoutes({ payments }),
+    ...walletRoutes({ wallets }),
     ...reconciliationRoutes({ db: database.db, reconciliation }),
     ...backfillRoutes({ backfills }),
     ...shadowRoutes({ db: database.db }),
@@ -173,7 +177,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   ];
   const openApi = openApiDocument(apiRoutes, API_INFO);
 
-  const jobs = { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation, retention: operations.retention };
+  const jobs = { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation, retention: operations.retention, wallets };
   const scheduler = createScheduler(scheduledJobs({ ...jobs, oauthConfigured: oauthClient !== null }), database, logger);
   const app = createHttpApp(logger, [
     Router()
@@ -206,6 +210,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     pricing,
     billing,
     payments,
+    wallets,
     backfills,
     backfillRunner,
     phoneNumbers,

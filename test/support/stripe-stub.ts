@@ -266,12 +266,11 @@ function createAccountDouble(): AccountDouble {
     const forbidden = permissionError(stub, apiKey, route.resource, route.access);
     if (forbidden) return answer(forbidden.status, { error: forbidden.error });
     const faultAt = stub.apiFaults.findIndex((f) => (f.method ?? method) === method && (typeof f.path === 'string' ? f.path === path : f.path.test(path)));
-    if (faultAt >= 0) {
-      const [fault] = stub.apiFaults.splice(faultAt, 1);
-      return answer(fault!.status, {
-        error: { type: fault!.error?.type ?? (fault!.status >= 500 ? 'api_error' : 'invalid_request_error'), code: fault!.error?.code, message: fault!.error?.message ?? `Simulated ${fault!.status}.` },
-      });
-    }
+    const [fault] = faultAt >= 0 ? stub.apiFaults.splice(faultAt, 1) : [];
+    const faultBody = fault && {
+      error: { type: fault.error?.type ?? (fault.status >= 500 ? 'api_error' : 'invalid_request_error'), code: fault.error?.code, message: fault.error?.message ?? `Simulated ${fault.status}.` },
+    };
+    if (fault && !fault.afterExecuting) return answer(fault.status, faultBody);
     const storeKey = method === 'POST' && idempotencyKey ? `${method} ${path} ${idempotencyKey}` : null;
     const stored = storeKey ? idempotent.get(storeKey) : undefined;
     if (stored) {
@@ -294,6 +293,7 @@ function createAccountDouble(): AccountDouble {
       // Serialise now: later changes to the fake must not alter a stored answer.
       const body = JSON.parse(JSON.stringify(result.body)) as unknown;
       if (storeKey) idempotent.set(storeKey, { raw, status, body });
+      if (fault) return answer(fault.status, faultBody); // executed, but the answer is lost on the way
       answer(status, body);
     } catch (err) {
       if (err instanceof StripeFakeError) return answer(err.status, { error: err.error });

@@ -102,6 +102,8 @@ export interface ApiFault {
   path: string | RegExp;
   status: number;
   error?: { type?: string; code?: string; message?: string };
+  /** The request is carried out (and its answer stored under its idempotency key), then the fault is answered: Stripe's answer lost on the way. */
+  afterExecuting?: boolean;
 }
 
 /**
