@@ -156,13 +156,13 @@ export function createWallets(deps: { db: Database; stripeForAgency: StripeForAg
     },
 
     /**
-     * A sub-account's wallet: mode, settings in force, balance (null without a Stripe customer or settings) and the
+     * A sub-account's wallet: mode, settings in force, balance (null unless prepaid with a Stripe customer) and the
      * latest 50 top-ups. @throws AppError 404; `stripe_error`/`stripe_refused` with Stripe's message.
      */
     async wallet(locationId: string): Promise<z.infer<typeof walletResponse>> {
       const sub = await subAccountOrThrow(locationId);
       const settings = await effectiveSettings(sub.companyId, locationId);
-      const balance = settings && sub.stripeCustomerId ? await balanceOf(await deps.stripeForAgency(sub.companyId), sub.companyId, locationId, sub.stripeCustomerId, settings) : null;
+      const balance = settings?.billingMode === 'prepaid' && sub.stripeCustomerId ? await balanceOf(await deps.stripeForAgency(sub.companyId), sub.companyId, locationId, sub.stripeCustomerId, settings) : null;
       return {
         locationId,
         billingMode: settings?.billingMode ?? 'postpaid',
