@@ -4,7 +4,7 @@ import { selectRows } from '../../models/database';
 import { drainReporter } from '../support/billing';
 import { setUpPaymentsAgency, type PaymentsAgency } from '../support/payments';
 import { attachTestCard } from '../support/stripe/customers';
-import { startStripeStub, type StripeStub } from '../support/stripe-stub';
+import { startStripeStub, type StripeJson, type StripeStub } from '../support/stripe-stub';
 import { startTestService, type TestService } from '../support/test-service';
 
 /**
@@ -84,7 +84,7 @@ describe.each([11, 23, 42])('wallet property, seed %i', (seed) => {
     expect(grants.length).toBeGreaterThan(0); // the run did top up
     expect(charged).toBe(granted);
     // One paid invoice and one grant per granted top-up, none for any other.
-    const byTopUp = (list: Array<{ metadata: Record<string, string> }>) => list.map((o) => Number(o.metadata.meterbridge_top_up_id)).sort((a, b) => a - b);
+    const byTopUp = (list: StripeJson[]) => list.map((o) => Number(o.metadata.meterbridge_top_up_id)).sort((a, b) => a - b);
     const grantedRows = rows.filter((r) => r.status === 'granted').map((r) => r.id).sort((a, b) => a - b);
     expect(byTopUp(paid)).toEqual(grantedRows);
     expect(byTopUp(grants)).toEqual(grantedRows);
