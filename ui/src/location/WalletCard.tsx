@@ -43,7 +43,7 @@ export function WalletCard({ locationId, canTopUp }: { locationId: string; canTo
       </h2>
       {balance ? (
         <>
-          <p className="big" data-testid="wallet-balance">{formatCents(balance.balanceCents, balance.currency)}</p>
+          <p className="stat-value" data-testid="wallet-balance">{formatCents(balance.balanceCents, balance.currency)}</p>
           <p className="muted small">
             {formatCents(balance.creditCents, balance.currency)} of credit in Stripe, less {formatCents(balance.unbilledUsageCents, balance.currency)} of usage not yet invoiced.
           </p>
@@ -55,7 +55,7 @@ export function WalletCard({ locationId, canTopUp }: { locationId: string; canTo
         <p className="muted">No balance yet: the sub-account needs a Stripe customer and wallet settings.</p>
       )}
       {canTopUp && balance ? (
-        <button type="button" onClick={topUp} disabled={action.busy}>
+        <button type="button" className="button" onClick={topUp} disabled={action.busy}>
           {action.busy ? 'Charging the card…' : `Top up now${data.settings ? ` (${formatCents(data.settings.topUpCents, balance.currency)})` : ''}`}
         </button>
       ) : null}
