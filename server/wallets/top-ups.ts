@@ -35,14 +35,18 @@ export const TOP_UP_DESCRIPTION = 'Wallet top-up';
 const byTopUp = <T extends { metadata?: Stripe.Metadata | null }>(items: T[], id: number) => items.find((o) => o.metadata?.meterbridge_top_up_id === String(id));
 
 /**
- * Takes a top-up as far as Stripe lets it, from wherever it stands: `granted`; `payment_failed` on a card decline
- * (402; the sub-account gets Stripe's payment problem, as for any unpaid invoice); `failed` after MAX_TOP_UP_RUNS.
+ * Takes a top-up as far as Stripe lets it, from wherever it stands (also a `payment_failed` one: its open invoice is
+ * paid again, or granted when the client paid it meanwhile): `granted`; `payment_failed` on a card decline (402; the
+ * sub-account gets Stripe's payment problem, as for any unpaid invoice); `failed` when the invoice was voided or marked
+ * uncollectible, or after MAX_TOP_UP_RUNS. The caller makes sure no other top-up of the sub-account is in flight
+ * (the unique index refuses a second one: a database error, before any Stripe call).
  * Any other Stripe failure leaves it in flight with the message in `error`, for the next run (the auto top-up job).
  * @returns the row as stored. Never throws for a Stripe failure; database errors propagate.
  */
 export async function advanceTopUp(deps: { db: Database; logger: Logger }, stripe: Stripe, start: TopUpRow, customer: string): Promise<TopUpRow> {
   const db = deps.db;
-  let row = await updateTopUp(db, start.id, { attempts: start.attempts + 1 });
+  // A declined top-up is resumed on its own open invoice (paid again, or found paid by the client): never a new invoice.
+  let row = await updateTopUp(db, start.id, { attempts: start.attempts + 1, status: start.status === 'payment_failed' ? 'pending' : start.status });
   const key = (step: string) => ({ idempotencyKey: `meterbridge-topup-${row.id}-${row.attempts}-${step}` });
   const metadata = { meterbridge_top_up_id: String(row.id), meterbridge_location_id: row.locationId, meterbridge_company_id: row.companyId };
   try {
@@ -74,6 +78,9 @@ export async function advanceTopUp(deps: { db: Database; logger: Logger }, strip
           if (e.statusCode !== 402) throw err;
           return declined(deps, stripe, row, invoiceId, e.message ?? 'the card was declined');
         }
+      }
+      if (invoice.status === 'void' || invoice.status === 'uncollectible') {
+        return updateTopUp(db, row.id, { status: 'failed', error: `Stripe: the top-up invoice was marked ${invoice.status}.` });
       }
       if (invoice.status !== 'paid') {
         const status = row.attempts >= MAX_TOP_UP_RUNS ? 'failed' : 'pending';

@@ -56,6 +56,12 @@ export async function findInFlight(db: Executor, locationId: string): Promise<To
   return row ?? null;
 }
 
+/** The sub-account's latest top-up, or null. */
+export async function latestTopUp(db: Executor, locationId: string): Promise<TopUpRow | null> {
+  const [row] = await db.select().from(walletTopUps).where(eq(walletTopUps.locationId, locationId)).orderBy(desc(walletTopUps.id)).limit(1);
+  return row ?? null;
+}
+
 /** Whether the sub-account ever had a top-up granted (the first top-up uses the initial amount). */
 export async function hasGrantedTopUp(db: Executor, locationId: string): Promise<boolean> {
   const [row] = await db.select({ id: walletTopUps.id }).from(walletTopUps).where(and(eq(walletTopUps.locationId, locationId), eq(walletTopUps.status, 'granted'))).limit(1);

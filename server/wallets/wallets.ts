@@ -118,6 +118,9 @@ export function createWallets(deps: { db: Database; stripeForAgency: StripeForAg
       if (strict) throw new AppError('top_up_in_flight', `Top-up ${inFlight.id} is still being charged.`);
       return advanceTopUp(deps, stripe, inFlight, sub.stripeCustomerId);
     }
+    // A declined top-up's invoice is still open: the next top-up pays that invoice again rather than making another.
+    const last = await repo.latestTopUp(db, locationId);
+    if (last?.status === 'payment_failed') return advanceTopUp(deps, stripe, last, sub.stripeCustomerId);
     const balance = await balanceOf(stripe, sub.companyId, locationId, sub.stripeCustomerId, settings);
     const first = !(await repo.hasGrantedTopUp(db, locationId));
     const kind = trigger === 'auto' && first ? 'initial' : trigger;
@@ -177,7 +180,8 @@ export function createWallets(deps: { db: Database; stripeForAgency: StripeForAg
      * to the card on file and grants it as credit once paid.
      * @throws AppError 404; 409 `no_customer`, `wallet_not_configured`, `wallet_not_prepaid`, `top_up_in_flight`,
      *   `stripe_not_connected`; 422 `wallet_max_balance`, `wallet_monthly_cap`. A decline is no error: the top-up is
-     *   answered `payment_failed` with Stripe's message.
+     *   answered `payment_failed` with Stripe's message. After a decline, the next "Top up now" pays the declined
+     *   top-up's open invoice again (its amount, not `amountCents`).
      */
     async topUpNow(locationId: string, amountCents?: number): Promise<{ topUp: TopUp }> {
       const row = await startTopUp(locationId, 'manual', amountCents, true);
@@ -186,8 +190,10 @@ export function createWallets(deps: { db: Database; stripeForAgency: StripeForAg
 
     /**
      * The auto top-up (scheduled job): for each prepaid sub-account, resumes a top-up in flight, else when the balance
-     * is below the threshold starts one (within the maximum balance and the monthly cap). A sub-account whose last
-     * top-up failed less than RETRY_AFTER_FAILURE_HOURS ago is skipped. One sub-account's failure never stops the rest.
+     * is below the threshold starts one (within the maximum balance and the monthly cap). A declined top-up is retried
+     * on its own open invoice RETRY_AFTER_FAILURE_HOURS after the decline (sooner only to grant it when the client paid
+     * that invoice meanwhile); a failed one waits as long before a new top-up. One sub-account's failure never stops
+     * the rest.
      * @returns counts of what happened.
      */
     async autoTopUp(): Promise<{ checked: number; started: number; failed: number }> {
@@ -197,13 +203,21 @@ export function createWallets(deps: { db: Database; stripeForAgency: StripeForAg
         try {
           const failedAt = await repo.lastFailureAt(db, locationId);
           const inFlight = await repo.findInFlight(db, locationId);
-          if (!inFlight && failedAt && now().getTime() - failedAt.getTime() < RETRY_AFTER_FAILURE_HOURS * 3_600_000) continue;
+          const waiting = !inFlight && failedAt !== null && now().getTime() - failedAt.getTime() < RETRY_AFTER_FAILURE_HOURS * 3_600_000;
           if (!inFlight) {
             const sub = await subAccountOrThrow(locationId);
-            const settings = await effectiveSettings(sub.companyId, locationId);
             const stripe = await deps.stripeForAgency(sub.companyId);
+            const last = await repo.latestTopUp(db, locationId);
+            if (waiting) {
+              // During the pause, only a declined invoice the client has paid meanwhile (its hosted page) moves on: to its grant.
+              if (last?.status === 'payment_failed' && last.stripeInvoiceId && (await stripe.invoices.retrieve(last.stripeInvoiceId)).status === 'paid') {
+                await advanceTopUp(deps, stripe, last, sub.stripeCustomerId!);
+              }
+              continue;
+            }
+            const settings = await effectiveSettings(sub.companyId, locationId);
             const balance = await balanceOf(stripe, sub.companyId, locationId, sub.stripeCustomerId!, settings);
-            if (!balance.low) continue;
+            if (!balance.low && last?.status !== 'payment_failed') continue;
           }
           const row = await startTopUp(locationId, 'auto', undefined, false);
           if (row) result.started += 1;

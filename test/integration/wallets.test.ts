@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import nock from 'nock';
 import { findSubAccount } from '../../server/tenancy/accounts-repository';
 import { drainReporter } from '../support/billing';
@@ -135,5 +136,26 @@ describe('auto top-up', () => {
     expect((await findSubAccount(t.service.database.db, CEDAR))?.billingStatus).toBe('delinquent');
     await t.service.wallets.autoTopUp();
     expect(stripe.requestLog.filter((r) => r.path.endsWith('/pay')).length).toBe(before + 1);
+  });
+
+  it('a declined top-up is never lost nor doubled: paid by the client on Stripe’s page it is granted; retried later it pays the same invoice', async () => {
+    const declined = (await as('get', `/api/sub-accounts/${CEDAR}/wallet`).expect(200)).body.topUps[0];
+    // The client pays the open invoice on Stripe's hosted page (the double marks it paid).
+    Object.assign(stripe.state.invoices.get(declined.stripeInvoiceId)!, { status: 'paid', amount_paid: declined.amountCents, amount_remaining: 0 });
+    await t.service.wallets.autoTopUp();
+    const after = (await as('get', `/api/sub-accounts/${CEDAR}/wallet`).expect(200)).body.topUps[0];
+    expect(after).toMatchObject({ id: declined.id, status: 'granted', stripeInvoiceId: declined.stripeInvoiceId });
+    expect(grants(customers[CEDAR]!).filter((g) => g.metadata.meterbridge_top_up_id === String(declined.id))).toHaveLength(1);
+
+    // Declined again by "Top up now", then retried a day later with a good card: the same invoice is paid.
+    const { topUp } = (await as('post', `/api/sub-accounts/${CEDAR}/wallet/top-ups`).send({ amountCents: 500 }).expect(200)).body;
+    expect(topUp.status).toBe('payment_failed');
+    card(CEDAR, 'pm_card_visa');
+    await t.service.database.db.execute(sql`update wallet_top_ups set updated_at = updated_at - interval '25 hours' where id = ${topUp.id}`);
+    const invoicesBefore = stripe.state.invoices.size;
+    await t.service.wallets.autoTopUp();
+    const retried = (await as('get', `/api/sub-accounts/${CEDAR}/wallet`).expect(200)).body.topUps[0];
+    expect(retried).toMatchObject({ id: topUp.id, status: 'granted', stripeInvoiceId: topUp.stripeInvoiceId });
+    expect(stripe.state.invoices.size).toBe(invoicesBefore);
   });
 });
