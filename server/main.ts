@@ -152,9 +152,9 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     requireCard: payments.requireCard, onSubscriptionChanged: (companyId, customerId) => payments.cache.invalidateCustomer(companyId, customerId) });
   const pricing = createPricing({ db: database.db, rules, stripeForAgency: agencyStripe, resyncSubscriptions: billing.resyncSubscriptions });
   const catalogue = createCatalogue({ db: database.db, stripeForAgency: agencyStripe, billing });
-  const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger, onEvent: payments.handleEvent,
-    onInvoiceEvent: catalogue.onInvoiceEvent });
   const wallets = createWallets({ db: database.db, stripeForAgency: agencyStripe, logger });
+  const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger, onEvent: payments.handleEvent,
+    onInvoiceEvent: async (companyId, stripe, invoiceId) => (await catalogue.onInvoiceEvent(companyId, stripe, invoiceId)) || wallets.onInvoiceEvent(companyId, stripe, invoiceId) });
   const apiKeys = createApiKeys({ db: database.db });
   const customMetrics = createCustomMetrics({ db: database.db });
   const ingestion = createUsageIngestion({ db: database.db, onStored: pipeline.nudge });

@@ -56,6 +56,12 @@ export async function findInFlight(db: Executor, locationId: string): Promise<To
   return row ?? null;
 }
 
+/** The agency's top-up whose Stripe invoice is `invoiceId`, or null (not one of ours). */
+export async function findTopUpByInvoice(db: Executor, companyId: string, invoiceId: string): Promise<TopUpRow | null> {
+  const [row] = await db.select().from(walletTopUps).where(and(eq(walletTopUps.companyId, companyId), eq(walletTopUps.stripeInvoiceId, invoiceId)));
+  return row ?? null;
+}
+
 /** The sub-account's latest top-up, or null. */
 export async function latestTopUp(db: Executor, locationId: string): Promise<TopUpRow | null> {
   const [row] = await db.select().from(walletTopUps).where(eq(walletTopUps.locationId, locationId)).orderBy(desc(walletTopUps.id)).limit(1);

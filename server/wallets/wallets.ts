@@ -141,6 +141,23 @@ export function createWallets(deps: { db: Database; stripeForAgency: StripeForAg
   }
 
   return {
+    /**
+     * For server/stripe/payment-events.ts `onInvoiceEvent`: a top-up invoice Stripe reports paid (e.g. by the client
+     * on its hosted page after a decline) is taken on to its credit grant at once, rather than at the next job run.
+     * @returns whether the invoice was a top-up's. @throws Stripe read errors (the webhook answers 5xx; Stripe retries).
+     */
+    async onInvoiceEvent(companyId: string, stripe: Stripe, invoiceId: string): Promise<boolean> {
+      const row = await repo.findTopUpByInvoice(db, companyId, invoiceId);
+      if (!row) return false;
+      if (row.status === 'granted' || row.status === 'failed') return true;
+      const inFlight = await repo.findInFlight(db, row.locationId);
+      if (inFlight && inFlight.id !== row.id) return true;
+      if ((await stripe.invoices.retrieve(invoiceId)).status !== 'paid') return true;
+      const sub = await subAccountOrThrow(row.locationId);
+      if (sub.stripeCustomerId) await advanceTopUp(deps, stripe, row, sub.stripeCustomerId);
+      return true;
+    },
+
     /** The agency's default wallet settings, or null. */
     async agencySettings(companyId: string): Promise<{ settings: Settings | null }> {
       const row = await repo.findSettings(db, companyId, null);

@@ -158,4 +158,17 @@ describe('auto top-up', () => {
     expect(retried).toMatchObject({ id: topUp.id, status: 'granted', stripeInvoiceId: topUp.stripeInvoiceId });
     expect(stripe.state.invoices.size).toBe(invoicesBefore);
   });
+
+  it('when Stripe reports a declined top-up’s invoice paid (invoice.paid), then it is granted at once, once', async () => {
+    card(CEDAR, 'pm_card_chargeDeclined');
+    const { topUp } = (await as('post', `/api/sub-accounts/${CEDAR}/wallet/top-ups`).send({ amountCents: 300 }).expect(200)).body;
+    expect(topUp.status).toBe('payment_failed');
+    const invoice = stripe.state.invoices.get(topUp.stripeInvoiceId)!;
+    Object.assign(invoice, { status: 'paid', amount_paid: 300, amount_remaining: 0 });
+    await agency.sendEvent('invoice.paid', { id: invoice.id, object: 'invoice', customer: customers[CEDAR] });
+    await agency.sendEvent('invoice.paid', { id: invoice.id, object: 'invoice', customer: customers[CEDAR] }); // a repeat changes nothing
+    const now = (await as('get', `/api/sub-accounts/${CEDAR}/wallet`).expect(200)).body.topUps[0];
+    expect(now).toMatchObject({ id: topUp.id, status: 'granted' });
+    expect(grants(customers[CEDAR]!).filter((g) => g.metadata.meterbridge_top_up_id === String(topUp.id))).toHaveLength(1);
+  });
 });
