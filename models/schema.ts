@@ -14,3 +14,4 @@ export * from './schema/highlevel-saas';
 export * from './schema/stripe-connect';
 export * from './schema/audit';
 export * from './schema/catalog';
+export * from './schema/wallets';

@@ -77,6 +77,8 @@ import { holdUncoveredUsage } from './payments/held-usage';
 import { createPayments } from './payments/payments';
 import { paymentsReturnRouter } from './payments/return-page';
 import { paymentRoutes } from './payments/routes';
+import { walletRoutes } from './wallets/routes';
+import { createWallets } from './wallets/wallets';
 import type { BuildOptions, Service } from './service';
 
 export type { BuildOptions, Service };
@@ -152,8 +154,9 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     requireCard: payments.requireCard, onSubscriptionChanged: (companyId, customerId) => payments.cache.invalidateCustomer(companyId, customerId) });
   const pricing = createPricing({ db: database.db, rules, stripeForAgency: agencyStripe, resyncSubscriptions: billing.resyncSubscriptions });
   const catalogue = createCatalogue({ db: database.db, stripeForAgency: agencyStripe, billing });
+  const wallets = createWallets({ db: database.db, stripeForAgency: agencyStripe, logger });
   const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger, onEvent: payments.handleEvent,
-    onInvoiceEvent: catalogue.onInvoiceEvent });
+    onInvoiceEvent: async (companyId, stripe, invoiceId) => (await catalogue.onInvoiceEvent(companyId, stripe, invoiceId)) || wallets.onInvoiceEvent(companyId, stripe, invoiceId) });
   const apiKeys = createApiKeys({ db: database.db });
   const customMetrics = createCustomMetrics({ db: database.db });
   const ingestion = createUsageIngestion({ db: database.db, onStored: pipeline.nudge });
@@ -165,6 +168,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     ...auditRoutes({ db: database.db }),
     ...reportingRoutes({ db: database.db }),
     ...paymentRoutes({ payments }),
+    ...walletRoutes({ wallets }),
     ...reconciliationRoutes({ db: database.db, reconciliation }),
     ...backfillRoutes({ backfills }),
     ...shadowRoutes({ db: database.db }),
@@ -176,7 +180,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   ];
   const openApi = openApiDocument(apiRoutes, API_INFO);
 
-  const jobs = { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation, retention: operations.retention };
+  const jobs = { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation, retention: operations.retention, wallets };
   const scheduler = createScheduler(scheduledJobs({ ...jobs, oauthConfigured: oauthClient !== null }), database, logger);
   const app = createHttpApp(logger, [
     Router()
@@ -209,6 +213,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     pricing,
     billing,
     payments,
+    wallets,
     backfills,
     backfillRunner,
     phoneNumbers,

@@ -23,6 +23,7 @@ import type { Scheduler } from './jobs/scheduler';
 import type { CustomMetrics } from './metering/custom-metrics';
 import type { RebillingRules } from './metering/rebilling-rules';
 import type { Payments } from './payments/payments';
+import type { Wallets } from './wallets/wallets';
 import type { PhoneNumberMonths } from './phone-numbers/phone-number-months';
 import type { GroupCommit } from './pipeline/group-commit';
 import type { InboxProcessor } from './pipeline/inbox-processor';
@@ -59,6 +60,8 @@ export interface Service {
   billing: SubAccountBilling;
   /** Cards, hosted payment pages, invoices (server/payments/). */
   payments: Payments;
+  /** Prepaid wallets: settings, balances, top-ups (server/wallets/). */
+  wallets: Wallets;
   /** HighLevel read on a schedule: backfills (also the settings API), phone numbers by the month, SaaS mode. */
   backfills: Backfills;
   backfillRunner: BackfillRunner;

@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   invalid_text: { status: 400, meaning: 'A HighLevel webhook body holds text that cannot be stored (e.g. a NUL character).' },
   invalid_field: { status: 400, meaning: 'A workflow-action field (quantity, metric, idempotency key) is not valid.' },
   invalid_marker: { status: 400, meaning: 'An AI-sender marker is not user:, provider:, source: or unattended, or there are too many.' },
+  invalid_wallet_settings: { status: 400, meaning: 'Wallet settings are not valid: amounts must be positive whole cents, the threshold below the maximum balance, the currency the agency’s.' },
   invalid_rule: { status: 400, meaning: 'A rebilling rule (threshold, direction) is not valid.' },
   unknown_metric: { status: 400, meaning: 'The metric is neither built in nor an active custom metric of the agency.' },
   invalid_range: { status: 400, meaning: 'A backfill range is empty, in the future, or longer than allowed.' },
@@ -68,6 +69,7 @@ export const ERROR_CODES = {
   coupon_not_found: { status: 404, meaning: 'Stripe has no such coupon on the agency’s account (archived already?).' },
   product_not_found: { status: 404, meaning: 'No such one-time product in the agency’s catalogue.' },
   charge_not_found: { status: 404, meaning: 'No such one-time charge on this sub-account.' },
+  top_up_not_found: { status: 404, meaning: 'No such wallet top-up on this sub-account.' },
   plan_not_found: { status: 404, meaning: 'No such plan in the agency’s catalogue.' },
   stripe_connect_not_configured: { status: 404, meaning: 'This deployment has no Stripe Connect platform (STRIPE_CONNECT_*): paste a key instead.' },
   not_found: { status: 404, meaning: 'No such resource, or none the caller may see.' },
@@ -96,6 +98,9 @@ export const ERROR_CODES = {
   stripe_meter_incompatible: { status: 409, meaning: 'The agency’s active Stripe meter for the event name does not sum by customer.' },
   subscription_customer_mismatch: { status: 409, meaning: 'The Stripe subscription belongs to another customer.' },
   stripe_tax_inactive: { status: 409, meaning: 'Stripe Tax is not active on the agency’s Stripe account.' },
+  wallet_not_configured: { status: 409, meaning: 'Neither the agency nor the sub-account has wallet settings yet.' },
+  wallet_not_prepaid: { status: 409, meaning: 'The sub-account is billed postpaid: switch it to the prepaid wallet first.' },
+  top_up_in_flight: { status: 409, meaning: 'A top-up of this wallet is already being charged; wait for it to finish.' },
   // 413, 415.
   payload_too_large: { status: 413, meaning: 'The request body is larger than the route accepts.' },
   unsupported_encoding: { status: 415, meaning: 'The request body’s content encoding is not supported.' },
@@ -106,6 +111,8 @@ export const ERROR_CODES = {
   stripe_permissions_missing: { status: 422, meaning: 'The restricted Stripe key lacks permissions Meterbridge needs (listed in the message).' },
   customer_location_required: { status: 422, meaning: 'Stripe Tax needs the customer’s country and postal code.' },
   customer_location_invalid: { status: 422, meaning: 'Stripe Tax cannot locate the customer’s billing address.' },
+  wallet_max_balance: { status: 422, meaning: 'The top-up would take the wallet above its maximum balance (the message gives the most it can take).' },
+  wallet_monthly_cap: { status: 422, meaning: 'The top-up would exceed the wallet’s cap on top-ups this month.' },
   // 429.
   rate_limited: { status: 429, meaning: 'Too many requests; retry after the Retry-After header’s seconds.' },
   // 5xx: our side or a dependency.

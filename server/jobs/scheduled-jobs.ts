@@ -16,6 +16,7 @@ import type { SubAccountBilling } from '../billing-setup/sub-account-billing';
 import type { Reconciliation } from '../reconciliation/reconciliation';
 import type { Retention } from '../retention/retention';
 import type { MeterReporter } from '../stripe/meter-reporter';
+import type { Wallets } from '../wallets/wallets';
 import type { JobDefinition } from './scheduler';
 
 /**
@@ -40,6 +41,7 @@ export interface ScheduledJobDependencies {
   saasModeCheck: SaasModeCheck;
   reconciliation: Reconciliation;
   retention: Retention;
+  wallets: Wallets;
 }
 
 /**
@@ -50,10 +52,11 @@ export interface ScheduledJobDependencies {
  * sub-accounts HighLevel has in SaaS mode, for the pricing grid's double-rebilling warning), reconciliation
  * (RECONCILE_SCHEDULE, nightly by default), reconciliation-follow-up (every 15 min: re-checks an agency a while
  * after a run repaired drift) and retention (every 15 min at :05, :20, …: redacts private text older than
- * RETENTION_DAYS, in bounded batches; a run stops after 50,000 events and the next goes on).
+ * RETENTION_DAYS, in bounded batches; a run stops after 50,000 events and the next goes on) and wallet-auto-top-up
+ * (every minute at :40: prepaid sub-accounts below their minimum balance are topped up; top-ups in flight resumed).
  */
 export function scheduledJobs(deps: ScheduledJobDependencies): JobDefinition[] {
-  const { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation, retention } = deps;
+  const { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation, retention, wallets } = deps;
   return [
     {
       name: 'meter-reporter',
@@ -132,6 +135,13 @@ export function scheduledJobs(deps: ScheduledJobDependencies): JobDefinition[] {
       timeoutSeconds: 900,
       enabled: true,
       run: () => retention.runOnce(),
+    },
+    {
+      name: 'wallet-auto-top-up',
+      pattern: '40 * * * * *',
+      timeoutSeconds: 300,
+      enabled: true,
+      run: () => wallets.autoTopUp(),
     },
   ];
 }

@@ -14,6 +14,8 @@
  *   processing delay, meter-event cancellations, and drift to inject
  * - stripe/coupons.ts: coupons (create with Stripe's refusals, archive = delete) and the discounts they give
  * - stripe/one-time-invoices.ts: one-off invoices (draft → items → finalize → pay or send; declines; void)
+ * - stripe/credit-grants.ts and credit-balance.ts: billing credit grants, the credit balance summary, and credits
+ *   applied to metered lines (shown in invoice-preview.ts's `total_pretax_credit_amounts`)
  * - stripe/customers.ts, catalog.ts (products, prices), meters.ts, subscriptions.ts, subscription-schedules.ts,
  *   tax-settings.ts, invoices-coupons.ts (with invoice-preview.ts), webhook-endpoints.ts: the in-memory fake
  * - stripe/checkout-setup.ts (Checkout in setup mode, SetupIntents, PaymentMethods; `completeCheckoutSession` plays
@@ -38,6 +40,8 @@ import { catalogRoutes } from './stripe/catalog';
 import { connectDouble, type ConnectControl } from './stripe/connect-oauth';
 import { checkoutSetupRoutes } from './stripe/checkout-setup';
 import { couponRoutes } from './stripe/coupons';
+import { creditBalanceRoutes } from './stripe/credit-balance';
+import { creditGrantRoutes } from './stripe/credit-grants';
 import { customerRoutes } from './stripe/customers';
 import { eventDestinationRoutes } from './stripe/event-destinations';
 import { invoiceAndCouponRoutes } from './stripe/invoices-coupons';
@@ -122,6 +126,8 @@ function createAccountDouble(): AccountDouble {
     paymentMethods: new Map(),
     portalConfigurations: new Map(),
     portalSessions: new Map(),
+    creditGrants: new Map(),
+    creditBalanceTransactions: new Map(),
   };
   let clockOffsetMs = 0;
   const stub: StripeStub = {
@@ -231,6 +237,8 @@ function createAccountDouble(): AccountDouble {
     ...billingPortalRoutes(fake),
     ...couponRoutes(fake),
     ...oneTimeInvoiceRoutes(fake),
+    ...creditGrantRoutes(fake),
+    ...creditBalanceRoutes(fake),
     ...webhookEndpointRoutes(fake),
     ...errorReports.routes,
   ];
@@ -258,12 +266,11 @@ function createAccountDouble(): AccountDouble {
     const forbidden = permissionError(stub, apiKey, route.resource, route.access);
     if (forbidden) return answer(forbidden.status, { error: forbidden.error });
     const faultAt = stub.apiFaults.findIndex((f) => (f.method ?? method) === method && (typeof f.path === 'string' ? f.path === path : f.path.test(path)));
-    if (faultAt >= 0) {
-      const [fault] = stub.apiFaults.splice(faultAt, 1);
-      return answer(fault!.status, {
-        error: { type: fault!.error?.type ?? (fault!.status >= 500 ? 'api_error' : 'invalid_request_error'), code: fault!.error?.code, message: fault!.error?.message ?? `Simulated ${fault!.status}.` },
-      });
-    }
+    const [fault] = faultAt >= 0 ? stub.apiFaults.splice(faultAt, 1) : [];
+    const faultBody = fault && {
+      error: { type: fault.error?.type ?? (fault.status >= 500 ? 'api_error' : 'invalid_request_error'), code: fault.error?.code, message: fault.error?.message ?? `Simulated ${fault.status}.` },
+    };
+    if (fault && !fault.afterExecuting) return answer(fault.status, faultBody);
     const storeKey = method === 'POST' && idempotencyKey ? `${method} ${path} ${idempotencyKey}` : null;
     const stored = storeKey ? idempotent.get(storeKey) : undefined;
     if (stored) {
@@ -286,6 +293,7 @@ function createAccountDouble(): AccountDouble {
       // Serialise now: later changes to the fake must not alter a stored answer.
       const body = JSON.parse(JSON.stringify(result.body)) as unknown;
       if (storeKey) idempotent.set(storeKey, { raw, status, body });
+      if (fault) return answer(fault.status, faultBody); // executed, but the answer is lost on the way
       answer(status, body);
     } catch (err) {
       if (err instanceof StripeFakeError) return answer(err.status, { error: err.error });

@@ -34,6 +34,8 @@ const RAK: Record<Resource, Record<Access, string>> = {
   setup_intents: { read: 'rak_setup_intent_read', write: 'rak_setup_intent_write' },
   payment_methods: { read: 'rak_payment_method_read', write: 'rak_payment_method_write' },
   billing_portal: { read: 'rak_billing_portal_read', write: 'rak_billing_portal_write' },
+  // A guess by the same pattern: Stripe's docs name no permission for billing credits.
+  billing_credits: { read: 'rak_billing_credit_read', write: 'rak_billing_credit_write' },
 };
 
 

@@ -8,9 +8,13 @@
  * - metered items: the meter events the double counted for the customer on the price's meter since the item's
  *   period start × unit_amount_decimal, rounded half up to a whole cent (tiered prices: not modelled, 0);
  * - discounts: the subscription's coupons, `percent_off` or `amount_off`, on the subtotal;
+ * - billing credits (credit-balance.ts): the customer's credit grants in effect, on the metered lines their scope
+ *   covers, after discounts and before tax (`total_pretax_credit_amounts`, each line's `pretax_credit_amounts`); a
+ *   preview consumes none;
  * - tax: with automatic tax on, a flat 10 % exclusive (an approximation: the double has no tax engine).
  * Amounts are integers in cents; times are Unix seconds.
  */
+import { applyCredits } from './credit-balance';
 import { liveCustomer } from './customers';
 import type { Fake, StripeJson } from './types';
 import { invalid, newId, noSuch, now, str, type FormObject } from './wire';
@@ -63,8 +67,11 @@ export function previewInvoice({ stub, state }: Fake, params: FormObject): Strip
     return [{ amount, discount: discount!.id }];
   });
   const discounted = subtotal - discountAmounts.reduce((s: number, d: { amount: number }) => s + d.amount, 0);
-  const tax = sub.automatic_tax?.enabled ? Math.round((discounted * PREVIEW_TAX_PERCENT) / 100) : 0;
-  const total = discounted + tax;
+  const credits = applyCredits(state, customer, sub.currency, lines);
+  const credited = Math.min(discounted, credits.reduce((s, c) => s + c.amount, 0));
+  const taxable = discounted - credited;
+  const tax = sub.automatic_tax?.enabled ? Math.round((taxable * PREVIEW_TAX_PERCENT) / 100) : 0;
+  const total = taxable + tax;
   return {
     id: newId('upcoming_in'),
     object: 'invoice',
@@ -89,8 +96,9 @@ export function previewInvoice({ stub, state }: Fake, params: FormObject): Strip
     subtotal,
     total,
     total_discount_amounts: discountAmounts,
-    total_excluding_tax: discounted,
-    total_taxes: tax > 0 ? [{ amount: tax, tax_behavior: 'exclusive', taxability_reason: 'standard_rated', taxable_amount: discounted, type: 'tax_rate_details', tax_rate_details: null }] : [],
+    total_excluding_tax: taxable,
+    total_pretax_credit_amounts: credits,
+    total_taxes: tax > 0 ? [{ amount: tax, tax_behavior: 'exclusive', taxability_reason: 'standard_rated', taxable_amount: taxable, type: 'tax_rate_details', tax_rate_details: null }] : [],
   };
 }
 

@@ -75,6 +75,10 @@ export interface StripeFakeState {
   /** Customer Portal configurations and sessions (billing-portal.ts). */
   portalConfigurations: Map<string, StripeJson>;
   portalSessions: Map<string, StripeJson>;
+  /** Billing credit grants (credit-grants.ts). */
+  creditGrants: Map<string, StripeJson>;
+  /** Credit balance transactions (debits: credits applied to an invoice), docs.stripe.com/api/billing/credit-balance-transaction. */
+  creditBalanceTransactions: Map<string, StripeJson>;
 }
 
 /** One HTTP request the stub received (every endpoint). Holds the API key: assert on it, never print it. */
@@ -98,6 +102,8 @@ export interface ApiFault {
   path: string | RegExp;
   status: number;
   error?: { type?: string; code?: string; message?: string };
+  /** The request is carried out (and its answer stored under its idempotency key), then the fault is answered: Stripe's answer lost on the way. */
+  afterExecuting?: boolean;
 }
 
 /**
@@ -202,7 +208,8 @@ export type Resource =
   | 'checkout_sessions'
   | 'setup_intents'
   | 'payment_methods'
-  | 'billing_portal';
+  | 'billing_portal'
+  | 'billing_credits';
 /** Read or write access to a resource. */
 export type Access = 'read' | 'write';
 

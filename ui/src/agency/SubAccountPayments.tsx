@@ -9,6 +9,7 @@ import { useResource } from '../components/useResource';
 import { formatDay, formatNumber, metricLabel } from '../format';
 import { CardOnFile } from '../location/CardOnFile';
 import { NextInvoice } from '../location/NextInvoice';
+import { WalletCard } from '../location/WalletCard';
 import { paymentsApi } from '../payments-api';
 import { InvoicesTable } from './InvoicesTable';
 
@@ -24,6 +25,7 @@ export function SubAccountPayments({ locationId, hasCustomer }: { locationId: st
         {payments.data ? <CardOnFile locationId={locationId} payments={payments.data} audience="agency" canOpen={canChange} /> : null}
         <NextInvoice locationId={locationId} />
       </div>
+      <WalletCard locationId={locationId} canTopUp={canChange} />
       {hasCustomer ? (
         <section className="card" aria-labelledby="sub-invoices-title">
           <h2 id="sub-invoices-title">Invoices</h2>

@@ -5,6 +5,7 @@ import { useResource } from '../components/useResource';
 import { paymentsApi } from '../payments-api';
 import { CardOnFile } from './CardOnFile';
 import { NextInvoice } from './NextInvoice';
+import { WalletCard } from './WalletCard';
 
 /** @param canOpen the user is an admin of the sub-account (HighLevel role "admin"): only they change the card. */
 export function ClientPayments({ locationId, canOpen }: { locationId: string; canOpen: boolean }) {
@@ -18,6 +19,7 @@ export function ClientPayments({ locationId, canOpen }: { locationId: string; ca
         {payments.data ? <CardOnFile locationId={locationId} payments={payments.data} audience="client" canOpen={canOpen} /> : null}
         <NextInvoice locationId={locationId} />
       </div>
+      <WalletCard locationId={locationId} canTopUp={canOpen} />
       {hasCustomer ? (
         <section className="card" aria-labelledby="my-invoices-title">
           <h2 id="my-invoices-title">Your invoices</h2>
