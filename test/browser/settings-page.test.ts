@@ -216,8 +216,11 @@ describe('the settings page inside HighLevel', () => {
     const harbor = app.locator('table.subs tr', { has: app.getByRole('link', { name: 'Harbor Dental' }) });
     await harbor.getByText('3 SMS messages').waitFor();
     expect(await harbor.innerText()).toMatch(/3 Call minutes/);
-    expect(await harbor.getByTestId('units').innerText()).toBe('6 units billed, 6 sent');
-    expect(await harbor.innerText()).toMatch(/OK/);
+    // Each metric with its own billed units, never "6 units" (3 call minutes + 3 SMS added up).
+    expect(await harbor.locator('li[data-metric="sms"]').innerText()).toBe('3 SMS messages (3 billed units)');
+    expect(await harbor.locator('li[data-metric="call_minutes"]').innerText()).toBe('3 Call minutes (3 billed units)');
+    expect(await harbor.innerText()).not.toMatch(/6 units/);
+    await harbor.getByText('Billing', { exact: true }).waitFor();
 
     await nav('Overview').click();
     await app.getByText('5 of 5 done').waitFor();

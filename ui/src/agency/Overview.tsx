@@ -29,7 +29,8 @@ function steps(o: OverviewData): Step[] {
     {
       label: 'First unit sent to Stripe',
       done: o.unitsSent > 0,
-      detail: o.lastUnitSentAt ? `${formatNumber(o.unitsSent)} units sent; last ${formatInstant(o.lastUnitSentAt)}.` : 'Units appear once usage crosses a threshold.',
+      // No total: units of different metrics (a call minute, an SMS) are never added together.
+      detail: o.lastUnitSentAt ? `Usage reaches Stripe; last sent ${formatInstant(o.lastUnitSentAt)}.` : 'Units appear once usage crosses a threshold.',
       to: '/usage',
       action: 'See usage',
     },
@@ -115,8 +116,7 @@ function DriftAlert({ o }: { o: OverviewData }) {
 function Numbers({ o }: { o: OverviewData }) {
   const items = [
     { label: 'Sub-accounts', value: o.subAccounts, to: '/sub-accounts' },
-    { label: 'Rebilling', value: o.rebilling, to: '/sub-accounts' },
-    { label: 'Units sent to Stripe', value: o.unitsSent, to: '/usage' },
+    { label: 'Rebilling, customer mapped', value: o.rebilling, to: '/sub-accounts' },
     { label: 'Failed reports', value: o.failedReports, to: '/sub-accounts', warn: o.failedReports > 0 },
     { label: 'Rejected by Stripe', value: o.rejectedReports, to: '/sub-accounts', warn: o.rejectedReports > 0 },
     { label: 'Unconfirmed', value: o.unconfirmedReports, to: '/sub-accounts', warn: o.unconfirmedReports > 0 },

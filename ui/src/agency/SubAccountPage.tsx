@@ -39,7 +39,6 @@ export function SubAccountPage({ locationId }: { locationId: string }) {
         <>
           <h1>
             {d.name ?? d.locationId} <StatusBadges sub={d} />
-            {d.billingMode === 'shadow' ? <span className="badge warn">Shadow mode</span> : null}
           </h1>
           <p className="muted">
             {d.locationId}

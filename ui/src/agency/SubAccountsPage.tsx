@@ -9,7 +9,7 @@ import { Empty, ErrorNotice, Loading, Notice } from '../components/States';
 import { useDebounced, useResource } from '../components/useResource';
 import { formatNumber, metricLabel } from '../format';
 import { Link } from '../router';
-import { StatusBadges } from './status';
+import { RebillingBadge, StatusBadges } from './status';
 import { Writes } from '../components/permissions';
 import { paymentsApi } from '../payments-api';
 import { PaymentBadges } from './PaymentBadges';
@@ -94,7 +94,9 @@ export function SubAccountsPage() {
                       <Link to={`/sub-accounts/${encodeURIComponent(sub.locationId)}`}>{sub.name ?? sub.locationId}</Link>
                       <span className="muted small block">{sub.locationId}</span>
                     </th>
-                    <td>{sub.rebillingEnabled ? <span className="badge ok">On</span> : <span className="badge">Off</span>}</td>
+                    <td>
+                      <RebillingBadge sub={sub} />
+                    </td>
                     <td>{sub.stripeCustomerId ? <code>{sub.stripeCustomerId}</code> : <span className="muted">Not mapped</span>}</td>
                     <td>
                       <MonthCell metrics={usageOf.get(sub.locationId)} loading={usage.loading} />
@@ -130,26 +132,26 @@ export function SubAccountsPage() {
 const summary = (total: number, page: number, pageSize: number) =>
   total === 0 ? '0 sub-accounts' : `${(page - 1) * pageSize + 1}–${Math.min(total, page * pageSize)} of ${total} sub-account${total === 1 ? '' : 's'}`;
 
-/** This month's usage per metric, then the units billed (and how many reached Stripe). */
+/**
+ * This month's usage per metric, each with its own billed units (and how many reached Stripe): units of different
+ * metrics (a call minute, an SMS) are never added together.
+ */
 function MonthCell({ metrics, loading }: { metrics: MetricTotal[] | undefined; loading: boolean }) {
   if (!metrics) return <span className="muted">{loading ? '…' : '—'}</span>;
   const used = metrics.filter((m) => Number(m.quantity) > 0);
   if (used.length === 0) return <span className="muted">No usage</span>;
-  const billed = metrics.reduce((n, m) => n + m.unitsBilled, 0);
-  const sent = metrics.reduce((n, m) => n + m.unitsSent, 0);
   return (
-    <>
-      <ul className="inline-list">
-        {used.map((m) => (
-          <li key={m.metric}>
-            {formatNumber(m.quantity)} {metricLabel(m.metric)}
-          </li>
-        ))}
-      </ul>
-      <span className="muted small block" data-testid="units">
-        {formatNumber(billed)} unit{billed === 1 ? '' : 's'} billed, {formatNumber(sent)} sent
-      </span>
-    </>
+    <ul className="metric-lines">
+      {used.map((m) => (
+        <li key={m.metric} data-metric={m.metric}>
+          {formatNumber(m.quantity)} {metricLabel(m.metric)}{' '}
+          <span className="muted small">
+            ({formatNumber(m.unitsBilled)} billed unit{m.unitsBilled === 1 ? '' : 's'}
+            {m.unitsSent !== m.unitsBilled ? `, ${formatNumber(m.unitsSent)} sent` : ''})
+          </span>
+        </li>
+      ))}
+    </ul>
   );
 }
 
