@@ -32,6 +32,10 @@ let context: BrowserContext;
 let page: Page;
 let app: FrameLocator;
 const pageErrors: string[] = [];
+interface PricingBody {
+  rows: Array<{ metric: string; enabled: boolean; threshold: string; baseCostDecimal: string | null; priceTerms: { unitAmountDecimal?: string; tiers?: unknown[] } | null }>;
+}
+let getPricing: () => Promise<PricingBody> = async () => ({ rows: [] });
 
 const monthStart = () => Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 1);
 const justNow = () => new Date(Math.max(Date.now() - 60_000, monthStart())).toISOString();
@@ -58,6 +62,9 @@ beforeAll(async () => {
   await put(`/api/sub-accounts/${BILLED}/customer`, { create: true });
   await put(`/api/sub-accounts/${BILLED}/billing`, { subscription: {} });
   await put(`/api/sub-accounts/${HELD}/customer`, { create: true });
+  // A graduated price, set through the API: the grid must keep its tiers.
+  await put('/api/pricing/whatsapp', { threshold: 1, price: { currency: 'usd', tiers: [{ upTo: 100, unitAmountDecimal: '2' }, { upTo: 'inf', unitAmountDecimal: '1' }] } });
+  getPricing = async () => (await t.http.get('/api/pricing').set('authorization', `Bearer ${token}`).expect(200)).body as PricingBody;
   // Billed Clinic: 2 SMS and a 3-minute call this month (5 units of two metrics that must never read "5 units").
   for (let i = 0; i < 2; i++) {
     const at = justNow();
@@ -134,6 +141,62 @@ describe('one status: billing, or not billing and why', () => {
     await nav('Sub-accounts').click();
     await app.getByRole('link', { name: 'Unmapped Clinic' }).click();
     await app.getByRole('heading', { name: /Unmapped Clinic/ }).getByText('Not billing: no Stripe customer').waitFor();
+  });
+});
+
+describe('pricing that cannot mislead', () => {
+  const row = (metric: string) => app.locator(`table.pricing tr[data-metric="${metric}"]`);
+
+  it('when a metric has no price, then it is off and marked "Not priced", and its empty price field does not read as a price', async () => {
+    await nav('Pricing').click();
+    await row('mms').waitFor();
+    expect(await app.getByLabel('MMS messages: billed').isChecked()).toBe(false);
+    await row('mms').getByText('Not priced', { exact: true }).waitFor();
+    expect(await app.getByLabel('MMS messages: retail price per unit').getAttribute('placeholder')).not.toMatch(/\d/);
+    expect(await app.getByLabel('SMS messages: billed').isChecked()).toBe(true);
+  });
+
+  it('when the price is per 10 emails and the base cost per email, then the grid shows the price per email and compares like with like', async () => {
+    await app.getByLabel('Emails: every N = 1 unit').fill('10');
+    await app.getByLabel('Emails: retail price per unit').fill('0.05');
+    await app.getByLabel('Emails: base cost per email').fill('0.002');
+    // Typing a first price switched the metric on.
+    expect(await app.getByLabel('Emails: billed').isChecked()).toBe(true);
+    expect(await app.getByTestId('per-item-email').innerText()).toBe('= $0.005 per email');
+    expect((await app.getByTestId('margin-email').innerText()).split('\n')).toEqual(['$0.003', '60%', '2.5× cost']);
+  });
+
+  it('when rows are changed, then they are marked unsaved and one Save sends them all', async () => {
+    expect(await app.locator('table.pricing').getByRole('button', { name: /^Save/ }).count()).toBe(0);
+    await row('email').getByText('Unsaved', { exact: true }).waitFor();
+    await app.getByLabel('SMS messages: base cost per SMS message').fill('0.0079');
+    await row('sms').getByText('Unsaved', { exact: true }).waitFor();
+    expect(await app.getByTestId('unsaved-count').innerText()).toBe('2 unsaved changes');
+    await screenshotFrame(page, app, 'owner-pricing-unsaved.png');
+    await app.getByRole('button', { name: 'Save 2 changes' }).click();
+    await app.getByText(/^Saved: SMS messages, Emails\./).waitFor();
+    expect(await app.getByTestId('unsaved-count').innerText()).toBe('All changes saved');
+    const saved = new Map((await getPricing()).rows.map((r) => [r.metric, r]));
+    expect(saved.get('email')).toMatchObject({ enabled: true, threshold: '10', baseCostDecimal: '0.2', priceTerms: { unitAmountDecimal: '5' } });
+    expect(saved.get('sms')?.baseCostDecimal).toBe('0.79');
+  });
+
+  it('when a graduated row is saved for another reason, then its tiers are kept; replacing them is an explicit choice', async () => {
+    await app.getByTestId('tiers-whatsapp').waitFor();
+    expect(await app.getByTestId('tiers-whatsapp').innerText()).toMatch(/up to 100 at \$0\.02, then at \$0\.01/);
+    await app.getByLabel('WhatsApp messages: base cost per WhatsApp message').fill('0.005');
+    await app.getByRole('button', { name: 'Save 1 change' }).click();
+    await app.getByText(/^Saved: WhatsApp messages\./).waitFor();
+    const whatsapp = (await getPricing()).rows.find((r) => r.metric === 'whatsapp')!;
+    expect(whatsapp.priceTerms?.tiers).toHaveLength(2);
+    expect(whatsapp.baseCostDecimal).toBe('0.5');
+    await row('whatsapp').getByRole('button', { name: 'Replace the tiers with a flat price' }).click();
+    await row('whatsapp').getByText('Saving replaces the graduated tiers with this flat price.').waitFor();
+    await page.setViewportSize({ width: 800, height: 900 });
+    await screenshotFrame(page, app, 'owner-pricing-800.png');
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await app.getByRole('button', { name: 'Discard changes' }).click();
+    await app.getByTestId('tiers-whatsapp').waitFor();
   });
 });
 

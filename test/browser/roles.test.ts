@@ -93,7 +93,7 @@ describe('roles on the page', () => {
     expect(await app.getByRole('note').filter({ hasText: 'only your agency’s admins' }).count()).toBe(0);
     await app.getByRole('button', { name: 'Replace key' }).waitFor();
     await nav(app, 'Pricing').click();
-    await app.getByRole('button', { name: 'Save SMS messages' }).waitFor();
+    await app.getByRole('button', { name: 'Save prices' }).waitFor();
     expect(await app.getByLabel('SMS messages: every N = 1 unit').isDisabled()).toBe(false);
   });
 });

@@ -137,12 +137,13 @@ describe('the settings page inside HighLevel', () => {
       await app.getByLabel(`${label}: every N = 1 unit`).fill(threshold);
       await app.getByLabel(`${label}: retail price per unit`).fill(retail);
       await app.getByLabel(new RegExp(`^${label}: base cost`)).fill(cost);
-      await app.getByRole('button', { name: `Save ${label}` }).click();
-      await app.getByText(`${label} saved`).waitFor();
     };
     await price('SMS messages', '1', '0.02', '0.0079');
     await price('Call minutes', '1', '0.035', '0.014');
     await price('Emails', '10', '0.01', '0.002');
+    // One Save for the grid: the three changed rows.
+    await app.getByRole('button', { name: 'Save 3 changes' }).click();
+    await app.getByText(/^Saved: SMS messages, Call minutes, Emails\./).waitFor();
     const row = (metric: string) => app.locator(`table.pricing tr[data-metric="${metric}"]`);
     expect(await row('sms').innerText()).toMatch(/\$0\.0121\s+60\.5%/);
     expect(await row('email').innerText()).toContain('Below cost');
