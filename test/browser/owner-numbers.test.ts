@@ -62,6 +62,7 @@ beforeAll(async () => {
   await put(`/api/sub-accounts/${BILLED}/customer`, { create: true });
   await put(`/api/sub-accounts/${BILLED}/billing`, { subscription: {} });
   await put(`/api/sub-accounts/${HELD}/customer`, { create: true });
+  await t.http.post('/api/custom-metrics').set('authorization', `Bearer ${token}`).send({ key: 'seo_reports', label: 'SEO reports', unit: 'report' }).expect(201);
   // A graduated price, set through the API: the grid must keep its tiers.
   await put('/api/pricing/whatsapp', { threshold: 1, price: { currency: 'usd', tiers: [{ upTo: 100, unitAmountDecimal: '2' }, { upTo: 'inf', unitAmountDecimal: '1' }] } });
   getPricing = async () => (await t.http.get('/api/pricing').set('authorization', `Bearer ${token}`).expect(200)).body as PricingBody;
@@ -146,6 +147,14 @@ describe('one status: billing, or not billing and why', () => {
 
 describe('pricing that cannot mislead', () => {
   const row = (metric: string) => app.locator(`table.pricing tr[data-metric="${metric}"]`);
+
+  it('when the agency defined a custom metric, then the grid names it by its label, not its key', async () => {
+    await nav('Pricing').click();
+    const custom = app.locator('table.pricing tr[data-metric="seo_reports"] th');
+    await custom.waitFor();
+    expect(await custom.innerText()).toMatch(/^SEO reports/);
+    await app.getByLabel('SEO reports: every N = 1 unit').waitFor();
+  });
 
   it('when a metric has no price, then it is off and marked "Not priced", and its empty price field does not read as a price', async () => {
     await nav('Pricing').click();

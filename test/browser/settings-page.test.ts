@@ -184,7 +184,11 @@ describe('the settings page inside HighLevel', () => {
     await app.getByRole('link', { name: 'Bay Physio' }).click();
     await app.getByLabel('Find an existing Stripe customer').fill('bayphysio');
     await app.getByRole('button', { name: 'Search Stripe' }).click();
-    await app.getByRole('button', { name: 'Use this customer' }).click();
+    await app.getByRole('button', { name: `Use Bay Physio Ltd (${existing.id})` }).click();
+    // Billing changes hands only after a confirmation.
+    await app.getByRole('group', { name: 'Confirm billing Bay Physio Ltd' }).getByText('Bill this sub-account to Bay Physio Ltd from now on?').waitFor();
+    expect(await app.getByTestId('customer-id').count()).toBe(0);
+    await app.getByRole('button', { name: 'Yes, bill this customer' }).click();
     await app.getByTestId('customer-id').filter({ hasText: existing.id }).waitFor();
     await app.getByRole('button', { name: 'Create subscription' }).click();
     const subscription = (await app.getByTestId('subscription-id').innerText()).trim();
@@ -290,9 +294,13 @@ describe('the settings page inside HighLevel', () => {
     await failed.getByText(/Invalid API Key provided/).waitFor();
     const identifier = (await failed.locator('code').innerText()).trim();
 
+    const smsFailed = app.locator('table.totals tr[data-metric="sms"] td').nth(3);
+    await smsFailed.filter({ hasText: /^1$/ }).waitFor();
     stripe.apiKeys.clear(); // the agency fixed its key
     await failed.getByRole('button', { name: /^Retry/ }).click();
     await app.getByText(/Queued: the meter event is sent again/).waitFor();
+    // The usage card reads its numbers again: no "1 failed" left after the retry.
+    await smsFailed.filter({ hasText: /^0$/ }).waitFor();
     await drainReporter(t.service);
     await app.getByRole('button', { name: 'Refresh' }).click();
     await app.locator('table.log tr[data-status="failed"]').waitFor({ state: 'detached' });
