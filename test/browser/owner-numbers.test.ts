@@ -138,6 +138,19 @@ describe('one status: billing, or not billing and why', () => {
     expect(onInList).toBe(2);
   });
 
+  it('when an Overview number is clicked, then the list shows only the sub-accounts it counts', async () => {
+    await nav('Overview').click();
+    const headlines = app.getByRole('region', { name: 'Headline numbers' });
+    expect(await headlines.getByRole('link', { name: /Failed reports/ }).getAttribute('href')).toBe('/app/sub-accounts?status=failed');
+    expect(await headlines.getByRole('link', { name: /Need reinstall/ }).getAttribute('href')).toBe('/app/sub-accounts?status=needs_reinstall');
+    await headlines.getByRole('link', { name: /Rebilling, customer mapped/ }).click();
+    await app.getByTestId('status-filter').getByText('Rebilling, customer mapped').waitFor();
+    await app.getByText('1–2 of 2 sub-accounts').waitFor();
+    expect(await app.locator('table.subs').getByRole('link', { name: 'Unmapped Clinic' }).count()).toBe(0);
+    await app.getByRole('link', { name: 'Show all sub-accounts' }).click();
+    await app.getByText('1–3 of 3 sub-accounts').waitFor();
+  });
+
   it('when a sub-account page is opened without a customer, then its header says it is not billed and why', async () => {
     await nav('Sub-accounts').click();
     await app.getByRole('link', { name: 'Unmapped Clinic' }).click();

@@ -143,7 +143,7 @@ describe('the settings page inside HighLevel', () => {
     await price('Emails', '10', '0.01', '0.002');
     // One Save for the grid: the three changed rows.
     await app.getByRole('button', { name: 'Save 3 changes' }).click();
-    await app.getByText(/^Saved: SMS messages, Call minutes, Emails\./).waitFor();
+    await app.getByText(/^Saved: SMS messages, Emails, Call minutes\./).waitFor();
     const row = (metric: string) => app.locator(`table.pricing tr[data-metric="${metric}"]`);
     expect(await row('sms').innerText()).toMatch(/\$0\.0121\s+60\.5%/);
     expect(await row('email').innerText()).toContain('Below cost');

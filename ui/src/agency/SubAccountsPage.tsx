@@ -8,7 +8,7 @@ import { api, type MetricTotal } from '../api';
 import { Empty, ErrorNotice, Loading, Notice } from '../components/States';
 import { useDebounced, useResource } from '../components/useResource';
 import { formatNumber, metricLabel } from '../format';
-import { Link } from '../router';
+import { Link, useLocation } from '../router';
 import { RebillingBadge, StatusBadges } from './status';
 import { Writes } from '../components/permissions';
 import { paymentsApi } from '../payments-api';
@@ -16,14 +16,29 @@ import { PaymentBadges } from './PaymentBadges';
 
 const PAGE_SIZE = 50;
 
+/** The Overview's numbers as list filters (`?status=`), in words. */
+const STATUS_FILTERS = {
+  rebilling: 'Rebilling, customer mapped',
+  failed: 'With failed reports',
+  rejected: 'With reports rejected by Stripe',
+  unconfirmed: 'With unconfirmed reports',
+  delinquent: 'Delinquent',
+  needs_reinstall: 'Needing a reinstall',
+} as const;
+type StatusFilter = keyof typeof STATUS_FILTERS;
+
 export function SubAccountsPage() {
   const [search, setSearch] = useState(() => new URLSearchParams(window.location.search).get('search') ?? '');
-  const query = useDebounced(search.trim(), 250);
+  const location = useLocation();
+  const asked = location.search.get('status');
+  const status = asked && asked in STATUS_FILTERS ? (asked as StatusFilter) : undefined;
+  const debounced = useDebounced(search.trim(), 250);
+  const query = `${debounced}${status ? `|${status}` : ''}`;
   // The page belongs to a query: a new search starts at page 1 in the same render (one request, not two).
   const [paging, setPaging] = useState({ query, page: 1 });
   const page = paging.query === query ? paging.page : 1;
   const setPage = (n: number) => setPaging({ query, page: n });
-  const list = useResource(() => api.subAccounts({ search: query || undefined, page, pageSize: PAGE_SIZE }), [query, page]);
+  const list = useResource(() => api.subAccounts({ search: debounced || undefined, status, page, pageSize: PAGE_SIZE }), [query, page]);
   const ids = list.data?.items.map((s) => s.locationId) ?? [];
   const usage = useResource(() => (ids.length ? api.periodUsage(ids) : Promise.resolve(null)), [ids.join(',')]);
   const usageOf = new Map((usage.data?.items ?? []).map((i) => [i.locationId, i.metrics]));
@@ -47,11 +62,18 @@ export function SubAccountsPage() {
             {list.data ? summary(list.data.total, list.data.page, list.data.pageSize) : ''}
           </span>
         </div>
+        {status ? (
+          <p className="filter" data-testid="status-filter">
+            Showing: <strong>{STATUS_FILTERS[status]}</strong> <Link to="/sub-accounts">Show all sub-accounts</Link>
+          </p>
+        ) : null}
         <BulkApply selected={selected} onDone={() => (setSelected(new Set()), list.reload())} />
         {list.error ? <ErrorNotice error={list.error} onRetry={list.reload} /> : null}
         {list.loading && !list.data ? <Loading /> : null}
         {list.data && list.data.items.length === 0 ? (
-          <Empty>{query ? `No sub-account matches “${query}”.` : 'No sub-accounts yet: they appear when Meterbridge is installed in them.'}</Empty>
+          <Empty>
+            {debounced ? `No sub-account matches “${debounced}”.` : status ? 'No sub-account is in this state.' : 'No sub-accounts yet: they appear when Meterbridge is installed in them.'}
+          </Empty>
         ) : null}
         {list.data && list.data.items.length > 0 ? (
           <div className="table-wrap" aria-busy={list.loading}>
