@@ -98,6 +98,14 @@ describe('units are never added across metrics', () => {
     expect(await billed.innerText()).not.toMatch(/\b5 units?\b/);
   });
 
+  it('when a billed sub-account used priced metrics, then the list shows this period’s amount so far in money; a not-billed one shows none', async () => {
+    await nav('Sub-accounts').click();
+    // 2 SMS at $0.02 and 3 call minutes at $0.03.
+    await listRow('Billed Clinic').getByTestId('period-amount').filter({ hasText: '$0.13 so far' }).waitFor();
+    await listRow('Held Clinic').waitFor();
+    expect(await listRow('Held Clinic').getByTestId('period-amount').count()).toBe(0);
+  });
+
   it('when the usage drill-down is read, then each metric cell carries its billed units and no "Units billed" total column exists', async () => {
     await nav('Usage').click();
     const drill = app.locator('table.drill');

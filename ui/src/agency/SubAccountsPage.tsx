@@ -7,9 +7,9 @@ import { useState } from 'react';
 import { api, type MetricTotal } from '../api';
 import { Empty, ErrorNotice, Loading, Notice } from '../components/States';
 import { useDebounced, useResource } from '../components/useResource';
-import { formatNumber, metricLabel } from '../format';
+import { formatCents, formatNumber, metricLabel } from '../format';
 import { Link, useLocation } from '../router';
-import { RebillingBadge, StatusBadges } from './status';
+import { notBillingReason, RebillingBadge, StatusBadges } from './status';
 import { Writes } from '../components/permissions';
 import { paymentsApi } from '../payments-api';
 import { PaymentBadges } from './PaymentBadges';
@@ -121,6 +121,7 @@ export function SubAccountsPage() {
                     </td>
                     <td>{sub.stripeCustomerId ? <code>{sub.stripeCustomerId}</code> : <span className="muted">Not mapped</span>}</td>
                     <td>
+                      {notBillingReason(sub) === null ? <MoneyCell locationId={sub.locationId} /> : null}
                       <MonthCell metrics={usageOf.get(sub.locationId)} loading={usage.loading} />
                     </td>
                     <td>
@@ -153,6 +154,20 @@ export function SubAccountsPage() {
 
 const summary = (total: number, page: number, pageSize: number) =>
   total === 0 ? '0 sub-accounts' : `${(page - 1) * pageSize + 1}–${Math.min(total, page * pageSize)} of ${total} sub-account${total === 1 ? '' : 's'}`;
+
+/**
+ * What a billed sub-account's period comes to so far, in money: the server's estimate at the prices in force (usage
+ * and the flat fee), the same figure as its page's next invoice estimate. Only for sub-accounts that are billed.
+ */
+function MoneyCell({ locationId }: { locationId: string }) {
+  const charges = useResource(() => api.subAccountCharges(locationId).catch(() => null), [locationId]);
+  if (!charges.data) return null;
+  return (
+    <strong className="block" data-testid="period-amount" title={`Estimated at the prices in force, ${charges.data.periodStart.slice(0, 10)} to today.`}>
+      {formatCents(charges.data.estimatedTotalCents, charges.data.currency)} so far
+    </strong>
+  );
+}
 
 /**
  * This month's usage per metric, each with its own billed units (and how many reached Stripe): units of different
