@@ -284,6 +284,8 @@ describe('Backfill on the sub-account page', () => {
     await app.getByText(/Imported usage of backfill \d+ billed: \d+ records? offered; units due: 5 SMS messages/).waitFor();
     await row.getByText(/^Billed /).waitFor();
     expect(await row.getByRole('button').count()).toBe(0);
+    // The page's Usage card reads its numbers again: the billed SMS show without a reload.
+    await app.locator('table.totals tr[data-metric="sms"] td').first().filter({ hasText: /^5$/ }).waitFor();
     await drainReporter(t.service);
     expect(stripe.events.filter((e) => e.customer === HISTORY_CUSTOMER).reduce((n, e) => n + Number(e.value), 0)).toBe(5);
     await screenshotFrame(page, app, 'sub-account-backfill-billed.png');
