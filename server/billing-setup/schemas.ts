@@ -166,8 +166,12 @@ export const subAccountRowSchema = z.object({
   automaticTax: z.boolean(),
 });
 /** `GET /api/sub-accounts` query: search and page. */
+/** The Overview's warning cards and counts, as list filters (each the same condition the Overview counts). */
+export const subAccountStatusFilter = z.enum(['rebilling', 'failed', 'rejected', 'unconfirmed', 'delinquent', 'needs_reinstall']);
 export const subAccountListQuery = z.object({
   search: z.string().max(200).optional(),
+  /** Only the sub-accounts an Overview number counts. */
+  status: subAccountStatusFilter.optional(),
   page: z.coerce.number().int().min(1).default(1),
   pageSize: z.coerce.number().int().min(1).max(200).default(50),
 });

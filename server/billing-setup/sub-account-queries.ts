@@ -51,13 +51,27 @@ const ROW = sql`
   to_char(s.subscription_starts_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "subscriptionStartsAt",
   s.automatic_tax as "automaticTax"`;
 
+/** The list filter behind each Overview number: the same condition server/settings/usage-queries.ts counts. */
+export type SubAccountStatusFilter = 'rebilling' | 'failed' | 'rejected' | 'unconfirmed' | 'delinquent' | 'needs_reinstall';
+const reports = (status: string) => sql`exists (select 1 from meter_reports r where r.location_id = s.location_id and r.status = ${status})`;
+const STATUS_FILTERS: Record<SubAccountStatusFilter, ReturnType<typeof sql>> = {
+  rebilling: sql`(s.stripe_customer_id is not null and s.rebilling_enabled and s.status = 'active')`,
+  failed: reports('failed'),
+  rejected: reports('rejected'),
+  unconfirmed: reports('unconfirmed'),
+  delinquent: sql`s.billing_status = 'delinquent'`,
+  needs_reinstall: sql`exists (select 1 from installations i where i.location_id = s.location_id and i.status = 'needs_reinstall')`,
+};
+
 /**
- * A page of the agency's sub-accounts, by name, optionally filtered by a search over name, email and id.
+ * A page of the agency's sub-accounts, by name, optionally filtered by a search over name, email and id, and by
+ * the condition behind one of the Overview's numbers (`status`).
  * @param page 1-based. @param pageSize at most 200.
  */
-export async function listSubAccounts(db: Executor, companyId: string, options: { search?: string; page: number; pageSize: number }) {
+export async function listSubAccounts(db: Executor, companyId: string, options: { search?: string; status?: SubAccountStatusFilter; page: number; pageSize: number }) {
   const pattern = options.search ? `%${options.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
-  const filter = pattern ? sql`and (s.name ilike ${pattern} or s.email ilike ${pattern} or s.location_id ilike ${pattern})` : sql``;
+  const search = pattern ? sql`and (s.name ilike ${pattern} or s.email ilike ${pattern} or s.location_id ilike ${pattern})` : sql``;
+  const filter = options.status ? sql`${search} and ${STATUS_FILTERS[options.status]}` : search;
   const [{ total }] = (await selectRows<{ total: number }>(
     db,
     sql`select count(*)::int as total from sub_accounts s where s.company_id = ${companyId} ${filter}`,

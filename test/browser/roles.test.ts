@@ -77,7 +77,7 @@ describe('roles on the page', () => {
 
     await nav(app, 'Sub-accounts').click();
     await app.getByRole('link', { name: `Sub-account ${LOCATION}` }).click();
-    await app.getByRole('heading', { name: 'Subscription' }).waitFor();
+    await app.getByRole('heading', { name: 'Subscription', exact: true }).waitFor();
     expect(await app.getByRole('button', { name: /subscription$/ }).count()).toBe(0);
     expect(await app.getByRole('checkbox', { name: 'Rebill this sub-account’s usage' }).isDisabled()).toBe(true);
     expect(await app.getByRole('button', { name: 'Search Stripe' }).count()).toBe(0);
@@ -93,7 +93,7 @@ describe('roles on the page', () => {
     expect(await app.getByRole('note').filter({ hasText: 'only your agency’s admins' }).count()).toBe(0);
     await app.getByRole('button', { name: 'Replace key' }).waitFor();
     await nav(app, 'Pricing').click();
-    await app.getByRole('button', { name: 'Save SMS messages' }).waitFor();
+    await app.getByRole('button', { name: 'Save prices' }).waitFor();
     expect(await app.getByLabel('SMS messages: every N = 1 unit').isDisabled()).toBe(false);
   });
 });

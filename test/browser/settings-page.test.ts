@@ -137,12 +137,13 @@ describe('the settings page inside HighLevel', () => {
       await app.getByLabel(`${label}: every N = 1 unit`).fill(threshold);
       await app.getByLabel(`${label}: retail price per unit`).fill(retail);
       await app.getByLabel(new RegExp(`^${label}: base cost`)).fill(cost);
-      await app.getByRole('button', { name: `Save ${label}` }).click();
-      await app.getByText(`${label} saved`).waitFor();
     };
     await price('SMS messages', '1', '0.02', '0.0079');
     await price('Call minutes', '1', '0.035', '0.014');
     await price('Emails', '10', '0.01', '0.002');
+    // One Save for the grid: the three changed rows.
+    await app.getByRole('button', { name: 'Save 3 changes' }).click();
+    await app.getByText(/^Saved: SMS messages, Emails, Call minutes\./).waitFor();
     const row = (metric: string) => app.locator(`table.pricing tr[data-metric="${metric}"]`);
     expect(await row('sms').innerText()).toMatch(/\$0\.0121\s+60\.5%/);
     expect(await row('email').innerText()).toContain('Below cost');
@@ -183,7 +184,11 @@ describe('the settings page inside HighLevel', () => {
     await app.getByRole('link', { name: 'Bay Physio' }).click();
     await app.getByLabel('Find an existing Stripe customer').fill('bayphysio');
     await app.getByRole('button', { name: 'Search Stripe' }).click();
-    await app.getByRole('button', { name: 'Use this customer' }).click();
+    await app.getByRole('button', { name: `Use Bay Physio Ltd (${existing.id})` }).click();
+    // Billing changes hands only after a confirmation.
+    await app.getByRole('group', { name: 'Confirm billing Bay Physio Ltd' }).getByText('Bill this sub-account to Bay Physio Ltd from now on?').waitFor();
+    expect(await app.getByTestId('customer-id').count()).toBe(0);
+    await app.getByRole('button', { name: 'Yes, bill this customer' }).click();
     await app.getByTestId('customer-id').filter({ hasText: existing.id }).waitFor();
     await app.getByRole('button', { name: 'Create subscription' }).click();
     const subscription = (await app.getByTestId('subscription-id').innerText()).trim();
@@ -216,8 +221,11 @@ describe('the settings page inside HighLevel', () => {
     const harbor = app.locator('table.subs tr', { has: app.getByRole('link', { name: 'Harbor Dental' }) });
     await harbor.getByText('3 SMS messages').waitFor();
     expect(await harbor.innerText()).toMatch(/3 Call minutes/);
-    expect(await harbor.getByTestId('units').innerText()).toBe('6 units billed, 6 sent');
-    expect(await harbor.innerText()).toMatch(/OK/);
+    // Each metric with its own billed units, never "6 units" (3 call minutes + 3 SMS added up).
+    expect(await harbor.locator('li[data-metric="sms"]').innerText()).toBe('3 SMS messages (3 billed units)');
+    expect(await harbor.locator('li[data-metric="call_minutes"]').innerText()).toBe('3 Call minutes (3 billed units)');
+    expect(await harbor.innerText()).not.toMatch(/6 units/);
+    await harbor.getByText('Billing', { exact: true }).waitFor();
 
     await nav('Overview').click();
     await app.getByText('5 of 5 done').waitFor();
@@ -286,9 +294,13 @@ describe('the settings page inside HighLevel', () => {
     await failed.getByText(/Invalid API Key provided/).waitFor();
     const identifier = (await failed.locator('code').innerText()).trim();
 
+    const smsFailed = app.locator('table.totals tr[data-metric="sms"] td').nth(3);
+    await smsFailed.filter({ hasText: /^1$/ }).waitFor();
     stripe.apiKeys.clear(); // the agency fixed its key
     await failed.getByRole('button', { name: /^Retry/ }).click();
     await app.getByText(/Queued: the meter event is sent again/).waitFor();
+    // The usage card reads its numbers again: no "1 failed" left after the retry.
+    await smsFailed.filter({ hasText: /^0$/ }).waitFor();
     await drainReporter(t.service);
     await app.getByRole('button', { name: 'Refresh' }).click();
     await app.locator('table.log tr[data-status="failed"]').waitFor({ state: 'detached' });

@@ -222,19 +222,19 @@ describe('Shadow mode on the sub-account page', () => {
     expect((await app.getByTestId('would-bill-total').innerText()).trim()).toBe('$0.06');
   });
 
-  it('when the backlog is billed without a Stripe customer, then the 409 message shows; with one, then it is sent once', async () => {
-    await app.getByRole('button', { name: 'Bill this backlog' }).click();
-    await app.getByRole('button', { name: 'Yes, bill it' }).click();
-    const refused = app.locator('#shadow-title ~ .actions [role="alert"]');
-    await refused.waitFor();
-    expect(await refused.innerText()).toMatch(/customer/i);
+  it('when there is no Stripe customer, then "Bill this backlog" is disabled and says why; with one, then it is sent once', async () => {
+    const bill = app.getByRole('button', { name: 'Bill this backlog' });
+    await bill.waitFor();
+    expect(await bill.isDisabled()).toBe(true);
+    await app.getByText('Choose or create a Stripe customer in the Billing card first: there is no one to bill yet.').waitFor();
+    expect(await app.locator('body').innerText()).not.toContain('/api/');
     await screenshotFrame(page, app, 'sub-account-shadow.png');
 
     await t.service.accounts.mapCustomer(L1, CUSTOMER);
     await markSubscribed(t.database.db, L1); // its priced usage is sent, not held (held-usage.ts)
     await openSubAccount('Shadow Dental');
     await app.getByRole('button', { name: 'Bill this backlog' }).click();
-    await app.getByRole('group', { name: 'Confirm billing the backlog' }).getByText(`Send 3 units ($0.06) to Stripe for ${CUSTOMER}?`).waitFor();
+    await app.getByRole('group', { name: 'Confirm billing the backlog' }).getByText(`Send $0.06 (3 units of SMS messages) to Stripe for ${CUSTOMER}?`).waitFor();
     await app.getByRole('button', { name: 'Yes, bill it' }).click();
     await app.getByText(`3 reports queued for Stripe customer ${CUSTOMER}.`).waitFor();
     await app.getByText('No shadow backlog').waitFor();
@@ -284,6 +284,8 @@ describe('Backfill on the sub-account page', () => {
     await app.getByText(/Imported usage of backfill \d+ billed: \d+ records? offered; units due: 5 SMS messages/).waitFor();
     await row.getByText(/^Billed /).waitFor();
     expect(await row.getByRole('button').count()).toBe(0);
+    // The page's Usage card reads its numbers again: the billed SMS show without a reload.
+    await app.locator('table.totals tr[data-metric="sms"] td').first().filter({ hasText: /^5$/ }).waitFor();
     await drainReporter(t.service);
     expect(stripe.events.filter((e) => e.customer === HISTORY_CUSTOMER).reduce((n, e) => n + Number(e.value), 0)).toBe(5);
     await screenshotFrame(page, app, 'sub-account-backfill-billed.png');

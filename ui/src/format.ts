@@ -1,7 +1,21 @@
 /** Display helpers: metric names, quantities, money (cents as decimal strings) and dates. */
 
-/** "SMS messages" for `sms`; a custom metric shows its key. The labels are the server's (server/metric-labels.ts). */
-export { metricLabel } from '../../server/metric-labels';
+import { isBuiltIn, metricLabel as builtInLabelOrKey } from '../../server/metric-labels';
+
+/** The agency's custom metrics' labels by key (the agency view loads them: setCustomMetricLabels). */
+const customLabels = new Map<string, string>();
+
+/** Remembers the agency's custom metrics' labels, so every screen names them as the agency does. */
+export function setCustomMetricLabels(metrics: ReadonlyArray<{ key: string; label: string }>): void {
+  customLabels.clear();
+  for (const m of metrics) customLabels.set(m.key, m.label);
+}
+
+/**
+ * "SMS messages" for `sms` (the server's labels, server/metric-labels.ts); a custom metric's label as the agency
+ * defined it, or its key while the labels are not loaded (or for a sub-account user, who cannot list them).
+ */
+export const metricLabel = (metric: string): string => (isBuiltIn(metric) ? builtInLabelOrKey(metric) : (customLabels.get(metric) ?? metric));
 
 const numberFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 6 });
 

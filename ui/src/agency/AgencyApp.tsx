@@ -1,5 +1,7 @@
 /** The agency view: a top bar with the seven sections, and the section the path names. */
-import type { SessionUser } from '../api';
+import { api, type SessionUser } from '../api';
+import { useResource } from '../components/useResource';
+import { setCustomMetricLabels } from '../format';
 import { ADMIN_ROLE, PermissionsProvider } from '../components/permissions';
 import { Link, useLocation } from '../router';
 import { UsageApiPage } from '../usage-api/UsageApiPage';
@@ -28,6 +30,9 @@ export function AgencyApp({ user }: { user: SessionUser }) {
   const section = path === '/' ? '/' : `/${path.split('/')[1] ?? ''}`;
   const subAccount = /^\/sub-accounts\/(.+)$/.exec(path)?.[1];
   const canChange = user.role === ADMIN_ROLE;
+  // Custom metrics' labels for every screen (metricLabel); until they arrive (or if they cannot), their keys show.
+  const customMetrics = useResource(() => api.customMetrics().catch(() => null), []);
+  if (customMetrics.data) setCustomMetricLabels(customMetrics.data.metrics);
   return (
     <PermissionsProvider canChange={canChange}>
       <header className="topbar">

@@ -2,7 +2,7 @@
  * Backfills of one sub-account, for the agency: start one (date range, channels, bill or hold), follow the jobs'
  * progress (polled while one is queued or running), cancel one, bill what one imported.
  */
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { api, type Backfill, type BackfillChannel, type BackfillStatus } from '../api';
 import { Empty, ErrorNotice, Loading, Notice } from '../components/States';
 import { useResource } from '../components/useResource';
@@ -27,10 +27,16 @@ export const BACKFILL_POLL_MS = 2000;
 const isActive = (b: Backfill) => b.status === 'queued' || b.status === 'running';
 
 /** The backfill card of the sub-account page. */
-export function Backfills({ locationId }: { locationId: string }) {
+export function Backfills({ locationId, onChanged }: { locationId: string; onChanged?: () => void }) {
   const list = useResource(() => api.backfills(locationId), [locationId]);
   const [message, setMessage] = useState<string | null>(null);
   const active = list.data?.items.some(isActive) ?? false;
+  // A backfill that finishes has counted usage: the page's other panels read it again.
+  const wasActive = useRef(false);
+  useEffect(() => {
+    if (wasActive.current && !active) onChanged?.();
+    wasActive.current = active;
+  }, [active, onChanged]);
   useEffect(() => {
     if (!active) return;
     const timer = window.setInterval(list.reload, BACKFILL_POLL_MS);
@@ -39,6 +45,7 @@ export function Backfills({ locationId }: { locationId: string }) {
   const done = (text: string) => {
     setMessage(text);
     list.reload();
+    onChanged?.();
   };
   return (
     <section className="card" aria-labelledby="backfill-title">

@@ -29,7 +29,8 @@ function steps(o: OverviewData): Step[] {
     {
       label: 'First unit sent to Stripe',
       done: o.unitsSent > 0,
-      detail: o.lastUnitSentAt ? `${formatNumber(o.unitsSent)} units sent; last ${formatInstant(o.lastUnitSentAt)}.` : 'Units appear once usage crosses a threshold.',
+      // No total: units of different metrics (a call minute, an SMS) are never added together.
+      detail: o.lastUnitSentAt ? `Usage reaches Stripe; last sent ${formatInstant(o.lastUnitSentAt)}.` : 'Units appear once usage crosses a threshold.',
       to: '/usage',
       action: 'See usage',
     },
@@ -113,15 +114,15 @@ function DriftAlert({ o }: { o: OverviewData }) {
 }
 
 function Numbers({ o }: { o: OverviewData }) {
+  // Each number links to the list filtered to what it counts (server/settings/sub-account-queries.ts STATUS_FILTERS).
   const items = [
     { label: 'Sub-accounts', value: o.subAccounts, to: '/sub-accounts' },
-    { label: 'Rebilling', value: o.rebilling, to: '/sub-accounts' },
-    { label: 'Units sent to Stripe', value: o.unitsSent, to: '/usage' },
-    { label: 'Failed reports', value: o.failedReports, to: '/sub-accounts', warn: o.failedReports > 0 },
-    { label: 'Rejected by Stripe', value: o.rejectedReports, to: '/sub-accounts', warn: o.rejectedReports > 0 },
-    { label: 'Unconfirmed', value: o.unconfirmedReports, to: '/sub-accounts', warn: o.unconfirmedReports > 0 },
-    { label: 'Delinquent', value: o.delinquent, to: '/sub-accounts', warn: o.delinquent > 0 },
-    { label: 'Need reinstall', value: o.needsReinstall, to: '/sub-accounts', warn: o.needsReinstall > 0 },
+    { label: 'Rebilling, customer mapped', value: o.rebilling, to: '/sub-accounts?status=rebilling' },
+    { label: 'Failed reports', value: o.failedReports, to: '/sub-accounts?status=failed', warn: o.failedReports > 0 },
+    { label: 'Rejected by Stripe', value: o.rejectedReports, to: '/sub-accounts?status=rejected', warn: o.rejectedReports > 0 },
+    { label: 'Unconfirmed', value: o.unconfirmedReports, to: '/sub-accounts?status=unconfirmed', warn: o.unconfirmedReports > 0 },
+    { label: 'Delinquent', value: o.delinquent, to: '/sub-accounts?status=delinquent', warn: o.delinquent > 0 },
+    { label: 'Need reinstall', value: o.needsReinstall, to: '/sub-accounts?status=needs_reinstall', warn: o.needsReinstall > 0 },
   ];
   return (
     <section aria-label="Headline numbers" className="stats">

@@ -1,8 +1,12 @@
 /**
  * The agency defaults: per metric "every N = 1 unit" at a retail price, against HighLevel's cost, with the margin
  * and warnings; plus auto-apply to new sub-accounts and a flat monthly fee. Prices are typed in the currency's
- * major unit and sent as cents.
+ * major unit and sent as cents. The grid is one form: rows changed since the last save are marked "Unsaved" and
+ * one Save sends them; the price per item (price per unit ÷ N) is shown beside the price per unit, and the margin
+ * and markup compare it with the base cost per item, as typed. An unpriced metric is off and marked; a graduated
+ * price keeps its tiers unless the agency chooses to replace them with a flat price.
  */
+import Decimal from 'decimal.js';
 import { useState, type FormEvent } from 'react';
 import { api, type PricingGrid, type PricingRow, type TaxBehavior } from '../api';
 import { ErrorNotice, Loading, Notice } from '../components/States';
@@ -28,40 +32,7 @@ export function PricingPage() {
             <Defaults grid={grid.data} onSaved={grid.set} />
             <EmailBilling />
           </Editing>
-          <section className="card" aria-labelledby="grid-title">
-            <h2 id="grid-title">Price per metric</h2>
-            <Editing>
-            <div className="table-wrap">
-              <table className="pricing">
-                <caption className="visually-hidden">Default pricing per metric</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Metric</th>
-                    <th scope="col">On</th>
-                    <th scope="col">Every N = 1 unit</th>
-                    <th scope="col">Counts</th>
-                    <th scope="col">Retail price per unit ({grid.data.currency.toUpperCase()})</th>
-                    <th scope="col">Base cost per metric unit</th>
-                    <th scope="col" className="num">Margin per metric unit</th>
-                    <th scope="col">
-                      <span className="visually-hidden">Save</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {grid.data.rows.map((row) => (
-                    <PricingRowEditor
-                      key={row.metric}
-                      row={row}
-                      currency={grid.data!.currency}
-                      onSaved={(next) => grid.set({ ...grid.data!, rows: grid.data!.rows.map((r) => (r.metric === next.metric ? next : r)) })}
-                    />
-                  ))}
-                </tbody>
-              </table>
-            </div>
-            </Editing>
-          </section>
+          <PriceGrid grid={grid.data} onSaved={(rows) => grid.set({ ...grid.data!, rows })} />
         </>
       ) : null}
     </>
@@ -98,7 +69,7 @@ function Defaults({ grid, onSaved }: { grid: PricingGrid; onSaved: (g: PricingGr
       </div>
       <div className="row">
         <label htmlFor="flat-fee">Flat monthly fee per sub-account ({grid.currency.toUpperCase()}, optional)</label>
-        <input id="flat-fee" inputMode="decimal" value={fee} onChange={(e) => setFee(e.target.value)} placeholder="0.00" className="short" />
+        <input id="flat-fee" inputMode="decimal" value={fee} onChange={(e) => setFee(e.target.value)} placeholder="None" className="short" />
       </div>
       <div className="row">
         <label htmlFor="tax-behavior">Tax inclusion of prices</label>
@@ -119,54 +90,198 @@ function Defaults({ grid, onSaved }: { grid: PricingGrid; onSaved: (g: PricingGr
   );
 }
 
-function PricingRowEditor({ row, currency, onSaved }: { row: PricingRow; currency: string; onSaved: (r: PricingRow) => void }) {
-  const label = metricLabel(row.metric);
-  const [enabled, setEnabled] = useState(row.enabled || row.stripePriceId === null);
-  const [threshold, setThreshold] = useState(row.threshold);
-  const [direction, setDirection] = useState(row.direction);
-  const [price, setPrice] = useState(centsToMajor(row.priceTerms?.unitAmountDecimal ?? row.priceTerms?.tiers?.at(-1)?.unitAmountDecimal ?? null));
-  const [cost, setCost] = useState(centsToMajor(row.baseCostDecimal));
-  const [state, setState] = useState<{ busy?: boolean; error?: unknown; saved?: boolean }>({});
-  const id = `price-${row.metric}`;
+/** A row as the agency is editing it: major-unit strings as typed. */
+interface Draft {
+  enabled: boolean;
+  threshold: string;
+  direction: PricingRow['direction'];
+  price: string;
+  cost: string;
+  /** A graduated row the agency chose to replace with a flat price. */
+  flat: boolean;
+}
 
-  const save = async () => {
-    const unitAmountDecimal = majorToCents(price);
-    const baseCostDecimal = cost.trim() === '' ? null : majorToCents(cost);
-    if (unitAmountDecimal === null) return setState({ error: new Error(`${label}: enter a retail price, e.g. 0.02.`) });
-    if (cost.trim() !== '' && baseCostDecimal === null) return setState({ error: new Error(`${label}: the base cost must be a number.`) });
-    if (!(Number(threshold) > 0)) return setState({ error: new Error(`${label}: the threshold must be a positive number.`) });
-    setState({ busy: true });
-    try {
-      onSaved(
-        await api.setMetricPricing(row.metric, {
-          enabled,
-          threshold: threshold.trim(),
-          direction,
-          price: { currency, interval: 'month', unitAmountDecimal },
-          baseCostDecimal,
-        }),
-      );
-      setState({ saved: true });
-    } catch (error) {
-      setState({ error });
-    }
+const tiersOf = (row: PricingRow) => row.priceTerms?.tiers ?? null;
+
+function draftOf(row: PricingRow): Draft {
+  return {
+    enabled: row.enabled,
+    threshold: row.threshold,
+    direction: row.direction,
+    price: tiersOf(row) ? '' : centsToMajor(row.priceTerms?.unitAmountDecimal ?? null),
+    cost: centsToMajor(row.baseCostDecimal),
+    flat: false,
+  };
+}
+
+const sameDraft = (a: Draft, b: Draft) =>
+  a.enabled === b.enabled && a.threshold.trim() === b.threshold.trim() && a.direction === b.direction && a.price.trim() === b.price.trim() && a.cost.trim() === b.cost.trim() && a.flat === b.flat;
+
+/** "every 10 emails": the item a base cost is per. */
+const itemOf = (label: string) => label.toLowerCase().replace(/ \(.*\)$/, '').replace(/s$/, '');
+
+/** Price per item, base cost per item, margin per item, margin % and markup ×, from a draft (null where not computable). */
+function economics(row: PricingRow, d: Draft) {
+  const decimal = (text: string) => {
+    const cents = majorToCents(text);
+    return cents === null ? null : new Decimal(cents);
+  };
+  const threshold = /^\d+(\.\d+)?$/.test(d.threshold.trim()) && Number(d.threshold) > 0 ? new Decimal(d.threshold.trim()) : null;
+  const tiers = tiersOf(row);
+  const unit = tiers && !d.flat ? new Decimal(tiers.at(-1)!.unitAmountDecimal) : decimal(d.price);
+  const perItem = unit !== null && threshold !== null ? unit.div(threshold) : null;
+  const cost = d.cost.trim() === '' ? null : decimal(d.cost);
+  const margin = perItem !== null && cost !== null ? perItem.minus(cost) : null;
+  return {
+    perItem,
+    margin,
+    percent: margin !== null && perItem !== null && !perItem.isZero() ? margin.div(perItem).times(100) : null,
+    markup: perItem !== null && cost !== null && !cost.isZero() ? perItem.div(cost) : null,
+  };
+}
+
+/** The grid of default prices: one form, unsaved rows marked, one Save for every changed row. */
+function PriceGrid({ grid, onSaved }: { grid: PricingGrid; onSaved: (rows: PricingRow[]) => void }) {
+  const [drafts, setDrafts] = useState<Record<string, Draft>>(() => Object.fromEntries(grid.rows.map((r) => [r.metric, draftOf(r)])));
+  const [state, setState] = useState<{ busy?: boolean; errors?: Array<{ metric: string; error: unknown }>; saved?: string[] }>({});
+  const draft = (row: PricingRow) => drafts[row.metric] ?? draftOf(row);
+  const changed = grid.rows.filter((r) => !sameDraft(draft(r), draftOf(r)));
+  const update = (row: PricingRow, next: Partial<Draft>) => {
+    setDrafts({ ...drafts, [row.metric]: { ...draft(row), ...next } });
+    setState({});
   };
 
+  const save = async () => {
+    setState({ busy: true });
+    const errors: Array<{ metric: string; error: unknown }> = [];
+    const saved: string[] = [];
+    let rows = grid.rows;
+    const nextDrafts = { ...drafts };
+    for (const row of changed) {
+      const label = metricLabel(row.metric);
+      const d = draft(row);
+      try {
+        const tiers = tiersOf(row);
+        const keepTiers = tiers !== null && !d.flat;
+        const unitAmountDecimal = keepTiers ? null : majorToCents(d.price);
+        const baseCostDecimal = d.cost.trim() === '' ? null : majorToCents(d.cost);
+        if (!keepTiers && unitAmountDecimal === null) throw new Error(`${label}: enter a price per unit, e.g. 0.02.`);
+        if (d.cost.trim() !== '' && baseCostDecimal === null) throw new Error(`${label}: the base cost must be an amount, e.g. 0.0079.`);
+        if (!(Number(d.threshold) > 0)) throw new Error(`${label}: “every N” must be a positive number.`);
+        const price = keepTiers
+          ? { currency: row.priceTerms!.currency, interval: row.priceTerms!.interval as 'month', tiers: tiers.map((t) => ({ ...t, unitAmountDecimal: t.unitAmountDecimal })) }
+          : { currency: grid.currency, interval: 'month' as const, unitAmountDecimal: unitAmountDecimal! };
+        const next = await api.setMetricPricing(row.metric, { enabled: d.enabled, threshold: d.threshold.trim(), direction: d.direction, price, baseCostDecimal });
+        rows = rows.map((r) => (r.metric === next.metric ? next : r));
+        nextDrafts[row.metric] = draftOf(next);
+        saved.push(label);
+      } catch (error) {
+        errors.push({ metric: row.metric, error });
+      }
+    }
+    setDrafts(nextDrafts);
+    onSaved(rows);
+    setState({ errors, saved });
+  };
+
+  return (
+    <section className="card" aria-labelledby="grid-title">
+      <div className="card-head">
+        <h2 id="grid-title">Price per metric</h2>
+        <span className="muted" role="status" aria-live="polite" data-testid="unsaved-count">
+          {changed.length ? `${changed.length} unsaved change${changed.length === 1 ? '' : 's'}` : 'All changes saved'}
+        </span>
+      </div>
+      <p className="muted small">
+        A unit is billed every N of the metric; the price is per unit, and per item it is that price ÷ N. Margin and markup compare the price per item with
+        HighLevel’s base cost per item.
+      </p>
+      <Editing>
+        <div className="table-wrap">
+          <table className="pricing">
+            <caption className="visually-hidden">Default pricing per metric</caption>
+            <thead>
+              <tr>
+                <th scope="col">Metric</th>
+                <th scope="col">On</th>
+                <th scope="col">Every N = 1 unit</th>
+                <th scope="col">Counts</th>
+                <th scope="col">Price per unit ({grid.currency.toUpperCase()})</th>
+                <th scope="col">Base cost per item</th>
+                <th scope="col" className="num">
+                  Margin per item
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {grid.rows.map((row) => (
+                <PriceRow
+                  key={row.metric}
+                  row={row}
+                  draft={draft(row)}
+                  currency={grid.currency}
+                  unsaved={changed.includes(row)}
+                  error={state.errors?.find((e) => e.metric === row.metric)?.error}
+                  onChange={(next) => update(row, next)}
+                />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </Editing>
+      {state.saved?.length ? <Notice>Saved: {state.saved.join(', ')}. Stripe meters and prices are in place.</Notice> : null}
+      {state.errors?.length ? <Notice tone="error">Not saved: {state.errors.map((e) => metricLabel(e.metric)).join(', ')} (see the rows above).</Notice> : null}
+      <Writes>
+        <div className="actions">
+          <button type="button" className="button" onClick={save} disabled={state.busy || changed.length === 0}>
+            {state.busy ? 'Saving…' : changed.length ? `Save ${changed.length} change${changed.length === 1 ? '' : 's'}` : 'Save prices'}
+          </button>
+          {changed.length ? (
+            <button type="button" className="button secondary" disabled={state.busy} onClick={() => (setDrafts(Object.fromEntries(grid.rows.map((r) => [r.metric, draftOf(r)]))), setState({}))}>
+              Discard changes
+            </button>
+          ) : null}
+        </div>
+      </Writes>
+    </section>
+  );
+}
+
+function PriceRow({
+  row,
+  draft: d,
+  currency,
+  unsaved,
+  error,
+  onChange,
+}: {
+  row: PricingRow;
+  draft: Draft;
+  currency: string;
+  unsaved: boolean;
+  error: unknown;
+  onChange: (next: Partial<Draft>) => void;
+}) {
+  const label = metricLabel(row.metric);
+  const item = itemOf(label);
+  const tiers = tiersOf(row);
+  const e = economics(row, d);
+  const money = (cents: Decimal | null) => (cents === null ? '—' : formatCents(cents.toDecimalPlaces(6).toString(), currency));
   const warnings = [
-    row.belowCost ? 'Below cost' : null,
-    row.enabled && !row.stripePriceId ? 'Not priced yet' : null,
-    row.priceTerms?.tiers ? 'Graduated tiers (saving sets a flat price)' : null,
+    unsaved ? 'Unsaved' : null,
+    !row.stripePriceId ? 'Not priced' : null,
+    e.margin !== null && e.margin.isNegative() ? 'Below cost' : null,
     row.doubleBillingWarning ? 'May be billed twice' : null,
-  ].filter(Boolean);
+  ].filter((w): w is string => w !== null);
   return (
     <>
-      <tr className={row.stripePriceId ? 'priced' : 'unpriced'} data-metric={row.metric}>
+      <tr className={`${row.stripePriceId ? 'priced' : 'unpriced'}${unsaved ? ' unsaved' : ''}`} data-metric={row.metric}>
         <th scope="row">
           {label}
           {warnings.length ? (
             <span className="badges block">
               {warnings.map((w) => (
-                <span key={w} className="badge warn">
+                <span key={w} className={`badge ${w === 'Unsaved' ? 'info' : 'warn'}`}>
                   {w}
                 </span>
               ))}
@@ -175,45 +290,67 @@ function PricingRowEditor({ row, currency, onSaved }: { row: PricingRow; currenc
           {row.doubleBillingWarning ? <span className="block small">{row.doubleBillingWarning}</span> : null}
         </th>
         <td>
-          <input type="checkbox" aria-label={`${label}: billed`} checked={enabled} onChange={(e) => setEnabled(e.target.checked)} />
+          <input type="checkbox" aria-label={`${label}: billed`} checked={d.enabled} onChange={(ev) => onChange({ enabled: ev.target.checked })} />
         </td>
         <td>
-          <input className="tiny" aria-label={`${label}: every N = 1 unit`} inputMode="decimal" value={threshold} onChange={(e) => setThreshold(e.target.value)} />
+          <input className="tiny" aria-label={`${label}: every N = 1 unit`} inputMode="decimal" value={d.threshold} onChange={(ev) => onChange({ threshold: ev.target.value })} />
         </td>
         <td>
-          <select aria-label={`${label}: which activity counts`} value={direction} onChange={(e) => setDirection(e.target.value as PricingRow['direction'])}>
+          <select aria-label={`${label}: which activity counts`} value={d.direction} onChange={(ev) => onChange({ direction: ev.target.value as PricingRow['direction'] })}>
             <option value="outbound">Outbound</option>
             <option value="inbound">Inbound</option>
             <option value="both">Both</option>
           </select>
         </td>
         <td>
-          <input id={id} className="short" aria-label={`${label}: retail price per unit`} inputMode="decimal" value={price} placeholder="0.00" onChange={(e) => setPrice(e.target.value)} />
+          {tiers && !d.flat ? (
+            <span className="small" data-testid={`tiers-${row.metric}`}>
+              Graduated:{' '}
+              {tiers.map((t, i) => `${t.upTo === 'inf' ? (i === 0 ? 'all' : 'then') : `up to ${t.upTo}`} at ${formatCents(t.unitAmountDecimal, currency)}`).join(', ')}
+              <button type="button" className="button secondary small block" onClick={() => onChange({ flat: true, price: centsToMajor(tiers.at(-1)!.unitAmountDecimal) })}>
+                Replace the tiers with a flat price
+              </button>
+            </span>
+          ) : (
+            <>
+              <input
+                className="short"
+                aria-label={`${label}: retail price per unit`}
+                inputMode="decimal"
+                value={d.price}
+                placeholder="No price"
+                // Typing a first price switches the metric on (an unpriced metric starts off).
+                onChange={(ev) => onChange({ price: ev.target.value, ...(!row.stripePriceId && d.price === '' && !d.enabled ? { enabled: true } : {}) })}
+              />
+              {tiers ? <span className="block small negative">Saving replaces the graduated tiers with this flat price.</span> : null}
+            </>
+          )}
+          {e.perItem !== null && Number(d.threshold) !== 1 ? (
+            <span className="block small muted" data-testid={`per-item-${row.metric}`}>
+              = {money(e.perItem)} per {item}
+            </span>
+          ) : null}
         </td>
         <td>
-          <input className="short" aria-label={`${label}: base cost per ${label.toLowerCase().replace(/s$/, '')}`} inputMode="decimal" value={cost} placeholder="—" onChange={(e) => setCost(e.target.value)} />
+          <input className="short" aria-label={`${label}: base cost per ${item}`} inputMode="decimal" value={d.cost} placeholder="Not set" onChange={(ev) => onChange({ cost: ev.target.value })} />
         </td>
-        <td className="num">
-          {row.marginPerMetricUnit !== null ? (
-            <span className={row.belowCost ? 'negative' : undefined}>
-              {formatCents(row.marginPerMetricUnit, currency)}
-              {row.marginPercent !== null ? <span className="block small">{row.marginPercent}%</span> : null}
+        <td className="num" data-testid={`margin-${row.metric}`}>
+          {e.margin !== null ? (
+            <span className={e.margin.isNegative() ? 'negative' : undefined}>
+              {money(e.margin)}
+              {e.percent !== null ? <span className="block small">{e.percent.toDecimalPlaces(1).toString()}%</span> : null}
+              {e.markup !== null ? <span className="block small">{e.markup.toDecimalPlaces(2).toString()}× cost</span> : null}
             </span>
           ) : (
             '—'
           )}
         </td>
-        <td>
-          <Writes>
-            <button type="button" className="button small" onClick={save} disabled={state.busy} aria-label={`Save ${label}`}>
-              {state.busy ? 'Saving…' : 'Save'}
-            </button>
-          </Writes>
-        </td>
       </tr>
-      {state.error || state.saved ? (
+      {error ? (
         <tr className="row-status">
-          <td colSpan={8}>{state.error ? <ErrorNotice error={state.error} /> : <Notice>{label} saved: Stripe meter and price are in place.</Notice>}</td>
+          <td colSpan={7}>
+            <ErrorNotice error={error} />
+          </td>
         </tr>
       ) : null}
     </>

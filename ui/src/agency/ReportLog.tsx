@@ -37,11 +37,11 @@ function retryRefusal(err: unknown): string {
 }
 
 /** The sub-account’s meter-report log (agency users): filter by status, page, retry a failed or rejected batch. */
-export function ReportLog({ locationId, onRetried }: { locationId: string; onRetried: () => void }) {
+export function ReportLog({ locationId, onRetried, refreshKey = 0 }: { locationId: string; onRetried: () => void; refreshKey?: number }) {
   const canChange = useCanChange();
   const [status, setStatus] = useState<ReportStatus | ''>('');
   const [page, setPage] = useState(1);
-  const log = useResource(() => api.meterReports(locationId, { status: status || undefined, page, pageSize: PAGE_SIZE }), [locationId, status, page]);
+  const log = useResource(() => api.meterReports(locationId, { status: status || undefined, page, pageSize: PAGE_SIZE }), [locationId, status, page, refreshKey]);
   const [message, setMessage] = useState<{ tone: 'ok' | 'error'; text: string } | null>(null);
   const pages = log.data ? Math.max(1, Math.ceil(log.data.total / PAGE_SIZE)) : 1;
 
@@ -55,7 +55,6 @@ export function ReportLog({ locationId, onRetried }: { locationId: string; onRet
           ? 'Queued: Stripe never counted the rejected event, so its units are sent again within a few seconds, with a new identifier, to the customer the sub-account is mapped to now.'
           : 'Queued: the meter event is sent again within a few seconds, with the same identifier.',
       });
-      log.reload();
       onRetried();
     } catch (err) {
       if (err instanceof ApiError && err.code === 'not_retryable') log.reload();
@@ -83,7 +82,7 @@ export function ReportLog({ locationId, onRetried }: { locationId: string; onRet
             </option>
           ))}
         </select>
-        <button type="button" className="button secondary small" onClick={log.reload}>
+        <button type="button" className="button secondary small" onClick={onRetried}>
           Refresh
         </button>
       </div>

@@ -3,7 +3,7 @@
  * kept crossings from Stripe, what they would bill per metric and month, with "Bill this backlog".
  */
 import { useState } from 'react';
-import { api, type BilledBacklog, type BillingMode, type SubAccountDetail, type WouldBill } from '../api';
+import { ApiError, api, type BilledBacklog, type BillingMode, type SubAccountDetail, type WouldBill } from '../api';
 import { ErrorNotice, Loading, Notice } from '../components/States';
 import { useResource } from '../components/useResource';
 import { formatCents, formatInstant, formatNumber, metricLabel } from '../format';
@@ -18,7 +18,7 @@ export function ShadowMode({ detail, onSaved }: { detail: SubAccountDetail; onSa
       <h2 id="shadow-title">
         Billing mode <ModeBadge mode={detail.billingMode} />
       </h2>
-      <ModeSwitch detail={detail} onSaved={onSaved} />
+      <ModeSwitch detail={detail} onSaved={onSaved} onStart={() => setBilled(null)} />
       {wouldBill.error ? <ErrorNotice error={wouldBill.error} onRetry={wouldBill.reload} /> : null}
       {wouldBill.loading && !wouldBill.data ? <Loading /> : null}
       {wouldBill.data && !backlog ? <p className="muted">No shadow backlog: nothing is waiting to be billed.</p> : null}
@@ -29,6 +29,7 @@ export function ShadowMode({ detail, onSaved }: { detail: SubAccountDetail; onSa
           <BillBacklog
             detail={detail}
             wouldBill={backlog}
+            onStart={() => setBilled(null)}
             onBilled={(result) => {
               setBilled(`${formatNumber(result.reports)} report${result.reports === 1 ? '' : 's'} queued for Stripe customer ${result.stripeCustomerId}.`);
               wouldBill.reload();
@@ -48,9 +49,10 @@ function ModeBadge({ mode }: { mode: BillingMode }) {
   );
 }
 
-function ModeSwitch({ detail, onSaved }: { detail: SubAccountDetail; onSaved: (d: SubAccountDetail) => void }) {
+function ModeSwitch({ detail, onSaved, onStart }: { detail: SubAccountDetail; onSaved: (d: SubAccountDetail) => void; onStart: () => void }) {
   const [state, setState] = useState<{ busy?: boolean; error?: unknown; message?: string }>({});
   const change = async (mode: BillingMode) => {
+    onStart();
     setState({ busy: true });
     try {
       onSaved(await api.setBillingMode(detail.locationId, mode));
@@ -137,12 +139,31 @@ export function WouldBillTable({ wouldBill }: { wouldBill: WouldBill }) {
   );
 }
 
-/** "Bill this backlog", after a confirmation; the server's 409 (no Stripe customer) is shown as it says it. */
-function BillBacklog({ detail, wouldBill, onBilled }: { detail: SubAccountDetail; wouldBill: WouldBill; onBilled: (result: BilledBacklog) => void }) {
+/** The owner's words for a refusal to bill the backlog (the server's message names an API route). */
+function backlogRefusal(error: unknown): unknown {
+  if (error instanceof ApiError && error.code === 'no_customer') {
+    return new Error('This sub-account has no Stripe customer yet: choose or create one in the Billing card above, then bill the backlog.');
+  }
+  return error;
+}
+
+/** "Bill this backlog", after a confirmation; only once a Stripe customer is mapped (there is no one to bill before). */
+function BillBacklog({
+  detail,
+  wouldBill,
+  onBilled,
+  onStart,
+}: {
+  detail: SubAccountDetail;
+  wouldBill: WouldBill;
+  onBilled: (result: BilledBacklog) => void;
+  onStart: () => void;
+}) {
   const [confirming, setConfirming] = useState(false);
   const [state, setState] = useState<{ busy?: boolean; error?: unknown }>({});
-  const units = wouldBill.metrics.reduce((n, m) => n + m.units, 0);
+  const lines = wouldBill.metrics.map((m) => `${formatNumber(m.units)} unit${m.units === 1 ? '' : 's'} of ${metricLabel(m.metric)}`).join(', ');
   const bill = async () => {
+    onStart();
     setState({ busy: true });
     try {
       const result = await api.billBacklog(detail.locationId);
@@ -151,7 +172,7 @@ function BillBacklog({ detail, wouldBill, onBilled }: { detail: SubAccountDetail
       onBilled(result);
     } catch (error) {
       setConfirming(false);
-      setState({ error });
+      setState({ error: backlogRefusal(error) });
     }
   };
   return (
@@ -159,7 +180,7 @@ function BillBacklog({ detail, wouldBill, onBilled }: { detail: SubAccountDetail
       {confirming ? (
         <span className="confirm" role="group" aria-label="Confirm billing the backlog">
           <span>
-            Send {formatNumber(units)} unit{units === 1 ? '' : 's'} ({formatCents(wouldBill.totalCents, wouldBill.currency)}) to Stripe
+            Send {formatCents(wouldBill.totalCents, wouldBill.currency)} ({lines}) to Stripe
             {detail.stripeCustomerId ? ` for ${detail.stripeCustomerId}` : ''}?
           </span>
           <button type="button" className="button" disabled={state.busy} onClick={bill}>
@@ -170,9 +191,16 @@ function BillBacklog({ detail, wouldBill, onBilled }: { detail: SubAccountDetail
           </button>
         </span>
       ) : (
-        <button type="button" className="button" onClick={() => (setConfirming(true), setState({}))}>
-          Bill this backlog
-        </button>
+        <>
+          <button type="button" className="button" disabled={!detail.stripeCustomerId} aria-describedby={detail.stripeCustomerId ? undefined : 'backlog-needs-customer'} onClick={() => (setConfirming(true), setState({}))}>
+            Bill this backlog
+          </button>
+          {!detail.stripeCustomerId ? (
+            <span id="backlog-needs-customer" className="muted small">
+              Choose or create a Stripe customer in the Billing card first: there is no one to bill yet.
+            </span>
+          ) : null}
+        </>
       )}
       {state.error ? <ErrorNotice error={state.error} /> : null}
     </div>

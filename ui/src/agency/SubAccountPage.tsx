@@ -8,6 +8,7 @@
  */
 import { useState, type FormEvent } from 'react';
 import { api, type SubAccountDetail } from '../api';
+import { ConfirmedAction } from '../components/ConfirmedAction';
 import { ErrorNotice, Loading, Notice } from '../components/States';
 import { useResource } from '../components/useResource';
 import { Link } from '../router';
@@ -27,6 +28,13 @@ import { SubAccountPlan } from './SubAccountPlan';
 
 export function SubAccountPage({ locationId }: { locationId: string }) {
   const detail = useResource(() => api.subAccount(locationId), [locationId]);
+  // Bumped after an action that changes usage or reports (retry, billing imported usage, a finished backfill): every
+  // panel that shows them reads them again, so no card keeps a number the action made stale.
+  const [version, setVersion] = useState(0);
+  const refresh = () => {
+    setVersion((v) => v + 1);
+    detail.reload();
+  };
   const d = detail.data;
   return (
     <>
@@ -39,7 +47,6 @@ export function SubAccountPage({ locationId }: { locationId: string }) {
         <>
           <h1>
             {d.name ?? d.locationId} <StatusBadges sub={d} />
-            {d.billingMode === 'shadow' ? <span className="badge warn">Shadow mode</span> : null}
           </h1>
           <p className="muted">
             {d.locationId}
@@ -67,13 +74,13 @@ export function SubAccountPage({ locationId }: { locationId: string }) {
           <SubAccountCharges locationId={locationId} hasCustomer={Boolean(d.stripeCustomerId)} />
           <Editing>
             <ShadowMode detail={d} onSaved={detail.set} />
-            <Overrides detail={d} onChanged={detail.reload} onSaved={detail.set} />
+            <Overrides detail={d} onChanged={refresh} onSaved={detail.set} />
           </Editing>
-          <UsagePanel title="Usage" load={(range) => api.subAccountUsage(locationId, range)} exportFor={locationId} />
+          <UsagePanel title="Usage" load={(range) => api.subAccountUsage(locationId, range)} exportFor={locationId} refreshKey={version} />
           <Editing>
-            <Backfills locationId={locationId} />
+            <Backfills locationId={locationId} onChanged={refresh} />
           </Editing>
-          <ReportLog locationId={locationId} onRetried={detail.reload} />
+          <ReportLog locationId={locationId} onRetried={refresh} refreshKey={version} />
           <Reconciliation locationId={locationId} />
         </>
       ) : null}
@@ -141,7 +148,7 @@ function Billing({ detail, onSaved }: { detail: SubAccountDetail; onSaved: (d: S
         <p className="muted">Not mapped: usage is counted but not billed.</p>
       )}
       <Writes>
-      <CustomerSearch onChoose={(customerId) => run('Customer mapped.', () => api.mapCustomer(detail.locationId, { customerId }))} busy={state.busy} />
+      <CustomerSearch current={detail.stripeCustomerId} onChoose={(customerId) => run('Customer mapped.', () => api.mapCustomer(detail.locationId, { customerId }))} />
       {!detail.stripeCustomerId ? (
         <button type="button" className="button secondary wrap" disabled={state.busy} onClick={() => run('Customer created in Stripe and mapped.', () => api.mapCustomer(detail.locationId, { create: true }))}>
           Create a Stripe customer from HighLevel’s details
@@ -154,7 +161,8 @@ function Billing({ detail, onSaved }: { detail: SubAccountDetail; onSaved: (d: S
   );
 }
 
-function CustomerSearch({ onChoose, busy }: { onChoose: (id: string) => void; busy?: boolean }) {
+/** Search the agency's Stripe customers; choosing one bills this sub-account to it, after a confirmation. */
+function CustomerSearch({ onChoose, current }: { onChoose: (id: string) => Promise<void>; current: string | null }) {
   const [q, setQ] = useState('');
   const [state, setState] = useState<{ loading?: boolean; error?: unknown; results?: Array<{ id: string; name: string | null; email: string | null }> }>({});
   const submit = async (event: FormEvent) => {
@@ -185,9 +193,18 @@ function CustomerSearch({ onChoose, busy }: { onChoose: (id: string) => void; bu
               <span>
                 {c.name ?? 'Unnamed'} {c.email ? <span className="muted">{c.email}</span> : null} <code>{c.id}</code>
               </span>
-              <button type="button" className="button small" disabled={busy} onClick={() => onChoose(c.id)}>
-                Use this customer
-              </button>
+              {c.id === current ? (
+                <span className="badge ok">Billed to this customer</span>
+              ) : (
+                <ConfirmedAction
+                  label="Use this customer"
+                  ariaLabel={`Use ${c.name ?? c.id} (${c.id})`}
+                  question={current ? `Bill this sub-account to ${c.name ?? c.id} instead of ${current} from now on?` : `Bill this sub-account to ${c.name ?? c.id} from now on?`}
+                  confirmLabel="Yes, bill this customer"
+                  groupLabel={`Confirm billing ${c.name ?? c.id}`}
+                  run={() => onChoose(c.id)}
+                />
+              )}
             </li>
           ))}
         </ul>

@@ -7,23 +7,38 @@ import { useState } from 'react';
 import { api, type MetricTotal } from '../api';
 import { Empty, ErrorNotice, Loading, Notice } from '../components/States';
 import { useDebounced, useResource } from '../components/useResource';
-import { formatNumber, metricLabel } from '../format';
-import { Link } from '../router';
-import { StatusBadges } from './status';
+import { formatCents, formatNumber, metricLabel } from '../format';
+import { Link, useLocation } from '../router';
+import { notBillingReason, RebillingBadge, StatusBadges } from './status';
 import { Writes } from '../components/permissions';
 import { paymentsApi } from '../payments-api';
 import { PaymentBadges } from './PaymentBadges';
 
 const PAGE_SIZE = 50;
 
+/** The Overview's numbers as list filters (`?status=`), in words. */
+const STATUS_FILTERS = {
+  rebilling: 'Rebilling, customer mapped',
+  failed: 'With failed reports',
+  rejected: 'With reports rejected by Stripe',
+  unconfirmed: 'With unconfirmed reports',
+  delinquent: 'Delinquent',
+  needs_reinstall: 'Needing a reinstall',
+} as const;
+type StatusFilter = keyof typeof STATUS_FILTERS;
+
 export function SubAccountsPage() {
   const [search, setSearch] = useState(() => new URLSearchParams(window.location.search).get('search') ?? '');
-  const query = useDebounced(search.trim(), 250);
+  const location = useLocation();
+  const asked = location.search.get('status');
+  const status = asked && asked in STATUS_FILTERS ? (asked as StatusFilter) : undefined;
+  const debounced = useDebounced(search.trim(), 250);
+  const query = `${debounced}${status ? `|${status}` : ''}`;
   // The page belongs to a query: a new search starts at page 1 in the same render (one request, not two).
   const [paging, setPaging] = useState({ query, page: 1 });
   const page = paging.query === query ? paging.page : 1;
   const setPage = (n: number) => setPaging({ query, page: n });
-  const list = useResource(() => api.subAccounts({ search: query || undefined, page, pageSize: PAGE_SIZE }), [query, page]);
+  const list = useResource(() => api.subAccounts({ search: debounced || undefined, status, page, pageSize: PAGE_SIZE }), [query, page]);
   const ids = list.data?.items.map((s) => s.locationId) ?? [];
   const usage = useResource(() => (ids.length ? api.periodUsage(ids) : Promise.resolve(null)), [ids.join(',')]);
   const usageOf = new Map((usage.data?.items ?? []).map((i) => [i.locationId, i.metrics]));
@@ -47,11 +62,18 @@ export function SubAccountsPage() {
             {list.data ? summary(list.data.total, list.data.page, list.data.pageSize) : ''}
           </span>
         </div>
+        {status ? (
+          <p className="filter" data-testid="status-filter">
+            Showing: <strong>{STATUS_FILTERS[status]}</strong> <Link to="/sub-accounts">Show all sub-accounts</Link>
+          </p>
+        ) : null}
         <BulkApply selected={selected} onDone={() => (setSelected(new Set()), list.reload())} />
         {list.error ? <ErrorNotice error={list.error} onRetry={list.reload} /> : null}
         {list.loading && !list.data ? <Loading /> : null}
         {list.data && list.data.items.length === 0 ? (
-          <Empty>{query ? `No sub-account matches “${query}”.` : 'No sub-accounts yet: they appear when Meterbridge is installed in them.'}</Empty>
+          <Empty>
+            {debounced ? `No sub-account matches “${debounced}”.` : status ? 'No sub-account is in this state.' : 'No sub-accounts yet: they appear when Meterbridge is installed in them.'}
+          </Empty>
         ) : null}
         {list.data && list.data.items.length > 0 ? (
           <div className="table-wrap" aria-busy={list.loading}>
@@ -94,9 +116,12 @@ export function SubAccountsPage() {
                       <Link to={`/sub-accounts/${encodeURIComponent(sub.locationId)}`}>{sub.name ?? sub.locationId}</Link>
                       <span className="muted small block">{sub.locationId}</span>
                     </th>
-                    <td>{sub.rebillingEnabled ? <span className="badge ok">On</span> : <span className="badge">Off</span>}</td>
+                    <td>
+                      <RebillingBadge sub={sub} />
+                    </td>
                     <td>{sub.stripeCustomerId ? <code>{sub.stripeCustomerId}</code> : <span className="muted">Not mapped</span>}</td>
                     <td>
+                      {notBillingReason(sub) === null ? <MoneyCell locationId={sub.locationId} /> : null}
                       <MonthCell metrics={usageOf.get(sub.locationId)} loading={usage.loading} />
                     </td>
                     <td>
@@ -130,26 +155,40 @@ export function SubAccountsPage() {
 const summary = (total: number, page: number, pageSize: number) =>
   total === 0 ? '0 sub-accounts' : `${(page - 1) * pageSize + 1}–${Math.min(total, page * pageSize)} of ${total} sub-account${total === 1 ? '' : 's'}`;
 
-/** This month's usage per metric, then the units billed (and how many reached Stripe). */
+/**
+ * What a billed sub-account's period comes to so far, in money: the server's estimate at the prices in force (usage
+ * and the flat fee), the same figure as its page's next invoice estimate. Only for sub-accounts that are billed.
+ */
+function MoneyCell({ locationId }: { locationId: string }) {
+  const charges = useResource(() => api.subAccountCharges(locationId).catch(() => null), [locationId]);
+  if (!charges.data) return null;
+  return (
+    <strong className="block" data-testid="period-amount" title={`Estimated at the prices in force, ${charges.data.periodStart.slice(0, 10)} to today.`}>
+      {formatCents(charges.data.estimatedTotalCents, charges.data.currency)} so far
+    </strong>
+  );
+}
+
+/**
+ * This month's usage per metric, each with its own billed units (and how many reached Stripe): units of different
+ * metrics (a call minute, an SMS) are never added together.
+ */
 function MonthCell({ metrics, loading }: { metrics: MetricTotal[] | undefined; loading: boolean }) {
   if (!metrics) return <span className="muted">{loading ? '…' : '—'}</span>;
   const used = metrics.filter((m) => Number(m.quantity) > 0);
   if (used.length === 0) return <span className="muted">No usage</span>;
-  const billed = metrics.reduce((n, m) => n + m.unitsBilled, 0);
-  const sent = metrics.reduce((n, m) => n + m.unitsSent, 0);
   return (
-    <>
-      <ul className="inline-list">
-        {used.map((m) => (
-          <li key={m.metric}>
-            {formatNumber(m.quantity)} {metricLabel(m.metric)}
-          </li>
-        ))}
-      </ul>
-      <span className="muted small block" data-testid="units">
-        {formatNumber(billed)} unit{billed === 1 ? '' : 's'} billed, {formatNumber(sent)} sent
-      </span>
-    </>
+    <ul className="metric-lines">
+      {used.map((m) => (
+        <li key={m.metric} data-metric={m.metric}>
+          {formatNumber(m.quantity)} {metricLabel(m.metric)}{' '}
+          <span className="muted small">
+            ({formatNumber(m.unitsBilled)} billed unit{m.unitsBilled === 1 ? '' : 's'}
+            {m.unitsSent !== m.unitsBilled ? `, ${formatNumber(m.unitsSent)} sent` : ''})
+          </span>
+        </li>
+      ))}
+    </ul>
   );
 }
 

@@ -1,7 +1,8 @@
 /**
- * A sub-account's Stripe subscription: its items, coupon, Stripe Tax (loaded from what Stripe last answered, so an
+ * A sub-account's Stripe subscription: its items, Stripe Tax (loaded from what Stripe last answered, so an
  * update never turns it off unasked; switching it on may carry the billing address Stripe Tax needs) and an optional
- * start date (a later start is a Stripe subscription schedule, shown as scheduled until Stripe starts it).
+ * start date (a later start is a Stripe subscription schedule, shown as scheduled until Stripe starts it). The coupon
+ * is the Discount card's (SubAccountDiscount: the coupon in force, apply, replace, remove), not a field here.
  */
 import { useState, type FormEvent } from 'react';
 import { api, type BillingAddress, type SubAccountDetail } from '../api';
@@ -10,7 +11,6 @@ import { metricLabel } from '../format';
 import { Editing, Writes } from '../components/permissions';
 
 export function Subscription({ detail, onSaved }: { detail: SubAccountDetail; onSaved: (d: SubAccountDetail) => void }) {
-  const [coupon, setCoupon] = useState('');
   const [automaticTax, setAutomaticTax] = useState(detail.automaticTax);
   const [country, setCountry] = useState('');
   const [postalCode, setPostalCode] = useState('');
@@ -27,7 +27,6 @@ export function Subscription({ detail, onSaved }: { detail: SubAccountDetail; on
     try {
       const saved = await api.setBilling(detail.locationId, {
         subscription: {
-          ...(coupon.trim() ? { coupon: coupon.trim() } : {}),
           automaticTax,
           ...(billingAddress ? { billingAddress } : {}),
           ...(canSchedule && startDay ? { startAt: `${startDay}T00:00:00.000Z` } : {}),
@@ -66,10 +65,6 @@ export function Subscription({ detail, onSaved }: { detail: SubAccountDetail; on
         </ul>
       )}
       <Editing>
-      <div className="row">
-        <label htmlFor="coupon">Coupon (optional)</label>
-        <input id="coupon" value={coupon} onChange={(e) => setCoupon(e.target.value)} className="short" />
-      </div>
       {canSchedule ? (
         <div className="row">
           <label htmlFor="start-day">Starts on (optional, UTC; empty: now)</label>

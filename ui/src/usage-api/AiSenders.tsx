@@ -3,7 +3,7 @@
  * `ai_tokens` (GET/PUT /api/ai-senders; README "AI usage"). Markers are edited as a draft, then saved together.
  */
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
-import { api } from '../api';
+import { ApiError, api } from '../api';
 import { Empty, ErrorNotice, Loading, Notice } from '../components/States';
 import { useResource } from '../components/useResource';
 
@@ -46,6 +46,22 @@ export function parseMarker(marker: string): { kind: MarkerKind | null; value: s
 }
 
 const kindInfo = (kind: MarkerKind | null) => KINDS.find((k) => k.kind === kind);
+
+/** What the server accepts as an id or a source: letters, digits, "_" and "-", up to 200 (server/metering/ai-messages.ts). */
+const VALID_VALUE = /^[A-Za-z0-9_-]{1,200}$/;
+
+/** Why a value cannot be a marker, in words; null when it can. */
+export function valueProblem(kind: MarkerKind, value: string): string | null {
+  if (kind === 'unattended' || VALID_VALUE.test(value)) return null;
+  return `“${value}” cannot be a ${kindInfo(kind)!.label.toLowerCase()}: use only letters, digits, “_” and “-”, without spaces or commas.`;
+}
+
+/** The server's refusal in words (its message spells the marker grammar). */
+function saveRefusal(error: unknown): unknown {
+  return error instanceof ApiError && error.code === 'invalid_marker'
+    ? new Error('One of the senders is not valid: a user id, provider id or source uses only letters, digits, “_” and “-”. Remove it and add it again.')
+    : error;
+}
 const sameList = (a: string[], b: string[]) => a.length === b.length && a.every((m, i) => m === b[i]);
 
 /** The "AI messages" card: what HighLevel does and does not tell, the agency's markers, the add form and Save. */
@@ -66,7 +82,7 @@ export function AiSendersCard() {
       saved.set(next);
       setState({ message: next.markers.length ? `AI senders saved: ${next.markers.length} marker${next.markers.length === 1 ? '' : 's'}.` : 'AI senders saved: no message counts as AI.' });
     } catch (error) {
-      setState({ error });
+      setState({ error: saveRefusal(error) });
     }
   };
 
@@ -168,10 +184,14 @@ function MarkerTable({ markers, onRemove }: { markers: string[]; onRemove: (mark
 function AddMarkerForm({ onAdd }: { onAdd: (marker: string) => void }) {
   const [kind, setKind] = useState<MarkerKind>('provider');
   const [value, setValue] = useState('');
+  const [problem, setProblem] = useState<string | null>(null);
   const needsValue = kind !== 'unattended';
   const info = kindInfo(kind)!;
   const submit = (event: FormEvent) => {
     event.preventDefault();
+    const wrong = needsValue ? valueProblem(kind, value.trim()) : null;
+    setProblem(wrong);
+    if (wrong) return;
     onAdd(needsValue ? `${kind}:${value.trim()}` : 'unattended');
     setValue('');
   };
@@ -212,6 +232,7 @@ function AddMarkerForm({ onAdd }: { onAdd: (marker: string) => void }) {
           Add sender
         </button>
       </div>
+      {problem ? <ErrorNotice error={new Error(problem)} /> : null}
     </form>
   );
 }

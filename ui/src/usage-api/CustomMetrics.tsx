@@ -3,7 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { api, type CustomMetric } from '../api';
 import { Empty, ErrorNotice, Loading, Notice } from '../components/States';
 import { useResource } from '../components/useResource';
-import { formatInstant } from '../format';
+import { formatInstant, setCustomMetricLabels } from '../format';
 import { Link } from '../router';
 import { ConfirmedAction } from '../components/ConfirmedAction';
 
@@ -12,6 +12,7 @@ const KEY_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
 /** The custom-metric card: the definition form and the list, active first. */
 export function CustomMetrics() {
   const metrics = useResource(() => api.customMetrics(), []);
+  if (metrics.data) setCustomMetricLabels(metrics.data.metrics);
   const [message, setMessage] = useState<string | null>(null);
   return (
     <section className="card" aria-labelledby="custom-metrics-title">

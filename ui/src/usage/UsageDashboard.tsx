@@ -55,9 +55,6 @@ function DrillDown({ range }: { range: DayRange }) {
                     {metricLabel(m)}
                   </th>
                 ))}
-                <th scope="col" className="num">
-                  Units billed
-                </th>
                 <th scope="col">
                   <span className="visually-hidden">Export</span>
                 </th>
@@ -71,12 +68,19 @@ function DrillDown({ range }: { range: DayRange }) {
                     <th scope="row">
                       <Link to={`/sub-accounts/${encodeURIComponent(item.locationId)}`}>{item.name ?? item.locationId}</Link>
                     </th>
-                    {metrics.map((m) => (
-                      <td key={m} className="num">
-                        {by.get(m) ? formatNumber(by.get(m)!.quantity) : '—'}
-                      </td>
-                    ))}
-                    <td className="num">{formatNumber(item.metrics.reduce((n, m) => n + m.unitsBilled, 0))}</td>
+                    {metrics.map((m) => {
+                      const t = by.get(m);
+                      return (
+                        <td key={m} className="num" data-metric={m}>
+                          {t ? formatNumber(t.quantity) : '—'}
+                          {t ? (
+                            <span className="muted small block">
+                              {formatNumber(t.unitsBilled)} billed unit{t.unitsBilled === 1 ? '' : 's'}
+                            </span>
+                          ) : null}
+                        </td>
+                      );
+                    })}
                     <td>
                       <CsvButton range={range} locationId={item.locationId} label="CSV" ariaLabel={`Export CSV for ${item.name ?? item.locationId}`} />
                     </td>

@@ -18,6 +18,7 @@ export function UsagePanel({
   range: controlled,
   onRangeChange,
   idPrefix = 'usage',
+  refreshKey = 0,
 }: {
   title: string;
   load: (range: DayRange) => Promise<Usage>;
@@ -26,11 +27,13 @@ export function UsagePanel({
   range?: DayRange;
   onRangeChange?: (range: DayRange) => void;
   idPrefix?: string;
+  /** A change reads the usage again (after an action elsewhere on the page changed it). */
+  refreshKey?: number;
 }) {
   const [own, setOwn] = useState(defaultRange);
   const range = controlled ?? own;
   const setRange = onRangeChange ?? setOwn;
-  const usage = useResource(() => load(range), [range.from, range.to]);
+  const usage = useResource(() => load(range), [range.from, range.to, refreshKey]);
   const u = usage.data;
   return (
     <section className="card" aria-labelledby={`${idPrefix}-title`}>
