@@ -26,6 +26,7 @@ import { createStripeClientFactory } from './stripe/stripe-client';
 import { createEventDestinations } from './stripe/event-destinations';
 import { wireStripeConnect } from './stripe/connect-wiring';
 import { auditRoutes } from './audit/routes';
+import { withAudit } from './audit/with-audit';
 import { createAccounts } from './tenancy/accounts';
 import { findAgencyName } from './tenancy/accounts-repository';
 import { createHighLevelApiClient } from './highlevel/api-client';
@@ -161,7 +162,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const customMetrics = createCustomMetrics({ db: database.db });
   const ingestion = createUsageIngestion({ db: database.db, onStored: pipeline.nudge });
   const session = createSessionExchange({ db: database.db, sharedSecret: config.highLevel.sharedSecret, tokens: sessionTokens });
-  const apiRoutes = [
+  const apiRoutes = withAudit(database.db, [
     ...accessRoutes({ session, demo: config.demo }),
     ...billingSetupRoutes({ db: database.db, stripeConnection, pricing, rules, billing, logger }),
     ...stripeConnect.apiRoutes,
@@ -177,7 +178,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     ...catalogue.routes,
     ...usageApiSettingsRoutes({ apiKeys, customMetrics }),
     ...usageApiRoutes({ ingestion }),
-  ];
+  ]);
   const openApi = openApiDocument(apiRoutes, API_INFO);
 
   const jobs = { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation, retention: operations.retention, wallets };

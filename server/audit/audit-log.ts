@@ -5,7 +5,7 @@
  * descriptions built from allow-lists (e.g. server/stripe/connection-audit.ts), never stored rows: no secret may
  * reach this table. Kept forever (nothing deletes from it).
  */
-import { and, desc, eq, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, sql } from 'drizzle-orm';
 import type { Executor } from '../../models/database';
 import { auditEntries } from '../../models/schema';
 import type { Caller } from '../http/api-route';
@@ -50,11 +50,22 @@ export async function recordAudit(tx: Executor, change: AuditChange): Promise<vo
   });
 }
 
+/** Filters of the log: `subject`/`action`/`userId` exactly; `from`/`to` UTC days (YYYY-MM-DD), both included. */
+export interface AuditFilter {
+  subject?: string;
+  action?: string;
+  userId?: string;
+  from?: string;
+  to?: string;
+}
+
+const nextDay = (day: string): Date => new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000);
+
 /**
- * The agency's entries, newest first; `subject`/`action` filter exactly, `beforeId` pages (entries with a smaller id).
- * @param limit 1–200.
+ * The agency's entries, newest first, filtered (AuditFilter); `beforeId` pages (entries with a smaller id).
+ * @param limit 1–200 (the CSV export pages with up to 1000).
  */
-export async function listAudit(db: Executor, companyId: string, filter: { subject?: string; action?: string; beforeId?: number; limit: number }): Promise<AuditEntry[]> {
+export async function listAudit(db: Executor, companyId: string, filter: AuditFilter & { beforeId?: number; limit: number }, maxLimit = 200): Promise<AuditEntry[]> {
   const rows = await db
     .select()
     .from(auditEntries)
@@ -63,11 +74,14 @@ export async function listAudit(db: Executor, companyId: string, filter: { subje
         eq(auditEntries.companyId, companyId),
         filter.subject ? eq(auditEntries.subject, filter.subject) : undefined,
         filter.action ? eq(auditEntries.action, filter.action) : undefined,
+        filter.userId ? eq(auditEntries.actorUserId, filter.userId) : undefined,
+        filter.from ? gte(auditEntries.occurredAt, new Date(`${filter.from}T00:00:00Z`)) : undefined,
+        filter.to ? lt(auditEntries.occurredAt, nextDay(filter.to)) : undefined,
         filter.beforeId ? lt(auditEntries.id, filter.beforeId) : undefined,
       ),
     )
     .orderBy(desc(auditEntries.id))
-    .limit(Math.min(Math.max(filter.limit, 1), 200));
+    .limit(Math.min(Math.max(filter.limit, 1), maxLimit));
   return rows.map((r) => ({
     id: r.id,
     occurredAt: r.occurredAt.toISOString(),

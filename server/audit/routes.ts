@@ -1,41 +1,34 @@
 /**
- * `GET /api/audit-log`: the agency's audit entries, newest first (server/audit/audit-log.ts). Any agency user may
- * read them (reads are open to an agency's users, server/access/policy.ts). Query: `subject` and `action` filter
- * exactly (e.g. `subject=stripe_connection`), `beforeId` pages, `limit` 1–200 (default 50).
+ * The audit log's routes (server/audit/audit-log.ts). Any agency user may read them (reads are open to an agency's
+ * users, server/access/policy.ts); sub-account users may not.
+ * - `GET /api/audit-log`: entries newest first, filtered by subject, action, user and UTC days, paged by `beforeId`.
+ * - `GET /api/audit-log.csv`: the same filters, every matching entry, streamed.
  */
 import { z } from 'zod';
 import type { Database } from '../../models/database';
-import { defineRoute, type ApiRoute } from '../http/api-route';
+import { defineRoute, defineStreamRoute, type ApiRoute } from '../http/api-route';
+import { auditCsv } from './audit-csv';
 import { listAudit } from './audit-log';
+import { auditFilterQuery, auditListQuery, auditListResponse } from './schemas';
 
-const json = z.record(z.string(), z.unknown()).nullable();
-/** One entry on the wire: never a secret (descriptions only). */
-export const auditEntrySchema = z.object({
-  id: z.number().int(),
-  occurredAt: z.string(),
-  actor: z.union([
-    z.object({ type: z.literal('user'), userId: z.string(), name: z.string().nullable() }),
-    z.object({ type: z.enum(['stripe', 'system']) }),
-  ]),
-  action: z.string(),
-  subject: z.string(),
-  before: json,
-  after: json,
-});
-const query = z.object({
-  subject: z.string().max(100).optional(),
-  action: z.string().max(100).optional(),
-  beforeId: z.coerce.number().int().positive().optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-});
-
+/** The audit-log routes. */
 export function auditRoutes(deps: { db: Database }): ApiRoute<any, any, any, any>[] {
   return [
     defineRoute({
       method: 'get', path: '/api/audit-log', tag: 'Audit', access: 'agency',
-      summary: 'Changes to the agency’s billing configuration (today: its Stripe connection), who made them, before and after',
-      query, response: z.object({ entries: z.array(auditEntrySchema) }),
+      summary: 'Changes to the agency’s billing configuration: who made them, when, before and after (never a secret)',
+      query: auditListQuery, response: auditListResponse,
       handler: async ({ caller, query: q }) => ({ entries: await listAudit(deps.db, caller!.companyId, q) }),
+    }),
+    defineStreamRoute({
+      method: 'get', path: '/api/audit-log.csv', tag: 'Audit', access: 'agency', contentType: 'text/csv',
+      summary: 'The audit log as CSV (streamed), with the same filters as GET /api/audit-log',
+      query: auditFilterQuery,
+      response: z.string().describe('text/csv: id,occurred_at,actor_type,actor_user_id,actor_name,action,subject,before,after'),
+      handler: async ({ caller, query }) => ({
+        filename: `meterbridge-activity-${new Date().toISOString().slice(0, 10)}.csv`,
+        chunks: auditCsv(deps.db, caller!.companyId, query),
+      }),
     }),
   ];
 }

@@ -3,6 +3,8 @@
  * (a key is 32 random bytes, so a fast hash is as safe as a slow one), listed by prefix, revoked for good.
  * `authenticate` turns an `Authorization: Bearer mbk_…` header into the key's agency.
  */
+import { recordAudit, type AuditActor } from '../audit/audit-log';
+import { describeApiKey } from '../audit/describe';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database } from '../../models/database';
 import { AppError, notFound, unauthorized } from '../http/errors';
@@ -52,7 +54,7 @@ export function createApiKeys({ db }: { db: Database }) {
      * @throws AppError 404 when the agency has not installed Meterbridge; 409 `too_many_api_keys` past
      *   MAX_ACTIVE_API_KEYS unrevoked keys.
      */
-    async create(companyId: string, name: string): Promise<CreatedApiKey> {
+    async create(companyId: string, name: string, actor: AuditActor = { type: 'system' }): Promise<CreatedApiKey> {
       if (!(await findAgency(db, companyId))) throw notFound('Meterbridge is not installed for this agency.');
       const key = `mbk_${randomBytes(32).toString('base64url')}`;
       return db.transaction(async (tx) => {
@@ -60,6 +62,7 @@ export function createApiKeys({ db }: { db: Database }) {
           throw new AppError('too_many_api_keys', `An agency can hold at most ${MAX_ACTIVE_API_KEYS} active API keys; revoke one first.`);
         }
         const stored = await insertApiKey(tx, { companyId, name, prefix: key.slice(0, PREFIX_LENGTH), keyHash: hashApiKey(key) });
+        await recordAudit(tx, { companyId, actor, action: 'api_key.created', subject: 'api_key', before: null, after: describeApiKey(stored) });
         return { ...stored, key };
       });
     },
@@ -71,10 +74,16 @@ export function createApiKeys({ db }: { db: Database }) {
      * Revokes a key: from now on it is refused with 401. Revoking twice is harmless.
      * @throws AppError 404 when the agency has no such key.
      */
-    async revoke(companyId: string, id: number): Promise<ApiKeySummary> {
-      const revoked = await revokeApiKey(db, companyId, id);
-      if (!revoked) throw notFound(`No API key ${id}.`);
-      return revoked;
+    async revoke(companyId: string, id: number, actor: AuditActor = { type: 'system' }): Promise<ApiKeySummary> {
+      return db.transaction(async (tx) => {
+        const before = (await listApiKeys(tx, companyId)).find((k) => k.id === id);
+        const revoked = await revokeApiKey(tx, companyId, id);
+        if (!revoked || !before) throw notFound(`No API key ${id}.`);
+        if (!before.revokedAt) {
+          await recordAudit(tx, { companyId, actor, action: 'api_key.revoked', subject: 'api_key', before: describeApiKey(before), after: describeApiKey(revoked) });
+        }
+        return revoked;
+      });
     },
 
     /**

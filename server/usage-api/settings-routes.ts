@@ -3,6 +3,7 @@
  * authorization matrix and the OpenAPI document cover them): API keys (create — shown once —, list, revoke) and
  * custom metrics (list, define, archive).
  */
+import { actorOf } from '../audit/audit-log';
 import { defineRoute, type ApiRoute } from '../http/api-route';
 import { customMetricInput, type CustomMetrics } from '../metering/custom-metrics';
 import type { CustomMetric } from '../metering/custom-metrics-repository';
@@ -33,13 +34,13 @@ export function usageApiSettingsRoutes(services: { apiKeys: ApiKeys; customMetri
       method: 'post', path: '/api/api-keys', tag: 'Usage API', access: 'agency', status: 201,
       summary: 'Create an API key for POST /api/v1/usage; the key is in this answer only',
       body: s.apiKeyInput, response: s.createdApiKeyResponse, errors: ['too_many_api_keys', 'not_found'],
-      handler: async ({ caller, body }) => keyJson(await apiKeys.create(caller!.companyId, body.name)),
+      handler: async ({ caller, body }) => keyJson(await apiKeys.create(caller!.companyId, body.name, actorOf(caller))),
     }),
     defineRoute({
       method: 'delete', path: '/api/api-keys/:keyId', tag: 'Usage API', access: 'agency',
       summary: 'Revoke an API key: it is refused from now on',
       params: s.apiKeyIdParam, response: s.apiKeySummarySchema, errors: ['not_found'],
-      handler: async ({ caller, params }) => keyJson(await apiKeys.revoke(caller!.companyId, params.keyId)),
+      handler: async ({ caller, params }) => keyJson(await apiKeys.revoke(caller!.companyId, params.keyId, actorOf(caller))),
     }),
     defineRoute({
       method: 'get', path: '/api/custom-metrics', tag: 'Usage API', access: 'agency',
