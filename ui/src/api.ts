@@ -211,23 +211,30 @@ export const api = {
   reconcileNow: (locationId?: string) => request<ReconciliationRunDetail>('POST', `${reconciliationBase(locationId)}/reconciliation/runs`),
 
   /** Downloads the CSV the server streams (fetched with the session token, then saved by the browser). */
-  async downloadUsageCsv(range: DayRange, locationId?: string): Promise<string> {
-    const path = `/api/usage/export.csv${query({ ...range, locationId })}`;
-    let res = await send('GET', path, undefined, true);
-    if (!res.ok) {
-      const error = await errorOf(res);
-      if (!(isSessionError(error) && renew)) throw error;
-      token = (await renew()).token;
-      res = await send('GET', path, undefined, true);
-      if (!res.ok) throw await errorOf(res);
-    }
-    const filename = /filename="?([^";]+)"?/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? 'meterbridge-usage.csv';
-    const url = URL.createObjectURL(await res.blob());
-    const link = Object.assign(document.createElement('a'), { href: url, download: filename });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 60_000);
-    return filename;
-  },
+  downloadUsageCsv: (range: DayRange, locationId?: string): Promise<string> =>
+    downloadCsv(`/api/usage/export.csv${query({ ...range, locationId })}`, 'meterbridge-usage.csv'),
 };
+
+/**
+ * Downloads a CSV the server streams at `path`: fetched with the session token (renewed once if it expired), then
+ * saved by the browser under the server's file name (else `fallbackName`).
+ * @returns the file name.
+ */
+export async function downloadCsv(path: string, fallbackName: string): Promise<string> {
+  let res = await send('GET', path, undefined, true);
+  if (!res.ok) {
+    const error = await errorOf(res);
+    if (!(isSessionError(error) && renew)) throw error;
+    token = (await renew()).token;
+    res = await send('GET', path, undefined, true);
+    if (!res.ok) throw await errorOf(res);
+  }
+  const filename = /filename="?([^";]+)"?/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? fallbackName;
+  const url = URL.createObjectURL(await res.blob());
+  const link = Object.assign(document.createElement('a'), { href: url, download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  return filename;
+}

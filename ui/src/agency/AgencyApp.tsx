@@ -1,4 +1,4 @@
-/** The agency view: a top bar with the seven sections, and the section the path names. */
+/** The agency view: a top bar with its sections, and the section the path names. */
 import { api, type SessionUser } from '../api';
 import { useResource } from '../components/useResource';
 import { setCustomMetricLabels } from '../format';
@@ -6,6 +6,7 @@ import { ADMIN_ROLE, PermissionsProvider } from '../components/permissions';
 import { Link, useLocation } from '../router';
 import { UsageApiPage } from '../usage-api/UsageApiPage';
 import { UsageDashboard } from '../usage/UsageDashboard';
+import { ActivityPage } from './ActivityPage';
 import { InvoicesPage } from './InvoicesPage';
 import { CataloguePage } from './CataloguePage';
 import { Overview } from './Overview';
@@ -23,6 +24,7 @@ const SECTIONS = [
   { to: '/usage', label: 'Usage' },
   { to: '/usage-api', label: 'Usage API' },
   { to: '/reconciliation', label: 'Reconciliation' },
+  { to: '/activity', label: 'Activity' },
 ];
 
 export function AgencyApp({ user }: { user: SessionUser }) {
@@ -74,6 +76,8 @@ export function AgencyApp({ user }: { user: SessionUser }) {
           <UsageApiPage />
         ) : section === '/reconciliation' ? (
           <ReconciliationPage />
+        ) : section === '/activity' ? (
+          <ActivityPage />
         ) : section === '/' ? (
           <Overview />
         ) : (
