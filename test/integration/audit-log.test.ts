@@ -88,6 +88,17 @@ describe('audit log of billing configuration', () => {
     expect(by('custom_metric.defined')).toMatchObject({ before: null, after: { key: 'gpu_seconds', label: 'GPU seconds' } });
   });
 
+  it('when a sub-account is mapped to a new customer and a coupon is created, then each is one entry', async () => {
+    await send('put', `/api/sub-accounts/${LOC}/customer`, { create: true }).then((r) => expect(r.status).toBe(200));
+    await send('post', '/api/catalog/coupons', { name: 'Welcome', percentOff: 25, duration: 'once' }).then((r) => expect(r.status).toBe(201));
+    const [coupon, mapped] = await entries();
+    expect(mapped).toMatchObject({
+      action: 'sub_account.customer_mapped', subject: 'sub_account_billing',
+      before: { locationId: LOC, stripeCustomerId: null }, after: { locationId: LOC, stripeCustomerId: expect.stringMatching(/^cus_/) },
+    });
+    expect(coupon).toMatchObject({ action: 'coupon.created', subject: 'coupon', before: null, after: { name: 'Welcome', percentOff: 25, duration: 'once' } });
+  });
+
   it('no entry holds a secret: not the Stripe key, the API key, nor the webhook secret', async () => {
     const text = JSON.stringify(await entries('?limit=200'));
     expect(apiKey).toMatch(/^mbk_/);
@@ -123,7 +134,7 @@ describe('audit log of billing configuration', () => {
     const lines = (res.body as string).trim().split('\n');
     expect(lines[0]).toBe('id,occurred_at,actor_type,actor_user_id,actor_name,action,subject,before,after');
     expect(lines).toHaveLength(1 + (await entries('?limit=200')).length);
-    expect(lines[1]).toContain(",'=HYPERLINK(1) Dana,custom_metric.defined,");
+    expect(lines[1]).toContain(",'=HYPERLINK(1) Dana,coupon.created,");
     for (const secret of [KEY, apiKey, WHSEC]) expect(res.body).not.toContain(secret);
   });
 
