@@ -94,6 +94,9 @@ it('when a full install-to-billing run is done, then no table and no log line ho
   }
   expect(leaks).toEqual([]);
   expect(tables.length).toBeGreaterThanOrEqual(9);
+  // The audit log is in the dump, with an entry per change above (connection, price, customer, billing).
+  const [audit] = await selectRows<{ n: number }>(t.database.db, sql`select count(*)::int as n from audit_entries`);
+  expect(audit!.n).toBeGreaterThanOrEqual(4);
   expect(logLines.length).toBeGreaterThan(5); // the capture works: requests, install, Stripe, reporter lines
   recordFigures('secrets at rest', { tables: tables.length, cellsScanned: cells, logLines: logLines.length, responses: responses.length, secretsLooked: Object.keys(secrets).length, leaks: leaks.length });
 });
