@@ -29,7 +29,8 @@ export function withAudit(db: Database, routes: ApiRoute<any, any, any, any>[]):
       else if (spec.describeVia) {
         const read = reads.get(spec.describeVia.path);
         if (!read) throw new Error(`No GET ${spec.describeVia.path} to describe ${routeKey(route)}`);
-        describe = async () => pick(await read.handler({ ...input, query: {}, body: undefined }), spec.describeVia!.fields);
+        // A read that fails (e.g. no subscription yet) describes the subject as absent rather than failing the change.
+        describe = () => read.handler({ ...input, query: {}, body: undefined }).then((r) => pick(r, spec.describeVia!.fields), () => null);
       }
       const summarize = spec.summarize ? (result: unknown) => spec.summarize!(result, i) : undefined;
       return audited(db, { ...auditBy(input.caller, spec.action, spec.subject), describe, summarize }, () => route.handler(input));
