@@ -114,6 +114,8 @@ it('when the screen is 800 px wide, then the page does not stick out', async () 
   await app.locator('tr', { hasText: 'AI senders' }).waitFor();
   const by = await app.locator('html').evaluate((html) => html.scrollWidth - html.clientWidth);
   expect(by).toBe(0);
+  // The log's table fits too: no sideways scrolling to read a change.
+  expect(await app.locator('.table-wrap', { has: app.locator('table.activity') }).evaluate((el) => el.scrollWidth - el.clientWidth)).toBe(0);
   await screenshotFrame(page, app, 'activity-800.png');
   await page.setViewportSize({ width: 1280, height: 900 });
   expect(pageErrors).toEqual([]);
