@@ -35,6 +35,8 @@ const CHARGE = ['id', 'locationId', 'productId', 'productName', 'amount', 'curre
 const PLAN = ['id', 'name', 'currency', 'interval', 'baseFeeAmount', 'stripeBasePriceId', 'isDefault', 'archived', 'metrics'];
 const BACKFILL = ['id', 'locationId', 'channels', 'startAt', 'endAt', 'bill', 'status'];
 const METRIC = ['key', 'label', 'unit', 'archivedAt'];
+const WALLET = ['billingMode', 'currency', 'initialTopUpCents', 'thresholdCents', 'topUpCents', 'maxBalanceCents', 'monthlyCapCents', 'source'];
+const TOP_UP = ['id', 'trigger', 'amountCents', 'currency', 'status', 'stripeInvoiceId'];
 const RUN = ['id', 'locationId', 'trigger', 'status', 'pairsChecked', 'pairsWithDrift'];
 
 /** The audited write routes. */
@@ -75,6 +77,16 @@ export const ROUTE_AUDITS: Record<string, RouteAudit> = {
     action: 'backfill.billed', subject: 'backfill', summarize: (r) => ({ backfill: pick(r?.backfill, BACKFILL), ...pick(r, ['recordsOffered', 'unitsDue']) }),
   },
   'PUT /api/payments/settings': { action: 'payments.settings_set', subject: 'payments_settings', describeVia: { path: '/api/payments/settings', fields: ['requireCardBeforeSubscription'] } },
+  'PUT /api/wallets/settings': {
+    action: 'wallet.defaults_set', subject: 'wallet_settings',
+    describeVia: { path: '/api/wallets/settings', fields: ['settings'] },
+  },
+  'PUT /api/sub-accounts/:locationId/wallet/settings': {
+    action: 'wallet.settings_set', subject: 'wallet_settings', summarize: (r, i) => ({ locationId: i.params.locationId, ...pick(r, WALLET) }),
+  },
+  'POST /api/sub-accounts/:locationId/wallet/top-ups': {
+    action: 'wallet.top_up_requested', subject: 'wallet', summarize: (r, i) => ({ locationId: i.params.locationId, ...pick(r?.topUp, TOP_UP) }),
+  },
   'POST /api/custom-metrics': { action: 'custom_metric.defined', subject: 'custom_metric', summarize: (r) => pick(r, METRIC) },
   'DELETE /api/custom-metrics/:key': { action: 'custom_metric.archived', subject: 'custom_metric', summarize: (r) => pick(r, METRIC) },
 };

@@ -30,6 +30,8 @@ const SUBJECTS: Record<string, string> = {
   one_time_product: 'One-time products',
   one_time_charge: 'One-time charges',
   payments_settings: 'Payment settings',
+  wallet_settings: 'Wallet settings',
+  wallet: 'Wallet top-ups',
 };
 
 const PAGE = 50;
