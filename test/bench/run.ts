@@ -138,7 +138,7 @@ async function main(): Promise<void> {
       '',
       'Where the CPU went (% of one core; "other" = the rest of the machine):',
       '',
-      cpuTable(bench.cpu),
+      cpuTable([...bench.cpu].sort((a, b) => Number.parseInt(a.phase, 10) - Number.parseInt(b.phase, 10))),
       '',
       ...[
         ...intakeLines(diagnostics, appResult),

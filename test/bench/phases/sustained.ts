@@ -44,7 +44,9 @@ async function runAt(bench: Bench, app: Child, rate: number, seconds: number, wi
   return run;
 }
 
-const round50 = (n: number) => Math.max(50, Math.round(n / 50) * 50);
+/** Candidate rates in steps of 50 req/s (of 5 below 500, on a slow or busy machine). */
+const step = (n: number) => (n >= 500 ? 50 : 5);
+const roundRate = (n: number) => Math.max(5, Math.round(n / step(n)) * step(n));
 
 export async function sustainedPhase(bench: Bench, app: Child, ackRate: number, baselineRate: number) {
   const { plan } = bench;
@@ -52,7 +54,7 @@ export async function sustainedPhase(bench: Bench, app: Child, ackRate: number, 
   const probes: SustainedRun[] = [];
   let lo = 0; // highest rate seen bounded
   let hi = Number.POSITIVE_INFINITY; // lowest rate seen growing
-  let rate = round50(ackRate * 0.9);
+  let rate = roundRate(ackRate * 0.9);
   for (let i = 0; i < plan.probes; i++) {
     const probe = await runAt(bench, app, rate, plan.probeSeconds, plan.probeSeconds - 5);
     probes.push(probe);
@@ -62,8 +64,8 @@ export async function sustainedPhase(bench: Bench, app: Child, ackRate: number, 
     const next = probe.trend.bounded
       ? hi === Number.POSITIVE_INFINITY ? rate * 1.1 : (lo + hi) / 2
       : lo > 0 ? (lo + hi) / 2 : Math.min(rate * 0.9, probe.processedPerSecond * 0.95);
-    if (Math.abs(round50(next) - rate) < 50) break;
-    rate = round50(next);
+    if (Math.abs(roundRate(next) - rate) < step(rate)) break;
+    rate = roundRate(next);
   }
   let chosen = lo > 0 ? lo : rate;
 
@@ -84,7 +86,7 @@ export async function sustainedPhase(bench: Bench, app: Child, ackRate: number, 
     runs.push(confirm);
     memory ??= { before, after, peakRss, heapTotalAtPeak };
     if (confirm.trend.bounded || bench.secondsLeft() < plan.sustainedSeconds + 150) break;
-    chosen = round50(Math.min(chosen * 0.85, confirm.processedPerSecond * 0.95));
+    chosen = roundRate(Math.min(chosen * 0.85, confirm.processedPerSecond * 0.95));
     bench.log(`  not bounded: once more at ${int(chosen)} req/s`);
   }
   const confirm = runs.at(-1)!;
