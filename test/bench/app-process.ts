@@ -145,6 +145,9 @@ async function main(): Promise<void> {
       );
       return { at: Date.now(), backlog: row!.received + row!.failed, failed: row!.failed, oldestMs: row!.oldestMs };
     },
+    /** Stops this process's inbox processor (deliveries are still stored and answered) or starts it again. */
+    processorStop: () => service.pipeline.stop().then(() => true),
+    processorStart: () => (service.pipeline.start(), true),
     /** This process's inbox processor and group commit, totals since start. */
     pipelineStats: () => ({ processor: service.pipeline.stats(), groupCommit: service.groupCommit.stats() }),
     /** How many of these webhookIds are stored (the durability check: every acknowledged one must be). */

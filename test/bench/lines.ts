@@ -11,7 +11,7 @@ export function intakeLines(d: IntakeDiagnostics, app: LoadSummary): string[] {
   const lines = [
     `CPU per acknowledged delivery during the acknowledgement rounds: app ${c.app.toFixed(2)} ms` +
       (c.postgres !== null ? ` + PostgreSQL ${c.postgres.toFixed(2)} ms` : '') +
-      ` (its processor's work included: it counted ${int(d.processedDuringRounds)} events in those rounds), bare Express ${c.bare.toFixed(2)} ms per request.`,
+      ` (its processor's work included: it counted ${int(d.processedDuringRounds)} events in those rounds, in ${int(d.processorBatches)} batches: ${(d.processedDuringRounds / Math.max(1, d.processorBatches)).toFixed(1)} per batch), bare Express ${c.bare.toFixed(2)} ms per request.`,
     `Intake diagnostics (app, last round): event-loop delay p50 ${d.app.loopDelayP50Ms} ms, p99 ${d.app.loopDelayP99Ms} ms` +
       (d.app.poolBusyMean !== null ? `; pg pool: ${d.app.poolBusyMean} of 10 connections busy, ${d.app.poolWaitingMean} queries waiting for one (means)` : '') +
       (Number.isFinite(d.statementsPerDelivery) ? `; ${d.statementsPerDelivery.toFixed(1)} statements per delivery` : '') +

@@ -4,7 +4,8 @@
  * (phases/intake.ts), the highest rate the processor keeps up with together with intake, and memory over it
  * (phases/sustained.ts), latencies at half load (phases/half-load.ts), a 50,000-delivery burst and its drain
  * (phases/burst.ts), two processes on one database (phases/scale-out.ts) and Stripe calls per flush
- * (phases/stripe-calls.ts); every acknowledged delivery must be stored. Prints a Markdown table and writes
+ * (phases/stripe-calls.ts), and the wall: intake alone and processing alone (phases/wall.ts); every acknowledged
+ * delivery must be stored. Prints a Markdown table and writes
  * bench-results/latest.json (and latest.md).
  *
  * The app runs as its own process(es) exactly as `npm start` would run it (composition root, env config, scheduler
@@ -28,6 +29,7 @@ import { intakePhase } from './phases/intake';
 import { scaleOutPhase } from './phases/scale-out';
 import { stripeCallsPhase } from './phases/stripe-calls';
 import { sustainedPhase } from './phases/sustained';
+import { wallPhase } from './phases/wall';
 import { cpuTable, figuresTable, int, type Figure } from './report';
 
 const args = new Set(process.argv.slice(2));
@@ -112,10 +114,11 @@ async function main(): Promise<void> {
     await settle();
     const sustained = await sustainedPhase(bench, appA, appResult.rps, bareResult.rps);
     await burstPhase(bench, appA);
+    await wallPhase(bench, appA, bareResult.rps);
     if (adminUrl) {
       const appB = await startApp('app2', appEnv, childLog);
       cleanups.push(() => appB.stop());
-      await scaleOutPhase(bench, appA, appB);
+      await scaleOutPhase(bench, appA, appB, appResult.rps);
       await appB.stop();
     } else {
       figures.push({ n: 6, name: 'Scale-out, two app processes / one', measured: 'n/a (embedded database)', target: '≥ 1.6', met: 'n/a' });

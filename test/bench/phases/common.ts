@@ -29,6 +29,8 @@ export function makePlan(quick: boolean) {
     burstDeliveries: quick ? 5_000 : 50_000,
     burstConnections: 64,
     scaleSeconds: quick ? 4 : 10,
+    /** Deliveries for the wall: intake alone, then processing alone. */
+    wallDeliveries: quick ? 3_000 : 15_000,
     stripeEvents: quick ? 2_000 : 10_000,
     stripeCustomers: 5,
     rssLimitMb: 250,

@@ -29,7 +29,7 @@ export async function intakePhase(bench: Bench, bare: Child, app: Child, options
   await run(app, plan.warmupSeconds, {});
   const bareRuns: Round[] = [];
   const appRuns: Round[] = [];
-  const processedBefore = (await app.call<{ processor: { processed: number } }>('pipelineStats')).processor.processed;
+  const processorBefore = (await app.call<{ processor: { processed: number; batches: number } }>('pipelineStats')).processor;
   const backlogAfterRounds: number[] = [];
   let waits: Awaited<ReturnType<typeof sampleWaits>> | null = null;
   const profileFile = path.join(options.resultsDir, 'app-intake.cpuprofile');
@@ -48,7 +48,9 @@ export async function intakePhase(bench: Bench, bare: Child, app: Child, options
     backlogAfterRounds.push((await app.call<BacklogSample>('backlog')).backlog);
   }
   if (options.profile) await app.call('profileStop', { file: profileFile });
-  const processed = (await app.call<{ processor: { processed: number } }>('pipelineStats')).processor.processed - processedBefore;
+  const processorAfter = (await app.call<{ processor: { processed: number; batches: number } }>('pipelineStats')).processor;
+  const processed = processorAfter.processed - processorBefore.processed;
+  const batches = processorAfter.batches - processorBefore.batches;
   const bareResult = combine(bareRuns);
   const appResult = combine(appRuns);
   bench.cpu.push({ phase: '1. intake: bare Express', cpu: averageShares(bareRuns.map((r) => r.cpu)) });
@@ -64,6 +66,7 @@ export async function intakePhase(bench: Bench, bare: Child, app: Child, options
     profile: options.profile ? summariseProfile(profileFile) : null,
     /** Events the processor counted while the rounds ran (it shares the process), and the backlog after each round. */
     processedDuringRounds: processed,
+    processorBatches: batches,
     backlogAfterRounds,
   };
   bench.raw.intake = { bare: bareRuns.map(withoutLatencies), app: appRuns.map(withoutLatencies), diagnostics };

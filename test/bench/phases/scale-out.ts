@@ -11,8 +11,9 @@ import { averageShares, waitForEmptyInbox, type Bench } from './common';
 
 type Stats = { processor: { processed: number } };
 
-export async function scaleOutPhase(bench: Bench, appA: Child, appB: Child) {
+export async function scaleOutPhase(bench: Bench, appA: Child, appB: Child, ackRate: number) {
   const { plan, intake } = bench;
+  intake.presign(Math.round(ackRate * (plan.warmupSeconds + plan.scaleSeconds * 2) * 1.5));
   const processed = async () => [(await appA.call<Stats>('pipelineStats')).processor.processed, (await appB.call<Stats>('pipelineStats')).processor.processed] as const;
   const load = async (port: number, connections: number, seconds: number) => {
     const ids: string[] = [];

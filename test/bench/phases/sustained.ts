@@ -16,8 +16,9 @@ interface SustainedRun {
   rate: number;
   seconds: number;
   trend: BacklogTrend;
-  /** Events this process's processor counted per second during the run. */
+  /** Events this process's processor counted per second during the run, and per batch. */
   processedPerSecond: number;
+  eventsPerBatch: number;
   ackP99: number;
   failed: number;
   cpu: CpuShares;
@@ -27,19 +28,21 @@ interface SustainedRun {
 async function runAt(bench: Bench, app: Child, rate: number, seconds: number, windowSeconds: number): Promise<SustainedRun> {
   const { plan, intake } = bench;
   intake.presign(Math.round(rate * seconds) + 100);
-  const before = (await app.call<{ processor: { processed: number } }>('pipelineStats')).processor.processed;
+  const before = (await app.call<{ processor: { processed: number; batches: number } }>('pipelineStats')).processor;
   const sampler = backlogSampler(app);
   const meter = measureCpu({ app: app.pid, loadgen: process.pid, stub: bench.stub.pid }, bench.pgDatabases);
   const load = await paced({ port: app.ready.port, rate, seconds, connections: plan.connections, stream: intake });
   const cpu = meter.stop();
   const samples = await sampler.stop();
-  const processed = (await app.call<{ processor: { processed: number } }>('pipelineStats')).processor.processed - before;
+  const after = (await app.call<{ processor: { processed: number; batches: number } }>('pipelineStats')).processor;
+  const processed = after.processed - before.processed;
+  const batches = after.batches - before.batches;
   bench.acked.push(...load.records.filter((r) => r.status === 200).map((r) => r.webhookId));
   const trend = backlogTrend(samples, windowSeconds, rate);
-  const run = { rate, seconds, trend, processedPerSecond: Math.round(processed / seconds), ackP99: load.p99, failed: load.non2xx + load.errors, cpu, deliveries: load.ok };
+  const run = { rate, seconds, trend, processedPerSecond: Math.round(processed / seconds), eventsPerBatch: Math.round((processed / Math.max(1, batches)) * 10) / 10, ackP99: load.p99, failed: load.non2xx + load.errors, cpu, deliveries: load.ok };
   bench.log(
     `  ${int(rate)} req/s × ${seconds} s: backlog ${trend.bounded ? 'bounded' : 'GROWING'} (slope ${trend.slopePerSecond}/s over the last ${windowSeconds} s, ` +
-      `max ${int(trend.max)}, oldest ${ms(trend.oldestMaxMs)}); processed ${int(run.processedPerSecond)}/s; ack p99 ${ms(load.p99)}`,
+      `max ${int(trend.max)}, oldest ${ms(trend.oldestMaxMs)}); processed ${int(run.processedPerSecond)}/s (${run.eventsPerBatch} per batch); ack p99 ${ms(load.p99)}`,
   );
   return run;
 }
