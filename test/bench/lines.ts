@@ -35,8 +35,8 @@ export function intakeLines(d: IntakeDiagnostics, app: LoadSummary): string[] {
 }
 
 /** CPU per delivery at the sustained rate: intake and processing together, per process. */
-export function sustainedLine(s: { rate: number; deliveries: number; seconds: number; cpu: Record<string, number | null> }, pg: boolean): string {
-  const per = (key: string) => (((s.cpu[key] ?? Number.NaN) / 100) * s.seconds * 1000) / Math.max(1, s.deliveries);
+export function sustainedLine(s: { rate: number; deliveries: number; elapsedSeconds: number; cpu: Record<string, number | null> }, pg: boolean): string {
+  const per = (key: string) => (((s.cpu[key] ?? Number.NaN) / 100) * s.elapsedSeconds * 1000) / Math.max(1, s.deliveries);
   return (
     `CPU per delivery at ${int(s.rate)} req/s sustained (acknowledged, processed and sent to the double): app ${per('app').toFixed(2)} ms` +
     (pg ? ` + PostgreSQL ${per('postgres').toFixed(2)} ms` : '') +

@@ -16,6 +16,8 @@ import { backlogSampler, backlogTrend, sleep, waitForEmptyInbox, waitForEmptyOut
 interface SustainedRun {
   rate: number;
   seconds: number;
+  /** How long the run took until its last answer (longer than `seconds` when answers fell behind). */
+  elapsedSeconds: number;
   trend: BacklogTrend;
   /** Events this process's processor counted per second during the run, and per batch. */
   processedPerSecond: number;
@@ -37,7 +39,8 @@ async function runAt(bench: Bench, app: Child, rate: number, seconds: number, wi
   const began = performance.now();
   const load = await paced({ port: app.ready.port, rate, seconds, connections: plan.connections, stream: intake });
   // Deliveries per second as they were answered (below `rate` when the app, or the generator, fell behind).
-  const answeredRate = Math.round(load.ok / ((performance.now() - began) / 1000));
+  const elapsedSeconds = (performance.now() - began) / 1000;
+  const answeredRate = Math.round(load.ok / elapsedSeconds);
   const cpu = meter.stop();
   const samples = await sampler.stop();
   const after = (await app.call<{ processor: { processed: number; batches: number } }>('pipelineStats')).processor;
@@ -45,7 +48,7 @@ async function runAt(bench: Bench, app: Child, rate: number, seconds: number, wi
   const batches = after.batches - before.batches;
   bench.acked.push(...load.records.filter((r) => r.status === 200).map((r) => r.webhookId));
   const trend = backlogTrend(samples, windowSeconds, rate);
-  const run = { rate, seconds, trend, processedPerSecond: Math.round(processed / seconds), eventsPerBatch: Math.round((processed / Math.max(1, batches)) * 10) / 10, answeredRate,
+  const run = { rate, seconds, elapsedSeconds, trend, processedPerSecond: Math.round(processed / seconds), eventsPerBatch: Math.round((processed / Math.max(1, batches)) * 10) / 10, answeredRate,
     // Kept up: the backlog bounded AND the deliveries answered as fast as they were offered (else the queue is in
     // the sockets, not the inbox).
     keptUp: trend.bounded && answeredRate >= rate * 0.95, ackP99: load.p99, failed: load.non2xx + load.errors, cpu, deliveries: load.ok };
