@@ -25,7 +25,10 @@ export async function burstPhase(bench: Bench, app: Child) {
   const meter = measureCpu({ app: app.pid, loadgen: process.pid, stub: bench.stub.pid }, bench.pgDatabases);
   await app.call('samplerStart');
   const ids: string[] = [];
-  const result = await blast({ port: app.ready.port, connections: plan.burstConnections, stream, amount: total, onAck: (id) => ids.push(id) });
+  // The run's time budget: on a slow or busy machine the burst is cut (and says so) to leave time for what follows.
+  const deadlineMs = Math.max(60_000, (bench.secondsLeft() - 120) * 1000);
+  const result = await blast({ port: app.ready.port, connections: plan.burstConnections, stream, amount: total, deadlineMs, onAck: (id) => ids.push(id) });
+  const cut = result.sent < total;
   bench.acked.push(...ids);
   t = Date.now();
   const backlogAtEnd = (await app.call<{ backlog: number }>('backlog')).backlog;
@@ -43,12 +46,12 @@ export async function burstPhase(bench: Bench, app: Child) {
   bench.figures.push(
     {
       n: 4,
-      name: `Burst of ${int(total)} SMS deliveries, ${plan.burstConnections} connections, closed loop`,
+      name: `Burst of ${int(total)} SMS deliveries, ${plan.burstConnections} connections, closed loop${cut ? ` — CUT by the time budget after ${int(result.sent)} sent` : ''}`,
       measured:
         `${int(result.ok)} acknowledged in ${result.seconds.toFixed(0)} s (${int(result.rps)} req/s, p99 ${ms(result.p99)}, max ${ms(result.max)}); ` +
         `${int(result.non2xx)} non-2xx, ${int(result.errors)} errors, ${int(result.timeouts)} timeouts`,
       target: 'all 2xx, no timeout',
-      met: failed === 0 && result.ok === total,
+      met: cut ? (failed === 0 ? 'n/a' : false) : failed === 0 && result.ok === total,
     },
     {
       n: 4,
