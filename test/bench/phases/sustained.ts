@@ -104,7 +104,7 @@ export async function sustainedPhase(bench: Bench, app: Child, ackRate: number, 
     memory ??= { before, after, peakRss, heapTotalAtPeak };
     if (confirm.keptUp || bench.secondsLeft() < plan.sustainedSeconds + 150) break;
     chosen = roundRate(Math.min(chosen * 0.85, confirm.processedPerSecond * 0.95, confirm.answeredRate * 0.95));
-    bench.log(`  not bounded: once more at ${int(chosen)} req/s`);
+    bench.log(`  not kept up: once more at ${int(chosen)} req/s`);
   }
   const confirm = runs.at(-1)!;
   bench.cpu.push({ phase: `2. sustained ${plan.sustainedSeconds} s at ${int(confirm.rate)} req/s`, cpu: confirm.cpu });
