@@ -135,6 +135,44 @@ async function main(): Promise<void> {
       );
       return rows.map((r) => r.webhookId);
     },
+    /** The inbox: events still to process (received, or failed and to retry) and the oldest one's age. */
+    async backlog() {
+      const [row] = await selectRows<{ received: number; failed: number; oldestMs: number | null }>(
+        service.database.db,
+        sql`select count(*) filter (where status = 'received')::int as received, count(*) filter (where status = 'failed')::int as failed,
+                   (extract(epoch from now() - min(received_at)) * 1000)::float8 as "oldestMs"
+            from activity_events where status in ('received', 'failed')`,
+      );
+      return { at: Date.now(), backlog: row!.received + row!.failed, failed: row!.failed, oldestMs: row!.oldestMs };
+    },
+    /** Stops this process's inbox processor (deliveries are still stored and answered) or starts it again. */
+    processorStop: () => service.pipeline.stop().then(() => true),
+    processorStart: () => (service.pipeline.start(), true),
+    /** This process's inbox processor and group commit, totals since start. */
+    pipelineStats: () => ({ processor: service.pipeline.stats(), groupCommit: service.groupCommit.stats() }),
+    /** How many of these webhookIds are stored (the durability check: every acknowledged one must be). */
+    async stored(args: { ids: string[] }) {
+      const [row] = await selectRows<{ n: number }>(
+        service.database.db,
+        sql`select count(*)::int as n from activity_events where webhook_id in (select jsonb_array_elements_text(${JSON.stringify(args.ids)}::jsonb))`,
+      );
+      return row!.n;
+    },
+    /**
+     * Acknowledgement → counted, from the database, for the events whose webhookId starts with the prefix:
+     * processed_at − received_at (received_at is the insert's transaction time, just before the commit and the 200).
+     */
+    async countedLag(args: { webhookPrefix: string }) {
+      const [row] = await selectRows<{ events: number; processed: number; p50: number | null; p99: number | null; max: number | null }>(
+        service.database.db,
+        sql`select count(*)::int as events, count(processed_at)::int as processed,
+                   percentile_cont(0.5) within group (order by extract(epoch from processed_at - received_at) * 1000)::float8 as p50,
+                   percentile_cont(0.99) within group (order by extract(epoch from processed_at - received_at) * 1000)::float8 as p99,
+                   (max(extract(epoch from processed_at - received_at)) * 1000)::float8 as max
+            from activity_events where webhook_id like ${`${args.webhookPrefix}%`}`,
+      );
+      return row!;
+    },
     /** Reporter ticks since the last call. */
     ticks: () => ticks.splice(0),
     /** One reporter pass, as the scheduler would run it. */

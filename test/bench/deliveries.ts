@@ -5,7 +5,7 @@
  */
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { fixture, fixtureNames } from '../support/highlevel-fixtures';
-import { TEST_STRIPE_KEY, type BillingSetup } from '../support/billing';
+import type { BillingSetup } from '../support/billing';
 import type { RuleInput } from '../../server/metering/rebilling-rules';
 
 /** One signed delivery, ready to send. */
@@ -87,6 +87,13 @@ export function deliveryStream(prefix: string, plan: DeliveryPlan, privateKey: K
 
 export type DeliveryStream = ReturnType<typeof deliveryStream>;
 
+/**
+ * The bench's agencies connect with a LIVE-mode key shape: the Stripe double answers as live mode does (1,000 meter
+ * events/s), and with a test-mode key the reporter keeps each agency under test mode's 25/s instead
+ * (server/stripe/meter-reporter.ts), which would measure Stripe's sandbox limit rather than Meterbridge.
+ */
+export const BENCH_STRIPE_KEY = 'sk_live_meterbridgeBenchKey0001';
+
 /** A HighLevel-looking id (20 characters). */
 const hlId = (prefix: string, n: number) => `${prefix}${String(n).padStart(20 - prefix.length, '0')}`;
 
@@ -110,7 +117,7 @@ export function intakeTenancy(agencies = 5, perAgency = 10): { setups: BillingSe
         companyId: hlId('benchAgency', a),
         locationId: hlId('benchLoc', n),
         customer: `cus_bench${String(n).padStart(4, '0')}`,
-        stripeKey: TEST_STRIPE_KEY,
+        stripeKey: BENCH_STRIPE_KEY,
         rules: l === 0 ? rules : [], // agency defaults, set once per agency; later sub-accounts inherit them
       });
     }
@@ -131,7 +138,7 @@ export function stripeTenancy(customers = 5): { setups: BillingSetup[]; location
     companyId: hlId('stripeAgency', 0),
     locationId: hlId('stripeLoc', n),
     customer: `cus_meter${String(n).padStart(4, '0')}`,
-    stripeKey: TEST_STRIPE_KEY,
+    stripeKey: BENCH_STRIPE_KEY,
     rules: n === customers - 1 ? rules : [],
   }));
   return {
