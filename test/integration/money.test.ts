@@ -142,6 +142,25 @@ describe('money per month', () => {
   });
 });
 
+describe('usage in money', () => {
+  it('when the agency asks for this month’s usage in money, then each metric has its billed amount and cost, buckets add up, and only money is totalled', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const body = (await get(`/api/usage/amounts?from=${THIS}-01&to=${today}&granularity=day`).expect(200)).body;
+    // SMS units are billed when their threshold is crossed: Harbor 3 + Cedar 5, and Cedar's 7 of last month, recorded
+    // late, cross now: 15 units at 2¢ = 30. Cost follows usage's own day: 1.5 → 2 and 2.5 → 3. Email: used, no base cost.
+    expect(body.totals).toEqual([
+      { metric: 'email', amountCents: 0, costCents: 0, priced: true, costed: false },
+      { metric: 'sms', amountCents: 30, costCents: 5, priced: true, costed: true },
+    ]);
+    expect(body).toMatchObject({ currency: 'usd', totalAmountCents: 30, totalCostCents: 5 });
+    expect(body.series.reduce((sum: number, p: { amountCents: number }) => sum + p.amountCents, 0)).toBe(30);
+    expect((await get(`/api/usage/amounts?locationId=${HARBOR}&from=${THIS}-01&to=${today}`).expect(200)).body.totals).toEqual([
+      { metric: 'sms', amountCents: 6, costCents: 2, priced: true, costed: true },
+    ]);
+    expect((await get('/api/usage/amounts?locationId=locSomeoneElse0001').expect(404)).body.error.code).toBe('not_found');
+  });
+});
+
 describe('needs attention', () => {
   it('when a sub-account is billed without a card and another has no subscription, then each count links to the list filtered to exactly those', async () => {
     const body = (await get('/api/overview/attention').expect(200)).body;
