@@ -76,7 +76,7 @@ beforeAll(async () => {
     await use(BAY, 'sms', sms, new Date(start.getTime() + 10 * 86_400_000));
     await use(BAY, 'call_minutes', minutes, new Date(start.getTime() + 12 * 86_400_000));
     const s = Math.floor(start.getTime() / 1000);
-    stripe.seedInvoice({ customer: customers[HARBOR], status: 'paid', period_start: s, period_end: s + 28 * 86_400, created: s + 3600, total: billed, total_excluding_tax: billed, amount_paid: billed, amount_due: billed });
+    stripe.seedInvoice({ customer: customers[HARBOR]!, status: 'paid', period_start: s, period_end: s + 28 * 86_400, created: s + 3600, total: billed, total_excluding_tax: billed, amount_paid: billed, amount_due: billed });
   }
   // This month so far: Harbor and Cedar used SMS and calls — now, after Harbor's subscription started (Stripe invoices
   // a period's meter events from its start).
