@@ -175,6 +175,7 @@ describe('usage in money', () => {
     const bars = async () => chart.locator('.recharts-bar').count();
     expect(await bars()).toBe(2);
     await screenshotFrame(page, app, 'usage-in-money.png');
+    publish('usage-in-money.png');
     await chart.getByRole('checkbox', { name: 'Call minutes' }).uncheck();
     expect(await bars()).toBe(1);
     await chart.getByRole('radio', { name: 'Units' }).check();
