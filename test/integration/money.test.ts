@@ -68,7 +68,7 @@ beforeAll(async () => {
   seed('cus_notMeterbridge0002', 'paid', thisMonthStart, { total: 99_999, amount_paid: 99_999, amount_due: 99_999 });
   const longAgo = new Date(Date.UTC(nowDate.getUTCFullYear(), nowDate.getUTCMonth() - 9, 1));
   seed(customers[HARBOR]!, 'paid', longAgo, { total: 3000, amount_paid: 3000, amount_due: 3000 });
-}, 120_000); // PGlite on a busy shared machine: the set-up makes many round trips
+}, 240_000); // PGlite on a busy shared machine: the set-up makes many round trips
 afterAll(async () => {
   nock.cleanAll();
   await t.close();
