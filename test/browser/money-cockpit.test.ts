@@ -133,6 +133,19 @@ describe('the Overview as the owner’s cockpit', () => {
     publish('overview-1280.png', 'overview-800.png');
   });
 
+  it('when the owner reads money by client, then each sub-account has its month’s billed, cost and margin, and another month can be picked', async () => {
+    const card = app.getByTestId('money-by-client');
+    const row = (id: string) => card.locator(`tr[data-location="${id}"] td`);
+    await card.locator(`tr[data-location="${HARBOR}"]`).waitFor();
+    expect((await row(HARBOR).allInnerTexts()).map((c) => c.trim())).toEqual(['$67.50', '$7.63', '$59.87']);
+    expect((await row(CEDAR).allInnerTexts()).map((c) => c.trim())).toEqual(['$0.00', '$0.95', '-$0.95']);
+    expect(await card.locator(`tr[data-location="${BAY}"]`).count()).toBe(0);
+    await card.getByLabel('Month').selectOption(monthStart(1).toISOString().slice(0, 7));
+    await card.locator(`tr[data-location="${BAY}"]`).waitFor();
+    expect((await row(BAY).allInnerTexts()).map((c) => c.trim())).toEqual(['$0.00', '$16.38', '-$16.38']);
+    expect((await row(HARBOR).allInnerTexts()).map((c) => c.trim())).toEqual(['$88.60', '$0.00', '$88.60']);
+  });
+
   it('when the owner downloads the report, then the browser saves the “agency cost vs rebilled” CSV', async () => {
     const [download] = await Promise.all([page.waitForEvent('download'), app.getByRole('button', { name: 'Download CSV (12 months)' }).click()]);
     expect(download.suggestedFilename()).toMatch(/^meterbridge-cost-vs-rebilled-\d{4}-\d{2}\.csv$/);

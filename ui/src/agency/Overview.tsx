@@ -5,6 +5,7 @@
  */
 import { api, type Overview as OverviewData } from '../api';
 import { moneyApi } from '../money-api';
+import { MoneyByClient } from './MoneyByClient';
 import { MoneyByMonth } from './MoneyByMonth';
 import { MoneyTiles, NeedsAttention } from './MoneyCockpit';
 import { ErrorNotice, Loading } from '../components/States';
@@ -67,7 +68,10 @@ export function Overview() {
       ) : null}
       <MoneyTiles money={money} />
       <div className="grid two cockpit">
-        <NeedsAttention attention={attention} />
+        <div className="column">
+          <NeedsAttention attention={attention} />
+          <MoneyByClient months={money.data?.months} />
+        </div>
         <MoneyByMonth money={money} />
       </div>
       {overview.data && overview.data.reconciliation.pairs > 0 ? <DriftAlert o={overview.data} /> : null}
