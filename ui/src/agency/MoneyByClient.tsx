@@ -5,6 +5,7 @@
 import { useState } from 'react';
 import type { AgencyMoney } from '../api-types-money';
 import { Empty, ErrorNotice, Loading } from '../components/States';
+import { MoneyHead } from '../components/MoneyHead';
 import { useResource } from '../components/useResource';
 import { formatCents } from '../format';
 import { moneyApi } from '../money-api';
@@ -43,14 +44,7 @@ export function MoneyByClient({ months }: { months: AgencyMoney['months'] | unde
         <div className="table-wrap" aria-busy={rows.loading}>
           <table className="money-clients">
             <caption className="visually-hidden">Money per client, {monthName(r.month, 'long')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Sub-account</th>
-                <th scope="col" className="num">Billed</th>
-                <th scope="col" className="num">HighLevel cost</th>
-                <th scope="col" className="num">Margin</th>
-              </tr>
-            </thead>
+            <MoneyHead first="Sub-account" columns={['Billed', 'HighLevel cost', 'Margin']} />
             <tbody>
               {items.map((i) => (
                 <tr key={i.locationId} data-location={i.locationId}>

@@ -5,6 +5,7 @@
 import { lazy, Suspense } from 'react';
 import type { AgencyMoney } from '../api-types-money';
 import { ErrorNotice, Loading } from '../components/States';
+import { MoneyHead } from '../components/MoneyHead';
 import type { Resource } from '../components/useResource';
 import { formatCents } from '../format';
 import { moneyApi } from '../money-api';
@@ -31,16 +32,7 @@ export function MoneyByMonth({ money }: { money: Resource<AgencyMoney> }) {
           <div className="table-wrap">
             <table className="money-months">
               <caption className="visually-hidden">Money per month, {m.currency.toUpperCase()}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Month</th>
-                  <th scope="col" className="num">Invoiced</th>
-                  <th scope="col" className="num">Upcoming</th>
-                  <th scope="col" className="num">Billed</th>
-                  <th scope="col" className="num">HighLevel cost</th>
-                  <th scope="col" className="num">Margin</th>
-                </tr>
-              </thead>
+              <MoneyHead first="Month" columns={['Invoiced', 'Upcoming', 'Billed', 'HighLevel cost', 'Margin']} />
               <tbody>
                 {[...m.months].reverse().map((row) => (
                   <tr key={row.month} data-month={row.month}>

@@ -4,6 +4,7 @@
  */
 import type { Usage } from '../api';
 import type { UsageAmounts } from '../api-types-money';
+import { MoneyHead } from '../components/MoneyHead';
 import { formatCents, formatNumber, metricLabel } from '../format';
 
 export function AmountsTable({ usage, amounts }: { usage: Usage; amounts: UsageAmounts }) {
@@ -13,15 +14,7 @@ export function AmountsTable({ usage, amounts }: { usage: Usage; amounts: UsageA
     <div className="table-wrap">
       <table className="amounts">
         <caption>In money, {amounts.currency.toUpperCase()} (estimate at the prices in force; Stripe’s invoice is the truth)</caption>
-        <thead>
-          <tr>
-            <th scope="col">Metric</th>
-            <th scope="col" className="num">Units billed</th>
-            <th scope="col" className="num">Amount</th>
-            <th scope="col" className="num">HighLevel cost</th>
-            <th scope="col" className="num">Margin</th>
-          </tr>
-        </thead>
+        <MoneyHead first="Metric" columns={['Units billed', 'Amount', 'HighLevel cost', 'Margin']} />
         <tbody>
           {amounts.totals.map((t) => (
             <tr key={t.metric} data-metric={t.metric}>
