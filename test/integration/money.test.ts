@@ -175,4 +175,18 @@ describe('needs attention', () => {
     expect(await ids('drift')).toEqual([]);
     expect(await ids('payment_failed')).toEqual([]);
   });
+
+  it('when a client’s payment fails, then "payment failed" counts it and its link lists exactly that sub-account', async () => {
+    const invoice = stripe.seedInvoice({
+      customer: customers[HARBOR]!, status: 'open', number: 'INV-MONEY-FAIL', total: 4200, amount_due: 4200, attempt_count: 1,
+      period_start: secondsOf(thisMonthStart), period_end: secondsOf(new Date()), next_payment_attempt: secondsOf(new Date()) + 3 * 86_400,
+      payments: { data: [{ id: 'inpay_money', object: 'invoice_payment', created: 1, status: 'open', payment: { type: 'payment_intent', payment_intent: {
+        id: 'pi_money', object: 'payment_intent', status: 'requires_payment_method', last_payment_error: { code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' } } } }] },
+    });
+    await agency.sendEvent('invoice.payment_failed', { id: invoice.id, object: 'invoice', customer: customers[HARBOR] });
+    const body = (await get('/api/overview/attention').expect(200)).body;
+    expect(body.items.find((i: { kind: string }) => i.kind === 'payment_failed')).toMatchObject({ count: 1, to: '/sub-accounts?status=payment_failed' });
+    const listed = (await get('/api/sub-accounts?status=payment_failed').expect(200)).body.items;
+    expect(listed.map((i: { locationId: string; billingStatus: string }) => [i.locationId, i.billingStatus])).toEqual([[HARBOR, 'delinquent']]);
+  });
 });
