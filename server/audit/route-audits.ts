@@ -26,6 +26,11 @@ export interface RouteAudit {
   describeVia?: { path: string; fields: readonly string[] };
   /** Otherwise the after, from the request and the answer (fixed field lists). */
   summarize?: (result: any, input: RouteInput) => Description;
+  /**
+   * Instead: the use case commits its own steps around Stripe calls and records the entry in the transaction of the
+   * write that makes the change (`recordAuditStep`, server/audit/audited.ts); these fields of what it describes.
+   */
+  step?: readonly string[];
 }
 
 const subAccount = (action: string): RouteAudit => ({ action, subject: 'sub_account_billing', describe: (i, db) => describeSubAccountBilling(db, i.params.locationId) });
@@ -36,8 +41,8 @@ const PLAN = ['id', 'name', 'currency', 'interval', 'baseFeeAmount', 'stripeBase
 const BACKFILL = ['id', 'locationId', 'channels', 'startAt', 'endAt', 'bill', 'status'];
 const METRIC = ['key', 'label', 'unit', 'archivedAt'];
 const WALLET = ['billingMode', 'currency', 'initialTopUpCents', 'thresholdCents', 'topUpCents', 'maxBalanceCents', 'monthlyCapCents', 'source'];
-const TOP_UP = ['id', 'trigger', 'amountCents', 'currency', 'status', 'stripeInvoiceId'];
-const RUN = ['id', 'locationId', 'trigger', 'status', 'pairsChecked', 'pairsWithDrift'];
+const TOP_UP = ['id', 'locationId', 'trigger', 'amountCents', 'currency', 'status', 'stripeInvoiceId'];
+const RUN = ['id', 'locationId', 'trigger'];
 
 /** The audited write routes. */
 export const ROUTE_AUDITS: Record<string, RouteAudit> = {
@@ -60,8 +65,8 @@ export const ROUTE_AUDITS: Record<string, RouteAudit> = {
   'DELETE /api/sub-accounts/:locationId/discount': { action: 'discount.removed', subject: 'discount', describeVia: { path: '/api/sub-accounts/:locationId/discount', fields: ['subscriptionId', 'discount'] } },
   'POST /api/catalog/one-time-products': { action: 'one_time_product.created', subject: 'one_time_product', summarize: (r) => pick(r, PRODUCT) },
   'DELETE /api/catalog/one-time-products/:productId': { action: 'one_time_product.archived', subject: 'one_time_product', summarize: (r) => pick(r, PRODUCT) },
-  'POST /api/sub-accounts/:locationId/one-time-charges': { action: 'one_time_charge.created', subject: 'one_time_charge', summarize: (r) => pick(r, CHARGE) },
-  'POST /api/sub-accounts/:locationId/one-time-charges/:chargeId/retry': { action: 'one_time_charge.retried', subject: 'one_time_charge', summarize: (r) => pick(r, CHARGE) },
+  'POST /api/sub-accounts/:locationId/one-time-charges': { action: 'one_time_charge.created', subject: 'one_time_charge', step: CHARGE },
+  'POST /api/sub-accounts/:locationId/one-time-charges/:chargeId/retry': { action: 'one_time_charge.retried', subject: 'one_time_charge', step: CHARGE },
   'POST /api/catalog/plans': { action: 'plan.created', subject: 'plan', summarize: (r) => pick(r, PLAN) },
   'PUT /api/sub-accounts/:locationId/plan': { action: 'sub_account.plan_set', subject: 'subscription', describeVia: { path: '/api/sub-accounts/:locationId/plan', fields: ['planId', 'stripeSubscriptionId'] } },
   'POST /api/sub-accounts/:locationId/meter-batches/:batchId/retry': {
@@ -69,8 +74,8 @@ export const ROUTE_AUDITS: Record<string, RouteAudit> = {
   },
   'PUT /api/ai-senders': { action: 'ai_senders.set', subject: 'ai_senders', describeVia: { path: '/api/ai-senders', fields: ['markers'] } },
   'PUT /api/email-billing': { action: 'email_billing.set', subject: 'email_billing', describeVia: { path: '/api/email-billing', fields: ['source'] } },
-  'POST /api/reconciliation/runs': { action: 'reconciliation.requested', subject: 'reconciliation', summarize: (r) => pick(r, RUN) },
-  'POST /api/sub-accounts/:locationId/reconciliation/runs': { action: 'reconciliation.requested', subject: 'reconciliation', summarize: (r) => pick(r, RUN) },
+  'POST /api/reconciliation/runs': { action: 'reconciliation.requested', subject: 'reconciliation', step: RUN },
+  'POST /api/sub-accounts/:locationId/reconciliation/runs': { action: 'reconciliation.requested', subject: 'reconciliation', step: RUN },
   'POST /api/sub-accounts/:locationId/backfills': { action: 'backfill.started', subject: 'backfill', summarize: (r) => pick(r, BACKFILL) },
   'POST /api/sub-accounts/:locationId/backfills/:backfillId/cancel': { action: 'backfill.cancelled', subject: 'backfill', summarize: (r) => pick(r, BACKFILL) },
   'POST /api/sub-accounts/:locationId/backfills/:backfillId/bill': {
@@ -84,9 +89,7 @@ export const ROUTE_AUDITS: Record<string, RouteAudit> = {
   'PUT /api/sub-accounts/:locationId/wallet/settings': {
     action: 'wallet.settings_set', subject: 'wallet_settings', summarize: (r, i) => ({ locationId: i.params.locationId, ...pick(r, WALLET) }),
   },
-  'POST /api/sub-accounts/:locationId/wallet/top-ups': {
-    action: 'wallet.top_up_requested', subject: 'wallet', summarize: (r, i) => ({ locationId: i.params.locationId, ...pick(r?.topUp, TOP_UP) }),
-  },
+  'POST /api/sub-accounts/:locationId/wallet/top-ups': { action: 'wallet.top_up_requested', subject: 'wallet', step: TOP_UP },
   'POST /api/custom-metrics': { action: 'custom_metric.defined', subject: 'custom_metric', summarize: (r) => pick(r, METRIC) },
   'DELETE /api/custom-metrics/:key': { action: 'custom_metric.archived', subject: 'custom_metric', summarize: (r) => pick(r, METRIC) },
 };
