@@ -2,7 +2,9 @@
  * Which audit entry each write route of the settings API writes (issue 19, item 3), keyed `METHOD path` as in the
  * route table. `withAudit` (server/audit/with-audit.ts) wraps those routes' handlers. Routes whose use case records
  * its own entry in its own transaction are in AUDITED_IN_USE_CASE; writes that change no billing configuration are
- * in NOT_CONFIGURATION. A test checks that every write route of the table is in exactly one of the three.
+ * in NOT_CONFIGURATION with the reason. test/integration/audit-route-table.test.ts calls every write route of the table
+ * once and checks it wrote exactly the entry listed here (none for NOT_CONFIGURATION): a new write route fails it
+ * until it is listed here and given a valid body there.
  */
 import type { Executor } from '../../models/database';
 import type { Caller } from '../http/api-route';
@@ -94,20 +96,20 @@ export const ROUTE_AUDITS: Record<string, RouteAudit> = {
   'DELETE /api/custom-metrics/:key': { action: 'custom_metric.archived', subject: 'custom_metric', summarize: (r) => pick(r, METRIC) },
 };
 
-/** Write routes whose use case records its entry in the change's own transaction. */
-export const AUDITED_IN_USE_CASE = [
-  'PUT /api/stripe/connection', // server/stripe/connection-audit.ts
-  'DELETE /api/stripe/connection',
-  'PUT /api/stripe/webhook-secret',
-  'POST /api/api-keys', // server/usage-api/api-keys.ts
-  'DELETE /api/api-keys/:keyId',
-];
+/** Write routes whose use case records its entry in the change's own transaction, with the action it records. */
+export const AUDITED_IN_USE_CASE: Record<string, string> = {
+  'PUT /api/stripe/connection': 'stripe.key_connected', // server/stripe/connection-audit.ts
+  'DELETE /api/stripe/connection': 'stripe.disconnected',
+  'PUT /api/stripe/webhook-secret': 'stripe.webhook_secret_set',
+  'POST /api/api-keys': 'api_key.created', // server/usage-api/api-keys.ts
+  'DELETE /api/api-keys/:keyId': 'api_key.revoked',
+};
 
-/** Write routes that change no billing configuration (the Connect callback records the connection). */
-export const NOT_CONFIGURATION = [
-  'POST /api/session',
-  'POST /api/stripe/connect',
-  'POST /api/v1/usage',
-  'POST /api/sub-accounts/:locationId/payments/card-link',
-  'POST /api/sub-accounts/:locationId/payments/portal-link',
-];
+/** Write routes that change no billing configuration, each with the reason (a test checks every one has one). */
+export const NOT_CONFIGURATION: Record<string, string> = {
+  'POST /api/session': 'signs a HighLevel user in: a session token, nothing stored',
+  'POST /api/stripe/connect': 'only starts Stripe’s authorization (a signed state); the Connect callback records the connection (stripe.connect_connected)',
+  'POST /api/v1/usage': 'usage reported by an API key: metering data, not configuration',
+  'POST /api/sub-accounts/:locationId/payments/card-link': 'opens Stripe Checkout for the client to save a card: Stripe holds the card, nothing of ours changes',
+  'POST /api/sub-accounts/:locationId/payments/portal-link': 'opens Stripe’s customer portal session: nothing of ours changes',
+};
