@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
+import Stripe from 'stripe';
 import { selectRows } from '../../models/database';
 import { listAudit } from '../../server/audit/audit-log';
-import { findAgency } from '../../server/tenancy/accounts-repository';
+import { findAgency, findSubAccount } from '../../server/tenancy/accounts-repository';
 import { attachTestCard } from '../support/stripe/customers';
 import { startStripeStub, type StripeStub } from '../support/stripe-stub';
 import { startTestService, type TestService } from '../support/test-service';
@@ -11,6 +12,8 @@ import { startTestService, type TestService } from '../support/test-service';
  * injected in the real database with triggers: one refuses the audit entry (after the change's own write, before the
  * commit), one fails the commit itself (a deferred constraint trigger on the changed row, run after the entry was
  * written). Either way neither the change nor the entry is left; with the fault gone, the same request makes both.
+ * Changes made by a job (apply-defaults) and by a Stripe webhook (a subscription canceled) are audited with their
+ * own actor, in their own transaction.
  */
 let t: TestService;
 let stripe: StripeStub;
@@ -109,5 +112,32 @@ describe('an audit entry commits in the same transaction as its change', () => {
     expect(invoices()).toBe(1);
     const [entry] = await listAudit(db(), A, { action: 'one_time_charge.created', limit: 5 });
     expect(entry).toMatchObject({ after: { id: charged.body.id, locationId: LOC, amount: 4990, status: 'pending' } });
+  });
+});
+
+describe('changes made by Meterbridge and by Stripe are audited as theirs, in their transaction', () => {
+  const NEW = 'locSameTxAutoApply01';
+
+  it('when the apply-defaults job maps a new sub-account, then the entry is Meterbridge’s; a refused entry leaves the sub-account untouched', async () => {
+    await t.service.accounts.registerSubAccount(NEW, A, 'Auto Apply Clinic'); // the agency auto-applies (first test)
+    await refuseEntries('defaults.applied');
+    await expect(t.service.billing.applyPendingDefaults()).rejects.toThrow(/insert into "audit_entries"/);
+    expect(await findSubAccount(db(), NEW)).toMatchObject({ stripeCustomerId: null, stripeSubscriptionId: null, defaultsPending: true });
+
+    await refuseEntries(null);
+    expect(await t.service.billing.applyPendingDefaults()).toEqual({ applied: 1, failed: 0 });
+    const [entry] = await listAudit(db(), A, { action: 'defaults.applied', limit: 5 });
+    expect(entry).toMatchObject({ actor: { type: 'system' }, subject: 'sub_account_billing', before: { locationId: NEW, stripeCustomerId: null }, after: { stripeCustomerId: expect.stringMatching(/^cus_/), stripeSubscriptionId: expect.stringMatching(/^sub_/) } });
+  });
+
+  it('when Stripe cancels a subscription (webhook), then the paused sub-account is one entry of Stripe’s with the subscription before and after', async () => {
+    const subscriptionId = (await findSubAccount(db(), NEW))!.stripeSubscriptionId!;
+    expect(subscriptionId).toMatch(/^sub_/);
+    stripe.state.subscriptions.get(subscriptionId)!.status = 'canceled';
+    const secret = [...stripe.state.webhookEndpoints.values()][0]!.secret as string;
+    const payload = JSON.stringify({ id: 'evt_same_tx_deleted', object: 'event', type: 'customer.subscription.deleted', data: { object: { id: subscriptionId, object: 'subscription' } } });
+    await t.http.post(`/webhooks/stripe/${A}`).set('stripe-signature', Stripe.webhooks.generateTestHeaderString({ payload, secret })).set('content-type', 'application/json').send(payload).expect(200);
+    const [entry] = await listAudit(db(), A, { action: 'sub_account.subscription_canceled', limit: 5 });
+    expect(entry).toMatchObject({ actor: { type: 'stripe' }, before: { locationId: NEW, stripeSubscriptionId: subscriptionId }, after: { stripeSubscriptionId: null } });
   });
 });
