@@ -13,11 +13,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Database, Executor, Transaction } from '../../models/database';
 
-/** An open audited transaction; `open` turns false when it commits or rolls back. */
+/** An audited change: its open transaction (`open` turns false when it ends), or the entry its use case records. */
 interface Scope {
-  tx: Transaction;
+  tx?: Transaction;
   open: boolean;
-  /** Set by `claimStep`: the use case recorded the entry in a transaction of its own steps. */
+  /** Set by `recordAuditStep`: the use case recorded the entry in a transaction of its own steps. */
   claimed: boolean;
   /** The entry a use case records in its own step (routes whose use case commits its steps itself), if any. */
   step?: StepRecorder;
@@ -36,7 +36,7 @@ export function ambientDatabase(db: Database): Database {
   return new Proxy(db, {
     get(target, prop) {
       const scope = scopes.getStore();
-      const source: object = scope?.open && !scope.step ? scope.tx : target;
+      const source: object = scope?.open && scope.tx ? scope.tx : target;
       const value = Reflect.get(source, prop, source) as unknown;
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(source) : value;
     },
@@ -65,7 +65,7 @@ export async function inAuditedTransaction<T>(db: Database, work: (tx: Transacti
  * @returns what `work` returned and whether the entry was recorded.
  */
 export async function withAuditStep<T>(record: StepRecorder, work: () => Promise<T>): Promise<{ result: T; recorded: boolean }> {
-  const scope = { open: false, claimed: false, step: record } as Scope;
+  const scope: Scope = { open: false, claimed: false, step: record };
   const result = await scopes.run(scope, work);
   return { result, recorded: scope.claimed };
 }

@@ -5,6 +5,9 @@
  * in NOT_CONFIGURATION with the reason. test/integration/audit-route-table.test.ts calls every write route of the table
  * once and checks it wrote exactly the entry listed here (none for NOT_CONFIGURATION): a new write route fails it
  * until it is listed here and given a valid body there.
+ * By default a route's entry commits in one transaction with every write of its use case (server/audit/audited.ts);
+ * a use case that must keep its row after a failed Stripe call (money moved: charges, top-ups) takes `step` and calls
+ * `recordAuditStep(tx, …)` in the transaction of that row.
  */
 import type { Executor } from '../../models/database';
 import type { Caller } from '../http/api-route';
