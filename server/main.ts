@@ -27,6 +27,7 @@ import { createEventDestinations } from './stripe/event-destinations';
 import { wireStripeConnect } from './stripe/connect-wiring';
 import { auditRoutes } from './audit/routes';
 import { withAudit } from './audit/with-audit';
+import { ambientDatabase } from './audit/ambient-transaction';
 import { createAccounts } from './tenancy/accounts';
 import { findAgencyName } from './tenancy/accounts-repository';
 import { createHighLevelApiClient } from './highlevel/api-client';
@@ -92,7 +93,8 @@ export type { BuildOptions, Service };
 export async function buildService(options: BuildOptions): Promise<Service> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
-  const database = options.database ?? (await openDatabase(config.database));
+  const opened = options.database ?? (await openDatabase(config.database));
+  const database = { ...opened, db: ambientDatabase(opened.db) }; // an audited change's writes share its transaction
   const ownsDatabase = !options.database;
   const operations = createOperations({ config, database, logger });
 
@@ -164,7 +166,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const ingestion = createUsageIngestion({ db: database.db, onStored: pipeline.nudge });
   const money = wireMoney({ db: database.db, payments, stripeForAgency: agencyStripe });
   const session = createSessionExchange({ db: database.db, sharedSecret: config.highLevel.sharedSecret, tokens: sessionTokens });
-  const apiRoutes = withAudit(database.db, [
+  const apiRoutes = withAudit(opened.db, [
     ...accessRoutes({ session, demo: config.demo }),
     ...billingSetupRoutes({ db: database.db, stripeConnection, pricing, rules, billing, logger, filterIds: money.filterIds }),
     ...stripeConnect.apiRoutes,
