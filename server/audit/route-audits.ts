@@ -87,6 +87,10 @@ export const ROUTE_AUDITS: Record<string, RouteAudit> = {
   'POST /api/sub-accounts/:locationId/wallet/top-ups': {
     action: 'wallet.top_up_requested', subject: 'wallet', summarize: (r, i) => ({ locationId: i.params.locationId, ...pick(r?.topUp, TOP_UP) }),
   },
+  'PUT /api/suspension/settings': { action: 'suspension.settings_set', subject: 'suspension_settings', describeVia: { path: '/api/suspension/settings', fields: ['policy', 'afterAttempts'] } },
+  'POST /api/sub-accounts/:locationId/suspension/resume': {
+    action: 'sub_account.suspension_resumed', subject: 'suspension', summarize: (r, i) => ({ locationId: i.params.locationId, ...pick(r?.suspension, ['active', 'resumedAt', 'resumedBy', 'invoiceId']), highLevel: pick(r?.suspension?.highLevel, ['state', 'error']) }),
+  },
   'POST /api/custom-metrics': { action: 'custom_metric.defined', subject: 'custom_metric', summarize: (r) => pick(r, METRIC) },
   'DELETE /api/custom-metrics/:key': { action: 'custom_metric.archived', subject: 'custom_metric', summarize: (r) => pick(r, METRIC) },
 };
