@@ -8,6 +8,7 @@ import type { Executor } from '../../models/database';
 import type { Caller } from '../http/api-route';
 import { pick, type Description } from './audited';
 import { describeDefaultRule, describeDefaults, describeSubAccountBilling } from './describe';
+import { findPolicy } from '../suspension/suspension-repository';
 
 /** What a wrapped handler was called with. */
 export interface RouteInput {
@@ -87,7 +88,7 @@ export const ROUTE_AUDITS: Record<string, RouteAudit> = {
   'POST /api/sub-accounts/:locationId/wallet/top-ups': {
     action: 'wallet.top_up_requested', subject: 'wallet', summarize: (r, i) => ({ locationId: i.params.locationId, ...pick(r?.topUp, TOP_UP) }),
   },
-  'PUT /api/suspension/settings': { action: 'suspension.settings_set', subject: 'suspension_settings', describeVia: { path: '/api/suspension/settings', fields: ['policy', 'afterAttempts'] } },
+  'PUT /api/suspension/settings': { action: 'suspension.settings_set', subject: 'suspension_settings', describe: (i, db) => findPolicy(db, i.caller!.companyId).then((p) => ({ ...p })) },
   'POST /api/sub-accounts/:locationId/suspension/resume': {
     action: 'sub_account.suspension_resumed', subject: 'suspension', summarize: (r, i) => ({ locationId: i.params.locationId, ...pick(r?.suspension, ['active', 'resumedAt', 'resumedBy', 'invoiceId']), highLevel: pick(r?.suspension?.highLevel, ['state', 'error']) }),
   },
