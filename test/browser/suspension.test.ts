@@ -119,7 +119,7 @@ describe('suspension for non-payment on the page', () => {
       const refused = app.locator('tr', { hasText: 'Pine Realty' });
       expect(await refused.getByTestId('highlevel-pause-badge').innerText()).toBe('HighLevel error');
       expect(await refused.getByTestId('highlevel-pause-badge').getAttribute('title')).toContain('The SaaS API is available on the Agency Pro plan');
-      await screenshotFrame(page, app, `suspension-list-${width}.png`);
+      await screenshotFrame(page, app, `suspension-list-${width}.png`, { published: width === 1280 });
 
       await refused.getByRole('link', { name: 'Pine Realty' }).click();
       const card = app.getByTestId('suspension-card');
@@ -143,7 +143,7 @@ describe('suspension for non-payment on the page', () => {
       expect(text).toContain('the account is paused until the invoice is paid');
       expect(text).toContain('Invoice HD-0042: $42.50 due — Your card has insufficient funds.');
       expect(await app.getByTestId('pay-link').getAttribute('href')).toBe(INVOICE_URL);
-      await screenshotFrame(page, app, `suspension-client-${width}.png`);
+      await screenshotFrame(page, app, `suspension-client-${width}.png`, { published: width === 800 });
     }
     expect(pageErrors).toEqual([]);
   });
