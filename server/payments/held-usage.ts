@@ -35,9 +35,10 @@ const uncovered = (r: SQL): SQL => sql`exists (
 
 /**
  * True (SQL) when the row `r`'s sub-account is suspended for non-payment (server/suspension/): every metric's units
- * are held, priced by Meterbridge or not, until the suspension ends.
+ * are held, priced by Meterbridge or not, until the suspension ends. Batch forming (meter-batch-repository.ts) skips
+ * such reports too, so a crossing committed between the hold step and the forming of batches waits for the next hold.
  */
-const suspended = (r: SQL): SQL => sql`exists (select 1 from suspensions su where su.location_id = ${r}.location_id and su.resumed_at is null)`;
+export const suspended = (r: SQL): SQL => sql`exists (select 1 from suspensions su where su.location_id = ${r}.location_id and su.resumed_at is null)`;
 
 /** True (SQL) when the row `r` (location_id, metric) must be held, for either reason. */
 const held = (r: SQL): SQL => sql`(${suspended(r)} or ${uncovered(r)})`;
