@@ -8,6 +8,7 @@ import { defineRoute, type ApiRoute } from '../http/api-route';
 import * as s from './schemas';
 import type { Suspension } from './suspension';
 
+/** The suspension routes (see the module comment), for the composition root. */
 export function suspensionRoutes(deps: { suspension: Suspension }): ApiRoute<any, any, any, any>[] {
   const { suspension } = deps;
   return [

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 
+/** The sub-account in the path. */
 export const locationIdParam = z.object({ locationId: z.string().min(1).max(100) });
 
 /** The agency's policy: what happens when a client does not pay (server/suspension/suspension.ts). */
@@ -14,6 +15,7 @@ export const suspensionSettingsRequest = z.object({
   afterAttempts: z.number().int().min(1).max(10),
 });
 
+/** The policy as stored, with the HighLevel grant's scope check. */
 export const suspensionSettingsResponse = suspensionSettingsRequest.extend({
   /**
    * Whether the agency's HighLevel grant (its Company installation) carries `saas/company.write`, the scope the

@@ -13,6 +13,7 @@ export interface PolicySettings {
   afterAttempts: number;
 }
 
+/** A `suspensions` row as stored. */
 export type SuspensionRow = typeof suspensions.$inferSelect;
 
 /** What starts a suspension. */
@@ -26,11 +27,13 @@ export interface SuspensionStart {
   pauseInHighLevel: boolean;
 }
 
+/** The agency's policy (`off`, N = 3 when it has no row). */
 export async function findPolicy(db: Executor, companyId: string): Promise<PolicySettings> {
   const [row] = await db.select().from(suspensionPolicies).where(eq(suspensionPolicies.companyId, companyId));
   return row ? { policy: row.policy, afterAttempts: row.afterAttempts } : { policy: 'off', afterAttempts: 3 };
 }
 
+/** Stores the agency's policy (the route validated it: N in 1–10, the database checks it too). */
 export async function savePolicy(db: Executor, companyId: string, settings: PolicySettings): Promise<void> {
   await db
     .insert(suspensionPolicies)
@@ -38,6 +41,7 @@ export async function savePolicy(db: Executor, companyId: string, settings: Poli
     .onConflictDoUpdate({ target: suspensionPolicies.companyId, set: { ...settings, updatedAt: sql`now()` } });
 }
 
+/** The sub-account's suspension row (in force or the last one), or null. */
 export async function findSuspension(db: Executor, locationId: string): Promise<SuspensionRow | null> {
   const [row] = await db.select().from(suspensions).where(eq(suspensions.locationId, locationId));
   return row ?? null;

@@ -28,6 +28,10 @@ import { endSuspension, findPolicy, findSuspension, listSuspensions, recordHighL
 
 type SuspensionView = z.infer<typeof suspensionSchema>;
 
+/**
+ * Builds the suspension use cases over the database and the HighLevel API client (the agency's token). Stripe is read
+ * only through the client the payment events hand over.
+ */
 export function createSuspension(deps: {
   db: Database;
   api: HighLevelApiClient;
@@ -130,6 +134,7 @@ export function createSuspension(deps: {
       return state(locationId);
     },
 
+    /** The agency's suspensions in force, or whose HighLevel pause or resume failed (for its list). */
     async list(companyId: string) {
       return { items: (await listSuspensions(deps.db, companyId)).map(view) };
     },
@@ -142,6 +147,7 @@ export function createSuspension(deps: {
   };
 }
 
+/** The suspension use cases (see `createSuspension`). */
 export type Suspension = ReturnType<typeof createSuspension>;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);

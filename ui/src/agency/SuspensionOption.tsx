@@ -19,6 +19,7 @@ const POLICIES: Array<{ value: SuspensionPolicy; label: string; help: string }> 
   },
 ];
 
+/** The policy card (Invoices page): loads the settings, then the form. */
 export function SuspensionOption() {
   const settings = useResource(() => suspensionApi.settings(), []);
   if (!settings.data) return settings.error ? <ErrorNotice error={settings.error} onRetry={settings.reload} /> : null;

@@ -7,6 +7,7 @@ import type { SubAccountDetail } from '../api';
 import type { SuspensionState } from '../api-types-suspension';
 import { formatCents, formatInstant } from '../format';
 
+/** @param problem the sub-account's payment problem (amount due, decline), shown when it is the suspension's invoice. */
 export function SuspensionNotice({ suspension, problem }: { suspension: SuspensionState; problem: SubAccountDetail['paymentProblem'] }) {
   const url = suspension.hostedInvoiceUrl ?? problem?.hostedInvoiceUrl ?? null;
   const invoice = problem && (problem.invoiceId === suspension.invoiceId || !suspension.invoiceId) ? problem : null;
