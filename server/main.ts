@@ -78,6 +78,7 @@ import { holdUncoveredUsage } from './payments/held-usage';
 import { createPayments } from './payments/payments';
 import { paymentsReturnRouter } from './payments/return-page';
 import { paymentRoutes } from './payments/routes';
+import { wireMoney } from './money/wiring';
 import { walletRoutes } from './wallets/routes';
 import { createWallets } from './wallets/wallets';
 import { suspensionRoutes } from './suspension/routes';
@@ -165,14 +166,16 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const apiKeys = createApiKeys({ db: database.db });
   const customMetrics = createCustomMetrics({ db: database.db });
   const ingestion = createUsageIngestion({ db: database.db, onStored: pipeline.nudge });
+  const money = wireMoney({ db: database.db, payments, stripeForAgency: agencyStripe });
   const session = createSessionExchange({ db: database.db, sharedSecret: config.highLevel.sharedSecret, tokens: sessionTokens });
   const apiRoutes = withAudit(database.db, [
     ...accessRoutes({ session, demo: config.demo }),
-    ...billingSetupRoutes({ db: database.db, stripeConnection, pricing, rules, billing, logger }),
+    ...billingSetupRoutes({ db: database.db, stripeConnection, pricing, rules, billing, logger, filterIds: money.filterIds }),
     ...stripeConnect.apiRoutes,
     ...auditRoutes({ db: database.db }),
     ...reportingRoutes({ db: database.db }),
     ...paymentRoutes({ payments }),
+    ...money.routes,
     ...walletRoutes({ wallets }),
     ...suspensionRoutes({ suspension }),
     ...reconciliationRoutes({ db: database.db, reconciliation }),

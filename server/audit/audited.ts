@@ -1,7 +1,7 @@
 /**
  * Audited changes of billing configuration (issue 19, item 3), for use cases that have no single transaction of
  * their own (a Stripe call sits between their writes). With a `describe`, the before is read, the change runs, and
- * the after is read and the entry written in one transaction; a change that left its subject as it was writes
+ * then the after is read and the entry written; a change that left its subject as it was writes
  * nothing. Without one, the entry records `summarize(result)` as the after (an action such as "backfill billed").
  * A change that throws writes nothing. Describers (server/audit/describe.ts) and summaries read fixed field lists
  * (`pick`), never stored rows, so no secret can reach the log.
@@ -46,10 +46,10 @@ export function auditBy(caller: Caller | null, action: string, subject: string):
 export async function audited<T>(db: Database, target: AuditTarget<T>, work: () => Promise<T>): Promise<T> {
   const before = target.describe ? await target.describe(db) : null;
   const result = await work();
-  await db.transaction(async (tx) => {
-    const after = target.describe ? await target.describe(tx) : (target.summarize?.(result) ?? null);
-    if (target.describe && JSON.stringify(before) === JSON.stringify(after)) return;
-    await recordAudit(tx, { companyId: target.companyId, actor: target.actor, action: target.action, subject: target.subject, before, after });
-  });
+  // The after is read before the entry's transaction opens: a describer may read through the app's own handle (a
+  // route's GET handler does), which on PGlite's single connection would wait for that transaction for ever.
+  const after = target.describe ? await target.describe(db) : (target.summarize?.(result) ?? null);
+  if (target.describe && JSON.stringify(before) === JSON.stringify(after)) return result;
+  await recordAudit(db, { companyId: target.companyId, actor: target.actor, action: target.action, subject: target.subject, before, after });
   return result;
 }
