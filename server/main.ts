@@ -82,6 +82,7 @@ import { paymentRoutes } from './payments/routes';
 import { wireMoney } from './money/wiring';
 import { walletRoutes } from './wallets/routes';
 import { createWallets } from './wallets/wallets';
+import { createSuspension, suspensionRoutes } from './suspension/routes';
 import type { BuildOptions, Service } from './service';
 
 export type { BuildOptions, Service };
@@ -159,7 +160,9 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const pricing = createPricing({ db: database.db, rules, stripeForAgency: agencyStripe, resyncSubscriptions: billing.resyncSubscriptions });
   const catalogue = createCatalogue({ db: database.db, stripeForAgency: agencyStripe, billing });
   const wallets = createWallets({ db: database.db, stripeForAgency: agencyStripe, logger });
+  const suspension = createSuspension({ db: database.db, api: highLevelApi, logger, onResumed: nudgeReporter }); // non-payment policy
   const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger, onEvent: payments.handleEvent,
+    onPaymentState: suspension.onInvoiceState, onCanceledUnpaid: suspension.onSubscriptionCanceledUnpaid,
     onInvoiceEvent: async (companyId, stripe, invoiceId) => (await catalogue.onInvoiceEvent(companyId, stripe, invoiceId)) || wallets.onInvoiceEvent(companyId, stripe, invoiceId) });
   const apiKeys = createApiKeys({ db: database.db });
   const customMetrics = createCustomMetrics({ db: database.db });
@@ -175,6 +178,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     ...paymentRoutes({ payments }),
     ...money.routes,
     ...walletRoutes({ wallets }),
+    ...suspensionRoutes({ suspension }),
     ...reconciliationRoutes({ db: database.db, reconciliation }),
     ...backfillRoutes({ backfills }),
     ...shadowRoutes({ db: database.db }),

@@ -13,6 +13,7 @@ import type { Executor } from '../../models/database';
 import type { Caller } from '../http/api-route';
 import { pick, type Description } from './audited';
 import { describeDefaultRule, describeDefaults, describeSubAccountBilling } from './describe';
+import { findPolicy } from '../suspension/suspension-repository';
 
 /** What a wrapped handler was called with. */
 export interface RouteInput {
@@ -95,6 +96,10 @@ export const ROUTE_AUDITS: Record<string, RouteAudit> = {
     action: 'wallet.settings_set', subject: 'wallet_settings', summarize: (r, i) => ({ locationId: i.params.locationId, ...pick(r, WALLET) }),
   },
   'POST /api/sub-accounts/:locationId/wallet/top-ups': { action: 'wallet.top_up_requested', subject: 'wallet', step: TOP_UP },
+  'PUT /api/suspension/settings': { action: 'suspension.settings_set', subject: 'suspension_settings', describe: (i, db) => findPolicy(db, i.caller!.companyId).then((p) => ({ ...p })) },
+  'POST /api/sub-accounts/:locationId/suspension/resume': {
+    action: 'sub_account.suspension_resumed', subject: 'suspension', summarize: (r, i) => ({ locationId: i.params.locationId, ...pick(r?.suspension, ['active', 'resumedAt', 'resumedBy', 'invoiceId']), highLevel: pick(r?.suspension?.highLevel, ['state', 'error']) }),
+  },
   'POST /api/custom-metrics': { action: 'custom_metric.defined', subject: 'custom_metric', summarize: (r) => pick(r, METRIC) },
   'DELETE /api/custom-metrics/:key': { action: 'custom_metric.archived', subject: 'custom_metric', summarize: (r) => pick(r, METRIC) },
 };

@@ -25,6 +25,7 @@ import { SubAccountPayments } from './SubAccountPayments';
 import { SubAccountDiscount } from './SubAccountDiscount';
 import { SubAccountCharges } from './SubAccountCharges';
 import { SubAccountPlan } from './SubAccountPlan';
+import { SuspensionCard } from './SuspensionCard';
 
 export function SubAccountPage({ locationId }: { locationId: string }) {
   const detail = useResource(() => api.subAccount(locationId), [locationId]);
@@ -62,6 +63,7 @@ export function SubAccountPage({ locationId }: { locationId: string }) {
               (send this link to the client).
             </p>
           ) : null}
+          <SuspensionCard locationId={locationId} invoiceLinkShown={d.paymentProblem?.hostedInvoiceUrl} onResumed={refresh} />
           <div className="grid two">
             <Billing detail={d} onSaved={detail.set} />
             <Subscription detail={d} onSaved={detail.set} />

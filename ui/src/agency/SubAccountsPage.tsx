@@ -1,7 +1,8 @@
 /**
  * The agency's sub-accounts: searchable (debounced, server-side), paginated by the server, so an agency with
  * hundreds of sub-accounts gets one page of rows at a time. This month's usage fills in per page, and so do the
- * payment flags: billed without a card, card expiring, usage held back for want of a subscription.
+ * payment flags: billed without a card, card expiring, usage held back for want of a subscription, suspended for
+ * non-payment (and paused in HighLevel, or HighLevel's refusal).
  */
 import { useState } from 'react';
 import { api, type MetricTotal } from '../api';
@@ -13,6 +14,8 @@ import { notBillingReason, RebillingBadge, StatusBadges } from './status';
 import { Writes } from '../components/permissions';
 import { paymentsApi } from '../payments-api';
 import { PaymentBadges } from './PaymentBadges';
+import { SuspensionBadges } from './SuspensionCard';
+import { suspensionApi } from '../suspension-api';
 
 const PAGE_SIZE = 50;
 
@@ -50,6 +53,9 @@ export function SubAccountsPage() {
   // Card and held-usage flags per page, read from Stripe (cached 30 s); a failure leaves the column empty.
   const flags = useResource(() => (ids.length ? paymentsApi.flags(ids).catch(() => null) : Promise.resolve(null)), [ids.join(',')]);
   const flagOf = new Map((flags.data?.items ?? []).map((f) => [f.locationId, f]));
+  // Suspended sub-accounts (and HighLevel pause errors) of the agency: a short list, read once per page.
+  const suspended = useResource(() => suspensionApi.list().catch(() => null), [query, page]);
+  const suspensionOf = new Map((suspended.data?.items ?? []).map((s) => [s.locationId, s]));
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const pages = list.data ? Math.max(1, Math.ceil(list.data.total / list.data.pageSize)) : 1;
 
@@ -132,6 +138,7 @@ export function SubAccountsPage() {
                     <td>
                       <StatusBadges sub={sub} />
                       <PaymentBadges flag={flagOf.get(sub.locationId)} />
+                      <SuspensionBadges suspension={suspensionOf.get(sub.locationId)} />
                     </td>
                   </tr>
                 ))}

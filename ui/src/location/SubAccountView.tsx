@@ -1,6 +1,7 @@
 /**
  * What a sub-account's own user sees: this month's usage per metric, the units billed and the estimated charges, its
- * card, next invoice and invoices, and usage over time. Read-only, except that the sub-account's admins open Stripe's
+ * card, next invoice and invoices, and usage over time; an unpaid invoice (or a suspension for non-payment) comes
+ * first, with the link to pay it. Read-only, except that the sub-account's admins open Stripe's
  * pages to add or change the card (ClientPayments); the API refuses this user anything else.
  */
 import { api, type SubAccountDetail } from '../api';
@@ -9,10 +10,15 @@ import { useResource } from '../components/useResource';
 import { formatCents, formatDay, formatNumber, metricLabel } from '../format';
 import { UsagePanel } from '../usage/UsagePanel';
 import { ClientPayments } from './ClientPayments';
+import { SuspensionNotice } from './SuspensionNotice';
+import { suspensionApi } from '../suspension-api';
 
 export function SubAccountView({ locationId, userName, role }: { locationId: string; userName?: string; role?: string }) {
   const sub = useResource(() => api.subAccount(locationId), [locationId]);
   const charges = useResource(() => api.subAccountCharges(locationId), [locationId]);
+  // A failure to read it leaves the payment problem (if any) shown as before.
+  const suspension = useResource(() => suspensionApi.subAccount(locationId).catch(() => null), [locationId]);
+  const suspended = suspension.data?.suspension?.active ? suspension.data.suspension : null;
   const c = charges.data;
   const lastDay = c ? new Date(Date.parse(c.periodEnd) - 1).toISOString() : null;
   return (
@@ -24,7 +30,11 @@ export function SubAccountView({ locationId, userName, role }: { locationId: str
       <main className="page">
         <h1 data-testid="sub-account-name">{sub.data ? (sub.data.name ?? sub.data.locationId) : 'Your usage'}</h1>
         {sub.error ? <ErrorNotice error={sub.error} onRetry={sub.reload} /> : null}
-        {sub.data?.paymentProblem ? <PaymentRequired problem={sub.data.paymentProblem} actionRequired={sub.data.billingStatus === 'action_required'} /> : null}
+        {suspended ? (
+          <SuspensionNotice suspension={suspended} problem={sub.data?.paymentProblem ?? null} />
+        ) : sub.data?.paymentProblem ? (
+          <PaymentRequired problem={sub.data.paymentProblem} actionRequired={sub.data.billingStatus === 'action_required'} />
+        ) : null}
         <section className="card" aria-labelledby="period-title">
           <h2 id="period-title">This month{c && lastDay ? `: ${formatDay(c.periodStart)} – ${formatDay(lastDay)}` : ''}</h2>
           {charges.loading && !c ? <Loading /> : null}
