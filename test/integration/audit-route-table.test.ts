@@ -106,6 +106,8 @@ const CALLS: Record<string, Call> = {
   'PUT /api/sub-accounts/:locationId/wallet/settings': { body: () => SPEC },
   'POST /api/sub-accounts/:locationId/wallet/top-ups': {},
   'PUT /api/payments/settings': { body: () => ({ requireCardBeforeSubscription: true }) },
+  'PUT /api/suspension/settings': { body: () => ({ policy: 'stop_billing', afterAttempts: 3 }) },
+  'POST /api/sub-accounts/:locationId/suspension/resume': {},
   'POST /api/custom-metrics': { body: () => ({ key: 'gpu_seconds', label: 'GPU seconds', unit: 'second' }) },
   'DELETE /api/custom-metrics/:key': {},
   'POST /api/api-keys': { body: () => ({ name: 'Vendor' }) },
