@@ -80,6 +80,7 @@ import { paymentsReturnRouter } from './payments/return-page';
 import { paymentRoutes } from './payments/routes';
 import { walletRoutes } from './wallets/routes';
 import { createWallets } from './wallets/wallets';
+import { ALERTS_DELIVERY_JOB, createAlerts } from './alerts/alerts';
 import type { BuildOptions, Service } from './service';
 
 export type { BuildOptions, Service };
@@ -147,6 +148,8 @@ export async function buildService(options: BuildOptions): Promise<Service> {
       })
     : null;
   const agencyStripe = stripeForAgency(stripeConnect.connections);
+  const alerts = createAlerts({ db: database.db, secretBox, accessToken: (owner) => highLevelTokens.accessToken(owner), stripeIfConnected: stripeIfConnected(stripeConnect.connections),
+    logger, highLevel: config.highLevel, nudge: () => scheduler.nudge(ALERTS_DELIVERY_JOB, 200) });
   const sessionTokens = createSessionTokens({ key: deriveSessionKey(config.encryptionKey) });
   const stripeConnection = createStripeConnection({ db: database.db, secretBox, stripeClient, appUrl: config.appUrl, logger, eventDestinations, connect: stripeConnect.connect });
   const payments = createPayments({
@@ -157,6 +160,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const catalogue = createCatalogue({ db: database.db, stripeForAgency: agencyStripe, billing });
   const wallets = createWallets({ db: database.db, stripeForAgency: agencyStripe, logger });
   const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger, onEvent: payments.handleEvent,
+    onPaymentStatus: alerts.onPaymentStatus, onPaymentStatusCommitted: alerts.nudge,
     onInvoiceEvent: async (companyId, stripe, invoiceId) => (await catalogue.onInvoiceEvent(companyId, stripe, invoiceId)) || wallets.onInvoiceEvent(companyId, stripe, invoiceId) });
   const apiKeys = createApiKeys({ db: database.db });
   const customMetrics = createCustomMetrics({ db: database.db });
@@ -170,6 +174,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     ...reportingRoutes({ db: database.db }),
     ...paymentRoutes({ payments }),
     ...walletRoutes({ wallets }),
+    ...alerts.routes,
     ...reconciliationRoutes({ db: database.db, reconciliation }),
     ...backfillRoutes({ backfills }),
     ...shadowRoutes({ db: database.db }),
@@ -181,7 +186,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   ]);
   const openApi = openApiDocument(apiRoutes, API_INFO);
 
-  const jobs = { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation, retention: operations.retention, wallets };
+  const jobs = { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation, retention: operations.retention, wallets, alerts };
   const scheduler = createScheduler(scheduledJobs({ ...jobs, oauthConfigured: oauthClient !== null }), database, logger);
   const app = createHttpApp(logger, [
     Router()
@@ -195,6 +200,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     stripeWebhookRouter(paymentEvents, createErrorReports({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger })),
     ...stripeConnect.routers(paymentEvents),
     paymentsReturnRouter(),
+    alerts.router(),
     workflowActionRouter({ db: database.db, ingestion, secret: config.highLevel.workflowActionSecret }),
     openApiRouter(openApi),
     mountApiRoutes(apiRoutes, createGatekeeper({ db: database.db, tokens: sessionTokens, apiKeys: apiKeyCaller(apiKeys) })),
@@ -213,6 +219,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     stripeConnection,
     pricing,
     billing,
+    alerts,
     payments,
     wallets,
     backfills,

@@ -89,6 +89,12 @@ export const ROUTE_AUDITS: Record<string, RouteAudit> = {
   },
   'POST /api/custom-metrics': { action: 'custom_metric.defined', subject: 'custom_metric', summarize: (r) => pick(r, METRIC) },
   'DELETE /api/custom-metrics/:key': { action: 'custom_metric.archived', subject: 'custom_metric', summarize: (r) => pick(r, METRIC) },
+  // The signing secret is never in an entry: the before and after come from the read route, which never shows it.
+  'PUT /api/alerts/settings': {
+    action: 'alerts.webhook_set', subject: 'alert_settings',
+    describeVia: { path: '/api/alerts/settings', fields: ['webhookUrl', 'webhookEnabled', 'webhookEvents', 'hasSigningSecret'] },
+  },
+  'PUT /api/alerts/usage-thresholds': { action: 'alerts.usage_threshold_set', subject: 'usage_alert_threshold', summarize: (_r, i) => pick(i.body, ['locationId', 'metric', 'limit']) },
 };
 
 /** Write routes whose use case records its entry in the change's own transaction. */
@@ -107,4 +113,6 @@ export const NOT_CONFIGURATION = [
   'POST /api/v1/usage',
   'POST /api/sub-accounts/:locationId/payments/card-link',
   'POST /api/sub-accounts/:locationId/payments/portal-link',
+  'POST /api/alerts/:alertId/read',
+  'POST /api/alerts/read-all',
 ];

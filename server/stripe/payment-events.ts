@@ -14,7 +14,8 @@
  */
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
-import type { Database } from '../../models/database';
+import type { Database, Executor } from '../../models/database';
+import type { PaymentStatusChange } from '../alerts/events';
 import type { SecretBox } from '../crypto/secret-box';
 import { AppError, badRequest, notFound } from '../http/errors';
 import type { BillingStatus } from '../../models/schema';
@@ -45,6 +46,10 @@ export function createPaymentEvents(deps: {
   onEvent?: (companyId: string, event: Stripe.Event, stripe: Stripe) => Promise<{ locationId: string } | null>;
   /** Told of every `invoice.*` event first (one-time charges re-read their invoice: server/catalog/one-time-charges.ts). */
   onInvoiceEvent?: (companyId: string, stripe: Stripe, invoiceId: string) => Promise<unknown>;
+  /** Told of each payment status change inside its transaction (server/alerts raises payment alerts there). */
+  onPaymentStatus?: (tx: Executor, change: PaymentStatusChange) => Promise<unknown>;
+  /** Told after that transaction committed (the alerts job is nudged). */
+  onPaymentStatusCommitted?: () => void;
 }) {
   async function customerSub(companyId: string, customer: string | { id: string } | null) {
     const id = typeof customer === 'string' ? customer : customer?.id;
@@ -96,7 +101,15 @@ export function createPaymentEvents(deps: {
       if (!next || sub.billingStatus === 'paused' || (next.billingStatus === 'ok' && sub.billingStatus === 'ok')) {
         return { ...outcome, locationId: sub.locationId, billingStatus: sub.billingStatus };
       }
-      await setSubAccountBilling(deps.db, sub.locationId, { billingStatus: next.billingStatus, billingStatusReason: next.reason, paymentProblem: next.problem });
+      // The status and its alert (server/alerts) commit together: a repeated event re-sets the same status and its
+      // alert's dedupe key makes the second raise a no-op.
+      await deps.db.transaction(async (tx) => {
+        await setSubAccountBilling(tx, sub.locationId, { billingStatus: next.billingStatus, billingStatusReason: next.reason, paymentProblem: next.problem });
+        await deps.onPaymentStatus?.(tx, {
+          companyId, locationId: sub.locationId, subAccountName: sub.name, previous: sub.billingStatus, next: next.billingStatus, problem: next.problem, invoiceId: invoice.id!,
+        });
+      });
+      deps.onPaymentStatusCommitted?.();
       return { ...outcome, locationId: sub.locationId, billingStatus: next.billingStatus };
     }
 
