@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import type { z } from 'zod';
-import type { Database } from '../../models/database';
+import type { Database, Executor } from '../../models/database';
 import { alertSettings, subAccounts, usageAlertThresholds } from '../../models/schema';
 import type { SecretBox } from '../crypto/secret-box';
 import { AppError, notFound } from '../http/errors';
@@ -21,13 +21,18 @@ export function newSigningSecret(): string {
   return `whsec_${randomBytes(32).toString('base64')}`;
 }
 
+/**
+ * The agency's webhook settings as read (never the secret), through any executor: the audit entry of a change reads
+ * its before and after with it (server/audit/route-audits.ts).
+ */
+export async function describeAlertSettings(db: Executor, companyId: string): Promise<SettingsAnswer> {
+  const [row] = await db.select().from(alertSettings).where(eq(alertSettings.companyId, companyId));
+  return { webhookUrl: row?.webhookUrl ?? null, webhookEnabled: row?.webhookEnabled ?? false, webhookEvents: row?.webhookEvents ?? [], hasSigningSecret: !!row?.webhookSecret };
+}
+
 export function createAlertSettings(deps: { db: Database; secretBox: SecretBox }) {
   const { db } = deps;
-
-  async function get(companyId: string): Promise<SettingsAnswer> {
-    const [row] = await db.select().from(alertSettings).where(eq(alertSettings.companyId, companyId));
-    return { webhookUrl: row?.webhookUrl ?? null, webhookEnabled: row?.webhookEnabled ?? false, webhookEvents: row?.webhookEvents ?? [], hasSigningSecret: !!row?.webhookSecret };
-  }
+  const get = (companyId: string) => describeAlertSettings(db, companyId);
 
   return {
     get,

@@ -6,6 +6,7 @@
  */
 import type { Executor } from '../../models/database';
 import type { Caller } from '../http/api-route';
+import { describeAlertSettings } from '../alerts/settings';
 import { pick, type Description } from './audited';
 import { describeDefaultRule, describeDefaults, describeSubAccountBilling } from './describe';
 
@@ -89,11 +90,8 @@ export const ROUTE_AUDITS: Record<string, RouteAudit> = {
   },
   'POST /api/custom-metrics': { action: 'custom_metric.defined', subject: 'custom_metric', summarize: (r) => pick(r, METRIC) },
   'DELETE /api/custom-metrics/:key': { action: 'custom_metric.archived', subject: 'custom_metric', summarize: (r) => pick(r, METRIC) },
-  // The signing secret is never in an entry: the before and after come from the read route, which never shows it.
-  'PUT /api/alerts/settings': {
-    action: 'alerts.webhook_set', subject: 'alert_settings',
-    describeVia: { path: '/api/alerts/settings', fields: ['webhookUrl', 'webhookEnabled', 'webhookEvents', 'hasSigningSecret'] },
-  },
+  // The signing secret is never in an entry: the before and after are the settings as read, without it.
+  'PUT /api/alerts/settings': { action: 'alerts.webhook_set', subject: 'alert_settings', describe: (i, db) => describeAlertSettings(db, i.caller!.companyId) },
   'PUT /api/alerts/usage-thresholds': { action: 'alerts.usage_threshold_set', subject: 'usage_alert_threshold', summarize: (_r, i) => pick(i.body, ['locationId', 'metric', 'limit']) },
 };
 

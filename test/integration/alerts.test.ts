@@ -16,6 +16,9 @@ import { startTestService, type TestService } from '../support/test-service';
  * posting the event there — marketplace.gohighlevel.com/docs/marketplace-modules/CustomTriggers). Then a payment
  * recovered, and a usage alert raised once per billing period.
  */
+// PGlite migrates a fresh database in beforeAll: on a loaded 2-core machine that alone can take most of 30 s.
+jest.setTimeout(90_000);
+
 const COMPANY = 'companyAlerts0000001';
 const LOCATION = 'locAlerts00000000001';
 const KEY = 'sk_test_alertsKey000000001';
