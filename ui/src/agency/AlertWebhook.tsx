@@ -60,13 +60,13 @@ export function AlertWebhook() {
           <form onSubmit={save} className="stack">
             <label htmlFor="webhook-url">Endpoint URL (https)</label>
             <input id="webhook-url" type="url" value={url} maxLength={2000} placeholder="https://hooks.example.com/meterbridge" onChange={(e) => setUrl(e.target.value)} />
-            <label className="check">
+            <label className="checkbox">
               <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} /> Send alerts to this URL
             </label>
             <fieldset className="event-choices">
               <legend>Events</legend>
               {(Object.keys(KIND_LABELS) as AlertKind[]).map((kind) => (
-                <label key={kind} className="check">
+                <label key={kind} className="checkbox">
                   <input type="checkbox" checked={events.includes(kind)} onChange={() => toggle(kind)} /> {KIND_LABELS[kind].label}
                 </label>
               ))}
@@ -109,11 +109,11 @@ export function AlertWebhook() {
 function SecretOnce({ secret, onDismiss }: { secret: string; onDismiss: () => void }) {
   return (
     <div className="new-key" role="region" aria-labelledby="secret-title">
-      <h3 id="secret-title">Signing secret</h3>
+      <h3 id="secret-title">New signing secret</h3>
       <p className="state-warn">
         <strong>Copy it now: you will not see it again.</strong> Your endpoint verifies each message with it.
       </p>
-      <label htmlFor="signing-secret">Signing secret</label>
+      <label htmlFor="signing-secret">Your signing secret (whsec_…)</label>
       <input id="signing-secret" className="mono" readOnly value={secret} onFocus={(e) => e.target.select()} spellCheck={false} />
       <div className="actions">
         <button type="button" className="button secondary small" onClick={onDismiss}>
