@@ -18,6 +18,7 @@ import { subAccounts, usageAlertThresholds } from '../../models/schema';
 import { readCard } from '../payments/cards';
 import { currentPeriod, currentPeriodCharges, currentPeriodUsage } from '../reporting/usage-queries';
 import { alertUsageThreshold } from './events';
+import { sweepOperations } from './operations-sweep';
 import { raiseAlert } from './raise';
 
 /** How many alerts a check raised. */
@@ -30,6 +31,9 @@ export function createAlertChecks(deps: { db: Database; stripeIfConnected: (comp
   const { db } = deps;
 
   return {
+    /** Rejected meter batches and reconciliation drift (server/alerts/operations-sweep.ts). */
+    sweepOperations: () => sweepOperations(db),
+
     /** Raises a usage alert for each threshold crossed this period and not alerted yet. */
     async checkUsage(now = new Date()): Promise<CheckRun> {
       const thresholds = await db.select().from(usageAlertThresholds);

@@ -57,7 +57,7 @@ export interface ScheduledJobDependencies {
  * RETENTION_DAYS, in bounded batches; a run stops after 50,000 events and the next goes on) and wallet-auto-top-up
  * (every minute at :40: prepaid sub-accounts below their minimum balance are topped up; top-ups in flight resumed),
  * alerts-delivery (every 15 s, and nudged after an alert is raised: webhook and workflow trigger deliveries due),
- * alerts-usage (every minute at :25: usage and spend thresholds) and alerts-cards (daily at 06:13 UTC: cards missing or expiring).
+ * alerts-checks (every minute at :25: usage and spend thresholds, rejected meter batches, reconciliation drift) and alerts-cards (daily at 06:13 UTC: cards missing or expiring).
  */
 export function scheduledJobs(deps: ScheduledJobDependencies): JobDefinition[] {
   const { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation, retention, wallets, alerts } = deps;
@@ -148,7 +148,7 @@ export function scheduledJobs(deps: ScheduledJobDependencies): JobDefinition[] {
       run: () => wallets.autoTopUp(),
     },
     { name: ALERTS_DELIVERY_JOB, pattern: '*/15 * * * * *', timeoutSeconds: 600, enabled: true, run: () => alerts.delivery.deliverDue() },
-    { name: 'alerts-usage', pattern: '25 * * * * *', timeoutSeconds: 300, enabled: true, run: () => alerts.checks.checkUsage() },
+    { name: 'alerts-checks', pattern: '25 * * * * *', timeoutSeconds: 300, enabled: true, run: async () => ({ usage: await alerts.checks.checkUsage(), operations: await alerts.checks.sweepOperations() }) },
     { name: 'alerts-cards', pattern: '0 13 6 * * *', timeoutSeconds: 3000, enabled: true, run: () => alerts.checks.checkCards() },
   ];
 }

@@ -224,3 +224,18 @@ describe('usage alerts', () => {
     expect(received.at(-1)!.verified).toMatchObject({ type: 'usage.threshold_crossed', data: { metric: 'sms', threshold: '2' } });
   });
 });
+
+describe('operations alerts', () => {
+  it('when Stripe rejects a meter batch and a reconciliation finds drift, then each is alerted once', async () => {
+    // The states as their owners store them: a batch marked rejected from Stripe's error report, a finished run with drift.
+    await t.database.db.execute(sql`insert into meter_batches (company_id, stripe_customer_id, meter_event_name, identifier, value, timestamp, status, rejected_code, last_error)
+      values (${COMPANY}, ${customer}, 'mb_sms', 'alerts-rejected-1', 7, 1764000000, 'rejected', 'meter_event_customer_not_found', 'No customer with this id.')`);
+    await t.database.db.execute(sql`insert into reconciliation_runs (company_id, trigger, status, settled_before, windows_from, pairs_checked, pairs_with_drift, missing_units, corrected_units, finished_at)
+      values (${COMPANY}, 'scheduled', 'completed', now(), now() - interval '1 day', 3, 1, 5, 5, now())`);
+    expect(await t.service.alerts.checks.sweepOperations()).toEqual({ checked: 2, raised: 2 });
+    expect(await t.service.alerts.checks.sweepOperations()).toEqual({ checked: 0, raised: 0 });
+    const items = (await api('get', '/api/alerts').expect(200)).body.items;
+    expect(items.find((a: { kind: string }) => a.kind === 'meter_batch_rejected')).toMatchObject({ locationId: LOCATION, title: 'Meter batch rejected: Harbor Dental', message: expect.stringContaining('meter_event_customer_not_found') });
+    expect(items.find((a: { kind: string }) => a.kind === 'reconciliation_drift')).toMatchObject({ locationId: null, message: expect.stringContaining('5 units missing') });
+  });
+});
