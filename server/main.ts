@@ -158,7 +158,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     requireCard: payments.requireCard, onSubscriptionChanged: (companyId, customerId) => payments.cache.invalidateCustomer(companyId, customerId) });
   const pricing = createPricing({ db: database.db, rules, stripeForAgency: agencyStripe, resyncSubscriptions: billing.resyncSubscriptions });
   const catalogue = createCatalogue({ db: database.db, stripeForAgency: agencyStripe, billing });
-  const wallets = createWallets({ db: database.db, stripeForAgency: agencyStripe, logger });
+  const wallets = createWallets({ db: database.db, stripeForAgency: agencyStripe, logger, onWalletLow: alerts.onWalletLow });
   const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger, onEvent: payments.handleEvent,
     onPaymentStatus: alerts.onPaymentStatus, onPaymentStatusCommitted: alerts.nudge,
     onInvoiceEvent: async (companyId, stripe, invoiceId) => (await catalogue.onInvoiceEvent(companyId, stripe, invoiceId)) || wallets.onInvoiceEvent(companyId, stripe, invoiceId) });

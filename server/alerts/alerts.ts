@@ -12,13 +12,12 @@ import type { SecretBox } from '../crypto/secret-box';
 import type { TokenOwner } from '../highlevel/installation-tokens';
 import { createAlertChecks } from './checks';
 import { createAlertDelivery } from './deliver';
-import { alertPaymentStatus, type PaymentStatusChange } from './events';
+import { alertPaymentStatus, alertWalletLow, type PaymentStatusChange, type WalletLow } from './events';
 import { createNotifications } from './notifications';
 import { alertRoutes } from './routes';
 import { createAlertSettings } from './settings';
 import { triggerSubscriptionRouter } from './trigger-subscriptions';
 
-export { alertWalletLow } from './events';
 export { raiseAlert } from './raise';
 
 /** The alerts job's name (the scheduler nudges it after an alert is raised). */
@@ -50,6 +49,12 @@ export function createAlerts(deps: {
     router: (): Router => triggerSubscriptionRouter({ db: deps.db, secret: deps.highLevel.workflowActionSecret, apiUrl: deps.highLevel.apiUrl }),
     /** For server/stripe/payment-events.ts: raises the payment alerts inside the status change's transaction. */
     onPaymentStatus: (tx: Executor, change: PaymentStatusChange) => alertPaymentStatus(tx, change),
+    /** For server/wallets: "wallet low", raised on its own (the auto top-up check holds no transaction), then sent. */
+    onWalletLow: async (input: WalletLow) => {
+      const raised = await alertWalletLow(deps.db, input);
+      if (raised.created) deps.nudge();
+      return raised;
+    },
   };
 }
 

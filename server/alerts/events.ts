@@ -82,12 +82,20 @@ export function alertUsageThreshold(
 /**
  * "Wallet low" (issue 17): a prepaid sub-account's balance fell below its minimum. For server/wallets to call where it
  * sees the balance under the threshold, through its own transaction when it has one; `checkId` names that check
- * (e.g. the top-up it starts), so the same low balance is alerted once.
+ * (e.g. the latest top-up before the balance fell), so the same low spell is alerted once.
  */
-export function alertWalletLow(
-  db: Executor,
-  input: { companyId: string; locationId: string; subAccountName?: string | null; balanceCents: number; thresholdCents: number; currency: string; checkId: string },
-): Promise<Raised> {
+/** A prepaid wallet found below its minimum: balance and minimum in cents; `checkId` names the low spell. */
+export interface WalletLow {
+  companyId: string;
+  locationId: string;
+  subAccountName?: string | null;
+  balanceCents: number;
+  thresholdCents: number;
+  currency: string;
+  checkId: string;
+}
+
+export function alertWalletLow(db: Executor, input: WalletLow): Promise<Raised> {
   const who = input.subAccountName ?? input.locationId;
   return raiseAlert(db, {
     companyId: input.companyId, locationId: input.locationId, kind: 'wallet_low', dedupeKey: `wallet_low:${input.locationId}:${input.checkId}`,
