@@ -101,7 +101,7 @@ describe('alerts on the page', () => {
     const row = log.locator('tr', { hasText: 'Payment failed: Harbor Dental' });
     await row.getByText('Retrying').waitFor();
     await row.getByRole('cell', { name: '500' }).waitFor();
-    await screenshotFrame(page, app, 'alerts-notifications-1280.png', { published: true });
+    await screenshotFrame(page, app, 'alerts-notifications.png', { published: true });
 
     await page.setViewportSize({ width: 800, height: 900 });
     await screenshotFrame(page, app, 'alerts-notifications-800.png');
