@@ -23,6 +23,11 @@ export { raiseAlert } from './raise';
 /** The alerts job's name (the scheduler nudges it after an alert is raised). */
 export const ALERTS_DELIVERY_JOB = 'alerts-delivery';
 
+/**
+ * Builds the capability: `routes` (the settings API), `router()` (HighLevel's trigger subscription URL), `delivery`
+ * (the alerts job), `checks` (usage, cards, operations), and the hooks other capabilities call (`onPaymentStatus`
+ * inside their transaction, `onWalletLow`).
+ */
 export function createAlerts(deps: {
   db: Database;
   secretBox: SecretBox;

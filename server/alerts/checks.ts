@@ -27,6 +27,7 @@ export interface CheckRun {
   raised: number;
 }
 
+/** The checks, over the database and the agencies' Stripe clients (null when an agency has none connected). */
 export function createAlertChecks(deps: { db: Database; stripeIfConnected: (companyId: string) => Promise<Stripe | null>; logger: Logger }) {
   const { db } = deps;
 

@@ -40,6 +40,7 @@ export function alertPayload(alert: typeof alerts.$inferSelect): Record<string, 
   return { alertId: alert.id, kind: alert.kind, companyId: alert.companyId, locationId: alert.locationId, title: alert.title, message: alert.message, ...alert.data };
 }
 
+/** The sender of due deliveries (`deliverDue`); `accessToken` gives the sub-account's HighLevel token for triggers. */
 export function createAlertDelivery(deps: {
   db: Database;
   secretBox: SecretBox;

@@ -40,7 +40,3 @@ export const KINDS: Record<AlertKind, KindInfo> = {
   wallet_low: { eventType: 'wallet.low', trigger: TRIGGER_KEYS.walletLow, label: 'Wallet low' },
 };
 
-/** The alert kinds a workflow trigger fires for. */
-export function kindsOfTrigger(key: string): AlertKind[] {
-  return (Object.keys(KINDS) as AlertKind[]).filter((kind) => KINDS[kind].trigger === key);
-}

@@ -15,6 +15,7 @@ type Delivery = z.infer<typeof deliverySchema>;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
+/** The notification list, unread count, read marks and delivery log of an agency (all scoped by `companyId`). */
 export function createNotifications(deps: { db: Database }) {
   const { db } = deps;
 

@@ -30,6 +30,7 @@ export async function describeAlertSettings(db: Executor, companyId: string): Pr
   return { webhookUrl: row?.webhookUrl ?? null, webhookEnabled: row?.webhookEnabled ?? false, webhookEvents: row?.webhookEvents ?? [], hasSigningSecret: !!row?.webhookSecret };
 }
 
+/** The webhook settings and usage thresholds of an agency; the signing secret is sealed with `secretBox`. */
 export function createAlertSettings(deps: { db: Database; secretBox: SecretBox }) {
   const { db } = deps;
   const get = (companyId: string) => describeAlertSettings(db, companyId);

@@ -12,7 +12,7 @@
  */
 import express, { Router } from 'express';
 import { z } from 'zod';
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Database } from '../../models/database';
 import { highLevelTriggerSubscriptions, subAccounts } from '../../models/schema';
 import { AppError, notFound } from '../http/errors';
@@ -71,10 +71,3 @@ export function triggerSubscriptionRouter(deps: { db: Database; secret: string |
   });
 }
 
-/** The trigger subscriptions of a sub-account (for the page). */
-export function subscriptionsOf(db: Database, companyId: string, locationId?: string) {
-  const where = locationId
-    ? and(eq(highLevelTriggerSubscriptions.companyId, companyId), eq(highLevelTriggerSubscriptions.locationId, locationId))
-    : eq(highLevelTriggerSubscriptions.companyId, companyId);
-  return db.select().from(highLevelTriggerSubscriptions).where(where);
-}

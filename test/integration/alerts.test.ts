@@ -3,6 +3,8 @@ import nock from 'nock';
 import Stripe from 'stripe';
 import { Webhook } from 'standardwebhooks';
 import { selectRows } from '../../models/database';
+import { ALERT_KINDS } from '../../models/schema';
+import { ALERT_KIND_VALUES } from '../../server/alerts/schemas';
 import { fixture } from '../support/highlevel-fixtures';
 import { HIGHLEVEL_API, OAUTH_ENV, tokenResponse } from '../support/highlevel-oauth';
 import { startStripeStub, type StripeStub } from '../support/stripe-stub';
@@ -91,6 +93,8 @@ afterAll(async () => {
 
 describe('alert settings and trigger subscriptions', () => {
   it('when the agency sets its webhook, then the signing secret is shown once and stored sealed', async () => {
+    // The API's kinds (zod only, for the page's bundle) are the stored ones.
+    expect([...ALERT_KIND_VALUES]).toEqual([...ALERT_KINDS]);
     const saved = (await api('put', '/api/alerts/settings', { webhookUrl: `${RECEIVER}/meterbridge`, webhookEnabled: true, webhookEvents: ['payment_failed', 'payment_recovered', 'usage_threshold'] }).expect(200)).body;
     expect(saved).toMatchObject({ webhookUrl: `${RECEIVER}/meterbridge`, webhookEnabled: true, hasSigningSecret: true, signingSecret: expect.stringMatching(/^whsec_[A-Za-z0-9+/=]{40,}$/) });
     signingSecret = saved.signingSecret;
