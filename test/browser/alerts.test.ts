@@ -11,7 +11,7 @@ import { startHighLevelParent, type HighLevelParent } from './support/highlevel-
 /**
  * Alerts as the agency sees them (issue 16, item 5): it sets its webhook URL and is shown the signing secret once;
  * a client's payment fails; the unread count appears in the top bar on every page; the Notifications page lists the
- * alert with a link to the sub-account; the delivery log shows the webhook refused (500) and its next retry; marking
+ * alert with a link to the sub-account and the default usage threshold it set; the delivery log shows the webhook refused (500) and its next retry; marking
  * it read clears the count. At 1280 and 800 px.
  */
 jest.setTimeout(150_000);
@@ -83,6 +83,10 @@ describe('alerts on the page', () => {
     expect(secret).toMatch(/^whsec_/);
     await screenshotFrame(page, app, 'alerts-webhook-secret-1280.png');
     await app.getByRole('button', { name: 'I have stored it' }).click();
+    // A default usage alert: 100 SMS a month for every sub-account.
+    await app.getByLabel('Threshold (units)').fill('100');
+    await app.getByRole('button', { name: 'Set threshold' }).click();
+    await app.getByTestId('thresholds').locator('tr', { hasText: 'Every sub-account (default)' }).getByText('100').waitFor();
 
     await failPayment();
     nock(RECEIVER).post('/meterbridge').reply(500, 'down for maintenance');

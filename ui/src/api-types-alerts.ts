@@ -19,3 +19,7 @@ export type AlertSettingsInput = z.infer<typeof s.alertSettingsRequest>;
 export type AlertSettings = z.infer<typeof s.alertSettingsResponse>;
 /** One delivery of the delivery log. */
 export type AlertDelivery = z.infer<typeof s.deliverySchema>;
+/** A usage (units) or spend (`spend`, cents) threshold; `locationId` null for the agency default. */
+export type UsageThreshold = z.infer<typeof s.usageThresholdSchema>;
+/** Setting (or, limit null, removing) a threshold. */
+export type UsageThresholdInput = z.infer<typeof s.usageThresholdRequest>;

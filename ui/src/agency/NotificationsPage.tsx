@@ -12,6 +12,7 @@ import { useResource } from '../components/useResource';
 import { formatInstant } from '../format';
 import { Link } from '../router';
 import { AlertWebhook } from './AlertWebhook';
+import { UsageThresholds } from './UsageThresholds';
 
 /** How each kind reads, and its tone. */
 export const KIND_LABELS: Record<AlertKind, { label: string; tone: 'ok' | 'warn' | 'bad' | 'info' }> = {
@@ -71,6 +72,7 @@ export function NotificationsPage() {
           </ul>
         )}
       </section>
+      <UsageThresholds />
       <AlertWebhook />
     </>
   );
