@@ -193,9 +193,31 @@ describe('a failed payment alerts through all three channels exactly once', () =
     expect(received.at(-1)!.verified).toMatchObject({ type: 'payment.recovered', data: { invoiceId } });
   });
 
+  it('when a payment waits for the client’s authentication, then "action required" is alerted once and fires the Payment failed trigger', async () => {
+    const invoice = stripe.seedInvoice({
+      customer, status: 'open', number: 'INV-ALERT-2', amount_due: 900, attempt_count: 1, next_payment_attempt: null, hosted_invoice_url: 'https://invoice.stripe.com/i/acct_test/sca',
+      payments: { data: [{ id: 'inpay_sca', object: 'invoice_payment', created: 1, status: 'open', payment: { type: 'payment_intent', payment_intent: { id: 'pi_sca', object: 'payment_intent', status: 'requires_action', last_payment_error: null } } }] },
+    });
+    await sendEvent('invoice.payment_action_required', { id: invoice.id, object: 'invoice' });
+    await sendEvent('invoice.payment_action_required', { id: invoice.id, object: 'invoice' });
+    const [latest] = (await api('get', '/api/alerts').expect(200)).body.items;
+    expect(latest).toMatchObject({ kind: 'payment_action_required', title: 'Payment needs the client’s action: Harbor Dental' });
+    // Not among the webhook's chosen events: only the workflow trigger (Payment failed, status action_required) gets it.
+    const trigger = nock(HIGHLEVEL_API).post(`/workflows-marketplace/triggers/execute/${LOCATION}/trig-failed`, (body) => body.status === 'action_required' && body.hostedInvoiceUrl === 'https://invoice.stripe.com/i/acct_test/sca').reply(200, {});
+    expect(await t.service.alerts.delivery.deliverDue(new Date(now.getTime() + 120_000))).toEqual({ delivered: 1, retrying: 0, failed: 0 });
+    expect(trigger.isDone()).toBe(true);
+    // Paid: back to ok, "payment recovered" for this invoice.
+    stripe.state.invoices.get(invoice.id)!.status = 'paid';
+    await sendEvent('invoice.paid', { id: invoice.id, object: 'invoice' });
+    expect((await api('get', '/api/alerts').expect(200)).body.items[0]).toMatchObject({ kind: 'payment_recovered' });
+    nock(HIGHLEVEL_API).post(`/workflows-marketplace/triggers/execute/${LOCATION}/trig-recovered`).reply(200, {});
+    receiver(200);
+    expect(await t.service.alerts.delivery.deliverDue(new Date(now.getTime() + 150_000))).toEqual({ delivered: 2, retrying: 0, failed: 0 });
+  });
+
   it('when the agency marks a notification read, then the count drops; "mark all read" clears it', async () => {
     const [recovered] = (await api('get', '/api/alerts?unread=true').expect(200)).body.items;
-    expect((await api('post', `/api/alerts/${recovered.id}/read`).expect(200)).body).toEqual({ unread: 1 });
+    expect((await api('post', `/api/alerts/${recovered.id}/read`).expect(200)).body).toEqual({ unread: 3 });
     expect((await api('post', '/api/alerts/not-an-id/read').expect(404)).body.error.code).toBe('not_found');
     expect((await api('post', '/api/alerts/read-all').expect(200)).body).toEqual({ unread: 0 });
     expect((await api('get', '/api/alerts?unread=true').expect(200)).body.items).toEqual([]);
