@@ -26,6 +26,8 @@ export interface BillingSetupServices {
   rules: RebillingRules;
   billing: SubAccountBilling;
   logger: Logger;
+  /** The sub-accounts behind the list's `drift` and `no_card` filters (server/money/attention.ts). */
+  filterIds?: (companyId: string, status: 'drift' | 'no_card') => Promise<string[]>;
 }
 
 // The schema spells the statuses out (it imports only zod); they must stay the database's.
@@ -107,7 +109,10 @@ export function billingSetupRoutes(services: BillingSetupServices): ApiRoute<any
       method: 'get', path: '/api/sub-accounts', tag: 'Sub-accounts', access: 'agency',
       summary: 'The agency’s sub-accounts, searchable and paginated',
       query: s.subAccountListQuery, response: s.subAccountListResponse,
-      handler: ({ caller, query }) => listSubAccounts(db, caller!.companyId, query),
+      handler: async ({ caller, query }) => {
+        const only = (query.status === 'drift' || query.status === 'no_card') && services.filterIds ? await services.filterIds(caller!.companyId, query.status) : undefined;
+        return listSubAccounts(db, caller!.companyId, { ...query, only });
+      },
     }),
     defineRoute({
       method: 'get', path: '/api/sub-accounts/:locationId', tag: 'Sub-accounts', access: 'sub-account:read',

@@ -167,7 +167,7 @@ export const subAccountRowSchema = z.object({
 });
 /** `GET /api/sub-accounts` query: search and page. */
 /** The Overview's warning cards and counts, as list filters (each the same condition the Overview counts). */
-export const subAccountStatusFilter = z.enum(['rebilling', 'failed', 'rejected', 'unconfirmed', 'delinquent', 'needs_reinstall']);
+export const subAccountStatusFilter = z.enum(['rebilling', 'failed', 'rejected', 'unconfirmed', 'delinquent', 'needs_reinstall', 'not_billing', 'payment_failed', 'drift', 'no_card']);
 export const subAccountListQuery = z.object({
   search: z.string().max(200).optional(),
   /** Only the sub-accounts an Overview number counts. */

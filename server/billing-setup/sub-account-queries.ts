@@ -51,8 +51,14 @@ const ROW = sql`
   to_char(s.subscription_starts_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "subscriptionStartsAt",
   s.automatic_tax as "automaticTax"`;
 
-/** The list filter behind each Overview number: the same condition server/settings/usage-queries.ts counts. */
-export type SubAccountStatusFilter = 'rebilling' | 'failed' | 'rejected' | 'unconfirmed' | 'delinquent' | 'needs_reinstall';
+/**
+ * The list filter behind each Overview number: the same condition server/settings/usage-queries.ts counts, and the
+ * Overview's "needs attention" items (server/money/attention.ts): `not_billing` (installed, rebilling on, live, yet no
+ * customer, no subscription, paused, or usage held for want of one), `payment_failed` (delinquent or action required),
+ * `drift` and `no_card` (their sub-accounts are given as `only`: reconciliation's, or Stripe's card check).
+ */
+export type SubAccountStatusFilter =
+  | 'rebilling' | 'failed' | 'rejected' | 'unconfirmed' | 'delinquent' | 'needs_reinstall' | 'not_billing' | 'payment_failed' | 'drift' | 'no_card';
 const reports = (status: string) => sql`exists (select 1 from meter_reports r where r.location_id = s.location_id and r.status = ${status})`;
 const STATUS_FILTERS: Record<SubAccountStatusFilter, ReturnType<typeof sql>> = {
   rebilling: sql`(s.stripe_customer_id is not null and s.rebilling_enabled and s.status = 'active')`,
@@ -61,17 +67,28 @@ const STATUS_FILTERS: Record<SubAccountStatusFilter, ReturnType<typeof sql>> = {
   unconfirmed: reports('unconfirmed'),
   delinquent: sql`s.billing_status = 'delinquent'`,
   needs_reinstall: sql`exists (select 1 from installations i where i.location_id = s.location_id and i.status = 'needs_reinstall')`,
+  not_billing: sql`(s.status = 'active' and s.rebilling_enabled and s.billing_mode = 'live'
+    and (s.stripe_customer_id is null or (s.stripe_subscription_id is null and s.stripe_subscription_schedule_id is null)
+         or s.billing_status = 'paused' or ${reports('held')}))`,
+  payment_failed: sql`s.billing_status in ('delinquent', 'action_required')`,
+  drift: sql`true`,
+  no_card: sql`true`,
 };
 
 /**
  * A page of the agency's sub-accounts, by name, optionally filtered by a search over name, email and id, and by
  * the condition behind one of the Overview's numbers (`status`).
- * @param page 1-based. @param pageSize at most 200.
+ * @param page 1-based. @param pageSize at most 200. @param only restrict to these sub-accounts (the `drift` and `no_card` filters).
  */
-export async function listSubAccounts(db: Executor, companyId: string, options: { search?: string; status?: SubAccountStatusFilter; page: number; pageSize: number }) {
+export async function listSubAccounts(
+  db: Executor,
+  companyId: string,
+  options: { search?: string; status?: SubAccountStatusFilter; page: number; pageSize: number; only?: string[] },
+) {
   const pattern = options.search ? `%${options.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
   const search = pattern ? sql`and (s.name ilike ${pattern} or s.email ilike ${pattern} or s.location_id ilike ${pattern})` : sql``;
-  const filter = options.status ? sql`${search} and ${STATUS_FILTERS[options.status]}` : search;
+  const only = options.only ? (options.only.length ? sql`and s.location_id in (${sql.join(options.only.map((id) => sql`${id}`), sql`, `)})` : sql`and false`) : sql``;
+  const filter = options.status ? sql`${search} ${only} and ${STATUS_FILTERS[options.status]}` : sql`${search} ${only}`;
   const [{ total }] = (await selectRows<{ total: number }>(
     db,
     sql`select count(*)::int as total from sub_accounts s where s.company_id = ${companyId} ${filter}`,

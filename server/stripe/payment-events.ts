@@ -10,7 +10,7 @@
  * - checkout.session.completed and every invoice.* event → server/payments first (the saved card made the default
  *   for invoices; cached invoice reads cleared).
  * - customer.subscription.deleted → rebilling `paused` if that was the sub-account's subscription, saying so when
- *   Stripe canceled it for non-payment.
+ *   Stripe canceled it for non-payment; audited as Stripe's change (`sub_account.subscription_canceled`).
  */
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
@@ -21,6 +21,8 @@ import { AppError, badRequest, notFound } from '../http/errors';
 import type { BillingStatus } from '../../models/schema';
 import { findAgency, findSubAccountByCustomer, setSubAccountBilling } from '../tenancy/accounts-repository';
 import { INVOICE_PAYMENT_EXPAND, invoicePaymentState, statusFor } from './payment-problem';
+import { audited } from '../audit/audited';
+import { describeSubAccountBilling } from '../audit/describe';
 
 /** Invoice events that change a sub-account's payment state; each re-reads the invoice. */
 const INVOICE_EVENTS = new Set(['invoice.payment_failed', 'invoice.payment_action_required', 'invoice.paid']);
@@ -121,13 +123,15 @@ export function createPaymentEvents(deps: {
       // cancellation_details.reason 'payment_failed': Stripe canceled it after its retries failed
       // (docs.stripe.com/api/subscriptions/object#subscription_object-cancellation_details-reason).
       const unpaid = subscription.cancellation_details?.reason === 'payment_failed';
-      await setSubAccountBilling(deps.db, sub.locationId, {
+      // Stripe's change to the sub-account's billing, audited in its transaction (server/audit/audited.ts).
+      const audit = { companyId, actor: { type: 'stripe' as const }, action: 'sub_account.subscription_canceled', subject: 'sub_account_billing', describe: (ex: Executor) => describeSubAccountBilling(ex, sub.locationId) };
+      await audited(deps.db, audit, () => setSubAccountBilling(deps.db, sub.locationId, {
         billingStatus: 'paused',
         billingStatusReason: unpaid
           ? `The Stripe subscription ${subscription.id} was canceled for non-payment; rebilling is paused until the balance is settled and a new subscription is set up.`
           : `The Stripe subscription ${subscription.id} was canceled; rebilling is paused until a new one is set up.`,
         stripeSubscriptionId: null,
-      });
+      }));
       deps.logger.info({ companyId, locationId: sub.locationId, subscription: subscription.id }, 'rebilling paused: subscription canceled');
       return { ...outcome, locationId: sub.locationId, billingStatus: 'paused' };
     }

@@ -27,6 +27,7 @@ import type { topUpSchema, walletBalanceSchema, walletResponse, walletSettingsRe
 import { advanceTopUp } from './top-ups';
 import * as repo from './wallet-repository';
 import type { WalletLow } from '../alerts/events';
+import { recordAuditStep } from '../audit/ambient-transaction';
 
 type Settings = z.infer<typeof walletSettingsSchema>;
 type Balance = z.infer<typeof walletBalanceSchema>;
@@ -140,7 +141,12 @@ export function createWallets(deps: {
         : new AppError('wallet_max_balance', `The balance is ${balance.balanceCents} cents; the most a top-up can add is ${Math.max(0, allowed.room)} cents (maximum ${settings.maxBalanceCents}).`);
     }
     if (allowed.amount <= 0) return null;
-    const row = await repo.insertTopUp(db, { companyId: sub.companyId, locationId, trigger: kind, amountCents: allowed.amount, currency: settings.currency, balanceBeforeCents: balance.balanceCents });
+    // "Top up now"'s audit entry commits with the top-up's row (server/audit/audited.ts).
+    const row = await db.transaction(async (tx) => {
+      const inserted = await repo.insertTopUp(tx, { companyId: sub.companyId, locationId, trigger: kind, amountCents: allowed.amount, currency: settings.currency, balanceBeforeCents: balance.balanceCents });
+      if (inserted) await recordAuditStep(tx, inserted);
+      return inserted;
+    });
     if (!row) {
       if (strict) throw new AppError('top_up_in_flight', 'Another top-up of this wallet has just started.');
       return null;

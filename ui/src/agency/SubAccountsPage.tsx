@@ -24,6 +24,11 @@ const STATUS_FILTERS = {
   unconfirmed: 'With unconfirmed reports',
   delinquent: 'Delinquent',
   needs_reinstall: 'Needing a reinstall',
+  // The Overview's "needs attention" items (server/money/attention.ts).
+  not_billing: 'Not billing although rebilling is on',
+  no_card: 'Billed without a card on file',
+  payment_failed: 'Payment failed or needs the client’s action',
+  drift: 'With reconciliation drift',
 } as const;
 type StatusFilter = keyof typeof STATUS_FILTERS;
 
