@@ -4,6 +4,8 @@ import Stripe from 'stripe';
 import { Webhook } from 'standardwebhooks';
 import { selectRows } from '../../models/database';
 import { ALERT_KINDS } from '../../models/schema';
+import { MAX_ATTEMPTS } from '../../server/alerts/deliver';
+import { raiseAlert } from '../../server/alerts/raise';
 import { ALERT_KIND_VALUES } from '../../server/alerts/schemas';
 import { fixture } from '../support/highlevel-fixtures';
 import { HIGHLEVEL_API, OAUTH_ENV, tokenResponse } from '../support/highlevel-oauth';
@@ -263,6 +265,29 @@ describe('operations alerts', () => {
     const items = (await api('get', '/api/alerts').expect(200)).body.items;
     expect(items.find((a: { kind: string }) => a.kind === 'meter_batch_rejected')).toMatchObject({ locationId: LOCATION, title: 'Meter batch rejected: Harbor Dental', message: expect.stringContaining('meter_event_customer_not_found') });
     expect(items.find((a: { kind: string }) => a.kind === 'reconciliation_drift')).toMatchObject({ locationId: null, message: expect.stringContaining('5 units missing') });
+  });
+});
+
+describe('giving up', () => {
+  it('when a webhook is refused on every attempt, then the backoff doubles up to its cap and the delivery is given up after the last attempt', async () => {
+    await t.service.accounts.registerSubAccount('locAlertsGiveUp00001', COMPANY, 'Cedar Clinic');
+    const raised = await raiseAlert(t.database.db, { companyId: COMPANY, locationId: 'locAlertsGiveUp00001', kind: 'payment_failed', dedupeKey: 'give-up-1', title: 'Payment failed: Cedar Clinic', message: 'x', data: {} });
+    expect(raised).toMatchObject({ created: true, deliveries: 1 });
+    let at = Date.now();
+    const gaps: number[] = [];
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
+      nock(RECEIVER).post('/meterbridge').reply(503, 'no');
+      const run = await t.service.alerts.delivery.deliverDue(new Date(at));
+      expect(run).toEqual(attempt < MAX_ATTEMPTS ? { delivered: 0, retrying: 1, failed: 0 } : { delivered: 0, retrying: 0, failed: 1 });
+      const row = (await api('get', '/api/alerts/deliveries').expect(200)).body.items.find((d: { alertId: string }) => d.alertId === raised.id);
+      if (row.nextAttemptAt) {
+        gaps.push((Date.parse(row.nextAttemptAt) - at) / 1000);
+        at = Date.parse(row.nextAttemptAt);
+      } else expect(row).toMatchObject({ status: 'failed', attempts: MAX_ATTEMPTS, lastStatusCode: 503 });
+    }
+    expect(gaps.slice(0, 4)).toEqual([60, 120, 240, 480]);
+    expect(Math.max(...gaps)).toBe(6 * 3600);
+    expect(await t.service.alerts.delivery.deliverDue(new Date(at + 86_400_000))).toEqual({ delivered: 0, retrying: 0, failed: 0 });
   });
 });
 
