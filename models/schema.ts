@@ -16,3 +16,4 @@ export * from './schema/audit';
 export * from './schema/catalog';
 export * from './schema/wallets';
 export * from './schema/suspension';
+export * from './schema/alerts';

@@ -83,6 +83,7 @@ import { wireMoney } from './money/wiring';
 import { walletRoutes } from './wallets/routes';
 import { createWallets } from './wallets/wallets';
 import { createSuspension, suspensionRoutes } from './suspension/routes';
+import { ALERTS_DELIVERY_JOB, createAlerts } from './alerts/alerts';
 import type { BuildOptions, Service } from './service';
 
 export type { BuildOptions, Service };
@@ -151,6 +152,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
       })
     : null;
   const agencyStripe = stripeForAgency(stripeConnect.connections);
+  const alerts = createAlerts({ db: database.db, secretBox, accessToken: (o) => highLevelTokens.accessToken(o), stripeIfConnected: stripeIfConnected(stripeConnect.connections), logger, highLevel: config.highLevel, nudge: () => scheduler.nudge(ALERTS_DELIVERY_JOB, 200) });
   const sessionTokens = createSessionTokens({ key: deriveSessionKey(config.encryptionKey) });
   const stripeConnection = createStripeConnection({ db: database.db, secretBox, stripeClient, appUrl: config.appUrl, logger, eventDestinations, connect: stripeConnect.connect });
   const payments = createPayments({
@@ -159,10 +161,11 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     requireCard: payments.requireCard, onSubscriptionChanged: (companyId, customerId) => payments.cache.invalidateCustomer(companyId, customerId) });
   const pricing = createPricing({ db: database.db, rules, stripeForAgency: agencyStripe, resyncSubscriptions: billing.resyncSubscriptions });
   const catalogue = createCatalogue({ db: database.db, stripeForAgency: agencyStripe, billing });
-  const wallets = createWallets({ db: database.db, stripeForAgency: agencyStripe, logger });
+  const wallets = createWallets({ db: database.db, stripeForAgency: agencyStripe, logger, onWalletLow: alerts.onWalletLow });
   const suspension = createSuspension({ db: database.db, api: highLevelApi, logger, onResumed: nudgeReporter }); // non-payment policy
   const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger, onEvent: payments.handleEvent,
     onPaymentState: suspension.onInvoiceState, onCanceledUnpaid: suspension.onSubscriptionCanceledUnpaid,
+    onPaymentStatus: alerts.onPaymentStatus, onPaymentStatusCommitted: alerts.nudge,
     onInvoiceEvent: async (companyId, stripe, invoiceId) => (await catalogue.onInvoiceEvent(companyId, stripe, invoiceId)) || wallets.onInvoiceEvent(companyId, stripe, invoiceId) });
   const apiKeys = createApiKeys({ db: database.db });
   const customMetrics = createCustomMetrics({ db: database.db });
@@ -179,6 +182,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     ...money.routes,
     ...walletRoutes({ wallets }),
     ...suspensionRoutes({ suspension }),
+    ...alerts.routes,
     ...reconciliationRoutes({ db: database.db, reconciliation }),
     ...backfillRoutes({ backfills }),
     ...shadowRoutes({ db: database.db }),
@@ -190,7 +194,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   ]);
   const openApi = openApiDocument(apiRoutes, API_INFO);
 
-  const jobs = { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation, retention: operations.retention, wallets };
+  const jobs = { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation, retention: operations.retention, wallets, alerts };
   const scheduler = createScheduler(scheduledJobs({ ...jobs, oauthConfigured: oauthClient !== null }), database, logger);
   const app = createHttpApp(logger, [
     Router()
@@ -204,6 +208,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     stripeWebhookRouter(paymentEvents, createErrorReports({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger })),
     ...stripeConnect.routers(paymentEvents),
     paymentsReturnRouter(),
+    alerts.router(),
     workflowActionRouter({ db: database.db, ingestion, secret: config.highLevel.workflowActionSecret }),
     openApiRouter(openApi),
     mountApiRoutes(apiRoutes, createGatekeeper({ db: database.db, tokens: sessionTokens, apiKeys: apiKeyCaller(apiKeys) })),
@@ -213,25 +218,9 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   let server: Server | undefined;
   let closing: Promise<void> | undefined;
   return {
-    config, app, database, logger, accounts, rules, reporter, reconciliation, operations, scheduler,
-    manifest,
-    highLevelTokens,
-    install,
-    installedLocations,
-    sessionTokens,
-    stripeConnection,
-    pricing,
-    billing,
-    payments,
-    wallets,
-    backfills,
-    backfillRunner,
-    phoneNumbers,
-    saasModeCheck,
-    apiKeys,
-    customMetrics,
-    apiRoutes,
-    groupCommit,
+    config, app, database, logger, accounts, rules, reporter, reconciliation, operations, scheduler, manifest,
+    highLevelTokens, install, installedLocations, sessionTokens, stripeConnection, pricing, billing, alerts, payments,
+    wallets, backfills, backfillRunner, phoneNumbers, saasModeCheck, apiKeys, customMetrics, apiRoutes, groupCommit,
     pipeline,
     start: () => {
       scheduler.start();

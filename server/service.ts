@@ -24,6 +24,7 @@ import type { CustomMetrics } from './metering/custom-metrics';
 import type { RebillingRules } from './metering/rebilling-rules';
 import type { Payments } from './payments/payments';
 import type { Wallets } from './wallets/wallets';
+import type { Alerts } from './alerts/alerts';
 import type { PhoneNumberMonths } from './phone-numbers/phone-number-months';
 import type { GroupCommit } from './pipeline/group-commit';
 import type { InboxProcessor } from './pipeline/inbox-processor';
@@ -58,6 +59,8 @@ export interface Service {
   stripeConnection: StripeConnection;
   pricing: Pricing;
   billing: SubAccountBilling;
+  /** Notifications, the outbound webhook and workflow triggers (server/alerts). */
+  alerts: Alerts;
   /** Cards, hosted payment pages, invoices (server/payments/). */
   payments: Payments;
   /** Prepaid wallets: settings, balances, top-ups (server/wallets/). */

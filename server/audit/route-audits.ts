@@ -11,6 +11,7 @@
  */
 import type { Executor } from '../../models/database';
 import type { Caller } from '../http/api-route';
+import { describeAlertSettings } from '../alerts/settings';
 import { pick, type Description } from './audited';
 import { describeDefaultRule, describeDefaults, describeSubAccountBilling } from './describe';
 import { findPolicy } from '../suspension/suspension-repository';
@@ -102,6 +103,9 @@ export const ROUTE_AUDITS: Record<string, RouteAudit> = {
   },
   'POST /api/custom-metrics': { action: 'custom_metric.defined', subject: 'custom_metric', summarize: (r) => pick(r, METRIC) },
   'DELETE /api/custom-metrics/:key': { action: 'custom_metric.archived', subject: 'custom_metric', summarize: (r) => pick(r, METRIC) },
+  // The signing secret is never in an entry: the before and after are the settings as read, without it.
+  'PUT /api/alerts/settings': { action: 'alerts.webhook_set', subject: 'alert_settings', describe: (i, db) => describeAlertSettings(db, i.caller!.companyId) },
+  'PUT /api/alerts/usage-thresholds': { action: 'alerts.usage_threshold_set', subject: 'usage_alert_threshold', summarize: (_r, i) => pick(i.body, ['locationId', 'metric', 'limit']) },
 };
 
 /** Write routes whose use case records its entry in the change's own transaction, with the action it records. */
@@ -120,4 +124,6 @@ export const NOT_CONFIGURATION: Record<string, string> = {
   'POST /api/v1/usage': 'usage reported by an API key: metering data, not configuration',
   'POST /api/sub-accounts/:locationId/payments/card-link': 'opens Stripe Checkout for the client to save a card: Stripe holds the card, nothing of ours changes',
   'POST /api/sub-accounts/:locationId/payments/portal-link': 'opens Stripe’s customer portal session: nothing of ours changes',
+  'POST /api/alerts/:alertId/read': 'marks a notification read: the in-app list’s read state, no billing configuration',
+  'POST /api/alerts/read-all': 'marks every notification read: the in-app list’s read state, no billing configuration',
 };

@@ -15,6 +15,7 @@ const SEALED_COLUMNS = [
   { table: 'agencies', key: 'company_id', column: 'stripe_event_destination_secret' },
   { table: 'installations', key: 'id', column: 'access_token' },
   { table: 'installations', key: 'id', column: 'refresh_token' },
+  { table: 'alert_settings', key: 'company_id', column: 'webhook_secret' },
 ] as const;
 
 /**

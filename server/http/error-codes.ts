@@ -34,6 +34,8 @@ export const ERROR_CODES = {
   invalid_text: { status: 400, meaning: 'A HighLevel webhook body holds text that cannot be stored (e.g. a NUL character).' },
   invalid_field: { status: 400, meaning: 'A workflow-action field (quantity, metric, idempotency key) is not valid.' },
   invalid_marker: { status: 400, meaning: 'An AI-sender marker is not user:, provider:, source: or unattended, or there are too many.' },
+  invalid_alert_settings: { status: 400, meaning: 'Alert settings are not valid: the webhook URL must be https, and an enabled webhook needs a URL and at least one event.' },
+  invalid_trigger_subscription: { status: 400, meaning: 'A HighLevel workflow trigger subscription call whose payload is not HighLevel’s, names an unknown trigger, or whose targetUrl is not on HighLevel’s API host.' },
   invalid_wallet_settings: { status: 400, meaning: 'Wallet settings are not valid: amounts must be positive whole cents, the threshold below the maximum balance, the currency the agency’s.' },
   invalid_rule: { status: 400, meaning: 'A rebilling rule (threshold, direction) is not valid.' },
   unknown_metric: { status: 400, meaning: 'The metric is neither built in nor an active custom metric of the agency.' },

@@ -17,6 +17,7 @@ import type { Reconciliation } from '../reconciliation/reconciliation';
 import type { Retention } from '../retention/retention';
 import type { MeterReporter } from '../stripe/meter-reporter';
 import type { Wallets } from '../wallets/wallets';
+import { ALERTS_DELIVERY_JOB, type Alerts } from '../alerts/alerts';
 import type { JobDefinition } from './scheduler';
 
 /**
@@ -42,6 +43,7 @@ export interface ScheduledJobDependencies {
   reconciliation: Reconciliation;
   retention: Retention;
   wallets: Wallets;
+  alerts: Alerts;
 }
 
 /**
@@ -53,10 +55,12 @@ export interface ScheduledJobDependencies {
  * (RECONCILE_SCHEDULE, nightly by default), reconciliation-follow-up (every 15 min: re-checks an agency a while
  * after a run repaired drift) and retention (every 15 min at :05, :20, …: redacts private text older than
  * RETENTION_DAYS, in bounded batches; a run stops after 50,000 events and the next goes on) and wallet-auto-top-up
- * (every minute at :40: prepaid sub-accounts below their minimum balance are topped up; top-ups in flight resumed).
+ * (every minute at :40: prepaid sub-accounts below their minimum balance are topped up; top-ups in flight resumed),
+ * alerts-delivery (every 15 s, and nudged after an alert is raised: webhook and workflow trigger deliveries due),
+ * alerts-checks (every minute at :25: usage and spend thresholds, rejected meter batches, reconciliation drift) and alerts-cards (daily at 06:13 UTC: cards missing or expiring).
  */
 export function scheduledJobs(deps: ScheduledJobDependencies): JobDefinition[] {
-  const { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation, retention, wallets } = deps;
+  const { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation, retention, wallets, alerts } = deps;
   return [
     {
       name: 'meter-reporter',
@@ -143,5 +147,8 @@ export function scheduledJobs(deps: ScheduledJobDependencies): JobDefinition[] {
       enabled: true,
       run: () => wallets.autoTopUp(),
     },
+    { name: ALERTS_DELIVERY_JOB, pattern: '*/15 * * * * *', timeoutSeconds: 600, enabled: true, run: () => alerts.delivery.deliverDue() },
+    { name: 'alerts-checks', pattern: '25 * * * * *', timeoutSeconds: 300, enabled: true, run: async () => ({ usage: await alerts.checks.checkUsage(), operations: await alerts.checks.sweepOperations() }) },
+    { name: 'alerts-cards', pattern: '0 13 6 * * *', timeoutSeconds: 3000, enabled: true, run: () => alerts.checks.checkCards() },
   ];
 }

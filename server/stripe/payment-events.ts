@@ -17,6 +17,7 @@
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import type { Database, Executor } from '../../models/database';
+import type { PaymentStatusChange } from '../alerts/events';
 import type { SecretBox } from '../crypto/secret-box';
 import { AppError, badRequest, notFound } from '../http/errors';
 import type { BillingStatus } from '../../models/schema';
@@ -53,6 +54,10 @@ export function createPaymentEvents(deps: {
   onPaymentState?: (companyId: string, locationId: string, invoiceId: string, state: InvoicePaymentState) => Promise<void>;
   /** Told that Stripe canceled the sub-account's subscription for non-payment, after billing is paused (server/suspension/). */
   onCanceledUnpaid?: (companyId: string, locationId: string, subscription: Stripe.Subscription, stripe: Stripe) => Promise<void>;
+  /** Told of each payment status change inside its transaction (server/alerts raises payment alerts there). */
+  onPaymentStatus?: (tx: Executor, change: PaymentStatusChange) => Promise<unknown>;
+  /** Told after that transaction committed (the alerts job is nudged). */
+  onPaymentStatusCommitted?: () => void;
 }) {
   async function customerSub(companyId: string, customer: string | { id: string } | null) {
     const id = typeof customer === 'string' ? customer : customer?.id;
@@ -109,7 +114,15 @@ export function createPaymentEvents(deps: {
         await told();
         return { ...outcome, locationId: sub.locationId, billingStatus: sub.billingStatus };
       }
-      await setSubAccountBilling(deps.db, sub.locationId, { billingStatus: next.billingStatus, billingStatusReason: next.reason, paymentProblem: next.problem });
+      // The status and its alert (server/alerts) commit together: a repeated event re-sets the same status and its
+      // alert's dedupe key makes the second raise a no-op.
+      await deps.db.transaction(async (tx) => {
+        await setSubAccountBilling(tx, sub.locationId, { billingStatus: next.billingStatus, billingStatusReason: next.reason, paymentProblem: next.problem });
+        await deps.onPaymentStatus?.(tx, {
+          companyId, locationId: sub.locationId, subAccountName: sub.name, previous: sub.billingStatus, next: next.billingStatus, problem: next.problem, invoiceId: invoice.id!,
+        });
+      });
+      deps.onPaymentStatusCommitted?.();
       await told();
       return { ...outcome, locationId: sub.locationId, billingStatus: next.billingStatus };
     }

@@ -26,6 +26,7 @@ import { findAgency, findSubAccount } from '../tenancy/accounts-repository';
 import type { topUpSchema, walletBalanceSchema, walletResponse, walletSettingsRequest, walletSettingsSchema } from './schemas';
 import { advanceTopUp } from './top-ups';
 import * as repo from './wallet-repository';
+import type { WalletLow } from '../alerts/events';
 import { recordAuditStep } from '../audit/ambient-transaction';
 
 type Settings = z.infer<typeof walletSettingsSchema>;
@@ -59,7 +60,14 @@ export const topUpView = (row: repo.TopUpRow): TopUp => ({
 });
 const monthStart = (now: Date) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
 
-export function createWallets(deps: { db: Database; stripeForAgency: StripeForAgency; logger: Logger; now?: () => Date }) {
+export function createWallets(deps: {
+  db: Database;
+  stripeForAgency: StripeForAgency;
+  logger: Logger;
+  now?: () => Date;
+  /** Told when the auto top-up finds a prepaid balance below its minimum (server/alerts `alertWalletLow`). */
+  onWalletLow?: (input: WalletLow) => Promise<unknown>;
+}) {
   const db = deps.db;
   const now = deps.now ?? (() => new Date());
 
@@ -241,6 +249,10 @@ export function createWallets(deps: { db: Database; stripeForAgency: StripeForAg
             const settings = await effectiveSettings(sub.companyId, locationId);
             const balance = await balanceOf(stripe, sub.companyId, locationId, sub.stripeCustomerId!, settings);
             if (!balance.low && last?.status !== 'payment_failed') continue;
+            // "Wallet low" (server/alerts): once per low spell, i.e. per latest top-up before it.
+            if (balance.low && settings) {
+              await deps.onWalletLow?.({ companyId: sub.companyId, locationId, subAccountName: sub.name, balanceCents: balance.balanceCents, thresholdCents: settings.thresholdCents, currency: balance.currency, checkId: `after-top-up-${last?.id ?? 'none'}` });
+            }
           }
           const row = await startTopUp(locationId, 'auto', undefined, false);
           if (row) result.started += 1;

@@ -31,8 +31,8 @@ export function workflowActionRouter(deps: { db: Database; ingestion: UsageInges
   });
 }
 
-/** Lets through only calls carrying `Authorization: Bearer <secret>`. */
-function requireActionSecret(secret: string | undefined): RequestHandler {
+/** Lets through only calls carrying `Authorization: Bearer <secret>` (also HighLevel's workflow trigger subscription calls, server/alerts/trigger-subscriptions.ts). */
+export function requireActionSecret(secret: string | undefined): RequestHandler {
   const expected = secret ? digest(secret) : null;
   return (req, _res, next) => {
     if (!expected) {

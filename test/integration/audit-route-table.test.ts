@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { raiseAlert } from '../../server/alerts/raise';
 import { countAudit, listAudit } from '../../server/audit/audit-log';
 import { AUDITED_IN_USE_CASE, NOT_CONFIGURATION, ROUTE_AUDITS } from '../../server/audit/route-audits';
 import { routeKey } from '../../server/audit/with-audit';
@@ -33,8 +34,8 @@ const DECLINED = 'locAuditTableDecline';
 const SPEC = { billingMode: 'prepaid', currency: 'usd', initialTopUpCents: 5000, thresholdCents: 1000, topUpCents: 2000, maxBalanceCents: 6000, monthlyCapCents: null };
 
 /** What a call's `prepare` found or made, for the path and the body. */
-interface Ctx { couponId: string; productId: number; chargeId: number; planId: number; backfillId: number; batchId: number; keyId: number; apiKey: string; customers: Record<string, string> }
-const ctx: Ctx = { couponId: '', productId: 0, chargeId: 0, planId: 0, backfillId: 0, batchId: 0, keyId: 0, apiKey: '', customers: {} };
+interface Ctx { couponId: string; productId: number; chargeId: number; planId: number; backfillId: number; batchId: number; keyId: number; apiKey: string; alertId: string; customers: Record<string, string> }
+const ctx: Ctx = { couponId: '', productId: 0, chargeId: 0, planId: 0, backfillId: 0, batchId: 0, keyId: 0, apiKey: '', alertId: '', customers: {} };
 
 /** How to call one write route. `auth` 'none' sends no token; 'api-key' the agency's API key. */
 interface Call { body?: (c: Ctx) => object; prepare?: (c: Ctx) => Promise<void>; auth?: 'admin' | 'none' | 'api-key' }
@@ -112,6 +113,8 @@ const CALLS: Record<string, Call> = {
   'DELETE /api/custom-metrics/:key': {},
   'POST /api/api-keys': { body: () => ({ name: 'Vendor' }) },
   'DELETE /api/api-keys/:keyId': {},
+  'PUT /api/alerts/settings': { body: () => ({ webhookUrl: 'https://hooks.agency.example/mb', webhookEnabled: true, webhookEvents: ['payment_failed'] }) },
+  'PUT /api/alerts/usage-thresholds': { body: () => ({ locationId: null, metric: 'sms', limit: '100' }) },
   // Changing no configuration (NOT_CONFIGURATION): each must write nothing.
   'POST /api/session': {
     auth: 'none',
@@ -127,6 +130,10 @@ const CALLS: Record<string, Call> = {
   },
   'POST /api/sub-accounts/:locationId/payments/card-link': {},
   'POST /api/sub-accounts/:locationId/payments/portal-link': {},
+  'POST /api/alerts/:alertId/read': {
+    prepare: async (c) => void (c.alertId = (await raiseAlert(t.database.db, { companyId: A, locationId: LOC, kind: 'card_missing', dedupeKey: 'audit-table', title: 'No card', message: 'No card.', data: {} })).id),
+  },
+  'POST /api/alerts/read-all': {},
   'DELETE /api/stripe/connection': {},
 };
 
@@ -135,7 +142,7 @@ function pathOf(path: string, c: Ctx): string {
   const values: Record<string, string> = {
     locationId: path.includes('billing-mode') || path.includes('would-bill') ? SHADOW : path.includes('/retry') && path.includes('one-time') ? DECLINED : LOC,
     metric: 'sms', couponId: c.couponId, productId: String(c.productId), chargeId: String(c.chargeId), batchId: String(c.batchId),
-    backfillId: String(c.backfillId), key: 'gpu_seconds', keyId: String(c.keyId),
+    backfillId: String(c.backfillId), key: 'gpu_seconds', keyId: String(c.keyId), alertId: c.alertId,
   };
   return path.replace(/:([A-Za-z]+)/g, (_m, name: string) => values[name] ?? `:${name}`);
 }

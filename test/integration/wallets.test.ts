@@ -124,6 +124,11 @@ describe('auto top-up', () => {
     const wallet = (await as('get', `/api/sub-accounts/${CEDAR}/wallet`).expect(200)).body;
     expect(wallet.topUps.map((u: { trigger: string }) => u.trigger)).toEqual(['auto', 'initial']);
     expect(wallet.balance).toMatchObject({ creditCents: 4000, unbilledUsageCents: 4000, balanceCents: 0, low: true });
+    // "Wallet low" (server/alerts): once per low spell — empty at first, after the first top-up, after the second
+    // (the cap stops the top-up, not the alert); the checks that found it still low added none.
+    const low = (await as('get', '/api/alerts').expect(200)).body.items.filter((a: { kind: string; locationId: string }) => a.kind === 'wallet_low' && a.locationId === CEDAR);
+    expect(low).toHaveLength(3);
+    expect(low[0].message).toContain('0.00 USD, below its minimum of 10.00 USD');
   });
 
   it('a declined card is logged in the ledger, sets the sub-account’s payment problem, and is not charged again at once', async () => {

@@ -8,6 +8,7 @@ import { UsageApiPage } from '../usage-api/UsageApiPage';
 import { UsageDashboard } from '../usage/UsageDashboard';
 import { ActivityPage } from './ActivityPage';
 import { InvoicesPage } from './InvoicesPage';
+import { NotificationsPage, UnreadBadge } from './NotificationsPage';
 import { CataloguePage } from './CataloguePage';
 import { Overview } from './Overview';
 import { PricingPage } from './PricingPage';
@@ -25,6 +26,7 @@ const SECTIONS = [
   { to: '/usage-api', label: 'Usage API' },
   { to: '/reconciliation', label: 'Reconciliation' },
   { to: '/activity', label: 'Activity' },
+  { to: '/notifications', label: 'Notifications' },
 ];
 
 export function AgencyApp({ user }: { user: SessionUser }) {
@@ -45,6 +47,7 @@ export function AgencyApp({ user }: { user: SessionUser }) {
               <li key={s.to}>
                 <Link to={s.to} aria-current={section === s.to ? 'page' : undefined}>
                   {s.label}
+                  {s.to === '/notifications' ? <UnreadBadge path={path} /> : null}
                 </Link>
               </li>
             ))}
@@ -78,6 +81,8 @@ export function AgencyApp({ user }: { user: SessionUser }) {
           <ReconciliationPage />
         ) : section === '/activity' ? (
           <ActivityPage />
+        ) : section === '/notifications' ? (
+          <NotificationsPage />
         ) : section === '/' ? (
           <Overview />
         ) : (

@@ -1,0 +1,162 @@
+/**
+ * Alerts (issue 16, item 5): one row per event an agency is told about, delivered through three channels — the in-app
+ * notification list (the row itself, read or unread), the agency's outbound webhook and HighLevel workflow triggers
+ * (one delivery row per channel target, sent by the alerts job with retries). Also the agency's alert settings, the
+ * HighLevel trigger subscriptions and the usage/spend thresholds. Part of the Drizzle schema (models/schema.ts).
+ * Money is integer cents; unit thresholds are numeric (decimal strings).
+ */
+import { sql } from 'drizzle-orm';
+import { bigint, bigserial, boolean, check, index, integer, jsonb, numeric, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { agencies, subAccounts } from './tenancy';
+
+/** What an alert is about (server/alerts/kinds.ts describes each). */
+export const ALERT_KINDS = [
+  'payment_failed',
+  'payment_recovered',
+  'payment_action_required',
+  'card_missing',
+  'card_expiring',
+  'meter_batch_rejected',
+  'reconciliation_drift',
+  'usage_threshold',
+  'wallet_low',
+] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+/**
+ * One alert. `dedupeKey` is unique per agency (e.g. `payment_failed:<invoice id>:<attempt count>`), so an event
+ * delivered twice raises one alert. `id` (a UUID) is the outbound webhook's `webhook-id`.
+ */
+export const alerts = pgTable(
+  'alerts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    companyId: text('company_id')
+      .notNull()
+      .references(() => agencies.companyId),
+    locationId: text('location_id').references(() => subAccounts.locationId),
+    kind: text('kind', { enum: ALERT_KINDS }).notNull(),
+    dedupeKey: text('dedupe_key').notNull(),
+    title: text('title').notNull(),
+    message: text('message').notNull(),
+    /** The event's facts, as sent to the webhook and the workflow trigger (JSON object). */
+    data: jsonb('data').$type<Record<string, unknown>>().notNull(),
+    readAt: timestamp('read_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('alerts_dedupe_key').on(t.companyId, t.dedupeKey),
+    index('alerts_company_created_idx').on(t.companyId, t.createdAt),
+    index('alerts_company_unread_idx').on(t.companyId).where(sql`${t.readAt} is null`),
+  ],
+);
+
+/** The outbound channels (the in-app list is the alert row itself). */
+export const ALERT_CHANNELS = ['webhook', 'highlevel_trigger'] as const;
+/** `pending` (due at `nextAttemptAt`), `delivered` (a 2xx), `failed` (gave up after the last attempt). */
+export const ALERT_DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
+
+/** One alert to one channel target: the agency's webhook URL, or one HighLevel trigger subscription's targetUrl. */
+export const alertDeliveries = pgTable(
+  'alert_deliveries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    alertId: uuid('alert_id')
+      .notNull()
+      .references(() => alerts.id),
+    companyId: text('company_id').notNull(),
+    channel: text('channel', { enum: ALERT_CHANNELS }).notNull(),
+    /** The URL posted to (the webhook URL when raised, or the trigger's targetUrl). */
+    target: text('target').notNull(),
+    /** For `highlevel_trigger`: HighLevel's workflow trigger id. */
+    subscriptionId: text('subscription_id'),
+    status: text('status', { enum: ALERT_DELIVERY_STATUSES }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).defaultNow(),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('alert_deliveries_target_key').on(t.alertId, t.channel, t.target),
+    index('alert_deliveries_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+    index('alert_deliveries_company_idx').on(t.companyId, t.createdAt),
+  ],
+);
+
+/** Each attempt of a delivery: the response code (null when no response came) or the network error. */
+export const alertDeliveryAttempts = pgTable(
+  'alert_delivery_attempts',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    deliveryId: bigint('delivery_id', { mode: 'number' })
+      .notNull()
+      .references(() => alertDeliveries.id),
+    attempt: integer('attempt').notNull(),
+    statusCode: integer('status_code'),
+    error: text('error'),
+    attemptedAt: timestamp('attempted_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('alert_delivery_attempts_key').on(t.deliveryId, t.attempt)],
+);
+
+/**
+ * The agency's outbound webhook: URL, on/off, which alert kinds it receives; `webhookSecret` is the Standard Webhooks
+ * signing secret (`whsec_…`) sealed by server/crypto/secret-box.ts, generated by Meterbridge and shown once.
+ */
+export const alertSettings = pgTable('alert_settings', {
+  companyId: text('company_id')
+    .primaryKey()
+    .references(() => agencies.companyId),
+  webhookUrl: text('webhook_url'),
+  webhookEnabled: boolean('webhook_enabled').notNull().default(false),
+  webhookEvents: text('webhook_events', { enum: ALERT_KINDS }).array().notNull().default(sql`'{}'::text[]`),
+  webhookSecret: text('webhook_secret'),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * A HighLevel workflow's use of one of Meterbridge's marketplace triggers, as HighLevel's subscription call said
+ * (`triggerData.id` is the key; `targetUrl` is where the app posts the event to start the workflow).
+ */
+export const highLevelTriggerSubscriptions = pgTable(
+  'highlevel_trigger_subscriptions',
+  {
+    id: text('id').primaryKey(),
+    triggerKey: text('trigger_key').notNull(),
+    companyId: text('company_id').notNull(),
+    locationId: text('location_id')
+      .notNull()
+      .references(() => subAccounts.locationId),
+    workflowId: text('workflow_id'),
+    targetUrl: text('target_url').notNull(),
+    filters: jsonb('filters').$type<unknown[]>().notNull().default(sql`'[]'::jsonb`),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('highlevel_trigger_subscriptions_location_idx').on(t.locationId, t.triggerKey)],
+);
+
+/**
+ * A usage or spend threshold per billing period (the UTC calendar month, as the dashboard's): the agency default
+ * (`locationId` null) or one sub-account's override. `metric` is a metric key (threshold in units, `limitValue` a
+ * decimal) or `spend` (the period's estimated charges, `limitValue` whole cents).
+ */
+export const usageAlertThresholds = pgTable(
+  'usage_alert_thresholds',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    companyId: text('company_id')
+      .notNull()
+      .references(() => agencies.companyId),
+    locationId: text('location_id').references(() => subAccounts.locationId),
+    metric: text('metric').notNull(),
+    limitValue: numeric('limit_value').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('usage_alert_thresholds_agency_key').on(t.companyId, t.metric).where(sql`${t.locationId} is null`),
+    uniqueIndex('usage_alert_thresholds_location_key').on(t.locationId, t.metric).where(sql`${t.locationId} is not null`),
+    check('usage_alert_thresholds_positive', sql`${t.limitValue} > 0`),
+  ],
+);
