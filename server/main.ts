@@ -78,6 +78,7 @@ import { holdUncoveredUsage } from './payments/held-usage';
 import { createPayments } from './payments/payments';
 import { paymentsReturnRouter } from './payments/return-page';
 import { paymentRoutes } from './payments/routes';
+import { cardlessLookup } from './payments/cardless';
 import { walletRoutes } from './wallets/routes';
 import { createWallets } from './wallets/wallets';
 import type { BuildOptions, Service } from './service';
@@ -164,7 +165,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const session = createSessionExchange({ db: database.db, sharedSecret: config.highLevel.sharedSecret, tokens: sessionTokens });
   const apiRoutes = withAudit(database.db, [
     ...accessRoutes({ session, demo: config.demo }),
-    ...billingSetupRoutes({ db: database.db, stripeConnection, pricing, rules, billing, logger }),
+    ...billingSetupRoutes({ db: database.db, stripeConnection, pricing, rules, billing, logger, cardless: cardlessLookup(payments) }),
     ...stripeConnect.apiRoutes,
     ...auditRoutes({ db: database.db }),
     ...reportingRoutes({ db: database.db }),

@@ -12,7 +12,8 @@ import { STRIPE_CALL, SUBSCRIPTION_CHANGE } from '../http/route-errors';
 import type { RebillingRules } from '../metering/rebilling-rules';
 import type { Pricing } from './pricing';
 import * as s from './schemas';
-import { listSubAccounts, subAccountDetail } from './sub-account-queries';
+import { subAccountDetail } from './sub-account-queries';
+import { subAccountWorkQueue, type CardlessLookup } from './sub-account-list';
 import type { SubAccountBilling } from './sub-account-billing';
 import type { StripeConnection } from './stripe-connection';
 import type { Database } from '../../models/database';
@@ -26,6 +27,8 @@ export interface BillingSetupServices {
   rules: RebillingRules;
   billing: SubAccountBilling;
   logger: Logger;
+  /** Which sub-accounts Stripe has no usable card for (the list's `no_card` filter); none when not given. */
+  cardless?: CardlessLookup;
 }
 
 // The schema spells the statuses out (it imports only zod); they must stay the database's.
@@ -105,9 +108,9 @@ export function billingSetupRoutes(services: BillingSetupServices): ApiRoute<any
     }),
     defineRoute({
       method: 'get', path: '/api/sub-accounts', tag: 'Sub-accounts', access: 'agency',
-      summary: 'The agency’s sub-accounts, searchable and paginated',
+      summary: 'The agency’s sub-accounts, searchable, filtered by state, sorted and paginated, each billed one with its period so far in money',
       query: s.subAccountListQuery, response: s.subAccountListResponse,
-      handler: ({ caller, query }) => listSubAccounts(db, caller!.companyId, query),
+      handler: ({ caller, query }) => subAccountWorkQueue(db, caller!.companyId, query, services.cardless ?? (async () => new Set())),
     }),
     defineRoute({
       method: 'get', path: '/api/sub-accounts/:locationId', tag: 'Sub-accounts', access: 'sub-account:read',

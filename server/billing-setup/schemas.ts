@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { stripeConnectInfo } from '../stripe/connect-schemas';
+import { BILLING_STATES } from './billing-state-words';
 
 /** A sub-account's billing status (models/schema `BILLING_STATUSES`; server/billing-setup/routes.ts checks they agree). */
 export const billingStatusSchema = z.enum(['ok', 'delinquent', 'action_required', 'paused']);
@@ -164,19 +165,41 @@ export const subAccountRowSchema = z.object({
   subscriptionStartsAt: z.string().nullable(),
   /** Stripe Tax on the subscription (or schedule), as Stripe last answered. */
   automaticTax: z.boolean(),
+  /** `billing`, or why the sub-account is not billed (server/billing-setup/billing-state.ts, the one definition). */
+  billingState: z.enum(BILLING_STATES),
 });
 /** `GET /api/sub-accounts` query: search and page. */
 /** The Overview's warning cards and counts, as list filters (each the same condition the Overview counts). */
-export const subAccountStatusFilter = z.enum(['rebilling', 'failed', 'rejected', 'unconfirmed', 'delinquent', 'needs_reinstall']);
+export const subAccountStatusFilter = z.enum([
+  'rebilling', 'failed', 'rejected', 'unconfirmed', 'delinquent', 'needs_reinstall',
+  /** An invoice Stripe could not collect, or one that waits for the client. */
+  'payment_failed',
+  /** Billed, but Stripe has no usable card for the customer (read from Stripe; at most 200 sub-accounts are checked). */
+  'no_card',
+  'not_billing',
+  ...BILLING_STATES,
+]);
 export const subAccountListQuery = z.object({
   search: z.string().max(200).optional(),
   /** Only the sub-accounts an Overview number counts. */
   status: subAccountStatusFilter.optional(),
+  /** `attention`: not billing first, then payment problems, then by name. */
+  sort: z.enum(['name', 'attention']).default('name'),
   page: z.coerce.number().int().min(1).default(1),
   pageSize: z.coerce.number().int().min(1).max(200).default(50),
 });
 /** `GET /api/sub-accounts`: a page of sub-accounts. */
-export const subAccountListResponse = z.object({ total: z.number().int(), page: z.number().int(), pageSize: z.number().int(), items: z.array(subAccountRowSchema) });
+export const subAccountListResponse = z.object({
+  total: z.number().int(),
+  page: z.number().int(),
+  pageSize: z.number().int(),
+  items: z.array(
+    subAccountRowSchema.extend({
+      /** A billed sub-account's period so far in cents (decimal string), estimated at the prices in force; null when not billed. */
+      periodAmount: z.object({ cents: z.string(), currency: z.string() }).nullable(),
+    }),
+  ),
+});
 
 const effectiveRuleSchema = z.object({
   metric: z.string(),
@@ -189,6 +212,10 @@ const effectiveRuleSchema = z.object({
 });
 /** One sub-account: its row, the rules in force and its counters (totals as decimal strings). */
 export const subAccountDetailResponse = subAccountRowSchema.extend({
+  /** The agency's name as HighLevel gave it at install (`companyName`), for the client's own view; null if unknown. */
+  agencyName: z.string().nullable(),
+  /** The agency's custom metrics' labels by key. */
+  metricLabels: z.record(z.string(), z.string()),
   rules: z.array(effectiveRuleSchema),
   counters: z.array(z.object({ metric: z.string(), total: z.string(), billedUnits: z.number().int() })),
 });
