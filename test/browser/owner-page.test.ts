@@ -6,7 +6,7 @@ import nock from 'nock';
 import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
 import { fixture } from '../support/highlevel-fixtures';
 import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
-import { TEST_STRIPE_KEY } from '../support/billing';
+import { drainReporter, TEST_STRIPE_KEY } from '../support/billing';
 import { attachTestCard } from '../support/stripe/customers';
 import { startStripeStub, type StripeStub } from '../support/stripe-stub';
 import { startTestService, type TestService } from '../support/test-service';
@@ -41,7 +41,8 @@ let token = '';
 const pageErrors: string[] = [];
 
 const monthStart = () => Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 1);
-const justNow = () => new Date(Math.max(Date.now() - 60_000, monthStart())).toISOString();
+// After the subscriptions started (Stripe's invoice preview counts usage inside the subscription's period) and this month.
+const justNow = () => new Date(Math.max(Date.now() - 1000, monthStart())).toISOString();
 const nav = (name: string) => app.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true });
 const listRow = (name: string) => app.locator('table.subs tbody tr', { has: app.getByRole('link', { name, exact: true }) });
 const listed = async () => app.locator('table.subs tbody th > a').allInnerTexts();
@@ -106,6 +107,7 @@ beforeAll(async () => {
   const { key } = (await post('/api/api-keys', { name: 'reports' }).expect(201)).body as { key: string };
   await t.http.post('/api/v1/usage').set('authorization', `Bearer ${key}`).send({ locationId: ids['Billed Clinic'], metric: 'seo_reports', quantity: '3', occurredAt: justNow(), idempotencyKey: 'seo-1' }).expect(200);
   await t.drain();
+  await drainReporter(t.service); // the usage reaches Stripe, so its invoice preview carries it
 
   parent = await startHighLevelParent({ appUrl, sharedSecret: SHARED_SECRET });
   parent.users.set('agency', { userId: 'user-page', companyId: COMPANY, role: 'admin', type: 'agency', userName: 'Olga Owner' });
@@ -271,7 +273,9 @@ describe('pricing that cannot mislead (item 5)', () => {
     expect(await row('sms').getByRole('link', { name: 'source' }).getAttribute('href')).toMatch(/^https:\/\/help\.gohighlevel\.com\//);
     expect(await app.getByLabel('Emails: base cost per email').inputValue()).toBe('0.000675');
     expect(await app.getByLabel('Call minutes: base cost per call minute').inputValue()).toBe('');
-    await row('call_minutes').getByText(/^No HighLevel list price/).waitFor();
+    await row('call_minutes').getByText('No HighLevel list price', { exact: true }).waitFor();
+    expect(await row('call_minutes').getByTestId('list-price-call_minutes').getAttribute('title')).toMatch(/enter your cost per minute/);
+    expect(await row('sms').getByTestId('list-price-sms').getAttribute('title')).toMatch(/per SMS segment, US\/Canada: a message of 2 segments costs twice this/);
     // 2¢ against 0.83¢: margin and markup on the same per-message basis.
     expect((await app.getByTestId('margin-sms').innerText()).split('\n')).toEqual(['$0.0117', '58.5%', '2.41× cost']);
     expect(await app.getByTestId('unsaved-count').innerText()).toBe('All changes saved');

@@ -107,17 +107,17 @@ export function PriceRow({
         <td>
           <input className="short" aria-label={`${label}: base cost per ${item}`} inputMode="decimal" value={d.cost} placeholder="Not set" onChange={(ev) => onChange({ cost: ev.target.value })} />
           {fromList ? (
-            <span className="block small muted" data-testid={`list-price-${row.metric}`} title={list!.basis}>
-              HighLevel list price, {list!.basis} (
+            <span className="block small muted" data-testid={`list-price-${row.metric}`} title={`HighLevel’s list price, ${list!.basis}. Edit it if your cost differs.`}>
+              HighLevel list price (
               <a href={list!.source!} target="_blank" rel="noreferrer">
                 source
               </a>
-              ); edit if yours differs
+              ), editable
             </span>
           ) : null}
           {list && list.costCents === null && d.cost.trim() === '' ? (
-            <span className="block small muted" data-testid={`list-price-${row.metric}`}>
-              No HighLevel list price: {list.basis}.
+            <span className="block small muted" data-testid={`list-price-${row.metric}`} title={list.basis}>
+              No HighLevel list price
             </span>
           ) : null}
         </td>
