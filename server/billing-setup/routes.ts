@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { BillingStatus } from '../../models/schema';
+import type { BillingState } from './billing-state-words';
 import { assertSameType } from '../http/same-type';
 import { defineRoute, type ApiRoute } from '../http/api-route';
 import { STRIPE_CALL, SUBSCRIPTION_CHANGE } from '../http/route-errors';
@@ -33,6 +34,7 @@ export interface BillingSetupServices {
 
 // The schema spells the statuses out (it imports only zod); they must stay the database's.
 assertSameType<z.infer<typeof s.billingStatusSchema>, BillingStatus>(true);
+assertSameType<z.infer<typeof s.billingStateSchema>, BillingState>(true);
 
 /** Every billing set-up route. */
 export function billingSetupRoutes(services: BillingSetupServices): ApiRoute<any, any, any, any>[] {
