@@ -74,7 +74,7 @@ export function SubAccountPage({ locationId }: { locationId: string }) {
             </p>
           ) : null}
           <div className="grid two">
-            <Billing detail={d} onSaved={detail.set} />
+            <Billing detail={d} customerName={payments.data?.card.customerName ?? null} onSaved={detail.set} />
             <Subscription detail={d} onSaved={detail.set} />
           </div>
           <SubAccountPayments key={stamp} locationId={locationId} hasCustomer={Boolean(d.stripeCustomerId)} />
@@ -110,7 +110,8 @@ export function SubAccountPage({ locationId }: { locationId: string }) {
   );
 }
 
-function Billing({ detail, onSaved }: { detail: SubAccountDetail; onSaved: (d: SubAccountDetail) => void }) {
+/** The rebilling switch and the Stripe customer (by name, with its id), which the agency can map, change or create. */
+function Billing({ detail, customerName, onSaved }: { detail: SubAccountDetail; customerName: string | null; onSaved: (d: SubAccountDetail) => void }) {
   const [state, setState] = useState<{ busy?: boolean; error?: unknown; message?: string }>({});
   const [confirmOff, setConfirmOff] = useState(false);
   const run = async (message: string, action: () => Promise<SubAccountDetail>) => {
@@ -161,7 +162,7 @@ function Billing({ detail, onSaved }: { detail: SubAccountDetail; onSaved: (d: S
       <h3>Stripe customer</h3>
       {detail.stripeCustomerId ? (
         <p>
-          Billed to <code data-testid="customer-id">{detail.stripeCustomerId}</code>
+          Billed to {customerName ? <strong>{customerName}</strong> : null} <code data-testid="customer-id">{detail.stripeCustomerId}</code>
         </p>
       ) : (
         <p className="muted">Not mapped: usage is counted but not billed.</p>
