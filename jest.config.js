@@ -11,6 +11,8 @@ module.exports = {
   setupFilesAfterEnv: ['<rootDir>/test/support/setup-network.ts'],
   // The reliability suite's figures ("crashes: 20, lost: 0, …") are printed after the run.
   reporters: ['default', '<rootDir>/test/reliability/support/summary-reporter.js'],
-  testTimeout: 30000,
+  // A guard against hangs, not a speed target (those live in `npm run bench`): a set-up hook that migrates an
+  // in-memory PGlite and boots the app took over 30 s on a loaded two-core machine.
+  testTimeout: 60000,
   maxWorkers: 2,
 };

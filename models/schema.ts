@@ -15,3 +15,4 @@ export * from './schema/stripe-connect';
 export * from './schema/audit';
 export * from './schema/catalog';
 export * from './schema/wallets';
+export * from './schema/suspension';

@@ -27,6 +27,7 @@ import { createEventDestinations } from './stripe/event-destinations';
 import { wireStripeConnect } from './stripe/connect-wiring';
 import { auditRoutes } from './audit/routes';
 import { withAudit } from './audit/with-audit';
+import { ambientDatabase } from './audit/ambient-transaction';
 import { createAccounts } from './tenancy/accounts';
 import { findAgencyName } from './tenancy/accounts-repository';
 import { createHighLevelApiClient } from './highlevel/api-client';
@@ -78,9 +79,10 @@ import { holdUncoveredUsage } from './payments/held-usage';
 import { createPayments } from './payments/payments';
 import { paymentsReturnRouter } from './payments/return-page';
 import { paymentRoutes } from './payments/routes';
-import { cardlessLookup } from './payments/cardless';
+import { wireMoney } from './money/wiring';
 import { walletRoutes } from './wallets/routes';
 import { createWallets } from './wallets/wallets';
+import { createSuspension, suspensionRoutes } from './suspension/routes';
 import type { BuildOptions, Service } from './service';
 
 export type { BuildOptions, Service };
@@ -92,7 +94,8 @@ export type { BuildOptions, Service };
 export async function buildService(options: BuildOptions): Promise<Service> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
-  const database = options.database ?? (await openDatabase(config.database));
+  const opened = options.database ?? (await openDatabase(config.database));
+  const database = { ...opened, db: ambientDatabase(opened.db) }; // an audited change's writes share its transaction
   const ownsDatabase = !options.database;
   const operations = createOperations({ config, database, logger });
 
@@ -157,20 +160,25 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const pricing = createPricing({ db: database.db, rules, stripeForAgency: agencyStripe, resyncSubscriptions: billing.resyncSubscriptions });
   const catalogue = createCatalogue({ db: database.db, stripeForAgency: agencyStripe, billing });
   const wallets = createWallets({ db: database.db, stripeForAgency: agencyStripe, logger });
+  const suspension = createSuspension({ db: database.db, api: highLevelApi, logger, onResumed: nudgeReporter }); // non-payment policy
   const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger, onEvent: payments.handleEvent,
+    onPaymentState: suspension.onInvoiceState, onCanceledUnpaid: suspension.onSubscriptionCanceledUnpaid,
     onInvoiceEvent: async (companyId, stripe, invoiceId) => (await catalogue.onInvoiceEvent(companyId, stripe, invoiceId)) || wallets.onInvoiceEvent(companyId, stripe, invoiceId) });
   const apiKeys = createApiKeys({ db: database.db });
   const customMetrics = createCustomMetrics({ db: database.db });
   const ingestion = createUsageIngestion({ db: database.db, onStored: pipeline.nudge });
+  const money = wireMoney({ db: database.db, payments, stripeForAgency: agencyStripe });
   const session = createSessionExchange({ db: database.db, sharedSecret: config.highLevel.sharedSecret, tokens: sessionTokens });
-  const apiRoutes = withAudit(database.db, [
+  const apiRoutes = withAudit(opened.db, [
     ...accessRoutes({ session, demo: config.demo }),
-    ...billingSetupRoutes({ db: database.db, stripeConnection, pricing, rules, billing, logger, cardless: cardlessLookup(payments) }),
+    ...billingSetupRoutes({ db: database.db, stripeConnection, pricing, rules, billing, logger, filterIds: money.filterIds }),
     ...stripeConnect.apiRoutes,
     ...auditRoutes({ db: database.db }),
     ...reportingRoutes({ db: database.db }),
     ...paymentRoutes({ payments }),
+    ...money.routes,
     ...walletRoutes({ wallets }),
+    ...suspensionRoutes({ suspension }),
     ...reconciliationRoutes({ db: database.db, reconciliation }),
     ...backfillRoutes({ backfills }),
     ...shadowRoutes({ db: database.db }),

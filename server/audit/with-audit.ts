@@ -1,10 +1,11 @@
 /**
- * Wraps the write routes of the settings API so each records its audit entry (server/audit/route-audits.ts):
- * the entry is written only when the handler succeeds, with the caller's HighLevel user as the actor.
+ * Wraps the write routes of the settings API so each records its audit entry (server/audit/route-audits.ts) in the
+ * same transaction as the change (server/audit/audited.ts): the entry commits only with the handler's writes, with
+ * the caller's HighLevel user as the actor.
  */
 import type { Database } from '../../models/database';
 import type { ApiRoute } from '../http/api-route';
-import { audited, auditBy, pick, type Describe } from './audited';
+import { audited, auditBy, auditedStep, pick, type Describe } from './audited';
 import { AUDITED_IN_USE_CASE, NOT_CONFIGURATION, ROUTE_AUDITS, type RouteInput } from './route-audits';
 
 /** `METHOD path`, the key of a route in ROUTE_AUDITS. */
@@ -12,11 +13,11 @@ export const routeKey = (route: Pick<ApiRoute<any, any, any, any>, 'method' | 'p
 
 /** Write routes of `routes` that no list accounts for (must be empty: a test checks it). */
 export function unauditedWriteRoutes(routes: ApiRoute<any, any, any, any>[]): string[] {
-  const known = new Set([...Object.keys(ROUTE_AUDITS), ...AUDITED_IN_USE_CASE, ...NOT_CONFIGURATION]);
+  const known = new Set([...Object.keys(ROUTE_AUDITS), ...Object.keys(AUDITED_IN_USE_CASE), ...Object.keys(NOT_CONFIGURATION)]);
   return routes.filter((r) => r.method !== 'get').map(routeKey).filter((k) => !known.has(k));
 }
 
-/** The routes, with the audited ones' handlers wrapped. */
+/** The routes, with the audited ones' handlers wrapped; `db` is the bare database (not the ambient one). */
 export function withAudit(db: Database, routes: ApiRoute<any, any, any, any>[]): ApiRoute<any, any, any, any>[] {
   const reads = new Map(routes.filter((r) => r.method === 'get').map((r) => [r.path, r]));
   return routes.map((route) => {
@@ -24,6 +25,7 @@ export function withAudit(db: Database, routes: ApiRoute<any, any, any, any>[]):
     if (!spec) return route;
     const handler: ApiRoute<any, any, any, any>['handler'] = (input) => {
       const i: RouteInput = { params: input.params ?? {}, body: input.body, caller: input.caller };
+      if (spec.step) return auditedStep(auditBy(input.caller, spec.action, spec.subject), spec.step, () => route.handler(input));
       let describe: Describe | undefined;
       if (spec.describe) describe = (ex) => spec.describe!(i, ex);
       else if (spec.describeVia) {

@@ -20,9 +20,9 @@ export const billingStateSql: SQL = sql`(case
   when exists (select 1 from meter_reports r where r.location_id = s.location_id and r.status = 'held') then 'metric_not_covered'
   else 'billing' end)`;
 
-/** True (SQL) when the row `s` is in `state`; `not_billing` for every reason at once. */
-export function billingStateIs(state: BillingState | 'not_billing'): SQL {
-  return state === 'not_billing' ? sql`${billingStateSql} <> 'billing'` : sql`${billingStateSql} = ${state}`;
+/** True (SQL) when the row `s` is in `state`. */
+export function billingStateIs(state: BillingState): SQL {
+  return sql`${billingStateSql} = ${state}`;
 }
 
 /** True for a known state. */

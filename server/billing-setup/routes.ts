@@ -14,7 +14,7 @@ import type { RebillingRules } from '../metering/rebilling-rules';
 import type { Pricing } from './pricing';
 import * as s from './schemas';
 import { subAccountDetail } from './sub-account-queries';
-import { subAccountWorkQueue, type CardlessLookup } from './sub-account-list';
+import { subAccountWorkQueue } from './sub-account-list';
 import type { SubAccountBilling } from './sub-account-billing';
 import type { StripeConnection } from './stripe-connection';
 import type { Database } from '../../models/database';
@@ -28,8 +28,8 @@ export interface BillingSetupServices {
   rules: RebillingRules;
   billing: SubAccountBilling;
   logger: Logger;
-  /** Which sub-accounts Stripe has no usable card for (the list's `no_card` filter); none when not given. */
-  cardless?: CardlessLookup;
+  /** The sub-accounts behind the list's `drift` and `no_card` filters (server/money/attention.ts). */
+  filterIds?: (companyId: string, status: 'drift' | 'no_card') => Promise<string[]>;
 }
 
 // The schema spells the statuses out (it imports only zod); they must stay the database's.
@@ -112,7 +112,7 @@ export function billingSetupRoutes(services: BillingSetupServices): ApiRoute<any
       method: 'get', path: '/api/sub-accounts', tag: 'Sub-accounts', access: 'agency',
       summary: 'The agency’s sub-accounts, searchable, filtered by state, sorted and paginated, each billed one with its period so far in money',
       query: s.subAccountListQuery, response: s.subAccountListResponse,
-      handler: ({ caller, query }) => subAccountWorkQueue(db, caller!.companyId, query, services.cardless ?? (async () => new Set())),
+      handler: ({ caller, query }) => subAccountWorkQueue(db, caller!.companyId, query, services.filterIds),
     }),
     defineRoute({
       method: 'get', path: '/api/sub-accounts/:locationId', tag: 'Sub-accounts', access: 'sub-account:read',

@@ -179,9 +179,12 @@ export const subAccountStatusFilter = z.enum([
   'rebilling', 'failed', 'rejected', 'unconfirmed', 'delinquent', 'needs_reinstall',
   /** An invoice Stripe could not collect, or one that waits for the client. */
   'payment_failed',
-  /** Billed, but Stripe has no usable card for the customer (read from Stripe; at most 200 sub-accounts are checked). */
+  /** Billed (a subscription), but Stripe has no usable card (server/money/attention.ts reads Stripe). */
   'no_card',
+  /** Rebilling on and live, yet nothing is invoiced: no customer, no subscription, paused, or usage held. */
   'not_billing',
+  /** Sub-accounts whose Stripe totals drifted (reconciliation). */
+  'drift',
   ...billingStateSchema.options,
 ]);
 export const subAccountListQuery = z.object({

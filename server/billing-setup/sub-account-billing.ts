@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
-import type { Database } from '../../models/database';
+import type { Database, Executor } from '../../models/database';
 import type { PriceTerms } from '../../models/schema';
 import { AppError, notFound } from '../http/errors';
 import { requireKnownMetric } from '../metering/custom-metrics';
@@ -27,6 +27,8 @@ import { stripeCall } from './pricing';
 import type { StripeForAgency } from './stripe-for-agency';
 import { createSubscriptionSync, type SubscriptionOptions } from './subscription-sync';
 import { metricLabel } from './tax-behavior';
+import { audited } from '../audit/audited';
+import { describeSubAccountBilling } from '../audit/describe';
 
 /** One per-metric override: `inherit` removes it; otherwise the rule (and optionally its own price). */
 export type MetricOverride =
@@ -205,8 +207,13 @@ export function createSubAccountBilling(deps: {
       let applied = 0;
       let failed = 0;
       for (const { locationId, companyId } of await listSubAccountsAwaitingDefaults(deps.db)) {
-        const [result] = (await applyDefaults(companyId, [locationId])).results;
-        await finishDefaults(deps.db, locationId, result?.ok ? null : (result?.error ?? 'unknown error'));
+        // Meterbridge's own change, audited in its transaction (server/audit/audited.ts).
+        const audit = { companyId, actor: { type: 'system' as const }, action: 'defaults.applied', subject: 'sub_account_billing', describe: (ex: Executor) => describeSubAccountBilling(ex, locationId) };
+        const result = await audited(deps.db, audit, async () => {
+          const [outcome] = (await applyDefaults(companyId, [locationId])).results;
+          await finishDefaults(deps.db, locationId, outcome?.ok ? null : (outcome?.error ?? 'unknown error'));
+          return outcome;
+        });
         if (result?.ok) applied += 1;
         else failed += 1;
       }

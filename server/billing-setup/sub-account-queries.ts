@@ -57,20 +57,26 @@ const ROW = sql`
 
 /**
  * The list filters (`?status=`): the Overview's numbers (the same conditions server/reporting/usage-queries.ts counts),
- * the billing state (`billing`, `not_billing` or one reason), and `payment_failed` (an invoice Stripe could not collect
- * or that waits for the client). `no_card` needs Stripe and is filtered by the route (routes.ts).
+ * the billing state (`billing` or one reason: billing-state.ts), and the Overview's "needs attention" items
+ * (server/money/attention.ts): `not_billing` (rebilling on and live, yet nothing invoiced: the states no customer,
+ * paused, no subscription, a metric outside the subscription), `payment_failed` (delinquent or action required),
+ * `drift` and `no_card` (their sub-accounts are given as `only`: reconciliation's, or Stripe's card check).
  */
 export type SubAccountStatusFilter =
-  | 'rebilling' | 'failed' | 'rejected' | 'unconfirmed' | 'delinquent' | 'needs_reinstall' | 'payment_failed' | 'not_billing' | BillingState;
+  | 'rebilling' | 'failed' | 'rejected' | 'unconfirmed' | 'delinquent' | 'needs_reinstall' | 'not_billing' | 'payment_failed' | 'drift' | 'no_card' | BillingState;
 const reports = (status: string) => sql`exists (select 1 from meter_reports r where r.location_id = s.location_id and r.status = ${status})`;
-const STATUS_FILTERS: Record<Exclude<SubAccountStatusFilter, BillingState | 'not_billing'>, ReturnType<typeof sql>> = {
+const STATUS_FILTERS: Record<Exclude<SubAccountStatusFilter, BillingState>, ReturnType<typeof sql>> = {
   rebilling: sql`(s.stripe_customer_id is not null and s.rebilling_enabled and s.status = 'active')`,
   failed: reports('failed'),
   rejected: reports('rejected'),
   unconfirmed: reports('unconfirmed'),
   delinquent: sql`s.billing_status = 'delinquent'`,
   needs_reinstall: sql`exists (select 1 from installations i where i.location_id = s.location_id and i.status = 'needs_reinstall')`,
-  payment_failed: sql`(s.payment_problem is not null or s.billing_status in ('delinquent', 'action_required'))`,
+  // The one billing state (billing-state.ts): rebilling on and live, yet not invoiced.
+  not_billing: sql`${billingStateSql} in ('no_customer', 'paused', 'no_subscription', 'metric_not_covered')`,
+  payment_failed: sql`s.billing_status in ('delinquent', 'action_required')`,
+  drift: sql`true`,
+  no_card: sql`true`,
 };
 const filterSql = (status: SubAccountStatusFilter) => (status in STATUS_FILTERS ? STATUS_FILTERS[status as keyof typeof STATUS_FILTERS] : billingStateIs(status as BillingState));
 
@@ -84,16 +90,17 @@ const ORDER: Record<SubAccountSort, ReturnType<typeof sql>> = {
 /**
  * A page of the agency's sub-accounts, by name, optionally filtered by a search over name, email and id, and by
  * the condition behind one of the Overview's numbers (`status`).
- * @param page 1-based. @param pageSize at most 200.
+ * @param page 1-based. @param pageSize at most 200. @param only restrict to these sub-accounts (the `drift` and `no_card` filters).
  */
 export async function listSubAccounts(
   db: Executor,
   companyId: string,
-  options: { search?: string; status?: SubAccountStatusFilter; sort?: SubAccountSort; page: number; pageSize: number },
+  options: { search?: string; status?: SubAccountStatusFilter; sort?: SubAccountSort; page: number; pageSize: number; only?: string[] },
 ) {
   const pattern = options.search ? `%${options.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
   const search = pattern ? sql`and (s.name ilike ${pattern} or s.email ilike ${pattern} or s.location_id ilike ${pattern})` : sql``;
-  const filter = options.status ? sql`${search} and ${filterSql(options.status)}` : search;
+  const only = options.only ? (options.only.length ? sql`and s.location_id in (${sql.join(options.only.map((id) => sql`${id}`), sql`, `)})` : sql`and false`) : sql``;
+  const filter = options.status ? sql`${search} ${only} and ${filterSql(options.status)}` : sql`${search} ${only}`;
   const [{ total }] = (await selectRows<{ total: number }>(
     db,
     sql`select count(*)::int as total from sub_accounts s where s.company_id = ${companyId} ${filter}`,

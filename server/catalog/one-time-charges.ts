@@ -26,6 +26,7 @@ import { AppError, notFound } from '../http/errors';
 import { stripeCall } from '../billing-setup/pricing';
 import type { StripeForAgency } from '../billing-setup/stripe-for-agency';
 import { stripeErrorFields } from '../stripe/stripe-errors';
+import { recordAuditStep } from '../audit/ambient-transaction';
 import { findSubAccount } from '../tenancy/accounts-repository';
 import {
   findCharge,
@@ -89,7 +90,12 @@ export function createOneTimeCharges(deps: { db: Database; stripeForAgency: Stri
 
   /** Takes the charge as far as Stripe lets it, from wherever it stands. Stripe refusals are kept on the row. */
   async function advance(stripe: Stripe, start: OneTimeChargeRow, customer: string, priceId: string, automaticTax: boolean): Promise<OneTimeChargeRow> {
-    let charge = await updateCharge(deps.db, start.id, { attempts: start.attempts + 1 });
+    // A retry's audit entry commits with the run it starts (server/audit/audited.ts); a new charge's with its row.
+    let charge = await deps.db.transaction(async (tx) => {
+      const run = await updateCharge(tx, start.id, { attempts: start.attempts + 1 });
+      await recordAuditStep(tx, chargeView(run));
+      return run;
+    });
     const key = (step: string) => ({ idempotencyKey: `meterbridge-charge-${charge.id}-${charge.attempts}-${step}` });
     const metadata = { meterbridge_charge_id: String(charge.id), meterbridge_location_id: charge.locationId, meterbridge_company_id: charge.companyId };
     try {
@@ -163,15 +169,19 @@ export function createOneTimeCharges(deps: { db: Database; stripeForAgency: Stri
           throw new AppError(422, 'customer_email_required', `Stripe customer ${sub.stripeCustomerId} has no email: Stripe cannot send it an invoice. Add a billing email in Stripe, or charge the card on file.`);
         }
       }
-      const row = await insertCharge(deps.db, {
-        companyId: sub.companyId,
-        locationId,
-        productId: product.id,
-        productName: product.name,
-        amount: product.amount,
-        currency: product.currency,
-        mode: input.mode,
-        daysUntilDue: input.mode === 'send_invoice' ? input.daysUntilDue : null,
+      const row = await deps.db.transaction(async (tx) => {
+        const inserted = await insertCharge(tx, {
+          companyId: sub.companyId,
+          locationId,
+          productId: product.id,
+          productName: product.name,
+          amount: product.amount,
+          currency: product.currency,
+          mode: input.mode,
+          daysUntilDue: input.mode === 'send_invoice' ? input.daysUntilDue : null,
+        });
+        await recordAuditStep(tx, chargeView(inserted));
+        return inserted;
       });
       return chargeView(await advance(stripe, row, sub.stripeCustomerId, product.stripePriceId!, sub.automaticTax));
     },

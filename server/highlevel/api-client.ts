@@ -42,7 +42,7 @@ export const API_VERSIONS = {
   voiceAi: '2021-04-15',
   /** Phone System (`GET /phone-system/numbers/location/{locationId}`): apps/phone-system.json declares 2021-07-28. */
   phoneSystem: '2021-07-28',
-  /** SaaS API (`GET /saas/get-saas-subscription/{locationId}`): apps/saas-api.json declares 2021-04-15. */
+  /** SaaS API (`GET /saas/get-saas-subscription/{locationId}`, `POST /saas/pause/{locationId}`): apps/saas-api.json declares 2021-04-15. */
   saas: '2021-04-15',
 } as const;
 

@@ -68,6 +68,20 @@ export const HIGHLEVEL_ENDPOINTS = {
     scope: 'saas/company.read',
     source: 'apps/saas-api.json, GET /saas/get-saas-subscription/{locationId}, security Agency-Access-Only [saas/company.read]',
   },
+  /**
+   * Pauses (`paused: true`) or resumes (`paused: false`) a sub-account in HighLevel, for the suspension policy
+   * (server/suspension/highlevel-pause.ts). Body `PauseLocationDto` `{ paused: boolean, companyId: string }`, both
+   * required; 201 on success. An Agency (Company) token; the SaaS API is an Agency Pro feature. The OpenAPI operation
+   * lists `Agency-Access` with no scope; HighLevel's reference page names the scope `saas/company.write`.
+   */
+  pauseLocation: {
+    method: 'POST',
+    path: '/saas/pause/{locationId}',
+    version: API_VERSIONS.saas,
+    scope: 'saas/company.write',
+    source:
+      'apps/saas-api.json (GoHighLevel/highlevel-api-docs 0af86a4), operation pause-location, POST /saas/pause/{locationId}, Version 2021-04-15, body PauseLocationDto, 201; scope from marketplace.gohighlevel.com/docs/ghl/saas-api/pause-location (Scope(s): saas/company.write, Agency Token)',
+  },
   /** Code exchange and refresh (server/highlevel/oauth-strategy.ts, oauth-token-endpoint.ts): no scope of its own. */
   token: {
     method: 'POST',

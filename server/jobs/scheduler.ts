@@ -7,6 +7,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import { advisoryLockKey } from '../../models/advisory-locks';
 import type { DatabaseHandle } from '../../models/database';
+import { outsideAuditedChange } from '../audit/ambient-transaction';
 
 /** A scheduled job. `pattern` is a node-cron expression with seconds (`*\/5 * * * * *` = every 5 s). */
 export interface JobDefinition {
@@ -63,7 +64,7 @@ export function createScheduler(jobs: JobDefinition[], database: Pick<DatabaseHa
     const overdue = setTimeout(() => logger.warn({ job: job.name, seconds: job.timeoutSeconds }, 'job run is overdue'), job.timeoutSeconds * 1000);
     overdue.unref();
     const run = database
-      .tryWithAdvisoryLock(jobLockKey(job.name), job.run)
+      .tryWithAdvisoryLock(jobLockKey(job.name), () => outsideAuditedChange(job.run)) // a nudge from inside a change never joins it
       .then((result) => {
         if (result.acquired) logger.debug({ job: job.name, ms: Date.now() - started, result: result.value }, 'job ran');
         return result.acquired;

@@ -6,7 +6,8 @@
  *
  * The rule (DESIGN invariant 3):
  * 1. the sub-account is billable: installed (`active`), rebilling switched on by the agency, not `paused` by Stripe
- *    (`BILLABLE`); usage of any other sub-account stays in the ledger and is never billed retroactively;
+ *    unless suspended for non-payment (`BILLABLE`); usage of any other sub-account stays in the ledger and is never
+ *    billed retroactively;
  * 2. the rule in force is the sub-account's own, else the agency default (rules-repository.ts `findEffectiveRules`);
  *    it must be enabled and match the usage's direction (usage without a direction always matches);
  * 3. live mode needs a Stripe customer; shadow mode (`billing_mode = 'shadow'`) does not, and its meter reports are
@@ -24,8 +25,12 @@ import { sumQuantities } from './decimal-quantity';
 import type { UsageDraft } from './normalise';
 import { findEffectiveRules, type EffectiveRule } from './rules-repository';
 
-/** A sub-account bills new usage while installed, switched on by the agency, and not paused by Stripe. */
-const BILLABLE = sql`status = 'active' and rebilling_enabled and billing_status <> 'paused'`;
+/**
+ * A sub-account bills new usage while installed, switched on by the agency, and not paused by Stripe — or paused but
+ * suspended for non-payment (server/suspension/): its usage is counted and held, to be billed once the balance is paid.
+ */
+const BILLABLE = sql`status = 'active' and rebilling_enabled
+  and (billing_status <> 'paused' or location_id in (select su.location_id from suspensions su where su.resumed_at is null))`;
 
 /** Usage to count, with the activity event its crossing is attributed to (null for held usage and settlements). */
 export interface CountableUsage {

@@ -9,6 +9,9 @@
  * with the reason, and go back to `pending` — then to Stripe, with their original crossing time — once a sync shows a
  * subscription covering them.
  *
+ * Also held, every metric: the units of a sub-account suspended for non-payment (server/suspension/), until the
+ * suspension ends — the one held mechanism for both reasons.
+ *
  * Not held: a metric whose rule has no Meterbridge price (the agency prices it in Stripe itself: Meterbridge cannot
  * tell which subscription covers it), and a subscription synced before Meterbridge kept its prices (null: unknown,
  * trusted until the next sync).
@@ -31,6 +34,16 @@ const uncovered = (r: SQL): SQL => sql`exists (
 )`;
 
 /**
+ * True (SQL) when the row `r`'s sub-account is suspended for non-payment (server/suspension/): every metric's units
+ * are held, priced by Meterbridge or not, until the suspension ends. Batch forming (meter-batch-repository.ts) skips
+ * such reports too, so a crossing committed between the hold step and the forming of batches waits for the next hold.
+ */
+export const suspended = (r: SQL): SQL => sql`exists (select 1 from suspensions su where su.location_id = ${r}.location_id and su.resumed_at is null)`;
+
+/** True (SQL) when the row `r` (location_id, metric) must be held, for either reason. */
+const held = (r: SQL): SQL => sql`(${suspended(r)} or ${uncovered(r)})`;
+
+/**
  * Holds pending reports nobody would invoice and returns held reports now covered to `pending`, in one transaction.
  * @returns how many reports were held and released.
  */
@@ -41,11 +54,11 @@ export async function holdUncoveredUsage(db: Executor): Promise<{ held: number; 
     sql`with pending_pairs as (
           select distinct location_id, metric from meter_reports where status = 'pending'
         ), uncovered_pairs as (
-          select pp.location_id, pp.metric from pending_pairs pp where ${uncovered(sql`pp`)}
+          select pp.location_id, pp.metric from pending_pairs pp where ${held(sql`pp`)}
         ), held_pairs as (
           select distinct location_id, metric from meter_reports where status = 'held'
         ), covered_pairs as (
-          select hp.location_id, hp.metric from held_pairs hp where not ${uncovered(sql`hp`)}
+          select hp.location_id, hp.metric from held_pairs hp where not ${held(sql`hp`)}
         ), held as (
           update meter_reports r set status = 'held' from uncovered_pairs u
           where r.status = 'pending' and r.location_id = u.location_id and r.metric = u.metric returning 1
@@ -60,21 +73,25 @@ export async function holdUncoveredUsage(db: Executor): Promise<{ held: number; 
 
 /** Held units of one sub-account per metric, with the reason in words. Units are whole meter units. */
 export async function heldUsage(db: Executor, locationId: string) {
-  const rows = await selectRows<{ metric: string; units: number; oldest: string; subscription: string | null; status: string; priceIds: string[] | null }>(
+  const rows = await selectRows<{ metric: string; units: number; oldest: string; subscription: string | null; status: string; priceIds: string[] | null; suspendedAt: string | null }>(
     db,
     sql`select r.metric, sum(r.units)::int as units,
                to_char(min(r.crossed_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as oldest,
-               s.stripe_subscription_id as subscription, s.billing_status as status, s.subscription_price_ids as "priceIds"
+               s.stripe_subscription_id as subscription, s.billing_status as status, s.subscription_price_ids as "priceIds",
+               to_char(su.suspended_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') as "suspendedAt"
         from meter_reports r join sub_accounts s on s.location_id = r.location_id
+        left join suspensions su on su.location_id = r.location_id and su.resumed_at is null
         where r.location_id = ${locationId} and r.status = 'held'
-        group by r.metric, s.stripe_subscription_id, s.billing_status, s.subscription_price_ids
+        group by r.metric, s.stripe_subscription_id, s.billing_status, s.subscription_price_ids, su.suspended_at
         order by r.metric`,
   );
   const metrics = rows.map((r) => ({
     metric: r.metric,
     units: r.units,
     oldestCrossedAt: r.oldest,
-    reason: !r.subscription
+    reason: r.suspendedAt
+      ? `Suspended for non-payment since ${r.suspendedAt} UTC: kept back, not sent to Stripe; billed once the invoice is paid (or the agency resumes the sub-account).`
+      : !r.subscription
       ? 'No subscription: Stripe would invoice these units nowhere. Kept back; sent once a subscription starts.'
       : r.status === 'paused'
         ? 'The subscription was canceled: Stripe would invoice these units nowhere. Kept back; sent once a new subscription starts.'

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { selectRows, type Database, type Executor } from '../../models/database';
 import type { BatchRef } from './decide';
+import { recordAudit } from '../audit/audit-log';
 import {
   batchEventTime,
   batchWindowStart,
@@ -139,22 +140,28 @@ export async function confirmBatch(db: Executor, batchId: number): Promise<boole
 
 /**
  * Resends an unconfirmed batch Stripe did not count: a new `queued` batch with a new identifier takes its reports (the
- * reporter sends it when the pair's in-flight slot is free), and the old one becomes `replaced`.
+ * reporter sends it when the pair's in-flight slot is free), and the old one becomes `replaced`; the audit log records
+ * it as Meterbridge's (`meter_batch.resent`) in the same transaction.
  * @returns the new batch id, or null when the batch is no longer unconfirmed.
  */
 export async function resendBatch(db: Database, batchId: number, runId: number): Promise<number | null> {
   return db.transaction(async (tx) => {
-    const [created] = await selectRows<{ id: number }>(
+    const [created] = await selectRows<{ id: number; companyId: string }>(
       tx,
       sql`insert into meter_batches (company_id, stripe_customer_id, meter_event_name, identifier, value, timestamp, kind, replaces_batch_id, reconciliation_run_id, status)
           select company_id, stripe_customer_id, meter_event_name, ${reconciliationIdentifier('resend', runId, batchId)}, value, timestamp, 'usage', id, ${runId}, 'queued'
           from meter_batches where id = ${batchId} and status in ${statusList(UNCONFIRMED_STATUSES)}
           on conflict do nothing
-          returning id::float8 as id`,
+          returning id::float8 as id, company_id as "companyId"`,
     );
     if (!created) return null;
     await tx.execute(sql`update meter_batches set status = 'replaced', locked_until = null, updated_at = now() where id = ${batchId}`);
     await tx.execute(sql`update meter_reports set batch_id = ${created.id}, status = 'batched' where batch_id = ${batchId}`);
+    // A batch resent by Meterbridge (issue 19: "batches resent"), audited in the resend's transaction.
+    await recordAudit(tx, {
+      companyId: created.companyId, actor: { type: 'system' }, action: 'meter_batch.resent', subject: 'meter_batch',
+      before: { batchId }, after: { batchId: created.id, replacesBatchId: batchId, reconciliationRunId: runId },
+    });
     return created.id;
   });
 }

@@ -30,6 +30,7 @@ import { decideWindow } from './decide';
 import { agenciesToFollowUp, finishRun, insertPairResult, runDetail, startRun, type PairResult, type RunSummary, type RunTotals } from './runs-repository';
 import { cancelMeterEvent, eventSummaries, findMeterIds } from './stripe-totals';
 import { comparisonRange, windowsOf, type ComparisonRange } from './windows';
+import { recordAuditStep } from '../audit/ambient-transaction';
 
 /** How far back and how settled. */
 export interface ReconciliationOptions {
@@ -167,7 +168,12 @@ export function createReconciliation(deps: ReconciliationDependencies) {
     const stripe = await deps.stripeForAgency(companyId);
     if (!stripe) throw new AppError('stripe_not_connected', 'Connect your Stripe account first.');
     const range = comparisonRange(now, options.settleSeconds, options.lookbackDays);
-    const runId = await startRun(db, { companyId, locationId, trigger: request.trigger, settledBefore: range.settledBefore, windowsFrom: range.from });
+    // "Reconcile now"'s audit entry commits with the run's row (server/audit/audited.ts).
+    const runId = await db.transaction(async (tx) => {
+      const id = await startRun(tx, { companyId, locationId, trigger: request.trigger, settledBefore: range.settledBefore, windowsFrom: range.from });
+      await recordAuditStep(tx, { id, locationId, trigger: request.trigger });
+      return id;
+    });
     const totals: RunTotals = { pairsChecked: 0, pairsWithDrift: 0, pairsFailed: 0, windowsChecked: 0, windowsSkipped: 0, missingUnits: 0, excessUnits: 0, correctedUnits: 0, leftForPersonUnits: 0, unconfirmedSettled: 0 };
     try {
       const pairs = await pairsToCheck(db, companyId, locationId, range);

@@ -167,19 +167,33 @@ export interface DriftAlert {
 export async function driftAlert(db: Executor, companyId: string, locationId: string | null = null): Promise<DriftAlert> {
   const [row] = await selectRows<DriftAlert>(
     db,
-    sql`with ranked as (
-          select p.*, row_number() over (partition by p.stripe_customer_id, p.meter_event_name order by p.run_id desc) as n
-          from reconciliation_pairs p join reconciliation_runs r on r.id = p.run_id and r.status = 'completed'
-          where p.company_id = ${companyId} ${locationId ? sql`and p.location_id = ${locationId}` : sql``}
-        ), staying as (
-          select l.stripe_customer_id, l.left_for_person_units + case when prev.missing_units + prev.excess_units > 0
-                                                                      then l.missing_units + l.excess_units - l.left_for_person_units else 0 end as units
-          from ranked l left join ranked prev on prev.n = 2 and prev.stripe_customer_id = l.stripe_customer_id and prev.meter_event_name = l.meter_event_name
-          where l.n = 1 and (l.left_for_person_units > 0 or l.status = 'error'
-                             or (l.missing_units + l.excess_units > 0 and coalesce(prev.missing_units + prev.excess_units, 0) > 0))
-        )
+    sql`${stayingDrift(companyId, locationId)}
         select (select count(*)::int from staying) as pairs, (select coalesce(sum(units), 0)::float8 from staying) as units,
                (select ${iso('max(finished_at)')} from reconciliation_runs where company_id = ${companyId} and status = 'completed') as "lastRunAt"`,
   );
   return row!;
+}
+
+/** The sub-accounts with drift that stays (the pairs `driftAlert` counts): the list's `drift` filter. */
+export async function driftLocationIds(db: Executor, companyId: string): Promise<string[]> {
+  const rows = await selectRows<{ locationId: string }>(
+    db,
+    sql`${stayingDrift(companyId, null)} select distinct location_id as "locationId" from staying where location_id is not null`,
+  );
+  return rows.map((r) => r.locationId);
+}
+
+/** `with ranked …, staying …`: per pair, the drift its latest completed run left (see `driftAlert`). */
+function stayingDrift(companyId: string, locationId: string | null) {
+  return sql`with ranked as (
+          select p.*, row_number() over (partition by p.stripe_customer_id, p.meter_event_name order by p.run_id desc) as n
+          from reconciliation_pairs p join reconciliation_runs r on r.id = p.run_id and r.status = 'completed'
+          where p.company_id = ${companyId} ${locationId ? sql`and p.location_id = ${locationId}` : sql``}
+        ), staying as (
+          select l.stripe_customer_id, l.location_id, l.left_for_person_units + case when prev.missing_units + prev.excess_units > 0
+                                                                      then l.missing_units + l.excess_units - l.left_for_person_units else 0 end as units
+          from ranked l left join ranked prev on prev.n = 2 and prev.stripe_customer_id = l.stripe_customer_id and prev.meter_event_name = l.meter_event_name
+          where l.n = 1 and (l.left_for_person_units > 0 or l.status = 'error'
+                             or (l.missing_units + l.excess_units > 0 and coalesce(prev.missing_units + prev.excess_units, 0) > 0))
+        )`;
 }

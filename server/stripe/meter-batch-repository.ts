@@ -9,6 +9,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { selectRows, type Database, type Executor } from '../../models/database';
+import { suspended } from '../payments/held-usage';
 
 /**
  * A batch claimed for sending. `value` is the sum of its reports' units; `timestamp` the Unix seconds to send this
@@ -34,8 +35,9 @@ export const OLDEST_SENT_TIMESTAMP_SECONDS = 35 * 24 * 3600 - 3600;
 
 /**
  * Groups pending reports per (agency, customer, event name) into new batches, skipping pairs that already have
- * a batch in flight (one call at a time per customer and meter), reports another reporter holds, and agencies whose
- * Stripe Connect grant was revoked (held: their reports stay pending until they connect again). One
+ * a batch in flight (one call at a time per customer and meter), reports another reporter holds, agencies whose
+ * Stripe Connect grant was revoked (held: their reports stay pending until they connect again), and sub-accounts
+ * suspended for non-payment (their reports are held by the next hold step, server/payments/held-usage.ts). One
  * statement: the reports never travel to the app, so a backlog of any size becomes one batch per pair in one pass.
  * The identifier is fixed here, before any send: `mb_` + 40 hex of SHA-256 over the pair, the report ids, the
  * first report's creation time and the formation time (≤ 100 characters, as Stripe requires), so two databases
@@ -57,6 +59,7 @@ export async function formBatches(db: Database, maxReports = 100_000): Promise<n
             from meter_reports r
             where r.status = 'pending'
               and not exists (select 1 from agencies a where a.company_id = r.company_id and a.stripe_deauthorized_at is not null)
+              and not ${suspended(sql`r`)}
               and not exists (select 1 from meter_batches b where b.status = 'sending' and b.company_id = r.company_id
                               and b.stripe_customer_id = r.stripe_customer_id and b.meter_event_name = r.meter_event_name)
             order by r.id

@@ -10,16 +10,20 @@
  * - checkout.session.completed and every invoice.* event → server/payments first (the saved card made the default
  *   for invoices; cached invoice reads cleared).
  * - customer.subscription.deleted → rebilling `paused` if that was the sub-account's subscription, saying so when
- *   Stripe canceled it for non-payment.
+ *   Stripe canceled it for non-payment; audited as Stripe's change (`sub_account.subscription_canceled`).
+ * The suspension policy (server/suspension/) is told of each invoice's payment state and of a cancellation for
+ * non-payment, after the sub-account's status is set.
  */
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
-import type { Database } from '../../models/database';
+import type { Database, Executor } from '../../models/database';
 import type { SecretBox } from '../crypto/secret-box';
 import { AppError, badRequest, notFound } from '../http/errors';
 import type { BillingStatus } from '../../models/schema';
 import { findAgency, findSubAccountByCustomer, setSubAccountBilling } from '../tenancy/accounts-repository';
-import { INVOICE_PAYMENT_EXPAND, invoicePaymentState, statusFor } from './payment-problem';
+import { INVOICE_PAYMENT_EXPAND, invoicePaymentState, statusFor, type InvoicePaymentState } from './payment-problem';
+import { audited } from '../audit/audited';
+import { describeSubAccountBilling } from '../audit/describe';
 
 /** Invoice events that change a sub-account's payment state; each re-reads the invoice. */
 const INVOICE_EVENTS = new Set(['invoice.payment_failed', 'invoice.payment_action_required', 'invoice.paid']);
@@ -45,6 +49,10 @@ export function createPaymentEvents(deps: {
   onEvent?: (companyId: string, event: Stripe.Event, stripe: Stripe) => Promise<{ locationId: string } | null>;
   /** Told of every `invoice.*` event first (one-time charges re-read their invoice: server/catalog/one-time-charges.ts). */
   onInvoiceEvent?: (companyId: string, stripe: Stripe, invoiceId: string) => Promise<unknown>;
+  /** Told of the re-read payment state of a sub-account's invoice, after its status is set (server/suspension/). */
+  onPaymentState?: (companyId: string, locationId: string, invoiceId: string, state: InvoicePaymentState) => Promise<void>;
+  /** Told that Stripe canceled the sub-account's subscription for non-payment, after billing is paused (server/suspension/). */
+  onCanceledUnpaid?: (companyId: string, locationId: string, subscription: Stripe.Subscription, stripe: Stripe) => Promise<void>;
 }) {
   async function customerSub(companyId: string, customer: string | { id: string } | null) {
     const id = typeof customer === 'string' ? customer : customer?.id;
@@ -91,12 +99,18 @@ export function createPaymentEvents(deps: {
       const invoice = await stripe.invoices.retrieve(hinted.id, { expand: INVOICE_PAYMENT_EXPAND });
       const sub = await customerSub(companyId, invoice.customer as string | { id: string } | null);
       if (!sub) return outcome;
-      const next = statusFor(invoicePaymentState(invoice));
-      // A paused sub-account (no subscription) stays paused; a paid invoice clears only a payment problem.
+      const state = invoicePaymentState(invoice);
+      const next = statusFor(state);
+      const told = () => deps.onPaymentState?.(companyId, sub.locationId, invoice.id!, state);
+      // A paused sub-account (no subscription) stays paused; a paid invoice clears only a payment problem (for a paused
+      // one, the unpaid invoice it still showed).
       if (!next || sub.billingStatus === 'paused' || (next.billingStatus === 'ok' && sub.billingStatus === 'ok')) {
+        if (state.kind === 'paid' && sub.paymentProblem?.invoiceId === invoice.id) await setSubAccountBilling(deps.db, sub.locationId, { paymentProblem: null });
+        await told();
         return { ...outcome, locationId: sub.locationId, billingStatus: sub.billingStatus };
       }
       await setSubAccountBilling(deps.db, sub.locationId, { billingStatus: next.billingStatus, billingStatusReason: next.reason, paymentProblem: next.problem });
+      await told();
       return { ...outcome, locationId: sub.locationId, billingStatus: next.billingStatus };
     }
 
@@ -108,14 +122,17 @@ export function createPaymentEvents(deps: {
       // cancellation_details.reason 'payment_failed': Stripe canceled it after its retries failed
       // (docs.stripe.com/api/subscriptions/object#subscription_object-cancellation_details-reason).
       const unpaid = subscription.cancellation_details?.reason === 'payment_failed';
-      await setSubAccountBilling(deps.db, sub.locationId, {
+      // Stripe's change to the sub-account's billing, audited in its transaction (server/audit/audited.ts).
+      const audit = { companyId, actor: { type: 'stripe' as const }, action: 'sub_account.subscription_canceled', subject: 'sub_account_billing', describe: (ex: Executor) => describeSubAccountBilling(ex, sub.locationId) };
+      await audited(deps.db, audit, () => setSubAccountBilling(deps.db, sub.locationId, {
         billingStatus: 'paused',
         billingStatusReason: unpaid
           ? `The Stripe subscription ${subscription.id} was canceled for non-payment; rebilling is paused until the balance is settled and a new subscription is set up.`
           : `The Stripe subscription ${subscription.id} was canceled; rebilling is paused until a new one is set up.`,
         stripeSubscriptionId: null,
-      });
+      }));
       deps.logger.info({ companyId, locationId: sub.locationId, subscription: subscription.id }, 'rebilling paused: subscription canceled');
+      if (unpaid) await deps.onCanceledUnpaid?.(companyId, sub.locationId, subscription, stripe);
       return { ...outcome, locationId: sub.locationId, billingStatus: 'paused' };
     }
     return outcome;

@@ -51,8 +51,9 @@ const ENDED = new Set<string>(['canceled', 'incomplete_expired']);
 
 /**
  * Creates the subscription, or brings an existing one in line with `input` in at most one update:
- * - no `subscriptionId`, or it has ended (canceled, incomplete_expired): subscriptions.create with one item per
- *   price (docs.stripe.com/api/subscriptions/create);
+ * - no `subscriptionId`, or it has ended (canceled, incomplete_expired): the live one we made earlier for this
+ *   sub-account if Stripe has it (`madeEarlier`), else subscriptions.create with one item per price
+ *   (docs.stripe.com/api/subscriptions/create);
  * - otherwise subscriptions.retrieve (docs.stripe.com/api/subscriptions/retrieve), then the difference: items whose
  *   price is not desired (or repeat a price) are deleted (`items[][id]` + `deleted`), missing prices are added
  *   (`items[][price]`), the rest is kept untouched; plus coupon, automatic tax and metadata changes. One
@@ -75,6 +76,8 @@ export async function upsertSubscription(stripe: Stripe, input: SubscriptionInpu
     const current = await stripe.subscriptions.retrieve(input.subscriptionId, { expand: ['discounts'] });
     if (!ENDED.has(current.status)) return reconcile(stripe, current, desired, input);
   }
+  const made = await madeEarlier(stripe, input);
+  if (made) return reconcile(stripe, made, desired, input);
 
   const params: Stripe.SubscriptionCreateParams = {
     customer: input.customerId,
@@ -85,6 +88,19 @@ export async function upsertSubscription(stripe: Stripe, input: SubscriptionInpu
   if (input.automaticTax !== undefined) params.automatic_tax = { enabled: input.automaticTax };
   const created = await stripe.subscriptions.create(params, input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : undefined);
   return stateOf(created, created.items.data);
+}
+
+/**
+ * A live subscription of the customer carrying our `meterbridge_location_id` that we have no record of: one made by a
+ * change whose local write was rolled back (server/audit/audited.ts), or whose answer was lost. It is brought in line
+ * instead of creating a second one, so a retried change never bills the client twice. Listed with
+ * docs.stripe.com/api/subscriptions/list (`customer`; canceled ones are left out), newest 100.
+ */
+async function madeEarlier(stripe: Stripe, input: SubscriptionInput): Promise<Stripe.Subscription | null> {
+  const locationId = input.metadata?.meterbridge_location_id;
+  if (!locationId) return null;
+  const listed = await stripe.subscriptions.list({ customer: input.customerId, limit: 100, expand: ['data.discounts'] });
+  return listed.data.find((s) => s.metadata?.meterbridge_location_id === locationId && !ENDED.has(s.status)) ?? null;
 }
 
 async function reconcile(stripe: Stripe, current: Stripe.Subscription, desired: string[], input: SubscriptionInput): Promise<SubscriptionState> {

@@ -25,6 +25,7 @@ import { INVOICE_PAYMENT_EXPAND, invoicePaymentState, statusFor } from '../strip
 import { stripeErrorFields } from '../stripe/stripe-errors';
 import { setSubAccountBilling } from '../tenancy/accounts-repository';
 import { updateTopUp, type TopUpRow } from './wallet-repository';
+import { recordAuditStep } from '../audit/ambient-transaction';
 
 /** Runs after which a top-up whose invoice is still unpaid (and not declined) is given up as `failed`. */
 export const MAX_TOP_UP_RUNS = 5;
@@ -46,7 +47,12 @@ const byTopUp = <T extends { metadata?: Stripe.Metadata | null }>(items: T[], id
 export async function advanceTopUp(deps: { db: Database; logger: Logger }, stripe: Stripe, start: TopUpRow, customer: string): Promise<TopUpRow> {
   const db = deps.db;
   // A declined top-up is resumed on its own open invoice (paid again, or found paid by the client): never a new invoice.
-  let row = await updateTopUp(db, start.id, { attempts: start.attempts + 1, status: start.status === 'payment_failed' ? 'pending' : start.status });
+  // "Top up now" resuming this top-up: its audit entry commits with the run it starts (server/audit/audited.ts).
+  let row = await db.transaction(async (tx) => {
+    const run = await updateTopUp(tx, start.id, { attempts: start.attempts + 1, status: start.status === 'payment_failed' ? 'pending' : start.status });
+    await recordAuditStep(tx, run);
+    return run;
+  });
   const key = (step: string) => ({ idempotencyKey: `meterbridge-topup-${row.id}-${row.attempts}-${step}` });
   const metadata = { meterbridge_top_up_id: String(row.id), meterbridge_location_id: row.locationId, meterbridge_company_id: row.companyId };
   try {

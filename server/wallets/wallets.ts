@@ -26,6 +26,7 @@ import { findAgency, findSubAccount } from '../tenancy/accounts-repository';
 import type { topUpSchema, walletBalanceSchema, walletResponse, walletSettingsRequest, walletSettingsSchema } from './schemas';
 import { advanceTopUp } from './top-ups';
 import * as repo from './wallet-repository';
+import { recordAuditStep } from '../audit/ambient-transaction';
 
 type Settings = z.infer<typeof walletSettingsSchema>;
 type Balance = z.infer<typeof walletBalanceSchema>;
@@ -132,7 +133,12 @@ export function createWallets(deps: { db: Database; stripeForAgency: StripeForAg
         : new AppError('wallet_max_balance', `The balance is ${balance.balanceCents} cents; the most a top-up can add is ${Math.max(0, allowed.room)} cents (maximum ${settings.maxBalanceCents}).`);
     }
     if (allowed.amount <= 0) return null;
-    const row = await repo.insertTopUp(db, { companyId: sub.companyId, locationId, trigger: kind, amountCents: allowed.amount, currency: settings.currency, balanceBeforeCents: balance.balanceCents });
+    // "Top up now"'s audit entry commits with the top-up's row (server/audit/audited.ts).
+    const row = await db.transaction(async (tx) => {
+      const inserted = await repo.insertTopUp(tx, { companyId: sub.companyId, locationId, trigger: kind, amountCents: allowed.amount, currency: settings.currency, balanceBeforeCents: balance.balanceCents });
+      if (inserted) await recordAuditStep(tx, inserted);
+      return inserted;
+    });
     if (!row) {
       if (strict) throw new AppError('top_up_in_flight', 'Another top-up of this wallet has just started.');
       return null;

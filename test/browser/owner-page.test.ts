@@ -193,7 +193,7 @@ describe('one status, computed once (item 4)', () => {
 describe('the sub-accounts list as a work queue (item 2)', () => {
   it('when the list is opened with ?status=payment_failed, then only the client whose payment failed is listed, with the amount due and its link', async () => {
     await openList('?status=payment_failed');
-    await app.getByTestId('status-filter').getByText('Payment failed or waiting for the client').waitFor();
+    await app.getByTestId('status-filter').getByText('Payment failed or needs the client’s action').waitFor();
     expect(await listed()).toEqual(['Overdue Clinic']);
     const invoice = listRow('Overdue Clinic').getByRole('link', { name: 'Payment failed: $61.20 due' });
     expect(await invoice.getAttribute('href')).toBe('https://invoice.stripe.com/i/oc7');

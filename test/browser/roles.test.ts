@@ -11,7 +11,9 @@ import { startHighLevelParent, type HighLevelParent } from './support/highlevel-
 /**
  * Who may change billing, as the page shows it: an agency user whose HighLevel role is not "admin" sees every screen
  * with its values but none of the controls that change something (the server refuses them with 403
- * admin_required), and is told why; the agency's admin sees the controls.
+ * admin_required), and is told why — Stripe, Pricing, the sub-account (billing, shadow mode, charges), Catalogue,
+ * Usage API, Reconciliation; the agency's admin sees the controls. (Such a user reads the Activity page:
+ * test/browser/activity.test.ts.)
  */
 jest.setTimeout(120_000);
 
@@ -31,6 +33,8 @@ async function openAs(user: 'owner' | 'assistant'): Promise<{ page: Page; app: F
   contexts.push(opened.context);
   return opened;
 }
+const CREATE_BUTTONS = ['Create coupon', 'Create plan', 'Create product'];
+const shadowSwitch = (app: FrameLocator) => app.getByRole('switch', { name: /^Shadow mode/ });
 const nav = (app: FrameLocator, name: string) => app.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true });
 
 beforeAll(async () => {
@@ -81,6 +85,19 @@ describe('roles on the page', () => {
     expect(await app.getByRole('button', { name: /subscription$/ }).count()).toBe(0);
     expect(await app.getByRole('checkbox', { name: 'Rebill this sub-account’s usage' }).isDisabled()).toBe(true);
     expect(await app.getByRole('button', { name: 'Search Stripe' }).count()).toBe(0);
+    // The sub-account's other changes: shadow mode (shown, disabled), one-time charges and plan (no button).
+    expect(await shadowSwitch(app).isDisabled()).toBe(true);
+    await app.getByRole('heading', { name: 'One-time charges' }).waitFor();
+    expect(await app.getByRole('button', { name: /^(Charge now|Send invoice)$/ }).count()).toBe(0);
+
+    await nav(app, 'Catalogue').click();
+    await app.getByRole('heading', { name: 'Plans', exact: true }).waitFor();
+    for (const name of CREATE_BUTTONS) expect(await app.getByRole('button', { name }).count()).toBe(0);
+    await screenshotFrame(page, app, 'roles-read-only-catalogue.png');
+
+    await nav(app, 'Reconciliation').click();
+    await app.getByRole('heading', { name: 'Reconciliation with Stripe' }).waitFor();
+    expect(await app.getByRole('button', { name: 'Reconcile now' }).count()).toBe(0);
 
     await nav(app, 'Usage API').click();
     await app.getByRole('heading', { name: 'Usage API' }).waitFor();
@@ -95,5 +112,13 @@ describe('roles on the page', () => {
     await nav(app, 'Pricing').click();
     await app.getByRole('button', { name: 'Save prices' }).waitFor();
     expect(await app.getByLabel('SMS messages: every N = 1 unit').isDisabled()).toBe(false);
+    await nav(app, 'Catalogue').click();
+    for (const name of CREATE_BUTTONS) await app.getByRole('button', { name }).waitFor();
+    await nav(app, 'Reconciliation').click();
+    await app.getByRole('button', { name: 'Reconcile now' }).waitFor();
+    await nav(app, 'Sub-accounts').click();
+    await app.getByRole('link', { name: `Sub-account ${LOCATION}` }).click();
+    await app.getByRole('heading', { name: 'One-time charges' }).waitFor();
+    expect(await shadowSwitch(app).isDisabled()).toBe(false);
   });
 });

@@ -212,7 +212,9 @@ describe('the settings page inside HighLevel', () => {
     await sms.waitFor();
     expect(await cells(sms)).toEqual(['7', '7', '7', '0']);
     expect(await cells(app.locator('table.totals tr[data-metric="call_minutes"]'))).toEqual(['3', '3', '3', '0']);
-    await app.locator('figure[data-metric="sms"] .recharts-bar-rectangle').first().waitFor();
+    // One stacked chart with a toggle per metric (issue 22 item 7), not one chart per metric.
+    await app.getByTestId('usage-stacked-chart').getByRole('checkbox', { name: 'SMS messages' }).waitFor();
+    await app.getByTestId('usage-stacked-chart').locator('.recharts-bar-rectangle').first().waitFor();
     const drill = app.locator('table.drill');
     await drill.getByRole('link', { name: 'Harbor Dental' }).waitFor();
     expect(await drill.locator('tbody tr').count()).toBe(2);

@@ -1,3 +1,4 @@
+import { listAudit } from '../../server/audit/audit-log';
 import { sql } from 'drizzle-orm';
 import { selectRows } from '../../models/database';
 import { ensureMeter } from '../../server/stripe/catalog';
@@ -145,6 +146,9 @@ it('when unconfirmed batches are compared, then the one Stripe counted is marked
     { identifier: lost, status: 'replaced', replaces: null, reports: 0 },
     { identifier: expect.stringMatching(/^mbr_/), status: 'queued', replaces: lost, reports: 3 },
   ]);
+  // The resend is Meterbridge's change, in the audit log (issue 19: "batches resent").
+  const resent = await listAudit(t.database.db, companyId, { action: 'meter_batch.resent', limit: 5 });
+  expect(resent).toEqual([expect.objectContaining({ actor: { type: 'system' }, subject: 'meter_batch', after: expect.objectContaining({ replacesBatchId: expect.any(Number) }) })]);
 
   await drainReporter(t.service);
   await settled();

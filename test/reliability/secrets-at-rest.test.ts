@@ -13,7 +13,8 @@ import { recordFigures } from './support/figures';
 
 /**
  * After a full run — install (OAuth, tokens), SSO, Stripe connected with its webhook secret, pricing, a customer
- * and subscription, webhooks billed — a dump of every table and every log line must hold no secret in clear.
+ * and subscription, webhooks billed, an API key made, a webhook secret entered by hand — a dump of every table (the
+ * audit log with an entry per change among them) and every log line must hold no secret in clear.
  */
 const SECRETS = {
   stripeKey: 'sk_test_secretsAtRestKey0001',
@@ -72,6 +73,12 @@ it('when a full install-to-billing run is done, then no table and no log line ho
   // The event destination's signing secret (meter-event error reports), made on connect.
   const eventDestinationSecret = [...stripe.state.eventDestinations.values()][0]!.webhook_endpoint.signing_secret as string;
   expect(eventDestinationSecret).toMatch(/^whsec_/);
+  // Audited changes that carry a secret: an API key made (its one answer holds the key, so that answer is not kept
+  // for the responses check), a webhook signing secret entered by hand, and one of each kind without a secret.
+  const apiKey = (await t.http.post('/api/api-keys').set('authorization', auth).send({ name: 'At rest' }).expect(201)).body.key as string;
+  const handSecret = 'whsec_handMadeSecretAtRest0001';
+  await call('put', '/api/stripe/webhook-secret', { secret: handSecret });
+  await call('put', '/api/defaults', { autoApply: true });
 
   // Dump every table of the schema, every column, as text.
   const tables = await selectRows<{ name: string }>(t.database.db, sql`select tablename as name from pg_tables where schemaname = 'public' order by 1`);
@@ -87,16 +94,19 @@ it('when a full install-to-billing run is done, then no table and no log line ho
     }
   }
   const everything = { tables: dump, logs: logLines.join(''), responses: responses.join('\n') };
-  const secrets = { ...SECRETS, webhookSecret, eventDestinationSecret };
+  const secrets = { ...SECRETS, webhookSecret, eventDestinationSecret, apiKey, apiKeyAfterPrefix: apiKey.slice(12), handSecret };
   const leaks: string[] = [];
   for (const [where, text] of Object.entries(everything)) {
     for (const [what, secret] of Object.entries(secrets)) if (text.includes(secret)) leaks.push(`${what} in ${where}`);
   }
   expect(leaks).toEqual([]);
+  expect(apiKey).toMatch(/^mbk_/);
   expect(tables.length).toBeGreaterThanOrEqual(9);
-  // The audit log is in the dump, with an entry per change above (connection, price, customer, billing).
-  const [audit] = await selectRows<{ n: number }>(t.database.db, sql`select count(*)::int as n from audit_entries`);
-  expect(audit!.n).toBeGreaterThanOrEqual(4);
+  // The audit log is in the dump, with an entry per change above, those that carried a secret included.
+  const audit = await selectRows<{ action: string }>(t.database.db, sql`select action from audit_entries order by id`);
+  expect(audit.map((e) => e.action)).toEqual([
+    'stripe.key_connected', 'pricing.rule_set', 'sub_account.customer_mapped', 'sub_account.billing_set', 'api_key.created', 'stripe.webhook_secret_set', 'defaults.set',
+  ]);
   expect(logLines.length).toBeGreaterThan(5); // the capture works: requests, install, Stripe, reporter lines
   recordFigures('secrets at rest', { tables: tables.length, cellsScanned: cells, logLines: logLines.length, responses: responses.length, secretsLooked: Object.keys(secrets).length, leaks: leaks.length });
 });

@@ -61,6 +61,7 @@ function expectNoToken(error: unknown) {
 }
 
 afterEach(() => {
+  nock.abortPendingRequests();
   nock.cleanAll();
   jest.restoreAllMocks();
 });
@@ -520,8 +521,9 @@ describe('createHighLevelApiClient: 5xx and network errors', () => {
   });
 
   it('when a GET times out (timeoutMs) and then succeeds, then the timeout counts as a retryable network error', async () => {
-    const { client } = setup({ timeoutMs: 50 });
-    const scope = nock(BASE).get('/users/u1').delay(500).reply(200, { slow: true }).get('/users/u1').reply(200, { id: 'u1' });
+    // 1 s, not less: the retry's immediate answer must arrive within it even on a loaded machine (it flaked at 50 ms).
+    const { client } = setup({ timeoutMs: 1_000 });
+    const scope = nock(BASE).get('/users/u1').delay(4_000).reply(200, { slow: true }).get('/users/u1').reply(200, { id: 'u1' });
 
     await expect(client.request({ method: 'GET', path: '/users/u1', version: API_VERSIONS.users, auth: LOCATION })).resolves.toEqual({ id: 'u1' });
     expect(scope.isDone()).toBe(true);

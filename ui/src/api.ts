@@ -129,7 +129,8 @@ async function errorOf(res: Response): Promise<ApiError> {
   }
 }
 
-const query = (params: object) => {
+/** `?a=1&b=2` from the defined, non-empty parameters ("" when none). */
+export const query = (params: object) => {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params) as Array<[string, unknown]>) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
   const s = q.toString();

@@ -5,7 +5,7 @@
  */
 import type { Fake, Route, StripeJson } from './types';
 import { previewInvoice } from './invoice-preview';
-import { ID, list, noSuch, str } from './wire';
+import { ID, integer, list, noSuch, obj, str, type FormValue } from './wire';
 
 /**
  * An invoice as the API answers it. `payments` (its InvoicePayments, docs.stripe.com/api/invoice-payment/object) is
@@ -61,8 +61,10 @@ export function invoiceAndCouponRoutes(fake: Fake): Route[] {
         const customer = str(params.customer);
         const subscription = str(params.subscription);
         const status = str(params.status);
+        const created = createdFilter(params.created);
         const items = [...state.invoices.values()].filter(
           (i) =>
+            created(i.created) &&
             (customer === undefined || i.customer === customer) &&
             (subscription === undefined || i.subscription === subscription || i.parent?.subscription_details?.subscription === subscription) &&
             (status === undefined || i.status === status),
@@ -72,4 +74,21 @@ export function invoiceAndCouponRoutes(fake: Fake): Route[] {
     },
     // Coupons: coupons.ts
   ];
+}
+
+/**
+ * `created` of a list (docs.stripe.com/api/invoices/list#list_invoices-created): an exact Unix time, or a map with
+ * `gt`, `gte`, `lt`, `lte`. Absent: every invoice.
+ */
+function createdFilter(param: FormValue | undefined): (created: number) => boolean {
+  if (param === undefined) return () => true;
+  const exact = str(param);
+  if (exact !== undefined) {
+    const at = integer(exact, 'created');
+    return (c) => c === at;
+  }
+  const range = obj(param) ?? {};
+  const bound = (name: string) => integer(range[name], `created[${name}]`);
+  const [gt, gte, lt, lte] = [bound('gt'), bound('gte'), bound('lt'), bound('lte')];
+  return (c) => (gt === undefined || c > gt) && (gte === undefined || c >= gte) && (lt === undefined || c < lt) && (lte === undefined || c <= lte);
 }

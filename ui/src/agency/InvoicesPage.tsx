@@ -1,6 +1,7 @@
 /**
  * The agency's invoices across its sub-accounts, read from Stripe: filtered by status (open, paid, past due,
- * uncollectible) with the totals of what is shown, in cents; and the agency's card option.
+ * uncollectible) with the totals of what is shown, in cents; and the agency's payment options: the card option and
+ * the suspension policy for non-payment.
  */
 import { useState } from 'react';
 import type { InvoiceList, InvoiceStatusFilter } from '../api-types-payments';
@@ -10,6 +11,7 @@ import { useResource } from '../components/useResource';
 import { formatCents } from '../format';
 import { paymentsApi } from '../payments-api';
 import { InvoicesTable } from './InvoicesTable';
+import { SuspensionOption } from './SuspensionOption';
 
 const FILTERS: Array<{ value: InvoiceStatusFilter | ''; label: string }> = [
   { value: '', label: 'All' },
@@ -26,6 +28,7 @@ export function InvoicesPage() {
     <>
       <h1>Invoices</h1>
       <CardOption />
+      <SuspensionOption />
       <section className="card" aria-labelledby="invoices-title">
         <h2 id="invoices-title">Invoices of your sub-accounts</h2>
         <div className="inline" role="group" aria-label="Status">

@@ -1,5 +1,13 @@
-/** The agency's start page: the onboarding checklist, the Stripe connection and the headline numbers. */
+/**
+ * The agency's start page, the owner's cockpit: money this month (billed, HighLevel cost, profit, next invoices) with
+ * the trend against last month, what needs attention, money by month (chart, table, CSV), then the onboarding
+ * checklist (one line once every step is done), the Stripe connection and the headline numbers.
+ */
 import { api, type Overview as OverviewData } from '../api';
+import { moneyApi } from '../money-api';
+import { MoneyByClient } from './MoneyByClient';
+import { MoneyByMonth } from './MoneyByMonth';
+import { MoneyTiles, NeedsAttention } from './MoneyCockpit';
 import { ErrorNotice, Loading } from '../components/States';
 import { useResource } from '../components/useResource';
 import { formatInstant, formatNumber, metricLabel, today } from '../format';
@@ -39,29 +47,72 @@ function steps(o: OverviewData): Step[] {
 
 export function Overview() {
   const overview = useResource(() => api.overview(), []);
+  const money = useResource(() => moneyApi.months(6), []);
+  const attention = useResource(() => moneyApi.attention(), []);
+  const all = overview.data ? steps(overview.data) : null;
+  const setUp = all !== null && all.every((s) => s.done);
   return (
     <>
       <h1>Usage billing</h1>
-      <div className="grid two">
-        <section className="card" aria-labelledby="checklist-title">
-          <h2 id="checklist-title">Getting started</h2>
-          {overview.loading && !overview.data ? <Loading /> : null}
-          {overview.error ? <ErrorNotice error={overview.error} onRetry={overview.reload} /> : null}
-          {overview.data ? <Checklist steps={steps(overview.data)} /> : null}
-        </section>
-        <div className="column">
+      {setUp ? <Checklist steps={all} collapsed /> : null}
+      {!setUp ? (
+        <div className="grid two">
+          <section className="card" aria-labelledby="checklist-title">
+            <h2 id="checklist-title">Getting started</h2>
+            {overview.loading && !overview.data ? <Loading /> : null}
+            {overview.error ? <ErrorNotice error={overview.error} onRetry={overview.reload} /> : null}
+            {all ? <Checklist steps={all} /> : null}
+          </section>
           <StripeCard onChange={overview.reload} />
-          <ThisMonth />
         </div>
+      ) : null}
+      <MoneyTiles money={money} />
+      <div className="grid two cockpit">
+        <div className="column">
+          <NeedsAttention attention={attention} />
+          <MoneyByClient months={money.data?.months} />
+        </div>
+        <MoneyByMonth money={money} />
       </div>
       {overview.data && overview.data.reconciliation.pairs > 0 ? <DriftAlert o={overview.data} /> : null}
       {overview.data ? <Numbers o={overview.data} /> : null}
+      <div className="grid two">
+        <ThisMonth />
+        {setUp ? <StripeCard onChange={overview.reload} /> : null}
+      </div>
     </>
   );
 }
 
-function Checklist({ steps }: { steps: Step[] }) {
+/** The steps; once all are done (`collapsed`), one line that opens to them. */
+function Checklist({ steps, collapsed = false }: { steps: Step[]; collapsed?: boolean }) {
   const done = steps.filter((s) => s.done).length;
+  if (collapsed) {
+    return (
+      <details className="card setup-done" data-testid="setup-done">
+        <summary>
+          <span className="check-done" aria-hidden="true">
+            ✓
+          </span>{' '}
+          Set-up complete: <span className="progress-label">{done} of {steps.length} done</span>
+          <span className="muted small"> · show the steps</span>
+        </summary>
+        <ol className="checklist">
+          {steps.map((step) => (
+            <li key={step.label} className="done">
+              <span className="check" aria-hidden="true">
+                ✓
+              </span>
+              <div>
+                <strong>{step.label}</strong>
+                <p className="muted">{step.detail}</p>
+              </div>
+            </li>
+          ))}
+        </ol>
+      </details>
+    );
+  }
   return (
     <>
       <p className="progress-label" id="checklist-progress">

@@ -30,6 +30,7 @@ import { SubAccountPlan } from './SubAccountPlan';
 import { SubAccountSummary } from './SubAccountSummary';
 import { Fold } from '../components/Fold';
 import { paymentsApi } from '../payments-api';
+import { SuspensionCard } from './SuspensionCard';
 
 export function SubAccountPage({ locationId }: { locationId: string }) {
   const detail = useResource(() => api.subAccount(locationId), [locationId]);
@@ -73,6 +74,7 @@ export function SubAccountPage({ locationId }: { locationId: string }) {
               (send this link to the client).
             </p>
           ) : null}
+          <SuspensionCard locationId={locationId} invoiceLinkShown={d.paymentProblem?.hostedInvoiceUrl} onResumed={refresh} />
           <div className="grid two">
             <Billing detail={d} customerName={payments.data?.card.customerName ?? null} onSaved={detail.set} />
             <Subscription detail={d} onSaved={detail.set} />

@@ -4,6 +4,7 @@
  * attention first, or this period's amount on the page), searchable (debounced, server-side) and paginated by the
  * server. Per row: the one status, this period in money and per metric, subscription, card, invoice, the Stripe
  * customer by name; bulk actions say what they will create before they run.
+ * Suspended sub-accounts carry their suspension (and HighLevel's pause, or its refusal).
  */
 import { useState } from 'react';
 import { NOT_BILLING_WORDS } from '../../../server/billing-setup/billing-state-words';
@@ -14,6 +15,8 @@ import { Link, navigate, useLocation } from '../router';
 import { RebillingBadge, StatusBadges } from './status';
 import { paymentsApi } from '../payments-api';
 import { PaymentBadges } from './PaymentBadges';
+import { SuspensionBadges } from './SuspensionCard';
+import { suspensionApi } from '../suspension-api';
 import { BulkActions } from './BulkActions';
 import { CardCell, CustomerCell, InvoiceCell, MoneyCell, MonthCell, SubscriptionCell } from './sub-account-cells';
 
@@ -24,16 +27,18 @@ const PAGE_SIZE = 50;
 /** The list filters (`?status=`), in words: the billing state and its reasons, payment problems, the Overview's numbers. */
 const STATUS_FILTERS: Record<string, string> = {
   billing: 'Billing',
-  not_billing: 'Not billing (any reason)',
+  // The Overview's "needs attention" items (server/money/attention.ts) share these words.
+  not_billing: 'Not billing although rebilling is on',
   ...Object.fromEntries(Object.entries(NOT_BILLING_WORDS).map(([state, words]) => [state, `Not billing: ${words}`])),
-  payment_failed: 'Payment failed or waiting for the client',
-  no_card: 'Billed without a usable card',
+  payment_failed: 'Payment failed or needs the client’s action',
+  no_card: 'Billed without a card on file',
   rebilling: 'Rebilling, customer mapped',
   failed: 'With failed reports',
   rejected: 'With reports rejected by Stripe',
   unconfirmed: 'With unconfirmed reports',
   delinquent: 'Delinquent',
   needs_reinstall: 'Needing a reinstall',
+  drift: 'With reconciliation drift',
 };
 type StatusFilter = NonNullable<SubAccountListQuery['status']>;
 type Sort = 'name' | 'attention' | 'amount';
@@ -70,6 +75,9 @@ export function SubAccountsPage() {
   // Card and held-usage flags per page, read from Stripe (cached 30 s); a failure leaves the column empty.
   const flags = useResource(() => (ids.length ? paymentsApi.flags(ids).catch(() => null) : Promise.resolve(null)), [ids.join(',')]);
   const flagOf = new Map((flags.data?.items ?? []).map((f) => [f.locationId, f]));
+  // Suspended sub-accounts (and HighLevel pause errors) of the agency: a short list, read once per page.
+  const suspended = useResource(() => suspensionApi.list().catch(() => null), [query, page]);
+  const suspensionOf = new Map((suspended.data?.items ?? []).map((s) => [s.locationId, s]));
   const [selected, setSelected] = useState<Map<string, Row>>(new Map());
   const items = sort === 'amount' ? [...(list.data?.items ?? [])].sort((a, b) => Number(b.periodAmount?.cents ?? -1) - Number(a.periodAmount?.cents ?? -1)) : (list.data?.items ?? []);
   const pages = list.data ? Math.max(1, Math.ceil(list.data.total / list.data.pageSize)) : 1;
@@ -164,6 +172,7 @@ export function SubAccountsPage() {
                     <td>
                       <StatusBadges sub={sub} />
                       <PaymentBadges flag={flagOf.get(sub.locationId)} />
+                      <SuspensionBadges suspension={suspensionOf.get(sub.locationId)} />
                     </td>
                     <td>
                       <MoneyCell sub={sub} />

@@ -3,7 +3,8 @@
  * never Meterbridge's): this month's usage per metric, the units billed and the estimated charges in money, its card,
  * next invoice and invoices, and its usage over time (ClientUsage: no Stripe plumbing). Custom metrics carry the
  * agency's labels. Read-only, except that the sub-account's admins open Stripe's pages to add or change the card
- * (ClientPayments); the API refuses this user anything else.
+ * (ClientPayments); the API refuses this user anything else. An unpaid invoice (or a suspension for non-payment)
+ * comes first, with the link to pay it.
  */
 import { useEffect } from 'react';
 import { api, type SubAccountDetail } from '../api';
@@ -12,10 +13,15 @@ import { useResource } from '../components/useResource';
 import { formatCents, formatDay, formatNumber, metricLabel, setCustomMetricLabels } from '../format';
 import { ClientPayments } from './ClientPayments';
 import { ClientUsage } from './ClientUsage';
+import { SuspensionNotice } from './SuspensionNotice';
+import { suspensionApi } from '../suspension-api';
 
 export function SubAccountView({ locationId, userName, role }: { locationId: string; userName?: string; role?: string }) {
   const sub = useResource(() => api.subAccount(locationId), [locationId]);
   const charges = useResource(() => api.subAccountCharges(locationId), [locationId]);
+  // A failure to read it leaves the payment problem (if any) shown as before.
+  const suspension = useResource(() => suspensionApi.subAccount(locationId).catch(() => null), [locationId]);
+  const suspended = suspension.data?.suspension?.active ? suspension.data.suspension : null;
   // The agency's labels for its custom metrics, before anything names a metric.
   if (sub.data) setCustomMetricLabels(Object.entries(sub.data.metricLabels).map(([key, label]) => ({ key, label })));
   const c = sub.data ? charges.data : undefined;
@@ -35,7 +41,11 @@ export function SubAccountView({ locationId, userName, role }: { locationId: str
       <main className="page">
         <h1 data-testid="sub-account-name">{sub.data ? (sub.data.name ?? sub.data.locationId) : 'Your usage'}</h1>
         {sub.error ? <ErrorNotice error={sub.error} onRetry={sub.reload} /> : null}
-        {sub.data?.paymentProblem ? <PaymentRequired problem={sub.data.paymentProblem} actionRequired={sub.data.billingStatus === 'action_required'} /> : null}
+        {suspended ? (
+          <SuspensionNotice suspension={suspended} problem={sub.data?.paymentProblem ?? null} />
+        ) : sub.data?.paymentProblem ? (
+          <PaymentRequired problem={sub.data.paymentProblem} actionRequired={sub.data.billingStatus === 'action_required'} />
+        ) : null}
         <section className="card" aria-labelledby="period-title">
           <h2 id="period-title">This month{c && lastDay ? `: ${formatDay(c.periodStart)} – ${formatDay(lastDay)}` : ''}</h2>
           {charges.loading && !c ? <Loading /> : null}

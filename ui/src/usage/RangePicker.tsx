@@ -5,13 +5,16 @@ import { addDays, today } from '../format';
 
 const monthStart = (day: string) => `${day.slice(0, 7)}-01`;
 
-/** The presets, computed from today. */
-export function presets(): Array<{ label: string; range: DayRange }> {
+/**
+ * The presets, computed from today. With `billingPeriod`, "This month" is named for what it is to the agency: the
+ * current billing period, the UTC calendar month the estimates and the money figures count (server/money/months.ts).
+ */
+export function presets(billingPeriod = false): Array<{ label: string; range: DayRange }> {
   const t = today();
   return [
     { label: 'Last 7 days', range: { from: addDays(t, -6), to: t } },
     { label: 'Last 30 days', range: { from: addDays(t, -29), to: t } },
-    { label: 'This month', range: { from: monthStart(t), to: t } },
+    { label: billingPeriod ? 'Current billing period' : 'This month', range: { from: monthStart(t), to: t } },
     { label: 'Last 12 months', range: { from: addDays(t, -364), to: t } },
     { label: 'All time', range: { from: '2020-01-01', to: t } },
   ];
@@ -20,7 +23,7 @@ export function presets(): Array<{ label: string; range: DayRange }> {
 /** The default range: the last 30 days. */
 export const defaultRange = (): DayRange => presets()[1]!.range;
 
-export function RangePicker({ value, onChange, idPrefix }: { value: DayRange; onChange: (r: DayRange) => void; idPrefix: string }) {
+export function RangePicker({ value, onChange, idPrefix, billingPeriod = false }: { value: DayRange; onChange: (r: DayRange) => void; idPrefix: string; billingPeriod?: boolean }) {
   const [draft, setDraft] = useState(value);
   const [shown, setShown] = useState(value);
   if (shown.from !== value.from || shown.to !== value.to) {
@@ -39,7 +42,7 @@ export function RangePicker({ value, onChange, idPrefix }: { value: DayRange; on
       <label htmlFor={`${idPrefix}-to`}>To</label>
       <input id={`${idPrefix}-to`} type="date" value={draft.to} min={draft.from} onChange={(e) => change({ ...draft, to: e.target.value })} aria-invalid={invalid} />
       <span className="presets">
-        {presets().map((p) => (
+        {presets(billingPeriod).map((p) => (
           <button
             key={p.label}
             type="button"

@@ -1,9 +1,10 @@
-/** The agency's usage dashboard: totals and charts over any range, the per-sub-account drill-down, CSV export. */
+/** The agency's usage dashboard: totals in units and in money, one stacked chart over any range, the per-sub-account drill-down, CSV export. */
 import { useState } from 'react';
 import { api, type DayRange } from '../api';
 import { Empty, ErrorNotice, Loading } from '../components/States';
 import { useDebounced, useResource } from '../components/useResource';
 import { formatNumber, metricLabel } from '../format';
+import { moneyApi } from '../money-api';
 import { Link } from '../router';
 import { defaultRange } from './RangePicker';
 import { CsvButton, UsagePanel } from './UsagePanel';
@@ -15,7 +16,15 @@ export function UsageDashboard() {
   return (
     <>
       <h1>Usage</h1>
-      <UsagePanel title="All sub-accounts" load={(r) => api.usage(r)} exportFor="agency" range={range} onRangeChange={setRange} idPrefix="agency-usage" />
+      <UsagePanel
+        title="All sub-accounts"
+        load={(r) => api.usage(r)}
+        amounts={(r) => moneyApi.usageAmounts(r)}
+        exportFor="agency"
+        range={range}
+        onRangeChange={setRange}
+        idPrefix="agency-usage"
+      />
       <DrillDown range={range} />
     </>
   );

@@ -1,0 +1,71 @@
+/**
+ * Usage in money for the usage dashboard: per metric, what the billed units come to at the prices in force (the
+ * client's side) and what the usage cost the agency at HighLevel's base costs, over a range of UTC days, plus the
+ * amounts per chart bucket. Units of different metrics are never added; money is, in integer cents.
+ *
+ * Amounts: per (sub-account, metric), the units billed in the range priced as one invoice line would be
+ * (`chargeFor`: unit amount × units, or graduated tiers, rounded to whole cents, halves up). A bucket's amount is the
+ * growth of that charge over the bucket (charge of the units up to its end − up to its start), so buckets add up to
+ * the range's amount exactly. An estimate: Stripe's invoice is the truth (its periods follow the subscription).
+ * Cost: quantity × base cost per (sub-account, metric), rounded the same way (highlevel-cost.ts).
+ */
+import Decimal from 'decimal.js';
+import { sql } from 'drizzle-orm';
+import { selectRows, type Executor } from '../../models/database';
+import { findEffectiveRules } from '../metering/rules-repository';
+import { chargeFor, rangeBounds, reportsIn, usageIn, type DayRange, type Granularity, type UsageScope } from '../reporting/usage-queries';
+import { lineCostCents } from './highlevel-cost';
+
+/** @returns amounts per metric and per (bucket, metric), in cents of `currency`. */
+export async function usageAmounts(db: Executor, scope: UsageScope, range: DayRange, granularity: Granularity, agencyCurrency: string) {
+  const { start, end } = rangeBounds(range);
+  const billed = await selectRows<{ bucket: string; locationId: string; metric: string; units: string }>(
+    db,
+    sql`select to_char(date_trunc(${granularity}, r.crossed_at at time zone 'UTC'), 'YYYY-MM-DD') as bucket, r.location_id as "locationId",
+               r.metric, sum(r.units)::text as units
+        from ${reportsIn(scope, start, end)} group by 1, 2, 3 order by 1`,
+  );
+  const used = await selectRows<{ locationId: string; metric: string; quantity: string }>(
+    db,
+    sql`select u.location_id as "locationId", u.metric, sum(u.quantity)::text as quantity from ${usageIn(scope, start, end)} group by 1, 2`,
+  );
+  const rules = new Map((await findEffectiveRules(db, scope.locationId ?? { companyId: scope.companyId })).map((r) => [`${r.appliesTo}\u0000${r.metric}`, r]));
+  const currency = [...rules.values()].find((r) => r.priceTerms)?.priceTerms?.currency ?? agencyCurrency;
+
+  const totals = new Map<string, { metric: string; amountCents: number; costCents: number; priced: boolean; costed: boolean }>();
+  const total = (metric: string) => {
+    if (!totals.has(metric)) totals.set(metric, { metric, amountCents: 0, costCents: 0, priced: true, costed: true });
+    return totals.get(metric)!;
+  };
+  const series = new Map<string, { bucket: string; metric: string; amountCents: number }>();
+  const cumulative = new Map<string, { units: number; charged: number }>();
+  for (const b of billed) {
+    const key = `${b.locationId}\u0000${b.metric}`;
+    const terms = rules.get(key)?.priceTerms ?? null;
+    const so = cumulative.get(key) ?? { units: 0, charged: 0 };
+    const units = so.units + Number(b.units);
+    const charged = Number(chargeFor(terms, units) ?? 0);
+    cumulative.set(key, { units, charged });
+    if (!terms) total(b.metric).priced = false;
+    total(b.metric).amountCents += charged - so.charged;
+    const point = series.get(`${b.bucket}\u0000${b.metric}`) ?? { bucket: b.bucket, metric: b.metric, amountCents: 0 };
+    point.amountCents += charged - so.charged;
+    series.set(`${b.bucket}\u0000${b.metric}`, point);
+  }
+  for (const u of used) {
+    const base = rules.get(`${u.locationId}\u0000${u.metric}`)?.baseCostDecimal ?? null;
+    if (base === null) total(u.metric).costed = false;
+    else total(u.metric).costCents += lineCostCents(new Decimal(u.quantity).toString(), base);
+  }
+  const list = [...totals.values()].sort((a, b) => a.metric.localeCompare(b.metric));
+  return {
+    from: range.from,
+    to: range.to,
+    granularity,
+    currency,
+    totals: list,
+    series: [...series.values()],
+    totalAmountCents: list.reduce((s, t) => s + t.amountCents, 0),
+    totalCostCents: list.reduce((s, t) => s + t.costCents, 0),
+  };
+}
