@@ -6,13 +6,15 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { BillingStatus } from '../../models/schema';
+import type { BillingState } from './billing-state-words';
 import { assertSameType } from '../http/same-type';
 import { defineRoute, type ApiRoute } from '../http/api-route';
 import { STRIPE_CALL, SUBSCRIPTION_CHANGE } from '../http/route-errors';
 import type { RebillingRules } from '../metering/rebilling-rules';
 import type { Pricing } from './pricing';
 import * as s from './schemas';
-import { listSubAccounts, subAccountDetail } from './sub-account-queries';
+import { subAccountDetail } from './sub-account-queries';
+import { subAccountWorkQueue } from './sub-account-list';
 import type { SubAccountBilling } from './sub-account-billing';
 import type { StripeConnection } from './stripe-connection';
 import type { Database } from '../../models/database';
@@ -32,6 +34,7 @@ export interface BillingSetupServices {
 
 // The schema spells the statuses out (it imports only zod); they must stay the database's.
 assertSameType<z.infer<typeof s.billingStatusSchema>, BillingStatus>(true);
+assertSameType<z.infer<typeof s.billingStateSchema>, BillingState>(true);
 
 /** Every billing set-up route. */
 export function billingSetupRoutes(services: BillingSetupServices): ApiRoute<any, any, any, any>[] {
@@ -107,12 +110,9 @@ export function billingSetupRoutes(services: BillingSetupServices): ApiRoute<any
     }),
     defineRoute({
       method: 'get', path: '/api/sub-accounts', tag: 'Sub-accounts', access: 'agency',
-      summary: 'The agency’s sub-accounts, searchable and paginated',
+      summary: 'The agency’s sub-accounts, searchable, filtered by state, sorted and paginated, each billed one with its period so far in money',
       query: s.subAccountListQuery, response: s.subAccountListResponse,
-      handler: async ({ caller, query }) => {
-        const only = (query.status === 'drift' || query.status === 'no_card') && services.filterIds ? await services.filterIds(caller!.companyId, query.status) : undefined;
-        return listSubAccounts(db, caller!.companyId, { ...query, only });
-      },
+      handler: ({ caller, query }) => subAccountWorkQueue(db, caller!.companyId, query, services.filterIds),
     }),
     defineRoute({
       method: 'get', path: '/api/sub-accounts/:locationId', tag: 'Sub-accounts', access: 'sub-account:read',

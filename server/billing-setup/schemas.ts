@@ -7,6 +7,12 @@
 import { z } from 'zod';
 import { stripeConnectInfo } from '../stripe/connect-schemas';
 
+/**
+ * A sub-account's billing state: `billing`, or the reason it is not billed (billing-state-words.ts `BILLING_STATES`,
+ * spelled out here so this file imports only zod; routes.ts checks they agree).
+ */
+export const billingStateSchema = z.enum(['billing', 'uninstalled', 'rebilling_off', 'no_customer', 'shadow', 'paused', 'no_subscription', 'metric_not_covered']);
+
 /** A sub-account's billing status (models/schema `BILLING_STATUSES`; server/billing-setup/routes.ts checks they agree). */
 export const billingStatusSchema = z.enum(['ok', 'delinquent', 'action_required', 'paused']);
 /** Live billing, or shadow mode (crossings computed and shown, never sent to Stripe). */
@@ -164,19 +170,44 @@ export const subAccountRowSchema = z.object({
   subscriptionStartsAt: z.string().nullable(),
   /** Stripe Tax on the subscription (or schedule), as Stripe last answered. */
   automaticTax: z.boolean(),
+  /** `billing`, or why the sub-account is not billed (server/billing-setup/billing-state.ts, the one definition). */
+  billingState: billingStateSchema,
 });
 /** `GET /api/sub-accounts` query: search and page. */
 /** The Overview's warning cards and counts, as list filters (each the same condition the Overview counts). */
-export const subAccountStatusFilter = z.enum(['rebilling', 'failed', 'rejected', 'unconfirmed', 'delinquent', 'needs_reinstall', 'not_billing', 'payment_failed', 'drift', 'no_card']);
+export const subAccountStatusFilter = z.enum([
+  'rebilling', 'failed', 'rejected', 'unconfirmed', 'delinquent', 'needs_reinstall',
+  /** An invoice Stripe could not collect, or one that waits for the client. */
+  'payment_failed',
+  /** Billed (a subscription), but Stripe has no usable card (server/money/attention.ts reads Stripe). */
+  'no_card',
+  /** Rebilling on and live, yet nothing is invoiced: no customer, no subscription, paused, or usage held. */
+  'not_billing',
+  /** Sub-accounts whose Stripe totals drifted (reconciliation). */
+  'drift',
+  ...billingStateSchema.options,
+]);
 export const subAccountListQuery = z.object({
   search: z.string().max(200).optional(),
   /** Only the sub-accounts an Overview number counts. */
   status: subAccountStatusFilter.optional(),
+  /** `attention`: not billing first, then payment problems, then by name. */
+  sort: z.enum(['name', 'attention']).default('name'),
   page: z.coerce.number().int().min(1).default(1),
   pageSize: z.coerce.number().int().min(1).max(200).default(50),
 });
 /** `GET /api/sub-accounts`: a page of sub-accounts. */
-export const subAccountListResponse = z.object({ total: z.number().int(), page: z.number().int(), pageSize: z.number().int(), items: z.array(subAccountRowSchema) });
+export const subAccountListResponse = z.object({
+  total: z.number().int(),
+  page: z.number().int(),
+  pageSize: z.number().int(),
+  items: z.array(
+    subAccountRowSchema.extend({
+      /** A billed sub-account's period so far in cents (decimal string), estimated at the prices in force; null when not billed. */
+      periodAmount: z.object({ cents: z.string(), currency: z.string() }).nullable(),
+    }),
+  ),
+});
 
 const effectiveRuleSchema = z.object({
   metric: z.string(),
@@ -189,6 +220,10 @@ const effectiveRuleSchema = z.object({
 });
 /** One sub-account: its row, the rules in force and its counters (totals as decimal strings). */
 export const subAccountDetailResponse = subAccountRowSchema.extend({
+  /** The agency's name as HighLevel gave it at install (`companyName`), for the client's own view; null if unknown. */
+  agencyName: z.string().nullable(),
+  /** The agency's custom metrics' labels by key. */
+  metricLabels: z.record(z.string(), z.string()),
   rules: z.array(effectiveRuleSchema),
   counters: z.array(z.object({ metric: z.string(), total: z.string(), billedUnits: z.number().int() })),
 });

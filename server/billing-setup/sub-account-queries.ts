@@ -6,6 +6,8 @@ import { sql } from 'drizzle-orm';
 import { selectRows, type Executor } from '../../models/database';
 import type { BillingStatus, PaymentProblem } from '../../models/schema';
 import { findEffectiveRules } from '../metering/rules-repository';
+import { billingStateIs, billingStateSql } from './billing-state';
+import type { BillingState } from './billing-state-words';
 
 /** One row of the sub-accounts table. `failedReports` counts meter reports Stripe refused (retryable). */
 export interface SubAccountRow {
@@ -34,6 +36,8 @@ export interface SubAccountRow {
   subscriptionStartsAt: string | null;
   /** Stripe Tax on the subscription or schedule, as Stripe last answered. */
   automaticTax: boolean;
+  /** Billing, or why not (server/billing-setup/billing-state.ts): the one status the list, the page and the Overview show. */
+  billingState: BillingState;
 }
 
 const ROW = sql`
@@ -49,30 +53,38 @@ const ROW = sql`
   (s.stripe_subscription_schedule_id is not null) as scheduled,
   s.stripe_subscription_schedule_id as "stripeSubscriptionScheduleId",
   to_char(s.subscription_starts_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "subscriptionStartsAt",
-  s.automatic_tax as "automaticTax"`;
+  s.automatic_tax as "automaticTax", ${billingStateSql} as "billingState"`;
 
 /**
- * The list filter behind each Overview number: the same condition server/settings/usage-queries.ts counts, and the
- * Overview's "needs attention" items (server/money/attention.ts): `not_billing` (installed, rebilling on, live, yet no
- * customer, no subscription, paused, or usage held for want of one), `payment_failed` (delinquent or action required),
+ * The list filters (`?status=`): the Overview's numbers (the same conditions server/reporting/usage-queries.ts counts),
+ * the billing state (`billing` or one reason: billing-state.ts), and the Overview's "needs attention" items
+ * (server/money/attention.ts): `not_billing` (rebilling on and live, yet nothing invoiced: the states no customer,
+ * paused, no subscription, a metric outside the subscription), `payment_failed` (delinquent or action required),
  * `drift` and `no_card` (their sub-accounts are given as `only`: reconciliation's, or Stripe's card check).
  */
 export type SubAccountStatusFilter =
-  | 'rebilling' | 'failed' | 'rejected' | 'unconfirmed' | 'delinquent' | 'needs_reinstall' | 'not_billing' | 'payment_failed' | 'drift' | 'no_card';
+  | 'rebilling' | 'failed' | 'rejected' | 'unconfirmed' | 'delinquent' | 'needs_reinstall' | 'not_billing' | 'payment_failed' | 'drift' | 'no_card' | BillingState;
 const reports = (status: string) => sql`exists (select 1 from meter_reports r where r.location_id = s.location_id and r.status = ${status})`;
-const STATUS_FILTERS: Record<SubAccountStatusFilter, ReturnType<typeof sql>> = {
+const STATUS_FILTERS: Record<Exclude<SubAccountStatusFilter, BillingState>, ReturnType<typeof sql>> = {
   rebilling: sql`(s.stripe_customer_id is not null and s.rebilling_enabled and s.status = 'active')`,
   failed: reports('failed'),
   rejected: reports('rejected'),
   unconfirmed: reports('unconfirmed'),
   delinquent: sql`s.billing_status = 'delinquent'`,
   needs_reinstall: sql`exists (select 1 from installations i where i.location_id = s.location_id and i.status = 'needs_reinstall')`,
-  not_billing: sql`(s.status = 'active' and s.rebilling_enabled and s.billing_mode = 'live'
-    and (s.stripe_customer_id is null or (s.stripe_subscription_id is null and s.stripe_subscription_schedule_id is null)
-         or s.billing_status = 'paused' or ${reports('held')}))`,
+  // The one billing state (billing-state.ts): rebilling on and live, yet not invoiced.
+  not_billing: sql`${billingStateSql} in ('no_customer', 'paused', 'no_subscription', 'metric_not_covered')`,
   payment_failed: sql`s.billing_status in ('delinquent', 'action_required')`,
   drift: sql`true`,
   no_card: sql`true`,
+};
+const filterSql = (status: SubAccountStatusFilter) => (status in STATUS_FILTERS ? STATUS_FILTERS[status as keyof typeof STATUS_FILTERS] : billingStateIs(status as BillingState));
+
+/** List orders: by name, or a work queue — not billing first, then payment problems, then by name. */
+export type SubAccountSort = 'name' | 'attention';
+const ORDER: Record<SubAccountSort, ReturnType<typeof sql>> = {
+  name: sql`s.name nulls last, s.location_id`,
+  attention: sql`(${billingStateSql} = 'billing'), (s.payment_problem is null and s.billing_status = 'ok'), s.name nulls last, s.location_id`,
 };
 
 /**
@@ -83,12 +95,12 @@ const STATUS_FILTERS: Record<SubAccountStatusFilter, ReturnType<typeof sql>> = {
 export async function listSubAccounts(
   db: Executor,
   companyId: string,
-  options: { search?: string; status?: SubAccountStatusFilter; page: number; pageSize: number; only?: string[] },
+  options: { search?: string; status?: SubAccountStatusFilter; sort?: SubAccountSort; page: number; pageSize: number; only?: string[] },
 ) {
   const pattern = options.search ? `%${options.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
   const search = pattern ? sql`and (s.name ilike ${pattern} or s.email ilike ${pattern} or s.location_id ilike ${pattern})` : sql``;
   const only = options.only ? (options.only.length ? sql`and s.location_id in (${sql.join(options.only.map((id) => sql`${id}`), sql`, `)})` : sql`and false`) : sql``;
-  const filter = options.status ? sql`${search} ${only} and ${STATUS_FILTERS[options.status]}` : sql`${search} ${only}`;
+  const filter = options.status ? sql`${search} ${only} and ${filterSql(options.status)}` : sql`${search} ${only}`;
   const [{ total }] = (await selectRows<{ total: number }>(
     db,
     sql`select count(*)::int as total from sub_accounts s where s.company_id = ${companyId} ${filter}`,
@@ -96,17 +108,23 @@ export async function listSubAccounts(
   const rows = await selectRows<SubAccountRow>(
     db,
     sql`select ${ROW} from sub_accounts s where s.company_id = ${companyId} ${filter}
-        order by s.name nulls last, s.location_id
+        order by ${ORDER[options.sort ?? 'name']}
         limit ${options.pageSize} offset ${(options.page - 1) * options.pageSize}`,
   );
   return { total, page: options.page, pageSize: options.pageSize, items: rows };
 }
 
-/** One sub-account's row, rules in force and counters; null when unknown. */
+/**
+ * One sub-account's row, rules in force and counters; null when unknown. Also the agency's name (HighLevel's
+ * `companyName` from the install, for the client's white-label view) and its custom metrics' labels by key (a
+ * sub-account user cannot list them, yet their usage must carry the agency's names).
+ */
 export async function subAccountDetail(db: Executor, locationId: string) {
-  const [row] = await selectRows<SubAccountRow & { companyId: string }>(
+  const [row] = await selectRows<SubAccountRow & { companyId: string; agencyName: string | null; metricLabels: Record<string, string> | null }>(
     db,
-    sql`select ${ROW}, s.company_id as "companyId" from sub_accounts s where s.location_id = ${locationId}`,
+    sql`select ${ROW}, s.company_id as "companyId", a.name as "agencyName",
+          (select jsonb_object_agg(m.key, m.label) from custom_metrics m where m.company_id = s.company_id) as "metricLabels"
+        from sub_accounts s join agencies a on a.company_id = s.company_id where s.location_id = ${locationId}`,
   );
   if (!row) return null;
   const rules = await findEffectiveRules(db, locationId);
@@ -114,5 +132,5 @@ export async function subAccountDetail(db: Executor, locationId: string) {
     db,
     sql`select metric, total::text as total, billed_units::text as "billedUnits" from usage_counters where location_id = ${locationId} order by metric`,
   );
-  return { ...row, rules, counters: counters.map((c) => ({ ...c, billedUnits: Number(c.billedUnits) })) };
+  return { ...row, metricLabels: row.metricLabels ?? {}, rules, counters: counters.map((c) => ({ ...c, billedUnits: Number(c.billedUnits) })) };
 }

@@ -16,7 +16,7 @@ import type { cardSchema } from './schemas';
 
 export type CardSummary = z.infer<typeof cardSchema>;
 
-const EMPTY = { source: null, paymentMethodId: null, type: null, brand: null, last4: null, expMonth: null, expYear: null, expiringSoon: false, expired: false } as const;
+const EMPTY = { customerName: null, source: null, paymentMethodId: null, type: null, brand: null, last4: null, expMonth: null, expYear: null, expiringSoon: false, expired: false } as const;
 
 /**
  * The expiry rule: a card is valid through the last day of its expiry month (UTC). `expired` once that month is
@@ -29,11 +29,12 @@ export function expiryOf(expMonth: number, expYear: number, now = new Date()): {
 }
 
 /** The summary of a PaymentMethod as Stripe answers it. */
-export function summarise(pm: Stripe.PaymentMethod, source: 'customer' | 'subscription', now = new Date()): CardSummary {
+export function summarise(pm: Stripe.PaymentMethod, source: 'customer' | 'subscription', now = new Date(), customerName: string | null = null): CardSummary {
   const card = pm.card;
   const expiry = card ? expiryOf(card.exp_month, card.exp_year, now) : { expired: false, expiringSoon: false };
   return {
     status: 'card_on_file',
+    customerName,
     usable: !expiry.expired,
     source,
     paymentMethodId: pm.id,
@@ -61,19 +62,20 @@ export async function readCard(stripe: Stripe, customerId: string, subscriptionI
     }
     if ((customer as Stripe.DeletedCustomer).deleted) return { status: 'customer_deleted', usable: false, ...EMPTY };
     const fromCustomer = (customer as Stripe.Customer).invoice_settings?.default_payment_method ?? null;
+    const customerName = (customer as Stripe.Customer).name ?? null;
     if (fromCustomer) {
       const pm = typeof fromCustomer === 'string' ? await stripe.paymentMethods.retrieve(fromCustomer) : fromCustomer;
-      return summarise(pm, 'customer');
+      return summarise(pm, 'customer', undefined, customerName);
     }
     if (subscriptionId) {
       const sub = await stripe.subscriptions.retrieve(subscriptionId).catch((err) => (isResourceMissing(err) ? null : Promise.reject(err)));
       const fromSub = sub?.default_payment_method ?? null;
       if (fromSub) {
         const pm = typeof fromSub === 'string' ? await stripe.paymentMethods.retrieve(fromSub) : fromSub;
-        return summarise(pm, 'subscription');
+        return summarise(pm, 'subscription', undefined, customerName);
       }
     }
-    return { status: 'no_card', usable: false, ...EMPTY };
+    return { status: 'no_card', usable: false, ...EMPTY, customerName };
   });
 }
 

@@ -15,6 +15,8 @@ export const locationIdParam = z.object({ locationId: z.string().min(1).max(100)
  */
 export const cardSchema = z.object({
   status: z.enum(['card_on_file', 'no_card', 'no_customer', 'customer_deleted']),
+  /** The Stripe customer's `name` (docs.stripe.com/api/customers/object#customer_object-name); null when unnamed or unknown. */
+  customerName: z.string().nullable(),
   /** True when Stripe can charge it: a payment method on file that has not expired. */
   usable: z.boolean(),
   source: z.enum(['customer', 'subscription']).nullable(),

@@ -7,6 +7,7 @@
  * Ranges are inclusive UTC days; with neither bound given, the last 30 days. There is no cap on a range's length:
  * the chart's buckets widen instead (day → week → month, see `pickGranularity`).
  */
+import { billingStateCounts } from '../billing-setup/billing-state';
 import { driftAlert } from '../reconciliation/runs-repository';
 import { z } from 'zod';
 import type { Database } from '../../models/database';
@@ -59,7 +60,11 @@ export function reportingRoutes(deps: { db: Database }): ApiRoute<any, any, any,
       method: 'get', path: '/api/overview', tag: 'Usage', access: 'agency',
       summary: 'Onboarding checklist facts and headline numbers: Stripe connected, metrics priced, sub-accounts mapped, units sent',
       response: overviewResponse,
-      handler: async ({ caller }) => ({ ...(await agencyOverview(db, caller!.companyId)), reconciliation: await driftAlert(db, caller!.companyId) }),
+      handler: async ({ caller }) => ({
+        ...(await agencyOverview(db, caller!.companyId)),
+        reconciliation: await driftAlert(db, caller!.companyId),
+        billingStates: await billingStateCounts(db, caller!.companyId),
+      }),
     }),
     defineRoute({
       method: 'get', path: '/api/usage', tag: 'Usage', access: 'agency',

@@ -4,6 +4,7 @@
  * days YYYY-MM-DD (UTC), times ISO 8601 UTC.
  */
 import { z } from 'zod';
+import { billingStateSchema } from '../billing-setup/schemas';
 import { driftAlertSchema } from '../reconciliation/schemas';
 
 /** A UTC day, YYYY-MM-DD. */
@@ -58,6 +59,8 @@ export const overviewResponse = z.object({
   lastUnitSentAt: z.string().nullable(),
   /** Drift against Stripe's totals that reconciliation could not repair (server/reconciliation/). */
   reconciliation: driftAlertSchema,
+  /** Sub-accounts per billing state (`billing` or the reason not), as the list shows and filters them (server/billing-setup/billing-state.ts). */
+  billingStates: z.record(billingStateSchema, z.number().int()),
 });
 /** `GET /api/usage/current-period`: this month's totals per listed sub-account. */
 export const periodUsageResponse = z.object({

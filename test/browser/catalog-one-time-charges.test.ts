@@ -5,7 +5,7 @@ import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse }
 import { TEST_STRIPE_KEY } from '../support/billing';
 import { startStripeStub, type StripeStub } from '../support/stripe-stub';
 import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, openSignedInAgencyPage, screenshotFrame } from './support/browser';
+import { launchBrowser, openSignedInAgencyPage, screenshotFrame, openFold } from './support/browser';
 import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
 
 /**
@@ -87,6 +87,7 @@ describe('one-time charges', () => {
   it('when "Charge now" meets a declined card, then Stripe’s message shows; after a new card, Retry pays the same invoice', async () => {
     await nav('Sub-accounts').click();
     await app.getByRole('link', { name: 'Invoice Clinic' }).click();
+    await openFold(app, 'One-time charges'); // folded on the sub-account page
     await chargesCard().getByText('No one-time charge yet.').waitFor();
     const form = chargesCard().getByRole('form', { name: 'New one-time charge' });
     await form.getByLabel('Product').selectOption({ label: 'Set-up fee — $499.99' });

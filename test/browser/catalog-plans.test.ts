@@ -5,7 +5,7 @@ import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse }
 import { TEST_STRIPE_KEY } from '../support/billing';
 import { startStripeStub, type StripeStub } from '../support/stripe-stub';
 import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, openSignedInAgencyPage, screenshotFrame } from './support/browser';
+import { launchBrowser, openSignedInAgencyPage, screenshotFrame, openFold } from './support/browser';
 import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
 
 /**
@@ -113,6 +113,7 @@ describe('plans', () => {
   });
 
   it('when the sub-account gets its own SMS price on its page, then Stripe has a metered price at that amount and the subscription carries it', async () => {
+    await openFold(app, 'Shadow mode and per-metric rules'); // per-metric rules are folded on the sub-account page
     const rules = app.getByRole('table', { name: 'Rules in force for this sub-account' });
     await rules.getByLabel('SMS messages: own price per unit (USD) for this sub-account').fill('0.03');
     await rules.getByRole('button', { name: 'Save override for SMS messages' }).click();

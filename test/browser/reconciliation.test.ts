@@ -11,7 +11,7 @@ import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse }
 import { withMeterSummaries, type MeterSummaries } from '../support/stripe/meter-summaries';
 import { startStripeStub, type StripeStub } from '../support/stripe-stub';
 import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, openSignedInAgencyPage, screenshotFrame } from './support/browser';
+import { launchBrowser, openSignedInAgencyPage, screenshotFrame, openFold } from './support/browser';
 import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
 
 /**
@@ -130,6 +130,7 @@ it('when the correction reached Stripe and the excess stays, then the next run s
 it('when the agency opens a sub-account, then its Reconciliation card lists the runs that compared it and only its own pair', async () => {
   await nav('Sub-accounts').click();
   await app.getByRole('link', { name: `Sub-account ${A.locationId}` }).click();
+  await openFold(app, 'Reconciliation with Stripe'); // a rare tool: folded on the sub-account page
   await section().getByRole('heading', { name: 'Reconciliation with Stripe' }).waitFor();
   await section().locator('tr[data-run]').first().waitFor();
   expect(await section().locator('tr[data-run]').count()).toBe(2);

@@ -5,7 +5,7 @@ import { setUpBilling } from '../support/billing';
 import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
 import { startStripeStub, type StripeStub } from '../support/stripe-stub';
 import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, openSignedInAgencyPage, screenshotFrame } from './support/browser';
+import { launchBrowser, openSignedInAgencyPage, screenshotFrame, openFold } from './support/browser';
 import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
 
 /**
@@ -86,6 +86,7 @@ describe('roles on the page', () => {
     expect(await app.getByRole('checkbox', { name: 'Rebill this sub-account’s usage' }).isDisabled()).toBe(true);
     expect(await app.getByRole('button', { name: 'Search Stripe' }).count()).toBe(0);
     // The sub-account's other changes: shadow mode (shown, disabled), one-time charges and plan (no button).
+    for (const fold of ['Shadow mode and per-metric rules', 'One-time charges']) await openFold(app, fold); // folded tools
     expect(await shadowSwitch(app).isDisabled()).toBe(true);
     await app.getByRole('heading', { name: 'One-time charges' }).waitFor();
     expect(await app.getByRole('button', { name: /^(Charge now|Send invoice)$/ }).count()).toBe(0);
@@ -118,6 +119,7 @@ describe('roles on the page', () => {
     await app.getByRole('button', { name: 'Reconcile now' }).waitFor();
     await nav(app, 'Sub-accounts').click();
     await app.getByRole('link', { name: `Sub-account ${LOCATION}` }).click();
+    for (const fold of ['Shadow mode and per-metric rules', 'One-time charges']) await openFold(app, fold); // folded tools
     await app.getByRole('heading', { name: 'One-time charges' }).waitFor();
     expect(await shadowSwitch(app).isDisabled()).toBe(false);
   });

@@ -7,7 +7,7 @@ import { exportedSms, giveLocationToken, serveExport } from '../support/highleve
 import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
 import { startStripeStub, type StripeStub } from '../support/stripe-stub';
 import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, screenshotFrame, openSignedInAgencyPage } from './support/browser';
+import { launchBrowser, screenshotFrame, openSignedInAgencyPage, openFold } from './support/browser';
 import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
 
 /**
@@ -84,6 +84,8 @@ async function openSubAccount(name: string): Promise<void> {
   await nav('Sub-accounts').click();
   await app.getByRole('link', { name }).click();
   await app.getByRole('heading', { name: new RegExp(name) }).waitFor();
+  // Rare tools are folded on the sub-account page: open the ones this file uses.
+  for (const fold of ['Shadow mode and per-metric rules', 'Backfill from HighLevel', 'Usage over time']) await openFold(app, fold);
 }
 
 beforeAll(async () => {

@@ -60,7 +60,7 @@ describe('cards on file', () => {
 
     const payments = (await get(`/api/sub-accounts/${HARBOR}/payments`, agency.agencyToken).expect(200)).body;
     expect(payments.card).toEqual({
-      status: 'card_on_file', usable: true, source: 'customer', paymentMethodId: pm, type: 'card', brand: 'mastercard', last4: '4444', expMonth: 8, expYear: 2031,
+      status: 'card_on_file', customerName: 'Harbor Dental', usable: true, source: 'customer', paymentMethodId: pm, type: 'card', brand: 'mastercard', last4: '4444', expMonth: 8, expYear: 2031,
       expiringSoon: false, expired: false,
     });
     const flags = (await get(`/api/payments/sub-accounts?locationIds=${HARBOR}`, agency.agencyToken).expect(200)).body.items;

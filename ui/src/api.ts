@@ -116,7 +116,7 @@ async function send(method: string, path: string, body: unknown, authenticated: 
   try {
     return await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch {
-    throw new ApiError(0, 'network', 'Meterbridge could not be reached. Check your connection and try again.');
+    throw new ApiError(0, 'network', 'The billing page could not reach its server. Check your connection and try again.');
   }
 }
 

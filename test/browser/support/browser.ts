@@ -107,3 +107,14 @@ export async function openSignedInAgencyPage(browser: Browser, url: string, page
   await app.getByRole('heading', { name: 'Usage billing' }).waitFor();
   return { context, page, app };
 }
+
+/**
+ * Opens a folded section of the page (a `details.fold` whose summary reads `title`, ui/src/components/Fold.tsx) if
+ * it is closed, and waits for it to be open.
+ */
+export async function openFold(app: FrameLocator, title: string): Promise<void> {
+  const details = app.locator('details.fold', { has: app.locator('summary .fold-title', { hasText: title }) });
+  await details.waitFor();
+  if (!(await details.evaluate((el) => (el as unknown as { open: boolean }).open))) await details.locator('summary').click();
+  await details.locator('summary + *').first().waitFor();
+}

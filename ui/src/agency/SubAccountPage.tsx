@@ -1,10 +1,12 @@
 /**
- * One sub-account, for the agency: rebilling on/off (off ends the subscription at the period's end, after a
- * confirmation), its card and invoices (SubAccountPayments), its Stripe customer (search and map, or create), its
- * subscription and items, its plan, its discount (coupon), one-time charges, shadow mode and its would-bill backlog,
- * per-metric overrides, its usage over time,
- * backfills of its HighLevel history and the meter-report log with retry. (Sub-account users never reach this
- * page: they get location/SubAccountView.)
+ * One sub-account, for the agency. It opens on a summary (SubAccountSummary: state, card, subscription, this period,
+ * next invoice, next step), then, in order of use: rebilling on/off (off ends the subscription at the period's end,
+ * after a confirmation) and its Stripe customer (search and map after a confirmation, or create), its subscription,
+ * its card and invoices (SubAccountPayments), its plan and discount; then, folded (Fold): its usage over time (open when
+ * reports failed), one-time charges, shadow mode and per-metric overrides, backfills of its HighLevel history, the
+ * meter-report log with retry (open when reports failed), reconciliation. The summary and the payment panels are read
+ * again after every change of the sub-account's billing. (Sub-account users never reach this page: they get
+ * location/SubAccountView.)
  */
 import { useState, type FormEvent } from 'react';
 import { api, type SubAccountDetail } from '../api';
@@ -25,6 +27,9 @@ import { SubAccountPayments } from './SubAccountPayments';
 import { SubAccountDiscount } from './SubAccountDiscount';
 import { SubAccountCharges } from './SubAccountCharges';
 import { SubAccountPlan } from './SubAccountPlan';
+import { SubAccountSummary } from './SubAccountSummary';
+import { Fold } from '../components/Fold';
+import { paymentsApi } from '../payments-api';
 import { SuspensionCard } from './SuspensionCard';
 
 export function SubAccountPage({ locationId }: { locationId: string }) {
@@ -37,6 +42,11 @@ export function SubAccountPage({ locationId }: { locationId: string }) {
     detail.reload();
   };
   const d = detail.data;
+  // What the billing actions change (customer, subscription, switch, mode): the panels that read Stripe follow it.
+  const stamp = d ? `${d.stripeCustomerId}-${d.stripeSubscriptionId}-${d.rebillingEnabled}-${d.billingMode}-${d.billingState}-${version}` : '';
+  const payments = useResource(() => (d ? paymentsApi.subAccountPayments(locationId).catch(() => null) : Promise.resolve(null)), [locationId, stamp]);
+  const charges = useResource(() => (d ? api.subAccountCharges(locationId).catch(() => null) : Promise.resolve(null)), [locationId, stamp]);
+  const next = useResource(() => (d ? paymentsApi.nextInvoice(locationId).catch(() => null) : Promise.resolve(null)), [locationId, stamp]);
   return (
     <>
       <p className="breadcrumb">
@@ -54,8 +64,9 @@ export function SubAccountPage({ locationId }: { locationId: string }) {
             {d.email ? ` · ${d.email}` : ''}
             {d.billingStatusReason ? ` · ${d.billingStatusReason}` : ''}
           </p>
+          <SubAccountSummary detail={d} payments={payments.data ?? null} charges={charges.data ?? null} next={next.data ?? null} />
           {d.paymentProblem?.hostedInvoiceUrl ? (
-            <p className="notice notice-error" role="status">
+            <p className="notice notice-error" role="status" id="payment-problem">
               {d.billingStatus === 'action_required' ? 'The client must confirm this payment: ' : 'Unpaid invoice: '}
               <a href={d.paymentProblem.hostedInvoiceUrl} target="_blank" rel="noreferrer">
                 invoice {d.paymentProblem.invoiceNumber ?? d.paymentProblem.invoiceId}
@@ -65,32 +76,44 @@ export function SubAccountPage({ locationId }: { locationId: string }) {
           ) : null}
           <SuspensionCard locationId={locationId} invoiceLinkShown={d.paymentProblem?.hostedInvoiceUrl} onResumed={refresh} />
           <div className="grid two">
-            <Billing detail={d} onSaved={detail.set} />
+            <Billing detail={d} customerName={payments.data?.card.customerName ?? null} onSaved={detail.set} />
             <Subscription detail={d} onSaved={detail.set} />
           </div>
-          <SubAccountPayments key={`${d.stripeCustomerId}-${d.stripeSubscriptionId}-${d.rebillingEnabled}`} locationId={locationId} hasCustomer={Boolean(d.stripeCustomerId)} />
+          <SubAccountPayments key={stamp} locationId={locationId} hasCustomer={Boolean(d.stripeCustomerId)} />
           <div className="grid two">
             <SubAccountPlan locationId={locationId} onChanged={detail.reload} />
             <SubAccountDiscount locationId={locationId} subscriptionId={d.stripeSubscriptionId} />
           </div>
-          <SubAccountCharges locationId={locationId} hasCustomer={Boolean(d.stripeCustomerId)} />
+          <h2 className="section-title">More</h2>
+          <Fold id="usage" title="Usage over time" hint="units per metric, charts, CSV" open={d.failedReports + d.rejectedReports > 0}>
+            <UsagePanel title="Usage" load={(range) => api.subAccountUsage(locationId, range)} exportFor={locationId} refreshKey={version} />
+          </Fold>
+          <Fold id="one-time-charges" title="One-time charges" hint="a set-up fee or an extra, charged or invoiced now">
+            <SubAccountCharges locationId={locationId} hasCustomer={Boolean(d.stripeCustomerId)} />
+          </Fold>
           <Editing>
-            <ShadowMode detail={d} onSaved={detail.set} />
-            <Overrides detail={d} onChanged={refresh} onSaved={detail.set} />
+            <Fold id="shadow" title="Shadow mode and per-metric rules" hint="test pricing without billing; override the defaults" open={d.billingMode === 'shadow'}>
+              <ShadowMode detail={d} onSaved={detail.set} />
+              <Overrides detail={d} onChanged={refresh} onSaved={detail.set} />
+            </Fold>
+            <Fold id="backfill" title="Backfill from HighLevel" hint="count usage from before the install">
+              <Backfills locationId={locationId} onChanged={refresh} />
+            </Fold>
           </Editing>
-          <UsagePanel title="Usage" load={(range) => api.subAccountUsage(locationId, range)} exportFor={locationId} refreshKey={version} />
-          <Editing>
-            <Backfills locationId={locationId} onChanged={refresh} />
-          </Editing>
-          <ReportLog locationId={locationId} onRetried={refresh} refreshKey={version} />
-          <Reconciliation locationId={locationId} />
+          <Fold id="report-log" title="Meter reports" hint="every batch sent to Stripe, retry" open={d.failedReports + d.rejectedReports > 0}>
+            <ReportLog locationId={locationId} onRetried={refresh} refreshKey={version} />
+          </Fold>
+          <Fold id="reconciliation" title="Reconciliation with Stripe" hint="Stripe’s totals against ours">
+            <Reconciliation locationId={locationId} />
+          </Fold>
         </>
       ) : null}
     </>
   );
 }
 
-function Billing({ detail, onSaved }: { detail: SubAccountDetail; onSaved: (d: SubAccountDetail) => void }) {
+/** The rebilling switch and the Stripe customer (by name, with its id), which the agency can map, change or create. */
+function Billing({ detail, customerName, onSaved }: { detail: SubAccountDetail; customerName: string | null; onSaved: (d: SubAccountDetail) => void }) {
   const [state, setState] = useState<{ busy?: boolean; error?: unknown; message?: string }>({});
   const [confirmOff, setConfirmOff] = useState(false);
   const run = async (message: string, action: () => Promise<SubAccountDetail>) => {
@@ -118,10 +141,7 @@ function Billing({ detail, onSaved }: { detail: SubAccountDetail; onSaved: (d: S
         />
         Rebill this sub-account’s usage
       </label>
-      <p className="muted small">
-        Switching off stops billing new usage and ends the Stripe subscription, monthly fee included, at the end of the current period (this period’s fee and the usage already sent are
-        still invoiced). Switching on again before then keeps the subscription.
-      </p>
+      <p className="muted small">Off: new usage is not billed and the subscription ends with this period (still invoiced). On again before then keeps it.</p>
       {confirmOff ? (
         <span className="confirm" role="group" aria-label="Confirm switching rebilling off">
           <span>End the subscription at the end of this period?</span>
@@ -144,7 +164,7 @@ function Billing({ detail, onSaved }: { detail: SubAccountDetail; onSaved: (d: S
       <h3>Stripe customer</h3>
       {detail.stripeCustomerId ? (
         <p>
-          Billed to <code data-testid="customer-id">{detail.stripeCustomerId}</code>
+          Billed to {customerName ? <strong>{customerName}</strong> : null} <code data-testid="customer-id">{detail.stripeCustomerId}</code>
         </p>
       ) : (
         <p className="muted">Not mapped: usage is counted but not billed.</p>

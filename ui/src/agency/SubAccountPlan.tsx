@@ -72,14 +72,17 @@ export function SubAccountPlan({ locationId, onChanged }: { locationId: string; 
               ))}
           </select>
         </div>
-        <fieldset className="plain">
-          <legend className="small">When the plan changes mid-period</legend>
-          {PRORATIONS.map((p) => (
-            <label key={p.value} className="checkbox">
-              <input type="radio" name="plan-proration" checked={proration === p.value} onChange={() => setProration(p.value)} /> {p.label}
-            </label>
-          ))}
-        </fieldset>
+        {/* How to prorate matters once a plan is chosen: asked then, so the card stays short until it is used. */}
+        {choice ? (
+          <fieldset className="plain">
+            <legend className="small">When the plan changes mid-period</legend>
+            {PRORATIONS.map((p) => (
+              <label key={p.value} className="checkbox">
+                <input type="radio" name="plan-proration" checked={proration === p.value} onChange={() => setProration(p.value)} /> {p.label}
+              </label>
+            ))}
+          </fieldset>
+        ) : null}
       </Editing>
       {state.error ? <ErrorNotice error={state.error} /> : null}
       {state.message ? <Notice>{state.message}</Notice> : null}

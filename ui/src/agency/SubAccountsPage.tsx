@@ -1,52 +1,74 @@
 /**
- * The agency's sub-accounts: searchable (debounced, server-side), paginated by the server, so an agency with
- * hundreds of sub-accounts gets one page of rows at a time. This month's usage fills in per page, and so do the
- * payment flags: billed without a card, card expiring, usage held back for want of a subscription, suspended for
- * non-payment (and paused in HighLevel, or HighLevel's refusal).
+ * The agency's sub-accounts as a work queue: filtered by state (`?status=`, so other pages link to a filtered list:
+ * billing, not billing and why, payment failed, no card, the Overview's numbers), sorted (by name, what needs
+ * attention first, or this period's amount on the page), searchable (debounced, server-side) and paginated by the
+ * server. Per row: the one status, this period in money and per metric, subscription, card, invoice, the Stripe
+ * customer by name; bulk actions say what they will create before they run.
+ * Suspended sub-accounts carry their suspension (and HighLevel's pause, or its refusal).
  */
 import { useState } from 'react';
-import { api, type MetricTotal } from '../api';
-import { Empty, ErrorNotice, Loading, Notice } from '../components/States';
+import { NOT_BILLING_WORDS } from '../../../server/billing-setup/billing-state-words';
+import { api, type SubAccountList, type SubAccountListQuery } from '../api';
+import { Empty, ErrorNotice, Loading } from '../components/States';
 import { useDebounced, useResource } from '../components/useResource';
-import { formatCents, formatNumber, metricLabel } from '../format';
-import { Link, useLocation } from '../router';
-import { notBillingReason, RebillingBadge, StatusBadges } from './status';
-import { Writes } from '../components/permissions';
+import { Link, navigate, useLocation } from '../router';
+import { RebillingBadge, StatusBadges } from './status';
 import { paymentsApi } from '../payments-api';
 import { PaymentBadges } from './PaymentBadges';
 import { SuspensionBadges } from './SuspensionCard';
 import { suspensionApi } from '../suspension-api';
+import { BulkActions } from './BulkActions';
+import { CardCell, CustomerCell, InvoiceCell, MoneyCell, MonthCell, SubscriptionCell } from './sub-account-cells';
+
+type Row = SubAccountList['items'][number];
 
 const PAGE_SIZE = 50;
 
-/** The Overview's numbers as list filters (`?status=`), in words. */
-const STATUS_FILTERS = {
+/** The list filters (`?status=`), in words: the billing state and its reasons, payment problems, the Overview's numbers. */
+const STATUS_FILTERS: Record<string, string> = {
+  billing: 'Billing',
+  // The Overview's "needs attention" items (server/money/attention.ts) share these words.
+  not_billing: 'Not billing although rebilling is on',
+  ...Object.fromEntries(Object.entries(NOT_BILLING_WORDS).map(([state, words]) => [state, `Not billing: ${words}`])),
+  payment_failed: 'Payment failed or needs the client’s action',
+  no_card: 'Billed without a card on file',
   rebilling: 'Rebilling, customer mapped',
   failed: 'With failed reports',
   rejected: 'With reports rejected by Stripe',
   unconfirmed: 'With unconfirmed reports',
   delinquent: 'Delinquent',
   needs_reinstall: 'Needing a reinstall',
-  // The Overview's "needs attention" items (server/money/attention.ts).
-  not_billing: 'Not billing although rebilling is on',
-  no_card: 'Billed without a card on file',
-  payment_failed: 'Payment failed or needs the client’s action',
   drift: 'With reconciliation drift',
-} as const;
-type StatusFilter = keyof typeof STATUS_FILTERS;
+};
+type StatusFilter = NonNullable<SubAccountListQuery['status']>;
+type Sort = 'name' | 'attention' | 'amount';
 
 export function SubAccountsPage() {
   const [search, setSearch] = useState(() => new URLSearchParams(window.location.search).get('search') ?? '');
   const location = useLocation();
   const asked = location.search.get('status');
   const status = asked && asked in STATUS_FILTERS ? (asked as StatusFilter) : undefined;
+  const sort: Sort = (['attention', 'amount'] as const).find((s) => s === location.search.get('sort')) ?? 'name';
   const debounced = useDebounced(search.trim(), 250);
-  const query = `${debounced}${status ? `|${status}` : ''}`;
+  const query = `${debounced}|${status ?? ''}|${sort === 'attention' ? sort : ''}`;
   // The page belongs to a query: a new search starts at page 1 in the same render (one request, not two).
   const [paging, setPaging] = useState({ query, page: 1 });
   const page = paging.query === query ? paging.page : 1;
   const setPage = (n: number) => setPaging({ query, page: n });
-  const list = useResource(() => api.subAccounts({ search: debounced || undefined, status, page, pageSize: PAGE_SIZE }), [query, page]);
+  const list = useResource(
+    () => api.subAccounts({ search: debounced || undefined, status, sort: sort === 'attention' ? 'attention' : 'name', page, pageSize: PAGE_SIZE }),
+    [query, page],
+  );
+  const connection = useResource(() => api.stripeConnection().catch(() => null), []);
+  const testMode = connection.data?.mode === 'test';
+  const setQuery = (next: { status?: string; sort?: Sort }) => {
+    const params = new URLSearchParams();
+    const st = 'status' in next ? next.status : status;
+    const so = 'sort' in next ? next.sort : sort;
+    if (st) params.set('status', st);
+    if (so && so !== 'name') params.set('sort', so);
+    navigate(`/sub-accounts${params.size ? `?${params}` : ''}`);
+  };
   const ids = list.data?.items.map((s) => s.locationId) ?? [];
   const usage = useResource(() => (ids.length ? api.periodUsage(ids) : Promise.resolve(null)), [ids.join(',')]);
   const usageOf = new Map((usage.data?.items ?? []).map((i) => [i.locationId, i.metrics]));
@@ -56,7 +78,8 @@ export function SubAccountsPage() {
   // Suspended sub-accounts (and HighLevel pause errors) of the agency: a short list, read once per page.
   const suspended = useResource(() => suspensionApi.list().catch(() => null), [query, page]);
   const suspensionOf = new Map((suspended.data?.items ?? []).map((s) => [s.locationId, s]));
-  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [selected, setSelected] = useState<Map<string, Row>>(new Map());
+  const items = sort === 'amount' ? [...(list.data?.items ?? [])].sort((a, b) => Number(b.periodAmount?.cents ?? -1) - Number(a.periodAmount?.cents ?? -1)) : (list.data?.items ?? []);
   const pages = list.data ? Math.max(1, Math.ceil(list.data.total / list.data.pageSize)) : 1;
 
   return (
@@ -73,12 +96,30 @@ export function SubAccountsPage() {
             {list.data ? summary(list.data.total, list.data.page, list.data.pageSize) : ''}
           </span>
         </div>
+        <div className="toolbar">
+          <label htmlFor="sub-filter">Show</label>
+          <select id="sub-filter" value={status ?? ''} onChange={(e) => setQuery({ status: e.target.value || undefined })}>
+            <option value="">All sub-accounts</option>
+            {Object.entries(STATUS_FILTERS).map(([value, words]) => (
+              <option key={value} value={value}>
+                {words}
+              </option>
+            ))}
+          </select>
+          <label htmlFor="sub-sort">Sort by</label>
+          <select id="sub-sort" value={sort} onChange={(e) => setQuery({ sort: e.target.value as Sort })}>
+            <option value="name">Name</option>
+            <option value="attention">Needs attention first</option>
+            <option value="amount">This period’s amount (this page)</option>
+          </select>
+        </div>
         {status ? (
           <p className="filter" data-testid="status-filter">
             Showing: <strong>{STATUS_FILTERS[status]}</strong> <Link to="/sub-accounts">Show all sub-accounts</Link>
+            {status === 'no_card' ? <span className="muted small block">Checked in Stripe for up to 200 billed sub-accounts.</span> : null}
           </p>
         ) : null}
-        <BulkApply selected={selected} onDone={() => (setSelected(new Set()), list.reload())} />
+        <BulkActions selected={[...selected.values()]} onDone={() => (setSelected(new Map()), list.reload())} />
         {list.error ? <ErrorNotice error={list.error} onRetry={list.reload} /> : null}
         {list.loading && !list.data ? <Loading /> : null}
         {list.data && list.data.items.length === 0 ? (
@@ -97,18 +138,18 @@ export function SubAccountsPage() {
                       type="checkbox"
                       aria-label="Select all on this page"
                       checked={list.data.items.every((s) => selected.has(s.locationId))}
-                      onChange={(e) => setSelected(e.target.checked ? new Set(ids) : new Set())}
+                      onChange={(e) => setSelected(e.target.checked ? new Map(list.data!.items.map((s) => [s.locationId, s])) : new Map())}
                     />
                   </th>
                   <th scope="col">Sub-account</th>
-                  <th scope="col">Rebilling</th>
-                  <th scope="col">Stripe customer</th>
-                  <th scope="col">This month</th>
                   <th scope="col">Status</th>
+                  <th scope="col">This period</th>
+                  <th scope="col">Stripe</th>
+                  <th scope="col">Rebilling</th>
                 </tr>
               </thead>
               <tbody>
-                {list.data.items.map((sub) => (
+                {items.map((sub) => (
                   <tr key={sub.locationId}>
                     <td>
                       <input
@@ -116,8 +157,8 @@ export function SubAccountsPage() {
                         aria-label={`Select ${sub.name ?? sub.locationId}`}
                         checked={selected.has(sub.locationId)}
                         onChange={(e) => {
-                          const next = new Set(selected);
-                          if (e.target.checked) next.add(sub.locationId);
+                          const next = new Map(selected);
+                          if (e.target.checked) next.set(sub.locationId, sub);
                           else next.delete(sub.locationId);
                           setSelected(next);
                         }}
@@ -126,19 +167,24 @@ export function SubAccountsPage() {
                     <th scope="row">
                       <Link to={`/sub-accounts/${encodeURIComponent(sub.locationId)}`}>{sub.name ?? sub.locationId}</Link>
                       <span className="muted small block">{sub.locationId}</span>
+                      <CustomerCell sub={sub} flag={flagOf.get(sub.locationId)} testMode={testMode} />
                     </th>
-                    <td>
-                      <RebillingBadge sub={sub} />
-                    </td>
-                    <td>{sub.stripeCustomerId ? <code>{sub.stripeCustomerId}</code> : <span className="muted">Not mapped</span>}</td>
-                    <td>
-                      {notBillingReason(sub) === null ? <MoneyCell locationId={sub.locationId} /> : null}
-                      <MonthCell metrics={usageOf.get(sub.locationId)} loading={usage.loading} />
-                    </td>
                     <td>
                       <StatusBadges sub={sub} />
                       <PaymentBadges flag={flagOf.get(sub.locationId)} />
                       <SuspensionBadges suspension={suspensionOf.get(sub.locationId)} />
+                    </td>
+                    <td>
+                      <MoneyCell sub={sub} />
+                      <MonthCell metrics={usageOf.get(sub.locationId)} loading={usage.loading} />
+                    </td>
+                    <td>
+                      <SubscriptionCell sub={sub} />
+                      <CardCell flag={flagOf.get(sub.locationId)} hasCustomer={Boolean(sub.stripeCustomerId)} />
+                      <InvoiceCell sub={sub} />
+                    </td>
+                    <td>
+                      <RebillingBadge sub={sub} />
                     </td>
                   </tr>
                 ))}
@@ -166,69 +212,3 @@ export function SubAccountsPage() {
 
 const summary = (total: number, page: number, pageSize: number) =>
   total === 0 ? '0 sub-accounts' : `${(page - 1) * pageSize + 1}–${Math.min(total, page * pageSize)} of ${total} sub-account${total === 1 ? '' : 's'}`;
-
-/**
- * What a billed sub-account's period comes to so far, in money: the server's estimate at the prices in force (usage
- * and the flat fee), the same figure as its page's next invoice estimate. Only for sub-accounts that are billed.
- */
-function MoneyCell({ locationId }: { locationId: string }) {
-  const charges = useResource(() => api.subAccountCharges(locationId).catch(() => null), [locationId]);
-  if (!charges.data) return null;
-  return (
-    <strong className="block" data-testid="period-amount" title={`Estimated at the prices in force, ${charges.data.periodStart.slice(0, 10)} to today.`}>
-      {formatCents(charges.data.estimatedTotalCents, charges.data.currency)} so far
-    </strong>
-  );
-}
-
-/**
- * This month's usage per metric, each with its own billed units (and how many reached Stripe): units of different
- * metrics (a call minute, an SMS) are never added together.
- */
-function MonthCell({ metrics, loading }: { metrics: MetricTotal[] | undefined; loading: boolean }) {
-  if (!metrics) return <span className="muted">{loading ? '…' : '—'}</span>;
-  const used = metrics.filter((m) => Number(m.quantity) > 0);
-  if (used.length === 0) return <span className="muted">No usage</span>;
-  return (
-    <ul className="metric-lines">
-      {used.map((m) => (
-        <li key={m.metric} data-metric={m.metric}>
-          {formatNumber(m.quantity)} {metricLabel(m.metric)}{' '}
-          <span className="muted small">
-            ({formatNumber(m.unitsBilled)} billed unit{m.unitsBilled === 1 ? '' : 's'}
-            {m.unitsSent !== m.unitsBilled ? `, ${formatNumber(m.unitsSent)} sent` : ''})
-          </span>
-        </li>
-      ))}
-    </ul>
-  );
-}
-
-function BulkApply({ selected, onDone }: { selected: Set<string>; onDone: () => void }) {
-  const [state, setState] = useState<{ busy?: boolean; error?: unknown; message?: string }>({});
-  if (selected.size === 0 && !state.message && !state.error) return null;
-  const apply = async () => {
-    setState({ busy: true });
-    try {
-      const { results } = await api.applyDefaults([...selected]);
-      const failed = results.filter((r) => !r.ok);
-      setState({ message: `Defaults applied to ${results.length - failed.length} sub-account(s).${failed.length ? ` Failed: ${failed.map((f) => `${f.locationId} (${f.error})`).join('; ')}` : ''}` });
-      onDone();
-    } catch (error) {
-      setState({ error });
-    }
-  };
-  return (
-    <div className="bulk">
-      {selected.size > 0 ? (
-        <Writes>
-          <button type="button" className="button" onClick={apply} disabled={state.busy}>
-            Apply defaults to {selected.size} selected
-          </button>
-        </Writes>
-      ) : null}
-      {state.error ? <ErrorNotice error={state.error} /> : null}
-      {state.message ? <Notice>{state.message}</Notice> : null}
-    </div>
-  );
-}

@@ -43,7 +43,9 @@ export function Subscription({ detail, onSaved }: { detail: SubAccountDetail; on
       <h2 id="subscription-title">Subscription</h2>
       <p>
         {detail.stripeSubscriptionId ? (
-          <code data-testid="subscription-id">{detail.stripeSubscriptionId}</code>
+          <>
+            Active in Stripe <code className="small" data-testid="subscription-id">{detail.stripeSubscriptionId}</code>
+          </>
         ) : detail.scheduled ? (
           <span data-testid="subscription-scheduled">
             Scheduled: starts on {detail.subscriptionStartsAt?.slice(0, 10)} (UTC) <code className="small">{detail.stripeSubscriptionScheduleId}</code>
@@ -58,8 +60,8 @@ export function Subscription({ detail, onSaved }: { detail: SubAccountDetail; on
       ) : (
         <ul className="inline-list">
           {items.map((r) => (
-            <li key={r.metric}>
-              {metricLabel(r.metric)} <code className="small">{r.stripePriceId}</code>
+            <li key={r.metric} title={`Stripe price ${r.stripePriceId}`}>
+              {metricLabel(r.metric)}
             </li>
           ))}
         </ul>

@@ -1,25 +1,15 @@
 /**
- * A sub-account's status as one set of badges: billing, or not billing and why (rebilling off, no Stripe customer,
- * shadow mode, no subscription — its units are held), scheduled (its subscription starts later), delinquent,
+ * A sub-account's status as one set of badges: billing, or not billing and why (the server's one state:
+ * server/billing-setup/billing-state.ts), scheduled (its subscription starts later), delinquent,
  * paused, needs reinstall, failed reports, uninstalled. "Billing" only when nothing else is to say.
  */
+import { NOT_BILLING_EXPLAINED, NOT_BILLING_WORDS } from '../../../server/billing-setup/billing-state-words';
 import type { SubAccountRow } from '../api';
 
-/** Why a sub-account's usage is not billed, or null when it is (the list, the Overview's links and the page agree). */
-export function notBillingReason(sub: SubAccountRow): string | null {
-  if (!sub.rebillingEnabled) return 'rebilling off';
-  if (!sub.stripeCustomerId) return 'no Stripe customer';
-  if (sub.billingMode === 'shadow') return 'shadow mode';
-  if (!sub.stripeSubscriptionId && !sub.scheduled) return 'no subscription';
-  return null;
+/** Why a sub-account's usage is not billed in words, or null when it is: the server's state (server/billing-setup/billing-state.ts). */
+export function notBillingReason(sub: Pick<SubAccountRow, 'billingState'>): string | null {
+  return sub.billingState === 'billing' ? null : NOT_BILLING_WORDS[sub.billingState];
 }
-
-const NOT_BILLING_TITLE: Record<string, string> = {
-  'rebilling off': 'Rebilling is switched off: usage is counted, never billed.',
-  'no Stripe customer': 'No Stripe customer is mapped: usage is counted but not billed. Map or create one on the sub-account’s page.',
-  'shadow mode': 'Shadow mode: what would be billed is computed and kept here, nothing is sent to Stripe.',
-  'no subscription': 'No Stripe subscription invoices this usage: its units are held until one does. Create the subscription on the sub-account’s page.',
-};
 
 /** "On" only when rebilling is on and a Stripe customer is mapped: the same count as the Overview's. */
 export function RebillingBadge({ sub }: { sub: SubAccountRow }) {
@@ -30,9 +20,7 @@ export function RebillingBadge({ sub }: { sub: SubAccountRow }) {
 
 export function StatusBadges({ sub }: { sub: SubAccountRow }) {
   const badges: Array<{ text: string; tone: 'ok' | 'warn' | 'bad'; title?: string }> = [];
-  if (!sub.installed) badges.push({ text: 'Uninstalled', tone: 'warn' });
-  const reason = notBillingReason(sub);
-  if (reason) badges.push({ text: `Not billing: ${reason}`, tone: 'warn', title: NOT_BILLING_TITLE[reason] });
+  if (sub.billingState !== 'billing') badges.push({ text: `Not billing: ${NOT_BILLING_WORDS[sub.billingState]}`, tone: 'warn', title: NOT_BILLING_EXPLAINED[sub.billingState] });
   if (sub.needsReinstall) badges.push({ text: 'Needs reinstall', tone: 'bad', title: 'HighLevel refused the app’s token; reinstall Meterbridge in this sub-account.' });
   if (sub.billingStatus === 'delinquent') badges.push({ text: 'Delinquent', tone: 'bad', title: sub.billingStatusReason ?? undefined });
   if (sub.billingStatus === 'action_required') badges.push({ text: 'Payment needs action', tone: 'bad', title: sub.billingStatusReason ?? undefined });

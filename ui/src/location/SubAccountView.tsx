@@ -1,15 +1,18 @@
 /**
- * What a sub-account's own user sees: this month's usage per metric, the units billed and the estimated charges, its
- * card, next invoice and invoices, and usage over time; an unpaid invoice (or a suspension for non-payment) comes
- * first, with the link to pay it. Read-only, except that the sub-account's admins open Stripe's
- * pages to add or change the card (ClientPayments); the API refuses this user anything else.
+ * What a sub-account's own user sees, under the agency's name (white-label: HighLevel's `companyName` for the agency,
+ * never Meterbridge's): this month's usage per metric, the units billed and the estimated charges in money, its card,
+ * next invoice and invoices, and its usage over time (ClientUsage: no Stripe plumbing). Custom metrics carry the
+ * agency's labels. Read-only, except that the sub-account's admins open Stripe's pages to add or change the card
+ * (ClientPayments); the API refuses this user anything else. An unpaid invoice (or a suspension for non-payment)
+ * comes first, with the link to pay it.
  */
+import { useEffect } from 'react';
 import { api, type SubAccountDetail } from '../api';
 import { Empty, ErrorNotice, Loading } from '../components/States';
 import { useResource } from '../components/useResource';
-import { formatCents, formatDay, formatNumber, metricLabel } from '../format';
-import { UsagePanel } from '../usage/UsagePanel';
+import { formatCents, formatDay, formatNumber, metricLabel, setCustomMetricLabels } from '../format';
 import { ClientPayments } from './ClientPayments';
+import { ClientUsage } from './ClientUsage';
 import { SuspensionNotice } from './SuspensionNotice';
 import { suspensionApi } from '../suspension-api';
 
@@ -19,12 +22,20 @@ export function SubAccountView({ locationId, userName, role }: { locationId: str
   // A failure to read it leaves the payment problem (if any) shown as before.
   const suspension = useResource(() => suspensionApi.subAccount(locationId).catch(() => null), [locationId]);
   const suspended = suspension.data?.suspension?.active ? suspension.data.suspension : null;
-  const c = charges.data;
+  // The agency's labels for its custom metrics, before anything names a metric.
+  if (sub.data) setCustomMetricLabels(Object.entries(sub.data.metricLabels).map(([key, label]) => ({ key, label })));
+  const c = sub.data ? charges.data : undefined;
+  const agencyName = sub.data?.agencyName ?? null;
+  useEffect(() => {
+    document.title = agencyName ? `${agencyName} — usage and billing` : 'Usage and billing';
+  }, [agencyName]);
   const lastDay = c ? new Date(Date.parse(c.periodEnd) - 1).toISOString() : null;
   return (
     <>
       <header className="topbar">
-        <span className="brand">Meterbridge</span>
+        <span className="brand" data-testid="agency-brand">
+          {sub.data?.agencyName ?? ''}
+        </span>
         <span className="user">{userName ?? 'Sub-account user'}</span>
       </header>
       <main className="page">
@@ -89,7 +100,7 @@ export function SubAccountView({ locationId, userName, role }: { locationId: str
           <p className="muted small">Estimated at the current prices, before tax and discounts. Your invoice is the final amount.</p>
         </section>
         <ClientPayments locationId={locationId} canOpen={role === 'admin'} />
-        <UsagePanel title="Usage over time" load={(range) => api.subAccountUsage(locationId, range)} idPrefix="my-usage" />
+        <ClientUsage locationId={locationId} />
       </main>
     </>
   );

@@ -1,0 +1,365 @@
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { sql } from 'drizzle-orm';
+import nock from 'nock';
+import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
+import { fixture } from '../support/highlevel-fixtures';
+import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
+import { drainReporter, TEST_STRIPE_KEY } from '../support/billing';
+import { attachTestCard } from '../support/stripe/customers';
+import { startStripeStub, type StripeStub } from '../support/stripe-stub';
+import { startTestService, type TestService } from '../support/test-service';
+import { launchBrowser, openSignedInAgencyPage, screenshotFrame } from './support/browser';
+import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
+
+/**
+ * Issue 22, "the page an agency owner opens", items 2–6, in a real browser against the real service and the Stripe
+ * double. Four clients: Billed Clinic (customer, subscription, a card, SMS and a custom metric used this month),
+ * Unmapped Clinic (no Stripe customer), Held Clinic (a customer, no subscription), Overdue Clinic (subscribed, no
+ * card, an invoice whose payment failed). The list is a work queue (filters read from the address, sort, money,
+ * subscription / card / invoice, customer by name, bulk actions summarised first); a sub-account's page opens on a
+ * summary and folds its rare tools; one billing state everywhere; pricing prefilled with HighLevel's list prices,
+ * tiers editable; the client's own view is the agency's, in money, without Meterbridge's name.
+ */
+jest.setTimeout(180_000);
+
+const SHARED_SECRET = 'browser-owner-page';
+const COMPANY = 'companyOwnerPage0001';
+const AGENCY_NAME = 'Sunrise Marketing';
+const NAMES = ['Billed Clinic', 'Unmapped Clinic', 'Held Clinic', 'Overdue Clinic'] as const;
+const ids: Record<(typeof NAMES)[number], string> = { 'Billed Clinic': '', 'Unmapped Clinic': '', 'Held Clinic': '', 'Overdue Clinic': '' };
+
+let t: TestService;
+let stripe: StripeStub;
+let parent: HighLevelParent;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let app: FrameLocator;
+let token = '';
+const pageErrors: string[] = [];
+
+const monthStart = () => Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 1);
+// After the subscriptions started (Stripe's invoice preview counts usage inside the subscription's period) and this month.
+const justNow = () => new Date(Math.max(Date.now() - 1000, monthStart())).toISOString();
+const nav = (name: string) => app.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true });
+const listRow = (name: string) => app.locator('table.subs tbody tr', { has: app.getByRole('link', { name, exact: true }) });
+const listed = async () => app.locator('table.subs tbody th > a').allInnerTexts();
+const get = async (path: string) => (await t.http.get(path).set('authorization', `Bearer ${token}`).expect(200)).body;
+
+/** Opens the list at an app address, as a link from another page would. */
+async function openList(query: string): Promise<void> {
+  await app.locator('body').evaluate((body, q) => {
+    const w = body.ownerDocument.defaultView!;
+    w.history.pushState(null, '', `/app/sub-accounts${q}`);
+    w.dispatchEvent(new w.PopStateEvent('popstate'));
+  }, query);
+  await app.getByRole('heading', { name: 'Sub-accounts', level: 1 }).waitFor();
+  await app.locator('.table-wrap[aria-busy="false"] table.subs, .state-empty').first().waitFor();
+}
+
+/** Waits until the element's text is `expected`; then (or after 15 s) compares, so a failure shows what it said. */
+async function textOf(locator: ReturnType<FrameLocator['locator']>, expected: string): Promise<string> {
+  for (let i = 0; i < 60 && (await locator.innerText().catch(() => '')) !== expected; i++) await new Promise((r) => setTimeout(r, 250));
+  return locator.innerText();
+}
+
+/** The height of the framed page, in CSS pixels, at the frame's current width. */
+const frameHeight = () => app.locator('html').evaluate((el) => el.scrollHeight);
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+  stripe = await startStripeStub();
+  stripe.apiKeys.add(TEST_STRIPE_KEY);
+  t = await startTestService({ ...OAUTH_ENV, STRIPE_API_URL: stripe.url, HIGHLEVEL_SHARED_SECRET: SHARED_SECRET, REPORTER_ENABLED: 'false' });
+  const server = await t.service.listen(0);
+  const appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const locations = installedLocations('locOwnerPage', 4).map((l, i) => ({ ...l, name: NAMES[i]! }));
+  NAMES.forEach((name, i) => (ids[name] = locations[i]!._id));
+  serveInstalledLocations(COMPANY, locations, 100);
+  await t.service.install.completeOAuth(tokenResponse({ userType: 'Company', companyId: COMPANY, accessToken: 'at-page', refreshToken: 'rt-page', isBulkInstallation: true }));
+  // HighLevel's INSTALL webhook carries the agency's `companyName` (its official white-label example does).
+  await t.database.db.execute(sql`update agencies set name = ${AGENCY_NAME} where company_id = ${COMPANY}`);
+  token = (await t.service.sessionTokens.issue({ userId: 'user-page', companyId: COMPANY, type: 'agency', role: 'admin', activeLocation: null })).token;
+  const put = (path: string, body: object) => t.http.put(path).set('authorization', `Bearer ${token}`).send(body).expect(200);
+  const post = (path: string, body: object) => t.http.post(path).set('authorization', `Bearer ${token}`).send(body);
+  await put('/api/stripe/connection', { secretKey: TEST_STRIPE_KEY });
+  await put('/api/pricing/sms', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '2' } });
+  await put('/api/pricing/whatsapp', { threshold: 1, price: { currency: 'usd', tiers: [{ upTo: 100, unitAmountDecimal: '2' }, { upTo: 'inf', unitAmountDecimal: '1' }] } });
+  await post('/api/custom-metrics', { key: 'seo_reports', label: 'SEO reports', unit: 'report' }).expect(201);
+  await put('/api/pricing/seo_reports', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '500' } });
+  for (const name of NAMES) await put(`/api/sub-accounts/${ids[name]}/billing`, { rebillingEnabled: true });
+  for (const name of ['Billed Clinic', 'Held Clinic', 'Overdue Clinic'] as const) await put(`/api/sub-accounts/${ids[name]}/customer`, { create: true });
+  for (const name of ['Billed Clinic', 'Overdue Clinic'] as const) await put(`/api/sub-accounts/${ids[name]}/billing`, { subscription: {} });
+  // Billed Clinic's client saved a card (docs.stripe.com/api/customers/object#customer_object-invoice_settings).
+  const billedCustomer = (await get(`/api/sub-accounts/${ids['Billed Clinic']}`)).stripeCustomerId as string;
+  attachTestCard(stripe.state, 'pm_card_visa', billedCustomer);
+  stripe.state.customers.get(billedCustomer)!.invoice_settings = { default_payment_method: 'pm_card_visa' };
+  // Overdue Clinic's invoice failed (what server/stripe/payment-problem.ts records from invoice.payment_failed).
+  const problem = { invoiceId: 'in_overdue1', invoiceNumber: 'OC-0007', amountDueCents: 6120, currency: 'usd', attemptCount: 2, nextPaymentAttempt: null, declineCode: 'insufficient_funds', failureCode: 'card_declined', failureMessage: 'Your card has insufficient funds.', hostedInvoiceUrl: 'https://invoice.stripe.com/i/oc7' };
+  await t.database.db.execute(sql`update sub_accounts set billing_status = 'delinquent', payment_problem = ${JSON.stringify(problem)}::jsonb where location_id = ${ids['Overdue Clinic']}`);
+  // Billed Clinic: 2 SMS and 3 SEO reports this month.
+  for (let i = 0; i < 2; i++) {
+    const at = justNow();
+    await t.postSigned({ ...fixture('sms-outbound'), locationId: ids['Billed Clinic'], webhookId: `page-sms-${i}`, dateAdded: at, timestamp: at }).expect(200);
+  }
+  const { key } = (await post('/api/api-keys', { name: 'reports' }).expect(201)).body as { key: string };
+  await t.http.post('/api/v1/usage').set('authorization', `Bearer ${key}`).send({ locationId: ids['Billed Clinic'], metric: 'seo_reports', quantity: '3', occurredAt: justNow(), idempotencyKey: 'seo-1' }).expect(200);
+  await t.drain();
+  await drainReporter(t.service); // the usage reaches Stripe, so its invoice preview carries it
+
+  parent = await startHighLevelParent({ appUrl, sharedSecret: SHARED_SECRET });
+  parent.users.set('agency', { userId: 'user-page', companyId: COMPANY, role: 'admin', type: 'agency', userName: 'Olga Owner' });
+  parent.users.set('client', { userId: 'user-client', companyId: COMPANY, role: 'admin', type: 'location', userName: 'Bill Billed', activeLocation: ids['Billed Clinic'] });
+  ({ context, page, app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors));
+});
+
+afterAll(async () => {
+  nock.cleanAll();
+  await context?.close();
+  await browser?.close();
+  await parent?.close();
+  await t?.close();
+  await stripe?.close();
+});
+
+describe('the sub-account page starts with a summary (item 3)', () => {
+  it('when a billed client’s page is opened, then its head says billing, card, subscription, this period, next invoice and the next step', async () => {
+    await nav('Sub-accounts').click();
+    await app.getByRole('link', { name: 'Billed Clinic' }).click();
+    const summary = app.getByTestId('sub-account-summary');
+    await summary.waitFor();
+    expect(await app.getByTestId('summary-state').innerText()).toBe('Billing');
+    await app.getByTestId('summary-card').getByText(/^Visa •••• 4242/).waitFor();
+    expect(await app.getByTestId('summary-subscription').innerText()).toBe('Active');
+    // 2 SMS at $0.02 and 3 SEO reports at $5.
+    expect(await textOf(app.getByTestId('summary-period'), '$15.04')).toBe('$15.04');
+    await app.getByTestId('summary-next-invoice').getByText(/so far|None/).waitFor();
+    expect(await app.getByTestId('next-step').innerText()).toBe('Next step: Nothing to do: usage is billed by the subscription as it comes.');
+  });
+
+  it('when the page is read at 800 px, then rare tools are folded and the page is much shorter than the ~2,800 px it was', async () => {
+    await page.setViewportSize({ width: 800, height: 900 });
+    try {
+      await app.getByTestId('card-description').getByText(/^Visa/).waitFor();
+      await app.getByTestId('next-invoice').getByText(/Total so far|no/i).first().waitFor();
+      await app.locator('.spinner').first().waitFor({ state: 'detached' });
+      const height = await frameHeight();
+      console.log(`sub-account page height at 800 px: ${height} px`);
+      for (const fold of ['Backfill from HighLevel', 'Meter reports', 'Reconciliation with Stripe']) {
+        const details = app.locator('details.fold', { has: app.locator('summary', { hasText: fold }) });
+        expect(await details.evaluate((el) => (el as unknown as { open: boolean }).open)).toBe(false);
+      }
+      await screenshotFrame(page, app, 'screenshots/owner-sub-account-800.png', { published: true });
+      expect(height).toBeLessThan(2100); // 3,932 px before issue 22's summary and folds (same data); 1,993 px after
+      // A folded tool opens with its summary.
+      await app.locator('summary', { hasText: 'Meter reports' }).click();
+      await app.getByRole('heading', { name: 'Meter reports' }).waitFor();
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+    await screenshotFrame(page, app, 'screenshots/owner-sub-account-1280.png', { published: true });
+  });
+
+  it('when a client has no customer, then the head says why it is not billed and its next step; once a customer is created, every panel says so', async () => {
+    await nav('Sub-accounts').click();
+    await app.getByRole('link', { name: 'Unmapped Clinic' }).click();
+    expect(await app.getByTestId('summary-state').innerText()).toBe('Not billing: no Stripe customer');
+    await app.getByTestId('next-step').getByRole('link', { name: /Map this sub-account to a Stripe customer/ }).waitFor();
+    await app.getByRole('button', { name: 'Create a Stripe customer from HighLevel’s details' }).click();
+    await app.getByText('Customer created in Stripe and mapped.').waitFor();
+    // The head, the card and the next invoice are read again: no panel keeps "no customer".
+    await app.getByTestId('summary-state').getByText('Not billing: no subscription').waitFor();
+    await app.getByTestId('summary-card').getByText('No card on file.').waitFor();
+    await app.getByTestId('card-description').getByText('No card on file.').waitFor();
+    await app.getByTestId('next-step').getByRole('link', { name: /Create the Stripe subscription/ }).waitFor();
+  });
+});
+
+describe('one status, computed once (item 4)', () => {
+  it('when the Overview API counts states, then each count is what the list shows for that filter', async () => {
+    const overview = await get('/api/overview');
+    for (const [state, count] of Object.entries(overview.billingStates as Record<string, number>)) {
+      const list = await get(`/api/sub-accounts?status=${state}`);
+      expect([state, list.total]).toEqual([state, count]);
+    }
+    expect(overview.billingStates).toMatchObject({ billing: 2, no_subscription: 2 });
+    const rows = (await get('/api/sub-accounts')).items as Array<{ locationId: string; billingState: string }>;
+    for (const row of rows) expect((await get(`/api/sub-accounts/${row.locationId}`)).billingState).toBe(row.billingState);
+  });
+});
+
+describe('the sub-accounts list as a work queue (item 2)', () => {
+  it('when the list is opened with ?status=payment_failed, then only the client whose payment failed is listed, with the amount due and its link', async () => {
+    await openList('?status=payment_failed');
+    await app.getByTestId('status-filter').getByText('Payment failed or needs the client’s action').waitFor();
+    expect(await listed()).toEqual(['Overdue Clinic']);
+    const invoice = listRow('Overdue Clinic').getByRole('link', { name: 'Payment failed: $61.20 due' });
+    expect(await invoice.getAttribute('href')).toBe('https://invoice.stripe.com/i/oc7');
+    expect(await app.getByLabel('Show').inputValue()).toBe('payment_failed');
+  });
+
+  it('when ?status=no_card, then the billed clients Stripe has no card for are listed; ?status=not_billing lists the others', async () => {
+    await openList('?status=no_card');
+    await listRow('Overdue Clinic').waitFor();
+    expect(await listed()).toEqual(['Overdue Clinic']);
+    await openList('?status=not_billing');
+    await listRow('Held Clinic').waitFor();
+    expect((await listed()).sort()).toEqual(['Held Clinic', 'Unmapped Clinic']);
+  });
+
+  it('when a filter is picked, then the address carries it so it can be linked to', async () => {
+    await openList('');
+    await app.getByLabel('Show').selectOption('billing');
+    await app.getByTestId('status-filter').getByText('Billing', { exact: true }).waitFor();
+    expect(await app.locator('body').evaluate((b) => b.ownerDocument.defaultView!.location.search)).toBe('?status=billing');
+    expect((await listed()).sort()).toEqual(['Billed Clinic', 'Overdue Clinic']);
+  });
+
+  it('when the list is read, then each row has its money this period, subscription, card, invoice and the customer by name with its id on hover', async () => {
+    await openList('');
+    const billed = listRow('Billed Clinic');
+    await billed.getByTestId('period-amount').getByText('$15.04 so far').waitFor();
+    expect(await billed.innerText()).not.toMatch(/\b5 units?\b/);
+    await billed.locator('li[data-metric="seo_reports"]').getByText(/^3 SEO reports/).waitFor();
+    await billed.getByTestId('card-status').getByText('Visa •••• 4242').waitFor();
+    expect(await billed.getByTestId('subscription-status').innerText()).toBe('Active');
+    const customer = billed.getByTestId('customer-name');
+    await customer.getByText('Billed Clinic').waitFor();
+    const customerId = (await get(`/api/sub-accounts/${ids['Billed Clinic']}`)).stripeCustomerId as string;
+    expect(await customer.getAttribute('title')).toBe(customerId);
+    expect(await billed.getByRole('link', { name: `Stripe dashboard: ${customerId}` }).getAttribute('href')).toBe(`https://dashboard.stripe.com/test/customers/${customerId}`);
+    await listRow('Overdue Clinic').getByTestId('card-status').getByText('No card').waitFor();
+    expect(await listRow('Unmapped Clinic').getByTestId('period-amount').count()).toBe(0);
+  });
+
+  it('when sorted by what needs attention, then the clients not billed come first', async () => {
+    await openList('');
+    await app.getByLabel('Sort by').selectOption('attention');
+    await app.locator('table.subs').waitFor();
+    await app.locator('table.subs tbody tr').first().getByText('Not billing', { exact: false }).waitFor();
+    const order = await listed();
+    expect(order.slice(0, 2).sort()).toEqual(['Held Clinic', 'Unmapped Clinic']);
+    expect(order[2]).toBe('Overdue Clinic');
+  });
+
+  it('when clients are selected for the defaults, then a summary says what will be created before anything is', async () => {
+    await openList('?status=not_billing');
+    await listRow('Held Clinic').waitFor();
+    await app.getByLabel('Select all on this page').check();
+    const subscriptionsBefore = stripe.state.subscriptions.size;
+    await app.getByRole('button', { name: 'Apply defaults to 2 selected' }).click();
+    const summary = app.getByTestId('bulk-summary');
+    await summary.waitFor();
+    expect(await summary.locator('li').allInnerTexts()).toEqual(['Creates 2 Stripe subscriptions with the default prices (and the monthly fee, if set).']);
+    expect(stripe.state.subscriptions.size).toBe(subscriptionsBefore);
+    await screenshotFrame(page, app, 'owner-bulk-summary.png');
+    await app.getByRole('button', { name: 'Yes, apply the defaults' }).click();
+    await app.getByText('Defaults applied to 2 sub-accounts.').waitFor();
+    expect(stripe.state.subscriptions.size).toBe(subscriptionsBefore + 2);
+    await app.getByText('No sub-account is in this state.').waitFor();
+  });
+});
+
+describe('pricing that cannot mislead (item 5)', () => {
+  const row = (metric: string) => app.locator(`table.pricing tr[data-metric="${metric}"]`);
+
+  it('when a metric has no saved base cost, then HighLevel’s list price is prefilled, marked with its source and editable; a metric without one says so', async () => {
+    await nav('Pricing').click();
+    await row('sms').waitFor();
+    expect(await app.getByLabel('SMS messages: base cost per SMS message').inputValue()).toBe('0.0083');
+    await row('sms').getByTestId('list-price-sms').getByText(/HighLevel list price/).waitFor();
+    expect(await row('sms').getByRole('link', { name: 'source' }).getAttribute('href')).toMatch(/^https:\/\/help\.gohighlevel\.com\//);
+    expect(await app.getByLabel('Emails: base cost per email').inputValue()).toBe('0.000675');
+    expect(await app.getByLabel('Call minutes: base cost per call minute').inputValue()).toBe('');
+    await row('call_minutes').getByText('No HighLevel list price', { exact: true }).waitFor();
+    expect(await row('call_minutes').getByTestId('list-price-call_minutes').getAttribute('title')).toMatch(/enter your cost per minute/);
+    expect(await row('sms').getByTestId('list-price-sms').getAttribute('title')).toMatch(/per SMS segment, US\/Canada: a message of 2 segments costs twice this/);
+    // 2¢ against 0.83¢: margin and markup on the same per-message basis.
+    expect((await app.getByTestId('margin-sms').innerText()).split('\n')).toEqual(['$0.0117', '58.5%', '2.41× cost']);
+    expect(await app.getByTestId('unsaved-count').innerText()).toBe('All changes saved');
+  });
+
+  it('when a graduated price’s tier is edited, then the row is unsaved, and saving keeps it graduated with the new tier', async () => {
+    await app.getByLabel('WhatsApp messages: tier 1 up to').fill('250');
+    await app.getByLabel('WhatsApp messages: tier 2 price per unit').fill('0.005');
+    await row('whatsapp').getByText('Unsaved', { exact: true }).waitFor();
+    expect(await app.getByTestId('tiers-whatsapp').innerText()).toBe('Graduated: up to 250 at $0.02, then at $0.005');
+    await app.getByRole('button', { name: 'Add a tier' }).click();
+    expect(await app.getByTestId('tiers-whatsapp').innerText()).toBe('Graduated: up to 250 at $0.02, up to 350 at $0.005, then at $0.005');
+    await app.getByRole('button', { name: 'WhatsApp messages: remove tier 2' }).click();
+    await screenshotFrame(page, app, 'screenshots/owner-pricing-1280.png', { published: true });
+    await app.getByRole('button', { name: 'Save 1 change' }).click();
+    await app.getByText(/^Saved: WhatsApp messages\./).waitFor();
+    const pricing = await get('/api/pricing');
+    const whatsapp = (pricing.rows as Array<{ metric: string; priceTerms: { tiers: unknown[] } }>).find((r) => r.metric === 'whatsapp')!;
+    expect(whatsapp.priceTerms.tiers).toEqual([
+      { upTo: 250, unitAmountDecimal: '2' },
+      { upTo: 'inf', unitAmountDecimal: '0.5' },
+    ]);
+    await page.setViewportSize({ width: 800, height: 900 });
+    await screenshotFrame(page, app, 'screenshots/owner-pricing-800.png', { published: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('when the pricing page’s code is read, then every file of it is at most 300 lines', () => {
+    const dir = path.join(__dirname, '..', '..', 'ui', 'src', 'agency');
+    for (const file of ['PricingPage.tsx', 'PriceGrid.tsx', 'PriceRow.tsx', 'TierEditor.tsx', 'pricing-draft.ts']) {
+      expect([file, readFileSync(path.join(dir, file), 'utf8').split('\n').length <= 300]).toEqual([file, true]);
+    }
+  });
+});
+
+describe('the client’s own view is the agency’s (item 6)', () => {
+  it('when the client opens its page, then it sees the agency’s name, money, invoices and card, custom metrics by label, and no Meterbridge or Stripe plumbing', async () => {
+    const clientContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const clientPage = await clientContext.newPage();
+      clientPage.on('pageerror', (err) => pageErrors.push(err.message));
+      const client = clientPage.frameLocator('#app');
+      await clientPage.goto(parent.url('client'));
+      await client.getByTestId('agency-brand').getByText(AGENCY_NAME).waitFor();
+      await client.getByTestId('estimated-total').getByText('$15.04').waitFor();
+      await client.locator('table.charges tr[data-metric="seo_reports"] th').getByText('SEO reports').waitFor();
+      await client.getByTestId('card-description').getByText(/^Visa •••• 4242/).waitFor();
+      await client.getByRole('heading', { name: 'Your invoices' }).waitFor();
+      await client.getByRole('heading', { name: 'Usage over time' }).waitFor();
+      await client.locator('table.client-usage').waitFor();
+      const text = await client.locator('body').innerText();
+      expect(text).not.toMatch(/Meterbridge/i);
+      expect(text).not.toMatch(/sent to Stripe/i);
+      expect(text).not.toMatch(/\bFailed\b/);
+      expect(text).not.toContain('seo_reports');
+      await screenshotFrame(clientPage, client, 'screenshots/client-view-1280.png', { published: true });
+      await clientPage.setViewportSize({ width: 800, height: 900 });
+      await screenshotFrame(clientPage, client, 'screenshots/client-view-800.png', { published: true });
+    } finally {
+      await clientContext.close();
+    }
+  });
+});
+
+describe('contrast from the stylesheet (item 6)', () => {
+  it('when the focus ring colour is read from the CSS, then it contrasts at least 3:1 with every background it is drawn on', () => {
+    const css = readFileSync(path.join(__dirname, '..', '..', 'ui', 'src', 'styles.css'), 'utf8');
+    const variable = (name: string) => css.match(new RegExp(`--${name}:\\s*(#[0-9a-fA-F]{6})`))?.[1];
+    const ring = css.match(/:focus-visible\s*\{[^}]*outline:\s*\d+px solid var\(--([\w-]+)\)/)?.[1];
+    expect(ring).toBeDefined();
+    const luminance = (hex: string) => {
+      const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4)) as [number, number, number];
+      return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    const contrast = (a: string, b: string) => {
+      const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number];
+      return (hi + 0.05) / (lo + 0.05);
+    };
+    for (const background of ['card', 'bg', 'ok-bg', 'warn-bg', 'bad-bg']) {
+      expect([background, contrast(variable(ring!)!, variable(background)!) >= 3]).toEqual([background, true]);
+    }
+  });
+
+  it('when the walk is over, then no script error happened', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
