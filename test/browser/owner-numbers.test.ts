@@ -135,15 +135,15 @@ describe('one status: billing, or not billing and why', () => {
     await screenshotFrame(page, app, 'owner-sub-accounts-status.png');
   });
 
-  it('when the Overview counts sub-accounts rebilling, then it counts the same as the list shows "On"', async () => {
+  it('when the Overview counts sub-accounts billing, then it counts the same as the list shows "Billing"', async () => {
     await nav('Sub-accounts').click();
     await listRow('Held Clinic').waitFor();
-    const onInList = await app.locator('table.subs tbody').getByText('On', { exact: true }).count();
+    const billingInList = await app.locator('table.subs tbody').getByText('Billing', { exact: true }).count();
     await nav('Overview').click();
-    const stat = app.locator('.stat', { hasText: 'Rebilling, customer mapped' });
+    const stat = app.getByRole('region', { name: 'Headline numbers' }).locator('.stat', { has: app.getByText('Billing', { exact: true }) });
     await stat.waitFor();
-    expect(Number(await stat.locator('.stat-value').innerText())).toBe(onInList);
-    expect(onInList).toBe(2);
+    expect(Number(await stat.locator('.stat-value').innerText())).toBe(billingInList);
+    expect(billingInList).toBe(1);
   });
 
   it('when an Overview number is clicked, then the list shows only the sub-accounts it counts', async () => {
@@ -151,10 +151,11 @@ describe('one status: billing, or not billing and why', () => {
     const headlines = app.getByRole('region', { name: 'Headline numbers' });
     expect(await headlines.getByRole('link', { name: /Failed reports/ }).getAttribute('href')).toBe('/app/sub-accounts?status=failed');
     expect(await headlines.getByRole('link', { name: /Need reinstall/ }).getAttribute('href')).toBe('/app/sub-accounts?status=needs_reinstall');
-    await headlines.getByRole('link', { name: /Rebilling, customer mapped/ }).click();
-    await app.getByTestId('status-filter').getByText('Rebilling, customer mapped').waitFor();
-    await app.getByText('1–2 of 2 sub-accounts').waitFor();
+    await headlines.getByRole('link', { name: /^\S+ Billing$/ }).click();
+    await app.getByTestId('status-filter').getByText('Billing', { exact: true }).waitFor();
+    await app.getByText('1–1 of 1 sub-accounts').waitFor();
     expect(await app.locator('table.subs').getByRole('link', { name: 'Unmapped Clinic' }).count()).toBe(0);
+    expect(await app.locator('table.subs').getByRole('link', { name: 'Held Clinic' }).count()).toBe(0);
     await app.getByRole('link', { name: 'Show all sub-accounts' }).click();
     await app.getByText('1–3 of 3 sub-accounts').waitFor();
   });

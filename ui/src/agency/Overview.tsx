@@ -168,7 +168,8 @@ function Numbers({ o }: { o: OverviewData }) {
   // Each number links to the list filtered to what it counts (server/settings/sub-account-queries.ts STATUS_FILTERS).
   const items = [
     { label: 'Sub-accounts', value: o.subAccounts, to: '/sub-accounts' },
-    { label: 'Rebilling, customer mapped', value: o.rebilling, to: '/sub-accounts?status=rebilling' },
+    // The one billing state (server/billing-setup/billing-state.ts), counted as the list shows it.
+    { label: 'Billing', value: o.billingStates.billing ?? 0, to: '/sub-accounts?status=billing' },
     { label: 'Failed reports', value: o.failedReports, to: '/sub-accounts?status=failed', warn: o.failedReports > 0 },
     { label: 'Rejected by Stripe', value: o.rejectedReports, to: '/sub-accounts?status=rejected', warn: o.rejectedReports > 0 },
     { label: 'Unconfirmed', value: o.unconfirmedReports, to: '/sub-accounts?status=unconfirmed', warn: o.unconfirmedReports > 0 },
