@@ -18,8 +18,11 @@ export interface PriceTerms {
 
 /**
  * "Every `threshold` of `metric` = 1 unit" for one sub-account, or — with `locationId` null — the agency default
- * every sub-account inherits unless it has its own rule. `threshold` is a positive decimal.
- * `direction`: which activity counts (outbound, inbound or both); events without a direction always count.
+ * every sub-account inherits unless it has its own rules for the metric. `threshold` is a positive decimal.
+ * Keyed by (agency default | sub-account, metric, `direction`): a metric has either one rule — `both`, or one
+ * direction (the other is not counted) — or a pair `inbound` + `outbound`, each with its own threshold, Stripe meter
+ * and price (HoopAI prices inbound and outbound calls differently). A `both` rule never sits beside a directional one
+ * (server/metering/rebilling-rules.ts keeps it so). Which rule counts a usage: rules-repository.ts `ruleForDirection`.
  */
 export const rebillingRules = pgTable(
   'rebilling_rules',
@@ -45,14 +48,14 @@ export const rebillingRules = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    uniqueIndex('rebilling_rules_default_key').on(t.companyId, t.metric).where(sql`${t.locationId} is null`),
-    uniqueIndex('rebilling_rules_location_key').on(t.locationId, t.metric).where(sql`${t.locationId} is not null`),
+    uniqueIndex('rebilling_rules_default_key').on(t.companyId, t.metric, t.direction).where(sql`${t.locationId} is null`),
+    uniqueIndex('rebilling_rules_location_key').on(t.locationId, t.metric, t.direction).where(sql`${t.locationId} is not null`),
     check('rebilling_rules_threshold_positive', sql`${t.threshold} > 0`),
   ],
 );
 
 /**
- * Per (sub-account, metric): quantity counted while a rule was active, and units already turned into meter
+ * Per (sub-account, metric, direction of the rule that counts it — `both` for a metric's undivided rule): quantity counted while a rule was active, and units already turned into meter
  * reports. Invariant: billedUnits = floor(total / threshold) after every intake transaction; the remainder
  * carries over forever (no period resets it). When a rule's threshold changes, the counter is re-based
  * (total -= billedUnits × old threshold, billedUnits = 0) so the remainder carries into the new threshold.
@@ -62,12 +65,14 @@ export const usageCounters = pgTable(
   {
     locationId: text('location_id').notNull(),
     metric: text('metric').notNull(),
+    /** The counting rule's `direction` (rebilling_rules): a pair of directional rules keeps two counters. */
+    direction: text('direction', { enum: ['outbound', 'inbound', 'both'] }).notNull().default('both'),
     companyId: text('company_id').notNull(),
     total: numeric('total', { precision: 30, scale: 6 }).notNull(),
     billedUnits: bigint('billed_units', { mode: 'number' }).notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.locationId, t.metric] })],
+  (t) => [primaryKey({ columns: [t.locationId, t.metric, t.direction] })],
 );
 
 /**

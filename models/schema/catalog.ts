@@ -93,6 +93,8 @@ export const plans = pgTable(
     /** Cents per interval; 0 = no base fee. */
     baseFeeAmount: bigint('base_fee_amount', { mode: 'number' }).notNull(),
     stripeBasePriceId: text('stripe_base_price_id'),
+    /** Free days before the first invoice of a subscription that starts on the plan (Stripe `trial_period_days`); null = none. */
+    trialDays: integer('trial_days'),
     isDefault: boolean('is_default').notNull().default(false),
     archivedAt: timestamp('archived_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),

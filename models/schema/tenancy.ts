@@ -112,6 +112,8 @@ export const subAccounts = pgTable(
       .notNull()
       .references(() => agencies.companyId),
     name: text('name'),
+    /** The agency's own name for the client, shown beside HighLevel's name (null: none). */
+    nickname: text('nickname'),
     email: text('email'),
     stripeCustomerId: text('stripe_customer_id'),
     /** `uninstalled` sub-accounts bill no new usage; what they already owe is still delivered. */

@@ -6,11 +6,10 @@ import type { Executor } from '../../models/database';
 import { findEffectiveRules, listDefaultRules } from '../metering/rules-repository';
 import { findAgency, findSubAccount } from '../tenancy/accounts-repository';
 
-/** One metric's default rule and price (null: no default rule). */
+/** One metric's default rule and price, or its inbound and outbound rules (`directions`) when priced per direction (null: none). */
 export async function describeDefaultRule(db: Executor, companyId: string, metric: string): Promise<Record<string, unknown> | null> {
-  const rule = (await listDefaultRules(db, companyId)).find((r) => r.metric === metric);
-  if (!rule) return null;
-  return {
+  const rules = (await listDefaultRules(db, companyId)).filter((r) => r.metric === metric);
+  const describe = (rule: (typeof rules)[number]) => ({
     metric: rule.metric,
     enabled: rule.enabled,
     threshold: rule.threshold,
@@ -18,7 +17,9 @@ export async function describeDefaultRule(db: Executor, companyId: string, metri
     priceTerms: rule.priceTerms ?? null,
     stripePriceId: rule.stripePriceId ?? null,
     baseCostDecimal: rule.baseCostDecimal ?? null,
-  };
+  });
+  if (rules.length === 0) return null;
+  return rules.length === 1 ? describe(rules[0]!) : { metric, directions: rules.map(describe) };
 }
 
 /** The agency defaults: auto-apply, currency, tax behavior, flat monthly fee. */

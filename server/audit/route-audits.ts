@@ -54,6 +54,9 @@ const RUN = ['id', 'locationId', 'trigger'];
 /** The audited write routes. */
 export const ROUTE_AUDITS: Record<string, RouteAudit> = {
   'PUT /api/pricing/:metric': { action: 'pricing.rule_set', subject: 'pricing_rule', describe: (i, db) => describeDefaultRule(db, i.caller!.companyId, i.params.metric) },
+  'PUT /api/pricing/:metric/directions/:direction': {
+    action: 'pricing.directional_rule_set', subject: 'pricing_rule', describe: (i, db) => describeDefaultRule(db, i.caller!.companyId, i.params.metric),
+  },
   'PUT /api/defaults': { action: 'defaults.set', subject: 'defaults', describe: (i, db) => describeDefaults(db, i.caller!.companyId) },
   'POST /api/defaults/apply': {
     action: 'defaults.applied', subject: 'sub_account_billing',

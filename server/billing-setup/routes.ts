@@ -4,7 +4,7 @@
  * and output schemas. The authorization matrix test and the OpenAPI document read this same list.
  */
 import type { Logger } from 'pino';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { BillingStatus } from '../../models/schema';
 import type { BillingState } from './billing-state-words';
 import { assertSameType } from '../http/same-type';
@@ -94,6 +94,13 @@ export function billingSetupRoutes(services: BillingSetupServices): ApiRoute<any
       params: s.metricParam, body: s.metricPricingRequest, response: s.pricingRowSchema,
       errors: ['unknown_metric', 'invalid_rule', 'invalid_price_terms', 'invalid_meter', 'stripe_meter_incompatible', ...STRIPE_CALL],
       handler: ({ caller, params, body }) => services.pricing.setMetricPricing(caller!.companyId, params.metric, body),
+    }),
+    defineRoute({
+      method: 'put', path: '/api/pricing/:metric/directions/:direction', tag: 'Defaults', access: 'agency',
+      summary: 'Set the default rule and price of one direction (inbound or outbound) of a directional metric, on its own Stripe meter and price',
+      params: s.metricParam.extend(s.ruleDirectionParam.shape), body: s.directionalPricingRequest, response: z.object({ rows: z.array(s.pricingRowSchema) }),
+      errors: ['unknown_metric', 'invalid_rule', 'invalid_price_terms', 'invalid_meter', 'stripe_meter_incompatible', ...STRIPE_CALL],
+      handler: async ({ caller, params, body }) => ({ rows: await services.pricing.setDirectionalPricing(caller!.companyId, params.metric, params.direction, body) }),
     }),
     defineRoute({
       method: 'put', path: '/api/defaults', tag: 'Defaults', access: 'agency',

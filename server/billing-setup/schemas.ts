@@ -77,6 +77,12 @@ export const metricPricingRequest = z.object({
   baseCostDecimal: decimalCents.nullable().optional(),
 });
 
+/** `:direction` of a directional rule: HighLevel's inbound or outbound activity. */
+export const ruleDirectionParam = z.object({ direction: z.enum(['inbound', 'outbound']) });
+
+/** `PUT /api/pricing/:metric/directions/:direction` body: that direction's default rule and price. */
+export const directionalPricingRequest = metricPricingRequest.omit({ direction: true });
+
 /** One metric of the pricing grid: rule, terms, retail, base cost and margin per metric unit (cents). */
 export const pricingRowSchema = z.object({
   metric: z.string(),
@@ -107,7 +113,10 @@ export const pricingResponse = z.object({
   flatFee: z.object({ amount: z.number().int(), priceId: z.string() }).nullable(),
   /** Stripe `tax_behavior` of every price Meterbridge creates for the agency: tax included in the amounts, or added on top. */
   taxBehavior: taxBehaviorSchema,
+  /** One row per metric priced as one rule; a metric priced per direction is in `directionalRows` instead. */
   rows: z.array(pricingRowSchema),
+  /** The inbound and outbound rows of each metric priced per direction (each its own threshold, meter and price). */
+  directionalRows: z.array(pricingRowSchema),
   /** What HighLevel's SaaS API showed about HighLevel's own rebilling (server/highlevel/saas-rebilling.ts). */
   highLevelRebilling: z.object({
     readable: z.boolean(),
@@ -225,7 +234,7 @@ export const subAccountDetailResponse = subAccountRowSchema.extend({
   /** The agency's custom metrics' labels by key. */
   metricLabels: z.record(z.string(), z.string()),
   rules: z.array(effectiveRuleSchema),
-  counters: z.array(z.object({ metric: z.string(), total: z.string(), billedUnits: z.number().int() })),
+  counters: z.array(z.object({ metric: z.string(), direction: directionSchema, total: z.string(), billedUnits: z.number().int() })),
 });
 
 /** `GET /api/stripe/customers` query. */
@@ -251,6 +260,8 @@ export const subAccountBillingRequest = z.object({
           enabled: z.boolean().default(true),
           threshold: positiveDecimal,
           direction: directionSchema.optional(),
+          /** True: this is one rule of an inbound + outbound pair (`direction` inbound or outbound); the other stays. */
+          perDirection: z.boolean().optional(),
           price: priceTermsSchema.optional(),
         }),
       ]),

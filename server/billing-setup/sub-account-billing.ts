@@ -12,7 +12,6 @@ import { AppError, notFound } from '../http/errors';
 import { requireKnownMetric } from '../metering/custom-metrics';
 import type { RebillingRules } from '../metering/rebilling-rules';
 import { setRulePrice } from '../metering/rules-repository';
-import { ensureMeter, ensureMeteredPrice } from '../stripe/catalog';
 import { createCustomer, retrieveCustomer, searchCustomers } from '../stripe/customers';
 import type { Accounts } from '../tenancy/accounts';
 import {
@@ -24,6 +23,7 @@ import {
   setSubAccountBilling,
 } from '../tenancy/accounts-repository';
 import { stripeCall } from './pricing';
+import { ensureRulePrice } from './rule-price';
 import type { StripeForAgency } from './stripe-for-agency';
 import { createSubscriptionSync, type SubscriptionOptions } from './subscription-sync';
 import { metricLabel } from './tax-behavior';
@@ -33,7 +33,7 @@ import { describeSubAccountBilling } from '../audit/describe';
 /** One per-metric override: `inherit` removes it; otherwise the rule (and optionally its own price). */
 export type MetricOverride =
   | { metric: string; inherit: true }
-  | { metric: string; enabled: boolean; threshold: string; direction?: 'outbound' | 'inbound' | 'both'; price?: PriceTerms };
+  | { metric: string; enabled: boolean; threshold: string; direction?: 'outbound' | 'inbound' | 'both'; perDirection?: boolean; price?: PriceTerms };
 
 export interface BillingInput {
   rebillingEnabled?: boolean;
@@ -135,36 +135,24 @@ export function createSubAccountBilling(deps: {
           await deps.rules.removeSubAccountRule(locationId, override.metric);
           continue;
         }
-        let priced: { meterId: string; priceId: string; eventName: string } | null = null;
+        // One rule of an inbound + outbound pair: its own meter; otherwise the metric's one rule and meter.
+        const pair = override.perDirection && (override.direction === 'inbound' || override.direction === 'outbound') ? override.direction : null;
+        const label = labels.get(override.metric)!;
         const terms = override.price;
-        if (terms) {
-          const stripe = await deps.stripeForAgency(sub.companyId);
-          const label = labels.get(override.metric)!;
-          priced = await stripeCall(async () => {
-            const meter = await ensureMeter(stripe, { metric: override.metric, eventName: `meterbridge_${override.metric}`, displayName: `Meterbridge: ${label}` });
-            const price = await ensureMeteredPrice(stripe, {
+        const priced = terms
+          ? await ensureRulePrice(await deps.stripeForAgency(sub.companyId), {
               metric: override.metric,
-              meterId: meter.id,
-              productName: label,
-              currency: terms.currency,
-              interval: terms.interval,
-              unitAmountDecimal: terms.unitAmountDecimal,
-              tiers: terms.tiers,
+              eventName: pair ? `meterbridge_${override.metric}_${pair}` : `meterbridge_${override.metric}`,
+              label: pair ? `${label} (${pair})` : label,
+              terms,
               taxBehavior,
-            });
-            return { meterId: meter.id, priceId: price.id, eventName: meter.eventName };
-          });
-        }
-        await deps.rules.setRule(
-          { locationId },
-          { metric: override.metric, enabled: override.enabled, threshold: override.threshold, direction: override.direction, meterEventName: priced?.eventName ?? `meterbridge_${override.metric}` },
-        );
-        if (priced && override.price) {
-          await setRulePrice(deps.db, { companyId: sub.companyId, locationId }, override.metric, {
-            stripeMeterId: priced.meterId,
-            stripePriceId: priced.priceId,
-            priceTerms: override.price,
-          });
+            })
+          : null;
+        const rule = { metric: override.metric, enabled: override.enabled, threshold: override.threshold, meterEventName: priced?.eventName };
+        if (pair) await deps.rules.setDirectionalRule({ locationId }, { ...rule, direction: pair });
+        else await deps.rules.setRule({ locationId }, { ...rule, direction: override.direction });
+        if (priced && terms) {
+          await setRulePrice(deps.db, { companyId: sub.companyId, locationId }, override.metric, { stripeMeterId: priced.meterId, stripePriceId: priced.priceId, priceTerms: terms }, pair ?? undefined);
         }
       }
       await syncSubscription(locationId, input.subscription, true);

@@ -128,9 +128,10 @@ export async function subAccountDetail(db: Executor, locationId: string) {
   );
   if (!row) return null;
   const rules = await findEffectiveRules(db, locationId);
-  const counters = await selectRows<{ metric: string; total: string; billedUnits: string }>(
+  const counters = await selectRows<{ metric: string; direction: 'outbound' | 'inbound' | 'both'; total: string; billedUnits: string }>(
     db,
-    sql`select metric, total::text as total, billed_units::text as "billedUnits" from usage_counters where location_id = ${locationId} order by metric`,
+    sql`select metric, direction, total::text as total, billed_units::text as "billedUnits" from usage_counters
+        where location_id = ${locationId} order by metric, direction`,
   );
   return { ...row, metricLabels: row.metricLabels ?? {}, rules, counters: counters.map((c) => ({ ...c, billedUnits: Number(c.billedUnits) })) };
 }

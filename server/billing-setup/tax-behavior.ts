@@ -75,7 +75,7 @@ export async function applyTaxBehavior(
   await deps.db.transaction(async (tx) => {
     for (const rule of repriced) {
       const price = { stripeMeterId: rule.stripeMeterId, stripePriceId: rule.newPriceId, priceTerms: rule.priceTerms };
-      await setRulePrice(tx, { companyId, locationId: rule.locationId }, rule.metric, price);
+      await setRulePrice(tx, { companyId, locationId: rule.locationId }, rule.metric, price, rule.direction);
     }
     await setAgencyDefaults(tx, companyId, {
       taxBehavior,

@@ -8,22 +8,24 @@
  * 1. the sub-account is billable: installed (`active`), rebilling switched on by the agency, not `paused` by Stripe
  *    unless suspended for non-payment (`BILLABLE`); usage of any other sub-account stays in the ledger and is never
  *    billed retroactively;
- * 2. the rule in force is the sub-account's own, else the agency default (rules-repository.ts `findEffectiveRules`);
- *    it must be enabled and match the usage's direction (usage without a direction always matches);
+ * 2. the rules in force are the sub-account's own, else the agency default's (rules-repository.ts `findEffectiveRules`);
+ *    the one counting the usage is the metric's `both` rule or the rule of the usage's direction — a directional
+ *    metric may have an inbound and an outbound rule, each with its own threshold, meter and price — and a usage
+ *    without a direction counts under a metric's single rule (`ruleForDirection`); the rule must be enabled;
  * 3. live mode needs a Stripe customer; shadow mode (`billing_mode = 'shadow'`) does not, and its meter reports are
  *    written `shadow` ("would bill": the reporter never takes them);
- * 4. per (sub-account, metric): total += exact sum of quantities; units due = floor(total / threshold) − billed
+ * 4. per (sub-account, metric, direction of the counting rule): total += exact sum of quantities; units due = floor(total / threshold) − billed
  *    units; due > 0 → one meter report dated at the latest usage, and billed units advance. The remainder carries,
  *    also across a threshold change (`rebaseCounter`, then `settleCounter`).
  * Locks, in the order every writer uses (models/advisory-locks.ts): the agency's billing set-up lock shared, taken
- * BEFORE the rules are read (a rule change takes it exclusive), then counter rows in (sub-account, metric) byte order.
+ * BEFORE the rules are read (a rule change takes it exclusive), then counter rows in (sub-account, metric, direction) byte order.
  */
 import { sql } from 'drizzle-orm';
 import { BILLING_SETUP_LOCK } from '../../models/advisory-locks';
 import { selectRows, type Executor, type Transaction } from '../../models/database';
 import { sumQuantities } from './decimal-quantity';
 import type { UsageDraft } from './normalise';
-import { findEffectiveRules, type EffectiveRule } from './rules-repository';
+import { findEffectiveRules, ruleForDirection, type EffectiveRule, type RuleDirection } from './rules-repository';
 
 /**
  * A sub-account bills new usage while installed, switched on by the agency, and not paused by Stripe — or paused but
@@ -32,10 +34,14 @@ import { findEffectiveRules, type EffectiveRule } from './rules-repository';
 const BILLABLE = sql`status = 'active' and rebilling_enabled
   and (billing_status <> 'paused' or location_id in (select su.location_id from suspensions su where su.resumed_at is null))`;
 
-/** Usage to count, with the activity event its crossing is attributed to (null for held usage and settlements). */
+/**
+ * Usage to count, with the activity event its crossing is attributed to (null for held usage and settlements).
+ * `settles`: a settlement (quantity 0) of the counter of the rule of this direction, whatever the draft's direction.
+ */
 export interface CountableUsage {
   draft: UsageDraft;
   activityEventId: number | null;
+  settles?: RuleDirection;
 }
 
 /** What counting did: usage drafts a rule counted, and the meter reports written (units per crossed counter). */
@@ -57,15 +63,20 @@ export async function countUsage(tx: Transaction, usage: readonly CountableUsage
   const billable = await lockAndFindBillable(tx, locationIds);
   if (billable.size === 0) return { counted: 0, reports: [] };
   const metrics = [...new Set(usage.map((u) => u.draft.metric))];
-  const rules = new Map((await findEffectiveRules(tx, [...billable.keys()], metrics)).map((r) => [`${r.appliesTo}\u0000${r.metric}`, r]));
+  const rules = new Map<string, EffectiveRule[]>();
+  for (const rule of await findEffectiveRules(tx, [...billable.keys()], metrics)) {
+    const key = `${rule.appliesTo}\u0000${rule.metric}`;
+    rules.set(key, [...(rules.get(key) ?? []), rule]);
+  }
 
   const counters = new Map<string, { rule: EffectiveRule; status: ReportStatus; quantities: string[]; crossedAt: Date; eventId: number | null }>();
   let counted = 0;
-  for (const { draft, activityEventId } of usage) {
+  for (const { draft, activityEventId, settles } of usage) {
     const status = billable.get(draft.locationId);
-    const key = `${draft.locationId}\u0000${draft.metric}`;
-    const rule = rules.get(key);
-    if (!status || !rule || !counts(rule, status, draft.direction)) continue;
+    const inForce = rules.get(`${draft.locationId}\u0000${draft.metric}`) ?? [];
+    const rule = settles ? inForce.find((r) => r.direction === settles) : ruleForDirection(inForce, draft.direction);
+    if (!status || !rule || !counts(rule, status)) continue;
+    const key = `${draft.locationId}\u0000${draft.metric}\u0000${rule.direction}`;
     counted++;
     const counter = counters.get(key);
     if (!counter) {
@@ -82,6 +93,7 @@ export async function countUsage(tx: Transaction, usage: readonly CountableUsage
     .map((c) => ({
       location_id: c.rule.appliesTo,
       metric: c.rule.metric,
+      direction: c.rule.direction,
       company_id: c.rule.companyId,
       quantity: sumQuantities(c.quantities),
       threshold: c.rule.threshold,
@@ -91,16 +103,15 @@ export async function countUsage(tx: Transaction, usage: readonly CountableUsage
       event_id: c.eventId,
       status: c.status,
     }))
-    .sort((a, b) => byteOrder(a.location_id, b.location_id) || byteOrder(a.metric, b.metric))
+    .sort((a, b) => byteOrder(a.location_id, b.location_id) || byteOrder(a.metric, b.metric) || byteOrder(a.direction, b.direction))
     .map((row, n) => ({ ...row, n }));
   return { counted, reports: await advanceCounters(tx, rows) };
 }
 
-/** Whether a rule in force counts a usage draft (rule 2 and 3 above). */
-function counts(rule: EffectiveRule, status: ReportStatus, direction: UsageDraft['direction']): boolean {
+/** Whether the rule counting a usage draft bills it (rules 2 and 3 above; the direction was matched by ruleForDirection). */
+function counts(rule: EffectiveRule, status: ReportStatus): boolean {
   if (!rule.enabled) return false;
-  if (status === 'pending' && !rule.stripeCustomerId) return false;
-  return direction === null || rule.direction === 'both' || rule.direction === direction;
+  return status === 'shadow' || rule.stripeCustomerId !== null;
 }
 
 /**
@@ -125,25 +136,25 @@ async function lockAndFindBillable(tx: Transaction, locationIds: string[]): Prom
 /**
  * Adds each sum to its counter (created at zero), then bills every whole threshold crossed: billed units advance and
  * one meter report per crossed counter is written. Two statements for the whole batch; the first locks the counter
- * rows in the rows' order ((sub-account, metric) byte order), which every writer uses.
+ * rows in the rows' order ((sub-account, metric, direction) byte order), which every writer uses.
  */
 async function advanceCounters(tx: Transaction, rows: Array<Record<string, unknown> & { n: number }>): Promise<CrossingSummary['reports']> {
   const input = JSON.stringify(rows);
-  const recordset = sql`jsonb_to_recordset(${input}::jsonb) as x(n int, location_id text, metric text, company_id text, quantity numeric,
+  const recordset = sql`jsonb_to_recordset(${input}::jsonb) as x(n int, location_id text, metric text, direction text, company_id text, quantity numeric,
     threshold numeric, customer text, meter_event_name text, crossed_at timestamptz, event_id bigint, status text)`;
   await tx.execute(sql`
-    insert into usage_counters as c (location_id, metric, company_id, total, billed_units)
-    select x.location_id, x.metric, x.company_id, x.quantity, 0 from ${recordset} order by x.n
-    on conflict (location_id, metric) do update set total = c.total + excluded.total, updated_at = now()`);
+    insert into usage_counters as c (location_id, metric, direction, company_id, total, billed_units)
+    select x.location_id, x.metric, x.direction, x.company_id, x.quantity, 0 from ${recordset} order by x.n
+    on conflict (location_id, metric, direction) do update set total = c.total + excluded.total, updated_at = now()`);
   const reports = await selectRows<{ locationId: string; metric: string; units: string; activityEventId: string | null }>(
     tx,
     sql`with due as (
           select x.*, div(c.total, x.threshold) - c.billed_units as units
-          from ${recordset} join usage_counters c on c.location_id = x.location_id and c.metric = x.metric
+          from ${recordset} join usage_counters c on c.location_id = x.location_id and c.metric = x.metric and c.direction = x.direction
           where div(c.total, x.threshold) > c.billed_units
         ), billed as (
           update usage_counters c set billed_units = c.billed_units + d.units
-          from due d where c.location_id = d.location_id and c.metric = d.metric
+          from due d where c.location_id = d.location_id and c.metric = d.metric and c.direction = d.direction
           returning 1
         )
         insert into meter_reports (company_id, location_id, metric, stripe_customer_id, meter_event_name, units, crossed_at, activity_event_id, status)
@@ -165,9 +176,9 @@ async function advanceCounters(tx: Transaction, rows: Array<Record<string, unkno
  * Runs in the rule change's transaction, under the agency's exclusive billing lock.
  * @returns the units billed (0 when nothing was due, or no billable rule is in force).
  */
-export async function settleCounter(tx: Transaction, locationId: string, metric: string, at: Date): Promise<bigint> {
+export async function settleCounter(tx: Transaction, locationId: string, metric: string, direction: RuleDirection, at: Date): Promise<bigint> {
   const draft: UsageDraft = { locationId, metric, quantity: '0', unit: '', direction: null, occurredAt: at, sourceType: 'settlement', sourceId: null, attributes: {} };
-  const { reports } = await countUsage(tx, [{ draft, activityEventId: null }]);
+  const { reports } = await countUsage(tx, [{ draft, activityEventId: null, settles: direction }]);
   return reports.reduce((sum, r) => sum + r.units, 0n);
 }
 
@@ -175,11 +186,28 @@ export async function settleCounter(tx: Transaction, locationId: string, metric:
  * Re-bases a counter when its threshold changes: the units already billed under `oldThreshold` are taken out of
  * the total, so only the unbilled remainder carries into the new threshold.
  */
-export async function rebaseCounter(db: Executor, locationId: string, metric: string, oldThreshold: string): Promise<void> {
+export async function rebaseCounter(db: Executor, locationId: string, metric: string, direction: RuleDirection, oldThreshold: string): Promise<void> {
   await db.execute(
     sql`update usage_counters set total = total - billed_units * ${oldThreshold}::numeric, billed_units = 0, updated_at = now()
-        where location_id = ${locationId} and metric = ${metric}`,
+        where location_id = ${locationId} and metric = ${metric} and direction = ${direction}`,
   );
+}
+
+/**
+ * Moves a re-based counter's remainder to the counter of another rule of the same metric (created at zero), when the
+ * rule that counted it is gone — a `both` rule split into inbound and outbound, a pair merged back, a direction
+ * changed — so no usage is lost in the change (DESIGN invariant 3). Counter rows are locked in direction byte order.
+ */
+export async function moveRemainder(db: Executor, locationId: string, metric: string, from: RuleDirection, to: RuleDirection): Promise<void> {
+  await db.execute(sql`select 1 from usage_counters where location_id = ${locationId} and metric = ${metric} and direction in (${from}, ${to})
+                       order by direction collate "C" for update`);
+  await db.execute(sql`
+    insert into usage_counters as c (location_id, metric, direction, company_id, total, billed_units)
+    select location_id, metric, ${to}, company_id, total, 0 from usage_counters
+    where location_id = ${locationId} and metric = ${metric} and direction = ${from} and total > 0
+    on conflict (location_id, metric, direction) do update set total = c.total + excluded.total, updated_at = now()`);
+  await db.execute(sql`update usage_counters set total = 0, billed_units = 0, updated_at = now()
+                       where location_id = ${locationId} and metric = ${metric} and direction = ${from}`);
 }
 
 const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

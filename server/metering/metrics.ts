@@ -38,3 +38,23 @@ export const METRIC_UNITS: Record<BuiltInMetric, UsageUnit> = {
   // One active phone number in one UTC calendar month (server/phone-numbers/).
   phone_numbers: 'number-month',
 };
+
+/**
+ * Metrics HighLevel reports with a direction (InboundMessage / OutboundMessage, server/metering/normalise.ts): the
+ * only ones an inbound + outbound pair of rules can price separately. Voice AI calls, phone numbers and usage-API
+ * metrics come without one.
+ */
+const DIRECTIONAL_METRICS: ReadonlySet<string> = new Set<BuiltInMetric>([
+  'sms',
+  'sms_segments',
+  'mms',
+  'email',
+  'call_minutes',
+  'voicemail_drops',
+  'whatsapp',
+  'ai_messages',
+  'ai_tokens',
+]);
+
+/** Whether `metric` is reported with a direction (DIRECTIONAL_METRICS). */
+export const isDirectionalMetric = (metric: string): boolean => DIRECTIONAL_METRICS.has(metric);

@@ -19,13 +19,17 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { selectRows, type Executor } from '../../models/database';
 
-/** True (SQL) when the row `r` (location_id, metric) has a Meterbridge price that no subscription of its sub-account covers. */
+/**
+ * True (SQL) when the row `r` (location_id, metric, meter_event_name) has a Meterbridge price — of the rule reporting
+ * to that meter, where a directional metric has an inbound and an outbound rule — that no subscription of its sub-account covers. */
 const uncovered = (r: SQL): SQL => sql`exists (
   select 1 from sub_accounts s
   cross join lateral (
     select coalesce(
-      (select lr.stripe_price_id from rebilling_rules lr where lr.location_id = s.location_id and lr.metric = ${r}.metric),
-      (select dr.stripe_price_id from rebilling_rules dr where dr.company_id = s.company_id and dr.location_id is null and dr.metric = ${r}.metric)
+      (select lr.stripe_price_id from rebilling_rules lr where lr.location_id = s.location_id and lr.metric = ${r}.metric
+       order by (lr.meter_event_name = ${r}.meter_event_name) desc, lr.direction limit 1),
+      (select dr.stripe_price_id from rebilling_rules dr where dr.company_id = s.company_id and dr.location_id is null and dr.metric = ${r}.metric
+       order by (dr.meter_event_name = ${r}.meter_event_name) desc, dr.direction limit 1)
     ) as price
   ) priced
   where s.location_id = ${r}.location_id and priced.price is not null
@@ -40,7 +44,7 @@ const uncovered = (r: SQL): SQL => sql`exists (
  */
 export const suspended = (r: SQL): SQL => sql`exists (select 1 from suspensions su where su.location_id = ${r}.location_id and su.resumed_at is null)`;
 
-/** True (SQL) when the row `r` (location_id, metric) must be held, for either reason. */
+/** True (SQL) when the row `r` (location_id, metric, meter_event_name) must be held, for either reason. */
 const held = (r: SQL): SQL => sql`(${suspended(r)} or ${uncovered(r)})`;
 
 /**
@@ -52,19 +56,19 @@ export async function holdUncoveredUsage(db: Executor): Promise<{ held: number; 
   const [row] = await selectRows<{ held: number; released: number }>(
     db,
     sql`with pending_pairs as (
-          select distinct location_id, metric from meter_reports where status = 'pending'
+          select distinct location_id, metric, meter_event_name from meter_reports where status = 'pending'
         ), uncovered_pairs as (
-          select pp.location_id, pp.metric from pending_pairs pp where ${held(sql`pp`)}
+          select pp.location_id, pp.metric, pp.meter_event_name from pending_pairs pp where ${held(sql`pp`)}
         ), held_pairs as (
-          select distinct location_id, metric from meter_reports where status = 'held'
+          select distinct location_id, metric, meter_event_name from meter_reports where status = 'held'
         ), covered_pairs as (
-          select hp.location_id, hp.metric from held_pairs hp where not ${held(sql`hp`)}
+          select hp.location_id, hp.metric, hp.meter_event_name from held_pairs hp where not ${held(sql`hp`)}
         ), held as (
           update meter_reports r set status = 'held' from uncovered_pairs u
-          where r.status = 'pending' and r.location_id = u.location_id and r.metric = u.metric returning 1
+          where r.status = 'pending' and r.location_id = u.location_id and r.metric = u.metric and r.meter_event_name = u.meter_event_name returning 1
         ), released as (
           update meter_reports r set status = 'pending' from covered_pairs c
-          where r.status = 'held' and r.location_id = c.location_id and r.metric = c.metric returning 1
+          where r.status = 'held' and r.location_id = c.location_id and r.metric = c.metric and r.meter_event_name = c.meter_event_name returning 1
         )
         select (select count(*)::int from held) as held, (select count(*)::int from released) as released`,
   );

@@ -2,14 +2,15 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { MIGRATIONS_FOLDER } from '../../models/database';
+import Stripe from 'stripe';
 import { TEST_STRIPE_KEY } from '../support/billing';
 import { startStripeStub, type StripeJson, type StripeStub } from '../support/stripe-stub';
 import { startTestService, type TestService } from '../support/test-service';
 
 /**
  * Plans through the settings API against the Stripe double: a base fee and a per-metric allowance become a licensed
- * price and a graduated metered price whose first tier is free; the invoice those prices make for usage below, at and
- * above the allowance is what Stripe's graduated pricing computes; a sub-account's plan change updates its
+ * price and a graduated metered price whose first tier is free; the double's invoice preview (invoices.createPreview)
+ * for usage below, at and above the allowance is what Stripe's graduated pricing computes; a sub-account's plan change updates its
  * subscription with the proration chosen; today's flat fee becomes the default plan (migration 0015) without any change
  * to what is charged.
  */
@@ -20,6 +21,7 @@ const L2 = 'locPlans02';
 let t: TestService;
 let stripe: StripeStub;
 let token = '';
+let client: Stripe;
 const api = (method: 'get' | 'put' | 'post' | 'delete', path: string, body?: object) => {
   let req = t.http[method](path).set('authorization', `Bearer ${token}`);
   if (body) req = req.send(body);
@@ -28,36 +30,14 @@ const api = (method: 'get' | 'put' | 'post' | 'delete', path: string, body?: obj
 const subscriptionOf = async (locationId: string) => stripe.state.subscriptions.get((await api('get', `/api/sub-accounts/${locationId}`)).body.stripeSubscriptionId)!;
 const itemPrices = (sub: StripeJson) => sub.items.data.map((i: StripeJson) => i.price.id).sort();
 
-/**
- * What one period's invoice comes to for `usage` units of one metered price plus the licensed prices, computed the
- * way Stripe documents graduated tiers (docs.stripe.com/products-prices/pricing-models#graduated-pricing): each tier
- * prices the units that fall inside it. Cents (may be fractional with sub-cent prices; Stripe rounds the line).
- */
-function periodTotal(sub: StripeJson, usage: number): number {
-  let total = 0;
-  for (const item of sub.items.data as StripeJson[]) {
-    const price = stripe.state.prices.get(item.price.id)!;
-    if (price.recurring.usage_type === 'licensed') {
-      total += price.unit_amount * (item.quantity ?? 1);
-      continue;
-    }
-    if (price.billing_scheme === 'per_unit') {
-      total += Number(price.unit_amount_decimal ?? price.unit_amount) * usage;
-      continue;
-    }
-    let floor = 0;
-    for (const tier of price.tiers as StripeJson[]) {
-      const ceiling = tier.up_to ?? Number.POSITIVE_INFINITY;
-      const units = Math.max(0, Math.min(usage, ceiling) - floor);
-      total += units * Number(tier.unit_amount_decimal ?? tier.unit_amount ?? 0) + (units > 0 ? (tier.flat_amount ?? 0) : 0);
-      floor = ceiling;
-    }
-  }
-  return total;
+/** Usage as Stripe receives it: `value` units on the metric's meter for the customer (docs.stripe.com/api/billing/meter-event/create). */
+async function meterUsage(customer: string, eventName: string, value: number): Promise<void> {
+  await client.billing.meterEvents.create({ event_name: eventName, payload: { stripe_customer_id: customer, value: String(value) } });
 }
 
 beforeAll(async () => {
   stripe = await startStripeStub();
+  client = new Stripe(TEST_STRIPE_KEY, { host: '127.0.0.1', port: Number(new URL(stripe.url).port), protocol: 'http', maxNetworkRetries: 0 });
   t = await startTestService({ STRIPE_API_URL: stripe.url, REPORTER_ENABLED: 'false' });
   await t.service.accounts.registerAgency(COMPANY, 'Plan Agency');
   await t.service.accounts.storeStripeKey(COMPANY, TEST_STRIPE_KEY);
@@ -123,11 +103,23 @@ describe('a plan with a base fee and an allowance', () => {
     expect((await api('get', `/api/sub-accounts/${L2}/plan`)).body).toMatchObject({ planId: null, plan: { isDefault: true } });
   });
 
-  it('when usage is below, at and above the allowance, then the period comes to the base fee, the base fee, and the base fee plus the overage', async () => {
+  it('when usage is below, at and above the allowance, then Stripe’s invoice preview is the base fee, the base fee, and the base fee plus the overage', async () => {
+    // Graduated tiers (docs.stripe.com/products-prices/pricing-models#graduated-pricing): units 1–1000 at 0, every
+    // further unit at 1.5 ¢; the line rounded to a whole cent (docs.stripe.com/billing/subscriptions/decimal-amounts#rounding).
     const sub = await subscriptionOf(L1);
-    expect(periodTotal(sub, 500)).toBe(9900);
-    expect(periodTotal(sub, 1000)).toBe(9900);
-    expect(periodTotal(sub, 1500)).toBe(9900 + 500 * 1.5);
+    const overagePrice = pro.metrics[0]!.stripePriceId;
+    const preview = async () => {
+      const invoice = await client.invoices.createPreview({ customer: sub.customer, subscription: sub.id });
+      const line = (price: string) => invoice.lines.data.find((l) => l.pricing?.price_details?.price === price)!;
+      return { total: invoice.total, base: line(pro.stripeBasePriceId).amount, sms: [line(overagePrice).quantity, line(overagePrice).amount] };
+    };
+    await meterUsage(sub.customer, 'meterbridge_sms', 500);
+    expect(await preview()).toEqual({ total: 9900, base: 9900, sms: [500, 0] });
+    await meterUsage(sub.customer, 'meterbridge_sms', 500);
+    expect(await preview()).toEqual({ total: 9900, base: 9900, sms: [1000, 0] });
+    await meterUsage(sub.customer, 'meterbridge_sms', 501);
+    // 501 units above the allowance × 1.5 ¢ = 751.5 ¢ → 752 ¢.
+    expect(await preview()).toEqual({ total: 9900 + 752, base: 9900, sms: [1501, 752] });
   });
 
   it('when the sub-account goes back to the default plan with proration "none", then the flat fee and the grid’s price return', async () => {

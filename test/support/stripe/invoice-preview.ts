@@ -6,7 +6,8 @@
  * - licensed items (the flat fee): unit_amount × quantity for the next period (billed in advance), none when the
  *   subscription is set to cancel at the period's end;
  * - metered items: the meter events the double counted for the customer on the price's meter since the item's
- *   period start × unit_amount_decimal, rounded half up to a whole cent (tiered prices: not modelled, 0);
+ *   period start (the quantity), priced per unit (quantity × unit_amount_decimal) or, for `billing_scheme: 'tiered'`
+ *   with `tiers_mode: 'graduated'`, tier by tier (`meteredAmount`), the line rounded half up to a whole cent;
  * - discounts: the subscription's coupons, `percent_off` or `amount_off`, on the subtotal;
  * - billing credits (credit-balance.ts): the customer's credit grants in effect, on the metered lines their scope
  *   covers, after discounts and before tax (`total_pretax_credit_amounts`, each line's `pretax_credit_amounts`); a
@@ -14,6 +15,7 @@
  * - tax: with automatic tax on, a flat 10 % exclusive (an approximation: the double has no tax engine).
  * Amounts are integers in cents; times are Unix seconds.
  */
+import Decimal from 'decimal.js';
 import { applyCredits } from './credit-balance';
 import { liveCustomer } from './customers';
 import type { Fake, StripeJson } from './types';
@@ -50,7 +52,7 @@ export function previewInvoice({ stub, state }: Fake, params: FormObject): Strip
       const quantity = stub.events
         .filter((e) => e.customer === customer && e.eventName === eventName && e.timestamp >= periodStart)
         .reduce((sum, e) => sum + Number(e.value), 0);
-      const amount = price.billing_scheme === 'per_unit' ? Math.round(quantity * Number(price.unit_amount_decimal ?? 0)) : 0;
+      const amount = meteredAmount(price, quantity);
       return lineOf(item, price, productName(price), quantity, amount, periodStart, periodEnd);
     }
     // A subscription that ends at the period's end is not renewed: its last invoice carries no fee for a next period.
@@ -100,6 +102,39 @@ export function previewInvoice({ stub, state }: Fake, params: FormObject): Strip
     total_pretax_credit_amounts: credits,
     total_taxes: tax > 0 ? [{ amount: tax, tax_behavior: 'exclusive', taxability_reason: 'standard_rated', taxable_amount: taxable, type: 'tax_rate_details', tax_rate_details: null }] : [],
   };
+}
+
+/**
+ * A metered price's amount for `quantity` units, in cents: exact decimals, then the line rounded to the nearest whole
+ * cent, half up ("rounding occurs on the line item level … 0.05 * 30 = 1.5, which is then rounded up to 2 cents",
+ * docs.stripe.com/billing/subscriptions/decimal-amounts#rounding):
+ * - per unit: quantity × `unit_amount_decimal` (docs.stripe.com/api/prices/object `unit_amount_decimal`);
+ * - graduated tiers (docs.stripe.com/products-prices/pricing-models#graduated-pricing: "the quantity is multiplied by
+ *   the amount for each tier and the totals for each tier are summed together"): each tier prices the units that fall
+ *   in it — up to its `up_to` (inclusive; null = no limit) past the previous tier's — at its `unit_amount_decimal`
+ *   ("per unit price for units relevant to the tier", OpenAPI `price.tiers[].unit_amount`), plus its `flat_amount`
+ *   ("price for the entire tier") once when at least one unit falls in it. A flat amount with no unit used is not
+ *   modelled (Meterbridge's tiers carry none at 0);
+ * - volume tiers (`tiers_mode: 'volume'`): every unit at the tier the whole quantity falls in, plus that tier's flat amount.
+ */
+export function meteredAmount(price: StripeJson, quantity: number): number {
+  const cents = (tier: StripeJson, field: 'unit' | 'flat') =>
+    new Decimal(String((field === 'unit' ? (tier.unit_amount_decimal ?? tier.unit_amount) : (tier.flat_amount_decimal ?? tier.flat_amount)) ?? 0));
+  let total = new Decimal(0);
+  if (price.billing_scheme !== 'tiered') total = new Decimal(String(price.unit_amount_decimal ?? price.unit_amount ?? 0)).times(quantity);
+  else if (price.tiers_mode === 'volume') {
+    const tier = (price.tiers as StripeJson[]).find((t) => t.up_to === null || quantity <= t.up_to)!;
+    total = cents(tier, 'unit').times(quantity).plus(quantity > 0 ? cents(tier, 'flat') : 0);
+  } else {
+    let floor = 0;
+    for (const tier of price.tiers as StripeJson[]) {
+      const ceiling = tier.up_to ?? Number.POSITIVE_INFINITY;
+      const units = Math.max(0, Math.min(quantity, ceiling) - floor);
+      if (units > 0) total = total.plus(cents(tier, 'unit').times(units)).plus(cents(tier, 'flat'));
+      floor = ceiling;
+    }
+  }
+  return total.toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toNumber();
 }
 
 function lineOf(item: StripeJson, price: StripeJson, product: string, quantity: number, amount: number, start: number, end: number): StripeJson {

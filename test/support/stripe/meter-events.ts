@@ -19,6 +19,7 @@
  * Meters: with none created through the fake, every event name has one (as `customers`: empty = all exist), named
  * `mtr_test_implicit_<event name>` in error reports.
  */
+import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { invalidKeyBody, permissionError, unknownKey } from './account-keys';
 import { activeMeter } from './meters';
@@ -80,7 +81,8 @@ export function meterEventHandler({ stub, state }: Fake, report: (rejected: Reje
   }
 
   return async function meterEvent(body: URLSearchParams, apiKey: string, res: ServerResponse, log: RequestLogEntry): Promise<void> {
-    const identifier = body.get('identifier') ?? '';
+    // "If not provided, one is generated" (docs.stripe.com/api/billing/meter-event/create `identifier`).
+    const identifier = body.get('identifier') ?? `mbstub_${randomUUID()}`;
     const attempt = (seen.get(identifier) ?? 0) + 1;
     seen.set(identifier, attempt);
     const fault = stub.script.shift() ?? stub.faultFor?.({ identifier, attempt }) ?? 'ok';
