@@ -91,6 +91,9 @@ describe('a sub-account’s discount', () => {
   it('when a coupon of each duration is applied, then the discount in force shows it and its end (repeating only), and removing it clears it', async () => {
     const subscriptionId = await subscriptionOf(L1);
     expect((await api('get', `/api/sub-accounts/${L1}/discount`).expect(200)).body).toEqual({ subscriptionId, discount: null });
+    // 50 SMS at 2 ¢ as Stripe counted them: the next invoice's subtotal is 100 ¢.
+    const customer = stripe.state.subscriptions.get(subscriptionId)!.customer;
+    await client.billing.meterEvents.create({ event_name: 'meterbridge_sms', payload: { stripe_customer_id: customer, value: '50' } });
     for (const [duration, months] of [['once', undefined], ['forever', undefined], ['repeating', 6]] as const) {
       const coupon = (await api('post', '/api/catalog/coupons', { name: `Try ${duration}`, percentOff: 20, duration, ...(months ? { durationInMonths: months } : {}) }).expect(201)).body;
       const applied = (await api('put', `/api/sub-accounts/${L1}/discount`, { couponId: coupon.id }).expect(200)).body;
@@ -105,9 +108,14 @@ describe('a sub-account’s discount', () => {
       }
       expect(stripe.state.subscriptions.get(subscriptionId)!.discounts).toHaveLength(1);
       expect((await api('get', `/api/sub-accounts/${L1}/discount`)).body.discount.coupon.id).toBe(coupon.id);
+      // The next invoice Stripe would make takes 20 % off; once removed, nothing.
+      const discounted = await client.invoices.createPreview({ subscription: subscriptionId });
+      expect([discounted.subtotal, discounted.total_discount_amounts!.map((d) => d.amount), discounted.total]).toEqual([100, [20], 80]);
       const removed = (await api('delete', `/api/sub-accounts/${L1}/discount`).expect(200)).body;
       expect(removed).toEqual({ subscriptionId, discount: null });
       expect(stripe.state.subscriptions.get(subscriptionId)!.discounts).toEqual([]);
+      const full = await client.invoices.createPreview({ subscription: subscriptionId });
+      expect([full.subtotal, full.total_discount_amounts, full.total]).toEqual([100, [], 100]);
     }
   });
 

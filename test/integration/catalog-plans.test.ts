@@ -143,3 +143,55 @@ describe('a plan with a base fee and an allowance', () => {
     expect((await api('put', `/api/sub-accounts/${L1}/plan`, { planId: 999_999 }).expect(404)).body.error.code).toBe('plan_not_found');
   });
 });
+
+describe('a plan change prorates as chosen', () => {
+  // The double prorates as Stripe documents (test/support/stripe/prorations.ts): a fixed fee leaving or joining mid-
+  // period is credited or charged for the time left; each step checks what Stripe was asked AND what it bills.
+  const L3 = 'locPlans03';
+  let growth: { id: number; stripeBasePriceId: string };
+  let basicPrice: string;
+  const prorationLines = async (subscription: string) =>
+    (await client.invoices.createPreview({ subscription })).lines.data
+      .filter((l) => l.parent?.subscription_item_details?.proration)
+      .map((l) => [l.pricing?.price_details?.price, l.amount]);
+  const updateAsked = (subscriptionId: string) => stripe.requestLog.filter((r) => r.method === 'POST' && r.path === `/v1/subscriptions/${subscriptionId}`).at(-1)!.params;
+  const updateInvoices = (subscriptionId: string) =>
+    [...stripe.state.invoices.values()].filter((i) => i.billing_reason === 'subscription_update' && i.parent?.subscription_details?.subscription === subscriptionId);
+
+  beforeAll(async () => {
+    await t.service.accounts.registerSubAccount(L3, COMPANY, 'Clinic L3');
+    await api('put', `/api/sub-accounts/${L3}/customer`, { create: true }).expect(200);
+    await api('put', `/api/sub-accounts/${L3}/billing`, { rebillingEnabled: true }).expect(200);
+    growth = (await api('post', '/api/catalog/plans', { name: 'Growth', currency: 'usd', baseFeeAmount: 6900 }).expect(201)).body;
+    basicPrice = (await api('get', '/api/pricing')).body.flatFee.priceId;
+  });
+
+  it('when the change is made with "create_prorations", then Stripe is asked so and the next invoice credits the old fee’s unused time and charges the new fee’s', async () => {
+    const sub = await subscriptionOf(L3);
+    await api('put', `/api/sub-accounts/${L3}/plan`, { planId: growth.id, proration: 'create_prorations' }).expect(200);
+    expect(updateAsked(sub.id).proration_behavior).toBe('create_prorations');
+    // Changed within seconds of the period's start: the time left is the whole period to the cent.
+    expect(await prorationLines(sub.id)).toEqual([[basicPrice, -2900], [growth.stripeBasePriceId, 6900]]);
+    expect(updateInvoices(sub.id)).toEqual([]);
+  });
+
+  it('when the change is made with "always_invoice", then the prorations are invoiced at once, not left for the next invoice', async () => {
+    const sub = await subscriptionOf(L3);
+    await api('put', `/api/sub-accounts/${L3}/plan`, { planId: null, proration: 'always_invoice' }).expect(200);
+    expect(updateAsked(sub.id).proration_behavior).toBe('always_invoice');
+    const [invoice] = updateInvoices(sub.id);
+    expect(invoice!.lines.data.map((l: StripeJson) => [l.pricing.price_details.price, l.amount])).toEqual([[growth.stripeBasePriceId, -6900], [basicPrice, 2900]]);
+    expect(invoice!.total).toBe(-4000);
+    // Only the earlier create_prorations items wait for the next invoice.
+    expect(await prorationLines(sub.id)).toEqual([[basicPrice, -2900], [growth.stripeBasePriceId, 6900]]);
+  });
+
+  it('when the change is made with "none", then nothing is prorated: the new fee starts with the next period', async () => {
+    const sub = await subscriptionOf(L3);
+    await api('put', `/api/sub-accounts/${L3}/plan`, { planId: growth.id, proration: 'none' }).expect(200);
+    expect(updateAsked(sub.id).proration_behavior).toBe('none');
+    expect(itemPrices(await subscriptionOf(L3))).toContain(growth.stripeBasePriceId);
+    expect(await prorationLines(sub.id)).toHaveLength(2);
+    expect(updateInvoices(sub.id)).toHaveLength(1);
+  });
+});

@@ -8,6 +8,7 @@
  * - metered items: the meter events the double counted for the customer on the price's meter since the item's
  *   period start (the quantity), priced per unit (quantity × unit_amount_decimal) or, for `billing_scheme: 'tiered'`
  *   with `tiers_mode: 'graduated'`, tier by tier (`meteredAmount`), the line rounded half up to a whole cent;
+ * - prorations pending from updates made with `create_prorations` (prorations.ts);
  * - discounts: the subscription's coupons, `percent_off` or `amount_off`, on the subtotal;
  * - billing credits (credit-balance.ts): the customer's credit grants in effect, on the metered lines their scope
  *   covers, after discounts and before tax (`total_pretax_credit_amounts`, each line's `pretax_credit_amounts`); a
@@ -17,6 +18,7 @@
  */
 import Decimal from 'decimal.js';
 import { applyCredits } from './credit-balance';
+import { pendingProrations } from './prorations';
 import { liveCustomer } from './customers';
 import type { Fake, StripeJson } from './types';
 import { invalid, newId, noSuch, now, str, type FormObject } from './wire';
@@ -25,7 +27,8 @@ import { invalid, newId, noSuch, now, str, type FormObject } from './wire';
 export const PREVIEW_TAX_PERCENT = 10;
 
 /** The preview invoice for `params` (customer and/or subscription). @throws StripeFakeError as Stripe refuses. */
-export function previewInvoice({ stub, state }: Fake, params: FormObject): StripeJson {
+export function previewInvoice(fake: Fake, params: FormObject): StripeJson {
+  const { stub, state } = fake;
   const customerId = str(params.customer);
   const subscriptionId = str(params.subscription);
   if (!customerId && !subscriptionId) throw invalid('You must specify either customer or subscription (approximate).', 'customer', 'parameter_missing');
@@ -60,6 +63,8 @@ export function previewInvoice({ stub, state }: Fake, params: FormObject): Strip
     const quantity = item.quantity ?? 1;
     return lineOf(item, price, productName(price), quantity, (price.unit_amount ?? 0) * quantity, periodEnd, periodEnd + (periodEnd - periodStart));
   }).filter((line: StripeJson | null): line is StripeJson => line !== null);
+  // Prorations pending from updates with create_prorations are billed on this invoice (prorations.ts).
+  lines.push(...pendingProrations(fake, sub.id));
   const subtotal = lines.reduce((sum: number, l: StripeJson) => sum + l.amount, 0);
   const discountAmounts = (sub.discounts as Array<StripeJson | string>).flatMap((d) => {
     const discount = typeof d === 'string' ? null : d;

@@ -2,13 +2,14 @@
  * Subscriptions (docs.stripe.com/api/subscriptions): items `si_…` with the price expanded, discounts from coupons,
  * automatic tax (refused without active Stripe Tax settings, a customer location, or a price tax behavior),
  * billing_cycle_anchor (refused past the next natural billing date), a simplified initial status, update, cancel,
- * list (the refusals' rules are in billing-rules.ts). subscriptionEngine is shared with subscription schedules (subscription-schedules.ts), which create
+ * list (the refusals' rules are in billing-rules.ts); an update's prorations as `proration_behavior` says (prorations.ts). subscriptionEngine is shared with subscription schedules (subscription-schedules.ts), which create
  * subscriptions the same way when they start.
  */
 import { nextNaturalBillingDate, requireTaxReady } from './billing-rules';
 import { liveCustomer } from './customers';
 import { priceView } from './catalog';
 import { discountView, redeemCoupon } from './coupons';
+import { prorate } from './prorations';
 import type { Fake, Route, StripeJson } from './types';
 import { arr, bool, byId, ID, integer, invalid, list, mergeMetadata, missingParam, newId, noSuch, now, obj, requireString, str, type FormObject, type FormValue } from './wire';
 
@@ -165,7 +166,8 @@ export function subscriptionEngine(fake: Fake) {
       const allowed = Object.keys(params).every((k) => ['metadata', 'cancellation_details', 'expand'].includes(k));
       if (!allowed) throw invalid('A canceled subscription can only update its cancellation_details and metadata.');
     }
-    prorationBehavior(params);
+    const proration = prorationBehavior(params);
+    const before: StripeJson[] = sub.items.data;
     let items: StripeJson[] = sub.items.data.map((i: StripeJson) => ({ ...i }));
     const periodEnd = items[0]?.current_period_end ?? now();
     const given = params.items === undefined ? [] : arr(params.items);
@@ -199,6 +201,7 @@ export function subscriptionEngine(fake: Fake) {
     if (params.items !== undefined) checkItems(items);
     else items = sub.items.data;
     sub.items = { ...sub.items, data: items, total_count: items.length };
+    if (params.items !== undefined) prorate(fake, sub, before, proration);
     sub.discounts = discountsFrom(params.discounts, sub.id, sub.customer) ?? sub.discounts;
     sub.automatic_tax = automaticTax(params.automatic_tax, sub.automatic_tax, liveCustomer(state, sub.customer), items);
     sub.metadata = mergeMetadata(sub.metadata, params.metadata);
