@@ -44,7 +44,7 @@ const subAccount = (action: string): RouteAudit => ({ action, subject: 'sub_acco
 const COUPON = ['id', 'name', 'percentOff', 'amountOff', 'currency', 'duration', 'durationInMonths', 'maxRedemptions', 'redeemBy', 'valid'];
 const PRODUCT = ['id', 'name', 'description', 'amount', 'currency', 'stripeProductId', 'stripePriceId', 'archived'];
 const CHARGE = ['id', 'locationId', 'productId', 'productName', 'amount', 'currency', 'mode', 'status', 'stripeInvoiceId'];
-const PLAN = ['id', 'name', 'currency', 'interval', 'baseFeeAmount', 'stripeBasePriceId', 'isDefault', 'archived', 'metrics'];
+const PLAN = ['id', 'name', 'currency', 'interval', 'baseFeeAmount', 'stripeBasePriceId', 'isDefault', 'archived', 'trialDays', 'metrics'];
 const BACKFILL = ['id', 'locationId', 'channels', 'startAt', 'endAt', 'bill', 'status'];
 const METRIC = ['key', 'label', 'unit', 'archivedAt'];
 const WALLET = ['billingMode', 'currency', 'initialTopUpCents', 'thresholdCents', 'topUpCents', 'maxBalanceCents', 'monthlyCapCents', 'source'];
@@ -78,6 +78,7 @@ export const ROUTE_AUDITS: Record<string, RouteAudit> = {
   'POST /api/sub-accounts/:locationId/one-time-charges': { action: 'one_time_charge.created', subject: 'one_time_charge', step: CHARGE },
   'POST /api/sub-accounts/:locationId/one-time-charges/:chargeId/retry': { action: 'one_time_charge.retried', subject: 'one_time_charge', step: CHARGE },
   'POST /api/catalog/plans': { action: 'plan.created', subject: 'plan', summarize: (r) => pick(r, PLAN) },
+  'DELETE /api/catalog/plans/:planId': { action: 'plan.archived', subject: 'plan', summarize: (r) => pick(r, PLAN) },
   'PUT /api/sub-accounts/:locationId/plan': { action: 'sub_account.plan_set', subject: 'subscription', describeVia: { path: '/api/sub-accounts/:locationId/plan', fields: ['planId', 'stripeSubscriptionId'] } },
   'POST /api/sub-accounts/:locationId/meter-batches/:batchId/retry': {
     action: 'meter_batch.retried', subject: 'meter_batch', summarize: (r, i) => ({ locationId: i.params.locationId, ...pick(r, ['batchId', 'newIdentifier']) }),

@@ -46,7 +46,6 @@ export function createSubscriptionSync(deps: {
   /** Told after Meterbridge changed a customer's subscription in Stripe (server/payments clears its cached reads). */
   onSubscriptionChanged?: (companyId: string, customerId: string) => void;
 }) {
-  /** The prices a subscription of the sub-account carries: its enabled priced rules, plus the agency's flat fee. */
   /**
    * The prices a sub-account's subscription should carry. The plan in force (its own, else the agency's default) sets
    * the base fee and, per metric it names, the price; the rules in force still decide which metrics are billed
@@ -197,6 +196,8 @@ export function createSubscriptionSync(deps: {
       return null;
     }
 
+    // A new subscription on a plan with a trial starts with it (server/catalog/plans.ts).
+    const trialPeriodDays = sub.stripeSubscriptionId ? null : (await planInForce(deps.db, locationId, sub.companyId))?.trialDays;
     const result = await stripeCall(() =>
       upsertSubscription(stripe, {
         customerId: sub.stripeCustomerId!,
@@ -206,6 +207,7 @@ export function createSubscriptionSync(deps: {
         automaticTax,
         metadata,
         prorationBehavior: options.prorationBehavior,
+        trialPeriodDays,
       }),
     );
     deps.onSubscriptionChanged?.(sub.companyId, sub.stripeCustomerId);

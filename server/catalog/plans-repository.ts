@@ -3,7 +3,7 @@
  * `sub_account_plans`, models/schema/catalog.ts). Plain objects in and out; every function takes an `Executor`.
  */
 import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
-import type { Executor } from '../../models/database';
+import { selectRows, type Executor } from '../../models/database';
 import { planMetricPrices, plans, subAccountPlans } from '../../models/schema';
 
 export type PlanRow = typeof plans.$inferSelect;
@@ -13,7 +13,7 @@ export type PlanWithMetrics = PlanRow & { metrics: PlanMetricRow[] };
 /** Stores a plan and its metric prices in one transaction; a new default plan replaces the old default. */
 export async function insertPlan(
   db: Executor,
-  plan: Pick<PlanRow, 'companyId' | 'name' | 'currency' | 'interval' | 'baseFeeAmount' | 'stripeBasePriceId' | 'isDefault'>,
+  plan: Pick<PlanRow, 'companyId' | 'name' | 'currency' | 'interval' | 'baseFeeAmount' | 'stripeBasePriceId' | 'isDefault' | 'trialDays'>,
   metrics: Array<Omit<PlanMetricRow, 'planId'>>,
 ): Promise<PlanWithMetrics> {
   return db.transaction(async (tx) => {
@@ -87,4 +87,31 @@ export async function setDefaultPlanBaseFee(db: Executor, companyId: string, fee
     .update(plans)
     .set({ stripeBasePriceId: fee.priceId, baseFeeAmount: fee.amount ?? 0 })
     .where(and(eq(plans.companyId, companyId), eq(plans.isDefault, true)));
+}
+
+/** Archives a plan (no new assignments; sub-accounts already on it stay). @returns false when it was archived already. */
+export async function archivePlan(db: Executor, companyId: string, id: number): Promise<boolean> {
+  const rows = await db
+    .update(plans)
+    .set({ archivedAt: new Date() })
+    .where(and(eq(plans.companyId, companyId), eq(plans.id, id), isNull(plans.archivedAt)))
+    .returning({ id: plans.id });
+  return rows.length > 0;
+}
+
+/**
+ * Of `priceIds`, those still used by the agency outside plan `exceptPlanId`: another plan not archived (base fee or a
+ * metric's price), the agency's flat fee, or a rebilling rule.
+ */
+export async function pricesInUse(db: Executor, companyId: string, exceptPlanId: number, priceIds: string[]): Promise<Set<string>> {
+  if (priceIds.length === 0) return new Set();
+  const rows = await selectRows<{ price: string }>(db, sql`
+    select p.stripe_base_price_id as price from plans p
+      where p.company_id = ${companyId} and p.id <> ${exceptPlanId} and p.archived_at is null and p.stripe_base_price_id is not null
+    union select m.stripe_price_id from plan_metric_prices m join plans p on p.id = m.plan_id
+      where p.company_id = ${companyId} and p.id <> ${exceptPlanId} and p.archived_at is null
+    union select a.flat_fee_price_id from agencies a where a.company_id = ${companyId} and a.flat_fee_price_id is not null
+    union select r.stripe_price_id from rebilling_rules r where r.company_id = ${companyId} and r.stripe_price_id is not null`);
+  const inUse = new Set(rows.map((r) => r.price));
+  return new Set(priceIds.filter((id) => inUse.has(id)));
 }

@@ -22,7 +22,7 @@ import type { SubscriptionOptions } from '../billing-setup/subscription-sync';
 import { metricLabel } from '../billing-setup/tax-behavior';
 import { ensureFlatFeePrice, ensureMeter, ensureMeteredPrice } from '../stripe/catalog';
 import { findAgency, findSubAccount, setAgencyDefaults } from '../tenancy/accounts-repository';
-import { findPlan, insertPlan, listPlans, ownPlanId, planInForce, setSubAccountPlan, type PlanWithMetrics } from './plans-repository';
+import { archivePlan, findPlan, insertPlan, listPlans, ownPlanId, planInForce, pricesInUse, setSubAccountPlan, type PlanWithMetrics } from './plans-repository';
 import type { createPlanRequest, planSchema, setPlanRequest, subAccountPlanResponse } from './schemas';
 
 export type NewPlan = z.output<typeof createPlanRequest>;
@@ -42,6 +42,7 @@ export function planView(plan: PlanWithMetrics): Plan {
     stripeBasePriceId: plan.stripeBasePriceId,
     isDefault: plan.isDefault,
     archived: plan.archivedAt !== null,
+    trialDays: plan.trialDays,
     metrics: plan.metrics.map((m) => ({
       metric: m.metric,
       includedUnits: m.includedUnits,
@@ -110,7 +111,7 @@ export function createPlans(deps: {
       });
       const plan = await insertPlan(
         deps.db,
-        { companyId, name: input.name, currency: input.currency, interval: input.interval, baseFeeAmount: input.baseFeeAmount, stripeBasePriceId: base?.id ?? null, isDefault: input.isDefault },
+        { companyId, name: input.name, currency: input.currency, interval: input.interval, baseFeeAmount: input.baseFeeAmount, stripeBasePriceId: base?.id ?? null, isDefault: input.isDefault, trialDays: input.trialDays ?? null },
         metrics,
       );
       if (input.isDefault) {
@@ -119,6 +120,31 @@ export function createPlans(deps: {
         await deps.resyncSubscriptions(companyId);
       }
       return planView(plan);
+    },
+
+    /**
+     * Archives a plan: it can no longer be assigned; sub-accounts already on it stay on it, their subscriptions
+     * unchanged (Stripe keeps an archived price on the subscriptions that have it, docs.stripe.com/products-prices/manage-prices#archive-price).
+     * Its Stripe prices that nothing else of the agency uses (another plan, the flat fee, a rule) are set inactive, and
+     * so is the base fee's product (docs.stripe.com/api/prices/update, docs.stripe.com/api/products/update `active`).
+     * @throws AppError 404 `plan_not_found`, 409 `plan_is_default`, 409 `plan_archived` (already); Stripe's refusals
+     *   with Stripe's message (the plan is archived here all the same: it is no longer offered).
+     */
+    async archive(companyId: string, id: number): Promise<Plan> {
+      const plan = await findPlan(deps.db, companyId, id);
+      if (!plan) throw new AppError(404, 'plan_not_found', `No plan ${id}.`);
+      if (plan.isDefault) throw new AppError('plan_is_default', `“${plan.name}” is the default plan: make another plan the default before archiving it.`);
+      if (!(await archivePlan(deps.db, companyId, id))) throw new AppError('plan_archived', `The plan “${plan.name}” is archived already.`);
+      const own = [plan.stripeBasePriceId, ...plan.metrics.map((m) => m.stripePriceId)].filter((p): p is string => p !== null);
+      const shared = await pricesInUse(deps.db, companyId, id, own);
+      const stripe = await deps.stripeForAgency(companyId);
+      await stripeCall(async () => {
+        for (const priceId of own.filter((p) => !shared.has(p))) {
+          const price = await stripe.prices.update(priceId, { active: false });
+          if (priceId === plan.stripeBasePriceId && typeof price.product === 'string') await stripe.products.update(price.product, { active: false });
+        }
+      });
+      return planView((await findPlan(deps.db, companyId, id))!);
     },
 
     /** The agency's plans, default first. */

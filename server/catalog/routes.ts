@@ -103,6 +103,13 @@ export function catalogRoutes(deps: { coupons: Coupons; products: OneTimeProduct
       handler: ({ caller, body }) => plans.create(caller!.companyId, body),
     }),
     defineRoute({
+      method: 'delete', path: '/api/catalog/plans/:planId', tag: 'Catalogue', access: 'agency',
+      summary: 'Archive a plan: no longer assignable; sub-accounts on it stay; its Stripe prices not used elsewhere set inactive',
+      params: s.planIdParam, response: s.planSchema,
+      errors: ['plan_not_found', 'plan_is_default', 'plan_archived'],
+      handler: ({ caller, params }) => plans.archive(caller!.companyId, params.planId),
+    }),
+    defineRoute({
       method: 'get', path: '/api/sub-accounts/:locationId/plan', tag: 'Sub-accounts', access: 'sub-account:read',
       summary: 'The sub-account’s own plan (none: the default plan) and the plan in force',
       params: locationIdParam, response: s.subAccountPlanResponse,

@@ -141,6 +141,13 @@ export const createPlanRequest = z.object({
     .default([])
     .refine((m) => new Set(m.map((x) => x.metric)).size === m.length, 'each metric at most once'),
   isDefault: z.boolean().default(false),
+  trialDays: z
+    .number()
+    .int()
+    .min(1)
+    .max(730)
+    .optional()
+    .describe('Free days before a new subscription on the plan is first invoiced (Stripe trial_period_days, at most 730)'),
 });
 export const planSchema = z.object({
   id: z.number().int(),
@@ -151,8 +158,10 @@ export const planSchema = z.object({
   stripeBasePriceId: z.string().nullable(),
   isDefault: z.boolean(),
   archived: z.boolean(),
+  trialDays: z.number().int().nullable().describe('Trial of a new subscription on the plan, in days; null = none'),
   metrics: z.array(z.object({ metric: z.string(), includedUnits: z.number().int(), overageUnitAmountDecimal: z.string(), stripePriceId: z.string() })),
 });
+export const planIdParam = z.object({ planId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
 export const planListResponse = z.object({ plans: z.array(planSchema) });
 
 /**

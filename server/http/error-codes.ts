@@ -80,6 +80,7 @@ export const ERROR_CODES = {
   product_archived: { status: 409, meaning: 'The one-time product is archived.' },
   charge_not_retryable: { status: 409, meaning: 'The one-time charge is paid, void or uncollectible: nothing to retry.' },
   plan_archived: { status: 409, meaning: 'The plan is archived.' },
+  plan_is_default: { status: 409, meaning: 'The agency’s default plan cannot be archived; make another plan the default first.' },
   stripe_connect_state_used: { status: 409, meaning: 'The "Connect with Stripe" link was used already.' },
   stripe_account_mismatch: { status: 409, meaning: 'Another Stripe account than the one the sub-accounts are mapped on; unmap them first.' },
   stripe_account_in_use: { status: 409, meaning: 'That Stripe account is connected to another agency.' },

@@ -32,6 +32,12 @@ export interface SubscriptionInput {
    * default 'none'. Not used on create.
    */
   prorationBehavior?: 'create_prorations' | 'none' | 'always_invoice';
+  /**
+   * Days of free trial of a NEW subscription (docs.stripe.com/api/subscriptions/create `trial_period_days`; Stripe
+   * invoices nothing until the trial ends, docs.stripe.com/billing/subscriptions/trials). Not used on update: a running
+   * subscription keeps its billing.
+   */
+  trialPeriodDays?: number | null;
   /** Optional idempotency key for the create call (docs.stripe.com/api/idempotent_requests). */
   idempotencyKey?: string;
 }
@@ -86,6 +92,7 @@ export async function upsertSubscription(stripe: Stripe, input: SubscriptionInpu
   };
   if (input.coupon) params.discounts = [{ coupon: input.coupon }];
   if (input.automaticTax !== undefined) params.automatic_tax = { enabled: input.automaticTax };
+  if (input.trialPeriodDays) params.trial_period_days = input.trialPeriodDays;
   const created = await stripe.subscriptions.create(params, input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : undefined);
   return stateOf(created, created.items.data);
 }

@@ -123,7 +123,13 @@ export function subscriptionEngine(fake: Fake) {
     if (anchor !== undefined && anchor > natural + 60) {
       throw invalid(`billing_cycle_anchor cannot be later than next natural billing date (${natural}) for plan (approximate).`, 'billing_cycle_anchor');
     }
-    const periodEnd = anchor ?? now() + periodSeconds[interval]!;
+    // docs.stripe.com/api/subscriptions/create `trial_period_days` ("integer representing the number of trial period
+    // days before the customer is charged for the first time", at most 730): status `trialing`, the first period is the
+    // trial, and the billing cycle starts when it ends (docs.stripe.com/billing/subscriptions/trials).
+    const trialDays = integer(params.trial_period_days, 'trial_period_days', 0);
+    if (trialDays !== undefined && trialDays > 730) throw invalid('trial_period_days must be at most 730 (approximate).', 'trial_period_days');
+    const trialEnd = trialDays ? now() + trialDays * 86_400 : null;
+    const periodEnd = trialEnd ?? anchor ?? now() + periodSeconds[interval]!;
     const items = prices.map((p, i) => newItem(id, p.price, p.quantity, i, periodEnd));
     checkItems(items);
     const sub: StripeJson = {
@@ -131,7 +137,7 @@ export function subscriptionEngine(fake: Fake) {
       object: 'subscription',
       application: null,
       automatic_tax: automaticTax(params.automatic_tax, { disabled_reason: null, enabled: false, liability: null }, customer, items),
-      billing_cycle_anchor: anchor ?? now(),
+      billing_cycle_anchor: trialEnd ?? anchor ?? now(),
       billing_mode: { type: 'classic' },
       cancel_at: null,
       cancel_at_period_end: false,
@@ -153,10 +159,10 @@ export function subscriptionEngine(fake: Fake) {
       schedule: null,
       start_date: now(),
       status: 'active',
-      trial_end: null,
-      trial_start: null,
+      trial_end: trialEnd,
+      trial_start: trialEnd ? now() : null,
     };
-    sub.status = initialStatus(sub, customer, proration);
+    sub.status = trialEnd ? 'trialing' : initialStatus(sub, customer, proration);
     state.subscriptions.set(id, sub);
     return sub;
   }
@@ -237,7 +243,7 @@ export function subscriptionRoutes(fake: Fake): Route[] {
     pattern: /^\/v1\/subscriptions$/,
     resource: 'subscriptions',
     access: 'write',
-    accepts: ['customer', 'items', 'discounts', 'automatic_tax', 'billing_cycle_anchor', 'proration_behavior', 'metadata', 'collection_method', 'description', 'payment_behavior'],
+    accepts: ['customer', 'items', 'discounts', 'automatic_tax', 'billing_cycle_anchor', 'proration_behavior', 'metadata', 'collection_method', 'description', 'payment_behavior', 'trial_period_days'],
     handle: ({ params, expand }) => ({ body: subscriptionView(createSubscription(params), expand) }),
   },
   { method: 'GET', pattern: new RegExp(`^/v1/subscriptions/${ID}$`), resource: 'subscriptions', access: 'read', accepts: [], handle: ({ expand }, id) => ({ body: subscriptionView(subscriptionById(id), expand) }) },
