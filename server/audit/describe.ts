@@ -43,6 +43,7 @@ export async function describeSubAccountBilling(db: Executor, locationId: string
     .map((r) => ({ metric: r.metric, enabled: r.enabled, threshold: r.threshold, direction: r.direction, priceTerms: r.priceTerms ?? null }));
   return {
     locationId,
+    nickname: sub.nickname ?? null,
     rebillingEnabled: sub.rebillingEnabled,
     billingMode: sub.billingMode,
     stripeCustomerId: sub.stripeCustomerId ?? null,

@@ -64,6 +64,7 @@ export const ROUTE_AUDITS: Record<string, RouteAudit> = {
   },
   'PUT /api/sub-accounts/:locationId/customer': subAccount('sub_account.customer_mapped'),
   'PUT /api/sub-accounts/:locationId/billing': subAccount('sub_account.billing_set'),
+  'PUT /api/sub-accounts/:locationId/nickname': subAccount('sub_account.nickname_set'),
   'DELETE /api/sub-accounts/:locationId/rules/:metric': subAccount('sub_account.override_removed'),
   'PUT /api/sub-accounts/:locationId/billing-mode': subAccount('sub_account.billing_mode_set'),
   'POST /api/sub-accounts/:locationId/would-bill/bill': {

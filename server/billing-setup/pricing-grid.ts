@@ -5,6 +5,7 @@
  */
 import Decimal from 'decimal.js';
 import type { PriceTerms } from '../../models/schema';
+import { isDirectionalMetric } from '../metering/metrics';
 
 /** One row of the grid. Decimal strings in cents; null where a price or a cost is not set. */
 export interface PricingRow {
@@ -13,6 +14,8 @@ export interface PricingRow {
   /** "every `threshold` of the metric = 1 unit". */
   threshold: string;
   direction: 'outbound' | 'inbound' | 'both';
+  /** True for a metric HighLevel reports inbound or outbound: it can be priced per direction. */
+  directional: boolean;
   priceTerms: PriceTerms | null;
   stripePriceId: string | null;
   /** Retail price per unit of the metric: unit price ÷ threshold (for tiers, the last, open-ended tier). */
@@ -53,6 +56,7 @@ export function pricingRow(rule: {
     enabled: rule.enabled,
     threshold: new Decimal(rule.threshold).toString(),
     direction: rule.direction,
+    directional: isDirectionalMetric(rule.metric),
     priceTerms: rule.priceTerms,
     stripePriceId: rule.stripePriceId,
     retailPerMetricUnit: retail?.toDecimalPlaces(SCALE).toString() ?? null,

@@ -13,7 +13,7 @@ import { STRIPE_CALL, SUBSCRIPTION_CHANGE } from '../http/route-errors';
 import type { RebillingRules } from '../metering/rebilling-rules';
 import type { Pricing } from './pricing';
 import * as s from './schemas';
-import { subAccountDetail } from './sub-account-queries';
+import { setSubAccountNickname, subAccountDetail } from './sub-account-queries';
 import { subAccountWorkQueue } from './sub-account-list';
 import type { SubAccountBilling } from './sub-account-billing';
 import type { StripeConnection } from './stripe-connection';
@@ -134,6 +134,16 @@ export function billingSetupRoutes(services: BillingSetupServices): ApiRoute<any
       errors: ['unknown_customer', 'invalid_idempotency_key', ...STRIPE_CALL],
       handler: async ({ params, body }) => {
         await services.billing.mapCustomer(params.locationId, body);
+        return detail(params.locationId);
+      },
+    }),
+    defineRoute({
+      method: 'put', path: '/api/sub-accounts/:locationId/nickname', tag: 'Sub-accounts', access: 'sub-account:write',
+      summary: 'Give the sub-account the agency’s own name for the client (shown beside HighLevel’s name; searchable)',
+      params: s.locationIdParam, body: s.nicknameRequest, response: s.subAccountDetailResponse,
+      handler: async ({ params, body }) => {
+        await detail(params.locationId);
+        await setSubAccountNickname(db, params.locationId, body.nickname || null);
         return detail(params.locationId);
       },
     }),

@@ -89,6 +89,8 @@ export const pricingRowSchema = z.object({
   enabled: z.boolean(),
   threshold: z.string(),
   direction: directionSchema,
+  /** True for a metric HighLevel reports inbound or outbound: it can be priced per direction. */
+  directional: z.boolean(),
   priceTerms: z
     .object({
       currency: z.string(),
@@ -146,6 +148,8 @@ export const applyDefaultsResponse = z.object({
 export const subAccountRowSchema = z.object({
   locationId: z.string(),
   name: z.string().nullable(),
+  /** The agency's own name for the client (null: none), shown beside HighLevel's name. */
+  nickname: z.string().nullable(),
   email: z.string().nullable(),
   installed: z.boolean(),
   needsReinstall: z.boolean(),
@@ -236,6 +240,9 @@ export const subAccountDetailResponse = subAccountRowSchema.extend({
   rules: z.array(effectiveRuleSchema),
   counters: z.array(z.object({ metric: z.string(), direction: directionSchema, total: z.string(), billedUnits: z.number().int() })),
 });
+
+/** `PUT /api/sub-accounts/:locationId/nickname` body: the agency's name for the client; null or blank removes it. */
+export const nicknameRequest = z.object({ nickname: z.string().trim().max(100).nullable() });
 
 /** `GET /api/stripe/customers` query. */
 export const customerSearchQuery = z.object({ query: z.string().min(1).max(200) });

@@ -13,6 +13,8 @@ import type { BillingState } from './billing-state-words';
 export interface SubAccountRow {
   locationId: string;
   name: string | null;
+  /** The agency's own name for the client (null: none). */
+  nickname: string | null;
   email: string | null;
   installed: boolean;
   needsReinstall: boolean;
@@ -41,7 +43,7 @@ export interface SubAccountRow {
 }
 
 const ROW = sql`
-  s.location_id as "locationId", s.name, s.email, (s.status = 'active') as installed,
+  s.location_id as "locationId", s.name, s.nickname, s.email, (s.status = 'active') as installed,
   exists (select 1 from installations i where i.location_id = s.location_id and i.status = 'needs_reinstall') as "needsReinstall",
   s.rebilling_enabled as "rebillingEnabled", s.stripe_customer_id as "stripeCustomerId",
   s.stripe_subscription_id as "stripeSubscriptionId", s.billing_status as "billingStatus",
@@ -98,7 +100,7 @@ export async function listSubAccounts(
   options: { search?: string; status?: SubAccountStatusFilter; sort?: SubAccountSort; page: number; pageSize: number; only?: string[] },
 ) {
   const pattern = options.search ? `%${options.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
-  const search = pattern ? sql`and (s.name ilike ${pattern} or s.email ilike ${pattern} or s.location_id ilike ${pattern})` : sql``;
+  const search = pattern ? sql`and (s.name ilike ${pattern} or s.nickname ilike ${pattern} or s.email ilike ${pattern} or s.location_id ilike ${pattern})` : sql``;
   const only = options.only ? (options.only.length ? sql`and s.location_id in (${sql.join(options.only.map((id) => sql`${id}`), sql`, `)})` : sql`and false`) : sql``;
   const filter = options.status ? sql`${search} ${only} and ${filterSql(options.status)}` : sql`${search} ${only}`;
   const [{ total }] = (await selectRows<{ total: number }>(
@@ -134,4 +136,9 @@ export async function subAccountDetail(db: Executor, locationId: string) {
         where location_id = ${locationId} order by metric, direction`,
   );
   return { ...row, metricLabels: row.metricLabels ?? {}, rules, counters: counters.map((c) => ({ ...c, billedUnits: Number(c.billedUnits) })) };
+}
+
+/** Sets (or, with null, removes) the agency's nickname for a sub-account. */
+export async function setSubAccountNickname(db: Executor, locationId: string, nickname: string | null): Promise<void> {
+  await db.execute(sql`update sub_accounts set nickname = ${nickname} where location_id = ${locationId}`);
 }

@@ -72,7 +72,7 @@ describe('plans', () => {
     await plansCard().getByText('No plan yet').waitFor();
     const form = plansCard().getByRole('form', { name: 'New plan' });
     await form.getByLabel('Plan name').fill('Pro');
-    await form.getByLabel('Base fee per month (USD)').fill('99');
+    await form.getByLabel('Base fee (USD)').fill('99');
     await form.getByLabel('Included usage (optional)').selectOption('sms');
     await form.getByLabel('Units included').fill('1000');
     await form.getByLabel('Then per unit (USD)').fill('0.015');

@@ -16,28 +16,34 @@ import type {
   PlanChange,
   SubAccountDiscount,
   SubAccountPlan,
+  DirectionalPricingInput,
+  DirectionalRow,
+  PriceTermsInput,
+  RuleOverrideInput,
 } from './api-types-catalog';
 
 export type * from './api-types-catalog';
 
 const enc = encodeURIComponent;
 
-/** A per-sub-account override with its own per-unit price (PUT /api/sub-accounts/:id/billing; cents, decimal string). */
-export interface PricedOverride {
-  metric: string;
-  enabled: boolean;
-  threshold: string;
-  direction: 'outbound' | 'inbound' | 'both';
-  price: { currency: string; interval: 'day' | 'week' | 'month' | 'year'; unitAmountDecimal: string };
-}
+/** A per-sub-account override with its own price (PUT /api/sub-accounts/:id/billing; cents, decimal strings). */
+export type PricedOverride = RuleOverrideInput & { price: PriceTermsInput };
 
 export const catalogApi = {
   /** Saves one override with its own price: Meterbridge finds or makes the metered price in Stripe. */
   setPricedOverride: (locationId: string, override: PricedOverride) =>
     request<SubAccountDetail>('PUT', `/api/sub-accounts/${enc(locationId)}/billing`, { overrides: [override] }),
 
+  /** Sets the default rule and price of one direction of a directional metric (its own Stripe meter and price). */
+  setDirectionalPricing: (metric: string, direction: 'inbound' | 'outbound', input: DirectionalPricingInput) =>
+    request<{ rows: DirectionalRow[] }>('PUT', `/api/pricing/${enc(metric)}/directions/${direction}`, input),
+  /** The agency's own name for the client; null removes it. */
+  setNickname: (locationId: string, nickname: string | null) =>
+    request<SubAccountDetail>('PUT', `/api/sub-accounts/${enc(locationId)}/nickname`, { nickname }),
+
   plans: () => request<{ plans: Plan[] }>('GET', '/api/catalog/plans'),
   createPlan: (input: NewPlan) => request<Plan>('POST', '/api/catalog/plans', input),
+  archivePlan: (id: number) => request<Plan>('DELETE', `/api/catalog/plans/${id}`),
   subAccountPlan: (locationId: string) => request<SubAccountPlan>('GET', `/api/sub-accounts/${enc(locationId)}/plan`),
   setSubAccountPlan: (locationId: string, change: PlanChange) => request<SubAccountPlan>('PUT', `/api/sub-accounts/${enc(locationId)}/plan`, change),
 

@@ -3,6 +3,7 @@
  * own contract (server/catalog/schemas.ts, zod only): type imports, erased from the bundle.
  */
 import type { z } from 'zod';
+import type * as b from '../../server/billing-setup/schemas';
 import type * as s from '../../server/catalog/schemas';
 
 /** A coupon of the agency's Stripe account; `amountOff` in cents. */
@@ -25,3 +26,13 @@ export type NewPlan = z.input<typeof s.createPlanRequest>;
 /** The sub-account's own plan id (null: the default) and the plan in force. */
 export type SubAccountPlan = z.infer<typeof s.subAccountPlanResponse>;
 export type PlanChange = z.input<typeof s.setPlanRequest>;
+/** A metered price's terms as a request gives them: currency, interval, a unit amount or graduated tiers (cents). */
+export type PriceTermsInput = z.input<typeof b.priceTermsSchema>;
+/** One tier of graduated terms: up to `upTo` units (or `'inf'`), at `unitAmountDecimal` cents each. */
+export type PriceTierInput = NonNullable<PriceTermsInput['tiers']>[number];
+/** PUT /api/pricing/:metric/directions/:direction body: one direction's default rule and price. */
+export type DirectionalPricingInput = z.input<typeof b.directionalPricingRequest>;
+/** An override row of PUT …/billing that sets a rule (not `inherit`), with its own price when given. */
+export type RuleOverrideInput = Extract<NonNullable<z.input<typeof b.subAccountBillingRequest>['overrides']>[number], { threshold: unknown }>;
+/** The pricing grid's row type (GET /api/pricing), for the inbound and outbound rows. */
+export type DirectionalRow = z.infer<typeof b.pricingRowSchema>;

@@ -1,16 +1,19 @@
 /**
  * Per-metric rules in force for a sub-account: inherited defaults or its own overrides (on/off, threshold, and an
- * own price per unit in the agency's currency and the default's interval), with its counters.
+ * own price: per unit or graduated tiers, in a currency and billing interval — the agency's and the default's unless
+ * changed), with its counters. A metric priced per direction shows its inbound and outbound rules as two rows.
  */
 import { useState } from 'react';
 import { api, type EffectiveRule, type PricingGrid, type SubAccountDetail } from '../api';
-import { catalogApi, type PricedOverride } from '../api-catalog';
+import { catalogApi } from '../api-catalog';
+import { emptyTerms, hasPrice, PriceTermsEditor, termsOf, type TermsDraft } from './pricing/PriceTermsEditor';
 import { Empty, ErrorNotice } from '../components/States';
 import { useResource } from '../components/useResource';
-import { formatNumber, majorToCents, metricLabel } from '../format';
+import { formatNumber, metricLabel } from '../format';
 
 export function Overrides({ detail, onSaved, onChanged }: { detail: SubAccountDetail; onSaved: (d: SubAccountDetail) => void; onChanged: () => void }) {
-  const counters = new Map(detail.counters.map((c) => [c.metric, c]));
+  const counters = new Map(detail.counters.map((c) => [`${c.metric}:${c.direction}`, c]));
+  const paired = (rule: EffectiveRule) => rule.direction !== 'both' && detail.rules.filter((r) => r.metric === rule.metric).length > 1;
   const grid = useResource(() => api.pricing(), []);
   return (
     <section className="card" aria-labelledby="rules-title">
@@ -38,11 +41,12 @@ export function Overrides({ detail, onSaved, onChanged }: { detail: SubAccountDe
             <tbody>
               {detail.rules.map((rule) => (
                 <RuleRow
-                  key={`${rule.metric}:${rule.inherited}:${rule.threshold}:${rule.enabled}:${rule.stripePriceId}`}
+                  key={`${rule.metric}:${rule.direction}:${rule.inherited}:${rule.threshold}:${rule.enabled}:${rule.stripePriceId}`}
                   locationId={detail.locationId}
                   rule={rule}
+                  paired={paired(rule)}
                   grid={grid.data}
-                  counter={counters.get(rule.metric)}
+                  counter={counters.get(`${rule.metric}:${rule.direction}`) ?? counters.get(`${rule.metric}:both`)}
                   onSaved={onSaved}
                   onChanged={onChanged}
                 />
@@ -58,6 +62,7 @@ export function Overrides({ detail, onSaved, onChanged }: { detail: SubAccountDe
 function RuleRow({
   locationId,
   rule,
+  paired,
   grid,
   counter,
   onSaved,
@@ -65,25 +70,30 @@ function RuleRow({
 }: {
   locationId: string;
   rule: EffectiveRule;
+  /** One rule of an inbound + outbound pair: saved as that direction's rule only. */
+  paired: boolean;
   grid?: PricingGrid;
   counter?: { total: string; billedUnits: number };
   onSaved: (d: SubAccountDetail) => void;
   onChanged: () => void;
 }) {
-  const label = metricLabel(rule.metric);
+  const label = paired ? `${metricLabel(rule.metric)} (${rule.direction})` : metricLabel(rule.metric);
   const [enabled, setEnabled] = useState(rule.enabled);
   const [threshold, setThreshold] = useState(String(Number(rule.threshold)));
   const [error, setError] = useState<unknown>(null);
-  const [price, setPrice] = useState('');
-  const currency = grid?.currency ?? 'usd';
-  const interval = (grid?.rows.find((r) => r.metric === rule.metric)?.priceTerms?.interval ?? 'month') as PricedOverride['price']['interval'];
-  const dirty = enabled !== rule.enabled || Number(threshold) !== Number(rule.threshold) || price.trim() !== '';
+  const defaultRow = [...(grid?.rows ?? []), ...(grid?.directionalRows ?? [])].find((r) => r.metric === rule.metric);
+  const [terms, setTerms] = useState(() => emptyTerms(grid?.currency ?? 'usd', (defaultRow?.priceTerms?.interval ?? 'month') as TermsDraft['interval']));
+  const dirty = enabled !== rule.enabled || Number(threshold) !== Number(rule.threshold) || hasPrice(terms);
   const save = () => {
-    const override = { metric: rule.metric, enabled, threshold: threshold.trim(), direction: rule.direction };
-    if (!price.trim()) return api.setBilling(locationId, { overrides: [override] }).then(onSaved, setError);
-    const cents = majorToCents(price);
-    if (cents === null) return setError(new Error('Type the price per unit, e.g. 0.03.'));
-    return catalogApi.setPricedOverride(locationId, { ...override, price: { currency, interval, unitAmountDecimal: cents } }).then(onSaved, setError);
+    const override = { metric: rule.metric, enabled, threshold: threshold.trim(), direction: rule.direction, ...(paired ? { perDirection: true } : {}) };
+    if (!hasPrice(terms)) return api.setBilling(locationId, { overrides: [override] }).then(onSaved, setError);
+    let price: ReturnType<typeof termsOf>;
+    try {
+      price = termsOf({ ...terms, currency: terms.currency || grid?.currency || 'usd' });
+    } catch (err) {
+      return setError(err);
+    }
+    return catalogApi.setPricedOverride(locationId, { ...override, price }).then(onSaved, setError);
   };
   const inherit = () => api.removeOverride(locationId, rule.metric).then(onChanged, setError);
   return (
@@ -98,14 +108,7 @@ function RuleRow({
           <input className="tiny" aria-label={`${label}: every N = 1 unit for this sub-account`} inputMode="decimal" value={threshold} onChange={(e) => setThreshold(e.target.value)} />
         </td>
         <td>
-          <input
-            className="tiny"
-            aria-label={`${label}: own price per unit (${currency.toUpperCase()}) for this sub-account`}
-            inputMode="decimal"
-            placeholder={rule.inherited ? 'default' : 'keep'}
-            value={price}
-            onChange={(e) => setPrice(e.target.value)}
-          />
+          <PriceTermsEditor label={label} draft={terms} onChange={setTerms} placeholder={rule.inherited ? 'default' : 'keep'} />
         </td>
         <td className="num">{counter ? formatNumber(counter.total) : '0'}</td>
         <td className="num">{counter ? formatNumber(counter.billedUnits) : '0'}</td>
@@ -113,8 +116,8 @@ function RuleRow({
           <button type="button" className="button small" disabled={!dirty} onClick={save} aria-label={`Save override for ${label}`}>
             Save override
           </button>
-          {!rule.inherited ? (
-            <button type="button" className="button small secondary" onClick={inherit} aria-label={`Use the default for ${label}`}>
+          {!rule.inherited && !(paired && rule.direction === 'inbound') ? (
+            <button type="button" className="button small secondary" onClick={inherit} aria-label={`Use the default for ${metricLabel(rule.metric)}`}>
               Use default
             </button>
           ) : null}

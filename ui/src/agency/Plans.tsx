@@ -1,11 +1,16 @@
 /**
- * The agency's plans: a base fee and, per metric, units included each period then an overage price (a graduated
- * Stripe price whose first tier is free). The default plan applies to every sub-account without a plan of its own;
- * its base fee is the flat fee of the pricing page.
+ * The agency's plans: a base fee per interval and, per metric, units included each period then an overage price (a
+ * graduated Stripe price whose first tier is free), and an optional trial for new subscriptions. The default plan
+ * applies to every sub-account without a plan of its own; its base fee is the flat fee of the pricing page. A plan
+ * other than the default can be archived: no longer offered, sub-accounts on it stay.
  */
 import { useState, type FormEvent } from 'react';
 import { api } from '../api';
-import { catalogApi, type Plan } from '../api-catalog';
+import { catalogApi, type NewPlan, type Plan } from '../api-catalog';
+
+/** A plan's billing interval (the base fee's and its prices'). */
+type NewPlanInterval = NonNullable<NewPlan['interval']>;
+import { ConfirmedAction } from '../components/ConfirmedAction';
 import { Empty, ErrorNotice, Loading, Notice } from '../components/States';
 import { Writes } from '../components/permissions';
 import { useResource } from '../components/useResource';
@@ -48,6 +53,8 @@ export function Plans() {
                 <th>Plan</th>
                 <th className="num">Base fee</th>
                 <th>Included usage</th>
+                <th>Trial</th>
+                <th />
               </tr>
             </thead>
             <tbody>
@@ -55,11 +62,31 @@ export function Plans() {
                 <tr key={p.id}>
                   <td>
                     {p.name} {p.isDefault ? <span className="badge ok">Default</span> : null}
+                    {p.archived ? <span className="badge warn">Archived</span> : null}
                   </td>
                   <td className="num">
                     {p.baseFeeAmount > 0 ? formatCents(p.baseFeeAmount, p.currency) : '—'} / {p.interval}
                   </td>
                   <td>{p.metrics.length === 0 ? <span className="muted">Pricing page prices</span> : p.metrics.map((m) => <div key={m.metric}>{allowanceText(m, p.currency)}</div>)}</td>
+                  <td>{p.trialDays ? `${p.trialDays} days` : <span className="muted">None</span>}</td>
+                  <td>
+                    {!p.archived && !p.isDefault ? (
+                      <Writes>
+                        <ConfirmedAction
+                          label="Archive"
+                          ariaLabel={`Archive plan ${p.name}`}
+                          question="Archive it? It can no longer be chosen; sub-accounts on it stay on it."
+                          confirmLabel="Archive"
+                          groupLabel={`Confirm archiving ${p.name}`}
+                          run={async () => {
+                            await catalogApi.archivePlan(p.id);
+                            setMessage(`Plan “${p.name}” archived.`);
+                            plans.reload();
+                          }}
+                        />
+                      </Writes>
+                    ) : null}
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -78,6 +105,8 @@ function PlanForm({ onCreated }: { onCreated: (p: Plan) => void }) {
   const [included, setIncluded] = useState('');
   const [overage, setOverage] = useState('');
   const [isDefault, setIsDefault] = useState(false);
+  const [interval, setInterval] = useState<NewPlanInterval>('month');
+  const [trial, setTrial] = useState('');
   const [state, setState] = useState<{ busy?: boolean; error?: unknown }>({});
   const currency = grid.data?.currency ?? 'usd';
   const submit = async (event: FormEvent) => {
@@ -86,13 +115,19 @@ function PlanForm({ onCreated }: { onCreated: (p: Plan) => void }) {
     if (feeCents === null || feeCents.includes('.')) return setState({ error: new Error('Type the base fee in whole cents at most, e.g. 99 or 99.50.') });
     const overageCents = metric ? majorToCents(overage) : null;
     if (metric && overageCents === null) return setState({ error: new Error('Type the price per unit over the allowance, e.g. 0.015.') });
+    const trialDays = trial.trim() ? Number(trial) : undefined;
+    if (trialDays !== undefined && !(Number.isInteger(trialDays) && trialDays >= 1 && trialDays <= 730)) {
+      return setState({ error: new Error('A trial is a whole number of days from 1 to 730.') });
+    }
     setState({ busy: true });
     try {
       onCreated(
         await catalogApi.createPlan({
           name: name.trim(),
           currency,
+          interval,
           baseFeeAmount: Number(feeCents),
+          ...(trialDays ? { trialDays } : {}),
           metrics: metric ? [{ metric, includedUnits: Number(included || '0'), overageUnitAmountDecimal: overageCents! }] : [],
           isDefault,
         }),
@@ -102,6 +137,7 @@ function PlanForm({ onCreated }: { onCreated: (p: Plan) => void }) {
       setMetric('');
       setIncluded('');
       setOverage('');
+      setTrial('');
       setState({});
     } catch (error) {
       setState({ error });
@@ -112,8 +148,17 @@ function PlanForm({ onCreated }: { onCreated: (p: Plan) => void }) {
       <div className="row">
         <label htmlFor="plan-name">Plan name</label>
         <input id="plan-name" value={name} required maxLength={100} onChange={(e) => setName(e.target.value)} />
-        <label htmlFor="plan-fee">Base fee per month ({currency.toUpperCase()})</label>
+        <label htmlFor="plan-fee">Base fee ({currency.toUpperCase()})</label>
         <input id="plan-fee" className="short" inputMode="decimal" value={fee} onChange={(e) => setFee(e.target.value)} placeholder="99.00" />
+        <label htmlFor="plan-interval">per</label>
+        <select id="plan-interval" value={interval} onChange={(e) => setInterval(e.target.value as NewPlanInterval)}>
+          <option value="month">month</option>
+          <option value="year">year</option>
+          <option value="week">week</option>
+          <option value="day">day</option>
+        </select>
+        <label htmlFor="plan-trial">Free trial (days, optional)</label>
+        <input id="plan-trial" className="tiny" type="number" min={1} max={730} value={trial} onChange={(e) => setTrial(e.target.value)} placeholder="None" />
       </div>
       <div className="row">
         <label htmlFor="plan-metric">Included usage (optional)</label>

@@ -11,6 +11,7 @@ import { centsToMajor, majorToCents } from '../format';
 import { Editing, Writes } from '../components/permissions';
 import { EmailBilling } from './EmailBilling';
 import { PriceGrid } from './PriceGrid';
+import { DirectionalRuleRows } from './pricing/DirectionalRuleRows';
 
 export function PricingPage() {
   const grid = useResource(() => api.pricing(), []);
@@ -30,6 +31,7 @@ export function PricingPage() {
             <EmailBilling />
           </Editing>
           <PriceGrid grid={grid.data} onSaved={(rows) => grid.set({ ...grid.data!, rows })} />
+          <DirectionalRuleRows grid={grid.data} onChanged={grid.reload} />
         </>
       ) : null}
     </>

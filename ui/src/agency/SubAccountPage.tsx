@@ -31,6 +31,7 @@ import { SubAccountSummary } from './SubAccountSummary';
 import { Fold } from '../components/Fold';
 import { paymentsApi } from '../payments-api';
 import { SuspensionCard } from './SuspensionCard';
+import { NicknameEditor } from './NicknameEditor';
 
 export function SubAccountPage({ locationId }: { locationId: string }) {
   const detail = useResource(() => api.subAccount(locationId), [locationId]);
@@ -57,8 +58,9 @@ export function SubAccountPage({ locationId }: { locationId: string }) {
       {d ? (
         <>
           <h1>
-            {d.name ?? d.locationId} <StatusBadges sub={d} />
+            {d.name ?? d.locationId} {d.nickname ? <span className="muted">({d.nickname})</span> : null} <StatusBadges sub={d} />
           </h1>
+          <NicknameEditor key={d.nickname ?? ''} detail={d} onSaved={detail.set} />
           <p className="muted">
             {d.locationId}
             {d.email ? ` · ${d.email}` : ''}

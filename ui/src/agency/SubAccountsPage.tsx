@@ -166,7 +166,10 @@ export function SubAccountsPage() {
                     </td>
                     <th scope="row">
                       <Link to={`/sub-accounts/${encodeURIComponent(sub.locationId)}`}>{sub.name ?? sub.locationId}</Link>
-                      <span className="muted small block">{sub.locationId}</span>
+                      <span className="muted small block">
+                        {sub.nickname ? `${sub.nickname} · ` : ''}
+                        {sub.locationId}
+                      </span>
                       <CustomerCell sub={sub} flag={flagOf.get(sub.locationId)} testMode={testMode} />
                     </th>
                     <td>
