@@ -108,7 +108,7 @@ function RuleRow({
           <input className="tiny" aria-label={`${label}: every N = 1 unit for this sub-account`} inputMode="decimal" value={threshold} onChange={(e) => setThreshold(e.target.value)} />
         </td>
         <td>
-          <PriceTermsEditor label={label} draft={terms} onChange={setTerms} placeholder={rule.inherited ? 'default' : 'keep'} />
+          <PriceTermsEditor label={label} draft={terms} onChange={setTerms} placeholder={rule.inherited ? 'default' : 'keep'} ownPrice />
         </td>
         <td className="num">{counter ? formatNumber(counter.total) : '0'}</td>
         <td className="num">{counter ? formatNumber(counter.billedUnits) : '0'}</td>

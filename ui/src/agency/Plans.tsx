@@ -105,7 +105,7 @@ function PlanForm({ onCreated }: { onCreated: (p: Plan) => void }) {
   const [included, setIncluded] = useState('');
   const [overage, setOverage] = useState('');
   const [isDefault, setIsDefault] = useState(false);
-  const [interval, setInterval] = useState<NewPlanInterval>('month');
+  const [interval, setPlanInterval] = useState<NewPlanInterval>('month');
   const [trial, setTrial] = useState('');
   const [state, setState] = useState<{ busy?: boolean; error?: unknown }>({});
   const currency = grid.data?.currency ?? 'usd';
@@ -138,6 +138,7 @@ function PlanForm({ onCreated }: { onCreated: (p: Plan) => void }) {
       setIncluded('');
       setOverage('');
       setTrial('');
+      setPlanInterval('month');
       setState({});
     } catch (error) {
       setState({ error });
@@ -151,7 +152,7 @@ function PlanForm({ onCreated }: { onCreated: (p: Plan) => void }) {
         <label htmlFor="plan-fee">Base fee ({currency.toUpperCase()})</label>
         <input id="plan-fee" className="short" inputMode="decimal" value={fee} onChange={(e) => setFee(e.target.value)} placeholder="99.00" />
         <label htmlFor="plan-interval">per</label>
-        <select id="plan-interval" value={interval} onChange={(e) => setInterval(e.target.value as NewPlanInterval)}>
+        <select id="plan-interval" value={interval} onChange={(e) => setPlanInterval(e.target.value as NewPlanInterval)}>
           <option value="month">month</option>
           <option value="year">year</option>
           <option value="week">week</option>

@@ -60,12 +60,12 @@ export function SubAccountPage({ locationId }: { locationId: string }) {
           <h1>
             {d.name ?? d.locationId} {d.nickname ? <span className="muted">({d.nickname})</span> : null} <StatusBadges sub={d} />
           </h1>
-          <NicknameEditor key={d.nickname ?? ''} detail={d} onSaved={detail.set} />
           <p className="muted">
             {d.locationId}
             {d.email ? ` · ${d.email}` : ''}
             {d.billingStatusReason ? ` · ${d.billingStatusReason}` : ''}
           </p>
+          <NicknameEditor key={d.nickname ?? ''} detail={d} onSaved={detail.set} />
           <SubAccountSummary detail={d} payments={payments.data ?? null} charges={charges.data ?? null} next={next.data ?? null} />
           {d.paymentProblem?.hostedInvoiceUrl ? (
             <p className="notice notice-error" role="status" id="payment-problem">

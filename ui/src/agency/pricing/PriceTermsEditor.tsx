@@ -58,8 +58,17 @@ export function termsOf(d: TermsDraft): PriceTermsInput {
   return { currency, interval: d.interval, tiers };
 }
 
-/** The editor: a price per unit in the row, and a disclosure for currency, interval and tiers. `label` names the row. */
-export function PriceTermsEditor({ label, draft, onChange, placeholder }: { label: string; draft: TermsDraft; onChange: (d: TermsDraft) => void; placeholder?: string }) {
+/**
+ * The editor: a price per unit in the row, and a disclosure for currency, interval and tiers. `label` names the row;
+ * `ownPrice` says it is a sub-account's own price (the unit field's name says so).
+ */
+export function PriceTermsEditor({
+  label,
+  draft,
+  onChange,
+  placeholder,
+  ownPrice = false,
+}: { label: string; draft: TermsDraft; onChange: (d: TermsDraft) => void; placeholder?: string; ownPrice?: boolean }) {
   const [open, setOpen] = useState(false);
   const set = (next: Partial<TermsDraft>) => onChange({ ...draft, ...next });
   const setTier = (i: number, next: Partial<TermsDraft['tiers'][number]>) => set({ tiers: draft.tiers.map((t, j) => (j === i ? { ...t, ...next } : t)) });
@@ -68,7 +77,11 @@ export function PriceTermsEditor({ label, draft, onChange, placeholder }: { labe
       {draft.kind === 'unit' ? (
         <input
           className="tiny"
-          aria-label={`${label}: own price per unit (${draft.currency.toUpperCase()}) for this sub-account`}
+          aria-label={
+            ownPrice
+              ? `${label}: own price per unit (${draft.currency.toUpperCase()}) for this sub-account`
+              : `${label}: price per unit (${draft.currency.toUpperCase()})`
+          }
           inputMode="decimal"
           placeholder={placeholder}
           value={draft.unit}
