@@ -54,7 +54,8 @@ beforeAll(async () => {
   const server = await t.service.listen(0);
   const appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const locations = installedLocations('locBrowserCtrl', 2).map((l, i) => ({ ...l, name: i === 0 ? 'Call Clinic' : 'Euro Clinic' }));
-  [L1, L2] = locations.map((l) => l._id);
+  L1 = locations[0]!._id;
+  L2 = locations[1]!._id;
   serveInstalledLocations(COMPANY, locations, 100);
   await t.service.install.completeOAuth(tokenResponse({ userType: 'Company', companyId: COMPANY, accessToken: 'at-ct', refreshToken: 'rt-ct', isBulkInstallation: true }));
   await t.service.accounts.storeStripeKey(COMPANY, TEST_STRIPE_KEY);
