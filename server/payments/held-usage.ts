@@ -20,8 +20,10 @@ import { sql, type SQL } from 'drizzle-orm';
 import { selectRows, type Executor } from '../../models/database';
 
 /**
- * True (SQL) when the row `r` (location_id, metric, meter_event_name) has a Meterbridge price — of the rule reporting
- * to that meter, where a directional metric has an inbound and an outbound rule — that no subscription of its sub-account covers. */
+ * True (SQL) when the row `r` (location_id, metric, meter_event_name) has a Meterbridge price — that of the rule
+ * reporting to that meter, where a directional metric has an inbound and an outbound rule — that no subscription of
+ * its sub-account covers.
+ */
 const uncovered = (r: SQL): SQL => sql`exists (
   select 1 from sub_accounts s
   cross join lateral (
