@@ -182,6 +182,8 @@ export function createSubscriptionSync(deps: {
         coupon: options.coupon,
         automaticTax: automaticTax ?? false,
         metadata,
+        // A subscription starting later on a plan with a trial starts with it (server/catalog/plans.ts).
+        trialDays: (await planInForce(deps.db, locationId, sub.companyId))?.trialDays,
       };
       const schedule = await stripeCall(() =>
         sub.stripeSubscriptionScheduleId

@@ -29,6 +29,11 @@ export interface ScheduleInput {
   automaticTax: boolean;
   /** Set on the schedule and on its phase (which Stripe copies onto the subscription when the phase starts). */
   metadata: Record<string, string>;
+  /**
+   * Days of free trial from the start (a plan's trial): the phase is trialing until `startAt` + that many days
+   * (docs.stripe.com/api/subscription_schedules/create `phases.trial_end`). Null or undefined: none.
+   */
+  trialDays?: number | null;
   /** Optional idempotency key for the create call (docs.stripe.com/api/idempotent_requests). */
   idempotencyKey?: string;
 }
@@ -54,6 +59,7 @@ function phase(input: ScheduleInput): Stripe.SubscriptionScheduleCreateParams.Ph
     items: desired.map((price) => ({ price })),
     automatic_tax: { enabled: input.automaticTax },
     ...(input.coupon ? { discounts: [{ coupon: input.coupon }] } : {}),
+    ...(input.trialDays ? { trial_end: Math.floor(input.startAt.getTime() / 1000) + input.trialDays * 86_400 } : {}),
     metadata: input.metadata,
   };
 }

@@ -9,7 +9,7 @@ import { startTestService, type TestService } from '../support/test-service';
  * it keep their subscription as it is.
  */
 const COMPANY = 'companyPlanTrials0001';
-const [L1, L2, L3] = ['locTrial01', 'locTrial02', 'locTrial03'];
+const [L1, L2, L3, L4] = ['locTrial01', 'locTrial02', 'locTrial03', 'locTrial04'];
 
 let t: TestService;
 let stripe: StripeStub;
@@ -31,7 +31,7 @@ beforeAll(async () => {
   token = (await t.service.sessionTokens.issue({ userId: 'u-trials', companyId: COMPANY, type: 'agency', role: 'admin', activeLocation: null })).token;
   await api('put', '/api/pricing/sms', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '2' } }).expect(200);
   await api('put', '/api/defaults', { flatFeeAmount: 4900 }).expect(200);
-  for (const locationId of [L1, L2, L3]) {
+  for (const locationId of [L1, L2, L3, L4]) {
     await t.service.accounts.registerSubAccount(locationId, COMPANY, `Clinic ${locationId}`);
     await api('put', `/api/sub-accounts/${locationId}/customer`, { create: true }).expect(200);
   }
@@ -60,6 +60,19 @@ describe('a plan with a trial', () => {
     expect(sub.trial_end - sub.trial_start).toBe(14 * DAY);
     expect(sub.trial_start).toBeGreaterThanOrEqual(before);
     expect(sub.items.data.map((i: StripeJson) => i.price.id)).toContain(trial.stripeBasePriceId);
+  });
+
+  it('when a sub-account on it starts later, then the schedule’s phase trials for 14 days from the start, and the subscription Stripe starts is trialing', async () => {
+    await api('put', `/api/sub-accounts/${L4}/billing`, { rebillingEnabled: false }).expect(200);
+    await api('put', `/api/sub-accounts/${L4}/plan`, { planId: trial.id }).expect(200);
+    const startAt = new Date(Date.now() + 10 * DAY * 1000);
+    const scheduled = (await api('put', `/api/sub-accounts/${L4}/billing`, { rebillingEnabled: true, subscription: { startAt: startAt.toISOString() } }).expect(200)).body;
+    const schedule = stripe.state.subscriptionSchedules.get(scheduled.stripeSubscriptionScheduleId)!;
+    const start = Math.floor(startAt.getTime() / 1000);
+    expect([schedule.phases[0].start_date, schedule.phases[0].trial_end]).toEqual([start, start + 14 * DAY]);
+    stripe.startSubscriptionSchedule(schedule.id);
+    const sub = stripe.state.subscriptions.get(schedule.subscription as string)!;
+    expect([sub.status, sub.trial_end - sub.trial_start]).toEqual(['trialing', 14 * DAY]);
   });
 
   it('when a sub-account already subscribed moves to it, then its running subscription is updated, with no trial', async () => {

@@ -69,6 +69,10 @@ export function subscriptionScheduleRoutes(fake: Fake): Route[] {
           ? nextNaturalBillingDate(at, requireString(duration, 'interval'), integer(duration.interval_count, `phases[${p}][duration][interval_count]`, 1) ?? 1)
           : nextNaturalBillingDate(at, first.interval, first.interval_count ?? 1)); // approximate: one iteration by default
       if (end <= at) throw invalid(`phases[${p}] must end after it starts (approximate).`, `phases[${p}][end_date]`);
+      // phases[].trial_end: "Sets the phase to trialing from the start date to this date. Must be before the phase end
+      // date" (docs.stripe.com/api/subscription_schedules/create).
+      const trialEnd = integer(phase.trial_end, `phases[${p}][trial_end]`);
+      if (trialEnd !== undefined && (trialEnd <= at || trialEnd > end)) throw invalid(`phases[${p}][trial_end] must be before the phase end date (approximate).`, `phases[${p}][trial_end]`);
       const taxEnabled = bool(obj(phase.automatic_tax)?.enabled) ?? false;
       if (taxEnabled) requireTaxReady(fake, customer, prices.map((x) => x.price), `phases[${p}][automatic_tax][enabled]`);
       const stored: StripeJson = {
@@ -81,6 +85,7 @@ export function subscriptionScheduleRoutes(fake: Fake): Route[] {
         metadata: mergeMetadata({}, phase.metadata),
         proration_behavior: str(phase.proration_behavior) ?? 'create_prorations',
         start_date: at,
+        trial_end: trialEnd ?? null,
       };
       at = end;
       return stored;
@@ -96,6 +101,8 @@ export function subscriptionScheduleRoutes(fake: Fake): Route[] {
       metadata: phase.metadata,
       automatic_tax: { enabled: String(phase.automatic_tax.enabled) },
       proration_behavior: 'none',
+      // The trial runs from the phase's start to its trial_end (whole days, as the double's trials count them).
+      ...(phase.trial_end ? { trial_period_days: String(Math.round((phase.trial_end - phase.start_date) / 86_400)) } : {}),
       ...(phase.discounts.length > 0 ? { discounts: phase.discounts.map((d: StripeJson) => ({ coupon: d.coupon })) } : {}),
     };
     const sub = engine.createSubscription(params);
