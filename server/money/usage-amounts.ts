@@ -3,7 +3,7 @@
  * client's side) and what the usage cost the agency at HighLevel's base costs, over a range of UTC days, plus the
  * amounts per chart bucket. Units of different metrics are never added; money is, in integer cents.
  *
- * Amounts: per (sub-account, metric), the units billed in the range priced as one invoice line would be
+ * Amounts: per (sub-account, metric, meter — a metric priced per direction bills two), the units billed in the range priced as one invoice line would be
  * (`chargeFor`: unit amount × units, or graduated tiers, rounded to whole cents, halves up). A bucket's amount is the
  * growth of that charge over the bucket (charge of the units up to its end − up to its start), so buckets add up to
  * the range's amount exactly. An estimate: Stripe's invoice is the truth (its periods follow the subscription).
@@ -12,25 +12,34 @@
 import Decimal from 'decimal.js';
 import { sql } from 'drizzle-orm';
 import { selectRows, type Executor } from '../../models/database';
-import { findEffectiveRules } from '../metering/rules-repository';
+import { findEffectiveRules, ruleForDirection, type EffectiveRule } from '../metering/rules-repository';
 import { chargeFor, rangeBounds, reportsIn, usageIn, type DayRange, type Granularity, type UsageScope } from '../reporting/usage-queries';
 import { lineCostCents } from './highlevel-cost';
 
 /** @returns amounts per metric and per (bucket, metric), in cents of `currency`. */
 export async function usageAmounts(db: Executor, scope: UsageScope, range: DayRange, granularity: Granularity, agencyCurrency: string) {
   const { start, end } = rangeBounds(range);
-  const billed = await selectRows<{ bucket: string; locationId: string; metric: string; units: string }>(
+  const billed = await selectRows<{ bucket: string; locationId: string; metric: string; eventName: string; units: string }>(
     db,
     sql`select to_char(date_trunc(${granularity}, r.crossed_at at time zone 'UTC'), 'YYYY-MM-DD') as bucket, r.location_id as "locationId",
-               r.metric, sum(r.units)::text as units
-        from ${reportsIn(scope, start, end)} group by 1, 2, 3 order by 1`,
+               r.metric, r.meter_event_name as "eventName", sum(r.units)::text as units
+        from ${reportsIn(scope, start, end)} group by 1, 2, 3, 4 order by 1`,
   );
-  const used = await selectRows<{ locationId: string; metric: string; quantity: string }>(
+  const used = await selectRows<{ locationId: string; metric: string; direction: 'inbound' | 'outbound' | null; quantity: string }>(
     db,
-    sql`select u.location_id as "locationId", u.metric, sum(u.quantity)::text as quantity from ${usageIn(scope, start, end)} group by 1, 2`,
+    sql`select u.location_id as "locationId", u.metric, u.direction, sum(u.quantity)::text as quantity from ${usageIn(scope, start, end)} group by 1, 2, 3`,
   );
-  const rules = new Map((await findEffectiveRules(db, scope.locationId ?? { companyId: scope.companyId })).map((r) => [`${r.appliesTo}\u0000${r.metric}`, r]));
-  const currency = [...rules.values()].find((r) => r.priceTerms)?.priceTerms?.currency ?? agencyCurrency;
+  // The rules in force per (sub-account, metric): one, or an inbound + outbound pair priced apart. A report is priced
+  // by the rule whose meter it went to.
+  const inForce = new Map<string, EffectiveRule[]>();
+  for (const r of await findEffectiveRules(db, scope.locationId ?? { companyId: scope.companyId })) {
+    inForce.set(`${r.appliesTo}\u0000${r.metric}`, [...(inForce.get(`${r.appliesTo}\u0000${r.metric}`) ?? []), r]);
+  }
+  const reportRule = (b: (typeof billed)[number]) => {
+    const of = inForce.get(`${b.locationId}\u0000${b.metric}`) ?? [];
+    return of.find((r) => r.meterEventName === b.eventName) ?? of[0];
+  };
+  const currency = [...inForce.values()].flat().find((r) => r.priceTerms)?.priceTerms?.currency ?? agencyCurrency;
 
   const totals = new Map<string, { metric: string; amountCents: number; costCents: number; priced: boolean; costed: boolean }>();
   const total = (metric: string) => {
@@ -40,8 +49,8 @@ export async function usageAmounts(db: Executor, scope: UsageScope, range: DayRa
   const series = new Map<string, { bucket: string; metric: string; amountCents: number }>();
   const cumulative = new Map<string, { units: number; charged: number }>();
   for (const b of billed) {
-    const key = `${b.locationId}\u0000${b.metric}`;
-    const terms = rules.get(key)?.priceTerms ?? null;
+    const key = `${b.locationId}\u0000${b.metric}\u0000${b.eventName}`;
+    const terms = reportRule(b)?.priceTerms ?? null;
     const so = cumulative.get(key) ?? { units: 0, charged: 0 };
     const units = so.units + Number(b.units);
     const charged = Number(chargeFor(terms, units) ?? 0);
@@ -52,10 +61,19 @@ export async function usageAmounts(db: Executor, scope: UsageScope, range: DayRa
     point.amountCents += charged - so.charged;
     series.set(`${b.bucket}\u0000${b.metric}`, point);
   }
+  // HighLevel's cost is what the agency pays for all the usage, billed on or not: at the metric's rule's base cost, or
+  // of a pair the rule of the usage's direction; one line (one rounding) per (sub-account, metric, rule).
+  const lines = new Map<string, { metric: string; base: string | null; quantity: Decimal }>();
   for (const u of used) {
-    const base = rules.get(`${u.locationId}\u0000${u.metric}`)?.baseCostDecimal ?? null;
-    if (base === null) total(u.metric).costed = false;
-    else total(u.metric).costCents += lineCostCents(new Decimal(u.quantity).toString(), base);
+    const of = inForce.get(`${u.locationId}\u0000${u.metric}`) ?? [];
+    const rule = of.length > 1 ? (ruleForDirection(of, u.direction) ?? of[0]) : of[0];
+    const key = `${u.locationId}\u0000${u.metric}\u0000${rule?.direction ?? ''}`;
+    const line = lines.get(key) ?? { metric: u.metric, base: rule?.baseCostDecimal ?? null, quantity: new Decimal(0) };
+    lines.set(key, { ...line, quantity: line.quantity.plus(u.quantity) });
+  }
+  for (const line of lines.values()) {
+    if (line.base === null) total(line.metric).costed = false;
+    else total(line.metric).costCents += lineCostCents(line.quantity.toString(), line.base);
   }
   const list = [...totals.values()].sort((a, b) => a.metric.localeCompare(b.metric));
   return {

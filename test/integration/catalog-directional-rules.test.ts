@@ -124,6 +124,10 @@ describe('a directional metric priced per direction', () => {
     );
     expect(byMeter.get('meterbridge_call_minutes_inbound')).toEqual({ quantity: 4, amount: 4 * 5 });
     expect(byMeter.get('meterbridge_call_minutes_outbound')).toEqual({ quantity: 2, amount: 2 * 9 });
+    // The usage dashboard's money prices each meter's units at its own rule: 4 × 5 ¢ + 2 × 9 ¢.
+    const today = new Date().toISOString().slice(0, 10);
+    const amounts = (await api('get', `/api/usage/amounts?locationId=${L2}&from=${today}&to=${today}`).expect(200)).body;
+    expect(amounts.totals.find((m: StripeJson) => m.metric === 'call_minutes')).toMatchObject({ amountCents: 38, priced: true });
   });
 
   it('when a sub-account prices only its inbound calls itself, then its inbound calls bill at its price and its outbound calls still at the default’s', async () => {
