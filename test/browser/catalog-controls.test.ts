@@ -19,7 +19,6 @@ jest.setTimeout(180_000);
 const SHARED_SECRET = 'browser-controls-secret';
 const COMPANY = 'companyBrowserCtrl01';
 let L1 = '';
-let L2 = '';
 
 let t: TestService;
 let stripe: StripeStub;
@@ -55,7 +54,6 @@ beforeAll(async () => {
   const appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const locations = installedLocations('locBrowserCtrl', 2).map((l, i) => ({ ...l, name: i === 0 ? 'Call Clinic' : 'Euro Clinic' }));
   L1 = locations[0]!._id;
-  L2 = locations[1]!._id;
   serveInstalledLocations(COMPANY, locations, 100);
   await t.service.install.completeOAuth(tokenResponse({ userType: 'Company', companyId: COMPANY, accessToken: 'at-ct', refreshToken: 'rt-ct', isBulkInstallation: true }));
   await t.service.accounts.storeStripeKey(COMPANY, TEST_STRIPE_KEY);
