@@ -62,7 +62,7 @@ afterAll(async () => {
   await stripe.close();
 });
 
-describe('migration 0021', () => {
+describe('migration 0023 (directional rules)', () => {
   // First, while every rule is one rule per (scope, metric), as it was when the migration ran.
   it('when a counter of the one rule before any split is migrated, then it takes that rule’s direction and goes on counting as it did', async () => {
     const file = readdirSync(MIGRATIONS_FOLDER).find((f) => f.endsWith('_directional_rules_trials.sql'))!;
