@@ -5,7 +5,7 @@ import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse }
 import { TEST_STRIPE_KEY } from '../support/billing';
 import { startStripeStub, type StripeJson, type StripeStub } from '../support/stripe-stub';
 import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, openSignedInAgencyPage, screenshotFrame } from './support/browser';
+import { launchBrowser, openFold, openSignedInAgencyPage, screenshotFrame } from './support/browser';
 import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
 
 /**
@@ -42,6 +42,7 @@ const at800 = async (name: string) => {
 const openSubAccount = async (name: string) => {
   await nav('Sub-accounts').click();
   await app.getByRole('link', { name, exact: true }).click();
+  await openFold(app, 'Shadow mode and per-metric rules'); // per-metric rules are folded on the sub-account page
   await app.getByRole('heading', { name: 'Rules in force' }).waitFor();
 };
 
