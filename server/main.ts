@@ -106,7 +106,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const emailBilling = createAgencyEmailBilling({ db: database.db });
   const groupCommit = createGroupCommit(database.db, { maxInFlight: config.intakeWritesInFlight });
   const pipeline = createInboxProcessor({ db: database.db, storedUsage: createStoredUsage({ aiSendersFrom: aiSenders.fromMarkers }), logger,
-    onCrossings: nudgeReporter, onBatch: (batch) => {
+    onCrossings: nudgeReporter, onCounted: (locationIds) => wallets.nudge(locationIds), onBatch: (batch) => {
       operations.pipelineMetrics.processed(batch.processed, batch.lagsMs.map((ms) => ms / 1000));
       operations.pipelineMetrics.failed(batch.failed);
     } });
@@ -155,8 +155,9 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     requireCard: payments.requireCard, onSubscriptionChanged: (companyId, customerId) => payments.cache.invalidateCustomer(companyId, customerId) });
   const pricing = createPricing({ db: database.db, rules, stripeForAgency: agencyStripe, resyncSubscriptions: billing.resyncSubscriptions });
   const catalogue = createCatalogue({ db: database.db, stripeForAgency: agencyStripe, billing });
-  const wallets = createWallets({ db: database.db, stripeForAgency: agencyStripe, logger });
-  const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger, onEvent: payments.handleEvent,
+  const wallets = createWallets({ db: database.db, stripeForAgency: agencyStripe, logger, locks: database, appUrl: config.appUrl, onWalletLow: options.onWalletLow });
+  const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger,
+    onEvent: async (companyId, event, stripe) => (await payments.handleEvent(companyId, event, stripe)) ?? wallets.onEvent(companyId, event, stripe),
     onInvoiceEvent: async (companyId, stripe, invoiceId) => (await catalogue.onInvoiceEvent(companyId, stripe, invoiceId)) || wallets.onInvoiceEvent(companyId, stripe, invoiceId) });
   const apiKeys = createApiKeys({ db: database.db });
   const customMetrics = createCustomMetrics({ db: database.db });
@@ -236,7 +237,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     close: () =>
       (closing ??= (async () => {
         const httpClosed = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
-        await Promise.all([httpClosed, scheduler.stop(), pipeline.stop()]);
+        await Promise.all([httpClosed, scheduler.stop(), pipeline.stop()]).then(() => wallets.idle());
         if (ownsDatabase) await database.close();
       })()),
   };

@@ -87,6 +87,13 @@ export const ROUTE_AUDITS: Record<string, RouteAudit> = {
   'POST /api/sub-accounts/:locationId/wallet/top-ups': {
     action: 'wallet.top_up_requested', subject: 'wallet', summarize: (r, i) => ({ locationId: i.params.locationId, ...pick(r?.topUp, TOP_UP) }),
   },
+  'POST /api/sub-accounts/:locationId/wallet/checkout': {
+    action: 'wallet.checkout_started', subject: 'wallet', summarize: (r, i) => ({ locationId: i.params.locationId, ...pick(r, ['sessionId', 'amountCents', 'expiresAt']) }),
+  },
+  'POST /api/sub-accounts/:locationId/wallet/top-ups/:topUpId/refund': {
+    action: 'wallet.top_up_refunded', subject: 'wallet',
+    summarize: (r, i) => ({ locationId: i.params.locationId, ...pick(r?.refund, ['id', 'topUpId', 'amountCents', 'currency', 'status', 'grantRemainingCents', 'stripeRefundId']) }),
+  },
   'POST /api/custom-metrics': { action: 'custom_metric.defined', subject: 'custom_metric', summarize: (r) => pick(r, METRIC) },
   'DELETE /api/custom-metrics/:key': { action: 'custom_metric.archived', subject: 'custom_metric', summarize: (r) => pick(r, METRIC) },
 };
