@@ -10,8 +10,12 @@
  * hint, the session is re-read from Stripe (docs.stripe.com/checkout/fulfillment: "fulfill … when
  * payment_status is paid", and fulfillment must be safe to run more than once). A completed, paid session becomes one
  * top-up row (unique on the session id: a repeated or concurrent event finds it) of `amount_total`, status `paid`, and
- * then its credit grant through top-ups.ts with idempotency keys from that row — exactly once. Stripe has charged the
- * card by then, so the credit is granted even if the balance rose meanwhile (above the maximum by at most this amount).
+ * then its credit grant through top-ups.ts with idempotency keys from that row — exactly once.
+ *
+ * Never above the maximum balance or the month's cap: a session lives 30 minutes (Stripe's shortest `expires_at`), a
+ * new one expires the sub-account's other open ones (docs.stripe.com/api/checkout/sessions/expire), and every top-up
+ * decision — Checkout or invoice — counts the wallet sessions still open or paid but not yet recorded
+ * (`pendingCheckoutCents`) as already in the wallet.
  */
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
@@ -20,14 +24,13 @@ import type { StripeForAgency } from '../billing-setup/stripe-for-agency';
 import { stripeCall } from '../billing-setup/pricing';
 import { AppError } from '../http/errors';
 import { findSubAccountByCustomer } from '../tenancy/accounts-repository';
+import { CHECKOUT_TOP_UP_KEY, CHECKOUT_TOP_UP_LIFETIME_SECONDS, pendingCheckoutCents } from './pending-checkouts';
 import { prepaidWallet } from './start-top-up';
 import { advanceTopUp, TOP_UP_DESCRIPTION } from './top-ups';
 import type { WalletBalances } from './wallet-balance';
 import type { WalletLock } from './wallet-lock';
 import * as repo from './wallet-repository';
 
-/** The metadata key marking a session as a wallet top-up of Meterbridge. */
-export const CHECKOUT_TOP_UP_KEY = 'meterbridge_wallet_top_up';
 /** Where Stripe sends the client back (server/payments/return-page.ts shows a sentence; nothing is applied there). */
 export const topUpReturnUrl = (appUrl: string, outcome: 'top_up_paid' | 'top_up_canceled') => `${appUrl}/payments/return?outcome=${outcome}`;
 
@@ -47,7 +50,8 @@ export function checkoutTopUps(deps: { db: Database; stripeForAgency: StripeForA
       const balance = await balances.balanceOf(stripe, sub.companyId, locationId, customer, settings);
       const first = !(await repo.hasGrantedTopUp(db, locationId));
       const amount = amountCents ?? (first ? settings.initialTopUpCents : settings.topUpCents);
-      const allowed = await balances.allowance(locationId, settings, balance.balanceCents, amount);
+      const pending = await stripeCall(() => pendingCheckoutCents(db, stripe, customer, true));
+      const allowed = await balances.allowance(locationId, settings, balance.balanceCents, amount, pending);
       if (allowed.amount < amount) {
         throw allowed.limitedBy === 'wallet_monthly_cap'
           ? new AppError('wallet_monthly_cap', `This month's top-ups are capped at ${settings.monthlyCapCents} cents; ${Math.max(0, allowed.capLeft)} cents are left.`)
@@ -66,6 +70,7 @@ export function checkoutTopUps(deps: { db: Database; stripeForAgency: StripeForA
           client_reference_id: locationId,
           line_items: [{ quantity: 1, price_data: { currency: settings.currency, unit_amount: amount, product_data: { name: TOP_UP_DESCRIPTION } } }],
           payment_intent_data: { description: TOP_UP_DESCRIPTION, metadata },
+          expires_at: Math.floor(Date.now() / 1000) + CHECKOUT_TOP_UP_LIFETIME_SECONDS,
           success_url: topUpReturnUrl(deps.appUrl, 'top_up_paid'),
           cancel_url: topUpReturnUrl(deps.appUrl, 'top_up_canceled'),
           metadata,

@@ -8,6 +8,7 @@ import type { Database } from '../../models/database';
 import type { StripeForAgency } from '../billing-setup/stripe-for-agency';
 import { AppError, notFound } from '../http/errors';
 import { findSubAccount } from '../tenancy/accounts-repository';
+import { pendingCheckoutCents } from './pending-checkouts';
 import { advanceTopUp } from './top-ups';
 import type { WalletBalances } from './wallet-balance';
 import * as repo from './wallet-repository';
@@ -53,13 +54,14 @@ export function topUpStarter(deps: { db: Database; stripeForAgency: StripeForAge
       return advanceTopUp(deps, stripe, inFlight, customer);
     }
     // A declined top-up's invoice is still open: the next top-up pays that invoice again rather than making another.
-    const last = await repo.latestTopUp(db, locationId);
-    if (last?.status === 'payment_failed' && last.stripeInvoiceId) return advanceTopUp(deps, stripe, last, customer);
+    const declined = await repo.latestDeclined(db, locationId);
+    if (declined?.stripeInvoiceId) return advanceTopUp(deps, stripe, declined, customer);
     const balance = await balances.balanceOf(stripe, sub.companyId, locationId, customer, settings);
     const first = !(await repo.hasGrantedTopUp(db, locationId));
     const kind = trigger === 'auto' && first ? 'initial' : trigger;
     const asked = wanted ?? (first ? settings.initialTopUpCents : settings.topUpCents);
-    const allowed = await balances.allowance(locationId, settings, balance.balanceCents, asked);
+    // Checkout top-ups the client may still pay (or paid, not yet recorded) count as in the wallet already.
+    const allowed = await balances.allowance(locationId, settings, balance.balanceCents, asked, await pendingCheckoutCents(db, stripe, customer));
     if (allowed.amount < asked && strict) {
       throw allowed.limitedBy === 'wallet_monthly_cap'
         ? new AppError('wallet_monthly_cap', `This month's top-ups are capped at ${settings.monthlyCapCents} cents; ${Math.max(0, allowed.capLeft)} cents are left.`)

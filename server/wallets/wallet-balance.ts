@@ -50,11 +50,14 @@ export function walletBalances(deps: { db: Database; now: () => Date }) {
 
     /**
      * How much a top-up may be now, in cents: `wanted`, less what would take the balance above the maximum and what
-     * would exceed the month's cap. @returns the amount and, when it is cut, why (an error code).
+     * would exceed the month's cap, counting as already added `pendingCents` (Checkout top-ups the client may still
+     * pay, or has paid before Meterbridge recorded them) and declined top-ups (their invoice stays open: the client
+     * may pay it on Stripe's page at any time). @returns the amount and, when it is cut, why (an error code).
      */
-    async allowance(locationId: string, settings: repo.WalletSettingsRow, balanceCents: number, wanted: number) {
-      const room = settings.maxBalanceCents - balanceCents;
-      const capLeft = settings.monthlyCapCents === null ? Infinity : settings.monthlyCapCents - (await repo.toppedUpSince(db, locationId, monthStart(now())));
+    async allowance(locationId: string, settings: repo.WalletSettingsRow, balanceCents: number, wanted: number, checkoutCents = 0) {
+      const pendingCents = checkoutCents + (await repo.declinedCents(db, locationId));
+      const room = settings.maxBalanceCents - balanceCents - pendingCents;
+      const capLeft = settings.monthlyCapCents === null ? Infinity : settings.monthlyCapCents - pendingCents - (await repo.toppedUpSince(db, locationId, monthStart(now())));
       const amount = Math.min(wanted, room, capLeft);
       return { amount, room, capLeft, limitedBy: amount === room ? ('wallet_max_balance' as const) : amount === capLeft ? ('wallet_monthly_cap' as const) : null };
     },

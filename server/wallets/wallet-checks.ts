@@ -69,11 +69,11 @@ export function walletChecks(deps: {
       const settings = await balances.effectiveSettings(sub.companyId, locationId);
       if (!sub.stripeCustomerId || settings?.billingMode !== 'prepaid') return 'skipped';
       const stripe = await deps.stripeForAgency(sub.companyId);
-      const last = await repo.latestTopUp(db, locationId);
+      const declined = await repo.latestDeclined(db, locationId);
       if (waiting) {
         // During the pause, only a declined invoice the client has paid meanwhile (its hosted page) moves on: to its grant.
-        if (last?.status === 'payment_failed' && last.stripeInvoiceId && (await stripe.invoices.retrieve(last.stripeInvoiceId)).status === 'paid') {
-          await advanceTopUp(deps, stripe, last, sub.stripeCustomerId);
+        if (declined?.stripeInvoiceId && (await stripe.invoices.retrieve(declined.stripeInvoiceId)).status === 'paid') {
+          await advanceTopUp(deps, stripe, declined, sub.stripeCustomerId);
         }
         return 'skipped';
       }
@@ -82,7 +82,7 @@ export function walletChecks(deps: {
         const crossing = { companyId: sub.companyId, locationId, currency: balance.currency, balanceCents: balance.balanceCents, thresholdCents: settings.thresholdCents, at: now() };
         await Promise.resolve(deps.onWalletLow?.(crossing)).catch((err: Error) => deps.logger.warn({ locationId, err: err.message }, 'wallet low: the hook failed'));
       }
-      if (!balance.low && last?.status !== 'payment_failed') return 'not_low';
+      if (!balance.low && !declined) return 'not_low';
     }
     const row = await deps.startTopUp(locationId, 'auto', undefined, false);
     if (!row) return 'nothing_allowed';

@@ -63,9 +63,26 @@ export async function findTopUpByInvoice(db: Executor, companyId: string, invoic
   return row ?? null;
 }
 
+/** The top-up a Checkout Session paid, or null. */
+export async function findTopUpBySession(db: Executor, sessionId: string): Promise<TopUpRow | null> {
+  const [row] = await db.select().from(walletTopUps).where(eq(walletTopUps.stripeCheckoutSessionId, sessionId));
+  return row ?? null;
+}
+
 /** The sub-account's latest top-up, or null. */
 export async function latestTopUp(db: Executor, locationId: string): Promise<TopUpRow | null> {
   const [row] = await db.select().from(walletTopUps).where(eq(walletTopUps.locationId, locationId)).orderBy(desc(walletTopUps.id)).limit(1);
+  return row ?? null;
+}
+
+/** The sub-account's latest declined top-up (its invoice open, to be paid again), or null. */
+export async function latestDeclined(db: Executor, locationId: string): Promise<TopUpRow | null> {
+  const [row] = await db
+    .select()
+    .from(walletTopUps)
+    .where(and(eq(walletTopUps.locationId, locationId), eq(walletTopUps.status, 'payment_failed')))
+    .orderBy(desc(walletTopUps.id))
+    .limit(1);
   return row ?? null;
 }
 
@@ -75,7 +92,16 @@ export async function hasGrantedTopUp(db: Executor, locationId: string): Promise
   return Boolean(row);
 }
 
-/** Cents of top-ups since `since` that are granted or in flight: what counts against the monthly cap. */
+/** Cents of the sub-account's declined top-ups (`payment_failed`: their invoices are open and may still be paid). */
+export async function declinedCents(db: Executor, locationId: string): Promise<number> {
+  const [row] = await db
+    .select({ total: sql<string>`coalesce(sum(${walletTopUps.amountCents}), 0)` })
+    .from(walletTopUps)
+    .where(and(eq(walletTopUps.locationId, locationId), eq(walletTopUps.status, 'payment_failed')));
+  return Number(row?.total ?? 0);
+}
+
+/** Cents of top-ups since `since` that are granted or in flight: what counts against the monthly cap (declined ones are added by the caller). */
 export async function toppedUpSince(db: Executor, locationId: string, since: Date): Promise<number> {
   const [row] = await db
     .select({ total: sql<string>`coalesce(sum(${walletTopUps.amountCents}), 0)` })

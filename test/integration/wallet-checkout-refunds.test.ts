@@ -59,6 +59,16 @@ describe('Top up now on Stripe Checkout', () => {
     expect(res.body.error).toMatchObject({ code: 'wallet_max_balance', message: expect.stringContaining('6000') });
   });
 
+  it('a new page expires the open one, and an open page counts as in the wallet for every other top-up', async () => {
+    const a = (await as('post', `/api/sub-accounts/${HARBOR}/wallet/checkout`).send({ amountCents: 4000 }).expect(200)).body;
+    const b = (await as('post', `/api/sub-accounts/${HARBOR}/wallet/checkout`).send({ amountCents: 3000 }).expect(200)).body;
+    expect(stripe.state.checkoutSessions.get(a.sessionId)!.status).toBe('expired');
+    expect(stripe.state.checkoutSessions.get(b.sessionId)!.status).toBe('open');
+    card(HARBOR, 'pm_card_visa');
+    const res = await as('post', `/api/sub-accounts/${HARBOR}/wallet/top-ups`).send({ amountCents: 4000 }).expect(422);
+    expect(res.body.error).toMatchObject({ code: 'wallet_max_balance', message: expect.stringContaining('3000 cents') });
+  });
+
   it('when the client pays, then the completion event (sent twice, and once more at the same time) grants the money exactly once', async () => {
     const page = (await as('post', `/api/sub-accounts/${HARBOR}/wallet/checkout`).send({ amountCents: 3000 }).expect(200)).body;
     // Before the client pays, a (forged or early) completion event changes nothing: the session is re-read.

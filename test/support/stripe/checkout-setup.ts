@@ -20,7 +20,14 @@ export function checkoutSetupRoutes({ state }: Fake) {
   const paymentMethodById = byId(state.paymentMethods, 'payment_method');
 
   /** A session as answered: `setup_intent` and `setup_intent.payment_method` expandable. */
+  /** An open session past its `expires_at` has expired (docs: "the session expires … at expires_at"). */
+  function lapse(session: StripeJson): StripeJson {
+    if (session.status === 'open' && session.expires_at <= now()) session.status = 'expired';
+    return session;
+  }
+
   function sessionView(stored: StripeJson, expand: string[]): StripeJson {
+    lapse(stored);
     // `payment_intent_metadata` is the double's own note of `payment_intent_data.metadata`: never answered.
     const { payment_intent_metadata: _kept, ...session } = stored;
     if (expand.includes('payment_intent') && session.payment_intent) return { ...session, payment_intent: state.paymentIntents.get(session.payment_intent) };
@@ -170,6 +177,33 @@ export function checkoutSetupRoutes({ state }: Fake) {
       handle: ({ params }) => ({ body: sessionView(createSession(params), []) }),
     },
     { method: 'GET', pattern: new RegExp(`^/v1/checkout/sessions/${ID}$`), resource: 'checkout_sessions', access: 'read', accepts: [], handle: ({ expand }, id) => ({ body: sessionView(sessionById(id), expand) }) },
+    {
+      // docs.stripe.com/api/checkout/sessions/list: filter by `customer` / `status`, newest first.
+      method: 'GET',
+      pattern: /^\/v1\/checkout\/sessions$/,
+      resource: 'checkout_sessions',
+      access: 'read',
+      accepts: ['customer', 'status', 'limit', 'starting_after', 'ending_before'],
+      handle: ({ params }) => {
+        for (const session of state.checkoutSessions.values()) lapse(session);
+        const items = [...state.checkoutSessions.values()].filter((c) => (!params.customer || c.customer === params.customer) && (!params.status || c.status === params.status));
+        return { body: list(items, params, '/v1/checkout/sessions', (c) => sessionView(c, [])) };
+      },
+    },
+    {
+      // docs.stripe.com/api/checkout/sessions/expire: "A Checkout Session can be expired when it is in one of these statuses: open".
+      method: 'POST',
+      pattern: new RegExp(`^/v1/checkout/sessions/${ID}/expire$`),
+      resource: 'checkout_sessions',
+      access: 'write',
+      accepts: [],
+      handle: (_ctx, id) => {
+        const session = lapse(sessionById(id));
+        if (session.status !== 'open') throw invalid(`Only Checkout Sessions with a status in ["open"] can be expired. This Checkout Session has a status of "${session.status}" (approximate).`);
+        session.status = 'expired';
+        return { body: sessionView(session, []) };
+      },
+    },
     {
       method: 'GET',
       pattern: new RegExp(`^/v1/setup_intents/${ID}$`),
