@@ -12,7 +12,7 @@
  * top-up row (unique on the session id: a repeated or concurrent event finds it) of `amount_total`, status `paid`, and
  * then its credit grant through top-ups.ts with idempotency keys from that row — exactly once.
  *
- * Never above the maximum balance or the month's cap: a session lives 30 minutes (Stripe's shortest `expires_at`), a
+ * Never above the maximum balance or the month's cap: a session lives about 30 minutes (Stripe's shortest `expires_at`), a
  * new one expires the sub-account's other open ones (docs.stripe.com/api/checkout/sessions/expire), and every top-up
  * decision — Checkout or invoice — counts the wallet sessions still open or paid but not yet recorded
  * (`pendingCheckoutCents`) as already in the wallet.

@@ -9,8 +9,12 @@ import * as repo from './wallet-repository';
 
 /** The metadata key marking a session as a wallet top-up of Meterbridge. */
 export const CHECKOUT_TOP_UP_KEY = 'meterbridge_wallet_top_up';
-/** Seconds a top-up session stays payable: the least Stripe allows (docs.stripe.com/api/checkout/sessions/create `expires_at`). */
-export const CHECKOUT_TOP_UP_LIFETIME_SECONDS = 30 * 60;
+/**
+ * Seconds a top-up session stays payable: Stripe's shortest `expires_at` (30 minutes after creation,
+ * docs.stripe.com/api/checkout/sessions/create) plus a minute, so the clock between our request and Stripe's creation
+ * time never makes it too short.
+ */
+export const CHECKOUT_TOP_UP_LIFETIME_SECONDS = 31 * 60;
 
 /**
  * Cents of the customer's wallet top-up sessions that are open (payable) or complete but not yet a top-up row;
