@@ -22,12 +22,11 @@ import type Stripe from 'stripe';
 import type { Database } from '../../models/database';
 import type { StripeForAgency } from '../billing-setup/stripe-for-agency';
 import { stripeCall } from '../billing-setup/pricing';
-import { AppError } from '../http/errors';
 import { findSubAccountByCustomer } from '../tenancy/accounts-repository';
 import { CHECKOUT_TOP_UP_KEY, CHECKOUT_TOP_UP_LIFETIME_SECONDS, pendingCheckoutCents } from './pending-checkouts';
 import { prepaidWallet } from './start-top-up';
 import { advanceTopUp, TOP_UP_DESCRIPTION } from './top-ups';
-import type { WalletBalances } from './wallet-balance';
+import { allowanceRefusal, type WalletBalances } from './wallet-balance';
 import type { WalletLock } from './wallet-lock';
 import * as repo from './wallet-repository';
 
@@ -52,11 +51,7 @@ export function checkoutTopUps(deps: { db: Database; stripeForAgency: StripeForA
       const amount = amountCents ?? (first ? settings.initialTopUpCents : settings.topUpCents);
       const pending = await stripeCall(() => pendingCheckoutCents(db, stripe, customer, true));
       const allowed = await balances.allowance(locationId, settings, balance.balanceCents, amount, pending);
-      if (allowed.amount < amount) {
-        throw allowed.limitedBy === 'wallet_monthly_cap'
-          ? new AppError('wallet_monthly_cap', `This month's top-ups are capped at ${settings.monthlyCapCents} cents; ${Math.max(0, allowed.capLeft)} cents are left.`)
-          : new AppError('wallet_max_balance', `The balance is ${balance.balanceCents} cents; the most a top-up can add is ${Math.max(0, allowed.room)} cents (maximum ${settings.maxBalanceCents}).`);
-      }
+      if (allowed.amount < amount) throw allowanceRefusal(allowed, settings, balance.balanceCents);
       const metadata = {
         meterbridge_location_id: locationId,
         meterbridge_company_id: sub.companyId,

@@ -10,7 +10,7 @@ import { AppError, notFound } from '../http/errors';
 import { findSubAccount } from '../tenancy/accounts-repository';
 import { pendingCheckoutCents } from './pending-checkouts';
 import { advanceTopUp } from './top-ups';
-import type { WalletBalances } from './wallet-balance';
+import { allowanceRefusal, type WalletBalances } from './wallet-balance';
 import * as repo from './wallet-repository';
 
 /** A top-up's cause: "Top up now" (`manual`), the auto top-up (`auto`, `initial` the first time). */
@@ -62,11 +62,7 @@ export function topUpStarter(deps: { db: Database; stripeForAgency: StripeForAge
     const asked = wanted ?? (first ? settings.initialTopUpCents : settings.topUpCents);
     // Checkout top-ups the client may still pay (or paid, not yet recorded) count as in the wallet already.
     const allowed = await balances.allowance(locationId, settings, balance.balanceCents, asked, await pendingCheckoutCents(db, stripe, customer));
-    if (allowed.amount < asked && strict) {
-      throw allowed.limitedBy === 'wallet_monthly_cap'
-        ? new AppError('wallet_monthly_cap', `This month's top-ups are capped at ${settings.monthlyCapCents} cents; ${Math.max(0, allowed.capLeft)} cents are left.`)
-        : new AppError('wallet_max_balance', `The balance is ${balance.balanceCents} cents; the most a top-up can add is ${Math.max(0, allowed.room)} cents (maximum ${settings.maxBalanceCents}).`);
-    }
+    if (allowed.amount < asked && strict) throw allowanceRefusal(allowed, settings, balance.balanceCents);
     if (allowed.amount <= 0) return null;
     const row = await repo.insertTopUp(db, { companyId: sub.companyId, locationId, trigger: kind, amountCents: allowed.amount, currency: settings.currency, balanceBeforeCents: balance.balanceCents });
     if (!row) {

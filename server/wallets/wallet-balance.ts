@@ -13,6 +13,7 @@ import type Stripe from 'stripe';
 import type { z } from 'zod';
 import type { Database } from '../../models/database';
 import { stripeCall } from '../billing-setup/pricing';
+import { AppError } from '../http/errors';
 import { currentPeriodCharges } from '../reporting/usage-queries';
 import type { walletBalanceSchema } from './schemas';
 import * as repo from './wallet-repository';
@@ -65,3 +66,13 @@ export function walletBalances(deps: { db: Database; now: () => Date }) {
 }
 
 export type WalletBalances = ReturnType<typeof walletBalances>;
+
+/**
+ * The refusal of a top-up the allowance cut: 422 `wallet_monthly_cap` (what is left of the cap) or
+ * `wallet_max_balance` (the most a top-up can add), cents in the message.
+ */
+export function allowanceRefusal(allowed: Awaited<ReturnType<WalletBalances['allowance']>>, settings: repo.WalletSettingsRow, balanceCents: number): AppError {
+  return allowed.limitedBy === 'wallet_monthly_cap'
+    ? new AppError('wallet_monthly_cap', `This month's top-ups are capped at ${settings.monthlyCapCents} cents; ${Math.max(0, allowed.capLeft)} cents are left.`)
+    : new AppError('wallet_max_balance', `The balance is ${balanceCents} cents; the most a top-up can add is ${Math.max(0, allowed.room)} cents (maximum ${settings.maxBalanceCents}).`);
+}

@@ -136,7 +136,7 @@ describe('the prepaid wallet on the page', () => {
     const refund = details.getByTestId('refund-top-up');
     await refund.getByTestId('refundable').getByText('$45.00').waitFor();
     await refund.getByText(/the wallet’s balance after the usage not yet invoiced \(\$45\.00/).waitFor();
-    await screenshotFrame(page, app, 'wallet-agency-refund-1280.png');
+    await screenshotFrame(page, app, 'wallet-agency-refund.png', { published: true });
     await refund.getByLabel('Amount').fill('20');
     await refund.getByRole('button', { name: 'Refund to the card' }).click();
     await refund.getByText('$20.00 refunded to the card.').waitFor();
