@@ -33,6 +33,7 @@ import * as repo from './wallet-repository';
 /** Where Stripe sends the client back (server/payments/return-page.ts shows a sentence; nothing is applied there). */
 export const topUpReturnUrl = (appUrl: string, outcome: 'top_up_paid' | 'top_up_canceled') => `${appUrl}/payments/return?outcome=${outcome}`;
 
+/** Checkout top-ups: making the hosted payment page, and turning its completion into credit. */
 export function checkoutTopUps(deps: { db: Database; stripeForAgency: StripeForAgency; logger: Logger; appUrl: string; balances: WalletBalances; exclusive: WalletLock }) {
   const { db, balances } = deps;
   return {

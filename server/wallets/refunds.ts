@@ -43,6 +43,7 @@ export const refundView = (r: repo.RefundRow): z.infer<typeof refundSchema> => (
   voidedGrantId: r.voidedGrantId, replacementGrantId: r.replacementGrantId, stripeRefundId: r.stripeRefundId, error: r.error, createdAt: r.createdAt.toISOString(),
 });
 
+/** Refunds of top-ups: what may be refunded, refunding it, and resuming refunds left pending. */
 export function walletRefunds(deps: { db: Database; stripeForAgency: StripeForAgency; logger: Logger; balances: WalletBalances; exclusive: WalletLock }) {
   const { db, balances } = deps;
 

@@ -99,6 +99,7 @@ export const walletResponse = z.object({
   refunds: z.array(refundSchema),
 });
 
+/** `:locationId` and `:topUpId` (a top-up's id, a positive integer). */
 export const topUpIdParam = locationIdParam.extend({ topUpId: z.coerce.number().int().positive() });
 
 /**
@@ -116,6 +117,7 @@ export const refundableSchema = z.object({
 
 /** "Refund": `amountCents` defaults to all that is refundable. */
 export const refundRequest = z.object({ amountCents: cents.optional() });
+/** The refund as it stands (`refunded`, or `pending` with Stripe's message in `error`). */
 export const refundResponse = z.object({ refund: refundSchema });
 
 /** The client's "Top up now" on Stripe Checkout: `amountCents` defaults to the settings' top-up amount. */

@@ -38,6 +38,7 @@ export interface WalletLowCrossing {
 /** What one check did. */
 export type CheckOutcome = 'skipped' | 'not_low' | 'topped_up' | 'failed' | 'nothing_allowed';
 
+/** The wallet check and its two callers (the job's run over every prepaid sub-account, the counted-usage nudge). */
 export function walletChecks(deps: {
   db: Database;
   stripeForAgency: StripeForAgency;
