@@ -46,10 +46,10 @@ export function auditBy(caller: Caller | null, action: string, subject: string):
 export async function audited<T>(db: Database, target: AuditTarget<T>, work: () => Promise<T>): Promise<T> {
   const before = target.describe ? await target.describe(db) : null;
   const result = await work();
-  await db.transaction(async (tx) => {
-    const after = target.describe ? await target.describe(tx) : (target.summarize?.(result) ?? null);
-    if (target.describe && JSON.stringify(before) === JSON.stringify(after)) return;
-    await recordAudit(tx, { companyId: target.companyId, actor: target.actor, action: target.action, subject: target.subject, before, after });
-  });
+  // The after is read outside any transaction: a describer that reads through a route of the table uses the database
+  // itself, and on PGlite (one connection) a read outside an open transaction would wait for it forever.
+  const after = target.describe ? await target.describe(db) : (target.summarize?.(result) ?? null);
+  if (target.describe && JSON.stringify(before) === JSON.stringify(after)) return result;
+  await recordAudit(db, { companyId: target.companyId, actor: target.actor, action: target.action, subject: target.subject, before, after });
   return result;
 }
