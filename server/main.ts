@@ -111,7 +111,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const emailBilling = createAgencyEmailBilling({ db: database.db });
   const groupCommit = createGroupCommit(database.db, { maxInFlight: config.intakeWritesInFlight });
   const pipeline = createInboxProcessor({ db: database.db, storedUsage: createStoredUsage({ aiSendersFrom: aiSenders.fromMarkers }), logger,
-    onCrossings: nudgeReporter, onBatch: (batch) => {
+    onCrossings: nudgeReporter, onCounted: (locationIds) => wallets.nudge(locationIds), onBatch: (batch) => {
       operations.pipelineMetrics.processed(batch.processed, batch.lagsMs.map((ms) => ms / 1000));
       operations.pipelineMetrics.failed(batch.failed);
     } });
@@ -161,9 +161,11 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     requireCard: payments.requireCard, onSubscriptionChanged: (companyId, customerId) => payments.cache.invalidateCustomer(companyId, customerId) });
   const pricing = createPricing({ db: database.db, rules, stripeForAgency: agencyStripe, resyncSubscriptions: billing.resyncSubscriptions });
   const catalogue = createCatalogue({ db: database.db, stripeForAgency: agencyStripe, billing });
-  const wallets = createWallets({ db: database.db, stripeForAgency: agencyStripe, logger, onWalletLow: alerts.onWalletLow });
+  const wallets = createWallets({ db: database.db, stripeForAgency: agencyStripe, logger, locks: database, appUrl: config.appUrl,
+    onWalletLow: async (c) => { await options.onWalletLow?.(c); await alerts.onWalletLow({ ...c, checkId: c.at.toISOString() }); } }); // once per crossing
   const suspension = createSuspension({ db: database.db, api: highLevelApi, logger, onResumed: nudgeReporter }); // non-payment policy
-  const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger, onEvent: payments.handleEvent,
+  const paymentEvents = createPaymentEvents({ db: database.db, secretBox, stripeForAgency: agencyStripe, logger,
+    onEvent: async (companyId, event, stripe) => (await payments.handleEvent(companyId, event, stripe)) ?? wallets.onEvent(companyId, event, stripe),
     onPaymentState: suspension.onInvoiceState, onCanceledUnpaid: suspension.onSubscriptionCanceledUnpaid,
     onPaymentStatus: alerts.onPaymentStatus, onPaymentStatusCommitted: alerts.nudge,
     onInvoiceEvent: async (companyId, stripe, invoiceId) => (await catalogue.onInvoiceEvent(companyId, stripe, invoiceId)) || wallets.onInvoiceEvent(companyId, stripe, invoiceId) });
@@ -234,7 +236,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
     close: () =>
       (closing ??= (async () => {
         const httpClosed = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
-        await Promise.all([httpClosed, scheduler.stop(), pipeline.stop()]);
+        await Promise.all([httpClosed, scheduler.stop(), pipeline.stop()]).then(() => wallets.idle());
         if (ownsDatabase) await database.close();
       })()),
   };

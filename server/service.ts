@@ -23,7 +23,7 @@ import type { Scheduler } from './jobs/scheduler';
 import type { CustomMetrics } from './metering/custom-metrics';
 import type { RebillingRules } from './metering/rebilling-rules';
 import type { Payments } from './payments/payments';
-import type { Wallets } from './wallets/wallets';
+import type { WalletLowCrossing, Wallets } from './wallets/wallets';
 import type { Alerts } from './alerts/alerts';
 import type { PhoneNumberMonths } from './phone-numbers/phone-number-months';
 import type { GroupCommit } from './pipeline/group-commit';
@@ -93,5 +93,7 @@ export interface BuildOptions {
   logger?: Logger;
   /** The built settings page to serve at /app; default ui/dist of this checkout. */
   uiDistDir?: string;
+  /** Told of each "wallet low" crossing of a prepaid wallet (server/wallets/wallet-checks.ts): for alerts and workflow triggers. */
+  onWalletLow?: (crossing: WalletLowCrossing) => void | Promise<void>;
 }
 

@@ -106,6 +106,13 @@ export const ROUTE_AUDITS: Record<string, RouteAudit> = {
   'POST /api/sub-accounts/:locationId/suspension/resume': {
     action: 'sub_account.suspension_resumed', subject: 'suspension', summarize: (r, i) => ({ locationId: i.params.locationId, ...pick(r?.suspension, ['active', 'resumedAt', 'resumedBy', 'invoiceId']), highLevel: pick(r?.suspension?.highLevel, ['state', 'error']) }),
   },
+  'POST /api/sub-accounts/:locationId/wallet/checkout': {
+    action: 'wallet.checkout_started', subject: 'wallet', summarize: (r, i) => ({ locationId: i.params.locationId, ...pick(r, ['sessionId', 'amountCents', 'expiresAt']) }),
+  },
+  'POST /api/sub-accounts/:locationId/wallet/top-ups/:topUpId/refund': {
+    action: 'wallet.top_up_refunded', subject: 'wallet',
+    summarize: (r, i) => ({ locationId: i.params.locationId, ...pick(r?.refund, ['id', 'topUpId', 'amountCents', 'currency', 'status', 'grantRemainingCents', 'stripeRefundId']) }),
+  },
   'POST /api/custom-metrics': { action: 'custom_metric.defined', subject: 'custom_metric', summarize: (r) => pick(r, METRIC) },
   'DELETE /api/custom-metrics/:key': { action: 'custom_metric.archived', subject: 'custom_metric', summarize: (r) => pick(r, METRIC) },
   // The signing secret is never in an entry: the before and after are the settings as read, without it.

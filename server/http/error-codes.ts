@@ -104,6 +104,7 @@ export const ERROR_CODES = {
   wallet_not_configured: { status: 409, meaning: 'Neither the agency nor the sub-account has wallet settings yet.' },
   wallet_not_prepaid: { status: 409, meaning: 'The sub-account is billed postpaid: switch it to the prepaid wallet first.' },
   top_up_in_flight: { status: 409, meaning: 'A top-up of this wallet is already being charged; wait for it to finish.' },
+  top_up_not_refundable: { status: 409, meaning: 'Only a granted top-up (its credit in Stripe) can be refunded.' },
   // 413, 415.
   payload_too_large: { status: 413, meaning: 'The request body is larger than the route accepts.' },
   unsupported_encoding: { status: 415, meaning: 'The request body’s content encoding is not supported.' },
@@ -116,6 +117,7 @@ export const ERROR_CODES = {
   customer_location_invalid: { status: 422, meaning: 'Stripe Tax cannot locate the customer’s billing address.' },
   wallet_max_balance: { status: 422, meaning: 'The top-up would take the wallet above its maximum balance (the message gives the most it can take).' },
   wallet_monthly_cap: { status: 422, meaning: 'The top-up would exceed the wallet’s cap on top-ups this month.' },
+  refund_above_unused: { status: 422, meaning: 'A refund cannot exceed the unused part of the top-up: what remains of its credit, no more than the wallet’s balance after unbilled usage (the message gives the most).' },
   // 429.
   rate_limited: { status: 429, meaning: 'Too many requests; retry after the Retry-After header’s seconds.' },
   // 5xx: our side or a dependency.

@@ -1,5 +1,5 @@
 /**
- * `GET /payments/return?outcome=card_saved|card_canceled|portal`: where Stripe's hosted pages send the client back
+ * `GET /payments/return?outcome=card_saved|card_canceled|portal|top_up_paid|top_up_canceled`: where Stripe's hosted pages send the client back
  * (Checkout's `success_url` / `cancel_url`, the portal's `return_url`). A plain page saying what happened; the card
  * itself is applied from the `checkout.session.completed` webhook, never from this visit (anyone can open a URL).
  */
@@ -9,6 +9,8 @@ const MESSAGES: Record<string, [string, string]> = {
   card_saved: ['Card saved', 'Thank you: your card is saved and will be used for your next invoices. You can close this tab and return to HighLevel.'],
   card_canceled: ['No card saved', 'Nothing was changed. You can close this tab and return to HighLevel, and add a card later.'],
   portal: ['Done', 'You can close this tab and return to HighLevel.'],
+  top_up_paid: ['Top-up paid', 'Thank you: your payment is received. Your wallet shows the credit as soon as Stripe confirms it, usually within seconds. You can close this tab and return to HighLevel.'],
+  top_up_canceled: ['No top-up', 'Nothing was charged. You can close this tab and return to HighLevel.'],
 };
 
 export function paymentsReturnRouter(): Router {

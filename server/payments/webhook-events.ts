@@ -6,6 +6,8 @@
  */
 export const PAYMENT_WEBHOOK_EVENTS = [
   'checkout.session.completed',
+  // A wallet top-up paid on Checkout by a payment method that confirms later (server/wallets/checkout-top-ups.ts).
+  'checkout.session.async_payment_succeeded',
   'invoice.created',
   'invoice.finalized',
   'invoice.updated',

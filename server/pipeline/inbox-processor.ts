@@ -46,6 +46,8 @@ export interface BatchOutcome {
   failed: number;
   crossings: number;
   lagsMs: number[];
+  /** Sub-accounts whose usage the batch counted (for `onCounted`). */
+  locationIds?: string[];
 }
 
 /** The processor. */
@@ -77,6 +79,8 @@ export interface InboxProcessorDependencies {
   logger: Logger;
   /** Called after a batch wrote meter reports, e.g. to nudge the reporter. */
   onCrossings?: () => void;
+  /** Called after a committed batch counted usage, with its sub-accounts (the prepaid wallets' check: server/wallets). */
+  onCounted?: (locationIds: string[]) => void;
   /** Called after every batch that claimed rows (metrics). */
   onBatch?: (outcome: BatchOutcome) => void;
   options?: InboxProcessorOptions;
@@ -113,6 +117,7 @@ export function createInboxProcessor(deps: InboxProcessorDependencies): InboxPro
       deps.onBatch?.(outcome);
     }
     if (outcome.crossings > 0) deps.onCrossings?.();
+    if (outcome.locationIds?.length) deps.onCounted?.(outcome.locationIds);
     return outcome;
   }
 
@@ -159,7 +164,8 @@ export function createInboxProcessor(deps: InboxProcessorDependencies): InboxPro
       await markFailed(tx, [row.id], error);
       deps.logger.error({ activityEventId: row.id, webhookId: row.webhookId, error }, 'inbox event could not be processed; kept with its error and retried later');
     }
-    return { claimed: rows.length, processed: usable.length, failed: failed.length, crossings: reports.length, lagsMs: finished.map((f) => Number(f.lagMs)) };
+    const locationIds = [...new Set(kept.map((k) => k.draft.locationId))];
+    return { claimed: rows.length, processed: usable.length, failed: failed.length, crossings: reports.length, lagsMs: finished.map((f) => Number(f.lagMs)), locationIds };
   }
 
   async function markFailed(db: Database | Transaction, ids: number[], error: string): Promise<void> {
@@ -251,6 +257,7 @@ function add(total: BatchOutcome, one: BatchOutcome): void {
   total.failed += one.failed;
   total.crossings += one.crossings;
   total.lagsMs.push(...one.lagsMs);
+  if (one.locationIds?.length) total.locationIds = [...new Set([...(total.locationIds ?? []), ...one.locationIds])];
 }
 
 function errorText(err: unknown): string {

@@ -35,6 +35,19 @@ export const wouldBillResponse = z.object({
       months: z.array(z.object({ month: z.string().describe('YYYY-MM, UTC'), units: z.number().int(), amountCents: cents.nullable() })),
     }),
   ),
+  /**
+   * For a prepaid sub-account, what its wallet would have drawn (integer cents): the backlog's amounts month by month
+   * from a wallet that started empty, with the top-ups its settings would have charged; null when billed postpaid.
+   */
+  wallet: z
+    .object({
+      drawnCents: z.number().int(),
+      topUps: z.number().int(),
+      topUpCents: z.number().int(),
+      endBalanceCents: z.number().int(),
+      months: z.array(z.object({ month: z.string(), drawnCents: z.number().int(), topUps: z.number().int(), topUpCents: z.number().int(), endBalanceCents: z.number().int() })),
+    })
+    .nullable(),
 });
 
 /** `POST …/would-bill/bill` answer. */

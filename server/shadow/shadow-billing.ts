@@ -23,10 +23,15 @@ import {
   type BillingModeState,
   type PromotedUnits,
 } from './shadow-repository';
-import { wouldBill, type WouldBill } from './would-bill';
+import { findSettings } from '../wallets/wallet-repository';
+import { simulateWalletDraw, type WalletDraw } from '../wallets/wallet-draw';
+import { monthlyDraws, wouldBill, type WouldBill } from './would-bill';
 
-/** The sub-account's would-bill figures with its mode. */
-export type WouldBillReport = WouldBill & Pick<BillingModeState, 'locationId' | 'billingMode' | 'billingModeChangedAt'>;
+/**
+ * The sub-account's would-bill figures with its mode and, for a prepaid wallet, what the wallet would have drawn
+ * (server/wallets/wallet-draw.ts; null when the sub-account is billed postpaid).
+ */
+export type WouldBillReport = WouldBill & Pick<BillingModeState, 'locationId' | 'billingMode' | 'billingModeChangedAt'> & { wallet: WalletDraw | null };
 
 /** What billing the backlog did: the reports handed to the reporter, per metric (empty when there was none). */
 export interface BilledBacklog {
@@ -65,11 +70,14 @@ export function createShadowBilling({ db }: { db: Database }) {
       const months = await shadowUnitsByMonth(db, locationId);
       const rules = months.length > 0 ? new Map((await findEffectiveRules(db, locationId)).map((r) => [r.metric, r])) : new Map();
       const agency = await findAgency(db, sub.companyId);
+      const figures = wouldBill(months, rules, agency?.currency ?? 'usd');
+      const settings = (await findSettings(db, sub.companyId, locationId)) ?? (await findSettings(db, sub.companyId, null));
       return {
         locationId,
         billingMode: sub.billingMode,
         billingModeChangedAt: sub.billingModeChangedAt,
-        ...wouldBill(months, rules, agency?.currency ?? 'usd'),
+        ...figures,
+        wallet: settings?.billingMode === 'prepaid' ? simulateWalletDraw(settings, monthlyDraws(figures)) : null,
       };
     },
 

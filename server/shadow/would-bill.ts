@@ -94,3 +94,16 @@ export function wouldBill(months: ShadowMonth[], rules: ReadonlyMap<string, Pric
     metrics: lines,
   };
 }
+
+/**
+ * The would-bill amounts per UTC month (`YYYY-MM`, in order), in whole cents, over the lines priced in the figures'
+ * currency: what a prepaid wallet would have drawn each month (server/wallets/wallet-draw.ts).
+ */
+export function monthlyDraws(figures: WouldBill): Array<{ month: string; amountCents: number }> {
+  const byMonth = new Map<string, Decimal>();
+  for (const line of figures.metrics) {
+    if (!line.priced || line.currency !== figures.currency) continue;
+    for (const m of line.months) byMonth.set(m.month, (byMonth.get(m.month) ?? new Decimal(0)).plus(m.amountCents ?? 0));
+  }
+  return [...byMonth].sort(([a], [b]) => a.localeCompare(b)).map(([month, cents]) => ({ month, amountCents: cents.toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toNumber() }));
+}

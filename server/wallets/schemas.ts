@@ -44,7 +44,7 @@ export const TOP_UP_STATUSES = ['pending', 'paid', 'granted', 'payment_failed', 
 /** One top-up of the wallet ledger. */
 export const topUpSchema = z.object({
   id: z.number().int(),
-  trigger: z.enum(['manual', 'auto', 'initial']),
+  trigger: z.enum(['manual', 'auto', 'initial', 'checkout']),
   amountCents: z.number().int(),
   currency: z.string(),
   status: z.enum(TOP_UP_STATUSES),
@@ -69,13 +69,80 @@ export const walletBalanceSchema = z.object({
   low: z.boolean(),
 });
 
-/** A sub-account's wallet: its mode, the settings in force, its balance and its latest top-ups (newest first). */
+/**
+ * One refund of a top-up (the wallet ledger): `amountCents` back to the card; the top-up's credit grant
+ * `voidedGrantId` had `grantRemainingCents` left, of which the rest was granted again as `replacementGrantId`.
+ * `pending` (being carried out; Stripe's message in `error` when a step failed, resumed by the next check),
+ * `refunded`, `failed` (given up: settle it in Stripe).
+ */
+export const refundSchema = z.object({
+  id: z.number().int(),
+  topUpId: z.number().int(),
+  amountCents: z.number().int(),
+  currency: z.string(),
+  status: z.enum(['pending', 'refunded', 'failed']),
+  grantRemainingCents: z.number().int(),
+  voidedGrantId: z.string(),
+  replacementGrantId: z.string().nullable(),
+  stripeRefundId: z.string().nullable(),
+  error: z.string().nullable(),
+  createdAt: z.string(),
+});
+
+/** A sub-account's wallet: its mode, the settings in force, its balance, its latest top-ups and refunds (newest first). */
 export const walletResponse = z.object({
   locationId: z.string(),
   billingMode: z.enum(['postpaid', 'prepaid']),
   settings: walletSettingsSchema.nullable(),
   balance: walletBalanceSchema.nullable(),
   topUps: z.array(topUpSchema),
+  refunds: z.array(refundSchema),
+});
+
+/** `:locationId` and `:topUpId` (a top-up's id, a positive integer). */
+export const topUpIdParam = locationIdParam.extend({ topUpId: z.coerce.number().int().positive() });
+
+/**
+ * What may be refunded of a top-up now, cents: the least of what remains on its credit grant, the wallet's balance
+ * (credit less unbilled usage) and what was paid for it less earlier refunds — never below 0.
+ */
+export const refundableSchema = z.object({
+  topUpId: z.number().int(),
+  currency: z.string(),
+  refundableCents: z.number().int(),
+  grantRemainingCents: z.number().int(),
+  balanceCents: z.number().int(),
+  paidLeftCents: z.number().int(),
+});
+
+/** "Refund": `amountCents` defaults to all that is refundable. */
+export const refundRequest = z.object({ amountCents: cents.optional() });
+/** The refund as it stands (`refunded`, or `pending` with Stripe's message in `error`). */
+export const refundResponse = z.object({ refund: refundSchema });
+
+/** The client's "Top up now" on Stripe Checkout: `amountCents` defaults to the settings' top-up amount. */
+export const checkoutTopUpRequest = z.object({ amountCents: cents.optional() });
+/** The hosted payment page to open: `url`, valid until `expiresAt` (Unix seconds); `amountCents` to be paid. */
+export const checkoutTopUpResponse = z.object({ sessionId: z.string(), url: z.string(), expiresAt: z.number().int(), amountCents: z.number().int() });
+
+/**
+ * The agency's prepaid sub-accounts and their balances (cents), most urgent first: `negative` (usage has outrun the
+ * credit), then `low` (below the threshold), then the rest. `balance` null with Stripe's message in `error` when
+ * Stripe could not be read for that one.
+ */
+export const agencyBalancesResponse = z.object({
+  wallets: z.array(
+    z.object({
+      locationId: z.string(),
+      name: z.string().nullable(),
+      thresholdCents: z.number().int(),
+      maxBalanceCents: z.number().int(),
+      balance: walletBalanceSchema.nullable(),
+      negative: z.boolean(),
+      lastTopUp: topUpSchema.nullable(),
+      error: z.string().nullable(),
+    }),
+  ),
 });
 
 /** "Top up now": `amountCents` defaults to the settings' top-up amount. */

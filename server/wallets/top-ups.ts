@@ -24,8 +24,24 @@ import type { Database } from '../../models/database';
 import { INVOICE_PAYMENT_EXPAND, invoicePaymentState, statusFor } from '../stripe/payment-problem';
 import { stripeErrorFields } from '../stripe/stripe-errors';
 import { setSubAccountBilling } from '../tenancy/accounts-repository';
+import type { z } from 'zod';
+import type { topUpSchema } from './schemas';
 import { updateTopUp, type TopUpRow } from './wallet-repository';
 import { recordAuditStep } from '../audit/ambient-transaction';
+
+/** A ledger row as the API answers it. */
+export const topUpView = (row: TopUpRow): z.infer<typeof topUpSchema> => ({
+  id: row.id,
+  trigger: row.trigger,
+  amountCents: row.amountCents,
+  currency: row.currency,
+  status: row.status,
+  balanceBeforeCents: row.balanceBeforeCents,
+  stripeInvoiceId: row.stripeInvoiceId,
+  stripeCreditGrantId: row.stripeCreditGrantId,
+  error: row.error,
+  createdAt: row.createdAt.toISOString(),
+});
 
 /** Runs after which a top-up whose invoice is still unpaid (and not declined) is given up as `failed`. */
 export const MAX_TOP_UP_RUNS = 5;

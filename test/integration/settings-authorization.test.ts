@@ -124,7 +124,8 @@ describe('authorization matrix of the settings API', () => {
     const failures: string[] = [];
     for (const { route, caller } of cases()) {
       const path = route.path.replace(':locationId', L1).replace(':metric', 'sms').replace(':keyId', String(spareKeyId)).replace(':key', 'matrix_metric')
-        .replace(':couponId', 'matrix_coupon').replace(':productId', '1').replace(':chargeId', '1').replace(':direction', 'inbound').replace(':planId', '1');
+        .replace(':couponId', 'matrix_coupon').replace(':productId', '1').replace(':chargeId', '1').replace(':direction', 'inbound').replace(':planId', '1')
+        .replace(':topUpId', '1');
       const auth = await authorizationFor(caller);
       let req = (t.http as any)[route.method](path);
       if (auth) req = req.set('authorization', auth);

@@ -141,6 +141,22 @@ describe('shadow mode', () => {
         ],
       }),
     ]);
+    expect(res.body.wallet).toBeNull(); // billed postpaid
+
+    // Prepaid: a wallet that started empty would have drawn 0.58 in October and 1.16 in November, topped up each time it
+    // fell below 0.50 (1.00 first, then 0.40, never above 1.20): Oct 0→1.00, −0.51→0.49, +0.40, −0.07 = 0.82;
+    // Nov −0.33→0.49, +0.40, −0.40→0.49, +0.40, −0.40→0.49, +0.40, −0.03 = 0.86.
+    const wallet = { billingMode: 'prepaid', currency: 'usd', initialTopUpCents: 100, thresholdCents: 50, topUpCents: 40, maxBalanceCents: 120, monthlyCapCents: null };
+    await api('put', `/api/sub-accounts/${LOCATION}/wallet/settings`, wallet).expect(200);
+    expect((await api('get', `/api/sub-accounts/${LOCATION}/would-bill`).expect(200)).body.wallet).toEqual({
+      drawnCents: 174, topUps: 5, topUpCents: 260, endBalanceCents: 86,
+      months: [
+        { month: '2026-10', drawnCents: 58, topUps: 2, topUpCents: 140, endBalanceCents: 82 },
+        { month: '2026-11', drawnCents: 116, topUps: 3, topUpCents: 120, endBalanceCents: 86 },
+      ],
+    });
+    await api('put', `/api/sub-accounts/${LOCATION}/wallet/settings`, { ...wallet, billingMode: 'postpaid' }).expect(200);
+
     // Shadow units are not billed units: the usage screens and the meter-report log leave them out.
     const usage = (await api('get', `/api/sub-accounts/${LOCATION}/usage?from=2026-10-01&to=2026-11-30`).expect(200)).body;
     expect(usage.totals.find((m: { metric: string }) => m.metric === 'sms')).toMatchObject({ records: 6, unitsBilled: 0, unitsSent: 0 });

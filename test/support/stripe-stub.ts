@@ -14,11 +14,12 @@
  *   processing delay, meter-event cancellations, and drift to inject
  * - stripe/coupons.ts: coupons (create with Stripe's refusals, archive = delete) and the discounts they give
  * - stripe/one-time-invoices.ts: one-off invoices (draft → items → finalize → pay or send; declines; void)
+ * - stripe/payment-intents.ts: the PaymentIntent of every card charge (invoices paid, Checkout payment mode) and refunds
  * - stripe/credit-grants.ts and credit-balance.ts: billing credit grants, the credit balance summary, and credits
  *   applied to metered lines (shown in invoice-preview.ts's `total_pretax_credit_amounts`)
  * - stripe/customers.ts, catalog.ts (products, prices), meters.ts, subscriptions.ts, subscription-schedules.ts,
  *   tax-settings.ts, invoices-coupons.ts (with invoice-preview.ts), webhook-endpoints.ts: the in-memory fake
- * - stripe/checkout-setup.ts (Checkout in setup mode, SetupIntents, PaymentMethods; `completeCheckoutSession` plays
+ * - stripe/checkout-setup.ts (Checkout in setup and payment mode, SetupIntents, PaymentMethods; `completeCheckoutSession` plays
  *   the client on the hosted page) and billing-portal.ts (Customer Portal configurations and sessions)
  * - stripe/wire.ts: form parsing, errors, pagination, metadata (v2 paths take JSON bodies instead)
  *
@@ -48,6 +49,7 @@ import { invoiceAndCouponRoutes } from './stripe/invoices-coupons';
 import { meterEventHandler } from './stripe/meter-events';
 import { meterRoutes } from './stripe/meters';
 import { oneTimeInvoiceRoutes } from './stripe/one-time-invoices';
+import { paymentIntentRoutes } from './stripe/payment-intents';
 import { subscriptionScheduleRoutes } from './stripe/subscription-schedules';
 import { subscriptionRoutes } from './stripe/subscriptions';
 import { defaultTaxSettings, taxSettingsRoutes } from './stripe/tax-settings';
@@ -128,6 +130,8 @@ function createAccountDouble(): AccountDouble {
     portalSessions: new Map(),
     creditGrants: new Map(),
     creditBalanceTransactions: new Map(),
+    paymentIntents: new Map(),
+    refunds: new Map(),
   };
   let clockOffsetMs = 0;
   const stub: StripeStub = {
@@ -239,6 +243,7 @@ function createAccountDouble(): AccountDouble {
     ...oneTimeInvoiceRoutes(fake),
     ...creditGrantRoutes(fake),
     ...creditBalanceRoutes(fake),
+    ...paymentIntentRoutes(fake),
     ...webhookEndpointRoutes(fake),
     ...errorReports.routes,
   ];

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import request from 'supertest';
 import { loadConfig } from '../../server/config';
-import { buildService, type Service } from '../../server/main';
+import { buildService, type BuildOptions, type Service } from '../../server/main';
 import { makeSigningKeys, type SigningKeys } from './highlevel-fixtures';
 import { openTestDatabase, type TestDatabase } from './test-database';
 
@@ -31,7 +31,7 @@ export interface TestService {
 export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
 
 /** Starts a service; `env` overrides any variable; `logger` replaces the silent one. Call `close()` in afterAll. */
-export async function startTestService(env: Record<string, string> = {}, options: { logger?: Logger } = {}): Promise<TestService> {
+export async function startTestService(env: Record<string, string> = {}, options: { logger?: Logger; onWalletLow?: BuildOptions['onWalletLow'] } = {}): Promise<TestService> {
   const keys = makeSigningKeys();
   const database = await openTestDatabase();
   const config = loadConfig({
@@ -43,7 +43,7 @@ export async function startTestService(env: Record<string, string> = {}, options
     ...(database.url ? { DATABASE_URL: database.url } : {}),
     ...env,
   });
-  const service = await buildService({ config, database, logger: options.logger });
+  const service = await buildService({ config, database, logger: options.logger, onWalletLow: options.onWalletLow });
   const http = request(service.app);
   const postSignedOnly = (body: unknown) => {
     const raw = typeof body === 'string' ? body : JSON.stringify(body);

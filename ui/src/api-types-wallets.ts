@@ -17,3 +17,11 @@ export type WalletSettingsInput = z.infer<typeof s.walletSettingsRequest>;
 export type WalletSettings = z.infer<typeof s.walletSettingsSchema>;
 /** The answer to "Top up now". */
 export type TopUpResult = z.infer<typeof s.topUpResponse>;
+/** One refund of a top-up (the wallet ledger). */
+export type Refund = z.infer<typeof s.refundSchema>;
+/** What may be refunded of a top-up now, and the figures of the rule (cents). */
+export type Refundable = z.infer<typeof s.refundableSchema>;
+/** The hosted Checkout page of a client's top-up. */
+export type CheckoutTopUp = z.infer<typeof s.checkoutTopUpResponse>;
+/** The agency's prepaid wallets and their balances. */
+export type AgencyBalances = z.infer<typeof s.agencyBalancesResponse>;

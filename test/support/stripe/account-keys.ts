@@ -36,6 +36,8 @@ const RAK: Record<Resource, Record<Access, string>> = {
   billing_portal: { read: 'rak_billing_portal_read', write: 'rak_billing_portal_write' },
   // A guess by the same pattern: Stripe's docs name no permission for billing credits.
   billing_credits: { read: 'rak_billing_credit_read', write: 'rak_billing_credit_write' },
+  payment_intents: { read: 'rak_payment_intent_read', write: 'rak_payment_intent_write' },
+  refunds: { read: 'rak_refund_read', write: 'rak_refund_write' },
 };
 
 

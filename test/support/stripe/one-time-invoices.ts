@@ -7,10 +7,12 @@
  * cannot be paid again); `send_invoice` needs `days_until_due` (or `due_date`), and sending needs the customer's email.
  * Paying charges the customer's `invoice_settings.default_payment_method`: none is a 400; a test card id containing
  * `chargeDeclined` (Stripe's `pm_card_chargeDeclined`) is a 402 `card_error` / `card_declined`, and the invoice stays
- * open with `attempt_count` + 1. Messages marked "approximate" are the stub's wording.
+ * open with `attempt_count` + 1; a payment makes a succeeded PaymentIntent (payment-intents.ts) listed in the invoice's
+ * `payments`. Messages marked "approximate" are the stub's wording.
  * Invoices are read through invoices-coupons.ts (GET /v1/invoices/:id, list), from the same `state.invoices`.
  */
 import { liveCustomer } from './customers';
+import { chargeCard } from './payment-intents';
 import type { Fake, Route, StripeJson } from './types';
 import { bool, ID, integer, invalid, mergeMetadata, missingParam, newId, noSuch, now, obj, requireString, str, StripeFakeError } from './wire';
 
@@ -168,7 +170,11 @@ export function oneTimeInvoiceRoutes({ state }: Fake): Route[] {
         if (card.includes('chargeDeclined')) {
           throw new StripeFakeError(402, { type: 'card_error', code: 'card_declined', message: 'Your card was declined.' });
         }
+        // The charge's PaymentIntent, as the invoice's payment (docs.stripe.com/api/invoice-payment/object).
+        const intent = chargeCard(state, { customer: customer.id, amount: invoice.amount_due, currency: invoice.currency, paymentMethod: card, description: invoice.description, metadata: invoice.metadata });
+        const payment = { id: newId('inpay'), object: 'invoice_payment', amount_paid: intent.amount, amount_requested: intent.amount, currency: intent.currency, created: now(), invoice: invoice.id, is_default: true, payment: { type: 'payment_intent', payment_intent: intent }, status: 'paid' };
         Object.assign(invoice, {
+          payments: { object: 'list', data: [...(invoice.payments?.data ?? []), payment], has_more: false, url: `/v1/invoices/${invoice.id}/payments` },
           status: 'paid',
           amount_paid: invoice.amount_due,
           amount_remaining: 0,

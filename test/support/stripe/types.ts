@@ -79,6 +79,9 @@ export interface StripeFakeState {
   creditGrants: Map<string, StripeJson>;
   /** Credit balance transactions (debits: credits applied to an invoice), docs.stripe.com/api/billing/credit-balance-transaction. */
   creditBalanceTransactions: Map<string, StripeJson>;
+  /** PaymentIntents of cards charged (invoice payments, Checkout in payment mode) and their refunds (payment-intents.ts). */
+  paymentIntents: Map<string, StripeJson>;
+  refunds: Map<string, StripeJson>;
 }
 
 /** One HTTP request the stub received (every endpoint). Holds the API key: assert on it, never print it. */
@@ -178,7 +181,8 @@ export interface StripeStub {
    * What the client does on Stripe's hosted setup page: a card PaymentMethod is made and attached to the session's
    * customer, a succeeded SetupIntent holds it, and the session becomes `complete` (checkout-setup.ts). Returns the
    * session as the `checkout.session.completed` event carries it. Stripe does NOT make the card the customer's
-   * default: that is the integration's job.
+   * default: that is the integration's job. A session in payment mode is paid instead: a succeeded PaymentIntent
+   * of its `amount_total` (payment-intents.ts), `payment_status: 'paid'`.
    */
   completeCheckoutSession(sessionId: string, card?: Partial<{ brand: string; last4: string; exp_month: number; exp_year: number }>): StripeJson;
   /** Empties `state`, `requestLog`, the idempotency store and `apiFaults` (meter-event fields are untouched). */
@@ -209,7 +213,9 @@ export type Resource =
   | 'setup_intents'
   | 'payment_methods'
   | 'billing_portal'
-  | 'billing_credits';
+  | 'billing_credits'
+  | 'payment_intents'
+  | 'refunds';
 /** Read or write access to a resource. */
 export type Access = 'read' | 'write';
 

@@ -15,6 +15,7 @@ import { PricingPage } from './PricingPage';
 import { ReconciliationPage } from './Reconciliation';
 import { SubAccountPage } from './SubAccountPage';
 import { SubAccountsPage } from './SubAccountsPage';
+import { WalletsPage } from './WalletsPage';
 
 const SECTIONS = [
   { to: '/', label: 'Overview' },
@@ -22,6 +23,7 @@ const SECTIONS = [
   { to: '/catalogue', label: 'Catalogue' },
   { to: '/sub-accounts', label: 'Sub-accounts' },
   { to: '/invoices', label: 'Invoices' },
+  { to: '/wallets', label: 'Wallets' },
   { to: '/usage', label: 'Usage' },
   { to: '/usage-api', label: 'Usage API' },
   { to: '/reconciliation', label: 'Reconciliation' },
@@ -73,6 +75,8 @@ export function AgencyApp({ user }: { user: SessionUser }) {
           <SubAccountsPage />
         ) : section === '/invoices' ? (
           <InvoicesPage />
+        ) : section === '/wallets' ? (
+          <WalletsPage />
         ) : section === '/usage' ? (
           <UsageDashboard />
         ) : section === '/usage-api' ? (

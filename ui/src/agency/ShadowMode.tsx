@@ -135,6 +135,13 @@ export function WouldBillTable({ wouldBill }: { wouldBill: WouldBill }) {
         </table>
       </div>
       <p className="muted small">An estimate at today’s prices; graduated prices restart each UTC month. Metrics without a price are not in the total.</p>
+      {wouldBill.wallet ? (
+        <p data-testid="would-bill-wallet">
+          On its prepaid wallet (started empty), this backlog would have drawn <strong>{formatCents(wouldBill.wallet.drawnCents, wouldBill.currency)}</strong>, with{' '}
+          {wouldBill.wallet.topUps} top-up{wouldBill.wallet.topUps === 1 ? '' : 's'} of the card totalling {formatCents(wouldBill.wallet.topUpCents, wouldBill.currency)} and a
+          balance of {formatCents(wouldBill.wallet.endBalanceCents, wouldBill.currency)} left.
+        </p>
+      ) : null}
     </>
   );
 }

@@ -25,7 +25,7 @@ export function SubAccountPayments({ locationId, hasCustomer }: { locationId: st
         {payments.data ? <CardOnFile locationId={locationId} payments={payments.data} audience="agency" canOpen={canChange} /> : null}
         <NextInvoice locationId={locationId} />
       </div>
-      <WalletCard locationId={locationId} canTopUp={canChange} />
+      <WalletCard locationId={locationId} canAct={canChange} audience="agency" />
       {hasCustomer ? (
         <section className="card" aria-labelledby="sub-invoices-title">
           <h2 id="sub-invoices-title">Invoices</h2>

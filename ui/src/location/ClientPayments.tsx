@@ -19,7 +19,7 @@ export function ClientPayments({ locationId, canOpen }: { locationId: string; ca
         {payments.data ? <CardOnFile locationId={locationId} payments={payments.data} audience="client" canOpen={canOpen} /> : null}
         <NextInvoice locationId={locationId} />
       </div>
-      <WalletCard locationId={locationId} canTopUp={canOpen} />
+      <WalletCard locationId={locationId} canAct={canOpen} audience="client" />
       {hasCustomer ? (
         <section className="card" aria-labelledby="my-invoices-title">
           <h2 id="my-invoices-title">Your invoices</h2>
