@@ -34,8 +34,8 @@ const DECLINED = 'locAuditTableDecline';
 const SPEC = { billingMode: 'prepaid', currency: 'usd', initialTopUpCents: 5000, thresholdCents: 1000, topUpCents: 2000, maxBalanceCents: 6000, monthlyCapCents: null };
 
 /** What a call's `prepare` found or made, for the path and the body. */
-interface Ctx { couponId: string; productId: number; chargeId: number; planId: number; backfillId: number; batchId: number; keyId: number; apiKey: string; alertId: string; customers: Record<string, string> }
-const ctx: Ctx = { couponId: '', productId: 0, chargeId: 0, planId: 0, backfillId: 0, batchId: 0, keyId: 0, apiKey: '', alertId: '', customers: {} };
+interface Ctx { couponId: string; productId: number; chargeId: number; planId: number; topUpId: number; backfillId: number; batchId: number; keyId: number; apiKey: string; alertId: string; customers: Record<string, string> }
+const ctx: Ctx = { couponId: '', productId: 0, chargeId: 0, planId: 0, topUpId: 0, backfillId: 0, batchId: 0, keyId: 0, apiKey: '', alertId: '', customers: {} };
 
 /** How to call one write route. `auth` 'none' sends no token; 'api-key' the agency's API key. */
 interface Call { body?: (c: Ctx) => object; prepare?: (c: Ctx) => Promise<void>; auth?: 'admin' | 'none' | 'api-key' }
@@ -85,6 +85,7 @@ const CALLS: Record<string, Call> = {
   'DELETE /api/catalog/one-time-products/:productId': {},
   'POST /api/catalog/plans': { body: () => ({ name: 'Pro', currency: 'usd', baseFeeAmount: 1500, metrics: [{ metric: 'sms', includedUnits: 100, overageUnitAmountDecimal: '3' }] }) },
   'PUT /api/sub-accounts/:locationId/plan': { body: (c) => ({ planId: c.planId }) },
+  'DELETE /api/catalog/plans/:planId': {},
   'POST /api/sub-accounts/:locationId/meter-batches/:batchId/retry': {
     prepare: async (c) => {
       const rows = await t.database.db.execute(sql`insert into meter_batches (company_id, stripe_customer_id, meter_event_name, identifier, value, timestamp, status, last_error)
@@ -106,6 +107,10 @@ const CALLS: Record<string, Call> = {
   'PUT /api/wallets/settings': { body: () => SPEC },
   'PUT /api/sub-accounts/:locationId/wallet/settings': { body: () => SPEC },
   'POST /api/sub-accounts/:locationId/wallet/top-ups': {},
+  'POST /api/sub-accounts/:locationId/wallet/top-ups/:topUpId/refund': { body: () => ({ amountCents: 500 }) },
+  'POST /api/sub-accounts/:locationId/wallet/checkout': { body: () => ({ amountCents: 1000 }) },
+  'PUT /api/sub-accounts/:locationId/nickname': { body: () => ({ nickname: 'Main' }) },
+  'PUT /api/pricing/:metric/directions/:direction': { body: () => ({ threshold: 1, price: { currency: 'usd', interval: 'month', unitAmountDecimal: '5' } }) },
   'PUT /api/payments/settings': { body: () => ({ requireCardBeforeSubscription: true }) },
   'PUT /api/suspension/settings': { body: () => ({ policy: 'stop_billing', afterAttempts: 3 }) },
   'POST /api/sub-accounts/:locationId/suspension/resume': {},
@@ -141,7 +146,9 @@ const CALLS: Record<string, Call> = {
 function pathOf(path: string, c: Ctx): string {
   const values: Record<string, string> = {
     locationId: path.includes('billing-mode') || path.includes('would-bill') ? SHADOW : path.includes('/retry') && path.includes('one-time') ? DECLINED : LOC,
-    metric: 'sms', couponId: c.couponId, productId: String(c.productId), chargeId: String(c.chargeId), batchId: String(c.batchId),
+    // A directional metric split into inbound and outbound: calls, so the SMS rule the other calls set stays whole.
+    metric: path.includes('/directions/') ? 'call_minutes' : 'sms', direction: 'inbound', topUpId: String(c.topUpId), planId: String(c.planId),
+    couponId: c.couponId, productId: String(c.productId), chargeId: String(c.chargeId), batchId: String(c.batchId),
     backfillId: String(c.backfillId), key: 'gpu_seconds', keyId: String(c.keyId), alertId: c.alertId,
   };
   return path.replace(/:([A-Za-z]+)/g, (_m, name: string) => values[name] ?? `:${name}`);
@@ -153,6 +160,7 @@ function remember(key: string, body: Record<string, any>): void {
   if (key === 'POST /api/catalog/coupons') ctx.couponId = body.id;
   if (key === 'POST /api/catalog/one-time-products') ctx.productId = body.id;
   if (key === 'POST /api/catalog/plans') ctx.planId = body.id;
+  if (key === 'POST /api/sub-accounts/:locationId/wallet/top-ups') ctx.topUpId = body.topUp?.id ?? body.id;
   if (key === 'POST /api/sub-accounts/:locationId/backfills') ctx.backfillId = body.id;
   if (key === 'POST /api/api-keys') ctx.keyId = body.id;
 }
