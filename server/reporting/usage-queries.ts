@@ -211,6 +211,31 @@ export function chargeFor(terms: PriceTerms | null, units: number): string | nul
 }
 
 /**
+ * For each metric with more than one rule in force (a directional pair: server/metering/rules-repository.ts), the
+ * charge in cents (decimal string) of its units billed in [start, end): each meter event's units priced at the rule
+ * whose meter it is, one line each, as Stripe invoices one subscription item per price. Metrics with one rule are absent.
+ */
+async function chargesByMeter(db: Executor, scope: UsageScope, start: string, end: string, rules: Awaited<ReturnType<typeof findEffectiveRules>>) {
+  const paired = new Set(rules.filter((r, _i, all) => all.filter((o) => o.metric === r.metric).length > 1).map((r) => r.metric));
+  const charges = new Map<string, string | null>();
+  if (paired.size === 0) return charges;
+  const billed = await selectRows<{ metric: string; eventName: string; units: string }>(
+    db,
+    sql`select r.metric, r.meter_event_name as "eventName", sum(r.units)::text as units from ${reportsIn(scope, start, end)} group by 1, 2`,
+  );
+  for (const metric of paired) {
+    let total: Decimal | null = new Decimal(0);
+    for (const b of billed.filter((row) => row.metric === metric)) {
+      const rule = rules.find((r) => r.metric === metric && r.meterEventName === b.eventName);
+      const cents = chargeFor(rule?.priceTerms ?? null, Number(b.units));
+      total = cents === null || total === null ? null : total.plus(cents);
+    }
+    charges.set(metric, total === null ? null : total.toString());
+  }
+  return charges;
+}
+
+/**
  * One sub-account's month so far: per metric the usage, units billed and the estimated charge at the prices in
  * force, plus the agency's flat fee while the sub-account has a subscription — also after rebilling was switched
  * off, since the subscription then runs to the end of the period already invoiced, fee included. An estimate: Stripe's invoice is the truth
@@ -219,7 +244,9 @@ export function chargeFor(terms: PriceTerms | null, units: number): string | nul
 export async function currentPeriodCharges(db: Executor, companyId: string, locationId: string, now = new Date()) {
   const period = currentPeriod(now);
   const totals = await metricTotals(db, { companyId, locationId }, period.start, period.end);
-  const rules = new Map((await findEffectiveRules(db, locationId)).map((r) => [r.metric, r]));
+  const effective = await findEffectiveRules(db, locationId);
+  const rules = new Map(effective.map((r) => [r.metric, r]));
+  const charges = await chargesByMeter(db, { companyId, locationId }, period.start, period.end, effective);
   const [agency] = await selectRows<{ currency: string; flatFee: number | null; subscribed: boolean }>(
     db,
     sql`select a.currency, a.flat_fee_amount as "flatFee", (s.stripe_subscription_id is not null) as subscribed
@@ -228,7 +255,9 @@ export async function currentPeriodCharges(db: Executor, companyId: string, loca
   const lines = totals.map((t) => {
     const rule = rules.get(t.metric);
     const terms = rule?.priceTerms ?? null;
-    return { ...t, threshold: rule?.threshold ?? null, currency: terms?.currency ?? null, estimatedCents: chargeFor(terms, t.unitsBilled) };
+    // A metric priced per direction (an inbound + outbound pair) bills each meter's units at its own rule's price.
+    const estimatedCents = charges.has(t.metric) ? charges.get(t.metric)! : chargeFor(terms, t.unitsBilled);
+    return { ...t, threshold: rule?.threshold ?? null, currency: terms?.currency ?? null, estimatedCents };
   });
   const flatFeeCents = agency?.subscribed && agency.flatFee ? agency.flatFee : null;
   const total = lines.reduce((sum, l) => sum.plus(l.estimatedCents ?? 0), new Decimal(flatFeeCents ?? 0));

@@ -128,6 +128,9 @@ describe('a directional metric priced per direction', () => {
     const today = new Date().toISOString().slice(0, 10);
     const amounts = (await api('get', `/api/usage/amounts?locationId=${L2}&from=${today}&to=${today}`).expect(200)).body;
     expect(amounts.totals.find((m: StripeJson) => m.metric === 'call_minutes')).toMatchObject({ amountCents: 38, priced: true });
+    // So does the sub-account's running estimate for the period (list, summary, wallet balance, spend alerts).
+    const period = (await api('get', `/api/sub-accounts/${L2}/current-period`).expect(200)).body;
+    expect(period.lines.find((l: StripeJson) => l.metric === 'call_minutes')).toMatchObject({ unitsBilled: 6, estimatedCents: '38' });
   });
 
   it('when a sub-account prices only its inbound calls itself, then its inbound calls bill at its price and its outbound calls still at the default’s', async () => {
