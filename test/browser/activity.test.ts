@@ -1,11 +1,10 @@
 import type { AddressInfo } from 'node:net';
-import nock from 'nock';
 import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
 import { setUpBilling } from '../support/billing';
 import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
 import { startStripeStub, type StripeStub } from '../support/stripe-stub';
 import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, openSignedInAgencyPage, screenshotFrame } from './support/browser';
+import { launchBrowser, openSignedInAgencyPage, screenshotFrame, closeBrowserTest } from './support/browser';
 import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
 
 /**
@@ -56,14 +55,7 @@ beforeAll(async () => {
   ({ context, page, app } = await openSignedInAgencyPage(browser, parent.url('viewer'), pageErrors));
 });
 
-afterAll(async () => {
-  nock.cleanAll();
-  await context?.close();
-  await browser?.close();
-  await parent?.close();
-  await t?.close();
-  await stripe?.close();
-});
+afterAll(() => closeBrowserTest(context, browser, parent, t, stripe));
 
 it('when an agency user opens Activity, then every change is listed newest first with who and before → after', async () => {
   await nav('Activity').click();

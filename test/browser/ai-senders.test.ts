@@ -1,12 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
-import nock from 'nock';
 import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
 import { selectRows } from '../../models/database';
 import { fixture } from '../support/highlevel-fixtures';
 import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
 import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, screenshotFrame, openSignedInAgencyPage } from './support/browser';
+import { launchBrowser, screenshotFrame, openSignedInAgencyPage, closeBrowserTest } from './support/browser';
 import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
 
 /**
@@ -64,12 +63,7 @@ beforeAll(async () => {
   ({ context, page, app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors));
 });
 
-afterAll(async () => {
-  nock.cleanAll();
-  await browser?.close();
-  await parent?.close();
-  await t?.close();
-});
+afterAll(() => closeBrowserTest(browser, parent, t));
 
 describe('AI messages card', () => {
   it('when the agency adds its AI app’s provider and saves, then it is listed and that app’s reply counts as ai_messages', async () => {

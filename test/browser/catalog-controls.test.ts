@@ -1,11 +1,10 @@
 import type { AddressInfo } from 'node:net';
-import nock from 'nock';
 import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
 import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
 import { TEST_STRIPE_KEY } from '../support/billing';
 import { startStripeStub, type StripeJson, type StripeStub } from '../support/stripe-stub';
 import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, openFold, openSignedInAgencyPage, screenshotFrame } from './support/browser';
+import { launchBrowser, openFold, openSignedInAgencyPage, screenshotFrame, closeBrowserTest } from './support/browser';
 import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
 
 /**
@@ -70,14 +69,7 @@ beforeAll(async () => {
   ({ context, page, app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors));
 });
 
-afterAll(async () => {
-  nock.cleanAll();
-  await context?.close();
-  await browser?.close();
-  await parent?.close();
-  await t?.close();
-  await stripe?.close();
-});
+afterAll(() => closeBrowserTest(context, browser, parent, t, stripe));
 
 describe('inbound and outbound rows on the Pricing page', () => {
   it('when the agency splits call minutes and prices inbound calls at $0.05, then two rows show and Stripe has the inbound price on its own meter', async () => {

@@ -1,11 +1,10 @@
 import type { AddressInfo } from 'node:net';
-import nock from 'nock';
 import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
 import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
 import { TEST_STRIPE_KEY } from '../support/billing';
 import { startStripeStub, type StripeStub } from '../support/stripe-stub';
 import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, openSignedInAgencyPage, screenshotFrame, openFold } from './support/browser';
+import { launchBrowser, openSignedInAgencyPage, screenshotFrame, openFold, closeBrowserTest } from './support/browser';
 import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
 
 /**
@@ -57,14 +56,7 @@ beforeAll(async () => {
   ({ context, page, app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors));
 });
 
-afterAll(async () => {
-  nock.cleanAll();
-  await context?.close();
-  await browser?.close();
-  await parent?.close();
-  await t?.close();
-  await stripe?.close();
-});
+afterAll(() => closeBrowserTest(context, browser, parent, t, stripe));
 
 describe('plans', () => {
   it('when the agency creates a plan with a base fee and an SMS allowance, then Stripe has its prices and the catalogue lists it', async () => {

@@ -1,11 +1,10 @@
 import { createServer } from 'node:net';
-import nock from 'nock';
 import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
 import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
 import { connectEnv, deliverConnectEvent } from '../support/stripe-connect';
 import { startStripeStub, type StripeStub } from '../support/stripe-stub';
 import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, openSignedInAgencyPage } from './support/browser';
+import { launchBrowser, openSignedInAgencyPage, closeBrowserTest } from './support/browser';
 import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
 
 /**
@@ -61,14 +60,7 @@ beforeAll(async () => {
   });
 });
 
-afterAll(async () => {
-  nock.cleanAll();
-  await context?.close();
-  await browser?.close();
-  await parent?.close();
-  await t?.close();
-  await stripe?.close();
-});
+afterAll(() => closeBrowserTest(context, browser, parent, t, stripe));
 
 describe('Connect with Stripe on the Stripe card', () => {
   it('when the admin connects through Stripe’s page in a new tab, then the card shows the account connected through Connect', async () => {

@@ -5,7 +5,7 @@ import nock from 'nock';
 import type { Browser, BrowserContext, FrameLocator } from 'playwright-core';
 import { HIGHLEVEL_API, installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
 import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, openSignedInAgencyPage } from './support/browser';
+import { launchBrowser, openSignedInAgencyPage, closeBrowserTest } from './support/browser';
 import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
 
 /**
@@ -44,13 +44,7 @@ beforeAll(async () => {
   ({ context, app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors));
 });
 
-afterAll(async () => {
-  nock.cleanAll();
-  await context?.close();
-  await browser?.close();
-  await parent?.close();
-  await t?.close();
-});
+afterAll(() => closeBrowserTest(context, browser, parent, t));
 
 describe('double-rebilling warning on the Pricing page', () => {
   it('when HighLevel shows the sub-account in SaaS mode, then the SMS and email rows warn of double billing and Voice AI does not', async () => {

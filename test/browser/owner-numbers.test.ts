@@ -1,12 +1,11 @@
 import type { AddressInfo } from 'node:net';
-import nock from 'nock';
 import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
 import { fixture } from '../support/highlevel-fixtures';
 import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
 import { TEST_STRIPE_KEY } from '../support/billing';
 import { startStripeStub, type StripeStub } from '../support/stripe-stub';
 import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, openSignedInAgencyPage, screenshotFrame } from './support/browser';
+import { launchBrowser, openSignedInAgencyPage, screenshotFrame, closeBrowserTest } from './support/browser';
 import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
 
 /**
@@ -79,14 +78,7 @@ beforeAll(async () => {
   ({ context, page, app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors));
 });
 
-afterAll(async () => {
-  nock.cleanAll();
-  await context?.close();
-  await browser?.close();
-  await parent?.close();
-  await t?.close();
-  await stripe?.close();
-});
+afterAll(() => closeBrowserTest(context, browser, parent, t, stripe));
 
 describe('units are never added across metrics', () => {
   it('when a sub-account used two metrics, then the list shows each metric with its own billed units and no total', async () => {

@@ -2,7 +2,6 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import nock from 'nock';
 import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
 import { fixture } from '../support/highlevel-fixtures';
 import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
@@ -10,7 +9,7 @@ import { drainReporter, TEST_STRIPE_KEY } from '../support/billing';
 import { attachTestCard } from '../support/stripe/customers';
 import { startStripeStub, type StripeStub } from '../support/stripe-stub';
 import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, openSignedInAgencyPage, screenshotFrame } from './support/browser';
+import { launchBrowser, openSignedInAgencyPage, screenshotFrame, closeBrowserTest } from './support/browser';
 import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
 
 /**
@@ -115,14 +114,7 @@ beforeAll(async () => {
   ({ context, page, app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors));
 });
 
-afterAll(async () => {
-  nock.cleanAll();
-  await context?.close();
-  await browser?.close();
-  await parent?.close();
-  await t?.close();
-  await stripe?.close();
-});
+afterAll(() => closeBrowserTest(context, browser, parent, t, stripe));
 
 describe('the sub-account page starts with a summary (item 3)', () => {
   it('when a billed client’s page is opened, then its head says billing, card, subscription, this period, next invoice and the next step', async () => {

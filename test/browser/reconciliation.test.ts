@@ -1,6 +1,5 @@
 import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
-import nock from 'nock';
 import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
 import { selectRows } from '../../models/database';
 import { ensureMeter } from '../../server/stripe/catalog';
@@ -11,7 +10,7 @@ import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse }
 import { withMeterSummaries, type MeterSummaries } from '../support/stripe/meter-summaries';
 import { startStripeStub, type StripeStub } from '../support/stripe-stub';
 import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, openSignedInAgencyPage, screenshotFrame, openFold } from './support/browser';
+import { launchBrowser, openSignedInAgencyPage, screenshotFrame, openFold, closeBrowserTest } from './support/browser';
 import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
 
 /**
@@ -85,14 +84,7 @@ beforeAll(async () => {
   ({ context, page, app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors));
 });
 
-afterAll(async () => {
-  nock.cleanAll();
-  await context?.close();
-  await browser?.close();
-  await parent?.close();
-  await t?.close();
-  await stripe?.close();
-});
+afterAll(() => closeBrowserTest(context, browser, parent, t, stripe));
 
 it('when Stripe dropped a meter event and counts foreign units, then "Reconcile now" shows the repair and the units left for the agency', async () => {
   expect(await app.getByTestId('overview-drift-alert').count()).toBe(0);

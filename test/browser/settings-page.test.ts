@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
-import nock from 'nock';
 import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
 import Stripe from 'stripe';
 import { selectRows } from '../../models/database';
@@ -11,7 +10,7 @@ import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse }
 import { deliverStripeEventsTo } from '../support/stripe-deliveries';
 import { startStripeStub, type StripeStub } from '../support/stripe-stub';
 import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, screenshotFrame } from './support/browser';
+import { launchBrowser, screenshotFrame, closeBrowserTest } from './support/browser';
 import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
 
 /**
@@ -82,13 +81,7 @@ beforeAll(async () => {
   app = page.frameLocator('#app');
 });
 
-afterAll(async () => {
-  nock.cleanAll();
-  await browser?.close();
-  await parent?.close();
-  await t?.close();
-  await stripe?.close();
-});
+afterAll(() => closeBrowserTest(browser, parent, t, stripe));
 
 describe('the settings page inside HighLevel', () => {
   it('when the page is opened outside HighLevel, then it says how to open it', async () => {

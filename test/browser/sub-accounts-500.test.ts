@@ -3,7 +3,7 @@ import nock from 'nock';
 import type { Browser, FrameLocator } from 'playwright-core';
 import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
 import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, openSignedInAgencyPage } from './support/browser';
+import { launchBrowser, openSignedInAgencyPage, closeBrowserTest } from './support/browser';
 import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
 
 /**
@@ -51,12 +51,7 @@ beforeAll(async () => {
   ({ app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors));
 });
 
-afterAll(async () => {
-  nock.cleanAll();
-  await browser?.close();
-  await parent?.close();
-  await t?.close();
-});
+afterAll(() => closeBrowserTest(browser, parent, t));
 
 describe('an agency with 500 sub-accounts', () => {
   it('when the sub-accounts table opens, then it shows the first 50 by name and says there are 500', async () => {

@@ -1,5 +1,4 @@
 import type { AddressInfo } from 'node:net';
-import nock from 'nock';
 import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
 import { drainReporter, markSubscribed, TEST_STRIPE_KEY } from '../support/billing';
 import { fixture } from '../support/highlevel-fixtures';
@@ -7,7 +6,7 @@ import { exportedSms, giveLocationToken, serveExport } from '../support/highleve
 import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
 import { startStripeStub, type StripeStub } from '../support/stripe-stub';
 import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, screenshotFrame, openSignedInAgencyPage, openFold } from './support/browser';
+import { launchBrowser, screenshotFrame, openSignedInAgencyPage, openFold, closeBrowserTest } from './support/browser';
 import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
 
 /**
@@ -115,13 +114,7 @@ beforeAll(async () => {
   ({ context, page, app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors));
 });
 
-afterAll(async () => {
-  nock.cleanAll();
-  await browser?.close();
-  await parent?.close();
-  await t?.close();
-  await stripe?.close();
-});
+afterAll(() => closeBrowserTest(browser, parent, t, stripe));
 
 describe('Usage API screen', () => {
   let key = '';

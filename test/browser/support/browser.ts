@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type FrameLocator, type Page } from 'playwright-core';
 import { ensureUiBuilt } from '../../../server/ui/build-ui';
+import nock from 'nock';
 
 /** Debian's Chromium, used when installed (`apt-get install -y --no-install-recommends chromium`). */
 export const DEBIAN_CHROMIUM = '/usr/bin/chromium';
@@ -117,4 +118,14 @@ export async function openFold(app: FrameLocator, title: string): Promise<void> 
   await details.waitFor();
   if (!(await details.evaluate((el) => (el as unknown as { open: boolean }).open))) await details.locator('summary').click();
   await details.locator('summary + *').first().waitFor();
+}
+
+/**
+ * A browser test's tear-down: clears nock's interceptors, then closes what the test opened, in the order given
+ * (context, browser, the HighLevel parent page, the service, the Stripe double); ones a failed set-up never opened
+ * are undefined and skipped. @throws what a close throws (the rest then stay open, as a failure should show).
+ */
+export async function closeBrowserTest(...opened: Array<{ close(): Promise<unknown> } | undefined>): Promise<void> {
+  nock.cleanAll();
+  for (const thing of opened) await thing?.close();
 }
