@@ -241,8 +241,7 @@ export const subAccountDetailResponse = subAccountRowSchema.extend({
   counters: z.array(z.object({ metric: z.string(), direction: directionSchema, total: z.string(), billedUnits: z.number().int() })),
 });
 
-/** `PUT /api/sub-accounts/:locationId/nickname` body: the agency's name for the client; null or blank removes it. */
-export const nicknameRequest = z.object({ nickname: z.string().trim().max(100).nullable() });
+/** `PUT …/nickname` body: the agency's name for the client; null or blank removes it. */ export const nicknameRequest = z.object({ nickname: z.string().trim().max(100).nullable() });
 
 /** `GET /api/stripe/customers` query. */
 export const customerSearchQuery = z.object({ query: z.string().min(1).max(200) });

