@@ -7,14 +7,13 @@
  * (`chargeFor`: unit amount × units, or graduated tiers, rounded to whole cents, halves up). A bucket's amount is the
  * growth of that charge over the bucket (charge of the units up to its end − up to its start), so buckets add up to
  * the range's amount exactly. An estimate: Stripe's invoice is the truth (its periods follow the subscription).
- * Cost: quantity × base cost per (sub-account, metric), rounded the same way (highlevel-cost.ts).
+ * Cost: quantity × base cost per (sub-account, metric, rule), rounded the same way (highlevel-cost.ts `costUsage`).
  */
-import Decimal from 'decimal.js';
 import { sql } from 'drizzle-orm';
 import { selectRows, type Executor } from '../../models/database';
-import { findEffectiveRules, ruleForDirection, type EffectiveRule } from '../metering/rules-repository';
+import { findEffectiveRules, type EffectiveRule } from '../metering/rules-repository';
 import { chargeFor, rangeBounds, reportsIn, usageIn, type DayRange, type Granularity, type UsageScope } from '../reporting/usage-queries';
-import { lineCostCents } from './highlevel-cost';
+import { costUsage } from './highlevel-cost';
 
 /** @returns amounts per metric and per (bucket, metric), in cents of `currency`. */
 export async function usageAmounts(db: Executor, scope: UsageScope, range: DayRange, granularity: Granularity, agencyCurrency: string) {
@@ -61,19 +60,11 @@ export async function usageAmounts(db: Executor, scope: UsageScope, range: DayRa
     point.amountCents += charged - so.charged;
     series.set(`${b.bucket}\u0000${b.metric}`, point);
   }
-  // HighLevel's cost is what the agency pays for all the usage, billed on or not: at the metric's rule's base cost, or
-  // of a pair the rule of the usage's direction; one line (one rounding) per (sub-account, metric, rule).
-  const lines = new Map<string, { metric: string; base: string | null; quantity: Decimal }>();
-  for (const u of used) {
-    const of = inForce.get(`${u.locationId}\u0000${u.metric}`) ?? [];
-    const rule = of.length > 1 ? (ruleForDirection(of, u.direction) ?? of[0]) : of[0];
-    const key = `${u.locationId}\u0000${u.metric}\u0000${rule?.direction ?? ''}`;
-    const line = lines.get(key) ?? { metric: u.metric, base: rule?.baseCostDecimal ?? null, quantity: new Decimal(0) };
-    lines.set(key, { ...line, quantity: line.quantity.plus(u.quantity) });
-  }
-  for (const line of lines.values()) {
-    if (line.base === null) total(line.metric).costed = false;
-    else total(line.metric).costCents += lineCostCents(line.quantity.toString(), line.base);
+  // HighLevel's cost is what the agency pays for all the usage, billed on or not (highlevel-cost.ts: per direction
+  // for a split metric, one rounding per (sub-account, metric, rule) over the range).
+  for (const line of costUsage(used, [...inForce.values()].flat(), () => '')) {
+    if (line.baseCostDecimal === null) total(line.metric).costed = false;
+    else total(line.metric).costCents += line.costCents;
   }
   const list = [...totals.values()].sort((a, b) => a.metric.localeCompare(b.metric));
   return {

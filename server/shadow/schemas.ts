@@ -22,12 +22,14 @@ export const wouldBillResponse = z.object({
   metrics: z.array(
     z.object({
       metric: z.string(),
+      /** The direction of the rule the units were counted under; null for a metric priced as one. */
+      direction: z.enum(['inbound', 'outbound']).nullable(),
       units: z.number().int(),
       reports: z.number().int(),
       firstCrossedAt: isoTime,
       lastCrossedAt: isoTime,
+      meterEventName: z.string(),
       threshold: z.string().nullable(),
-      meterEventName: z.string().nullable(),
       stripePriceId: z.string().nullable(),
       priced: z.boolean(),
       currency: z.string().nullable(),

@@ -68,7 +68,7 @@ export function createShadowBilling({ db }: { db: Database }) {
       const sub = await findBillingMode(db, locationId);
       if (!sub) throw notFound(`No sub-account ${locationId}.`);
       const months = await shadowUnitsByMonth(db, locationId);
-      const rules = months.length > 0 ? new Map((await findEffectiveRules(db, locationId)).map((r) => [r.metric, r])) : new Map();
+      const rules = months.length > 0 ? await findEffectiveRules(db, locationId) : [];
       const agency = await findAgency(db, sub.companyId);
       const figures = wouldBill(months, rules, agency?.currency ?? 'usd');
       const settings = (await findSettings(db, sub.companyId, locationId)) ?? (await findSettings(db, sub.companyId, null));

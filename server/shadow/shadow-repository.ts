@@ -45,9 +45,11 @@ export async function updateBillingMode(db: Executor, locationId: string, mode: 
   return rows.length > 0;
 }
 
-/** Shadow units of one metric in one UTC calendar month (`YYYY-MM`), with the first and last crossing (ISO). */
+/** Shadow units of one metric and meter in one UTC calendar month (`YYYY-MM`), with the first and last crossing (ISO). */
 export interface ShadowMonth {
   metric: string;
+  /** The meter the units were counted for: a metric priced per direction has one per direction. */
+  meterEventName: string;
   month: string;
   units: number;
   reports: number;
@@ -55,14 +57,15 @@ export interface ShadowMonth {
   lastCrossedAt: string;
 }
 
-/** The sub-account's `shadow` reports, summed per metric and UTC month of their crossing, in metric then month order. */
+/** The sub-account's `shadow` reports, summed per metric, meter and UTC month of their crossing, in that order. */
 export async function shadowUnitsByMonth(db: Executor, locationId: string): Promise<ShadowMonth[]> {
   const rows = await selectRows<Omit<ShadowMonth, 'units'> & { units: string }>(
     db,
-    sql`select metric, to_char(crossed_at at time zone 'UTC', 'YYYY-MM') as month, sum(units)::text as units,
-               count(*)::int as reports, ${ISO('min(crossed_at)')} as "firstCrossedAt", ${ISO('max(crossed_at)')} as "lastCrossedAt"
+    sql`select metric, meter_event_name as "meterEventName", to_char(crossed_at at time zone 'UTC', 'YYYY-MM') as month,
+               sum(units)::text as units, count(*)::int as reports,
+               ${ISO('min(crossed_at)')} as "firstCrossedAt", ${ISO('max(crossed_at)')} as "lastCrossedAt"
         from meter_reports where location_id = ${locationId} and status = 'shadow'
-        group by 1, 2 order by 1, 2`,
+        group by 1, 2, 3 order by 1, 2, 3`,
   );
   return rows.map((r) => ({ ...r, units: Number(r.units) }));
 }

@@ -1,6 +1,8 @@
 /**
- * "Would bill" figures of a sub-account in shadow mode: per metric, the units its `shadow` meter reports hold and
- * what they would cost at the price in force for the metric today (the rule's Stripe price terms).
+ * "Would bill" figures of a sub-account in shadow mode: per metric and meter, the units its `shadow` meter reports
+ * hold and what they would cost at the price in force today for the rule of that meter (its Stripe price terms). A
+ * metric priced per direction (an inbound + outbound pair of rules, each with its own meter and price) has a line per
+ * direction, each priced at its own rule, as Stripe would bill the two meters.
  *
  * Period: graduated tiers restart every UTC calendar month, as Stripe restarts them every billing period of a
  * monthly subscription; the months follow the crossing times (`crossedAt`), and each month's amount is rounded to
@@ -13,25 +15,31 @@ import type { PriceTerms } from '../../models/schema';
 import { chargeFor } from '../reporting/usage-queries';
 import type { ShadowMonth } from './shadow-repository';
 
-/** The rule in force for a metric, as far as pricing needs it. */
+/** A rule in force for a metric (`findEffectiveRules`), as far as pricing needs it. */
 export interface PricedRuleTerms {
+  metric: string;
+  /** `both` for a metric priced as one; `inbound` / `outbound` for one rule of a pair. */
+  direction: 'inbound' | 'outbound' | 'both';
   threshold: string;
   meterEventName: string;
   stripePriceId: string | null;
   priceTerms: PriceTerms | null;
 }
 
-/** One metric's would-bill line. Amounts are decimal strings in the currency's smallest unit (cents). */
+/** One metric's (or one direction's of a split metric) would-bill line. Amounts are decimal strings in cents. */
 export interface WouldBillLine {
   metric: string;
+  /** The direction of the rule the units were counted under; null for a metric priced as one. */
+  direction: 'inbound' | 'outbound' | null;
   /** Units (whole thresholds crossed) in shadow reports. */
   units: number;
   reports: number;
   firstCrossedAt: string;
   lastCrossedAt: string;
-  /** The rule in force today; null fields when the metric no longer has a rule. */
+  /** The meter the units were counted for (the `shadow` reports' event name). */
+  meterEventName: string;
+  /** The rule in force today for that meter; null fields when there is none any more. */
   threshold: string | null;
-  meterEventName: string | null;
   stripePriceId: string | null;
   /** False when no price is set for the metric: `amountCents` is then null. */
   priced: boolean;
@@ -55,27 +63,34 @@ export interface WouldBill {
 
 /**
  * Prices the shadow backlog.
- * @param months shadow units per metric and month (`shadowUnitsByMonth`).
- * @param rules the rule in force per metric.
+ * @param months shadow units per metric, meter and month (`shadowUnitsByMonth`).
+ * @param rules the rules in force for the sub-account (one per metric, or an inbound + outbound pair). A meter no
+ *   rule reports to any more is priced at its metric's rule when the metric has just one.
  * @param agencyCurrency the agency's currency, used when no line is priced.
  */
-export function wouldBill(months: ShadowMonth[], rules: ReadonlyMap<string, PricedRuleTerms>, agencyCurrency: string): WouldBill {
-  const byMetric = new Map<string, ShadowMonth[]>();
-  for (const month of months) byMetric.set(month.metric, [...(byMetric.get(month.metric) ?? []), month]);
+export function wouldBill(months: ShadowMonth[], rules: readonly PricedRuleTerms[], agencyCurrency: string): WouldBill {
+  const byMeter = new Map<string, ShadowMonth[]>();
+  for (const month of months) byMeter.set(`${month.metric}\u0000${month.meterEventName}`, [...(byMeter.get(`${month.metric}\u0000${month.meterEventName}`) ?? []), month]);
+  const ruleOf = (metric: string, meterEventName: string): PricedRuleTerms | null => {
+    const of = rules.filter((r) => r.metric === metric);
+    return of.find((r) => r.meterEventName === meterEventName) ?? (of.length === 1 ? of[0]! : null);
+  };
 
-  const lines = [...byMetric].map(([metric, list]): WouldBillLine => {
-    const rule = rules.get(metric) ?? null;
+  const lines = [...byMeter.values()].map((list): WouldBillLine => {
+    const { metric, meterEventName } = list[0]!;
+    const rule = ruleOf(metric, meterEventName);
     const terms = rule?.priceTerms ?? null;
     const monthly = list.map((m) => ({ month: m.month, units: m.units, amountCents: chargeFor(terms, m.units) }));
     const priced = terms !== null && monthly.every((m) => m.amountCents !== null);
     return {
       metric,
+      direction: rule && rule.direction !== 'both' ? rule.direction : null,
       units: list.reduce((sum, m) => sum + m.units, 0),
       reports: list.reduce((sum, m) => sum + m.reports, 0),
       firstCrossedAt: list.map((m) => m.firstCrossedAt).sort()[0]!,
       lastCrossedAt: list.map((m) => m.lastCrossedAt).sort().at(-1)!,
+      meterEventName,
       threshold: rule ? new Decimal(rule.threshold).toString() : null,
-      meterEventName: rule?.meterEventName ?? null,
       stripePriceId: rule?.stripePriceId ?? null,
       priced,
       currency: terms?.currency ?? null,

@@ -295,6 +295,20 @@ describe('pricing that cannot mislead (item 5)', () => {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
+  it('when the grid is read at 800 px, then no price or base cost is cut off in its field (HighLevel’s email cost has six decimals)', async () => {
+    await page.setViewportSize({ width: 800, height: 900 });
+    try {
+      await row('email').waitFor();
+      const cut = await app.locator('table.pricing input[inputmode="decimal"]').evaluateAll((inputs) =>
+        (inputs as HTMLInputElement[]).filter((el) => el.value !== '' && el.scrollWidth > el.clientWidth).map((el) => `${el.getAttribute('aria-label')}: ${el.value}`),
+      );
+      expect(cut).toEqual([]);
+      expect(await app.getByLabel('Emails: base cost per email').inputValue()).toBe('0.000675');
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
+
   it('when the pricing page’s code is read, then every file of it is at most 300 lines', () => {
     const dir = path.join(__dirname, '..', '..', 'ui', 'src', 'agency');
     for (const file of ['PricingPage.tsx', 'PriceGrid.tsx', 'PriceRow.tsx', 'TierEditor.tsx', 'pricing-draft.ts']) {

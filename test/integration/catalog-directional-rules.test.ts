@@ -133,6 +133,32 @@ describe('a directional metric priced per direction', () => {
     expect(period.lines.find((l: StripeJson) => l.metric === 'call_minutes')).toMatchObject({ unitsBilled: 6, estimatedCents: '38' });
   });
 
+  it('when calls are costed and a shadow client is priced, then each direction is at its own rule: HighLevel’s cost and the would-bill figures', async () => {
+    // HighLevel's cost per direction (cents per minute): the Overview's money costs L2's 4 inbound and 2 outbound
+    // minutes (previous test) at 1.5 ¢ and 2 ¢ = 6 + 4 ¢; one base cost for the metric would say 6 × 2 = 12 ¢.
+    await api('put', '/api/pricing/call_minutes/directions/inbound', { threshold: 1, price: usd('5'), baseCostDecimal: '1.5' }).expect(200);
+    await api('put', '/api/pricing/call_minutes/directions/outbound', { threshold: 1, price: usd('9'), baseCostDecimal: '2' }).expect(200);
+    const month = new Date().toISOString().slice(0, 7);
+    const money = (await api('get', `/api/money/sub-accounts?month=${month}`).expect(200)).body;
+    expect(money.items.find((i: StripeJson) => i.locationId === L2)).toMatchObject({ costCents: 10 });
+    const usage = (await api('get', `/api/usage/amounts?locationId=${L2}&from=${month}-01&to=${new Date().toISOString().slice(0, 10)}`).expect(200)).body;
+    expect(usage.totals.find((m: StripeJson) => m.metric === 'call_minutes')).toMatchObject({ costCents: 10 });
+
+    // A client in shadow mode: its would-bill prices each meter's units at that direction's price, 4 × 5 + 2 × 9 ¢.
+    const L3 = 'locDirections03';
+    await t.service.accounts.registerSubAccount(L3, COMPANY, 'Shadow clinic');
+    await api('put', `/api/sub-accounts/${L3}/billing-mode`, { mode: 'shadow' }).expect(200);
+    await t.postSigned(call('inbound', L3, 185)).expect(200);
+    await t.postSigned(call('outbound', L3, 120)).expect(200);
+    await drainReporter(t.service);
+    const wouldBill = (await api('get', `/api/sub-accounts/${L3}/would-bill`).expect(200)).body;
+    expect(wouldBill.metrics.map((m: StripeJson) => [m.metric, m.direction, m.meterEventName, m.units, m.amountCents])).toEqual([
+      ['call_minutes', 'inbound', 'meterbridge_call_minutes_inbound', 4, '20'],
+      ['call_minutes', 'outbound', 'meterbridge_call_minutes_outbound', 2, '18'],
+    ]);
+    expect(wouldBill.totalCents).toBe('38');
+  });
+
   it('when a sub-account prices only its inbound calls itself, then its inbound calls bill at its price and its outbound calls still at the default’s', async () => {
     await api('put', `/api/sub-accounts/${L1}/billing`, { overrides: [{ metric: 'call_minutes', direction: 'inbound', perDirection: true, threshold: 1, price: usd('7') }] }).expect(200);
     const rules = (await api('get', `/api/sub-accounts/${L1}`)).body.rules.filter((r: StripeJson) => r.metric === 'call_minutes');

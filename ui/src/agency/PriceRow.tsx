@@ -105,7 +105,7 @@ export function PriceRow({
           ) : null}
         </td>
         <td>
-          <input className="short" aria-label={`${label}: base cost per ${item}`} inputMode="decimal" value={d.cost} placeholder="Not set" onChange={(ev) => onChange({ cost: ev.target.value })} />
+          <input className="short cost" aria-label={`${label}: base cost per ${item}`} inputMode="decimal" value={d.cost} placeholder="Not set" onChange={(ev) => onChange({ cost: ev.target.value })} />
           {fromList ? (
             <span className="block small muted" data-testid={`list-price-${row.metric}`} title={`HighLevel’s list price, ${list!.basis}. Edit it if your cost differs.`}>
               HighLevel list price (

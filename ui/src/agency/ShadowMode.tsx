@@ -81,7 +81,12 @@ function ModeSwitch({ detail, onSaved, onStart }: { detail: SubAccountDetail; on
 
 const monthLabel = (month: string) => new Date(`${month}-01T00:00:00Z`).toLocaleDateString('en-US', { month: 'short', year: 'numeric', timeZone: 'UTC' });
 
-/** Units and amounts per metric, with the window of crossings and the months they fell in. */
+/** A line's name: the metric's label, with the direction for a metric priced per direction ("Call minutes, inbound"). */
+function lineLabel(m: WouldBill['metrics'][number]): string {
+  return m.direction ? `${metricLabel(m.metric)}, ${m.direction}` : metricLabel(m.metric);
+}
+
+/** Units and amounts per metric (per direction for a metric priced per direction), with the window of crossings and the months they fell in. */
 export function WouldBillTable({ wouldBill }: { wouldBill: WouldBill }) {
   return (
     <>
@@ -100,8 +105,8 @@ export function WouldBillTable({ wouldBill }: { wouldBill: WouldBill }) {
           </thead>
           <tbody>
             {wouldBill.metrics.map((m) => (
-              <tr key={m.metric} data-metric={m.metric}>
-                <th scope="row">{metricLabel(m.metric)}</th>
+              <tr key={m.meterEventName} data-metric={m.metric} data-direction={m.direction ?? undefined}>
+                <th scope="row">{lineLabel(m)}</th>
                 <td className="num">{formatNumber(m.units)}</td>
                 <td className="num">{m.priced ? formatCents(m.amountCents, m.currency ?? wouldBill.currency) : <span className="badge warn">Not priced</span>}</td>
                 <td className="small">
@@ -168,7 +173,7 @@ function BillBacklog({
 }) {
   const [confirming, setConfirming] = useState(false);
   const [state, setState] = useState<{ busy?: boolean; error?: unknown }>({});
-  const lines = wouldBill.metrics.map((m) => `${formatNumber(m.units)} unit${m.units === 1 ? '' : 's'} of ${metricLabel(m.metric)}`).join(', ');
+  const lines = wouldBill.metrics.map((m) => `${formatNumber(m.units)} unit${m.units === 1 ? '' : 's'} of ${lineLabel(m)}`).join(', ');
   const bill = async () => {
     onStart();
     setState({ busy: true });
