@@ -300,7 +300,7 @@ describe('pricing that cannot mislead (item 5)', () => {
     try {
       await row('email').waitFor();
       const cut = await app.locator('table.pricing input[inputmode="decimal"]').evaluateAll((inputs) =>
-        (inputs as HTMLInputElement[]).filter((el) => el.value !== '' && el.scrollWidth > el.clientWidth).map((el) => `${el.getAttribute('aria-label')}: ${el.value}`),
+        (inputs as unknown as Array<{ value: string; scrollWidth: number; clientWidth: number; getAttribute(name: string): string | null }>).filter((el) => el.value !== '' && el.scrollWidth > el.clientWidth).map((el) => `${el.getAttribute('aria-label')}: ${el.value}`),
       );
       expect(cut).toEqual([]);
       expect(await app.getByLabel('Emails: base cost per email').inputValue()).toBe('0.000675');
