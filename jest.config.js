@@ -5,7 +5,7 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2023' } }] },
   // jose and the OpenAPI validator ship ESM only: let SWC turn them into CommonJS like our own code.
-  transformIgnorePatterns: ['/node_modules/(?!(jose|@apidevtools)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(jose|@apidevtools|request-filtering-agent)/)'],
   // Picks (and, from the npm package, unpacks once) the Chromium the browser tests use.
   globalSetup: '<rootDir>/test/support/global-setup.js',
   setupFilesAfterEnv: ['<rootDir>/test/support/setup-network.ts'],

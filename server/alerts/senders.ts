@@ -14,6 +14,7 @@
 import axios from 'axios';
 import { Webhook } from 'standardwebhooks';
 import { API_VERSIONS } from '../highlevel/api-client';
+import { publicOnlyAgent } from './webhook-url';
 
 /** How long one outbound request may take (milliseconds) before it counts as a failed attempt. */
 export const SEND_TIMEOUT_MS = 10_000;
@@ -31,15 +32,17 @@ export function webhookBody(type: string, timestamp: Date, data: Record<string, 
 
 /**
  * Signs and posts `body` to `url`. `secret` is the agency's `whsec_…` secret; `messageId` the alert's id.
- * Never throws: a network failure is a result with `status` null.
+ * Only to a public address: a host that resolves to a private, loopback or link-local one is not connected to
+ * (webhook-url.ts). Never throws: a network failure or a refused address is a result with `status` null.
  */
 export async function sendWebhook(url: string, secret: string, messageId: string, body: string, at = new Date()): Promise<SendResult> {
   const signature = new Webhook(secret).sign(messageId, at, body);
-  return post(url, body, {
-    'webhook-id': messageId,
-    'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-    'webhook-signature': signature,
-  });
+  return post(
+    url,
+    body,
+    { 'webhook-id': messageId, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': signature },
+    publicOnlyAgent(url),
+  );
 }
 
 /** Posts the trigger's payload to its `targetUrl` with the sub-account's token. Never throws. */
@@ -47,9 +50,10 @@ export function sendTrigger(targetUrl: string, accessToken: string, payload: Rec
   return post(targetUrl, JSON.stringify(payload), { authorization: `Bearer ${accessToken}`, version: API_VERSIONS.locations });
 }
 
-async function post(url: string, body: string, headers: Record<string, string>): Promise<SendResult> {
+async function post(url: string, body: string, headers: Record<string, string>, agent?: ReturnType<typeof publicOnlyAgent>): Promise<SendResult> {
   try {
     const res = await axios.post(url, body, {
+      ...(agent ? { httpAgent: agent, httpsAgent: agent } : {}),
       headers: { 'content-type': 'application/json', 'user-agent': 'Meterbridge-Alerts/1', ...headers },
       timeout: SEND_TIMEOUT_MS,
       maxRedirects: 0,
@@ -60,6 +64,8 @@ async function post(url: string, body: string, headers: Record<string, string>):
     return { status: res.status, error: res.status >= 200 && res.status < 300 ? null : `HTTP ${res.status}: ${String(res.data ?? '').slice(0, 300)}` };
   } catch (err) {
     const e = err as { code?: string; message?: string };
+    // request-filtering-agent's refusal ("DNS lookup 10.0.0.5(…) is not allowed. Because, It is private IP address.").
+    if (/ is not allowed\. Because/.test(e.message ?? '')) return { status: null, error: `Not sent: the host resolves to a private or local address, which Meterbridge does not post to (${e.message!.slice(0, 200)})` };
     return { status: null, error: (e.code ? `${e.code}: ` : '') + (e.message ?? 'request failed').slice(0, 300) };
   }
 }

@@ -12,6 +12,7 @@ import { alertSettings, subAccounts, usageAlertThresholds } from '../../models/s
 import type { SecretBox } from '../crypto/secret-box';
 import { AppError, notFound } from '../http/errors';
 import type { alertSettingsRequest, alertSettingsResponse, usageThresholdRequest, usageThresholdsResponse } from './schemas';
+import { checkWebhookUrl } from './webhook-url';
 
 type SettingsInput = z.infer<typeof alertSettingsRequest>;
 type SettingsAnswer = z.infer<typeof alertSettingsResponse>;
@@ -40,19 +41,10 @@ export function createAlertSettings(deps: { db: Database; secretBox: SecretBox }
 
     /**
      * Saves the webhook settings; generates the signing secret on the first save with a URL, or when `rotateSecret`.
-     * @throws AppError 400 `invalid_alert_settings` (not https, or enabled without a URL or events).
+     * @throws AppError 400 `invalid_alert_settings` (not https, a private or local address — webhook-url.ts — or enabled without a URL or events).
      */
     async set(companyId: string, input: SettingsInput): Promise<SettingsAnswer> {
-      const url = input.webhookUrl?.trim() || null;
-      if (url) {
-        let parsed: URL | null = null;
-        try {
-          parsed = new URL(url);
-        } catch {
-          parsed = null;
-        }
-        if (!parsed || parsed.protocol !== 'https:') throw new AppError('invalid_alert_settings', `The webhook URL must be an https URL; "${url.slice(0, 100)}" is not.`);
-      }
+      const url = checkWebhookUrl(input.webhookUrl);
       if (input.webhookEnabled && (!url || input.webhookEvents.length === 0)) {
         throw new AppError('invalid_alert_settings', 'An enabled webhook needs a URL and at least one event.');
       }
