@@ -2,8 +2,8 @@
  * The agency's sub-accounts as a work queue: filtered by state (`?status=`, so other pages link to a filtered list:
  * billing, not billing and why, payment failed, no card, the Overview's numbers), sorted by the server (by name,
  * what needs attention first, or this period's amount across all pages), searchable (debounced, server-side) and
- * paginated by the server. Per row: the one status, this period in money and per metric, subscription, card, invoice, the Stripe
- * customer by name; bulk actions say what they will create before they run.
+ * paginated by the server. Per row: the one status, this period in money and per metric, subscription, card,
+ * invoice, the Stripe customer by name; bulk actions say what they will create before they run.
  * Suspended sub-accounts carry their suspension (and HighLevel's pause, or its refusal).
  */
 import { useState } from 'react';
