@@ -2,7 +2,7 @@
  * The periodic alert checks (server/jobs/scheduled-jobs.ts runs them):
  * - usage/spend thresholds, every minute: per sub-account, the thresholds in force (its own override per metric, else
  *   the agency default) against the current billing period's usage (units per metric) and estimated charges (`spend`,
- *   cents) as the dashboard computes them (server/reporting/usage-queries.ts: the UTC calendar month). A periodic job
+ *   cents) as the dashboard computes them (server/reporting/period-charges.ts: the UTC calendar month). A periodic job
  *   rather than a hook in the inbox processor, so the intake's hot path gains no query; a crossing is alerted within
  *   a minute, once per period (the dedupe key names the period).
  * - cards, daily: every rebilled sub-account with a Stripe customer, its default payment method read from Stripe
@@ -16,7 +16,8 @@ import type { Logger } from 'pino';
 import type { Database } from '../../models/database';
 import { subAccounts, usageAlertThresholds } from '../../models/schema';
 import { readCard } from '../payments/cards';
-import { currentPeriod, currentPeriodCharges, currentPeriodUsage } from '../reporting/usage-queries';
+import { currentPeriodCharges } from '../reporting/period-charges';
+import { currentPeriod, currentPeriodUsage } from '../reporting/usage-queries';
 import { alertUsageThreshold } from './events';
 import { sweepOperations } from './operations-sweep';
 import { raiseAlert } from './raise';

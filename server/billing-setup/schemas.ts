@@ -204,8 +204,8 @@ export const subAccountListQuery = z.object({
   search: z.string().max(200).optional(),
   /** Only the sub-accounts an Overview number counts. */
   status: subAccountStatusFilter.optional(),
-  /** `attention`: not billing first, then payment problems, then by name. */
-  sort: z.enum(['name', 'attention']).default('name'),
+  /** `attention`: not billing first, then payment problems, then by name; `amount`: this period's, largest first, across all pages (sub-account-list.ts). */
+  sort: z.enum(['name', 'attention', 'amount']).default('name'),
   page: z.coerce.number().int().min(1).default(1),
   pageSize: z.coerce.number().int().min(1).max(200).default(50),
 });

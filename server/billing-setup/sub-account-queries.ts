@@ -82,7 +82,10 @@ const STATUS_FILTERS: Record<Exclude<SubAccountStatusFilter, BillingState>, Retu
 };
 const filterSql = (status: SubAccountStatusFilter) => (status in STATUS_FILTERS ? STATUS_FILTERS[status as keyof typeof STATUS_FILTERS] : billingStateIs(status as BillingState));
 
-/** List orders: by name, or a work queue — not billing first, then payment problems, then by name. */
+/**
+ * List orders the database computes: by name, or a work queue — not billing first, then payment problems, then by
+ * name. (By this period's amount is computed over `matchingSubAccounts`: sub-account-list.ts.)
+ */
 export type SubAccountSort = 'name' | 'attention';
 const ORDER: Record<SubAccountSort, ReturnType<typeof sql>> = {
   name: sql`s.name nulls last, s.location_id`,
@@ -90,30 +93,58 @@ const ORDER: Record<SubAccountSort, ReturnType<typeof sql>> = {
 };
 
 /**
- * A page of the agency's sub-accounts, by name, optionally filtered by a search over name, email and id, and by
- * the condition behind one of the Overview's numbers (`status`).
- * @param page 1-based. @param pageSize at most 200. @param only restrict to these sub-accounts (the `drift` and `no_card` filters).
+ * Which of the agency's sub-accounts the list shows: a search over name, nickname, email and id, the condition behind
+ * one of the Overview's numbers (`status`), and `only` these ids (the `drift` and `no_card` filters).
  */
-export async function listSubAccounts(
-  db: Executor,
-  companyId: string,
-  options: { search?: string; status?: SubAccountStatusFilter; sort?: SubAccountSort; page: number; pageSize: number; only?: string[] },
-) {
+export interface SubAccountListFilter {
+  search?: string;
+  status?: SubAccountStatusFilter;
+  only?: string[];
+}
+
+/** The SQL condition on `sub_accounts s` for the agency and the filter. */
+function matching(companyId: string, options: SubAccountListFilter) {
   const pattern = options.search ? `%${options.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
   const search = pattern ? sql`and (s.name ilike ${pattern} or s.nickname ilike ${pattern} or s.email ilike ${pattern} or s.location_id ilike ${pattern})` : sql``;
   const only = options.only ? (options.only.length ? sql`and s.location_id in (${sql.join(options.only.map((id) => sql`${id}`), sql`, `)})` : sql`and false`) : sql``;
-  const filter = options.status ? sql`${search} ${only} and ${filterSql(options.status)}` : sql`${search} ${only}`;
-  const [{ total }] = (await selectRows<{ total: number }>(
-    db,
-    sql`select count(*)::int as total from sub_accounts s where s.company_id = ${companyId} ${filter}`,
-  )) as [{ total: number }];
+  const filter = options.status ? sql`and ${filterSql(options.status)}` : sql``;
+  return sql`s.company_id = ${companyId} ${search} ${only} ${filter}`;
+}
+
+/**
+ * A page of the agency's sub-accounts matching the filter, by name or needing attention first.
+ * @param page 1-based. @param pageSize at most 200.
+ */
+export async function listSubAccounts(db: Executor, companyId: string, options: SubAccountListFilter & { sort?: SubAccountSort; page: number; pageSize: number }) {
+  const where = matching(companyId, options);
+  const [{ total }] = (await selectRows<{ total: number }>(db, sql`select count(*)::int as total from sub_accounts s where ${where}`)) as [{ total: number }];
   const rows = await selectRows<SubAccountRow>(
     db,
-    sql`select ${ROW} from sub_accounts s where s.company_id = ${companyId} ${filter}
+    sql`select ${ROW} from sub_accounts s where ${where}
         order by ${ORDER[options.sort ?? 'name']}
         limit ${options.pageSize} offset ${(options.page - 1) * options.pageSize}`,
   );
   return { total, page: options.page, pageSize: options.pageSize, items: rows };
+}
+
+/**
+ * Every sub-account of the agency matching the filter, by name (as `listSubAccounts` orders them): its id and billing
+ * state only, for an order the database cannot compute (by this period's amount: sub-account-list.ts).
+ */
+export async function matchingSubAccounts(db: Executor, companyId: string, options: SubAccountListFilter) {
+  return selectRows<{ locationId: string; billingState: BillingState }>(
+    db,
+    sql`select s.location_id as "locationId", ${billingStateSql} as "billingState" from sub_accounts s
+        where ${matching(companyId, options)} order by ${ORDER.name}`,
+  );
+}
+
+/** The agency's rows of these sub-accounts, in the order of `locationIds` (ids of other agencies are left out). */
+export async function subAccountRows(db: Executor, companyId: string, locationIds: readonly string[]): Promise<SubAccountRow[]> {
+  if (locationIds.length === 0) return [];
+  const rows = await selectRows<SubAccountRow>(db, sql`select ${ROW} from sub_accounts s where ${matching(companyId, { only: [...locationIds] })}`);
+  const byId = new Map(rows.map((row) => [row.locationId, row]));
+  return locationIds.flatMap((id) => byId.get(id) ?? []);
 }
 
 /**

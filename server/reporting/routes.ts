@@ -34,7 +34,6 @@ import {
 } from './schemas';
 import {
   agencyOverview,
-  currentPeriodCharges,
   currentPeriodUsage,
   isoDay,
   pickGranularity,
@@ -43,6 +42,7 @@ import {
   type DayRange,
   type Granularity,
 } from './usage-queries';
+import { currentPeriodCharges } from './period-charges';
 
 /** The range a query names, defaults filled in. @throws AppError 400 when `from` is after `to`. */
 export function resolveRange(query: { from?: string; to?: string }, now = new Date()): DayRange {

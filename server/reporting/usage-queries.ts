@@ -1,7 +1,8 @@
 /**
  * Read models for the usage dashboard and the sub-account pages: usage per metric over a date range (agency-wide
- * or one sub-account), per-sub-account drill-down, this month's usage with units and estimated charges, and the
- * onboarding overview. The meter-report log is in meter-report-log.ts, the CSV export in usage-csv.ts.
+ * or one sub-account), per-sub-account drill-down, this month's usage with units, the price rule (`chargeFor`) and the
+ * onboarding overview. This month's estimated charges are in period-charges.ts, the meter-report log in
+ * meter-report-log.ts, the CSV export in usage-csv.ts.
  *
  * Days are UTC calendar days; a range is `from`..`to` inclusive (YYYY-MM-DD). Quantities and money are decimal
  * strings (numeric in SQL, decimal.js in TypeScript): no float touches a total.
@@ -10,8 +11,6 @@ import Decimal from 'decimal.js';
 import { sql, type SQL } from 'drizzle-orm';
 import { selectRows, type Executor } from '../../models/database';
 import type { PriceTerms } from '../../models/schema';
-import { findEffectiveRules } from '../metering/rules-repository';
-import { chargesByMeter } from './charges-by-meter';
 
 /** An inclusive range of UTC days, `YYYY-MM-DD`. */
 export interface DayRange {
@@ -104,9 +103,9 @@ async function metricTotals(db: Executor, scope: UsageScope, start: string, end:
 
 /**
  * Totals per metric, per sub-account when `locationIds` is given (two grouped queries whatever the number of
- * sub-accounts), else for the whole scope under the key ''.
+ * sub-accounts), else for the whole scope under the key ''. Each list is sorted by metric.
  */
-async function metricTotalsByLocation(
+export async function metricTotalsByLocation(
   db: Executor,
   scope: UsageScope,
   locationIds: string[] | null,
@@ -209,42 +208,6 @@ export function chargeFor(terms: PriceTerms | null, units: number): string | nul
     previous = cap;
   }
   return total.toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toString();
-}
-
-/**
- * One sub-account's month so far: per metric the usage, units billed and the estimated charge at the prices in
- * force, plus the agency's flat fee while the sub-account has a subscription — also after rebilling was switched
- * off, since the subscription then runs to the end of the period already invoiced, fee included. An estimate: Stripe's invoice is the truth
- * (its period follows the subscription, not the calendar month).
- */
-export async function currentPeriodCharges(db: Executor, companyId: string, locationId: string, now = new Date()) {
-  const period = currentPeriod(now);
-  const totals = await metricTotals(db, { companyId, locationId }, period.start, period.end);
-  const effective = await findEffectiveRules(db, locationId);
-  const rules = new Map(effective.map((r) => [r.metric, r]));
-  const charges = await chargesByMeter(db, { companyId, locationId }, period.start, period.end, effective);
-  const [agency] = await selectRows<{ currency: string; flatFee: number | null; subscribed: boolean }>(
-    db,
-    sql`select a.currency, a.flat_fee_amount as "flatFee", (s.stripe_subscription_id is not null) as subscribed
-        from sub_accounts s join agencies a on a.company_id = s.company_id where s.location_id = ${locationId}`,
-  );
-  const lines = totals.map((t) => {
-    const rule = rules.get(t.metric);
-    const terms = rule?.priceTerms ?? null;
-    // A metric priced per direction (an inbound + outbound pair) bills each meter's units at its own rule's price.
-    const estimatedCents = charges.has(t.metric) ? charges.get(t.metric)! : chargeFor(terms, t.unitsBilled);
-    return { ...t, threshold: rule?.threshold ?? null, currency: terms?.currency ?? null, estimatedCents };
-  });
-  const flatFeeCents = agency?.subscribed && agency.flatFee ? agency.flatFee : null;
-  const total = lines.reduce((sum, l) => sum.plus(l.estimatedCents ?? 0), new Decimal(flatFeeCents ?? 0));
-  return {
-    periodStart: period.start,
-    periodEnd: period.end,
-    currency: lines.find((l) => l.currency)?.currency ?? agency?.currency ?? 'usd',
-    lines,
-    flatFeeCents,
-    estimatedTotalCents: total.toString(),
-  };
 }
 
 /** The agency's onboarding facts: what the checklist and the headline numbers need, in one query. */

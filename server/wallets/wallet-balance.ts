@@ -4,7 +4,7 @@
  *
  * Balance (cents) = Stripe's available credit balance for metered prices (GET /v1/billing/credit_balance_summary,
  * docs.stripe.com/api/billing/credit-balance-summary/retrieve) − the current period's usage not yet invoiced at
- * today's prices: the metered lines of usage-queries.ts `currentPeriodCharges` (the running estimate the usage pages
+ * today's prices: the metered lines of period-charges.ts `currentPeriodCharges` (the running estimate the usage pages
  * show; the flat fee is left out — credits apply to metered prices only). The period is the calendar month (UTC), an
  * estimate of Stripe's own period, as on the usage pages.
  */
@@ -14,7 +14,7 @@ import type { z } from 'zod';
 import type { Database } from '../../models/database';
 import { stripeCall } from '../billing-setup/pricing';
 import { AppError } from '../http/errors';
-import { currentPeriodCharges } from '../reporting/usage-queries';
+import { currentPeriodCharges } from '../reporting/period-charges';
 import type { walletBalanceSchema } from './schemas';
 import * as repo from './wallet-repository';
 

@@ -1,9 +1,9 @@
 /**
  * The agency's sub-accounts as a work queue: filtered by state (`?status=`, so other pages link to a filtered list:
- * billing, not billing and why, payment failed, no card, the Overview's numbers), sorted (by name, what needs
- * attention first, or this period's amount on the page), searchable (debounced, server-side) and paginated by the
- * server. Per row: the one status, this period in money and per metric, subscription, card, invoice, the Stripe
- * customer by name; bulk actions say what they will create before they run.
+ * billing, not billing and why, payment failed, no card, the Overview's numbers), sorted by the server (by name,
+ * what needs attention first, or this period's amount across all pages), searchable (debounced, server-side) and
+ * paginated by the server. Per row: the one status, this period in money and per metric, subscription, card,
+ * invoice, the Stripe customer by name; bulk actions say what they will create before they run.
  * Suspended sub-accounts carry their suspension (and HighLevel's pause, or its refusal).
  */
 import { useState } from 'react';
@@ -41,7 +41,7 @@ const STATUS_FILTERS: Record<string, string> = {
   drift: 'With reconciliation drift',
 };
 type StatusFilter = NonNullable<SubAccountListQuery['status']>;
-type Sort = 'name' | 'attention' | 'amount';
+type Sort = NonNullable<SubAccountListQuery['sort']>;
 
 export function SubAccountsPage() {
   const [search, setSearch] = useState(() => new URLSearchParams(window.location.search).get('search') ?? '');
@@ -50,13 +50,13 @@ export function SubAccountsPage() {
   const status = asked && asked in STATUS_FILTERS ? (asked as StatusFilter) : undefined;
   const sort: Sort = (['attention', 'amount'] as const).find((s) => s === location.search.get('sort')) ?? 'name';
   const debounced = useDebounced(search.trim(), 250);
-  const query = `${debounced}|${status ?? ''}|${sort === 'attention' ? sort : ''}`;
+  const query = `${debounced}|${status ?? ''}|${sort}`;
   // The page belongs to a query: a new search starts at page 1 in the same render (one request, not two).
   const [paging, setPaging] = useState({ query, page: 1 });
   const page = paging.query === query ? paging.page : 1;
   const setPage = (n: number) => setPaging({ query, page: n });
   const list = useResource(
-    () => api.subAccounts({ search: debounced || undefined, status, sort: sort === 'attention' ? 'attention' : 'name', page, pageSize: PAGE_SIZE }),
+    () => api.subAccounts({ search: debounced || undefined, status, sort, page, pageSize: PAGE_SIZE }),
     [query, page],
   );
   const connection = useResource(() => api.stripeConnection().catch(() => null), []);
@@ -79,7 +79,6 @@ export function SubAccountsPage() {
   const suspended = useResource(() => suspensionApi.list().catch(() => null), [query, page]);
   const suspensionOf = new Map((suspended.data?.items ?? []).map((s) => [s.locationId, s]));
   const [selected, setSelected] = useState<Map<string, Row>>(new Map());
-  const items = sort === 'amount' ? [...(list.data?.items ?? [])].sort((a, b) => Number(b.periodAmount?.cents ?? -1) - Number(a.periodAmount?.cents ?? -1)) : (list.data?.items ?? []);
   const pages = list.data ? Math.max(1, Math.ceil(list.data.total / list.data.pageSize)) : 1;
 
   return (
@@ -110,7 +109,7 @@ export function SubAccountsPage() {
           <select id="sub-sort" value={sort} onChange={(e) => setQuery({ sort: e.target.value as Sort })}>
             <option value="name">Name</option>
             <option value="attention">Needs attention first</option>
-            <option value="amount">This period’s amount (this page)</option>
+            <option value="amount">This period’s amount, largest first</option>
           </select>
         </div>
         {status ? (
@@ -149,7 +148,7 @@ export function SubAccountsPage() {
                 </tr>
               </thead>
               <tbody>
-                {items.map((sub) => (
+                {list.data.items.map((sub) => (
                   <tr key={sub.locationId}>
                     <td>
                       <input
