@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../../models/database';
 import { subAccounts, usageAlertThresholds } from '../../models/schema';
 import { readCard } from '../payments/cards';
-import { currentPeriodCharges } from '../reporting/period-charges';
+import { currentPeriodChargesOf } from '../reporting/period-charges';
 import { currentPeriod, currentPeriodUsage } from '../reporting/usage-queries';
 import { alertUsageThreshold } from './events';
 import { sweepOperations } from './operations-sweep';
@@ -48,6 +48,8 @@ export function createAlertChecks(deps: { db: Database; stripeIfConnected: (comp
           .where(and(eq(subAccounts.companyId, companyId), eq(subAccounts.status, 'active')));
         const usage = new Map((await currentPeriodUsage(db, companyId, subs.map((s) => s.locationId), now)).items.map((i) => [i.locationId, i.metrics]));
         const periodStart = currentPeriod(now).start;
+        // Spend: every sub-account's estimate in one batch (period-charges.ts), only when a spend limit exists.
+        const spend = own.some((t) => t.metric === 'spend') ? await currentPeriodChargesOf(db, companyId, subs.map((s) => s.locationId), now) : new Map<string, never>();
         for (const sub of subs) {
           const limits = new Map(own.filter((t) => t.locationId === null).map((t) => [t.metric, t.limitValue]));
           for (const t of own) if (t.locationId === sub.locationId) limits.set(t.metric, t.limitValue);
@@ -56,9 +58,9 @@ export function createAlertChecks(deps: { db: Database; stripeIfConnected: (comp
             let used: string;
             let currency: string | undefined;
             if (metric === 'spend') {
-              const charges = await currentPeriodCharges(db, companyId, sub.locationId, now);
-              used = charges.estimatedTotalCents;
-              currency = charges.currency;
+              const charges = spend.get(sub.locationId);
+              used = charges?.estimatedTotalCents ?? '0';
+              currency = charges?.currency;
             } else {
               used = usage.get(sub.locationId)?.find((m) => m.metric === metric)?.quantity ?? '0';
             }
