@@ -174,9 +174,7 @@ function createAccountDouble(): AccountDouble {
     state,
     requestLog: [],
     apiFaults: [],
-    latencyMs: 0,
-    inFlight: new Map(),
-    peakInFlight: new Map(),
+    latencyMs: 0, inFlight: new Map(), peakInFlight: new Map(), // stripe/latency.ts
     seedCoupon(coupon) {
       const created: StripeJson = {
         object: 'coupon',
