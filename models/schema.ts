@@ -17,3 +17,4 @@ export * from './schema/catalog';
 export * from './schema/wallets';
 export * from './schema/suspension';
 export * from './schema/alerts';
+export * from './schema/invoice-previews';

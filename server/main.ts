@@ -19,7 +19,7 @@ import { createLogger } from './logger';
 import { createSecretBox } from './crypto/secret-box';
 import { perApiKeyLimit, perMinuteLimit } from './http/rate-limits';
 import { createScheduler } from './jobs/scheduler';
-import { REPORTER_NUDGE_MS, scheduledJobs } from './jobs/scheduled-jobs';
+import { PREVIEW_NUDGE_MS, PREVIEW_REFRESH_JOB, REPORTER_NUDGE_MS, scheduledJobs } from './jobs/scheduled-jobs';
 import { createRebillingRules } from './metering/rebilling-rules';
 import { createMeterReporter } from './stripe/meter-reporter';
 import { createStripeClientFactory } from './stripe/stripe-client';
@@ -155,10 +155,10 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const alerts = createAlerts({ db: database.db, secretBox, accessToken: (o) => highLevelTokens.accessToken(o), stripeIfConnected: stripeIfConnected(stripeConnect.connections), logger, highLevel: config.highLevel, nudge: () => scheduler.nudge(ALERTS_DELIVERY_JOB, 200) });
   const sessionTokens = createSessionTokens({ key: deriveSessionKey(config.encryptionKey) });
   const stripeConnection = createStripeConnection({ db: database.db, secretBox, stripeClient, appUrl: config.appUrl, logger, eventDestinations, connect: stripeConnect.connect });
-  const payments = createPayments({
-    db: database.db, stripeForAgency: agencyStripe, appUrl: config.appUrl, logger, startSubscription: (locationId) => billing.syncSubscription(locationId) });
+  const payments = createPayments({ db: database.db, stripeForAgency: agencyStripe, appUrl: config.appUrl, logger,
+    startSubscription: (locationId) => billing.syncSubscription(locationId), nudgePreviews: () => scheduler.nudge(PREVIEW_REFRESH_JOB, PREVIEW_NUDGE_MS) });
   const billing = createSubAccountBilling({ db: database.db, rules, accounts, stripeForAgency: agencyStripe, logger,
-    requireCard: payments.requireCard, onSubscriptionChanged: (companyId, customerId) => payments.cache.invalidateCustomer(companyId, customerId) });
+    requireCard: payments.requireCard, onSubscriptionChanged: payments.customerChanged });
   const pricing = createPricing({ db: database.db, rules, stripeForAgency: agencyStripe, resyncSubscriptions: billing.resyncSubscriptions });
   const catalogue = createCatalogue({ db: database.db, stripeForAgency: agencyStripe, billing });
   const wallets = createWallets({ db: database.db, stripeForAgency: agencyStripe, logger, locks: database, appUrl: config.appUrl,
@@ -196,7 +196,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   ]);
   const openApi = openApiDocument(apiRoutes, API_INFO);
 
-  const jobs = { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation, retention: operations.retention, wallets, alerts };
+  const jobs = { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation, retention: operations.retention, wallets, alerts, payments };
   const scheduler = createScheduler(scheduledJobs({ ...jobs, oauthConfigured: oauthClient !== null }), database, logger);
   const app = createHttpApp(logger, [
     Router()

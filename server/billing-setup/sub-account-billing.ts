@@ -49,8 +49,8 @@ export function createSubAccountBilling(deps: {
   logger: Logger;
   /** The card check of the agency option "a card before a subscription starts" (server/payments/cards.ts). */
   requireCard?: (stripe: Stripe, customerId: string, locationId: string) => Promise<void>;
-  /** Told after a customer's subscription changed in Stripe (server/payments clears its cached reads). */
-  onSubscriptionChanged?: (companyId: string, customerId: string) => void;
+  /** Told after a customer’s subscription changed in Stripe (server/payments clears its cached reads and has its stored invoice previews read again); awaited. */
+  onSubscriptionChanged?: (companyId: string, customerId: string) => void | Promise<void>;
 }) {
   async function subAccountOrThrow(locationId: string) {
     const sub = await findSubAccount(deps.db, locationId);

@@ -43,8 +43,8 @@ export function createSubscriptionSync(deps: {
    * `card_required` unless Stripe has a usable default payment method for the customer. Without it, nothing is checked.
    */
   requireCard?: (stripe: Stripe, customerId: string, locationId: string) => Promise<void>;
-  /** Told after Meterbridge changed a customer's subscription in Stripe (server/payments clears its cached reads). */
-  onSubscriptionChanged?: (companyId: string, customerId: string) => void;
+  /** Told after Meterbridge changed a customer’s subscription in Stripe (server/payments clears its cached reads and has its stored invoice previews read again); awaited. */
+  onSubscriptionChanged?: (companyId: string, customerId: string) => void | Promise<void>;
 }) {
   /**
    * The prices a sub-account's subscription should carry. The plan in force (its own, else the agency's default) sets
@@ -158,7 +158,7 @@ export function createSubscriptionSync(deps: {
       if (sub.stripeSubscriptionId) {
         const stripe = await deps.stripeForAgency(sub.companyId);
         await stripeCall(() => endAtPeriodEnd(stripe, sub.stripeSubscriptionId!));
-        deps.onSubscriptionChanged?.(sub.companyId, sub.stripeCustomerId);
+        await deps.onSubscriptionChanged?.(sub.companyId, sub.stripeCustomerId);
       }
       return sub.stripeSubscriptionId;
     }
@@ -212,7 +212,7 @@ export function createSubscriptionSync(deps: {
         trialPeriodDays,
       }),
     );
-    deps.onSubscriptionChanged?.(sub.companyId, sub.stripeCustomerId);
+    await deps.onSubscriptionChanged?.(sub.companyId, sub.stripeCustomerId);
     // A sub-account paused because Stripe canceled its subscription bills again once it has a new one (it stayed
     // paused for good before: its usage was never billed again).
     const resumed = sub.billingStatus === 'paused' && result.subscriptionId !== sub.stripeSubscriptionId;

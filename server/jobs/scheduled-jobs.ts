@@ -17,6 +17,8 @@ import type { Reconciliation } from '../reconciliation/reconciliation';
 import type { Retention } from '../retention/retention';
 import type { MeterReporter } from '../stripe/meter-reporter';
 import type { Wallets } from '../wallets/wallets';
+import type { Payments } from '../payments/payments';
+import { PREVIEW_REFRESH_JOB } from '../payments/preview-refresh';
 import { ALERTS_DELIVERY_JOB, type Alerts } from '../alerts/alerts';
 import type { JobDefinition } from './scheduler';
 
@@ -26,6 +28,13 @@ import type { JobDefinition } from './scheduler';
  * by a pass every few hundred milliseconds), short enough that lag stays near a second plus Stripe's answer.
  */
 export const REPORTER_NUDGE_MS = 1_000;
+
+/**
+ * How long after a webhook (or a change) asked for a preview refresh the invoice-preview job runs (milliseconds):
+ * the several invoice events of one renewal share one run.
+ */
+export const PREVIEW_NUDGE_MS = 1_000;
+export { PREVIEW_REFRESH_JOB };
 
 /** What the jobs run. `oauthConfigured`: HighLevel client id and secret are set (tokens can be refreshed). */
 export interface ScheduledJobDependencies {
@@ -44,6 +53,7 @@ export interface ScheduledJobDependencies {
   retention: Retention;
   wallets: Wallets;
   alerts: Alerts;
+  payments: Payments;
 }
 
 /**
@@ -57,10 +67,12 @@ export interface ScheduledJobDependencies {
  * RETENTION_DAYS, in bounded batches; a run stops after 50,000 events and the next goes on) and wallet-auto-top-up
  * (every minute at :40: prepaid sub-accounts below their minimum balance are topped up; top-ups in flight resumed),
  * alerts-delivery (every 15 s, and nudged after an alert is raised: webhook and workflow trigger deliveries due),
- * alerts-checks (every minute at :25: usage and spend thresholds, rejected meter batches, reconciliation drift) and alerts-cards (daily at 06:13 UTC: cards missing or expiring).
+ * alerts-checks (every minute at :25: usage and spend thresholds, rejected meter batches, reconciliation drift), alerts-cards (daily at 06:13 UTC: cards missing or expiring)
+ * and invoice-previews (every 30 s, and nudged after a webhook: the stored next-invoice previews that are due,
+ * server/payments/preview-refresh.ts).
  */
 export function scheduledJobs(deps: ScheduledJobDependencies): JobDefinition[] {
-  const { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation, retention, wallets, alerts } = deps;
+  const { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation, retention, wallets, alerts, payments } = deps;
   return [
     {
       name: 'meter-reporter',
@@ -150,5 +162,7 @@ export function scheduledJobs(deps: ScheduledJobDependencies): JobDefinition[] {
     { name: ALERTS_DELIVERY_JOB, pattern: '*/15 * * * * *', timeoutSeconds: 600, enabled: true, run: () => alerts.delivery.deliverDue() },
     { name: 'alerts-checks', pattern: '25 * * * * *', timeoutSeconds: 300, enabled: true, run: async () => ({ usage: await alerts.checks.checkUsage(), operations: await alerts.checks.sweepOperations() }) },
     { name: 'alerts-cards', pattern: '0 13 6 * * *', timeoutSeconds: 3000, enabled: true, run: () => alerts.checks.checkCards() },
+    // A run reads at most PREVIEW_REFRESH.perRun previews (a few minutes at the paced rate); the next goes on.
+    { name: PREVIEW_REFRESH_JOB, pattern: '*/30 * * * * *', timeoutSeconds: 600, enabled: true, run: () => payments.previews.refreshDue() },
   ];
 }

@@ -1,9 +1,11 @@
 /**
  * The agency's money per UTC month, agency-wide and per sub-account: billed (Stripe's invoices and the upcoming
  * invoice, billed.ts), HighLevel's cost (usage × the grid's base costs, highlevel-cost.ts) and the margin
- * (billed − cost). Every amount is integer cents in the agency's currency. Stripe is read through the payments read
- * cache (server/payments/read-cache.ts), which an invoice webhook clears. Without Stripe (not connected, or Stripe
- * failing) the cost is still answered and `billing.reason` says why billed is missing.
+ * (billed − cost). Every amount is integer cents in the agency's currency. Invoices are read through the payments
+ * read cache (server/payments/read-cache.ts), which an invoice webhook clears. Upcoming invoices are Stripe's previews
+ * as stored (server/payments/stored-previews.ts): read at once, never one Stripe call per client on the request; the
+ * answer says how fresh they are (`previews`). Without Stripe (not connected, or Stripe failing) the cost is still
+ * answered and `billing.reason` says why billed is missing.
  */
 import { sql } from 'drizzle-orm';
 import { selectRows, type Database } from '../../models/database';
@@ -40,16 +42,40 @@ const finish = (f: MoneyFigures): MoneyFigures => ({ ...f, billedCents: f.invoic
 const add = (a: MoneyFigures, b: MoneyFigures): MoneyFigures =>
   finish({ ...a, invoicedCents: a.invoicedCents + b.invoicedCents, paidCents: a.paidCents + b.paidCents, upcomingCents: a.upcomingCents + b.upcomingCents, costCents: a.costCents + b.costCents });
 
-/** Previews read at once (one Stripe call per subscription not in the cache). */
-const PREVIEW_CONCURRENCY = 6;
+/** How fresh the upcoming invoices in the figures are (schemas.ts `previewsNote`). */
+export interface PreviewsNote {
+  asOf: string | null;
+  fetching: number;
+  refreshing: number;
+}
+
+/**
+ * Due previews the request reads from Stripe itself, side by side (one round of calls, as a small agency's page
+ * always did); when more are due the figures use the stored ones and the refresh job reads them.
+ */
+const INLINE_PREVIEWS = 6;
 
 export function createMoney(deps: { db: Database; payments: Payments; stripeForAgency: StripeForAgency }) {
   const subAccountsOf = (companyId: string) =>
-    selectRows<{ locationId: string; name: string | null; customer: string | null; subscription: string | null }>(
+    selectRows<{ locationId: string; name: string | null; customer: string | null }>(
       deps.db,
-      sql`select location_id as "locationId", name, stripe_customer_id as customer, stripe_subscription_id as subscription
+      sql`select location_id as "locationId", name, stripe_customer_id as customer
           from sub_accounts where company_id = ${companyId} order by name nulls last, location_id`,
     );
+
+  /** The agency's stored previews, after reading the due ones from Stripe if there are at most INLINE_PREVIEWS. */
+  async function currentPreviews(companyId: string) {
+    const rows = await deps.payments.previews.ofAgency(companyId);
+    const due = rows.filter((r) => r.due);
+    if (due.length === 0) return rows;
+    if (due.length > INLINE_PREVIEWS) {
+      deps.payments.previews.nudge();
+      return rows;
+    }
+    // A failed read is stored with Stripe's message, which the rows then carry.
+    await Promise.all(due.map((r) => deps.payments.nextInvoice(r.locationId).catch(() => undefined)));
+    return deps.payments.previews.ofAgency(companyId);
+  }
 
   /**
    * Figures per (sub-account, month) over `months` (oldest first), the next invoices' total, and the notes.
@@ -71,6 +97,7 @@ export function createMoney(deps: { db: Database; payments: Payments; stripeForA
 
     const billing: BillingNote = { available: true, reason: null, otherCurrencyInvoices: 0, truncated: false, previewErrors: [] };
     const next = { totalCents: 0, count: 0, currency };
+    const previews: PreviewsNote = { asOf: null, fetching: 0, refreshing: 0 };
     try {
       const stripe = await deps.stripeForAgency(companyId);
       const customers = new Map(subs.filter((s) => s.customer).map((s) => [s.customer!, s.locationId]));
@@ -84,28 +111,25 @@ export function createMoney(deps: { db: Database; payments: Payments; stripeForA
       }
       billing.otherCurrencyInvoices = invoiced.otherCurrencyInvoices;
       billing.truncated = invoiced.truncated;
-      const subscribed = subs.filter((s) => s.customer && s.subscription);
-      for (let i = 0; i < subscribed.length; i += PREVIEW_CONCURRENCY) {
-        await Promise.all(
-          subscribed.slice(i, i + PREVIEW_CONCURRENCY).map(async (s) => {
-            try {
-              const preview = await deps.payments.nextInvoice(s.locationId);
-              if (!preview.invoice || preview.invoice.currency !== currency) return;
-              next.totalCents += preview.invoice.totalCents;
-              next.count += 1;
-              const month = monthOf(new Date(preview.invoice.periodStart));
-              if (inRange.has(month)) cell(s.locationId, month).upcomingCents += preview.invoice.totalCents - preview.invoice.taxCents;
-            } catch (err) {
-              billing.previewErrors.push({ locationId: s.locationId, message: (err as Error).message });
-            }
-          }),
-        );
+      let asOf: Date | null = null;
+      for (const p of await currentPreviews(companyId)) {
+        if (p.lastError !== null) billing.previewErrors.push({ locationId: p.locationId, message: p.lastError });
+        else if (!p.stored) previews.fetching += 1;
+        if (p.lastError !== null || !p.stored) continue;
+        if (p.due) previews.refreshing += 1;
+        if (p.fetchedAt && (!asOf || p.fetchedAt < asOf)) asOf = p.fetchedAt;
+        if (p.totalCents === null || p.currency !== currency) continue;
+        next.totalCents += p.totalCents;
+        next.count += 1;
+        const month = monthOf(p.periodStart!);
+        if (inRange.has(month)) cell(p.locationId, month).upcomingCents += p.totalCents - (p.taxCents ?? 0);
       }
+      previews.asOf = asOf?.toISOString() ?? null;
     } catch (err) {
       Object.assign(billing, { available: false, reason: (err as Error).message });
     }
     for (const [key, f] of cells) cells.set(key, finish(f));
-    return { currency, subs, cells, next, billing, metricsWithoutBaseCost };
+    return { currency, subs, cells, next, billing, previews, metricsWithoutBaseCost };
   }
 
   return {
@@ -127,6 +151,7 @@ export function createMoney(deps: { db: Database; payments: Payments; stripeForA
         months: months.map((month) => ({ month, ...byMonth.get(month)! })),
         nextInvoice: f.next,
         billing: f.billing,
+        previews: f.previews,
         metricsWithoutBaseCost: f.metricsWithoutBaseCost,
       };
     },
@@ -138,7 +163,7 @@ export function createMoney(deps: { db: Database; payments: Payments; stripeForA
         .map((s) => ({ locationId: s.locationId, name: s.name, ...(f.cells.get(`${s.locationId}\u0000${month}`) ?? ZERO()) }))
         .filter((i) => i.billedCents !== 0 || i.costCents !== 0 || i.paidCents !== 0);
       const totals = items.reduce<MoneyFigures>((sum, i) => add(sum, i), ZERO());
-      return { month, currency: f.currency, monthRule: MONTH_RULE, items, totals, billing: f.billing, metricsWithoutBaseCost: f.metricsWithoutBaseCost };
+      return { month, currency: f.currency, monthRule: MONTH_RULE, items, totals, billing: f.billing, previews: f.previews, metricsWithoutBaseCost: f.metricsWithoutBaseCost };
     },
 
     /**

@@ -33,10 +33,21 @@ export const billingNote = z.object({
   previewErrors: z.array(z.object({ locationId: z.string(), message: z.string() })),
 });
 
+/**
+ * How fresh the upcoming invoices in the figures are: Stripe's previews are stored and refreshed in the background
+ * (server/payments/preview-refresh.ts), so the figures answer at once. Failed reads are `billing.previewErrors`.
+ */
+export const previewsNote = z.object({
+  asOf: z.string().nullable().describe('When Stripe was read for the oldest preview in the figures (ISO 8601); null when none is'),
+  fetching: z.number().int().describe('Subscriptions whose next invoice has not been read from Stripe yet: not in the figures until it is'),
+  refreshing: z.number().int().describe('Subscriptions whose stored preview is being read again (a webhook said it changed, or it is older than 5 minutes, PREVIEW_MAX_AGE_SECONDS in server/payments/stored-previews.ts): the figures hold the stored one'),
+});
+
 const common = {
   currency: z.string(),
   monthRule: z.string(),
   billing: billingNote,
+  previews: previewsNote,
   metricsWithoutBaseCost: z.array(z.string()).describe('Metrics used in the range with no base cost in the pricing grid: their HighLevel cost counts as 0'),
 };
 

@@ -1,7 +1,8 @@
 /**
  * The payments use cases: a sub-account's card and held usage, the hosted pages (Checkout in setup mode, the
  * Customer Portal), invoices and the next invoice, the agency's card option, and the Stripe events that change them.
- * Stripe is read through a 30-second cache (read-cache.ts) that webhook events about the customer clear.
+ * Stripe is read through a 30-second cache (read-cache.ts) that webhook events about the customer clear; every
+ * next-invoice preview read is also stored, and kept fresh in the background, for the Overview (preview-refresh.ts).
  */
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
@@ -19,6 +20,7 @@ import { completedSetup, createSetupSession, makeDefaultForInvoices } from './ch
 import { heldUnitsByLocation, heldUsage } from './held-usage';
 import { listInvoices, nextInvoice, type InvoiceQuery } from './invoices';
 import { openPortalSession } from './portal';
+import { createPreviewRefresh } from './preview-refresh';
 import { AGENCY_WIDE, createReadCache, type ReadCache } from './read-cache';
 import type { hostedLinkResponse, paymentFlagsResponse, subAccountPaymentsResponse } from './schemas';
 
@@ -33,9 +35,12 @@ export function createPayments(deps: {
   cache?: ReadCache;
   /** Starts the sub-account's subscription (subscription-sync.ts), once a card arrives for an agency that requires one. */
   startSubscription?: (locationId: string) => Promise<unknown>;
+  /** Asks the scheduler to run the invoice-preview refresh soon (preview-refresh.ts); must not throw. */
+  nudgePreviews?: () => void;
 }) {
   const cache = deps.cache ?? createReadCache();
   const cards = createCards({ cache });
+  const previews = createPreviewRefresh({ db: deps.db, stripeForAgency: deps.stripeForAgency, logger: deps.logger, nudge: deps.nudgePreviews });
 
   async function subAccountOrThrow(locationId: string) {
     const sub = await findSubAccount(deps.db, locationId);
@@ -59,8 +64,16 @@ export function createPayments(deps: {
     });
   }
 
+  /** What Stripe has for the customer changed: its cached reads go and its stored previews are read again. */
+  async function customerChanged(companyId: string, customerId: string): Promise<void> {
+    cache.invalidateCustomer(companyId, customerId);
+    await previews.requestRefresh(companyId, customerId);
+  }
+
   return {
     cache,
+    previews,
+    customerChanged,
     requireCard: cards.requireCard,
 
     /** @throws AppError 404, 409 `stripe_not_connected`, 400/502 `stripe_error`. */
@@ -141,14 +154,14 @@ export function createPayments(deps: {
         listInvoices(stripe, { customerId: sub.stripeCustomerId, customers: new Map([[sub.stripeCustomerId, { locationId, name: sub.name }]]) }, query));
     },
 
-    /** The next invoice as Stripe previews it. @throws 404, Stripe errors. */
+    /** The next invoice as Stripe previews it, read live (through the cache) and stored for the Overview. @throws 404, Stripe errors. */
     async nextInvoice(locationId: string) {
       const sub = await subAccountOrThrow(locationId);
       if (!sub.stripeCustomerId || !sub.stripeSubscriptionId) return nextInvoice(null, { customerId: sub.stripeCustomerId, subscriptionId: sub.stripeSubscriptionId, flatFeePriceId: null });
       const agency = await findAgency(deps.db, sub.companyId);
       const stripe = await deps.stripeForAgency(sub.companyId);
-      return cache.get(sub.companyId, sub.stripeCustomerId, `next:${sub.stripeSubscriptionId}`, () =>
-        nextInvoice(stripe, { customerId: sub.stripeCustomerId, subscriptionId: sub.stripeSubscriptionId, flatFeePriceId: agency?.flatFeePriceId ?? null }));
+      const target = { locationId, companyId: sub.companyId, customerId: sub.stripeCustomerId, subscriptionId: sub.stripeSubscriptionId };
+      return cache.get(sub.companyId, sub.stripeCustomerId, `next:${sub.stripeSubscriptionId}`, () => previews.read(stripe, target, agency?.flatFeePriceId ?? null));
     },
 
     /** The agency's invoices (its mapped customers only), filtered by status. @throws 409 `stripe_not_connected`, Stripe errors. */
@@ -175,8 +188,8 @@ export function createPayments(deps: {
     },
 
     /**
-     * A verified Stripe event of the agency (server/stripe/payment-events.ts calls it first): any invoice.* event
-     * clears the customer's cached reads; `checkout.session.completed` of a setup session for a mapped customer makes
+     * A verified Stripe event of the agency (server/stripe/payment-events.ts calls it first): any invoice.* or
+     * customer.* event clears the customer's cached reads and asks for its stored previews to be read again; `checkout.session.completed` of a setup session for a mapped customer makes
      * the saved card the customer's default for invoices, and starts the subscription an agency requiring a card was
      * waiting for. Each re-reads Stripe (the event is a hint).
      * @returns the sub-account a completed setup applied to, else null.
@@ -186,7 +199,7 @@ export function createPayments(deps: {
       const object = event.data.object as { id?: string; object?: string; customer?: string | { id: string } | null };
       const customer = object.object === 'customer' ? (object.id ?? null) : typeof object.customer === 'string' ? object.customer : (object.customer?.id ?? null);
       if (event.type.startsWith('invoice.') || event.type.startsWith('customer.')) {
-        if (customer) cache.invalidateCustomer(companyId, customer);
+        if (customer) await customerChanged(companyId, customer);
         return null;
       }
       if (event.type !== 'checkout.session.completed' || !object.id) return null;

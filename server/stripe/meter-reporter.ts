@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterQueue } from 'rate-limiter-flexible';
 import type Stripe from 'stripe';
 import type { Database } from '../../models/database';
+import { forEachConcurrently } from '../jobs/concurrently';
 import { claimDueBatches, formBatches, promoteQueuedBatches, type ClaimedBatch } from './meter-batch-repository';
 import { expireUnconfirmedBatches, markBatchesSent, markBatchFailed, markBatchUnconfirmed, scheduleBatchRetry } from './meter-batch-settlement';
 import { classifyMeterEventError, retryDelaySeconds, type MeterEventOutcome } from './meter-event-outcome';
@@ -199,15 +200,3 @@ export function createMeterReporter(deps: ReporterDependencies) {
 }
 
 export type MeterReporter = ReturnType<typeof createMeterReporter>;
-
-/**
- * Runs `fn` over `items` with at most `limit` in flight. Written here because p-limit and p-map are ESM-only and
- * this is the whole of what is needed.
- */
-async function forEachConcurrently<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}

@@ -111,6 +111,8 @@ describe('the Overview as the owner’s cockpit', () => {
     await tiles.getByTestId('tile-margin').getByText('$58.92').waitFor();
     await tiles.getByTestId('tile-next').getByText('$67.50').waitFor();
     expect(await tiles.getByTestId('tile-next').innerText()).toMatch(/across 1 client/);
+    // Stripe's preview as stored on the server (read just now, on this first visit: one client only).
+    expect(await tiles.getByTestId('next-freshness').innerText()).toMatch(/^as of [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{2}:\d{2} UTC$/);
     // Last month Harbor was billed 88.60: this month is 21.10 less.
     expect(await tiles.getByTestId('trend-billed').innerText()).toMatch(/▼ −\$21\.10 \(−24 %\) vs /);
   });

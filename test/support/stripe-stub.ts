@@ -22,6 +22,7 @@
  * - stripe/checkout-setup.ts (Checkout in setup and payment mode, SetupIntents, PaymentMethods; `completeCheckoutSession` plays
  *   the client on the hosted page) and billing-portal.ts (Customer Portal configurations and sessions)
  * - stripe/wire.ts: form parsing, errors, pagination, metadata (v2 paths take JSON bodies instead)
+ * - stripe/latency.ts: a per-call latency (`latencyMs`) and the requests in flight at once (`peakInFlight`)
  *
  * Cross-cutting behaviour, handled here, as Stripe documents it:
  * - Idempotency (docs.stripe.com/api/idempotent_requests): a POST whose `Idempotency-Key` was seen on the same
@@ -46,6 +47,7 @@ import { creditGrantRoutes } from './stripe/credit-grants';
 import { customerRoutes } from './stripe/customers';
 import { eventDestinationRoutes } from './stripe/event-destinations';
 import { invoiceAndCouponRoutes } from './stripe/invoices-coupons';
+import { holdRequest } from './stripe/latency';
 import { meterEventHandler } from './stripe/meter-events';
 import { meterRoutes } from './stripe/meters';
 import { oneTimeInvoiceRoutes } from './stripe/one-time-invoices';
@@ -81,6 +83,7 @@ export async function startStripeStub(): Promise<StripeStub> {
     const url = new URL(req.url ?? '/', 'http://stripe-stub.invalid');
     const apiKey = (req.headers.authorization ?? '').replace(/^Bearer /, '');
     const account = typeof req.headers['stripe-account'] === 'string' ? req.headers['stripe-account'] : null;
+    await holdRequest(stub, `${req.method ?? 'GET'} ${url.pathname}`, res);
     if (url.pathname.startsWith('/oauth/')) return connect.oauth(req.method ?? 'GET', url.pathname, raw, apiKey, res);
     if (!account) return main.serve(req, res, raw);
     const connected = connect.accountFor(apiKey, account, res);
@@ -171,6 +174,7 @@ function createAccountDouble(): AccountDouble {
     state,
     requestLog: [],
     apiFaults: [],
+    latencyMs: 0, inFlight: new Map(), peakInFlight: new Map(), // stripe/latency.ts
     seedCoupon(coupon) {
       const created: StripeJson = {
         object: 'coupon',

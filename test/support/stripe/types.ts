@@ -173,6 +173,12 @@ export interface StripeStub {
   requestLog: RequestLogEntry[];
   /** Scripted failures for the fake's endpoints (not meter events), each used once. */
   apiFaults: ApiFault[];
+  /** Milliseconds every request is held before it is answered (0 by default; latency.ts). */
+  latencyMs: number;
+  /** Requests held or being handled now, per `METHOD /path` (latency.ts). */
+  inFlight: Map<string, number>;
+  /** The most requests in flight at once, per `METHOD /path`, since the map was last cleared (latency.ts). */
+  peakInFlight: Map<string, number>;
   /** Adds a coupon (docs.stripe.com/api/coupons/object); defaults: duration 'forever', valid. Returns it. */
   seedCoupon(coupon: Partial<StripeJson> & { id: string }): StripeJson;
   /** Adds an invoice (docs.stripe.com/api/invoices/object) for invoices.list; `id` generated when absent. */

@@ -1,13 +1,20 @@
 /**
  * The owner's cockpit on the Overview: this month's billed, HighLevel cost and profit with the change against last
  * month, the next invoices across clients, and what needs attention, each linking to the sub-accounts list filtered
- * to it. Money comes from GET /api/money (server/money/): integer cents, UTC calendar months.
+ * to it. Money comes from GET /api/money (server/money/): integer cents, UTC calendar months. The next invoices are
+ * Stripe's previews as stored on the server and refreshed in the background: the tile says as of when, and while some
+ * are still being read the figures are asked for again every POLL_MS, at most MAX_POLLS times.
  */
+import { useEffect, useRef } from 'react';
 import type { AgencyMoney, Attention } from '../api-types-money';
 import { ErrorNotice, Loading } from '../components/States';
 import type { Resource } from '../components/useResource';
-import { formatCents, formatNumber } from '../format';
+import { formatCents, formatInstant, formatNumber } from '../format';
 import { Link } from '../router';
+
+/** While previews are being read, the figures are asked for again this often (milliseconds), at most MAX_POLLS times. */
+const POLL_MS = 5_000;
+const MAX_POLLS = 24;
 
 /** "Nov" for `2026-11`. */
 export const monthName = (month: string, style: 'short' | 'long' = 'short') =>
@@ -18,6 +25,17 @@ export function MoneyTiles({ money }: { money: Resource<AgencyMoney> }) {
   const m = money.data;
   const current = m?.months.at(-1);
   const previous = m?.months.at(-2);
+  const polls = useRef(0);
+  const pending = m ? m.previews.fetching + m.previews.refreshing : 0;
+  const { reload } = money;
+  useEffect(() => {
+    if (pending === 0 || polls.current >= MAX_POLLS) return;
+    const timer = window.setTimeout(() => {
+      polls.current += 1;
+      reload();
+    }, POLL_MS);
+    return () => window.clearTimeout(timer);
+  }, [m, pending, reload]);
   return (
     <section className="card" aria-labelledby="money-title" data-testid="money-this-month">
       <div className="card-head">
@@ -38,12 +56,28 @@ export function MoneyTiles({ money }: { money: Resource<AgencyMoney> }) {
               <span className="muted small">
                 across {formatNumber(m.nextInvoice.count)} client{m.nextInvoice.count === 1 ? '' : 's'}, tax included
               </span>
+              <PreviewsFreshness previews={m.previews} />
             </div>
           </div>
           <MoneyNotes m={m} />
         </>
       ) : null}
     </section>
+  );
+}
+
+/** As of when Stripe's previews were read, and how many are still being read (not yet in the total, or refreshing). */
+function PreviewsFreshness({ previews }: { previews: AgencyMoney['previews'] }) {
+  const parts = [
+    previews.asOf ? `as of ${formatInstant(previews.asOf)}` : null,
+    previews.fetching > 0 ? `${formatNumber(previews.fetching)} still being read from Stripe, not in the total yet` : null,
+    previews.refreshing > 0 ? `${formatNumber(previews.refreshing)} being refreshed` : null,
+  ].filter(Boolean);
+  if (parts.length === 0) return null;
+  return (
+    <span className="muted small" data-testid="next-freshness">
+      {parts.join(' · ')}
+    </span>
   );
 }
 
