@@ -30,6 +30,7 @@ export interface WorldUser {
   location?: number;
 }
 
+/** What differs between the browser tests' worlds; every field but `company` has a default. */
 export interface BrowserWorldOptions {
   /** The agency's HighLevel company id. */
   company: string;
@@ -77,6 +78,7 @@ export interface AdminApi {
   delete(path: string, status?: number): request.Test;
 }
 
+/** A started world (startBrowserWorld): what a test drives, seeds and asserts on. */
 export interface BrowserWorld {
   t: TestService;
   stripe: StripeStub;
