@@ -1,11 +1,7 @@
-import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
+import type { FrameLocator, Page } from 'playwright-core';
 import { setUpBilling } from '../support/billing';
-import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
-import { startStripeStub, type StripeStub } from '../support/stripe-stub';
-import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, openSignedInAgencyPage, screenshotFrame, closeBrowserTest } from './support/browser';
-import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
+import { screenshotFrame } from './support/browser';
+import { startBrowserWorld, type BrowserWorld } from './support/browser-world';
 
 /**
  * The Activity page (issue 19 item 3) in a real browser, framed by a host page that plays HighLevel: changes two
@@ -14,48 +10,34 @@ import { startHighLevelParent, type HighLevelParent } from './support/highlevel-
  */
 jest.setTimeout(120_000);
 
-const SHARED_SECRET = 'browser-activity-secret';
 const COMPANY = 'companyBrowserActivity01';
 
-let t: TestService;
-let stripe: StripeStub;
-let parent: HighLevelParent;
-let browser: Browser;
-let context: BrowserContext;
+let world: BrowserWorld;
 let page: Page;
 let app: FrameLocator;
-const pageErrors: string[] = [];
 let apiKey = '';
 
 const nav = (name: string) => app.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true });
 const rows = () => app.locator('table.activity tbody tr');
 const as = async (userId: string, userName: string) =>
-  `Bearer ${(await t.service.sessionTokens.issue({ userId, companyId: COMPANY, type: 'agency', role: 'admin', activeLocation: null, userName })).token}`;
+  `Bearer ${(await world.t.service.sessionTokens.issue({ userId, companyId: COMPANY, type: 'agency', role: 'admin', activeLocation: null, userName })).token}`;
 
 beforeAll(async () => {
-  browser = await launchBrowser();
-  stripe = await startStripeStub();
-  t = await startTestService({ ...OAUTH_ENV, HIGHLEVEL_SHARED_SECRET: SHARED_SECRET, STRIPE_API_URL: stripe.url });
-  const server = await t.service.listen(0);
-  const locations = installedLocations('locBrowserActivity', 1);
-  serveInstalledLocations(COMPANY, locations, 100);
-  await t.service.install.completeOAuth(tokenResponse({ userType: 'Company', companyId: COMPANY, accessToken: 'at-act', refreshToken: 'rt-act', isBulkInstallation: true }));
-  await setUpBilling(t.service, { companyId: COMPANY, locationId: locations[0]!._id, customer: 'cus_activityBrowser01', rules: [{ metric: 'sms', threshold: '1' }] });
+  world = await startBrowserWorld({ company: COMPANY, stripeKey: null, users: { viewer: { userName: 'Vic Viewer', role: 'user' } } });
+  await setUpBilling(world.t.service, { companyId: COMPANY, locationId: world.locationIds[0]!, customer: 'cus_activityBrowser01', rules: [{ metric: 'sms', threshold: '1' }] });
 
   const olive = await as('user-olive', 'Olive Owner');
   const bert = await as('user-bert', 'Bert Billing');
-  await t.http.put('/api/defaults').set('authorization', olive).send({ autoApply: true }).expect(200);
-  const key = await t.http.post('/api/api-keys').set('authorization', bert).send({ name: 'Voice vendor' }).expect(201);
+  await world.t.http.put('/api/defaults').set('authorization', olive).send({ autoApply: true }).expect(200);
+  const key = await world.t.http.post('/api/api-keys').set('authorization', bert).send({ name: 'Voice vendor' }).expect(201);
   apiKey = key.body.key;
-  await t.http.delete(`/api/api-keys/${key.body.id}`).set('authorization', olive).expect(200);
-  await t.http.put('/api/ai-senders').set('authorization', bert).send({ markers: ['provider:activityBot01'] }).expect(200);
+  await world.t.http.delete(`/api/api-keys/${key.body.id}`).set('authorization', olive).expect(200);
+  await world.t.http.put('/api/ai-senders').set('authorization', bert).send({ markers: ['provider:activityBot01'] }).expect(200);
 
-  parent = await startHighLevelParent({ appUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, sharedSecret: SHARED_SECRET });
-  parent.users.set('viewer', { userId: 'user-viewer', companyId: COMPANY, role: 'user', type: 'agency', userName: 'Vic Viewer' });
-  ({ context, page, app } = await openSignedInAgencyPage(browser, parent.url('viewer'), pageErrors));
+  ({ page, app } = await world.openAgencyPage('viewer'));
 });
 
-afterAll(() => closeBrowserTest(context, browser, parent, t, stripe));
+afterAll(() => world?.close());
 
 it('when an agency user opens Activity, then every change is listed newest first with who and before → after', async () => {
   await nav('Activity').click();
@@ -110,5 +92,5 @@ it('when the screen is 800 px wide, then the page does not stick out', async () 
   expect(await app.locator('.table-wrap', { has: app.locator('table.activity') }).evaluate((el) => el.scrollWidth - el.clientWidth)).toBe(0);
   await screenshotFrame(page, app, 'activity-800.png');
   await page.setViewportSize({ width: 1280, height: 900 });
-  expect(pageErrors).toEqual([]);
+  expect(world.pageErrors).toEqual([]);
 });

@@ -1,12 +1,9 @@
-import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
-import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
+import type { BrowserContext, FrameLocator, Page } from 'playwright-core';
 import { selectRows } from '../../models/database';
 import { fixture } from '../support/highlevel-fixtures';
-import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
-import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, screenshotFrame, openSignedInAgencyPage, closeBrowserTest } from './support/browser';
-import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
+import { screenshotFrame } from './support/browser';
+import { startBrowserWorld, type BrowserWorld } from './support/browser-world';
 
 /**
  * The "AI messages" card on the Usage API screen, in a real browser framed by a host page that plays HighLevel,
@@ -16,23 +13,18 @@ import { startHighLevelParent, type HighLevelParent } from './support/highlevel-
  */
 jest.setTimeout(120_000);
 
-const SHARED_SECRET = 'browser-ai-senders-secret';
 const COMPANY = 'companyBrowserAi0001';
 let LOCATION = '';
 const PROVIDER = 'cpAiReceptionist0001'; // the fixture's conversationProviderId
 
-let t: TestService;
-let parent: HighLevelParent;
-let browser: Browser;
+let world: BrowserWorld;
 let context: BrowserContext;
 let page: Page;
 let app: FrameLocator;
-let agencyToken = '';
-const pageErrors: string[] = [];
 
 const nav = (name: string) => app.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true });
 const card = () => app.getByRole('region', { name: 'AI messages' });
-const savedMarkers = async () => (await t.http.get('/api/ai-senders').set('authorization', `Bearer ${agencyToken}`).expect(200)).body.markers;
+const savedMarkers = async () => (await world.api.get('/api/ai-senders')).body.markers;
 
 /** The provider-sent AI reply fixture, addressed to the agency's sub-account. */
 const aiReply = (webhookId: string) => ({ ...fixture('conversation-ai/sms-ai-provider'), locationId: LOCATION, webhookId, messageId: `m-${webhookId}` });
@@ -40,36 +32,30 @@ const aiReply = (webhookId: string) => ({ ...fixture('conversation-ai/sms-ai-pro
 /** ai_* usage stored for a delivery. */
 async function aiUsage(webhookId: string) {
   return selectRows<{ metric: string; quantity: string }>(
-    t.database.db,
+    world.t.database.db,
     sql`select u.metric, u.quantity::int::text as quantity from usage_records u join activity_events e on e.id = u.activity_event_id
         where e.webhook_id = ${webhookId} and u.metric like 'ai_%' order by u.metric`,
   );
 }
 
 beforeAll(async () => {
-  browser = await launchBrowser();
-  t = await startTestService({ ...OAUTH_ENV, HIGHLEVEL_SHARED_SECRET: SHARED_SECRET });
-  const server = await t.service.listen(0);
-  const appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const locations = installedLocations('locBrowserAi', 1).map((l) => ({ ...l, name: 'Robo Dental' }));
-  LOCATION = locations[0]!._id;
-  serveInstalledLocations(COMPANY, locations, 100);
-  await t.service.install.completeOAuth(tokenResponse({ userType: 'Company', companyId: COMPANY, accessToken: 'at-ai', refreshToken: 'rt-ai', isBulkInstallation: true }));
-  agencyToken = (await t.service.sessionTokens.issue({ userId: 'user-ai', companyId: COMPANY, type: 'agency', role: 'admin', activeLocation: null })).token;
-
-  parent = await startHighLevelParent({ appUrl, sharedSecret: SHARED_SECRET });
-  parent.users.set('agency', { userId: 'user-ai', companyId: COMPANY, role: 'admin', type: 'agency', userName: 'Ari Agency' });
-  parent.users.set('dental', { userId: 'user-dental', companyId: COMPANY, role: 'user', type: 'location', userName: 'Dana Dental', activeLocation: LOCATION });
-  ({ context, page, app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors));
+  world = await startBrowserWorld({
+    company: COMPANY,
+    locations: ['Robo Dental'],
+    stripeKey: null,
+    users: { agency: { userName: 'Ari Agency' }, dental: { userName: 'Dana Dental', role: 'user', location: 0 } },
+  });
+  [LOCATION] = world.locationIds as [string];
+  ({ context, page, app } = await world.openAgencyPage());
 });
 
-afterAll(() => closeBrowserTest(browser, parent, t));
+afterAll(() => world?.close());
 
 describe('AI messages card', () => {
   it('when the agency adds its AI app’s provider and saves, then it is listed and that app’s reply counts as ai_messages', async () => {
     await nav('Usage API').click();
     await card().getByText('No AI sender: no message counts as AI.').waitFor();
-    await t.postSigned(aiReply('browser-ai-1')).expect(200);
+    await world.t.postSigned(aiReply('browser-ai-1')).expect(200);
     expect(await aiUsage('browser-ai-1')).toEqual([]); // no marker: an ordinary SMS
 
     await card().getByLabel('Kind').selectOption({ label: 'Conversation provider id' });
@@ -89,7 +75,7 @@ describe('AI messages card', () => {
     await row.waitFor();
     expect((await row.innerText()).replace(/\s+/g, ' ')).toMatch(new RegExp(`Conversation provider id ${PROVIDER} Remove`));
 
-    await t.postSigned(aiReply('browser-ai-2')).expect(200);
+    await world.t.postSigned(aiReply('browser-ai-2')).expect(200);
     const usage = await aiUsage('browser-ai-2');
     expect(usage.map((u) => u.metric)).toEqual(['ai_messages', 'ai_tokens']);
     expect(usage[0]!.quantity).toBe('1');
@@ -136,8 +122,8 @@ describe('AI messages card', () => {
 
   it('when a sub-account user opens the Usage API path, then they see no AI senders, and the API refuses them', async () => {
     const own = await context.newPage();
-    own.on('pageerror', (err) => pageErrors.push(err.message));
-    await own.goto(parent.url('dental', '/app/usage-api'));
+    own.on('pageerror', (err) => world.pageErrors.push(err.message));
+    await own.goto(world.parent.url('dental', '/app/usage-api'));
     const frame = own.frameLocator('#app');
     await frame.getByTestId('sub-account-name').filter({ hasText: 'Robo Dental' }).waitFor();
     await frame.locator('[role="status"] .spinner').first().waitFor({ state: 'detached' });
@@ -145,11 +131,11 @@ describe('AI messages card', () => {
     // ("AI messages" is not checked: it names a metric of the sub-account's own usage.)
     for (const agencyOnly of ['AI sender', 'Conversation provider id', 'o200k_base', 'Usage API']) expect(text).not.toContain(agencyOnly);
     await own.close();
-    const location = (await t.service.sessionTokens.issue({ userId: 'user-dental', companyId: COMPANY, type: 'location', role: 'user', activeLocation: LOCATION })).token;
-    await t.http.get('/api/ai-senders').set('authorization', `Bearer ${location}`).expect(403);
+    const location = (await world.t.service.sessionTokens.issue({ userId: 'user-dental', companyId: COMPANY, type: 'location', role: 'user', activeLocation: LOCATION })).token;
+    await world.t.http.get('/api/ai-senders').set('authorization', `Bearer ${location}`).expect(403);
   });
 
   it('when the walk is over, then no script error happened', () => {
-    expect(pageErrors).toEqual([]);
+    expect(world.pageErrors).toEqual([]);
   });
 });

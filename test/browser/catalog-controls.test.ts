@@ -1,11 +1,7 @@
-import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
-import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
-import { TEST_STRIPE_KEY } from '../support/billing';
-import { startStripeStub, type StripeJson, type StripeStub } from '../support/stripe-stub';
-import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, openFold, openSignedInAgencyPage, screenshotFrame, closeBrowserTest } from './support/browser';
-import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
+import type { FrameLocator, Page } from 'playwright-core';
+import type { StripeJson } from '../support/stripe-stub';
+import { openFold, screenshotFrame } from './support/browser';
+import { startBrowserWorld, type BrowserWorld } from './support/browser-world';
 
 /**
  * Every catalogue control issue 18 adds, walked in a real browser framed by a host page that plays HighLevel, against
@@ -15,22 +11,16 @@ import { startHighLevelParent, type HighLevelParent } from './support/highlevel-
  */
 jest.setTimeout(180_000);
 
-const SHARED_SECRET = 'browser-controls-secret';
 const COMPANY = 'companyBrowserCtrl01';
 let L1 = '';
 
-let t: TestService;
-let stripe: StripeStub;
-let parent: HighLevelParent;
-let browser: Browser;
-let context: BrowserContext;
+let world: BrowserWorld;
 let page: Page;
 let app: FrameLocator;
-const pageErrors: string[] = [];
 
 const nav = (name: string) => app.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true });
 const card = (heading: string) => app.locator('section', { has: app.getByRole('heading', { name: heading, exact: true }) });
-const meterOf = (price: StripeJson) => stripe.state.meters.get(price.recurring.meter)?.event_name;
+const meterOf = (price: StripeJson) => world.stripe.state.meters.get(price.recurring.meter)?.event_name;
 const noSideScroll = async () => expect(await app.locator('html').evaluate((html) => html.scrollWidth - html.clientWidth)).toBe(0);
 const at800 = async (name: string) => {
   await page.setViewportSize({ width: 800, height: 900 });
@@ -46,30 +36,16 @@ const openSubAccount = async (name: string) => {
 };
 
 beforeAll(async () => {
-  browser = await launchBrowser();
-  stripe = await startStripeStub();
-  stripe.apiKeys.add(TEST_STRIPE_KEY);
-  t = await startTestService({ ...OAUTH_ENV, STRIPE_API_URL: stripe.url, HIGHLEVEL_SHARED_SECRET: SHARED_SECRET, REPORTER_ENABLED: 'false' });
-  const server = await t.service.listen(0);
-  const appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const locations = installedLocations('locBrowserCtrl', 2).map((l, i) => ({ ...l, name: i === 0 ? 'Call Clinic' : 'Euro Clinic' }));
-  L1 = locations[0]!._id;
-  serveInstalledLocations(COMPANY, locations, 100);
-  await t.service.install.completeOAuth(tokenResponse({ userType: 'Company', companyId: COMPANY, accessToken: 'at-ct', refreshToken: 'rt-ct', isBulkInstallation: true }));
-  await t.service.accounts.storeStripeKey(COMPANY, TEST_STRIPE_KEY);
-  const token = (await t.service.sessionTokens.issue({ userId: 'user-ct', companyId: COMPANY, type: 'agency', role: 'admin', activeLocation: null })).token;
-  const put = (path: string, body: object) => t.http.put(path).set('authorization', `Bearer ${token}`).send(body).expect(200);
-  await put('/api/pricing/sms', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '2' } });
-  await put('/api/pricing/call_minutes', { threshold: 1, direction: 'outbound', price: { currency: 'usd', unitAmountDecimal: '9' } });
-  await put(`/api/sub-accounts/${L1}/customer`, { create: true });
-  await put(`/api/sub-accounts/${L1}/billing`, { rebillingEnabled: true });
-
-  parent = await startHighLevelParent({ appUrl, sharedSecret: SHARED_SECRET });
-  parent.users.set('agency', { userId: 'user-ct', companyId: COMPANY, role: 'admin', type: 'agency', userName: 'Cora Controls' });
-  ({ context, page, app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors));
+  world = await startBrowserWorld({ company: COMPANY, locations: ['Call Clinic', 'Euro Clinic'], env: { REPORTER_ENABLED: 'false' }, users: { agency: { userName: 'Cora Controls' } } });
+  [L1] = world.locationIds as [string];
+  await world.api.put('/api/pricing/sms', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '2' } });
+  await world.api.put('/api/pricing/call_minutes', { threshold: 1, direction: 'outbound', price: { currency: 'usd', unitAmountDecimal: '9' } });
+  await world.api.put(`/api/sub-accounts/${L1}/customer`, { create: true });
+  await world.api.put(`/api/sub-accounts/${L1}/billing`, { rebillingEnabled: true });
+  ({ page, app } = await world.openAgencyPage());
 });
 
-afterAll(() => closeBrowserTest(context, browser, parent, t, stripe));
+afterAll(() => world?.close());
 
 describe('inbound and outbound rows on the Pricing page', () => {
   it('when the agency splits call minutes and prices inbound calls at $0.05, then two rows show and Stripe has the inbound price on its own meter', async () => {
@@ -85,15 +61,15 @@ describe('inbound and outbound rows on the Pricing page', () => {
     await table.getByRole('button', { name: 'Save Call minutes (inbound)' }).click();
     await rows.getByText('Call minutes (inbound) saved: its Stripe meter and price are in place.').waitFor();
     await table.locator('tr[data-direction="inbound"]').getByText('$0.05').waitFor();
-    const inbound = [...stripe.state.prices.values()].find((p) => p.unit_amount_decimal === '5')!;
+    const inbound = [...world.stripe.state.prices.values()].find((p) => p.unit_amount_decimal === '5')!;
     expect(meterOf(inbound)).toBe('meterbridge_call_minutes_inbound');
-    const outbound = [...stripe.state.prices.values()].find((p) => p.unit_amount_decimal === '9' && meterOf(p) === 'meterbridge_call_minutes_outbound');
+    const outbound = [...world.stripe.state.prices.values()].find((p) => p.unit_amount_decimal === '9' && meterOf(p) === 'meterbridge_call_minutes_outbound');
     expect(outbound).toBeDefined();
     // The main grid no longer lists the metric priced per direction.
     await expect(app.locator('table.pricing tr[data-metric="call_minutes"]').count()).resolves.toBe(0);
     await screenshotFrame(page, app, 'pricing-inbound-outbound.png');
     await at800('pricing-inbound-outbound-800.png');
-    expect(pageErrors).toEqual([]);
+    expect(world.pageErrors).toEqual([]);
   });
 });
 
@@ -110,7 +86,7 @@ describe('plans: interval, trial, archive', () => {
     await plans.getByText('Plan “Annual trial” created in Stripe.').waitFor();
     const row = plans.getByRole('table', { name: 'Plans' }).getByRole('row', { name: /Annual trial.*\$990\.00 \/ year.*14 days/ });
     await row.waitFor();
-    const base = [...stripe.state.prices.values()].find((p) => p.unit_amount === 99000)!;
+    const base = [...world.stripe.state.prices.values()].find((p) => p.unit_amount === 99000)!;
     expect(base.recurring).toMatchObject({ interval: 'year', usage_type: 'licensed' });
     await form.getByLabel('Plan name').fill('Monthly');
     await form.getByLabel('Base fee (USD)').fill('49');
@@ -122,9 +98,9 @@ describe('plans: interval, trial, archive', () => {
     await plans.getByRole('group', { name: 'Confirm archiving Annual trial' }).getByRole('button', { name: 'Archive' }).click();
     await plans.getByText('Plan “Annual trial” archived.').waitFor();
     await plans.getByRole('row', { name: /Annual trial.*Archived/ }).waitFor();
-    expect(stripe.state.prices.get(base.id)!.active).toBe(false);
+    expect(world.stripe.state.prices.get(base.id)!.active).toBe(false);
     await at800('catalogue-plans-800.png');
-    expect(pageErrors).toEqual([]);
+    expect(world.pageErrors).toEqual([]);
   });
 });
 
@@ -139,9 +115,9 @@ describe('a sub-account’s own prices, directions and nickname', () => {
     await rules.getByLabel('SMS messages: tier 2 price per unit').fill('0.02');
     await rules.getByRole('button', { name: 'Save override for SMS messages' }).click();
     await rules.getByRole('row', { name: /SMS messages.*Override/ }).waitFor();
-    const tiered = [...stripe.state.prices.values()].find((p) => p.billing_scheme === 'tiered')!;
+    const tiered = [...world.stripe.state.prices.values()].find((p) => p.billing_scheme === 'tiered')!;
     expect(tiered.tiers.map((x: StripeJson) => [x.up_to, x.unit_amount_decimal])).toEqual([[100, '0'], [null, '2']]);
-    const sub = [...stripe.state.subscriptions.values()].find((s) => s.items.data.some((i: StripeJson) => i.price.id === tiered.id));
+    const sub = [...world.stripe.state.subscriptions.values()].find((s) => s.items.data.some((i: StripeJson) => i.price.id === tiered.id));
     expect(sub).toBeDefined();
   });
 
@@ -151,7 +127,7 @@ describe('a sub-account’s own prices, directions and nickname', () => {
     await rules.getByRole('button', { name: 'Save override for Call minutes (inbound)' }).click();
     await rules.getByRole('row', { name: /Call minutes \(inbound\).*Override/ }).waitFor();
     await rules.getByRole('row', { name: /Call minutes \(outbound\).*Override/ }).waitFor();
-    const own = [...stripe.state.prices.values()].find((p) => p.unit_amount_decimal === '7')!;
+    const own = [...world.stripe.state.prices.values()].find((p) => p.unit_amount_decimal === '7')!;
     expect(meterOf(own)).toBe('meterbridge_call_minutes_inbound');
     await screenshotFrame(page, app, 'sub-account-own-prices.png');
     await at800('sub-account-own-prices-800.png');
@@ -178,8 +154,8 @@ describe('a sub-account’s own prices, directions and nickname', () => {
     await rules.getByLabel('SMS messages: own price per unit (EUR) for this sub-account').fill('0.04');
     await rules.getByRole('button', { name: 'Save override for SMS messages' }).click();
     await rules.getByRole('row', { name: /SMS messages.*Override/ }).waitFor();
-    const euro = [...stripe.state.prices.values()].find((p) => p.currency === 'eur')!;
+    const euro = [...world.stripe.state.prices.values()].find((p) => p.currency === 'eur')!;
     expect([euro.unit_amount_decimal, euro.recurring.interval, meterOf(euro)]).toEqual(['4', 'year', 'meterbridge_sms']);
-    expect(pageErrors).toEqual([]);
+    expect(world.pageErrors).toEqual([]);
   });
 });

@@ -1,11 +1,6 @@
-import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
-import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
-import { TEST_STRIPE_KEY } from '../support/billing';
-import { startStripeStub, type StripeStub } from '../support/stripe-stub';
-import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, openSignedInAgencyPage, screenshotFrame, closeBrowserTest } from './support/browser';
-import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
+import type { FrameLocator, Page } from 'playwright-core';
+import { screenshotFrame } from './support/browser';
+import { startBrowserWorld, type BrowserWorld } from './support/browser-world';
 
 /**
  * Coupons on the settings page, in a real browser framed by a host page that plays HighLevel, against the real
@@ -15,48 +10,28 @@ import { startHighLevelParent, type HighLevelParent } from './support/highlevel-
  */
 jest.setTimeout(120_000);
 
-const SHARED_SECRET = 'browser-coupons-secret';
 const COMPANY = 'companyBrowserCoupon1';
 let LOCATION = '';
 
-let t: TestService;
-let stripe: StripeStub;
-let parent: HighLevelParent;
-let browser: Browser;
-let context: BrowserContext;
+let world: BrowserWorld;
 let page: Page;
 let app: FrameLocator;
-const pageErrors: string[] = [];
 
 const nav = (name: string) => app.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true });
 const couponsCard = () => app.locator('section', { has: app.getByRole('heading', { name: 'Coupons' }) });
 const discountCard = () => app.locator('section', { has: app.getByRole('heading', { name: 'Discount' }) });
-const subscription = () => [...stripe.state.subscriptions.values()][0]!;
+const subscription = () => [...world.stripe.state.subscriptions.values()][0]!;
 
 beforeAll(async () => {
-  browser = await launchBrowser();
-  stripe = await startStripeStub();
-  stripe.apiKeys.add(TEST_STRIPE_KEY);
-  t = await startTestService({ ...OAUTH_ENV, STRIPE_API_URL: stripe.url, HIGHLEVEL_SHARED_SECRET: SHARED_SECRET, REPORTER_ENABLED: 'false' });
-  const server = await t.service.listen(0);
-  const appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const locations = installedLocations('locBrowserCoupon', 1).map((l) => ({ ...l, name: 'Coupon Clinic' }));
-  LOCATION = locations[0]!._id;
-  serveInstalledLocations(COMPANY, locations, 100);
-  await t.service.install.completeOAuth(tokenResponse({ userType: 'Company', companyId: COMPANY, accessToken: 'at-cp', refreshToken: 'rt-cp', isBulkInstallation: true }));
-  await t.service.accounts.storeStripeKey(COMPANY, TEST_STRIPE_KEY);
-  const token = (await t.service.sessionTokens.issue({ userId: 'user-cp', companyId: COMPANY, type: 'agency', role: 'admin', activeLocation: null })).token;
-  const put = (path: string, body: object) => t.http.put(path).set('authorization', `Bearer ${token}`).send(body).expect(200);
-  await put('/api/pricing/sms', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '2' } });
-  await put(`/api/sub-accounts/${LOCATION}/customer`, { create: true });
-  await put(`/api/sub-accounts/${LOCATION}/billing`, { rebillingEnabled: true });
-
-  parent = await startHighLevelParent({ appUrl, sharedSecret: SHARED_SECRET });
-  parent.users.set('agency', { userId: 'user-cp', companyId: COMPANY, role: 'admin', type: 'agency', userName: 'Cora Coupon' });
-  ({ context, page, app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors));
+  world = await startBrowserWorld({ company: COMPANY, locations: ['Coupon Clinic'], env: { REPORTER_ENABLED: 'false' }, users: { agency: { userName: 'Cora Coupon' } } });
+  [LOCATION] = world.locationIds as [string];
+  await world.api.put('/api/pricing/sms', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '2' } });
+  await world.api.put(`/api/sub-accounts/${LOCATION}/customer`, { create: true });
+  await world.api.put(`/api/sub-accounts/${LOCATION}/billing`, { rebillingEnabled: true });
+  ({ page, app } = await world.openAgencyPage());
 });
 
-afterAll(() => closeBrowserTest(context, browser, parent, t, stripe));
+afterAll(() => world?.close());
 
 describe('the catalogue’s coupons', () => {
   it('when the agency creates a percent coupon for three months and a fixed-amount one, then Stripe has them and the list shows them', async () => {
@@ -77,7 +52,7 @@ describe('the catalogue’s coupons', () => {
     await form.getByRole('button', { name: 'Create coupon' }).click();
     await couponsCard().getByText('Coupon “Ten dollars” created in Stripe').waitFor();
 
-    const coupons = [...stripe.state.coupons.values()];
+    const coupons = [...world.stripe.state.coupons.values()];
     expect(coupons).toEqual([
       expect.objectContaining({ name: 'Spring 20', percent_off: 20, duration: 'repeating', duration_in_months: 3, max_redemptions: 10 }),
       expect.objectContaining({ name: 'Ten dollars', amount_off: 1050, currency: 'usd', duration: 'forever' }),
@@ -117,13 +92,13 @@ describe('the catalogue’s coupons', () => {
     await couponsCard().getByRole('group', { name: 'Confirm archiving Spring 20' }).getByRole('button', { name: 'Archive' }).click();
     await couponsCard().getByText('Coupon “Spring 20” archived').waitFor();
     await table.getByRole('row', { name: /Spring 20/ }).waitFor({ state: 'detached' });
-    expect([...stripe.state.coupons.values()].map((c) => c.name)).toEqual(['Ten dollars']);
+    expect([...world.stripe.state.coupons.values()].map((c) => c.name)).toEqual(['Ten dollars']);
 
     await page.setViewportSize({ width: 800, height: 900 });
     const by = await app.locator('html').evaluate((html) => html.scrollWidth - html.clientWidth);
     expect(by).toBe(0);
     await screenshotFrame(page, app, 'catalogue-coupons-800.png');
     await page.setViewportSize({ width: 1280, height: 900 });
-    expect(pageErrors).toEqual([]);
+    expect(world.pageErrors).toEqual([]);
   });
 });

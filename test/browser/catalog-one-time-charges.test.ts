@@ -1,11 +1,6 @@
-import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
-import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
-import { TEST_STRIPE_KEY } from '../support/billing';
-import { startStripeStub, type StripeStub } from '../support/stripe-stub';
-import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, openSignedInAgencyPage, screenshotFrame, openFold, closeBrowserTest } from './support/browser';
-import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
+import type { FrameLocator, Page } from 'playwright-core';
+import { openFold, screenshotFrame } from './support/browser';
+import { startBrowserWorld, type BrowserWorld } from './support/browser-world';
 
 /**
  * One-time charges on the settings page, in a real browser framed by a host page that plays HighLevel, against the
@@ -15,49 +10,29 @@ import { startHighLevelParent, type HighLevelParent } from './support/highlevel-
  */
 jest.setTimeout(120_000);
 
-const SHARED_SECRET = 'browser-onetime-secret';
 const COMPANY = 'companyBrowserOneTime';
 let LOCATION = '';
 
-let t: TestService;
-let stripe: StripeStub;
-let parent: HighLevelParent;
-let browser: Browser;
-let context: BrowserContext;
+let world: BrowserWorld;
 let page: Page;
 let app: FrameLocator;
-const pageErrors: string[] = [];
 
 const nav = (name: string) => app.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true });
 const productsCard = () => app.locator('section', { has: app.getByRole('heading', { name: 'One-time products' }) });
 const chargesCard = () => app.locator('section', { has: app.getByRole('heading', { name: 'One-time charges' }) });
-const customer = () => [...stripe.state.customers.values()][0]!;
+const customer = () => [...world.stripe.state.customers.values()][0]!;
 
 beforeAll(async () => {
-  browser = await launchBrowser();
-  stripe = await startStripeStub();
-  stripe.apiKeys.add(TEST_STRIPE_KEY);
-  t = await startTestService({ ...OAUTH_ENV, STRIPE_API_URL: stripe.url, HIGHLEVEL_SHARED_SECRET: SHARED_SECRET, REPORTER_ENABLED: 'false' });
-  const server = await t.service.listen(0);
-  const appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const locations = installedLocations('locBrowserOneTime', 1).map((l) => ({ ...l, name: 'Invoice Clinic' }));
-  LOCATION = locations[0]!._id;
-  serveInstalledLocations(COMPANY, locations, 100);
-  await t.service.install.completeOAuth(tokenResponse({ userType: 'Company', companyId: COMPANY, accessToken: 'at-ot', refreshToken: 'rt-ot', isBulkInstallation: true }));
-  await t.service.accounts.storeStripeKey(COMPANY, TEST_STRIPE_KEY);
-  const token = (await t.service.sessionTokens.issue({ userId: 'user-ot', companyId: COMPANY, type: 'agency', role: 'admin', activeLocation: null })).token;
-  const put = (path: string, body: object) => t.http.put(path).set('authorization', `Bearer ${token}`).send(body).expect(200);
-  await put('/api/pricing/sms', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '2' } });
-  await put(`/api/sub-accounts/${LOCATION}/customer`, { create: true });
+  world = await startBrowserWorld({ company: COMPANY, locations: ['Invoice Clinic'], env: { REPORTER_ENABLED: 'false' }, users: { agency: { userName: 'Olga Once' } } });
+  [LOCATION] = world.locationIds as [string];
+  await world.api.put('/api/pricing/sms', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '2' } });
+  await world.api.put(`/api/sub-accounts/${LOCATION}/customer`, { create: true });
   // The client saved a card and has a billing email in Stripe.
   Object.assign(customer(), { email: 'billing@invoiceclinic.example', invoice_settings: { ...customer().invoice_settings, default_payment_method: 'pm_card_chargeDeclined' } });
-
-  parent = await startHighLevelParent({ appUrl, sharedSecret: SHARED_SECRET });
-  parent.users.set('agency', { userId: 'user-ot', companyId: COMPANY, role: 'admin', type: 'agency', userName: 'Olga Once' });
-  ({ context, page, app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors));
+  ({ page, app } = await world.openAgencyPage());
 });
 
-afterAll(() => closeBrowserTest(context, browser, parent, t, stripe));
+afterAll(() => world?.close());
 
 describe('one-time charges', () => {
   it('when the agency creates a one-time product, then Stripe has it with a one-time price in cents and the catalogue lists it', async () => {
@@ -71,7 +46,7 @@ describe('one-time charges', () => {
     await form.getByRole('button', { name: 'Create product' }).click();
     await productsCard().getByText('Product “Set-up fee” created in Stripe.').waitFor();
     await productsCard().getByRole('table', { name: 'One-time products' }).getByRole('row', { name: /Set-up fee.*\$499\.99.*Included/ }).waitFor();
-    const price = [...stripe.state.prices.values()].find((p) => p.type === 'one_time')!;
+    const price = [...world.stripe.state.prices.values()].find((p) => p.type === 'one_time')!;
     expect(price).toMatchObject({ unit_amount: 49_999, currency: 'usd', tax_behavior: 'inclusive' });
     await screenshotFrame(page, app, 'catalogue-one-time-products.png');
   });
@@ -92,7 +67,7 @@ describe('one-time charges', () => {
     await table.getByRole('button', { name: 'Retry' }).click();
     await chargesCard().getByText('Charged $499.99: paid.').waitFor();
     await table.getByRole('row', { name: /Set-up fee.*Paid/ }).waitFor();
-    expect([...stripe.state.invoices.values()].map((i) => i.status)).toEqual(['paid']);
+    expect([...world.stripe.state.invoices.values()].map((i) => i.status)).toEqual(['paid']);
   });
 
   it('when "Send invoice" is chosen, then Stripe emails an invoice due in the chosen days and the list links it; at 800 px nothing sticks out', async () => {
@@ -106,13 +81,13 @@ describe('one-time charges', () => {
     const row = chargesCard().getByRole('table', { name: 'One-time charges' }).getByRole('row', { name: new RegExp(`invoice, due ${due}.*Invoice sent`) });
     await row.waitFor();
     expect(await row.getByRole('link', { name: 'Invoice' }).getAttribute('href')).toContain('https://invoice.stripe.com/');
-    expect([...stripe.state.invoices.values()].at(-1)).toMatchObject({ collection_method: 'send_invoice', days_until_due: 14, status: 'open' });
+    expect([...world.stripe.state.invoices.values()].at(-1)).toMatchObject({ collection_method: 'send_invoice', days_until_due: 14, status: 'open' });
 
     await page.setViewportSize({ width: 800, height: 900 });
     const by = await app.locator('html').evaluate((html) => html.scrollWidth - html.clientWidth);
     expect(by).toBe(0);
     await screenshotFrame(page, app, 'sub-account-one-time-charges-800.png');
     await page.setViewportSize({ width: 1280, height: 900 });
-    expect(pageErrors).toEqual([]);
+    expect(world.pageErrors).toEqual([]);
   });
 });

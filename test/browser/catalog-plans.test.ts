@@ -1,11 +1,6 @@
-import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
-import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
-import { TEST_STRIPE_KEY } from '../support/billing';
-import { startStripeStub, type StripeStub } from '../support/stripe-stub';
-import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, openSignedInAgencyPage, screenshotFrame, openFold, closeBrowserTest } from './support/browser';
-import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
+import type { FrameLocator, Page } from 'playwright-core';
+import { openFold, screenshotFrame } from './support/browser';
+import { startBrowserWorld, type BrowserWorld } from './support/browser-world';
 
 /**
  * Plans on the settings page, in a real browser framed by a host page that plays HighLevel, against the real service
@@ -15,48 +10,28 @@ import { startHighLevelParent, type HighLevelParent } from './support/highlevel-
  */
 jest.setTimeout(120_000);
 
-const SHARED_SECRET = 'browser-plans-secret';
 const COMPANY = 'companyBrowserPlans01';
 let LOCATION = '';
 
-let t: TestService;
-let stripe: StripeStub;
-let parent: HighLevelParent;
-let browser: Browser;
-let context: BrowserContext;
+let world: BrowserWorld;
 let page: Page;
 let app: FrameLocator;
-const pageErrors: string[] = [];
 
 const nav = (name: string) => app.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true });
 const plansCard = () => app.locator('section', { has: app.getByRole('heading', { name: 'Plans', exact: true }) });
 const planCard = () => app.locator('section', { has: app.getByRole('heading', { name: 'Plan', exact: true }) });
-const subscription = () => [...stripe.state.subscriptions.values()][0]!;
+const subscription = () => [...world.stripe.state.subscriptions.values()][0]!;
 
 beforeAll(async () => {
-  browser = await launchBrowser();
-  stripe = await startStripeStub();
-  stripe.apiKeys.add(TEST_STRIPE_KEY);
-  t = await startTestService({ ...OAUTH_ENV, STRIPE_API_URL: stripe.url, HIGHLEVEL_SHARED_SECRET: SHARED_SECRET, REPORTER_ENABLED: 'false' });
-  const server = await t.service.listen(0);
-  const appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const locations = installedLocations('locBrowserPlans', 1).map((l) => ({ ...l, name: 'Plan Clinic' }));
-  LOCATION = locations[0]!._id;
-  serveInstalledLocations(COMPANY, locations, 100);
-  await t.service.install.completeOAuth(tokenResponse({ userType: 'Company', companyId: COMPANY, accessToken: 'at-pl', refreshToken: 'rt-pl', isBulkInstallation: true }));
-  await t.service.accounts.storeStripeKey(COMPANY, TEST_STRIPE_KEY);
-  const token = (await t.service.sessionTokens.issue({ userId: 'user-pl', companyId: COMPANY, type: 'agency', role: 'admin', activeLocation: null })).token;
-  const put = (path: string, body: object) => t.http.put(path).set('authorization', `Bearer ${token}`).send(body).expect(200);
-  await put('/api/pricing/sms', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '2' } });
-  await put(`/api/sub-accounts/${LOCATION}/customer`, { create: true });
-  await put(`/api/sub-accounts/${LOCATION}/billing`, { rebillingEnabled: true });
-
-  parent = await startHighLevelParent({ appUrl, sharedSecret: SHARED_SECRET });
-  parent.users.set('agency', { userId: 'user-pl', companyId: COMPANY, role: 'admin', type: 'agency', userName: 'Paula Plan' });
-  ({ context, page, app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors));
+  world = await startBrowserWorld({ company: COMPANY, locations: ['Plan Clinic'], env: { REPORTER_ENABLED: 'false' }, users: { agency: { userName: 'Paula Plan' } } });
+  [LOCATION] = world.locationIds as [string];
+  await world.api.put('/api/pricing/sms', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '2' } });
+  await world.api.put(`/api/sub-accounts/${LOCATION}/customer`, { create: true });
+  await world.api.put(`/api/sub-accounts/${LOCATION}/billing`, { rebillingEnabled: true });
+  ({ page, app } = await world.openAgencyPage());
 });
 
-afterAll(() => closeBrowserTest(context, browser, parent, t, stripe));
+afterAll(() => world?.close());
 
 describe('plans', () => {
   it('when the agency creates a plan with a base fee and an SMS allowance, then Stripe has its prices and the catalogue lists it', async () => {
@@ -71,7 +46,7 @@ describe('plans', () => {
     await form.getByRole('button', { name: 'Create plan' }).click();
     await plansCard().getByText('Plan “Pro” created in Stripe.').waitFor();
     await plansCard().getByRole('table', { name: 'Plans' }).getByRole('row', { name: /Pro.*\$99\.00 \/ month.*1,000 included, then \$0\.015 each/ }).waitFor();
-    const tiered = [...stripe.state.prices.values()].find((p) => p.billing_scheme === 'tiered')!;
+    const tiered = [...world.stripe.state.prices.values()].find((p) => p.billing_scheme === 'tiered')!;
     expect(tiered.tiers.map((x: { up_to: number | null; unit_amount_decimal: string | null }) => [x.up_to, x.unit_amount_decimal])).toEqual([[1000, '0'], [null, '1.5']]);
     await screenshotFrame(page, app, 'catalogue.png', { published: true });
   });
@@ -85,7 +60,7 @@ describe('plans', () => {
     await planCard().getByRole('button', { name: 'Change plan' }).click();
     await planCard().getByText('Plan changed; the subscription follows in Stripe.').waitFor();
     await planCard().getByTestId('plan-in-force').getByText('$99.00 / month').waitFor();
-    const updates = () => stripe.requestLog.filter((r) => r.method === 'POST' && r.path === `/v1/subscriptions/${subscription().id}`);
+    const updates = () => world.stripe.requestLog.filter((r) => r.method === 'POST' && r.path === `/v1/subscriptions/${subscription().id}`);
     expect(updates().at(-1)!.params.proration_behavior).toBe('always_invoice');
     expect(subscription().items.data).toHaveLength(2);
 
@@ -101,7 +76,7 @@ describe('plans', () => {
     expect(by).toBe(0);
     await screenshotFrame(page, app, 'sub-account-plan-800.png');
     await page.setViewportSize({ width: 1280, height: 900 });
-    expect(pageErrors).toEqual([]);
+    expect(world.pageErrors).toEqual([]);
   });
 
   it('when the sub-account gets its own SMS price on its page, then Stripe has a metered price at that amount and the subscription carries it', async () => {
@@ -110,10 +85,10 @@ describe('plans', () => {
     await rules.getByLabel('SMS messages: own price per unit (USD) for this sub-account').fill('0.03');
     await rules.getByRole('button', { name: 'Save override for SMS messages' }).click();
     await rules.getByRole('row', { name: /SMS messages.*Override/ }).waitFor();
-    const own = [...stripe.state.prices.values()].find((p) => p.unit_amount_decimal === '3')!;
+    const own = [...world.stripe.state.prices.values()].find((p) => p.unit_amount_decimal === '3')!;
     expect(own).toMatchObject({ currency: 'usd', recurring: expect.objectContaining({ usage_type: 'metered', interval: 'month' }) });
     expect(subscription().items.data.map((i: { price: { id: string } }) => i.price.id)).toContain(own.id);
-    expect(pageErrors).toEqual([]);
+    expect(world.pageErrors).toEqual([]);
   });
 });
 

@@ -1,11 +1,6 @@
-import { createServer } from 'node:net';
-import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
-import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
+import type { BrowserContext, FrameLocator, Page } from 'playwright-core';
 import { connectEnv, deliverConnectEvent } from '../support/stripe-connect';
-import { startStripeStub, type StripeStub } from '../support/stripe-stub';
-import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, openSignedInAgencyPage, closeBrowserTest } from './support/browser';
-import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
+import { startBrowserWorld, type BrowserWorld } from './support/browser-world';
 
 /**
  * "Connect with Stripe" in a real browser, the page framed by a host page that plays HighLevel: the admin clicks it,
@@ -15,41 +10,18 @@ import { startHighLevelParent, type HighLevelParent } from './support/highlevel-
  */
 jest.setTimeout(120_000);
 
-const SHARED_SECRET = 'browser-connect-secret';
 const COMPANY = 'companyBrowserConnect1';
-let t: TestService;
-let stripe: StripeStub;
-let parent: HighLevelParent;
-let browser: Browser;
+let world: BrowserWorld;
 let context: BrowserContext;
 let page: Page;
 let app: FrameLocator;
-const pageErrors: string[] = [];
 /** Where Meterbridge's authorize step redirected (Stripe's authorize URL). */
 const stripeRedirects: string[] = [];
 
-/** A port free now, so APP_URL (in the authorize link and redirect URI) names the port the service listens on. */
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-
 beforeAll(async () => {
-  browser = await launchBrowser();
-  stripe = await startStripeStub();
-  const port = await freePort();
-  const appUrl = `http://127.0.0.1:${port}`;
-  t = await startTestService({ ...OAUTH_ENV, ...connectEnv(stripe, appUrl), HIGHLEVEL_SHARED_SECRET: SHARED_SECRET });
-  await t.service.listen(port);
   // The agency installed the app (SSO signs in installed agencies only).
-  serveInstalledLocations(COMPANY, installedLocations('locBrowserConnect', 1), 100);
-  await t.service.install.completeOAuth(tokenResponse({ userType: 'Company', companyId: COMPANY, accessToken: 'at-browser-connect', refreshToken: 'rt-browser-connect', isBulkInstallation: true }));
-  parent = await startHighLevelParent({ appUrl, sharedSecret: SHARED_SECRET });
-  parent.users.set('agency', { userId: 'user-connect', companyId: COMPANY, role: 'admin', type: 'agency', userName: 'Casey Connect' });
-  ({ context, page, app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors));
+  world = await startBrowserWorld({ company: COMPANY, env: ({ stripe, appUrl }) => connectEnv(stripe, appUrl), stripeKey: null, users: { agency: { userName: 'Casey Connect' } } });
+  ({ context, page, app } = await world.openAgencyPage());
   // Stripe's authorize page, played. Playwright does not intercept the target of a redirect, so Meterbridge's authorize
   // step is fetched for real (its 302 and cookie kept) and the tab shows Stripe's page in place of following it.
   await context.route('**/stripe/connect/authorize?**', async (route) => {
@@ -60,7 +32,7 @@ beforeAll(async () => {
   });
 });
 
-afterAll(() => closeBrowserTest(context, browser, parent, t, stripe));
+afterAll(() => world?.close());
 
 describe('Connect with Stripe on the Stripe card', () => {
   it('when the admin connects through Stripe’s page in a new tab, then the card shows the account connected through Connect', async () => {
@@ -70,9 +42,9 @@ describe('Connect with Stripe on the Stripe card', () => {
     await tab.getByRole('heading', { name: 'Stripe (played)' }).waitFor();
     const authorize = new URL(stripeRedirects.at(-1)!);
     expect(`${authorize.origin}${authorize.pathname}`).toBe('https://connect.stripe.com/oauth/authorize');
-    expect(authorize.searchParams.get('client_id')).toBe(stripe.connect.clientId);
+    expect(authorize.searchParams.get('client_id')).toBe(world.stripe.connect.clientId);
     // The agency approves; Stripe sends the tab to the redirect URI with a code and the state.
-    const { code, accountId } = stripe.connect.authorize();
+    const { code, accountId } = world.stripe.connect.authorize();
     await tab.goto(`${authorize.searchParams.get('redirect_uri')}?code=${code}&scope=read_write&state=${encodeURIComponent(authorize.searchParams.get('state')!)}`);
     await tab.getByRole('heading', { name: 'Stripe connected' }).waitFor();
     await tab.close();
@@ -80,10 +52,10 @@ describe('Connect with Stripe on the Stripe card', () => {
     await card.getByRole('button', { name: 'I’ve finished on Stripe' }).click();
     await card.getByText('Stripe Connect (no key stored)').waitFor();
     expect(await card.innerText()).toContain(`Connected ${accountId.slice(-6)}`);
-    expect(pageErrors).toEqual([]);
+    expect(world.pageErrors).toEqual([]);
 
-    stripe.connect.revoke(accountId);
-    await deliverConnectEvent(t, stripe.connect.deauthorizedEvent(accountId)).expect(200);
+    world.stripe.connect.revoke(accountId);
+    await deliverConnectEvent(world.t, world.stripe.connect.deauthorizedEvent(accountId)).expect(200);
     await page.reload();
     await app.locator('#stripe').getByRole('alert').filter({ hasText: 'Billing is on hold' }).waitFor();
     await app.locator('#stripe').getByRole('button', { name: 'Connect with Stripe again' }).waitFor();

@@ -1,17 +1,13 @@
-import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
-import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
+import type { FrameLocator, Page } from 'playwright-core';
 import { selectRows } from '../../models/database';
 import { ensureMeter } from '../../server/stripe/catalog';
 import { createStripeClientFactory } from '../../server/stripe/stripe-client';
 import { drainReporter, setUpBilling, TEST_STRIPE_KEY } from '../support/billing';
 import { fixture } from '../support/highlevel-fixtures';
-import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
 import { withMeterSummaries, type MeterSummaries } from '../support/stripe/meter-summaries';
-import { startStripeStub, type StripeStub } from '../support/stripe-stub';
-import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, openSignedInAgencyPage, screenshotFrame, openFold, closeBrowserTest } from './support/browser';
-import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
+import { openSignedInAgencyPage, screenshotFrame, openFold } from './support/browser';
+import { startBrowserWorld, type BrowserWorld } from './support/browser-world';
 
 /**
  * The Reconciliation view in a real browser, framed by a host page that plays HighLevel, against the real service
@@ -22,29 +18,22 @@ import { startHighLevelParent, type HighLevelParent } from './support/highlevel-
  */
 jest.setTimeout(180_000);
 
-const SHARED_SECRET = 'browser-reconcile-shared-secret';
 const COMPANY = 'companyBrowserRecon01';
 const EVENT_NAME = 'meterbridge_sms';
-const LOCATIONS = installedLocations('locBrowserRecon', 2);
-const A = { locationId: LOCATIONS[0]!._id, customer: 'cus_BrowserReconA' };
-const B = { locationId: LOCATIONS[1]!._id, customer: 'cus_BrowserReconB' };
+const A = { locationId: '', customer: 'cus_BrowserReconA' };
+const B = { locationId: '', customer: 'cus_BrowserReconB' };
 
-let t: TestService;
-let stripe: StripeStub;
+let world: BrowserWorld;
 let summaries: MeterSummaries;
-let parent: HighLevelParent;
-let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 let app: FrameLocator;
 let sequence = 0;
-const pageErrors: string[] = [];
 
 const nav = (name: string) => app.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true });
 const section = () => app.locator('section[aria-labelledby="reconciliation-title"]');
 const pairRow = (customer: string) => section().locator(`tr[data-pair="${customer}"]`);
 /** Everything sent so far was sent two hours ago: older than the one-hour settle time, so reconciliation compares it. */
-const ageSends = () => t.database.db.execute(sql`update meter_batches set sent_at = sent_at - interval '2 hours' where sent_at > now() - interval '1 hour'`);
+const ageSends = () => world.t.database.db.execute(sql`update meter_batches set sent_at = sent_at - interval '2 hours' where sent_at > now() - interval '1 hour'`);
 const processed = () => new Promise((resolve) => setTimeout(resolve, 300));
 
 /** `count` outbound SMS sent by HighLevel three hours ago, then the reporter drained. @returns the meter event identifier. */
@@ -52,39 +41,36 @@ async function sendSms(locationId: string, count: number): Promise<string> {
   const at = new Date(Date.now() - 3 * 3600_000).toISOString();
   for (let i = 0; i < count; i++) {
     sequence += 1;
-    await t.postSigned({ ...fixture('sms-outbound'), locationId, webhookId: `wh-browser-recon-${sequence}`, messageId: `mBrRecon${sequence}`, dateAdded: at, timestamp: at }).expect(200);
+    await world.t.postSigned({ ...fixture('sms-outbound'), locationId, webhookId: `wh-browser-recon-${sequence}`, messageId: `mBrRecon${sequence}`, dateAdded: at, timestamp: at }).expect(200);
   }
-  await drainReporter(t.service);
-  const [batch] = await selectRows<{ identifier: string }>(t.database.db, sql`select identifier from meter_batches order by id desc limit 1`);
+  await drainReporter(world.t.service);
+  const [batch] = await selectRows<{ identifier: string }>(world.t.database.db, sql`select identifier from meter_batches order by id desc limit 1`);
   return batch!.identifier;
 }
 
 beforeAll(async () => {
-  browser = await launchBrowser();
-  stripe = await startStripeStub();
-  summaries = withMeterSummaries(stripe, { processingDelaySeconds: 0.2 });
-  t = await startTestService({ ...OAUTH_ENV, HIGHLEVEL_SHARED_SECRET: SHARED_SECRET, STRIPE_API_URL: stripe.url, REPORTER_RETRY_BASE_SECONDS: '0', RECONCILE_SETTLE_SECONDS: '3600' });
-  const server = await t.service.listen(0);
-  const appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  await ensureMeter(createStripeClientFactory({ apiUrl: stripe.url, timeoutMs: 5000 })(TEST_STRIPE_KEY), { metric: 'sms', eventName: EVENT_NAME, displayName: 'SMS' });
-  serveInstalledLocations(COMPANY, LOCATIONS, 100);
-  await t.service.install.completeOAuth(tokenResponse({ userType: 'Company', companyId: COMPANY, accessToken: 'at-recon', refreshToken: 'rt-recon', isBulkInstallation: true }));
-  await setUpBilling(t.service, { companyId: COMPANY, ...A, rules: [{ metric: 'sms', threshold: 1 }] });
-  await setUpBilling(t.service, { companyId: COMPANY, ...B, rules: [] });
+  world = await startBrowserWorld({
+    company: COMPANY,
+    locations: 2,
+    env: { REPORTER_RETRY_BASE_SECONDS: '0', RECONCILE_SETTLE_SECONDS: '3600' },
+    stripeKey: null,
+    users: { agency: { userName: 'Rita Recon' }, viewer: { userName: 'Vic Viewer', role: 'user' } },
+  });
+  [A.locationId, B.locationId] = world.locationIds as [string, string];
+  summaries = withMeterSummaries(world.stripe, { processingDelaySeconds: 0.2 });
+  await ensureMeter(createStripeClientFactory({ apiUrl: world.stripe.url, timeoutMs: 5000 })(TEST_STRIPE_KEY), { metric: 'sms', eventName: EVENT_NAME, displayName: 'SMS' });
+  await setUpBilling(world.t.service, { companyId: COMPANY, ...A, rules: [{ metric: 'sms', threshold: 1 }] });
+  await setUpBilling(world.t.service, { companyId: COMPANY, ...B, rules: [] });
 
   await sendSms(B.locationId, 2);
   summaries.drop(await sendSms(A.locationId, 3));
   summaries.addForeignEvent({ customer: B.customer, eventName: EVENT_NAME, value: 4, timestamp: Math.floor(Date.now() / 1000) - 3 * 3600 });
   await ageSends();
   await processed();
-
-  parent = await startHighLevelParent({ appUrl, sharedSecret: SHARED_SECRET });
-  parent.users.set('agency', { userId: 'user-recon', companyId: COMPANY, role: 'admin', type: 'agency', userName: 'Rita Recon' });
-  parent.users.set('viewer', { userId: 'user-viewer', companyId: COMPANY, role: 'user', type: 'agency', userName: 'Vic Viewer' });
-  ({ context, page, app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors));
+  ({ page, app } = await world.openAgencyPage());
 });
 
-afterAll(() => closeBrowserTest(context, browser, parent, t, stripe));
+afterAll(() => world?.close());
 
 it('when Stripe dropped a meter event and counts foreign units, then "Reconcile now" shows the repair and the units left for the agency', async () => {
   expect(await app.getByTestId('overview-drift-alert').count()).toBe(0);
@@ -103,7 +89,7 @@ it('when Stripe dropped a meter event and counts foreign units, then "Reconcile 
 });
 
 it('when the correction reached Stripe and the excess stays, then the next run shows no drift for the repaired pair and the alert appears here and on the overview', async () => {
-  await drainReporter(t.service);
+  await drainReporter(world.t.service);
   await ageSends();
   await processed();
   await section().getByRole('button', { name: 'Reconcile now' }).click();
@@ -144,11 +130,11 @@ it('when the agency opens a sub-account, then its Reconciliation card lists the 
   );
   expect(unnamed).toBe(0);
   await screenshotFrame(page, app, 'reconciliation-sub-account-800.png');
-  expect(pageErrors).toEqual([]);
+  expect(world.pageErrors).toEqual([]);
 });
 
 it('when an agency user who is not an admin opens Reconciliation, then the runs and the alert show but not “Reconcile now”', async () => {
-  const viewer = await openSignedInAgencyPage(browser, parent.url('viewer'), pageErrors);
+  const viewer = await openSignedInAgencyPage(world.browser, world.parent.url('viewer'), world.pageErrors);
   try {
     const frame = viewer.app;
     await frame.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Reconciliation', exact: true }).click();
@@ -157,7 +143,7 @@ it('when an agency user who is not an admin opens Reconciliation, then the runs 
     expect(await card.locator('tr[data-run]').count()).toBe(2);
     await card.getByTestId('drift-alert').waitFor();
     expect(await card.getByRole('button', { name: 'Reconcile now' }).count()).toBe(0);
-    expect(pageErrors).toEqual([]);
+    expect(world.pageErrors).toEqual([]);
   } finally {
     await viewer.context.close();
   }

@@ -1,12 +1,7 @@
-import type { AddressInfo } from 'node:net';
-import nock from 'nock';
-import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
+import type { FrameLocator } from 'playwright-core';
 import { setUpBilling } from '../support/billing';
-import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
-import { startStripeStub, type StripeStub } from '../support/stripe-stub';
-import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, openSignedInAgencyPage, screenshotFrame, openFold } from './support/browser';
-import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
+import { screenshotFrame, openFold } from './support/browser';
+import { startBrowserWorld, type BrowserWorld } from './support/browser-world';
 
 /**
  * Who may change billing, as the page shows it: an agency user whose HighLevel role is not "admin" sees every screen
@@ -17,50 +12,27 @@ import { startHighLevelParent, type HighLevelParent } from './support/highlevel-
  */
 jest.setTimeout(120_000);
 
-const SHARED_SECRET = 'browser-roles-secret';
 const COMPANY = 'companyBrowserRoles01';
 let LOCATION = '';
+let world: BrowserWorld;
 
-let t: TestService;
-let stripe: StripeStub;
-let parent: HighLevelParent;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-const pageErrors: string[] = [];
-
-async function openAs(user: 'owner' | 'assistant'): Promise<{ page: Page; app: FrameLocator }> {
-  const opened = await openSignedInAgencyPage(browser, parent.url(user), pageErrors);
-  contexts.push(opened.context);
-  return opened;
-}
+const openAs = (user: 'owner' | 'assistant') => world.openAgencyPage(user);
 const CREATE_BUTTONS = ['Create coupon', 'Create plan', 'Create product'];
 const shadowSwitch = (app: FrameLocator) => app.getByRole('switch', { name: /^Shadow mode/ });
 const nav = (app: FrameLocator, name: string) => app.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true });
 
 beforeAll(async () => {
-  browser = await launchBrowser();
-  stripe = await startStripeStub();
-  t = await startTestService({ ...OAUTH_ENV, HIGHLEVEL_SHARED_SECRET: SHARED_SECRET, STRIPE_API_URL: stripe.url });
-  const server = await t.service.listen(0);
   // Installed in bulk, one sub-account, then Stripe, a customer and an SMS price.
-  const locations = installedLocations('locBrowserRoles', 1);
-  LOCATION = locations[0]!._id;
-  serveInstalledLocations(COMPANY, locations, 100);
-  await t.service.install.completeOAuth(tokenResponse({ userType: 'Company', companyId: COMPANY, accessToken: 'at-roles', refreshToken: 'rt-roles', isBulkInstallation: true }));
-  await setUpBilling(t.service, { companyId: COMPANY, locationId: LOCATION, customer: 'cus_rolesBrowser0001', rules: [{ metric: 'sms', threshold: '1' }] });
-  parent = await startHighLevelParent({ appUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, sharedSecret: SHARED_SECRET });
-  parent.users.set('owner', { userId: 'user-owner', companyId: COMPANY, role: 'admin', type: 'agency', userName: 'Olive Owner' });
-  parent.users.set('assistant', { userId: 'user-assistant', companyId: COMPANY, role: 'user', type: 'agency', userName: 'Andy Assistant' });
+  world = await startBrowserWorld({
+    company: COMPANY,
+    stripeKey: null,
+    users: { owner: { userName: 'Olive Owner' }, assistant: { userName: 'Andy Assistant', role: 'user' } },
+  });
+  [LOCATION] = world.locationIds as [string];
+  await setUpBilling(world.t.service, { companyId: COMPANY, locationId: LOCATION, customer: 'cus_rolesBrowser0001', rules: [{ metric: 'sms', threshold: '1' }] });
 });
 
-afterAll(async () => {
-  nock.cleanAll();
-  for (const context of contexts) await context.close();
-  await browser?.close();
-  await parent?.close();
-  await t?.close();
-  await stripe?.close();
-});
+afterAll(() => world?.close());
 
 describe('roles on the page', () => {
   it('when an agency user who is not an admin opens the page, then every screen reads but offers no control that changes billing', async () => {
@@ -103,7 +75,7 @@ describe('roles on the page', () => {
     await nav(app, 'Usage API').click();
     await app.getByRole('heading', { name: 'Usage API' }).waitFor();
     expect(await app.getByRole('button', { name: 'Create API key' }).isDisabled()).toBe(true);
-    expect(pageErrors).toEqual([]);
+    expect(world.pageErrors).toEqual([]);
   });
 
   it('when the agency admin opens the same screens, then the controls are there', async () => {

@@ -1,17 +1,13 @@
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
-import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
+import type { BrowserContext, FrameLocator, Page } from 'playwright-core';
 import Stripe from 'stripe';
 import { selectRows } from '../../models/database';
 import { drainReporter } from '../support/billing';
 import { fixture } from '../support/highlevel-fixtures';
-import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
 import { deliverStripeEventsTo } from '../support/stripe-deliveries';
-import { startStripeStub, type StripeStub } from '../support/stripe-stub';
-import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, screenshotFrame, closeBrowserTest } from './support/browser';
-import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
+import { screenshotFrame } from './support/browser';
+import { startBrowserWorld, type BrowserWorld } from './support/browser-world';
 
 /**
  * The settings page in a real browser, framed by a host page that plays HighLevel (answers REQUEST_USER_DATA with a
@@ -27,14 +23,10 @@ const FULL_KEY = 'sk_test_browserWalkFullKey01';
 const LIMITED_KEY = 'rk_test_browserWalkNoMeter01';
 const WHITE_LABEL = 'http://crm.agency.example';
 
-let t: TestService;
-let stripe: StripeStub;
-let parent: HighLevelParent;
-let browser: Browser;
+let world: BrowserWorld;
 let context: BrowserContext;
 let page: Page;
 let app: FrameLocator;
-let appUrl = '';
 let L1 = '';
 let L2 = '';
 const pageErrors: string[] = [];
@@ -54,40 +46,30 @@ const nav = (name: string) => app.getByRole('navigation', { name: 'Sections' }).
 const cells = async (row: ReturnType<FrameLocator['locator']>) => (await row.locator('td').allTextContents()).map((s) => s.trim());
 
 beforeAll(async () => {
-  browser = await launchBrowser();
-  stripe = await startStripeStub();
-  stripe.keyPermissions.set(LIMITED_KEY, new Set(['customers', 'products', 'prices', 'subscriptions', 'billing_meters', 'invoices', 'webhook_endpoints', 'account']));
-  t = await startTestService({
-    ...OAUTH_ENV,
-    HIGHLEVEL_SHARED_SECRET: SHARED_SECRET,
-    STRIPE_API_URL: stripe.url,
-    REPORTER_RETRY_BASE_SECONDS: '0',
-    FRAME_ANCESTORS: `${WHITE_LABEL}:*`,
+  world = await startBrowserWorld({
+    company: COMPANY,
+    sharedSecret: SHARED_SECRET,
+    locations: ['Harbor Dental', 'Bay Physio', 'Cove Clinic'],
+    env: { REPORTER_RETRY_BASE_SECONDS: '0', FRAME_ANCESTORS: `${WHITE_LABEL}:*` },
+    stripeKey: null,
+    users: { agency: { userName: 'Ana Agency', email: 'ana@agency.example' }, bay: { userName: 'Ben Bay', role: 'user', location: 1 } },
   });
-  deliverStripeEventsTo(stripe, t);
-  const server = await t.service.listen(0);
-  appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const locations = installedLocations('locBrowser', 3).map((l, i) => ({ ...l, name: ['Harbor Dental', 'Bay Physio', 'Cove Clinic'][i]! }));
-  [L1, L2] = locations.map((l) => l._id) as [string, string];
-  serveInstalledLocations(COMPANY, locations, 100);
-  await t.service.install.completeOAuth(tokenResponse({ userType: 'Company', companyId: COMPANY, accessToken: 'at-browser', refreshToken: 'rt-browser', isBulkInstallation: true }));
-
-  parent = await startHighLevelParent({ appUrl, sharedSecret: SHARED_SECRET });
-  parent.users.set('agency', { userId: 'user-agency', companyId: COMPANY, role: 'admin', type: 'agency', userName: 'Ana Agency', email: 'ana@agency.example' });
-  parent.users.set('bay', { userId: 'user-bay', companyId: COMPANY, role: 'user', type: 'location', userName: 'Ben Bay', activeLocation: L2 });
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  world.stripe.keyPermissions.set(LIMITED_KEY, new Set(['customers', 'products', 'prices', 'subscriptions', 'billing_meters', 'invoices', 'webhook_endpoints', 'account']));
+  deliverStripeEventsTo(world.stripe, world.t);
+  [L1, L2] = world.locationIds as [string, string];
+  context = await world.browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   page = await context.newPage();
   watch(page);
   app = page.frameLocator('#app');
 });
 
-afterAll(() => closeBrowserTest(browser, parent, t, stripe));
+afterAll(() => world?.close());
 
 describe('the settings page inside HighLevel', () => {
   it('when the page is opened outside HighLevel, then it says how to open it', async () => {
     const alone = await context.newPage();
     watch(alone);
-    await alone.goto(`${appUrl}/app/`);
+    await alone.goto(`${world.appUrl}/app/`);
     await alone.getByRole('heading', { name: 'Open Meterbridge from HighLevel' }).waitFor();
     expect(await alone.locator('main').innerText()).toMatch(/Usage billing/);
     await alone.getByRole('link', { name: 'Open the development host' }).waitFor();
@@ -96,11 +78,11 @@ describe('the settings page inside HighLevel', () => {
 
   it('when HighLevel frames the page for an agency user, then it signs in and shows the onboarding checklist', async () => {
     const started = Date.now();
-    await page.goto(parent.url('agency'));
+    await page.goto(world.parent.url('agency'));
     await app.getByRole('heading', { name: 'Usage billing' }).waitFor();
     await app.getByText('1 of 5 done').waitFor();
     console.log(`agency view signed in and rendered in ${Date.now() - started} ms`);
-    expect(parent.answered).toBe(1);
+    expect(world.parent.answered).toBe(1);
     const checklist = await app.locator('.checklist').innerText();
     expect(checklist).toMatch(/Installed in HighLevel/);
     for (const action of ['Connect Stripe', 'Set prices', 'Map sub-accounts', 'See usage']) {
@@ -142,8 +124,8 @@ describe('the settings page inside HighLevel', () => {
     expect(await row('email').innerText()).toContain('Below cost');
     expect(await row('whatsapp').innerText()).not.toContain('Below cost');
     expect(await row('voicemail_drops').innerText()).toContain('Voicemail drops');
-    expect(stripe.state.meters.size).toBe(3);
-    expect(stripe.state.prices.size).toBe(3);
+    expect(world.stripe.state.meters.size).toBe(3);
+    expect(world.stripe.state.prices.size).toBe(3);
   });
 
   it('when the pricing page is read, then it shows which emails are billed with the default marked, and the agency can switch', async () => {
@@ -160,7 +142,7 @@ describe('the settings page inside HighLevel', () => {
   });
 
   it('when sub-accounts are mapped (one new customer, one found in Stripe) and subscribed, then their pages show customer and subscription', async () => {
-    const client = new Stripe(FULL_KEY, { host: '127.0.0.1', port: Number(new URL(stripe.url).port), protocol: 'http' });
+    const client = new Stripe(FULL_KEY, { host: '127.0.0.1', port: Number(new URL(world.stripe.url).port), protocol: 'http' });
     const existing = await client.customers.create({ name: 'Bay Physio Ltd', email: 'billing@bayphysio.example' });
 
     await nav('Sub-accounts').click();
@@ -169,7 +151,7 @@ describe('the settings page inside HighLevel', () => {
     await app.getByRole('button', { name: /Create a Stripe customer/ }).click();
     await app.getByText('Customer created in Stripe and mapped.').waitFor();
     const created = (await app.getByTestId('customer-id').innerText()).trim();
-    expect(stripe.state.customers.get(created)).toMatchObject({ name: 'Harbor Dental', metadata: { meterbridge_location_id: L1 } });
+    expect(world.stripe.state.customers.get(created)).toMatchObject({ name: 'Harbor Dental', metadata: { meterbridge_location_id: L1 } });
     await app.getByRole('button', { name: 'Create subscription' }).click();
     await app.getByTestId('subscription-id').waitFor();
 
@@ -185,20 +167,20 @@ describe('the settings page inside HighLevel', () => {
     await app.getByTestId('customer-id').filter({ hasText: existing.id }).waitFor();
     await app.getByRole('button', { name: 'Create subscription' }).click();
     const subscription = (await app.getByTestId('subscription-id').innerText()).trim();
-    expect(stripe.state.subscriptions.get(subscription)).toMatchObject({ customer: existing.id });
+    expect(world.stripe.state.subscriptions.get(subscription)).toMatchObject({ customer: existing.id });
   });
 
   it('when HighLevel webhooks are replayed, then the usage dashboard and the sub-accounts table show the usage and the units sent', async () => {
     for (const [locationId, n] of [[L1, 3], [L2, 4]] as const) {
       for (let i = 0; i < n; i++) {
         const at = justNow();
-        await t.postSigned({ ...fixture('sms-outbound'), locationId, webhookId: `browser-sms-${locationId}-${i}`, dateAdded: at, timestamp: at }).expect(200);
+        await world.t.postSigned({ ...fixture('sms-outbound'), locationId, webhookId: `browser-sms-${locationId}-${i}`, dateAdded: at, timestamp: at }).expect(200);
       }
     }
     const at = justNow();
-    await t.postSigned({ ...fixture('call-outbound-completed'), locationId: L1, webhookId: 'browser-call-1', dateAdded: at, timestamp: at }).expect(200);
-    await drainReporter(t.service);
-    expect([...stripe.totals().values()].reduce((a, b) => a + b, 0)).toBe(10);
+    await world.t.postSigned({ ...fixture('call-outbound-completed'), locationId: L1, webhookId: 'browser-call-1', dateAdded: at, timestamp: at }).expect(200);
+    await drainReporter(world.t.service);
+    expect([...world.stripe.totals().values()].reduce((a, b) => a + b, 0)).toBe(10);
 
     await nav('Usage').click();
     const sms = app.locator('table.totals tr[data-metric="sms"]');
@@ -277,10 +259,10 @@ describe('the settings page inside HighLevel', () => {
   });
 
   it('when Stripe refuses a meter event, then the log shows its message, and Retry sends it again with the same identifier', async () => {
-    stripe.apiKeys.add('sk_test_onlyThisKeyIsValid01'); // the agency's key stops working
+    world.stripe.apiKeys.add('sk_test_onlyThisKeyIsValid01'); // the agency's key stops working
     const at = justNow();
-    await t.postSigned({ ...fixture('sms-outbound'), locationId: L1, webhookId: 'browser-sms-refused', dateAdded: at, timestamp: at }).expect(200);
-    await drainReporter(t.service);
+    await world.t.postSigned({ ...fixture('sms-outbound'), locationId: L1, webhookId: 'browser-sms-refused', dateAdded: at, timestamp: at }).expect(200);
+    await drainReporter(world.t.service);
 
     await nav('Sub-accounts').click();
     await app.locator('table.subs tr', { has: app.getByRole('link', { name: 'Harbor Dental' }) }).getByText('1 failed report').waitFor();
@@ -291,28 +273,28 @@ describe('the settings page inside HighLevel', () => {
 
     const smsFailed = app.locator('table.totals tr[data-metric="sms"] td').nth(3);
     await smsFailed.filter({ hasText: /^1$/ }).waitFor();
-    stripe.apiKeys.clear(); // the agency fixed its key
+    world.stripe.apiKeys.clear(); // the agency fixed its key
     await failed.getByRole('button', { name: /^Retry/ }).click();
     await app.getByText(/Queued: the meter event is sent again/).waitFor();
     // The usage card reads its numbers again: no "1 failed" left after the retry.
     await smsFailed.filter({ hasText: /^0$/ }).waitFor();
-    await drainReporter(t.service);
+    await drainReporter(world.t.service);
     await app.getByRole('button', { name: 'Refresh' }).click();
     await app.locator('table.log tr[data-status="failed"]').waitFor({ state: 'detached' });
-    expect(stripe.events.filter((e) => e.identifier === identifier)).toHaveLength(1);
-    expect(stripe.events).toHaveLength(4);
+    expect(world.stripe.events.filter((e) => e.identifier === identifier)).toHaveLength(1);
+    expect(world.stripe.events).toHaveLength(4);
     await app.locator('figure[data-metric="sms"] .recharts-bar-rectangle').first().waitFor();
     await screenshotFrame(page, app, 'agency-sub-account.png');
   });
 
   it('when Stripe rejects a meter event after taking it, then the log shows it Rejected with Stripe\'s message, and Resend after re-mapping bills it once with a new identifier', async () => {
-    const [row] = await selectRows<{ customer: string }>(t.database.db, sql`select stripe_customer_id as customer from sub_accounts where location_id = ${L1}`);
+    const [row] = await selectRows<{ customer: string }>(world.t.database.db, sql`select stripe_customer_id as customer from sub_accounts where location_id = ${L1}`);
     const deletedCustomer = row!.customer;
-    stripe.state.customers.get(deletedCustomer)!.deleted = true; // deleted in Stripe's dashboard
+    world.stripe.state.customers.get(deletedCustomer)!.deleted = true; // deleted in Stripe's dashboard
     const at = justNow();
-    await t.postSigned({ ...fixture('sms-outbound'), locationId: L1, webhookId: 'browser-sms-rejected', dateAdded: at, timestamp: at }).expect(200);
-    await drainReporter(t.service);
-    await stripe.flushErrorReports();
+    await world.t.postSigned({ ...fixture('sms-outbound'), locationId: L1, webhookId: 'browser-sms-rejected', dateAdded: at, timestamp: at }).expect(200);
+    await drainReporter(world.t.service);
+    await world.stripe.flushErrorReports();
 
     await nav('Sub-accounts').click();
     await app.locator('table.subs tr', { has: app.getByRole('link', { name: 'Harbor Dental' }) }).getByText('1 rejected by Stripe').waitFor();
@@ -324,18 +306,18 @@ describe('the settings page inside HighLevel', () => {
 
     // The agency maps Harbor Dental to a new customer, then resends.
     const replacement = 'cus_browserReplacement1';
-    stripe.state.customers.set(replacement, { id: replacement, object: 'customer', deleted: false, metadata: {} });
-    stripe.customers.add(replacement);
-    await t.service.accounts.mapCustomer(L1, replacement);
+    world.stripe.state.customers.set(replacement, { id: replacement, object: 'customer', deleted: false, metadata: {} });
+    world.stripe.customers.add(replacement);
+    await world.t.service.accounts.mapCustomer(L1, replacement);
     await rejected.getByRole('button', { name: /^Resend/ }).click();
     await app.getByText(/Stripe never counted the rejected event/).waitFor();
-    await drainReporter(t.service);
+    await drainReporter(world.t.service);
     await app.getByRole('button', { name: 'Refresh' }).click();
     await app.locator('table.log tr[data-status="rejected"]').waitFor({ state: 'detached' });
-    const resent = stripe.events.filter((e) => e.customer === replacement);
+    const resent = world.stripe.events.filter((e) => e.customer === replacement);
     expect(resent.map((e) => e.value)).toEqual(['1']);
     expect(resent[0]!.identifier).not.toBe(identifier);
-    expect(stripe.events.filter((e) => e.customer === deletedCustomer && e.identifier === identifier)).toEqual([]);
+    expect(world.stripe.events.filter((e) => e.customer === deletedCustomer && e.identifier === identifier)).toEqual([]);
     await screenshotFrame(page, app, 'agency-sub-account-rejected-resent.png');
   });
 
@@ -343,7 +325,7 @@ describe('the settings page inside HighLevel', () => {
     const own = await context.newPage();
     watch(own);
     // Even pointed at another sub-account's path, the page shows the user's own.
-    await own.goto(parent.url('bay', `/app/sub-accounts/${L1}`));
+    await own.goto(world.parent.url('bay', `/app/sub-accounts/${L1}`));
     const frame = own.frameLocator('#app');
     await frame.getByTestId('sub-account-name').filter({ hasText: 'Bay Physio' }).waitFor();
     const sms = frame.locator('table.charges tr[data-metric="sms"]');
@@ -423,26 +405,26 @@ describe('the settings page inside HighLevel', () => {
   });
 
   it('when a white-label domain listed in FRAME_ANCESTORS frames the page, then it loads; when another site does, then the browser refuses', async () => {
-    const port = new URL(parent.origin).port;
+    const port = new URL(world.parent.origin).port;
     const allowed = await context.newPage();
     watch(allowed);
-    await allowed.goto(parent.url('agency').replace(parent.origin, `${WHITE_LABEL}:${port}`));
+    await allowed.goto(world.parent.url('agency').replace(world.parent.origin, `${WHITE_LABEL}:${port}`));
     await allowed.frameLocator('#app').getByRole('heading', { name: 'Usage billing' }).waitFor();
     await allowed.close();
 
-    const before = parent.answered;
+    const before = world.parent.answered;
     const hostile = await context.newPage();
     const refused = new Promise<string>((resolve) => hostile.on('console', (msg) => /frame-ancestors/.test(msg.text()) && resolve(msg.text())));
-    await hostile.goto(parent.url('agency').replace(parent.origin, `http://evil.example:${port}`));
+    await hostile.goto(world.parent.url('agency').replace(world.parent.origin, `http://evil.example:${port}`));
     expect(await refused).toMatch(/frame-ancestors/);
-    expect(parent.answered).toBe(before);
+    expect(world.parent.answered).toBe(before);
     await hostile.close();
   });
 
   it('when a developer opens the development host with the Shared Secret, then the page signs in as the simulated user; with a wrong secret, it says so', async () => {
     const dev = await context.newPage();
     watch(dev);
-    await dev.goto(`${appUrl}/app/dev`);
+    await dev.goto(`${world.appUrl}/app/dev`);
     await dev.getByLabel('Company (agency) id').fill(COMPANY);
     await dev.getByLabel(/Shared Secret/).fill('not the secret');
     await dev.getByRole('button', { name: 'Open the page as this user' }).click();

@@ -1,11 +1,6 @@
-import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
-import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
-import { TEST_STRIPE_KEY } from '../support/billing';
-import { startStripeStub, type StripeStub } from '../support/stripe-stub';
-import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, openSignedInAgencyPage, screenshotFrame, closeBrowserTest } from './support/browser';
-import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
+import type { FrameLocator, Page } from 'playwright-core';
+import { screenshotFrame } from './support/browser';
+import { startBrowserWorld, type BrowserWorld } from './support/browser-world';
 
 /**
  * Tax and start dates on the settings page, in a real browser framed by a host page that plays HighLevel, against
@@ -15,24 +10,17 @@ import { startHighLevelParent, type HighLevelParent } from './support/highlevel-
  */
 jest.setTimeout(120_000);
 
-const SHARED_SECRET = 'browser-tax-secret';
 const COMPANY = 'companyBrowserTax001';
 let LOCATION = '';
 let LATER = '';
-let api: (path: string, body: object) => Promise<unknown> = async () => undefined;
 
-let t: TestService;
-let stripe: StripeStub;
-let parent: HighLevelParent;
-let browser: Browser;
-let context: BrowserContext;
+let world: BrowserWorld;
 let page: Page;
 let app: FrameLocator;
-const pageErrors: string[] = [];
 
 const nav = (name: string) => app.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true });
 const taxBox = () => app.getByRole('checkbox', { name: 'Stripe Tax calculates tax automatically' });
-const subscription = () => [...stripe.state.subscriptions.values()][0]!;
+const subscription = () => [...world.stripe.state.subscriptions.values()][0]!;
 
 /** Opens the sub-account's page from the sub-accounts list. */
 async function openSubAccount(): Promise<void> {
@@ -42,37 +30,22 @@ async function openSubAccount(): Promise<void> {
 }
 
 beforeAll(async () => {
-  browser = await launchBrowser();
-  stripe = await startStripeStub();
-  stripe.apiKeys.add(TEST_STRIPE_KEY);
-  t = await startTestService({ ...OAUTH_ENV, STRIPE_API_URL: stripe.url, HIGHLEVEL_SHARED_SECRET: SHARED_SECRET, REPORTER_ENABLED: 'false' });
-  const server = await t.service.listen(0);
-  const appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // The agency installed Meterbridge (the page signs in installed agencies only).
-  const locations = installedLocations('locBrowserTax', 2).map((l, i) => ({ ...l, name: i === 0 ? 'Tax Clinic' : 'Later Clinic' }));
-  LOCATION = locations[0]!._id;
-  LATER = locations[1]!._id;
-  serveInstalledLocations(COMPANY, locations, 100);
-  await t.service.install.completeOAuth(tokenResponse({ userType: 'Company', companyId: COMPANY, accessToken: 'at-tax', refreshToken: 'rt-tax', isBulkInstallation: true }));
-  await t.service.accounts.storeStripeKey(COMPANY, TEST_STRIPE_KEY);
-  const token = (await t.service.sessionTokens.issue({ userId: 'user-tax', companyId: COMPANY, type: 'agency', role: 'admin', activeLocation: null })).token;
-  api = (path: string, body: object) => t.http.put(path).set('authorization', `Bearer ${token}`).send(body).expect(200);
-  await api('/api/pricing/sms', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '2' } });
-  await api(`/api/sub-accounts/${LOCATION}/customer`, { create: true });
+  world = await startBrowserWorld({ company: COMPANY, locations: ['Tax Clinic', 'Later Clinic'], env: { REPORTER_ENABLED: 'false' }, users: { agency: { userName: 'Tia Tax' } } });
+  [LOCATION, LATER] = world.locationIds as [string, string];
+  await world.api.put('/api/pricing/sms', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '2' } });
+  await world.api.put(`/api/sub-accounts/${LOCATION}/customer`, { create: true });
   // The agency has set up Stripe Tax in its Stripe account (docs.stripe.com/api/tax/settings).
-  stripe.taxSettings = { ...stripe.taxSettings, head_office: { address: { country: 'US', postal_code: '94107' } }, status: 'active', status_details: { active: {} } };
-
-  parent = await startHighLevelParent({ appUrl, sharedSecret: SHARED_SECRET });
-  parent.users.set('agency', { userId: 'user-tax', companyId: COMPANY, role: 'admin', type: 'agency', userName: 'Tia Tax' });
-  ({ context, page, app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors));
+  world.stripe.taxSettings = { ...world.stripe.taxSettings, head_office: { address: { country: 'US', postal_code: '94107' } }, status: 'active', status_details: { active: {} } };
+  ({ page, app } = await world.openAgencyPage());
 });
 
-afterAll(() => closeBrowserTest(context, browser, parent, t, stripe));
+afterAll(() => world?.close());
 
 describe('a subscription that starts later', () => {
   it('when it is scheduled, then the list shows it as Scheduled and its page the start date', async () => {
-    await api(`/api/sub-accounts/${LATER}/customer`, { create: true });
-    await api(`/api/sub-accounts/${LATER}/billing`, { subscription: { startAt: '2099-01-15T00:00:00.000Z' } });
+    await world.api.put(`/api/sub-accounts/${LATER}/customer`, { create: true });
+    await world.api.put(`/api/sub-accounts/${LATER}/billing`, { subscription: { startAt: '2099-01-15T00:00:00.000Z' } });
     await nav('Sub-accounts').click();
     const row = app.locator('table.subs tr', { has: app.getByRole('link', { name: 'Later Clinic' }) });
     await row.getByText('Scheduled', { exact: true }).waitFor();
@@ -90,7 +63,7 @@ describe('tax on the settings page', () => {
     await select.selectOption('inclusive');
     await app.getByRole('button', { name: 'Save defaults' }).click();
     await app.getByText('Defaults saved.').waitFor();
-    expect([...stripe.state.prices.values()].map((p) => p.tax_behavior).sort()).toEqual(['exclusive', 'inclusive']);
+    expect([...world.stripe.state.prices.values()].map((p) => p.tax_behavior).sort()).toEqual(['exclusive', 'inclusive']);
   });
 
   it('when Stripe Tax is switched on with a billing address, then Stripe has it on and the page loads it checked after a reload', async () => {
@@ -102,7 +75,7 @@ describe('tax on the settings page', () => {
     await app.getByRole('button', { name: 'Create subscription' }).click();
     await app.getByTestId('subscription-id').waitFor();
     expect(subscription().automatic_tax.enabled).toBe(true);
-    expect(stripe.state.customers.get(subscription().customer)!.address).toMatchObject({ country: 'US', postal_code: '97712' });
+    expect(world.stripe.state.customers.get(subscription().customer)!.address).toMatchObject({ country: 'US', postal_code: '97712' });
 
     await page.reload();
     await app.getByRole('heading', { name: 'Usage billing' }).waitFor();
@@ -122,6 +95,6 @@ describe('tax on the settings page', () => {
     await app.getByRole('heading', { name: 'Usage billing' }).waitFor();
     await openSubAccount();
     expect(await taxBox().isChecked()).toBe(true);
-    expect(pageErrors).toEqual([]);
+    expect(world.pageErrors).toEqual([]);
   });
 });

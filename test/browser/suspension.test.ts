@@ -1,12 +1,7 @@
-import type { AddressInfo } from 'node:net';
 import nock from 'nock';
-import Stripe from 'stripe';
-import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
-import { HIGHLEVEL_API, installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
-import { startStripeStub, type StripeStub } from '../support/stripe-stub';
-import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, openSignedInAgencyPage, screenshotFrame } from './support/browser';
-import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
+import { HIGHLEVEL_API } from '../support/highlevel-oauth';
+import { screenshotFrame } from './support/browser';
+import { startBrowserWorld, type BrowserWorld } from './support/browser-world';
 
 /**
  * The suspension policy as people see it: the agency sets it on the Invoices page; after the third failed attempt
@@ -16,82 +11,47 @@ import { startHighLevelParent, type HighLevelParent } from './support/highlevel-
  */
 jest.setTimeout(180_000);
 
-const SHARED_SECRET = 'browser-suspension-secret';
 const COMPANY = 'companyBrowserSusp01';
 const COMPANY_TOKEN = 'at-susp';
 const INVOICE_URL = 'https://invoice.stripe.com/i/acct_test/suspension';
 let PAUSED = '';
 let REFUSED = '';
-
-let t: TestService;
-let stripe: StripeStub;
-let parent: HighLevelParent;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-const pageErrors: string[] = [];
-
-async function open(user: string, width: number): Promise<{ page: Page; app: FrameLocator }> {
-  const context = await browser.newContext({ viewport: { width, height: 900 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  await page.goto(parent.url(user));
-  return { page, app: page.frameLocator('#app') };
-}
+let world: BrowserWorld;
 
 beforeAll(async () => {
-  browser = await launchBrowser();
-  stripe = await startStripeStub();
-  t = await startTestService({ ...OAUTH_ENV, HIGHLEVEL_SHARED_SECRET: SHARED_SECRET, STRIPE_API_URL: stripe.url });
-  const server = await t.service.listen(0);
-  const locations = installedLocations('locBrowserSusp', 2).map((l, i) => ({ ...l, name: i === 0 ? 'Harbor Dental' : 'Pine Realty' }));
-  PAUSED = locations[0]!._id;
-  REFUSED = locations[1]!._id;
-  serveInstalledLocations(COMPANY, locations, 100);
-  const grant = tokenResponse({ userType: 'Company', companyId: COMPANY, accessToken: COMPANY_TOKEN, refreshToken: 'rt-susp', isBulkInstallation: true });
-  await t.service.install.completeOAuth({ ...grant, scope: `${grant.scope} saas/company.read saas/company.write` });
-  const token = (await t.service.sessionTokens.issue({ userId: 'u-susp', companyId: COMPANY, type: 'agency', role: 'admin', activeLocation: null })).token;
-  const api = (path: string, body: object) => t.http.put(path).set('authorization', `Bearer ${token}`).send(body).expect(200);
-  await api('/api/stripe/connection', { secretKey: 'sk_test_browserSuspension01' });
-  await api('/api/pricing/sms', { threshold: 1, price: { currency: 'usd', interval: 'month', unitAmountDecimal: '2' } });
-  await api('/api/suspension/settings', { policy: 'stop_billing_and_pause', afterAttempts: 3 });
-  const secret = [...stripe.state.webhookEndpoints.values()][0]!.secret as string;
+  world = await startBrowserWorld({
+    company: COMPANY,
+    locations: ['Harbor Dental', 'Pine Realty'],
+    accessToken: COMPANY_TOKEN,
+    extraScopes: ['saas/company.read', 'saas/company.write'],
+    users: { client: { userName: 'Dana Dental', role: 'user', location: 0 } },
+  });
+  [PAUSED, REFUSED] = world.locationIds as [string, string];
+  await world.api.put('/api/pricing/sms', { threshold: 1, price: { currency: 'usd', interval: 'month', unitAmountDecimal: '2' } });
+  await world.api.put('/api/suspension/settings', { policy: 'stop_billing_and_pause', afterAttempts: 3 });
   for (const [locationId, number, answer] of [
     [PAUSED, 'HD-0042', { status: 201, body: {} }],
     [REFUSED, 'PR-0007', { status: 403, body: { statusCode: 403, message: 'The SaaS API is available on the Agency Pro plan' } }],
   ] as const) {
-    const customer = (await api(`/api/sub-accounts/${locationId}/customer`, { create: true })).body.stripeCustomerId;
-    await api(`/api/sub-accounts/${locationId}/billing`, { subscription: {} });
-    const invoice = stripe.seedInvoice({
+    const customer = (await world.api.put(`/api/sub-accounts/${locationId}/customer`, { create: true })).body.stripeCustomerId;
+    await world.api.put(`/api/sub-accounts/${locationId}/billing`, { subscription: {} });
+    const invoice = world.stripe.seedInvoice({
       customer, status: 'open', number, amount_due: 4250, total: 4250, period_start: Math.floor(Date.now() / 1000) - 30 * 86_400, period_end: Math.floor(Date.now() / 1000), attempt_count: 3, next_payment_attempt: Math.floor(Date.now() / 1000) + 3 * 86_400, hosted_invoice_url: INVOICE_URL,
       payments: { data: [{ id: `inpay_${number}`, object: 'invoice_payment', created: 1, status: 'open', payment: { type: 'payment_intent', payment_intent: { id: `pi_${number}`, object: 'payment_intent', status: 'requires_payment_method', last_payment_error: { code: 'card_declined', decline_code: 'insufficient_funds', message: 'Your card has insufficient funds.' } } } }] },
     });
     const pause = nock(HIGHLEVEL_API, { reqheaders: { version: '2021-04-15', authorization: `Bearer ${COMPANY_TOKEN}` } })
       .post(`/saas/pause/${locationId}`, { paused: true, companyId: COMPANY })
       .reply(answer.status, answer.body);
-    const payload = JSON.stringify({ id: `evt_susp_${number}`, object: 'event', type: 'invoice.payment_failed', data: { object: { id: invoice.id, object: 'invoice' } } });
-    await t.http.post(`/webhooks/stripe/${COMPANY}`).set('stripe-signature', Stripe.webhooks.generateTestHeaderString({ payload, secret })).set('content-type', 'application/json').send(payload).expect(200);
+    await world.sendStripeEvent('invoice.payment_failed', { id: invoice.id, object: 'invoice' });
     expect(pause.isDone()).toBe(true);
   }
-
-  parent = await startHighLevelParent({ appUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, sharedSecret: SHARED_SECRET });
-  parent.users.set('agency', { userId: 'u-susp', companyId: COMPANY, role: 'admin', type: 'agency', userName: 'Olive Owner' });
-  parent.users.set('client', { userId: 'u-client', companyId: COMPANY, role: 'user', type: 'location', userName: 'Dana Dental', activeLocation: PAUSED });
 });
 
-afterAll(async () => {
-  nock.cleanAll();
-  for (const context of contexts) await context.close();
-  await browser?.close();
-  await parent?.close();
-  await t?.close();
-  await stripe?.close();
-});
+afterAll(() => world?.close());
 
 describe('suspension for non-payment on the page', () => {
   it('when the agency opens the Invoices page, then the policy it set shows, and an admin can change it', async () => {
-    const { context, page, app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors);
-    contexts.push(context);
+    const { page, app } = await world.openAgencyPage();
     await app.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Invoices', exact: true }).click();
     const card = app.locator('section', { has: app.getByRole('heading', { name: 'Suspension for non-payment' }) });
     await card.waitFor();
@@ -104,13 +64,12 @@ describe('suspension for non-payment on the page', () => {
     await card.getByLabel(/Suspend after this many failed payment attempts/).fill('2');
     await card.getByRole('button', { name: 'Save the policy' }).click();
     await card.getByText('Suspension policy saved.').waitFor();
-    const token = (await t.service.sessionTokens.issue({ userId: 'u-susp', companyId: COMPANY, type: 'agency', role: 'admin', activeLocation: null })).token;
-    expect((await t.http.get('/api/suspension/settings').set('authorization', `Bearer ${token}`).expect(200)).body).toMatchObject({ policy: 'stop_billing', afterAttempts: 2 });
+    expect((await world.api.get('/api/suspension/settings')).body).toMatchObject({ policy: 'stop_billing', afterAttempts: 2 });
   });
 
   it('when the agency opens the list and the sub-accounts, then it sees who is suspended, paused in HighLevel, or refused by HighLevel with its message', async () => {
     for (const width of [1280, 800]) {
-      const { page, app } = await open('agency', width);
+      const { page, app } = await world.openPage('agency', width);
       await app.getByRole('heading', { name: 'Usage billing' }).waitFor();
       await app.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Sub-accounts', exact: true }).click();
       const paused = app.locator('tr', { hasText: 'Harbor Dental' });
@@ -135,7 +94,7 @@ describe('suspension for non-payment on the page', () => {
 
   it('when the client opens its own view, then it sees the payment required and the link to pay', async () => {
     for (const width of [1280, 800]) {
-      const { page, app } = await open('client', width);
+      const { page, app } = await world.openPage('client', width);
       const alert = app.getByTestId('payment-required');
       await alert.waitFor();
       const text = (await alert.innerText()).replace(/\s+/g, ' ');
@@ -145,6 +104,6 @@ describe('suspension for non-payment on the page', () => {
       expect(await app.getByTestId('pay-link').getAttribute('href')).toBe(INVOICE_URL);
       await screenshotFrame(page, app, `suspension-client-${width}.png`, { published: width === 800 });
     }
-    expect(pageErrors).toEqual([]);
+    expect(world.pageErrors).toEqual([]);
   });
 });

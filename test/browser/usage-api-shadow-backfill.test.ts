@@ -1,13 +1,9 @@
-import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
-import { drainReporter, markSubscribed, TEST_STRIPE_KEY } from '../support/billing';
+import type { BrowserContext, FrameLocator, Page } from 'playwright-core';
+import { drainReporter, markSubscribed } from '../support/billing';
 import { fixture } from '../support/highlevel-fixtures';
 import { exportedSms, giveLocationToken, serveExport } from '../support/highlevel-export';
-import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
-import { startStripeStub, type StripeStub } from '../support/stripe-stub';
-import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, screenshotFrame, openSignedInAgencyPage, openFold, closeBrowserTest } from './support/browser';
-import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
+import { screenshotFrame, openFold } from './support/browser';
+import { startBrowserWorld, type BrowserWorld } from './support/browser-world';
 
 /**
  * The three screens added for the usage API, shadow mode and backfill, in a real browser framed by a host page
@@ -18,25 +14,18 @@ import { startHighLevelParent, type HighLevelParent } from './support/highlevel-
  */
 jest.setTimeout(180_000);
 
-const SHARED_SECRET = 'browser-extra-shared-secret';
 const COMPANY = 'companyBrowserExtra01';
 const CUSTOMER = 'cus_BrowserShadow01';
 const HISTORY_CUSTOMER = 'cus_BrowserHistory01';
 const LOCATION_TOKEN = 'at-location-browser-backfill';
 
-let t: TestService;
-let stripe: StripeStub;
-let parent: HighLevelParent;
-let browser: Browser;
+let world: BrowserWorld;
 let context: BrowserContext;
 let page: Page;
 let app: FrameLocator;
-let appUrl = '';
-let agencyToken = '';
 let L1 = '';
 let L2 = '';
 let L3 = '';
-const pageErrors: string[] = [];
 
 const day = 86_400_000;
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -48,9 +37,8 @@ const justNow = () => new Date(Math.max(Date.now() - 60_000, monthStart())).toIS
 
 const nav = (name: string) => app.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true });
 const cells = async (row: ReturnType<FrameLocator['locator']>) => (await row.locator('td').allTextContents()).map((s) => s.trim());
-const settingsApi = (method: 'put' | 'post', path: string, body: object) => t.http[method](path).set('authorization', `Bearer ${agencyToken}`).send(body);
 const postUsage = (key: string, idempotencyKey: string) =>
-  t.http
+  world.t.http
     .post('/api/v1/usage')
     .set('authorization', `Bearer ${key}`)
     .send({ locationId: L3, metric: 'vapi_minutes', quantity: '3.5', occurredAt: new Date(Date.now() - 1000).toISOString(), idempotencyKey });
@@ -88,33 +76,25 @@ async function openSubAccount(name: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  browser = await launchBrowser();
-  stripe = await startStripeStub();
-  stripe.customers.add(CUSTOMER);
-  stripe.customers.add(HISTORY_CUSTOMER);
-  t = await startTestService({ ...OAUTH_ENV, HIGHLEVEL_SHARED_SECRET: SHARED_SECRET, STRIPE_API_URL: stripe.url, REPORTER_RETRY_BASE_SECONDS: '0' });
-  const server = await t.service.listen(0);
-  appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const locations = installedLocations('locExtra', 3).map((l, i) => ({ ...l, name: ['Shadow Dental', 'History Physio', 'Vendor Clinic'][i]! }));
-  [L1, L2, L3] = locations.map((l) => l._id) as [string, string, string];
-  serveInstalledLocations(COMPANY, locations, 100);
-  await t.service.install.completeOAuth(tokenResponse({ userType: 'Company', companyId: COMPANY, accessToken: 'at-extra', refreshToken: 'rt-extra', isBulkInstallation: true }));
-  await t.service.accounts.storeStripeKey(COMPANY, TEST_STRIPE_KEY);
-  await giveLocationToken(t.service, COMPANY, L2, LOCATION_TOKEN);
-  agencyToken = (await t.service.sessionTokens.issue({ userId: 'user-extra', companyId: COMPANY, type: 'agency', role: 'admin', activeLocation: null })).token;
+  world = await startBrowserWorld({
+    company: COMPANY,
+    locations: ['Shadow Dental', 'History Physio', 'Vendor Clinic'],
+    env: { REPORTER_RETRY_BASE_SECONDS: '0' },
+    users: { agency: { userName: 'Ana Agency' }, physio: { userName: 'Pat Physio', role: 'user', location: 1 } },
+  });
+  world.stripe.customers.add(CUSTOMER);
+  world.stripe.customers.add(HISTORY_CUSTOMER);
+  [L1, L2, L3] = world.locationIds as [string, string, string];
+  await giveLocationToken(world.t.service, COMPANY, L2, LOCATION_TOKEN);
   // SMS at 2 cents each, the agency default; both sub-accounts rebill.
-  await settingsApi('put', '/api/pricing/sms', { enabled: true, threshold: '1', direction: 'both', price: { currency: 'usd', interval: 'month', unitAmountDecimal: '2' }, baseCostDecimal: null }).expect(200);
-  for (const id of [L1, L2]) await settingsApi('put', `/api/sub-accounts/${id}/billing`, { rebillingEnabled: true }).expect(200);
-  await t.service.accounts.mapCustomer(L2, HISTORY_CUSTOMER); // (after: with a customer, the billing call also syncs a subscription)
-  await markSubscribed(t.database.db, L2); // its priced usage is sent, not held (held-usage.ts)
-
-  parent = await startHighLevelParent({ appUrl, sharedSecret: SHARED_SECRET });
-  parent.users.set('agency', { userId: 'user-extra', companyId: COMPANY, role: 'admin', type: 'agency', userName: 'Ana Agency' });
-  parent.users.set('physio', { userId: 'user-physio', companyId: COMPANY, role: 'user', type: 'location', userName: 'Pat Physio', activeLocation: L2 });
-  ({ context, page, app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors));
+  await world.api.put('/api/pricing/sms', { enabled: true, threshold: '1', direction: 'both', price: { currency: 'usd', interval: 'month', unitAmountDecimal: '2' }, baseCostDecimal: null });
+  for (const id of [L1, L2]) await world.api.put(`/api/sub-accounts/${id}/billing`, { rebillingEnabled: true });
+  await world.t.service.accounts.mapCustomer(L2, HISTORY_CUSTOMER); // (after: with a customer, the billing call also syncs a subscription)
+  await markSubscribed(world.t.database.db, L2); // its priced usage is sent, not held (held-usage.ts)
+  ({ context, page, app } = await world.openAgencyPage());
 });
 
-afterAll(() => closeBrowserTest(browser, parent, t, stripe));
+afterAll(() => world?.close());
 
 describe('Usage API screen', () => {
   let key = '';
@@ -158,7 +138,7 @@ describe('Usage API screen', () => {
     expect(await app.locator('table.api-keys').innerText()).not.toContain(key);
 
     // The curl example names this app's origin and the usage route.
-    expect(await app.getByLabel('Example request with curl').innerText()).toContain(`curl -X POST "${appUrl}/api/v1/usage"`);
+    expect(await app.getByLabel('Example request with curl').innerText()).toContain(`curl -X POST "${world.appUrl}/api/v1/usage"`);
     await screenshotFrame(page, app, 'usage-api.png');
 
     expect((await postUsage(key, 'browser-vapi-1').expect(200)).body.totals).toMatchObject({ accepted: 1 });
@@ -203,10 +183,10 @@ describe('Shadow mode on the sub-account page', () => {
 
     for (let i = 0; i < 3; i++) {
       const at = justNow();
-      await t.postSigned({ ...fixture('sms-outbound'), locationId: L1, webhookId: `extra-sms-${i}`, messageId: `extra-m-${i}`, dateAdded: at, timestamp: at }).expect(200);
+      await world.t.postSigned({ ...fixture('sms-outbound'), locationId: L1, webhookId: `extra-sms-${i}`, messageId: `extra-m-${i}`, dateAdded: at, timestamp: at }).expect(200);
     }
-    await drainReporter(t.service);
-    expect(stripe.events).toEqual([]);
+    await drainReporter(world.t.service);
+    expect(world.stripe.events).toEqual([]);
 
     await openSubAccount('Shadow Dental');
     const sms = app.locator('table.would-bill tr[data-metric="sms"]');
@@ -225,16 +205,16 @@ describe('Shadow mode on the sub-account page', () => {
     expect(await app.locator('body').innerText()).not.toContain('/api/');
     await screenshotFrame(page, app, 'sub-account-shadow.png');
 
-    await t.service.accounts.mapCustomer(L1, CUSTOMER);
-    await markSubscribed(t.database.db, L1); // its priced usage is sent, not held (held-usage.ts)
+    await world.t.service.accounts.mapCustomer(L1, CUSTOMER);
+    await markSubscribed(world.t.database.db, L1); // its priced usage is sent, not held (held-usage.ts)
     await openSubAccount('Shadow Dental');
     await app.getByRole('button', { name: 'Bill this backlog' }).click();
     await app.getByRole('group', { name: 'Confirm billing the backlog' }).getByText(`Send $0.06 (3 units of SMS messages) to Stripe for ${CUSTOMER}?`).waitFor();
     await app.getByRole('button', { name: 'Yes, bill it' }).click();
     await app.getByText(`3 reports queued for Stripe customer ${CUSTOMER}.`).waitFor();
     await app.getByText('No shadow backlog').waitFor();
-    await drainReporter(t.service);
-    expect(stripe.events.filter((e) => e.customer === CUSTOMER).reduce((n, e) => n + Number(e.value), 0)).toBe(3);
+    await drainReporter(world.t.service);
+    expect(world.stripe.events.filter((e) => e.customer === CUSTOMER).reduce((n, e) => n + Number(e.value), 0)).toBe(3);
 
     await app.getByRole('switch', { name: /Shadow mode/ }).click();
     await app.getByText('Live billing on: new crossings are sent to Stripe.').waitFor();
@@ -268,7 +248,7 @@ describe('Backfill on the sub-account page', () => {
     expect(await app.getByRole('button', { name: 'Start backfill' }).isDisabled()).toBe(true); // one at a time
     expect(await row.getByRole('button', { name: /^Cancel backfill/ }).count()).toBe(1);
 
-    await t.service.scheduler.runNow('backfill');
+    await world.t.service.scheduler.runNow('backfill');
     await row.getByTestId('backfill-status').filter({ hasText: 'Completed' }).waitFor(); // the page polls
     expect((await row.getByTestId('backfill-progress').innerText()).replace(/\s+/g, ' ')).toBe('2 pages · 5 seen · 5 imported · 0 already known · 0 skipped');
     expect(await row.innerText()).toMatch(/SMS[\s\S]*Held/);
@@ -281,8 +261,8 @@ describe('Backfill on the sub-account page', () => {
     expect(await row.getByRole('button').count()).toBe(0);
     // The page's Usage card reads its numbers again: the billed SMS show without a reload.
     await app.locator('table.totals tr[data-metric="sms"] td').first().filter({ hasText: /^5$/ }).waitFor();
-    await drainReporter(t.service);
-    expect(stripe.events.filter((e) => e.customer === HISTORY_CUSTOMER).reduce((n, e) => n + Number(e.value), 0)).toBe(5);
+    await drainReporter(world.t.service);
+    expect(world.stripe.events.filter((e) => e.customer === HISTORY_CUSTOMER).reduce((n, e) => n + Number(e.value), 0)).toBe(5);
     await screenshotFrame(page, app, 'sub-account-backfill-billed.png');
   });
 
@@ -298,8 +278,8 @@ describe('Backfill on the sub-account page', () => {
 describe('a sub-account user', () => {
   it('when they open the page, then they see none of the Usage API, shadow-mode or backfill controls', async () => {
     const own = await context.newPage();
-    own.on('pageerror', (err) => pageErrors.push(err.message));
-    await own.goto(parent.url('physio', `/app/sub-accounts/${L2}`));
+    own.on('pageerror', (err) => world.pageErrors.push(err.message));
+    await own.goto(world.parent.url('physio', `/app/sub-accounts/${L2}`));
     const frame = own.frameLocator('#app');
     await frame.getByTestId('sub-account-name').filter({ hasText: 'History Physio' }).waitFor();
     await frame.getByRole('heading', { name: /^This month/ }).waitFor();
@@ -309,13 +289,13 @@ describe('a sub-account user', () => {
     const buttons = await frame.getByRole('button').allInnerTexts();
     // The range buttons, and (for a sub-account admin) Stripe's card and portal pages (server/payments/).
     expect(buttons.filter((b) => !/^(Last 7 days|Last 30 days|This month|Last 12 months|All time|Add a card|Change card|Cards, invoices and receipts|More invoices)$/.test(b.trim()))).toEqual([]);
-    await own.goto(parent.url('physio', '/app/usage-api'));
+    await own.goto(world.parent.url('physio', '/app/usage-api'));
     await frame.getByTestId('sub-account-name').filter({ hasText: 'History Physio' }).waitFor();
     expect(await frame.locator('body').innerText()).not.toContain('API key');
     await own.close();
   });
 
   it('when the walk is over, then no script error happened', () => {
-    expect(pageErrors).toEqual([]);
+    expect(world.pageErrors).toEqual([]);
   });
 });

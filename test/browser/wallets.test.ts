@@ -1,13 +1,6 @@
-import type { AddressInfo } from 'node:net';
-import nock from 'nock';
-import type { Browser, BrowserContext } from 'playwright-core';
-import Stripe from 'stripe';
-import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
 import { attachTestCard } from '../support/stripe/customers';
-import { startStripeStub, type StripeStub } from '../support/stripe-stub';
-import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, openSignedInAgencyPage, screenshotFrame } from './support/browser';
-import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
+import { screenshotFrame } from './support/browser';
+import { startBrowserWorld, type BrowserWorld } from './support/browser-world';
 
 /**
  * The prepaid wallet as people see it (issue 17): the client (a sub-account admin, 800 px and 1280 px wide) sees an
@@ -17,77 +10,39 @@ import { startHighLevelParent, type HighLevelParent } from './support/highlevel-
  */
 jest.setTimeout(180_000);
 
-const SHARED_SECRET = 'browser-wallets-secret';
 const COMPANY = 'companyBrowserWal001';
 let HARBOR = '';
 let CEDAR = '';
-
-let t: TestService;
-let stripe: StripeStub;
-let parent: HighLevelParent;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-const pageErrors: string[] = [];
+let world: BrowserWorld;
 const customers: Record<string, string> = {};
 
-async function sendEvent(type: string, object: object) {
-  const secret = [...stripe.state.webhookEndpoints.values()][0]!.secret as string;
-  const payload = JSON.stringify({ id: `evt_${type}_${Date.now()}`, object: 'event', type, data: { object } });
-  await t.http.post(`/webhooks/stripe/${COMPANY}`).set('stripe-signature', Stripe.webhooks.generateTestHeaderString({ payload, secret })).set('content-type', 'application/json').send(payload).expect(200);
-}
-
 beforeAll(async () => {
-  browser = await launchBrowser();
-  stripe = await startStripeStub();
-  t = await startTestService({ ...OAUTH_ENV, HIGHLEVEL_SHARED_SECRET: SHARED_SECRET, STRIPE_API_URL: stripe.url });
-  const server = await t.service.listen(0);
-  const locations = installedLocations('locBrowserWal', 2).map((l, i) => ({ ...l, name: i === 0 ? 'Harbor Dental' : 'Cedar Spa' }));
-  [HARBOR, CEDAR] = locations.map((l) => l._id) as [string, string];
-  serveInstalledLocations(COMPANY, locations, 100);
-  await t.service.install.completeOAuth(tokenResponse({ userType: 'Company', companyId: COMPANY, accessToken: 'at-wal', refreshToken: 'rt-wal', isBulkInstallation: true }));
-  const token = (await t.service.sessionTokens.issue({ userId: 'u-wal', companyId: COMPANY, type: 'agency', role: 'admin', activeLocation: null })).token;
-  const api = (path: string, body: object) => t.http.put(path).set('authorization', `Bearer ${token}`).send(body).expect(200);
-  await api('/api/stripe/connection', { secretKey: 'sk_test_browserWallets0001' });
-  await api('/api/pricing/sms', { threshold: 1, price: { currency: 'usd', interval: 'month', unitAmountDecimal: '2' } });
+  world = await startBrowserWorld({ company: COMPANY, locations: ['Harbor Dental', 'Cedar Spa'], users: { client: { userName: 'Dana Dental', location: 0 } } });
+  [HARBOR, CEDAR] = world.locationIds as [string, string];
+  await world.api.put('/api/pricing/sms', { threshold: 1, price: { currency: 'usd', interval: 'month', unitAmountDecimal: '2' } });
   for (const [location, card] of [[HARBOR, 'pm_card_visa'], [CEDAR, 'pm_card_chargeDeclined']] as const) {
-    const customer = (await api(`/api/sub-accounts/${location}/customer`, { create: true })).body.stripeCustomerId as string;
+    const customer = (await world.api.put(`/api/sub-accounts/${location}/customer`, { create: true })).body.stripeCustomerId as string;
     customers[location] = customer;
-    attachTestCard(stripe.state, card, customer);
-    stripe.state.customers.get(customer)!.invoice_settings = { default_payment_method: card };
-    await api(`/api/sub-accounts/${location}/billing`, { rebillingEnabled: true });
+    attachTestCard(world.stripe.state, card, customer);
+    world.stripe.state.customers.get(customer)!.invoice_settings = { default_payment_method: card };
+    await world.api.put(`/api/sub-accounts/${location}/billing`, { rebillingEnabled: true });
   }
-  await api('/api/wallets/settings', { billingMode: 'prepaid', currency: 'usd', initialTopUpCents: 5000, thresholdCents: 1000, topUpCents: 2000, maxBalanceCents: 10000, monthlyCapCents: null });
+  await world.api.put('/api/wallets/settings', { billingMode: 'prepaid', currency: 'usd', initialTopUpCents: 5000, thresholdCents: 1000, topUpCents: 2000, maxBalanceCents: 10000, monthlyCapCents: null });
   // Cedar Spa sends 150 SMS (3.00) with no credit; its card declines the automatic top-up: a negative balance.
-  const apiKey = (await t.service.apiKeys.create(COMPANY, 'browser wallets')).key;
-  await t.http.post('/api/v1/usage').set('authorization', `Bearer ${apiKey}`)
+  const apiKey = (await world.t.service.apiKeys.create(COMPANY, 'browser wallets')).key;
+  await world.t.http.post('/api/v1/usage').set('authorization', `Bearer ${apiKey}`)
     .send({ events: [{ locationId: CEDAR, metric: 'sms', quantity: 150, occurredAt: new Date().toISOString(), idempotencyKey: 'wal-cedar-1' }] }).expect(200);
-  await t.drain();
-  await t.service.wallets.idle();
-
-  parent = await startHighLevelParent({ appUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, sharedSecret: SHARED_SECRET });
-  parent.users.set('agency', { userId: 'u-wal', companyId: COMPANY, role: 'admin', type: 'agency', userName: 'Olive Owner' });
-  parent.users.set('client', { userId: 'u-client', companyId: COMPANY, role: 'admin', type: 'location', userName: 'Dana Dental', activeLocation: HARBOR });
+  await world.t.drain();
+  await world.t.service.wallets.idle();
 });
 
-afterAll(async () => {
-  nock.cleanAll();
-  for (const context of contexts) await context.close();
-  await browser?.close();
-  await parent?.close();
-  await t?.close();
-  await stripe?.close();
-});
+afterAll(() => world?.close());
 
 describe('the prepaid wallet on the page', () => {
   it('when the client tops up its empty wallet on Stripe Checkout, then the credit shows once Stripe confirms the payment', async () => {
-    const context = await browser.newContext({ viewport: { width: 800, height: 900 } });
-    contexts.push(context);
+    const { context, page, app } = await world.openPage('client', 800);
     // Stripe's hosted page is out of reach here: the new tab gets a stand-in, and the test completes the session.
     await context.route('https://checkout.stripe.com/**', (route) => route.fulfill({ contentType: 'text/html', body: '<h1>Stripe Checkout (stand-in)</h1>' }));
-    const page = await context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    const app = page.frameLocator('#app');
-    await page.goto(parent.url('client'));
     const wallet = app.getByTestId('wallet');
     await wallet.getByText('Low balance').waitFor();
     await wallet.getByTestId('wallet-balance').getByText('$0.00').waitFor();
@@ -95,26 +50,25 @@ describe('the prepaid wallet on the page', () => {
     const [tab] = await Promise.all([context.waitForEvent('page'), wallet.getByRole('button', { name: 'Top up now' }).click()]);
     await tab.waitForURL(/^https:\/\/checkout\.stripe\.com\/c\/pay\/cs_test_/);
     const sessionId = new URL(tab.url()).pathname.split('/').at(-1)!;
-    expect(stripe.state.checkoutSessions.get(sessionId)).toMatchObject({ mode: 'payment', amount_total: 5000, currency: 'usd' });
+    expect(world.stripe.state.checkoutSessions.get(sessionId)).toMatchObject({ mode: 'payment', amount_total: 5000, currency: 'usd' });
     await wallet.getByText(/Pay \$50\.00 on Stripe’s page/).waitFor();
     await screenshotFrame(page, app, 'wallet-client-checkout-800.png');
-    stripe.completeCheckoutSession(sessionId);
-    await sendEvent('checkout.session.completed', { id: sessionId, object: 'checkout.session', customer: customers[HARBOR] });
+    world.stripe.completeCheckoutSession(sessionId);
+    await world.sendStripeEvent('checkout.session.completed', { id: sessionId, object: 'checkout.session', customer: customers[HARBOR] });
     await tab.close();
 
     await wallet.getByRole('button', { name: 'Refresh' }).click();
     await wallet.getByTestId('wallet-balance').getByText('$50.00').waitFor();
     await wallet.locator('tr', { hasText: 'Paid on Stripe' }).getByText('Credited').waitFor();
-    expect([...stripe.state.creditGrants.values()].map((g) => g.amount.monetary.value)).toEqual([5000]);
+    expect([...world.stripe.state.creditGrants.values()].map((g) => g.amount.monetary.value)).toEqual([5000]);
     await screenshotFrame(page, app, 'wallet-client-800.png');
     await page.setViewportSize({ width: 1280, height: 900 });
     await screenshotFrame(page, app, 'wallet-client-1280.png');
-    expect(pageErrors).toEqual([]);
+    expect(world.pageErrors).toEqual([]);
   });
 
   it('when the agency opens Wallets, then negative and low wallets come first and flagged, and it refunds the unused part of a top-up', async () => {
-    const { context, page, app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors);
-    contexts.push(context);
+    const { page, app } = await world.openAgencyPage();
     await app.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Wallets', exact: true }).click();
     const table = app.getByTestId('wallet-balances');
     await table.locator('tr', { hasText: 'Cedar Spa' }).getByText('Negative').waitFor();
@@ -124,11 +78,11 @@ describe('the prepaid wallet on the page', () => {
     await screenshotFrame(page, app, 'wallet-agency-balances-1280.png');
 
     // Harbor Dental: 50.00 of credit; 5.00 of SMS since → 45.00 refundable of the 50.00 top-up.
-    const apiKey = (await t.service.apiKeys.create(COMPANY, 'browser wallets 2')).key;
-    await t.http.post('/api/v1/usage').set('authorization', `Bearer ${apiKey}`)
+    const apiKey = (await world.t.service.apiKeys.create(COMPANY, 'browser wallets 2')).key;
+    await world.t.http.post('/api/v1/usage').set('authorization', `Bearer ${apiKey}`)
       .send({ events: [{ locationId: HARBOR, metric: 'sms', quantity: 250, occurredAt: new Date().toISOString(), idempotencyKey: 'wal-harbor-1' }] }).expect(200);
-    await t.drain();
-    await t.service.wallets.idle();
+    await world.t.drain();
+    await world.t.service.wallets.idle();
     await table.locator('tr', { hasText: 'Harbor Dental' }).getByRole('button', { name: 'Top up or refund' }).click();
     const details = app.getByTestId('wallet-details');
     await details.getByTestId('wallet-balance').getByText('$45.00').waitFor();
@@ -142,9 +96,9 @@ describe('the prepaid wallet on the page', () => {
     await refund.getByText('$20.00 refunded to the card.').waitFor();
     await details.getByTestId('wallet-refunds').getByText(/\$20\.00 of top-up #\d+ — refunded to the card/).waitFor();
     await details.getByTestId('wallet-balance').getByText('$25.00').waitFor();
-    expect([...stripe.state.refunds.values()].map((r) => r.amount)).toEqual([2000]);
+    expect([...world.stripe.state.refunds.values()].map((r) => r.amount)).toEqual([2000]);
     await page.setViewportSize({ width: 800, height: 900 });
     await screenshotFrame(page, app, 'wallet-agency-refund-800.png');
-    expect(pageErrors).toEqual([]);
+    expect(world.pageErrors).toEqual([]);
   });
 });

@@ -38,16 +38,7 @@ export async function setUpPaymentsAgency(t: TestService, stripe: StripeStub, co
       await t.service.accounts.registerSubAccount(locationId, companyId, name);
       return (await as('put', `/api/sub-accounts/${locationId}/customer`).send({ create: true }).expect(200)).body.stripeCustomerId as string;
     },
-    async sendEvent(type, object) {
-      const endpoint = [...stripe.state.webhookEndpoints.values()].find((e) => String(e.url).endsWith(`/webhooks/stripe/${companyId}`))!;
-      const payload = JSON.stringify({ id: `evt_${type}_${object.id}_${sequence++}`, object: 'event', type, data: { object } });
-      return t.http
-        .post(`/webhooks/stripe/${companyId}`)
-        .set('stripe-signature', Stripe.webhooks.generateTestHeaderString({ payload, secret: endpoint.secret as string }))
-        .set('content-type', 'application/json')
-        .send(payload)
-        .expect(200);
-    },
+    sendEvent: (type, object) => sendStripeEvent(t, stripe, companyId, { id: `evt_${type}_${object.id}_${sequence++}`, type, object }),
     async recordSms(locationId, quantity) {
       await t.http
         .post('/api/v1/usage')
@@ -56,4 +47,21 @@ export async function setUpPaymentsAgency(t: TestService, stripe: StripeStub, co
         .expect(200);
     },
   };
+}
+
+/**
+ * Posts a Stripe event to the agency's webhook (/webhooks/stripe/:companyId), signed with the secret of the webhook
+ * endpoint the service created in the Stripe double when the agency connected its key (Stripe's signature scheme:
+ * docs.stripe.com/webhooks#verify-events). `id` is the event's own (`evt_…`).
+ * @throws (the supertest assertion) unless the service answers 200.
+ */
+export function sendStripeEvent(t: TestService, stripe: StripeStub, companyId: string, event: { id: string; type: string; object: object }) {
+  const endpoint = [...stripe.state.webhookEndpoints.values()].find((e) => String(e.url).endsWith(`/webhooks/stripe/${companyId}`))!;
+  const payload = JSON.stringify({ id: event.id, object: 'event', type: event.type, data: { object: event.object } });
+  return t.http
+    .post(`/webhooks/stripe/${companyId}`)
+    .set('stripe-signature', Stripe.webhooks.generateTestHeaderString({ payload, secret: endpoint.secret as string }))
+    .set('content-type', 'application/json')
+    .send(payload)
+    .expect(200);
 }
