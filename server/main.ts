@@ -157,10 +157,12 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const stripeConnection = createStripeConnection({ db: database.db, secretBox, stripeClient, appUrl: config.appUrl, logger, eventDestinations, connect: stripeConnect.connect });
   const payments = createPayments({
     db: database.db, stripeForAgency: agencyStripe, appUrl: config.appUrl, logger, startSubscription: (locationId) => billing.syncSubscription(locationId) });
+  // Meterbridge changed what Stripe bills a customer: the reads of it cached for the page are dropped at once.
+  const customerChanged = (companyId: string, customerId: string) => payments.cache.invalidateCustomer(companyId, customerId);
   const billing = createSubAccountBilling({ db: database.db, rules, accounts, stripeForAgency: agencyStripe, logger,
-    requireCard: payments.requireCard, onSubscriptionChanged: (companyId, customerId) => payments.cache.invalidateCustomer(companyId, customerId) });
+    requireCard: payments.requireCard, onSubscriptionChanged: customerChanged });
   const pricing = createPricing({ db: database.db, rules, stripeForAgency: agencyStripe, resyncSubscriptions: billing.resyncSubscriptions });
-  const catalogue = createCatalogue({ db: database.db, stripeForAgency: agencyStripe, billing });
+  const catalogue = createCatalogue({ db: database.db, stripeForAgency: agencyStripe, billing, onCustomerChanged: customerChanged });
   const wallets = createWallets({ db: database.db, stripeForAgency: agencyStripe, logger, locks: database, appUrl: config.appUrl,
     onWalletLow: async (c) => { await options.onWalletLow?.(c); await alerts.onWalletLow({ ...c, checkId: c.at.toISOString() }); } }); // once per crossing
   const suspension = createSuspension({ db: database.db, api: highLevelApi, logger, onResumed: nudgeReporter }); // non-payment policy
