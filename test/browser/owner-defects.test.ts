@@ -76,6 +76,7 @@ beforeAll(async () => {
   await put('/api/defaults', { flatFeeAmount: 4900 });
   await post('/api/catalog/coupons', { name: 'Twenty', percentOff: 20, duration: 'forever' }).expect(201);
   await post('/api/catalog/plans', { name: 'Pro', currency: 'usd', baseFeeAmount: 9900 }).expect(201);
+  await post('/api/catalog/one-time-products', { name: 'Set-up fee', amount: 15000, currency: 'usd' }).expect(201);
   for (const name of NAMES) await put(`/api/sub-accounts/${ids[name]}/billing`, { rebillingEnabled: true });
   for (const name of NAMES) await put(`/api/sub-accounts/${ids[name]}/customer`, { create: true });
   for (const name of ['Billed Clinic', 'Late Clinic', 'Shadow Clinic'] as const) await put(`/api/sub-accounts/${ids[name]}/billing`, { subscription: {} });
@@ -208,6 +209,17 @@ describe('the sub-account page: summary, words and every panel current (items 5,
     await app.getByRole('heading', { name: 'Usage billing' }).waitFor();
     await openSubAccount('Billed Clinic');
     expect(await taxBox().isChecked()).toBe(false);
+  });
+
+  it('when a one-time charge is made, then the Invoices card lists its invoice without a reload', async () => {
+    const invoices = card('Invoices').getByTestId('invoices');
+    await card('Invoices').locator('[data-testid="invoices"], .state-empty').first().waitFor();
+    expect(await invoices.getByText('$150.00').count()).toBe(0);
+    await openFold(app, 'One-time charges');
+    await card('One-time charges').getByLabel('Product').selectOption({ label: 'Set-up fee — $150.00' });
+    await card('One-time charges').getByRole('button', { name: 'Charge now' }).click();
+    await card('One-time charges').getByRole('table', { name: 'One-time charges' }).getByRole('row', { name: /Set-up fee/ }).waitFor();
+    await invoices.getByRole('cell', { name: '$150.00' }).first().waitFor();
   });
 
   it('when the backlog is billed while another tab removed the customer, then the refusal is in the owner’s words, without an API route', async () => {
