@@ -263,6 +263,23 @@ describe('the sub-account page: summary, words and every panel current (items 5,
     }
   });
 
+  it('when rebilling is switched off for a subscribed client, then nothing changes in Stripe until the owner confirms ending the subscription', async () => {
+    await openSubAccount('Late Clinic');
+    const rebill = card('Billing').getByLabel('Rebill this sub-account’s usage');
+    await rebill.click();
+    const confirm = card('Billing').getByRole('group', { name: 'Confirm switching rebilling off' });
+    await confirm.getByText('End the subscription at the end of this period?').waitFor();
+    expect(subscriptionOf('Late Clinic').cancel_at_period_end).toBe(false);
+    await confirm.getByRole('button', { name: 'Keep billing' }).click();
+    expect(await rebill.isChecked()).toBe(true);
+    expect(subscriptionOf('Late Clinic').cancel_at_period_end).toBe(false);
+    await rebill.click();
+    await confirm.getByRole('button', { name: 'Switch off and end it' }).click();
+    await card('Billing').getByText('Rebilling switched off: the subscription ends at the end of the period.').waitFor();
+    expect(subscriptionOf('Late Clinic').cancel_at_period_end).toBe(true);
+    await app.getByTestId('summary-state').getByText('Not billing: rebilling off').waitFor();
+  });
+
   it('when the walk is over, then no script error happened', () => {
     expect(pageErrors).toEqual([]);
   });
