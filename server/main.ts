@@ -160,7 +160,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const billing = createSubAccountBilling({ db: database.db, rules, accounts, stripeForAgency: agencyStripe, logger,
     requireCard: payments.requireCard, onSubscriptionChanged: payments.customerChanged });
   const pricing = createPricing({ db: database.db, rules, stripeForAgency: agencyStripe, resyncSubscriptions: billing.resyncSubscriptions });
-  const catalogue = createCatalogue({ db: database.db, stripeForAgency: agencyStripe, billing });
+  const catalogue = createCatalogue({ db: database.db, stripeForAgency: agencyStripe, billing, onCustomerChanged: payments.customerChanged });
   const wallets = createWallets({ db: database.db, stripeForAgency: agencyStripe, logger, locks: database, appUrl: config.appUrl,
     onWalletLow: async (c) => { await options.onWalletLow?.(c); await alerts.onWalletLow({ ...c, checkId: c.at.toISOString() }); } }); // once per crossing
   const suspension = createSuspension({ db: database.db, api: highLevelApi, logger, onResumed: nudgeReporter }); // non-payment policy

@@ -13,18 +13,30 @@ import { createOneTimeProducts } from './one-time-products';
 import { createPlans } from './plans';
 import { catalogRoutes } from './routes';
 
+/**
+ * Meterbridge just changed what Stripe bills a customer (a discount, a one-time invoice): whatever was read from
+ * Stripe about that customer is stale (the composition root passes `payments.customerChanged`: it drops the cached
+ * reads, server/payments/read-cache.ts, and asks for the stored invoice preview to be read again).
+ */
+export type CustomerChanged = (companyId: string, customerId: string) => void | Promise<void>;
+
 export interface Catalogue {
   routes: ApiRoute<any, any, any, any>[];
   /** For server/stripe/payment-events.ts `onInvoiceEvent`: re-reads the invoice of a one-time charge. */
   onInvoiceEvent: (companyId: string, stripe: Stripe, invoiceId: string) => Promise<boolean>;
 }
 
-export function createCatalogue(deps: { db: Database; stripeForAgency: StripeForAgency; billing: Pick<SubAccountBilling, 'syncSubscription' | 'resyncSubscriptions'> }): Catalogue {
-  const { db, stripeForAgency, billing } = deps;
-  const charges = createOneTimeCharges({ db, stripeForAgency });
+export function createCatalogue(deps: {
+  db: Database;
+  stripeForAgency: StripeForAgency;
+  billing: Pick<SubAccountBilling, 'syncSubscription' | 'resyncSubscriptions'>;
+  onCustomerChanged?: CustomerChanged;
+}): Catalogue {
+  const { db, stripeForAgency, billing, onCustomerChanged } = deps;
+  const charges = createOneTimeCharges({ db, stripeForAgency, onCustomerChanged });
   return {
     routes: catalogRoutes({
-      coupons: createCoupons({ db, stripeForAgency }),
+      coupons: createCoupons({ db, stripeForAgency, onCustomerChanged }),
       products: createOneTimeProducts({ db, stripeForAgency }),
       charges,
       plans: createPlans({ db, stripeForAgency, syncSubscription: billing.syncSubscription, resyncSubscriptions: billing.resyncSubscriptions }),

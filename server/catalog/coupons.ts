@@ -19,6 +19,7 @@ import type { Database } from '../../models/database';
 import { AppError, notFound } from '../http/errors';
 import { stripeCall } from '../billing-setup/pricing';
 import type { StripeForAgency } from '../billing-setup/stripe-for-agency';
+import type { CustomerChanged } from './catalog';
 import { isResourceMissing, stripeErrorFields } from '../stripe/stripe-errors';
 import { findSubAccount } from '../tenancy/accounts-repository';
 import type { couponSchema, createCouponRequest, discountResponse } from './schemas';
@@ -56,8 +57,11 @@ function discountView(d: Stripe.Discount | string): SubAccountDiscount['discount
   return { id: d.id, coupon: shown, start: iso(d.start), end: d.end ? iso(d.end) : null };
 }
 
-/** The coupon use cases of one agency's Stripe account, and the discount on one sub-account's subscription. */
-export function createCoupons(deps: { db: Database; stripeForAgency: StripeForAgency }) {
+/**
+ * The coupon use cases of one agency's Stripe account, and the discount on one sub-account's subscription.
+ * `onCustomerChanged`: called after a discount was applied or removed (the customer's next invoice changes with it).
+ */
+export function createCoupons(deps: { db: Database; stripeForAgency: StripeForAgency; onCustomerChanged?: CustomerChanged }) {
   async function subscribedSubAccount(locationId: string) {
     const sub = await findSubAccount(deps.db, locationId);
     if (!sub) throw notFound(`No sub-account ${locationId}.`);
@@ -142,6 +146,7 @@ export function createCoupons(deps: { db: Database; stripeForAgency: StripeForAg
         if (isResourceMissing(err) && /coupon/i.test(stripeErrorFields(err).message ?? '')) throw new AppError(400, 'unknown_coupon', `Stripe has no coupon ${couponId} on this account (it may be archived).`);
         return stripeCall(() => Promise.reject(err));
       }
+      if (sub.stripeCustomerId) await deps.onCustomerChanged?.(sub.companyId, sub.stripeCustomerId);
       return stripeCall(() => readDiscount(stripe, sub.stripeSubscriptionId!));
     },
 
@@ -154,6 +159,7 @@ export function createCoupons(deps: { db: Database; stripeForAgency: StripeForAg
       if (!sub.stripeSubscriptionId) throw new AppError(409, 'no_subscription', 'This sub-account has no running subscription.');
       const stripe = await deps.stripeForAgency(sub.companyId);
       await stripeCall(() => stripe.subscriptions.update(sub.stripeSubscriptionId!, { discounts: '' }));
+      if (sub.stripeCustomerId) await deps.onCustomerChanged?.(sub.companyId, sub.stripeCustomerId);
       return stripeCall(() => readDiscount(stripe, sub.stripeSubscriptionId!));
     },
   };

@@ -25,6 +25,7 @@ import type { Database } from '../../models/database';
 import { AppError, notFound } from '../http/errors';
 import { stripeCall } from '../billing-setup/pricing';
 import type { StripeForAgency } from '../billing-setup/stripe-for-agency';
+import type { CustomerChanged } from './catalog';
 import { stripeErrorFields } from '../stripe/stripe-errors';
 import { recordAuditStep } from '../audit/ambient-transaction';
 import { findSubAccount } from '../tenancy/accounts-repository';
@@ -80,7 +81,8 @@ function fromInvoice(charge: OneTimeChargeRow, invoice: Stripe.Invoice) {
 
 const RETRYABLE = new Set<ChargeStatus>(['pending', 'failed', 'payment_failed']);
 
-export function createOneTimeCharges(deps: { db: Database; stripeForAgency: StripeForAgency }) {
+/** `onCustomerChanged`: called after Stripe was asked to invoice the customer (the cached reads of its invoices go stale). */
+export function createOneTimeCharges(deps: { db: Database; stripeForAgency: StripeForAgency; onCustomerChanged?: CustomerChanged }) {
   async function subAccountWithCustomer(locationId: string) {
     const sub = await findSubAccount(deps.db, locationId);
     if (!sub) throw notFound(`No sub-account ${locationId}.`);
@@ -183,7 +185,11 @@ export function createOneTimeCharges(deps: { db: Database; stripeForAgency: Stri
         await recordAuditStep(tx, chargeView(inserted));
         return inserted;
       });
-      return chargeView(await advance(stripe, row, sub.stripeCustomerId, product.stripePriceId!, sub.automaticTax));
+      try {
+        return chargeView(await advance(stripe, row, sub.stripeCustomerId, product.stripePriceId!, sub.automaticTax));
+      } finally {
+        await deps.onCustomerChanged?.(sub.companyId, sub.stripeCustomerId);
+      }
     },
 
     /**
@@ -198,7 +204,11 @@ export function createOneTimeCharges(deps: { db: Database; stripeForAgency: Stri
       const sub = await subAccountWithCustomer(locationId);
       const product = await productFor(sub.companyId, charge.productId);
       const stripe = await deps.stripeForAgency(sub.companyId);
-      return chargeView(await advance(stripe, charge, sub.stripeCustomerId, product.stripePriceId!, sub.automaticTax));
+      try {
+        return chargeView(await advance(stripe, charge, sub.stripeCustomerId, product.stripePriceId!, sub.automaticTax));
+      } finally {
+        await deps.onCustomerChanged?.(sub.companyId, sub.stripeCustomerId);
+      }
     },
 
     /** The sub-account's one-time charges, newest first. */

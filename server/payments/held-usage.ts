@@ -101,7 +101,7 @@ export async function heldUsage(db: Executor, locationId: string) {
       ? 'No subscription: Stripe would invoice these units nowhere. Kept back; sent once a subscription starts.'
       : r.status === 'paused'
         ? 'The subscription was canceled: Stripe would invoice these units nowhere. Kept back; sent once a new subscription starts.'
-        : `The subscription ${r.subscription} has no item with this metric's price. Kept back; sent once it does (save the sub-account's billing to update it).`,
+        : "The subscription has no item with this metric's price. Kept back; sent once it does (update the subscription on this page).",
   }));
   return { metrics, totalUnits: metrics.reduce((sum, m) => sum + m.units, 0) };
 }

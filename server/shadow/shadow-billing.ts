@@ -94,10 +94,8 @@ export function createShadowBilling({ db }: { db: Database }) {
         await lockAgencyBillingSetup(tx, found.companyId, 'exclusive');
         const sub = (await findBillingMode(tx, locationId, true))!;
         if (!sub.stripeCustomerId) {
-          throw new AppError(
-            'no_customer',
-            `Sub-account ${locationId} has no Stripe customer: map it to one (PUT /api/sub-accounts/${locationId}/customer) before billing its shadow backlog.`,
-          );
+          // Shown as is on the sub-account page: the owner's words, no API route.
+          throw new AppError('no_customer', 'This sub-account has no Stripe customer yet: choose or create one in its Billing card, then bill the backlog.');
         }
         const metrics = await promoteShadowReports(tx, locationId, sub.stripeCustomerId);
         return { locationId, stripeCustomerId: sub.stripeCustomerId, reports: metrics.reduce((n, m) => n + m.reports, 0), metrics };

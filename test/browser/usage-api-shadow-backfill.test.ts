@@ -261,6 +261,9 @@ describe('Backfill on the sub-account page', () => {
     expect(await row.getByRole('button').count()).toBe(0);
     // The page's Usage card reads its numbers again: the billed SMS show without a reload.
     await app.locator('table.totals tr[data-metric="sms"] td').first().filter({ hasText: /^5$/ }).waitFor();
+    // And the rules table's counter: no "Counted so far 0" left (issue 22 item 5).
+    const smsRule = app.getByRole('table', { name: 'Rules in force for this sub-account' }).locator('tr', { has: app.locator('th', { hasText: /^SMS messages$/ }) });
+    await smsRule.locator('td').nth(4).filter({ hasText: /^5$/ }).waitFor();
     await drainReporter(world.t.service);
     expect(world.stripe.events.filter((e) => e.customer === HISTORY_CUSTOMER).reduce((n, e) => n + Number(e.value), 0)).toBe(5);
     await screenshotFrame(page, app, 'sub-account-backfill-billed.png');

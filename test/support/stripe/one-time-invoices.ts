@@ -70,6 +70,10 @@ export function oneTimeInvoiceRoutes({ state }: Fake): Route[] {
           metadata: mergeMetadata({}, params.metadata),
           number: null,
           parent: null,
+          // Every invoice has a period (docs.stripe.com/api/invoices/object#invoice_object-period_start); one with no
+          // subscription spans no time: both ends at its creation.
+          period_end: now(),
+          period_start: now(),
           status: 'draft',
           status_transitions: { finalized_at: null, marked_uncollectible_at: null, paid_at: null, voided_at: null },
           subtotal: 0,

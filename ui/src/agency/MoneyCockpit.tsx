@@ -9,7 +9,7 @@ import { useEffect, useRef } from 'react';
 import type { AgencyMoney, Attention } from '../api-types-money';
 import { ErrorNotice, Loading } from '../components/States';
 import type { Resource } from '../components/useResource';
-import { formatCents, formatInstant, formatNumber } from '../format';
+import { formatCents, formatInstant, formatNumber, metricLabel } from '../format';
 import { Link } from '../router';
 
 /** While previews are being read, the figures are asked for again this often (milliseconds), at most MAX_POLLS times. */
@@ -100,13 +100,13 @@ function Tile({ label, help, cents, before, m, field }: { label: string; help: s
   );
 }
 
-/** What the figures leave out, said once. */
+/** What the figures leave out, said once (metrics by their label, a custom metric's too). */
 export function MoneyNotes({ m }: { m: Pick<AgencyMoney, 'billing' | 'metricsWithoutBaseCost'> }) {
   const notes: string[] = [];
   if (!m.billing.available) notes.push(`Billed amounts are missing: ${m.billing.reason ?? 'Stripe could not be read.'}`);
   if (m.billing.otherCurrencyInvoices > 0) notes.push(`${m.billing.otherCurrencyInvoices} invoice(s) in another currency are left out.`);
   if (m.billing.previewErrors.length > 0) notes.push(`The next invoice of ${m.billing.previewErrors.length} client(s) could not be read from Stripe: ${m.billing.previewErrors[0]!.message}`);
-  if (m.metricsWithoutBaseCost.length > 0) notes.push(`No base cost set on Pricing for ${m.metricsWithoutBaseCost.join(', ')}: counted as no HighLevel cost.`);
+  if (m.metricsWithoutBaseCost.length > 0) notes.push(`No base cost set on Pricing for ${m.metricsWithoutBaseCost.map(metricLabel).join(', ')}: counted as no HighLevel cost.`);
   if (notes.length === 0) return null;
   return (
     <ul className="money-notes small" data-testid="money-notes">

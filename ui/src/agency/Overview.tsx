@@ -13,6 +13,7 @@ import { useResource } from '../components/useResource';
 import { formatInstant, formatNumber, metricLabel, today } from '../format';
 import { Link } from '../router';
 import { StripeCard } from './StripeCard';
+import { driftExtent } from './Reconciliation';
 
 interface Step {
   label: string;
@@ -150,12 +151,11 @@ function Checklist({ steps, collapsed = false }: { steps: Step[]; collapsed?: bo
 
 /** Drift against Stripe's totals that reconciliation could not repair (server/reconciliation/). */
 function DriftAlert({ o }: { o: OverviewData }) {
-  const { pairs, units } = o.reconciliation;
   return (
     <div className="state state-error" role="alert" data-testid="overview-drift-alert">
       <p>
-        Stripe’s totals differ from what Meterbridge sent by {formatNumber(units)} unit{units === 1 ? '' : 's'} on {pairs} customer × meter pair
-        {pairs === 1 ? '' : 's'}, and reconciliation could not repair it.
+        Stripe’s totals differ from what Meterbridge sent {o.reconciliation.pairs === 1 ? 'by' : 'on'} {driftExtent(o.reconciliation)}, and reconciliation could
+        not repair it.
       </p>
       <Link className="button small" to="/reconciliation">
         Review reconciliation

@@ -1,6 +1,5 @@
-/** The sub-account list's payment flags: billed without a usable card, card expiring soon, units held back. */
+/** The sub-account list's payment flags: billed without a usable card, card expiring soon, usage held back (no count: units of different metrics are never added up). */
 import type { PaymentFlag } from '../api-types-payments';
-import { formatNumber } from '../format';
 
 export function PaymentBadges({ flag }: { flag: PaymentFlag | undefined }) {
   if (!flag) return null;
@@ -13,8 +12,8 @@ export function PaymentBadges({ flag }: { flag: PaymentFlag | undefined }) {
       ) : null}
       {flag.card?.usable && flag.card.expiringSoon ? <span className="badge warn">Card expiring soon</span> : null}
       {flag.heldUnits > 0 ? (
-        <span className="badge bad" data-testid="held-badge" title="Usage kept back: no subscription would invoice it. Open the sub-account for the reason.">
-          Not billing: {formatNumber(flag.heldUnits)} held
+        <span className="badge bad" data-testid="held-badge" title="Usage kept back: no subscription would invoice it. Open the sub-account for the units per metric and the reason.">
+          Usage held back
         </span>
       ) : null}
     </>

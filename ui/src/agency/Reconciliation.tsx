@@ -24,6 +24,14 @@ const PAIR_STATUS: Record<ReconciliationRunDetail['pairs'][number]['status'], { 
 };
 
 /** The agency's Reconciliation section. */
+/**
+ * How far drift that stays reaches, in words: "4 units on 1 customer × meter pair"; for several pairs their count only
+ * ("3 customer × meter pairs"), as their meters may be of different metrics, whose units are never added up.
+ */
+export function driftExtent({ pairs, units }: { pairs: number; units: number }): string {
+  return pairs === 1 ? `${formatNumber(units)} unit${units === 1 ? '' : 's'} on 1 customer × meter pair` : `${formatNumber(pairs)} customer × meter pairs`;
+}
+
 export function ReconciliationPage() {
   return (
     <>
@@ -68,8 +76,7 @@ export function Reconciliation({ locationId }: { locationId?: string }) {
       {alert && alert.pairs > 0 ? (
         <div className="state state-error" role="alert" data-testid="drift-alert">
           <p>
-            Drift that stays: {formatNumber(alert.units)} unit{alert.units === 1 ? '' : 's'} on {alert.pairs} customer × meter pair
-            {alert.pairs === 1 ? '' : 's'} that reconciliation could not repair. Open the latest run to see which.
+            Drift that stays: {driftExtent(alert)} that reconciliation could not repair. Open the latest run to see which.
           </p>
         </div>
       ) : null}

@@ -3,13 +3,13 @@
  * kept crossings from Stripe, what they would bill per metric and month, with "Bill this backlog".
  */
 import { useState } from 'react';
-import { ApiError, api, type BilledBacklog, type BillingMode, type SubAccountDetail, type WouldBill } from '../api';
+import { api, type BilledBacklog, type BillingMode, type SubAccountDetail, type WouldBill } from '../api';
 import { ErrorNotice, Loading, Notice } from '../components/States';
 import { useResource } from '../components/useResource';
 import { formatCents, formatInstant, formatNumber, metricLabel } from '../format';
 
-/** The shadow-mode card of the sub-account page. */
-export function ShadowMode({ detail, onSaved }: { detail: SubAccountDetail; onSaved: (d: SubAccountDetail) => void }) {
+/** The shadow-mode card of the sub-account page; `onBilled` after the backlog was queued for Stripe (the usage and the report log change). */
+export function ShadowMode({ detail, onSaved, onBilled }: { detail: SubAccountDetail; onSaved: (d: SubAccountDetail) => void; onBilled?: () => void }) {
   const wouldBill = useResource(() => api.wouldBill(detail.locationId), [detail.locationId, detail.billingMode]);
   const backlog = wouldBill.data && wouldBill.data.metrics.length > 0 ? wouldBill.data : null;
   const [billed, setBilled] = useState<string | null>(null);
@@ -33,6 +33,7 @@ export function ShadowMode({ detail, onSaved }: { detail: SubAccountDetail; onSa
             onBilled={(result) => {
               setBilled(`${formatNumber(result.reports)} report${result.reports === 1 ? '' : 's'} queued for Stripe customer ${result.stripeCustomerId}.`);
               wouldBill.reload();
+              onBilled?.();
             }}
           />
         </>
@@ -151,14 +152,6 @@ export function WouldBillTable({ wouldBill }: { wouldBill: WouldBill }) {
   );
 }
 
-/** The owner's words for a refusal to bill the backlog (the server's message names an API route). */
-function backlogRefusal(error: unknown): unknown {
-  if (error instanceof ApiError && error.code === 'no_customer') {
-    return new Error('This sub-account has no Stripe customer yet: choose or create one in the Billing card above, then bill the backlog.');
-  }
-  return error;
-}
-
 /** "Bill this backlog", after a confirmation; only once a Stripe customer is mapped (there is no one to bill before). */
 function BillBacklog({
   detail,
@@ -184,7 +177,7 @@ function BillBacklog({
       onBilled(result);
     } catch (error) {
       setConfirming(false);
-      setState({ error: backlogRefusal(error) });
+      setState({ error });
     }
   };
   return (

@@ -31,7 +31,8 @@ const TONE: Record<OneTimeCharge['status'], 'ok' | 'warn' | 'bad'> = {
   failed: 'bad',
 };
 
-export function SubAccountCharges({ locationId, hasCustomer }: { locationId: string; hasCustomer: boolean }) {
+/** `onCharged`: after a charge or an invoice was made, paid or not (the invoices list changes with it). */
+export function SubAccountCharges({ locationId, hasCustomer, onCharged }: { locationId: string; hasCustomer: boolean; onCharged?: () => void }) {
   const charges = useResource(() => catalogApi.charges(locationId), [locationId]);
   const products = useResource(() => catalogApi.oneTimeProducts(), []);
   const [productId, setProductId] = useState('');
@@ -47,6 +48,7 @@ export function SubAccountCharges({ locationId, hasCustomer }: { locationId: str
       setState({ error });
     }
     charges.reload();
+    onCharged?.();
   };
   const submit = (event: FormEvent) => {
     event.preventDefault();

@@ -10,7 +10,8 @@ import { Editing, Writes } from '../components/permissions';
 import { useResource } from '../components/useResource';
 import { couponText, discountUntil } from './couponText';
 
-export function SubAccountDiscount({ locationId, subscriptionId }: { locationId: string; subscriptionId: string | null }) {
+/** `onChanged`: after a coupon is applied, replaced or removed (the next invoice changes with it). */
+export function SubAccountDiscount({ locationId, subscriptionId, onChanged }: { locationId: string; subscriptionId: string | null; onChanged?: () => void }) {
   const discount = useResource(() => catalogApi.discount(locationId), [locationId, subscriptionId]);
   const coupons = useResource(() => catalogApi.coupons(), []);
   const [chosen, setChosen] = useState('');
@@ -20,6 +21,7 @@ export function SubAccountDiscount({ locationId, subscriptionId }: { locationId:
     try {
       discount.set(await action());
       setState({ message });
+      onChanged?.();
     } catch (error) {
       setState({ error });
     }

@@ -4,8 +4,8 @@
  * after a confirmation) and its Stripe customer (search and map after a confirmation, or create), its subscription,
  * its card and invoices (SubAccountPayments), its plan and discount; then, folded (Fold): its usage over time (open when
  * reports failed), one-time charges, shadow mode and per-metric overrides, backfills of its HighLevel history, the
- * meter-report log with retry (open when reports failed), reconciliation. The summary and the payment panels are read
- * again after every change of the sub-account's billing. (Sub-account users never reach this page: they get
+ * meter-report log with retry (open when reports failed), reconciliation. Every panel is read again after every action
+ * on the page. (Sub-account users never reach this page: they get
  * location/SubAccountView.)
  */
 import { useState, type FormEvent } from 'react';
@@ -35,15 +35,21 @@ import { NicknameEditor } from './NicknameEditor';
 
 export function SubAccountPage({ locationId }: { locationId: string }) {
   const detail = useResource(() => api.subAccount(locationId), [locationId]);
-  // Bumped after an action that changes usage or reports (retry, billing imported usage, a finished backfill): every
-  // panel that shows them reads them again, so no card keeps a number the action made stale.
+  // Bumped after every action on this page (billing, subscription, tax, plan, coupon, one-time charge, overrides,
+  // shadow backlog, retry, backfill): every panel reads its figures again, so no card keeps a number the action made
+  // stale (the summary's next invoice after a coupon, the report log after billing the backlog).
   const [version, setVersion] = useState(0);
   const refresh = () => {
     setVersion((v) => v + 1);
     detail.reload();
   };
+  /** An action answered with the sub-account's new state: shown at once, and every other panel reads again. */
+  const saved = (next: SubAccountDetail) => {
+    detail.set(next);
+    setVersion((v) => v + 1);
+  };
   const d = detail.data;
-  // What the billing actions change (customer, subscription, switch, mode): the panels that read Stripe follow it.
+  // The panels that read Stripe follow the billing state as loaded, and every action (`version`).
   const stamp = d ? `${d.stripeCustomerId}-${d.stripeSubscriptionId}-${d.rebillingEnabled}-${d.billingMode}-${d.billingState}-${version}` : '';
   const payments = useResource(() => (d ? paymentsApi.subAccountPayments(locationId).catch(() => null) : Promise.resolve(null)), [locationId, stamp]);
   const charges = useResource(() => (d ? api.subAccountCharges(locationId).catch(() => null) : Promise.resolve(null)), [locationId, stamp]);
@@ -78,25 +84,25 @@ export function SubAccountPage({ locationId }: { locationId: string }) {
           ) : null}
           <SuspensionCard locationId={locationId} invoiceLinkShown={d.paymentProblem?.hostedInvoiceUrl} onResumed={refresh} />
           <div className="grid two">
-            <Billing detail={d} customerName={payments.data?.card.customerName ?? null} onSaved={detail.set} />
-            <Subscription detail={d} onSaved={detail.set} />
+            <Billing detail={d} customerName={payments.data?.card.customerName ?? null} onSaved={saved} />
+            <Subscription detail={d} onSaved={saved} />
           </div>
           <SubAccountPayments key={stamp} locationId={locationId} hasCustomer={Boolean(d.stripeCustomerId)} />
           <div className="grid two">
-            <SubAccountPlan locationId={locationId} onChanged={detail.reload} />
-            <SubAccountDiscount locationId={locationId} subscriptionId={d.stripeSubscriptionId} />
+            <SubAccountPlan locationId={locationId} onChanged={refresh} />
+            <SubAccountDiscount locationId={locationId} subscriptionId={d.stripeSubscriptionId} onChanged={refresh} />
           </div>
           <h2 className="section-title">More</h2>
           <Fold id="usage" title="Usage over time" hint="units per metric, charts, CSV" open={d.failedReports + d.rejectedReports > 0}>
             <UsagePanel title="Usage" load={(range) => api.subAccountUsage(locationId, range)} exportFor={locationId} refreshKey={version} />
           </Fold>
           <Fold id="one-time-charges" title="One-time charges" hint="a set-up fee or an extra, charged or invoiced now">
-            <SubAccountCharges locationId={locationId} hasCustomer={Boolean(d.stripeCustomerId)} />
+            <SubAccountCharges locationId={locationId} hasCustomer={Boolean(d.stripeCustomerId)} onCharged={refresh} />
           </Fold>
           <Editing>
             <Fold id="shadow" title="Shadow mode and per-metric rules" hint="test pricing without billing; override the defaults" open={d.billingMode === 'shadow'}>
-              <ShadowMode detail={d} onSaved={detail.set} />
-              <Overrides detail={d} onChanged={refresh} onSaved={detail.set} />
+              <ShadowMode detail={d} onSaved={saved} onBilled={refresh} />
+              <Overrides detail={d} onChanged={refresh} onSaved={saved} />
             </Fold>
             <Fold id="backfill" title="Backfill from HighLevel" hint="count usage from before the install">
               <Backfills locationId={locationId} onChanged={refresh} />

@@ -20,7 +20,7 @@ export function SubAccountPayments({ locationId, hasCustomer }: { locationId: st
     <>
       {payments.loading && !payments.data ? <Loading label="Reading the card from Stripe…" /> : null}
       {payments.error ? <ErrorNotice error={payments.error} onRetry={payments.reload} /> : null}
-      {payments.data && payments.data.held.totalUnits > 0 ? <HeldNotice held={payments.data.held} /> : null}
+      {payments.data && payments.data.held.metrics.length > 0 ? <HeldNotice held={payments.data.held} /> : null}
       <div className="grid two">
         {payments.data ? <CardOnFile locationId={locationId} payments={payments.data} audience="agency" canOpen={canChange} /> : null}
         <NextInvoice locationId={locationId} />
@@ -36,15 +36,18 @@ export function SubAccountPayments({ locationId, hasCustomer }: { locationId: st
   );
 }
 
-/** Units kept back from Stripe, loudly: they are billed only once a subscription covers them. */
+/**
+ * Units kept back from Stripe, loudly, per metric (units of different metrics are never added up): they are billed
+ * only once a subscription covers them.
+ */
 export function HeldNotice({ held }: { held: HeldUsage }) {
   return (
     <section className="card state state-error" role="alert" aria-labelledby="held-title" data-testid="held-usage">
-      <h2 id="held-title">Not billing: {formatNumber(held.totalUnits)} unit{held.totalUnits === 1 ? '' : 's'} held back</h2>
+      <h2 id="held-title">Not billing: usage held back</h2>
       <ul>
         {held.metrics.map((m) => (
           <li key={m.metric}>
-            <strong>{metricLabel(m.metric)}</strong>: {formatNumber(m.units)} since {formatDay(m.oldestCrossedAt)}. {m.reason}
+            <strong>{metricLabel(m.metric)}</strong>: {formatNumber(m.units)} unit{m.units === 1 ? '' : 's'} since {formatDay(m.oldestCrossedAt)}. {m.reason}
           </li>
         ))}
       </ul>
