@@ -5,7 +5,7 @@
 import type { CpuShares } from './cpu';
 
 export interface Figure {
-  /** The issue's figure number (1–6). */
+  /** The figure's number in the table (1–7 the pipeline, issue 20; 8–9 the owner's views, issue 22). */
   n: number;
   name: string;
   measured: string;

@@ -4,7 +4,8 @@
  * (phases/intake.ts), the highest rate the processor keeps up with together with intake, and memory over it
  * (phases/sustained.ts), latencies at half load (phases/half-load.ts), a 50,000-delivery burst and its drain
  * (phases/burst.ts), two processes on one database (phases/scale-out.ts) and Stripe calls per flush
- * (phases/stripe-calls.ts), and the wall: intake alone and processing alone (phases/wall.ts); every acknowledged
+ * (phases/stripe-calls.ts), the wall: intake alone and processing alone (phases/wall.ts), and the owner's views at
+ * agency scale (phases/owner-views.ts: the list sorted by amount, the first Overview answer); every acknowledged
  * delivery must be stored. Prints a Markdown table and writes
  * bench-results/latest.json (and latest.md).
  *
@@ -26,6 +27,7 @@ import { burstPhase } from './phases/burst';
 import { makePlan, waitForEmptyInbox, waitForEmptyOutbox, type Bench } from './phases/common';
 import { halfLoadPhase } from './phases/half-load';
 import { intakePhase } from './phases/intake';
+import { ownerViewsPhase } from './phases/owner-views';
 import { scaleOutPhase } from './phases/scale-out';
 import { stripeCallsPhase } from './phases/stripe-calls';
 import { sustainedPhase } from './phases/sustained';
@@ -126,6 +128,7 @@ async function main(): Promise<void> {
     figures.push(await durabilityFigure(appA, bench.acked, machine));
     await appA.stop();
     await stripeCallsPhase(bench, adminUrl, baseEnv, childLog, cleanups, startApp);
+    await ownerViewsPhase(bench, adminUrl);
 
     await cleanUp();
     figures.sort((a, b) => a.n - b.n);

@@ -8,6 +8,8 @@
  * Seeded straight into a fresh database (TEST_DATABASE_URL's server, else in-memory PGlite): SMS at 2¢, WhatsApp
  * graduated, call minutes priced per direction (a pair, so the per-meter query runs), a 49.00 flat fee, and for each
  * sub-account a few meter reports and usage records this month. A benchmark, not a test: nothing fails on a figure.
+ * `--json`: one line `BENCH_JSON {…}` with the figures instead of the table (what `npm run bench` reads,
+ * test/bench/phases/owner-views.ts).
  */
 import { sql } from 'drizzle-orm';
 import { subAccountWorkQueue } from '../../server/billing-setup/sub-account-list';
@@ -50,6 +52,12 @@ async function seed(db: Awaited<ReturnType<typeof openTestDatabase>>['db']): Pro
   return ids;
 }
 
+/** Prints a table row unless the figures are asked for as JSON (`--json`, what `npm run bench` reads). */
+const JSON_OUT = process.argv.includes('--json');
+const row = (line: string) => {
+  if (!JSON_OUT) console.log(line);
+};
+
 async function median(label: string, fn: () => Promise<unknown>): Promise<number> {
   await fn(); // warm-up: prepared plans, caches
   const times: number[] = [];
@@ -59,8 +67,18 @@ async function median(label: string, fn: () => Promise<unknown>): Promise<number
     times.push(performance.now() - started);
   }
   const ms = times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
-  console.log(`| ${label} | ${ms.toFixed(1)} |`);
+  row(`| ${label} | ${ms.toFixed(1)} |`);
   return ms;
+}
+
+/** The figures, milliseconds (medians): one by one, batched, the list by name and by amount. */
+export interface AmountFigures {
+  subAccounts: number;
+  driver: string;
+  oneByOneMs: number;
+  batchedMs: number;
+  byNameMs: number;
+  byAmountMs: number;
 }
 
 async function main(): Promise<void> {
@@ -68,19 +86,21 @@ async function main(): Promise<void> {
   try {
     const ids = await seed(database.db);
     const db = database.db;
-    console.log(`${COUNT} billed sub-accounts on ${database.driver}, median of ${ROUNDS} runs\n\n| what | ms |\n|---|---|`);
+    row(`${COUNT} billed sub-accounts on ${database.driver}, median of ${ROUNDS} runs\n\n| what | ms |\n|---|---|`);
     const one = await median(`${COUNT} × currentPeriodCharges, one by one`, async () => {
       for (const id of ids) await currentPeriodCharges(db, COMPANY, id);
     });
     const all = await median(`currentPeriodChargesOf, ${COUNT} at once`, () => currentPeriodChargesOf(db, COMPANY, ids));
-    await median('GET /api/sub-accounts read model, sort=name, page of 50', () => subAccountWorkQueue(db, COMPANY, { sort: 'name', page: 1, pageSize: 50 }));
-    await median(`GET /api/sub-accounts read model, sort=amount, page of 50 of ${COUNT}`, () => subAccountWorkQueue(db, COMPANY, { sort: 'amount', page: 1, pageSize: 50 }));
+    const byName = await median('GET /api/sub-accounts read model, sort=name, page of 50', () => subAccountWorkQueue(db, COMPANY, { sort: 'name', page: 1, pageSize: 50 }));
+    const byAmount = await median(`GET /api/sub-accounts read model, sort=amount, page of 50 of ${COUNT}`, () => subAccountWorkQueue(db, COMPANY, { sort: 'amount', page: 1, pageSize: 50 }));
     // The same estimate either way: one rule, two entry points.
     const batched = await currentPeriodChargesOf(db, COMPANY, ids.slice(0, 20));
     for (const id of ids.slice(0, 20)) {
       if (JSON.stringify(batched.get(id)) !== JSON.stringify(await currentPeriodCharges(db, COMPANY, id))) throw new Error(`estimates differ for ${id}`);
     }
-    console.log(`\nbatched is ${(one / all).toFixed(0)}× faster than one by one`);
+    const figures: AmountFigures = { subAccounts: COUNT, driver: database.driver, oneByOneMs: one, batchedMs: all, byNameMs: byName, byAmountMs: byAmount };
+    if (JSON_OUT) console.log(`BENCH_JSON ${JSON.stringify(figures)}`);
+    else console.log(`\nbatched is ${(one / all).toFixed(0)}× faster than one by one`);
   } finally {
     await database.close();
   }
