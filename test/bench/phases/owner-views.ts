@@ -6,7 +6,7 @@
  * PostgreSQL server when it has one, else PGlite — and prints one `BENCH_JSON {…}` line, read here.
  */
 import { spawn } from 'node:child_process';
-import { int, ms, ratio, type Figure } from '../report';
+import { int, ms, ratio } from '../report';
 import type { Bench } from './common';
 
 /** Runs `script --json` with `tsx` and returns its `BENCH_JSON` figures. @throws when it fails or prints none. */
