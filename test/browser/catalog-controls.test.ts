@@ -134,6 +134,7 @@ describe('a sub-account’s own prices, directions and nickname', () => {
   });
 
   it('when the agency names the client, then the page and the list show the nickname and the search finds it', async () => {
+    await app.getByText('Give this client your own name', { exact: true }).click();
     await app.getByLabel('Your name for this client').fill('Dr. Ruiz – downtown');
     await app.getByRole('button', { name: 'Save nickname' }).click();
     await app.getByRole('heading', { name: /Call Clinic \(Dr\. Ruiz – downtown\)/ }).waitFor();
