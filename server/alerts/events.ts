@@ -10,6 +10,7 @@
  */
 import type { Executor } from '../../models/database';
 import type { BillingStatus, PaymentProblem } from '../../models/schema';
+import { metricLabel } from '../metering/custom-metrics';
 import { type Raised, raiseAlert } from './raise';
 
 const money = (cents: number, currency: string) => `${(cents / 100).toFixed(2)} ${currency.toUpperCase()}`;
@@ -62,14 +63,19 @@ export async function alertPaymentStatus(db: Executor, change: PaymentStatusChan
   return null;
 }
 
-/** A usage or spend threshold crossed in a billing period. `used`/`limit` are units, or cents for `spend`. */
-export function alertUsageThreshold(
+/**
+ * A usage or spend threshold crossed in a billing period. `used`/`limit` are units, or cents for `spend`. The message
+ * names the metric by its label ("120 SEO reports": server/metering/custom-metrics.ts `metricLabel`, a custom metric's
+ * label is the agency's); `data.metric` keeps the key for machines (webhook and workflow-trigger payloads).
+ */
+export async function alertUsageThreshold(
   db: Executor,
   input: { companyId: string; locationId: string; subAccountName: string | null; metric: string; used: string; limit: string; periodStart: string; currency?: string },
 ): Promise<Raised> {
   const who = input.subAccountName ?? input.locationId;
   const spend = input.metric === 'spend';
-  const amount = (v: string) => (spend ? money(Number(v), input.currency ?? 'usd') : `${v} ${input.metric}`);
+  const label = spend ? '' : await metricLabel(db, input.companyId, input.metric);
+  const amount = (v: string) => (spend ? money(Number(v), input.currency ?? 'usd') : `${v} ${label}`);
   return raiseAlert(db, {
     companyId: input.companyId, locationId: input.locationId, kind: 'usage_threshold',
     dedupeKey: `usage_threshold:${input.locationId}:${input.metric}:${input.periodStart.slice(0, 10)}`,

@@ -6,7 +6,7 @@
 import type { Database } from '../../models/database';
 import type { PriceTerms } from '../../models/schema';
 import { AppError } from '../http/errors';
-import { requireKnownMetric } from '../metering/custom-metrics';
+import { metricLabel, requireKnownMetric } from '../metering/custom-metrics';
 import { listCustomMetrics } from '../metering/custom-metrics-repository';
 import { BUILT_IN_METRICS } from '../metering/metrics';
 import type { RebillingRules } from '../metering/rebilling-rules';
@@ -17,7 +17,7 @@ import { setDefaultPlanBaseFee } from '../catalog/plans-repository';
 import { doubleBillingWarning, saasRebillingSummary } from '../highlevel/saas-rebilling';
 import { pricingRow, type PricingRow } from './pricing-grid';
 import type { StripeForAgency } from './stripe-for-agency';
-import { applyTaxBehavior, metricLabel } from './tax-behavior';
+import { applyTaxBehavior } from './tax-behavior';
 import { ensureRulePrice } from './rule-price';
 
 /** Input for one metric's default pricing. `threshold` is a positive decimal string. */

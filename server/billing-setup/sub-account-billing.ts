@@ -9,7 +9,7 @@ import type Stripe from 'stripe';
 import type { Database, Executor } from '../../models/database';
 import type { PriceTerms } from '../../models/schema';
 import { AppError, notFound } from '../http/errors';
-import { requireKnownMetric } from '../metering/custom-metrics';
+import { metricLabel, requireKnownMetric } from '../metering/custom-metrics';
 import type { RebillingRules } from '../metering/rebilling-rules';
 import { setRulePrice } from '../metering/rules-repository';
 import { createCustomer, retrieveCustomer, searchCustomers } from '../stripe/customers';
@@ -26,7 +26,6 @@ import { stripeCall } from './pricing';
 import { ensureRulePrice } from './rule-price';
 import type { StripeForAgency } from './stripe-for-agency';
 import { createSubscriptionSync, type SubscriptionOptions } from './subscription-sync';
-import { metricLabel } from './tax-behavior';
 import { audited } from '../audit/audited';
 import { describeSubAccountBilling } from '../audit/describe';
 

@@ -117,7 +117,7 @@ function matching(companyId: string, options: SubAccountListFilter) {
  */
 export async function listSubAccounts(db: Executor, companyId: string, options: SubAccountListFilter & { sort?: SubAccountSort; page: number; pageSize: number }) {
   const where = matching(companyId, options);
-  const [{ total }] = (await selectRows<{ total: number }>(db, sql`select count(*)::int as total from sub_accounts s where ${where}`)) as [{ total: number }];
+  const total = await countSubAccounts(db, companyId, options);
   const rows = await selectRows<SubAccountRow>(
     db,
     sql`select ${ROW} from sub_accounts s where ${where}
@@ -125,6 +125,12 @@ export async function listSubAccounts(db: Executor, companyId: string, options: 
         limit ${options.pageSize} offset ${(options.page - 1) * options.pageSize}`,
   );
   return { total, page: options.page, pageSize: options.pageSize, items: rows };
+}
+
+/** How many of the agency's sub-accounts match the filter: the total the list shows for it (`listSubAccounts`). */
+export async function countSubAccounts(db: Executor, companyId: string, options: SubAccountListFilter): Promise<number> {
+  const [row] = await selectRows<{ total: number }>(db, sql`select count(*)::int as total from sub_accounts s where ${matching(companyId, options)}`);
+  return row?.total ?? 0;
 }
 
 /**

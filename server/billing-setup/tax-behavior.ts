@@ -7,18 +7,12 @@
  * are resynced as any price change does.
  */
 import type { Database } from '../../models/database';
-import { findCustomMetric } from '../metering/custom-metrics-repository';
 import { listRulesWithOwnPrice, setRulePrice } from '../metering/rules-repository';
 import { ensureFlatFeePrice, ensureMeteredPrice, type TaxBehavior } from '../stripe/catalog';
 import { findAgency, setAgencyDefaults } from '../tenancy/accounts-repository';
-import { builtInMetricDisplay } from '../metric-labels';
+import { metricLabel } from '../metering/custom-metrics';
 import { stripeCall } from './pricing';
 import type { StripeForAgency } from './stripe-for-agency';
-
-/** The product name a metric's prices carry: the built-in label, else the custom metric's label, else its key. */
-export async function metricLabel(db: Database, companyId: string, metric: string): Promise<string> {
-  return builtInMetricDisplay(metric)?.label ?? (await findCustomMetric(db, companyId, metric))?.label ?? metric;
-}
 
 /**
  * Sets the agency's tax behavior and makes every price carry it. Each price is found (by lookup key) or created in

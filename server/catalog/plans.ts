@@ -15,11 +15,10 @@
 import type { z } from 'zod';
 import type { Database } from '../../models/database';
 import { AppError, notFound } from '../http/errors';
-import { requireKnownMetric } from '../metering/custom-metrics';
+import { metricLabel, requireKnownMetric } from '../metering/custom-metrics';
 import { stripeCall } from '../billing-setup/pricing';
 import type { StripeForAgency } from '../billing-setup/stripe-for-agency';
 import type { SubscriptionOptions } from '../billing-setup/subscription-sync';
-import { metricLabel } from '../billing-setup/tax-behavior';
 import { ensureFlatFeePrice, ensureMeter, ensureMeteredPrice } from '../stripe/catalog';
 import { findAgency, findSubAccount, setAgencyDefaults } from '../tenancy/accounts-repository';
 import { archivePlan, findPlan, insertPlan, listPlans, ownPlanId, planInForce, pricesInUse, setSubAccountPlan, type PlanWithMetrics } from './plans-repository';

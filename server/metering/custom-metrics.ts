@@ -15,6 +15,7 @@ import {
   listCustomMetrics,
   type CustomMetric,
 } from './custom-metrics-repository';
+import { builtInMetricDisplay } from '../metric-labels';
 import { BUILT_IN_METRICS, METRIC_UNITS, type BuiltInMetric } from './metrics';
 
 /** Lower snake case, starting with a letter, at most 63 characters: `vapi_minutes`, `gpt4o_tokens`. */
@@ -46,6 +47,14 @@ export type CustomMetricInput = z.infer<typeof customMetricInput>;
 export type KnownMetric =
   | { key: BuiltInMetric; builtIn: true; label: null; unit: string; archived: false }
   | { key: string; builtIn: false; label: string; unit: string; archived: boolean };
+
+/**
+ * A metric's name in words, wherever an owner reads it (Stripe product names, alerts): the built-in label
+ * (server/metric-labels.ts), else the agency's label of its custom metric, else the key itself.
+ */
+export async function metricLabel(db: Executor, companyId: string, metric: string): Promise<string> {
+  return builtInMetricDisplay(metric)?.label ?? (await findCustomMetric(db, companyId, metric))?.label ?? metric;
+}
 
 /** True for the metrics Meterbridge derives from HighLevel activity. */
 export const isBuiltInMetric = (metric: string): metric is BuiltInMetric => BUILT_IN.has(metric);

@@ -103,7 +103,7 @@ export async function heldUsage(db: Executor, locationId: string) {
         ? 'The subscription was canceled: Stripe would invoice these units nowhere. Kept back; sent once a new subscription starts.'
         : "The subscription has no item with this metric's price. Kept back; sent once it does (update the subscription on this page).",
   }));
-  return { metrics, totalUnits: metrics.reduce((sum, m) => sum + m.units, 0) };
+  return { metrics };
 }
 
 /** Held units per sub-account among `locationIds` (absent: none held). */

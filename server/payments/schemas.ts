@@ -31,11 +31,13 @@ export const cardSchema = z.object({
   expired: z.boolean(),
 });
 
-/** Units kept back from Stripe because no subscription item of the customer covers their price (`no_subscription`). */
+/**
+ * Units kept back from Stripe because no subscription item of the customer covers their price (`no_subscription`),
+ * or the sub-account is suspended. Per metric only: units of different metrics are never added up (issue 22).
+ */
 export const heldUsageSchema = z.object({
   /** Per metric: the held units and the reason, in words. */
   metrics: z.array(z.object({ metric: z.string(), units: z.number().int(), oldestCrossedAt: z.string(), reason: z.string() })),
-  totalUnits: z.number().int(),
 });
 
 /** One sub-account's payment picture (card and held usage); `GET /api/sub-accounts/:locationId/payments`. */

@@ -28,6 +28,23 @@ export interface RunSummary {
   error: string | null;
   startedAt: string;
   finishedAt: string | null;
+  /**
+   * Its drift per metric, the metrics with any: what an owner reads. The four totals above add units of every
+   * metric (for operators' gauges and logs); these add only units of one metric, over its customers and meters.
+   */
+  drift: MetricDrift[];
+}
+
+/**
+ * One metric's drift in a run, its units summed over the run's pairs whose meter counts that metric. `metric` is the
+ * metric's key, or the meter event name when no rule or meter report names the meter's metric.
+ */
+export interface MetricDrift {
+  metric: string;
+  missingUnits: number;
+  excessUnits: number;
+  correctedUnits: number;
+  leftForPersonUnits: number;
 }
 
 /** What a run found for one pair. */
@@ -50,6 +67,9 @@ export interface PairResult {
   windows: ReconciledWindow[];
 }
 
+/** A pair as the API shows it: with the metric its meter counts (`MetricDrift.metric`). */
+export type PairView = PairResult & { metric: string };
+
 /** The totals a run ends with (the sum of its pairs). */
 export type RunTotals = Pick<
   RunSummary,
@@ -67,6 +87,44 @@ const RUN_COLUMNS = sql`id::float8 as id, location_id as "locationId", trigger, 
   windows_checked as "windowsChecked", windows_skipped as "windowsSkipped", missing_units::float8 as "missingUnits",
   excess_units::float8 as "excessUnits", corrected_units::float8 as "correctedUnits", left_for_person_units::float8 as "leftForPersonUnits",
   unconfirmed_settled as "unconfirmedSettled", error, ${iso('started_at')} as "startedAt", ${iso('finished_at')} as "finishedAt"`;
+
+/**
+ * The metric a pair's meter (`reconciliation_pairs p`) counts: the agency's rules name each meter's metric (as the
+ * reporter sends it: server/metering/rules-repository.ts), else the reports sent to that meter do, else the meter event
+ * name stands for it.
+ */
+const PAIR_METRIC = sql`coalesce(
+  (select r.metric from rebilling_rules r where r.company_id = p.company_id and r.meter_event_name = p.meter_event_name limit 1),
+  (select m.metric from meter_reports m where m.location_id = p.location_id and m.meter_event_name = p.meter_event_name limit 1),
+  p.meter_event_name)`;
+
+/**
+ * Each run's drift per metric (`RunSummary.drift`), over its pairs of one sub-account when `locationId` is given.
+ * @returns run id → its metrics with any drift, by metric; runs without drift are absent.
+ */
+export async function driftPerMetric(db: Executor, runIds: readonly number[], locationId: string | null): Promise<Map<number, MetricDrift[]>> {
+  const byRun = new Map<number, MetricDrift[]>();
+  if (runIds.length === 0) return byRun;
+  const rows = await selectRows<MetricDrift & { runId: number }>(
+    db,
+    sql`select p.run_id::float8 as "runId", ${PAIR_METRIC} as metric, sum(p.missing_units)::float8 as "missingUnits",
+               sum(p.excess_units)::float8 as "excessUnits", sum(p.corrected_units)::float8 as "correctedUnits",
+               sum(p.left_for_person_units)::float8 as "leftForPersonUnits"
+        from reconciliation_pairs p
+        where p.run_id in (${sql.join(runIds.map((id) => sql`${id}`), sql`, `)}) ${locationId ? sql`and p.location_id = ${locationId}` : sql``}
+        group by 1, 2
+        having sum(p.missing_units + p.excess_units + p.corrected_units + p.left_for_person_units) > 0
+        order by 1, 2`,
+  );
+  for (const { runId, ...drift } of rows) byRun.set(runId, [...(byRun.get(runId) ?? []), drift]);
+  return byRun;
+}
+
+/** The runs with their drift per metric (`driftPerMetric`). */
+async function withDrift(db: Executor, runs: Omit<RunSummary, 'drift'>[], locationId: string | null): Promise<RunSummary[]> {
+  const byRun = await driftPerMetric(db, runs.map((r) => r.id), locationId);
+  return runs.map((run) => ({ ...run, drift: byRun.get(run.id) ?? [] }));
+}
 
 /**
  * Opens a run. A run left running by a process that died (older than an hour) is closed as failed first.
@@ -117,24 +175,26 @@ export async function listRuns(db: Executor, companyId: string, locationId: stri
   const scope = locationId
     ? sql`and (location_id = ${locationId} or exists (select 1 from reconciliation_pairs p where p.run_id = r.id and p.location_id = ${locationId}))`
     : sql``;
-  return selectRows<RunSummary>(db, sql`select ${RUN_COLUMNS} from reconciliation_runs r where company_id = ${companyId} ${scope} order by id desc limit ${limit}`);
+  const runs = await selectRows<Omit<RunSummary, 'drift'>>(db, sql`select ${RUN_COLUMNS} from reconciliation_runs r where company_id = ${companyId} ${scope} order by id desc limit ${limit}`);
+  return withDrift(db, runs, locationId);
 }
 
 /** One run of the agency with its pairs (of one sub-account when `locationId` is given). @throws AppError 404. */
-export async function runDetail(db: Executor, companyId: string, runId: number, locationId: string | null): Promise<RunSummary & { pairs: PairResult[] }> {
-  const [run] = await selectRows<RunSummary>(db, sql`select ${RUN_COLUMNS} from reconciliation_runs r where company_id = ${companyId} and id = ${runId}`);
-  if (!run) throw new AppError('not_found', `No reconciliation run ${runId}.`);
-  const pairs = await selectRows<PairResult>(
+export async function runDetail(db: Executor, companyId: string, runId: number, locationId: string | null): Promise<RunSummary & { pairs: PairView[] }> {
+  const [found] = await selectRows<Omit<RunSummary, 'drift'>>(db, sql`select ${RUN_COLUMNS} from reconciliation_runs r where company_id = ${companyId} and id = ${runId}`);
+  if (!found) throw new AppError('not_found', `No reconciliation run ${runId}.`);
+  const [run] = await withDrift(db, [found], locationId);
+  const pairs = await selectRows<PairView>(
     db,
-    sql`select location_id as "locationId", stripe_customer_id as "stripeCustomerId", meter_event_name as "meterEventName",
+    sql`select location_id as "locationId", stripe_customer_id as "stripeCustomerId", meter_event_name as "meterEventName", ${PAIR_METRIC} as metric,
                stripe_meter_id as "stripeMeterId", status, windows_checked as "windowsChecked", windows_skipped as "windowsSkipped",
                our_units::float8 as "ourUnits", stripe_units::float8 as "stripeUnits", missing_units::float8 as "missingUnits",
                excess_units::float8 as "excessUnits", corrected_units::float8 as "correctedUnits",
                left_for_person_units::float8 as "leftForPersonUnits", message, windows
-        from reconciliation_pairs where run_id = ${runId} ${locationId ? sql`and location_id = ${locationId}` : sql``}
+        from reconciliation_pairs p where run_id = ${runId} ${locationId ? sql`and location_id = ${locationId}` : sql``}
         order by status <> 'ok' desc, stripe_customer_id, meter_event_name`,
   );
-  return { ...run, pairs };
+  return { ...run!, pairs };
 }
 
 /**

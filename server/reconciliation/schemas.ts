@@ -6,6 +6,7 @@ import { z } from 'zod';
 
 const isoTime = z.string().describe('ISO 8601, UTC');
 const units = z.number().int().describe('whole meter units');
+const metricKey = z.string().describe('the metric the meter counts (its key), or the meter event name when no rule or report names it');
 
 /** A run's summary (server/reconciliation/runs-repository.ts `RunSummary`). */
 export const reconciliationRun = z.object({
@@ -28,6 +29,9 @@ export const reconciliationRun = z.object({
   error: z.string().nullable(),
   startedAt: isoTime,
   finishedAt: isoTime.nullable(),
+  drift: z
+    .array(z.object({ metric: metricKey, missingUnits: units, excessUnits: units, correctedUnits: units, leftForPersonUnits: units }))
+    .describe('per metric with any drift, its units over the pairs of that metric (of the sub-account, on its routes); the four totals above add every metric'),
 });
 
 /** What a run did in one window: confirm, resend, correct, cancel, flag or deferred. */
@@ -46,6 +50,7 @@ export const reconciliationRunDetail = reconciliationRun.extend({
       locationId: z.string().nullable(),
       stripeCustomerId: z.string(),
       meterEventName: z.string(),
+      metric: metricKey,
       stripeMeterId: z.string().nullable(),
       status: z.enum(['ok', 'corrected', 'flagged', 'error']),
       windowsChecked: z.number().int(),

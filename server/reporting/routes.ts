@@ -8,6 +8,7 @@
  * the chart's buckets widen instead (day → week → month, see `pickGranularity`).
  */
 import { billingStateCounts } from '../billing-setup/billing-state';
+import { countSubAccounts } from '../billing-setup/sub-account-queries';
 import { driftAlert } from '../reconciliation/runs-repository';
 import { z } from 'zod';
 import type { Database } from '../../models/database';
@@ -64,6 +65,11 @@ export function reportingRoutes(deps: { db: Database }): ApiRoute<any, any, any,
         ...(await agencyOverview(db, caller!.companyId)),
         reconciliation: await driftAlert(db, caller!.companyId),
         billingStates: await billingStateCounts(db, caller!.companyId),
+        subAccountsWith: {
+          failedReports: await countSubAccounts(db, caller!.companyId, { status: 'failed' }),
+          rejectedReports: await countSubAccounts(db, caller!.companyId, { status: 'rejected' }),
+          unconfirmedReports: await countSubAccounts(db, caller!.companyId, { status: 'unconfirmed' }),
+        },
       }),
     }),
     defineRoute({

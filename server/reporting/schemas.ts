@@ -52,7 +52,12 @@ export const overviewResponse = z.object({
   rebilling: z.number().int(),
   delinquent: z.number().int(),
   needsReinstall: z.number().int(),
-  failedReports: z.number().int(),
+  failedReports: z.number().int().describe('Meter reports Stripe refused (retryable), counted as reports'),
+  /**
+   * Sub-accounts with at least one failed, rejected or unconfirmed meter report: the headline numbers, each the count
+   * of the list it links to (`/sub-accounts?status=failed|rejected|unconfirmed`).
+   */
+  subAccountsWith: z.object({ failedReports: z.number().int(), rejectedReports: z.number().int(), unconfirmedReports: z.number().int() }),
   rejectedReports: z.number().int().describe('Meter reports Stripe rejected in an error report after accepting them; resend them once the cause is fixed'),
   unconfirmedReports: z.number().int().describe('Meter reports whose delivery Stripe did not confirm within the identifier window; reconciliation settles them'),
   unitsSent: z.number().int(),

@@ -244,7 +244,7 @@ describe('the sub-account page: summary, words and every panel current (items 5,
     await card('Meter reports').getByText('No meter report yet.').waitFor();
     await app.getByRole('button', { name: 'Bill this backlog' }).click();
     await app.getByRole('button', { name: 'Yes, bill it' }).click();
-    const success = card(/^Billing mode/).getByText(/^3 reports queued for Stripe customer /);
+    const success = card(/^Billing mode/).getByText(/^3 reports queued for Stripe, to bill /);
     await success.waitFor();
     // The log is read again without "Refresh": the three SMS reports wait for the reporter.
     await card('Meter reports').locator('table.log tbody tr[data-status="pending"]').nth(2).waitFor();

@@ -141,7 +141,7 @@ describe('one status: billing, or not billing and why', () => {
   it('when an Overview number is clicked, then the list shows only the sub-accounts it counts', async () => {
     await nav('Overview').click();
     const headlines = app.getByRole('region', { name: 'Headline numbers' });
-    expect(await headlines.getByRole('link', { name: /Failed reports/ }).getAttribute('href')).toBe('/app/sub-accounts?status=failed');
+    expect(await headlines.getByRole('link', { name: /with failed reports/ }).getAttribute('href')).toBe('/app/sub-accounts?status=failed');
     expect(await headlines.getByRole('link', { name: /Need reinstall/ }).getAttribute('href')).toBe('/app/sub-accounts?status=needs_reinstall');
     await headlines.getByRole('link', { name: /^\S+ Billing$/ }).click();
     await app.getByTestId('status-filter').getByText('Billing', { exact: true }).waitFor();

@@ -79,7 +79,7 @@ it('when Stripe dropped a meter event and counts foreign units, then "Reconcile 
   await section().getByText('No reconciliation yet: the first runs tonight.').waitFor();
 
   await section().getByRole('button', { name: 'Reconcile now' }).click();
-  await section().getByText('Reconciled 2 customer × meter pairs: 3 missing, 4 in excess, 3 repaired, 4 left for you.').waitFor();
+  await section().getByText('Reconciled 2 customer × meter pairs. SMS messages: 3 missing, 4 in excess, 3 repaired, 4 left for you.').waitFor();
   await pairRow(A.customer).waitFor();
   expect(await pairRow(A.customer).getAttribute('data-status')).toBe('corrected');
   await pairRow(A.customer).getByText('3 units missing in Stripe, a corrective meter event sent').waitFor();
@@ -93,7 +93,7 @@ it('when the correction reached Stripe and the excess stays, then the next run s
   await ageSends();
   await processed();
   await section().getByRole('button', { name: 'Reconcile now' }).click();
-  await section().getByText('Reconciled 2 customer × meter pairs: 0 missing, 4 in excess, 0 repaired, 4 left for you.').waitFor();
+  await section().getByText('Reconciled 2 customer × meter pairs. SMS messages: 4 in excess, 4 left for you.').waitFor();
   expect(await section().locator('tr[data-run]').count()).toBe(2);
   expect(await pairRow(A.customer).getAttribute('data-status')).toBe('ok');
   await section().getByTestId('drift-alert').getByText(/4 units on 1 customer × meter pair/).waitFor();

@@ -209,9 +209,9 @@ describe('Shadow mode on the sub-account page', () => {
     await markSubscribed(world.t.database.db, L1); // its priced usage is sent, not held (held-usage.ts)
     await openSubAccount('Shadow Dental');
     await app.getByRole('button', { name: 'Bill this backlog' }).click();
-    await app.getByRole('group', { name: 'Confirm billing the backlog' }).getByText(`Send $0.06 (3 units of SMS messages) to Stripe for ${CUSTOMER}?`).waitFor();
+    await app.getByRole('group', { name: 'Confirm billing the backlog' }).getByText('Send $0.06 (3 units of SMS messages) to Stripe for the client’s Stripe customer?').waitFor();
     await app.getByRole('button', { name: 'Yes, bill it' }).click();
-    await app.getByText(`3 reports queued for Stripe customer ${CUSTOMER}.`).waitFor();
+    await app.getByText('3 reports queued for Stripe, to bill the client’s Stripe customer.').waitFor();
     await app.getByText('No shadow backlog').waitFor();
     await drainReporter(world.t.service);
     expect(world.stripe.events.filter((e) => e.customer === CUSTOMER).reduce((n, e) => n + Number(e.value), 0)).toBe(3);

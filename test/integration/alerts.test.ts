@@ -246,10 +246,12 @@ describe('usage alerts', () => {
     expect(await t.service.alerts.checks.checkUsage()).toMatchObject({ raised: 0 });
 
     const usage = (await api('get', '/api/alerts').expect(200)).body.items.filter((a: { kind: string }) => a.kind === 'usage_threshold');
-    expect(usage).toEqual([expect.objectContaining({ title: 'Usage alert: Harbor Dental', message: expect.stringContaining('over the alert threshold of 2 sms') })]);
+    const message = 'Usage this period reached 2 SMS messages, over the alert threshold of 2 SMS messages.';
+    expect(usage).toEqual([expect.objectContaining({ title: 'Usage alert: Harbor Dental', message })]);
     expect(await t.service.alerts.delivery.deliverDue(new Date(Date.now() + 1000))).toMatchObject({ delivered: 1 });
     expect(hook.isDone()).toBe(true);
-    expect(received.at(-1)!.verified).toMatchObject({ type: 'usage.threshold_crossed', data: { metric: 'sms', threshold: '2' } });
+    // The webhook's message is in words; its data keeps the metric's key for machines.
+    expect(received.at(-1)!.verified).toMatchObject({ type: 'usage.threshold_crossed', data: { metric: 'sms', threshold: '2', message } });
   });
 });
 
@@ -258,13 +260,22 @@ describe('operations alerts', () => {
     // The states as their owners store them: a batch marked rejected from Stripe's error report, a finished run with drift.
     await t.database.db.execute(sql`insert into meter_batches (company_id, stripe_customer_id, meter_event_name, identifier, value, timestamp, status, rejected_code, last_error)
       values (${COMPANY}, ${customer}, 'mb_sms', 'alerts-rejected-1', 7, 1764000000, 'rejected', 'meter_event_customer_not_found', 'No customer with this id.')`);
-    await t.database.db.execute(sql`insert into reconciliation_runs (company_id, trigger, status, settled_before, windows_from, pairs_checked, pairs_with_drift, missing_units, corrected_units, finished_at)
-      values (${COMPANY}, 'scheduled', 'completed', now(), now() - interval '1 day', 3, 1, 5, 5, now())`);
+    // The run repaired 3 SMS and 2 SEO reports (a custom metric): told per metric by label, never "5 units".
+    await api('post', '/api/custom-metrics', { key: 'seo_reports', label: 'SEO reports', unit: 'report' }).expect(201);
+    await api('put', '/api/pricing/seo_reports', { threshold: 1, price: { currency: 'usd', interval: 'month', unitAmountDecimal: '500' } }).expect(200);
+    await t.database.db.execute(sql`with run as (
+        insert into reconciliation_runs (company_id, trigger, status, settled_before, windows_from, pairs_checked, pairs_with_drift, missing_units, corrected_units, finished_at)
+        values (${COMPANY}, 'scheduled', 'completed', now(), now() - interval '1 day', 3, 2, 5, 5, now()) returning id)
+      insert into reconciliation_pairs (run_id, company_id, location_id, stripe_customer_id, meter_event_name, status, windows_checked, our_units, stripe_units, missing_units, corrected_units)
+      select id, ${COMPANY}, ${LOCATION}, ${customer}, m.name, 'corrected', 1, m.units, 0, m.units, m.units
+      from run, (values ('meterbridge_sms', 3), ('meterbridge_seo_reports', 2)) as m(name, units)`);
     expect(await t.service.alerts.checks.sweepOperations()).toEqual({ checked: 2, raised: 2 });
     expect(await t.service.alerts.checks.sweepOperations()).toEqual({ checked: 0, raised: 0 });
     const items = (await api('get', '/api/alerts').expect(200)).body.items;
     expect(items.find((a: { kind: string }) => a.kind === 'meter_batch_rejected')).toMatchObject({ locationId: LOCATION, title: 'Meter batch rejected: Harbor Dental', message: expect.stringContaining('meter_event_customer_not_found') });
-    expect(items.find((a: { kind: string }) => a.kind === 'reconciliation_drift')).toMatchObject({ locationId: null, message: expect.stringContaining('5 units missing') });
+    const drift = items.find((a: { kind: string }) => a.kind === 'reconciliation_drift');
+    expect(drift).toMatchObject({ locationId: null, message: expect.stringMatching(/^Run \d+ found 2 customer × meter pairs differing from Stripe\. SEO reports: 2 missing, 2 repaired\. SMS messages: 3 missing, 3 repaired\. /) });
+    expect(drift.message).not.toMatch(/\b5\b|seo_reports|meterbridge_/);
   });
 });
 

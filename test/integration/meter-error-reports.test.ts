@@ -137,6 +137,10 @@ describe('rejected meter events', () => {
     expect(log.body.items[0]).toMatchObject({ status: 'rejected', rejectedCode: 'meter_event_customer_not_found', identifier: batch!.identifier });
     const overview = await api('get', '/api/overview').expect(200);
     expect(overview.body.rejectedReports).toBeGreaterThanOrEqual(2);
+    // The headline counts sub-accounts, as many as the list it links to shows (here 2 reports of one sub-account).
+    const listed = (await api('get', '/api/sub-accounts?status=rejected').expect(200)).body;
+    expect(listed.items.map((s: { locationId: string }) => s.locationId)).toContain(locationId);
+    expect(overview.body.subAccountsWith.rejectedReports).toBe(listed.total);
   });
 
   it('when the agency re-maps the sub-account and resends, then the units go once to the new customer with a new identifier', async () => {

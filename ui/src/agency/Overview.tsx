@@ -170,9 +170,10 @@ function Numbers({ o }: { o: OverviewData }) {
     { label: 'Sub-accounts', value: o.subAccounts, to: '/sub-accounts' },
     // The one billing state (server/billing-setup/billing-state.ts), counted as the list shows it.
     { label: 'Billing', value: o.billingStates.billing ?? 0, to: '/sub-accounts?status=billing' },
-    { label: 'Failed reports', value: o.failedReports, to: '/sub-accounts?status=failed', warn: o.failedReports > 0 },
-    { label: 'Rejected by Stripe', value: o.rejectedReports, to: '/sub-accounts?status=rejected', warn: o.rejectedReports > 0 },
-    { label: 'Unconfirmed', value: o.unconfirmedReports, to: '/sub-accounts?status=unconfirmed', warn: o.unconfirmedReports > 0 },
+    // Sub-accounts, not reports: the number equals the rows the link shows.
+    { label: 'Sub-accounts with failed reports', value: o.subAccountsWith.failedReports, to: '/sub-accounts?status=failed', warn: o.subAccountsWith.failedReports > 0 },
+    { label: 'Sub-accounts with reports rejected by Stripe', value: o.subAccountsWith.rejectedReports, to: '/sub-accounts?status=rejected', warn: o.subAccountsWith.rejectedReports > 0 },
+    { label: 'Sub-accounts with unconfirmed reports', value: o.subAccountsWith.unconfirmedReports, to: '/sub-accounts?status=unconfirmed', warn: o.subAccountsWith.unconfirmedReports > 0 },
     { label: 'Delinquent', value: o.delinquent, to: '/sub-accounts?status=delinquent', warn: o.delinquent > 0 },
     { label: 'Need reinstall', value: o.needsReinstall, to: '/sub-accounts?status=needs_reinstall', warn: o.needsReinstall > 0 },
   ];

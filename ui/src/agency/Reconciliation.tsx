@@ -8,7 +8,8 @@ import { api, type ReconciliationAction, type ReconciliationRun, type Reconcilia
 import { Writes } from '../components/permissions';
 import { Empty, ErrorNotice, Loading, Notice } from '../components/States';
 import { useResource } from '../components/useResource';
-import { formatDay, formatInstant, formatNumber } from '../format';
+import { metricDriftWords, runDriftWords } from '../../../server/reconciliation/drift-words';
+import { formatDay, formatInstant, formatNumber, metricLabel } from '../format';
 
 const RUN_STATUS: Record<ReconciliationRun['status'], { label: string; tone: 'ok' | 'warn' | 'bad' }> = {
   running: { label: 'Running', tone: 'warn' },
@@ -50,7 +51,7 @@ export function Reconciliation({ locationId }: { locationId?: string }) {
     setState({ busy: true });
     try {
       const run = await api.reconcileNow(locationId);
-      setState({ message: `Reconciled ${run.pairsChecked} customer × meter pair${run.pairsChecked === 1 ? '' : 's'}: ${driftText(run)}.` });
+      setState({ message: runDriftWords(run.pairsChecked, run.drift.map((d) => ({ ...d, label: metricLabel(d.metric) }))) });
       setSelected(run.id);
       runs.reload();
     } catch (error) {
@@ -91,11 +92,6 @@ export function Reconciliation({ locationId }: { locationId?: string }) {
   );
 }
 
-const driftText = (run: ReconciliationRun) =>
-  run.missingUnits + run.excessUnits === 0
-    ? 'no drift'
-    : `${formatNumber(run.missingUnits)} missing, ${formatNumber(run.excessUnits)} in excess, ${formatNumber(run.correctedUnits)} repaired, ${formatNumber(run.leftForPersonUnits)} left for you`;
-
 function RunTable({ runs, selected, onSelect }: { runs: ReconciliationRun[]; selected: number | null; onSelect: (id: number) => void }) {
   return (
     <div className="table-wrap">
@@ -106,9 +102,7 @@ function RunTable({ runs, selected, onSelect }: { runs: ReconciliationRun[]; sel
             <th scope="col">Started</th>
             <th scope="col">Status</th>
             <th scope="col" className="num">Pairs checked</th>
-            <th scope="col" className="num">Drift found</th>
-            <th scope="col" className="num">Repaired</th>
-            <th scope="col" className="num">Left for you</th>
+            <th scope="col">Drift per metric</th>
             <th scope="col">
               <span className="visually-hidden">Details</span>
             </th>
@@ -129,11 +123,17 @@ function RunTable({ runs, selected, onSelect }: { runs: ReconciliationRun[]; sel
                 {run.error ? <span className="error-text small block">{run.error}</span> : null}
               </td>
               <td className="num">{formatNumber(run.pairsChecked)}</td>
-              <td className="num" data-testid="run-drift">
-                {formatNumber(run.missingUnits + run.excessUnits)}
+              <td className="small" data-testid="run-drift">
+                {run.drift.length === 0 ? (
+                  <span className="muted">None</span>
+                ) : (
+                  <ul className="plain">
+                    {run.drift.map((d) => (
+                      <li key={d.metric}>{metricDriftWords(metricLabel(d.metric), d)}</li>
+                    ))}
+                  </ul>
+                )}
               </td>
-              <td className="num">{formatNumber(run.correctedUnits)}</td>
-              <td className="num">{formatNumber(run.leftForPersonUnits)}</td>
               <td>
                 <button type="button" className="button secondary small" onClick={() => onSelect(run.id)} aria-label={`Details of the run of ${formatInstant(run.startedAt)}`}>
                   Details
@@ -170,7 +170,7 @@ function RunDetail({ runId, locationId }: { runId: number; locationId?: string }
             <caption className="visually-hidden">Per Stripe customer and meter</caption>
             <thead>
               <tr>
-                <th scope="col">Customer · meter event</th>
+                <th scope="col">Customer · metric</th>
                 <th scope="col">Result</th>
                 <th scope="col" className="num">Sent</th>
                 <th scope="col" className="num">Stripe counted</th>
@@ -182,7 +182,9 @@ function RunDetail({ runId, locationId }: { runId: number; locationId?: string }
                 <tr key={`${p.stripeCustomerId}|${p.meterEventName}`} data-pair={p.stripeCustomerId} data-status={p.status}>
                   <td>
                     <code>{p.stripeCustomerId}</code>
-                    <span className="muted small block">{p.meterEventName}</span>
+                    <span className="muted small block" title={`Stripe meter event ${p.meterEventName}`}>
+                      {metricLabel(p.metric)}
+                    </span>
                   </td>
                   <td>
                     <span className={`badge ${PAIR_STATUS[p.status].tone}`}>{PAIR_STATUS[p.status].label}</span>

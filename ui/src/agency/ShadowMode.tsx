@@ -2,17 +2,38 @@
  * Shadow mode of one sub-account, for the agency: the billing-mode switch (live / shadow) and, when shadow mode
  * kept crossings from Stripe, what they would bill per metric and month, with "Bill this backlog".
  */
-import { useState } from 'react';
+import { type ReactNode, useState } from 'react';
 import { api, type BilledBacklog, type BillingMode, type SubAccountDetail, type WouldBill } from '../api';
 import { ErrorNotice, Loading, Notice } from '../components/States';
 import { useResource } from '../components/useResource';
 import { formatCents, formatInstant, formatNumber, metricLabel } from '../format';
 
-/** The shadow-mode card of the sub-account page; `onBilled` after the backlog was queued for Stripe (the usage and the report log change). */
-export function ShadowMode({ detail, onSaved, onBilled }: { detail: SubAccountDetail; onSaved: (d: SubAccountDetail) => void; onBilled?: () => void }) {
+/**
+ * The client's Stripe customer in words, as the Billing card names it: its name in Stripe when the page has it, else
+ * "the client’s Stripe customer"; the `cus_` id only on hover.
+ */
+function CustomerName({ id, name }: { id: string; name: string | null }) {
+  return <span title={id}>{name ?? 'the client’s Stripe customer'}</span>;
+}
+
+/**
+ * The shadow-mode card of the sub-account page; `onBilled` after the backlog was queued for Stripe (the usage and the
+ * report log change). `customerName`: the Stripe customer's name, as the Billing card shows it (null when unknown).
+ */
+export function ShadowMode({
+  detail,
+  customerName,
+  onSaved,
+  onBilled,
+}: {
+  detail: SubAccountDetail;
+  customerName: string | null;
+  onSaved: (d: SubAccountDetail) => void;
+  onBilled?: () => void;
+}) {
   const wouldBill = useResource(() => api.wouldBill(detail.locationId), [detail.locationId, detail.billingMode]);
   const backlog = wouldBill.data && wouldBill.data.metrics.length > 0 ? wouldBill.data : null;
-  const [billed, setBilled] = useState<string | null>(null);
+  const [billed, setBilled] = useState<ReactNode>(null);
   return (
     <section className="card" aria-labelledby="shadow-title">
       <h2 id="shadow-title">
@@ -28,10 +49,15 @@ export function ShadowMode({ detail, onSaved, onBilled }: { detail: SubAccountDe
           <WouldBillTable wouldBill={backlog} />
           <BillBacklog
             detail={detail}
+            customerName={customerName}
             wouldBill={backlog}
             onStart={() => setBilled(null)}
             onBilled={(result) => {
-              setBilled(`${formatNumber(result.reports)} report${result.reports === 1 ? '' : 's'} queued for Stripe customer ${result.stripeCustomerId}.`);
+              setBilled(
+                <>
+                  {formatNumber(result.reports)} report{result.reports === 1 ? '' : 's'} queued for Stripe, to bill <CustomerName id={result.stripeCustomerId} name={customerName} />.
+                </>,
+              );
               wouldBill.reload();
               onBilled?.();
             }}
@@ -155,11 +181,13 @@ export function WouldBillTable({ wouldBill }: { wouldBill: WouldBill }) {
 /** "Bill this backlog", after a confirmation; only once a Stripe customer is mapped (there is no one to bill before). */
 function BillBacklog({
   detail,
+  customerName,
   wouldBill,
   onBilled,
   onStart,
 }: {
   detail: SubAccountDetail;
+  customerName: string | null;
   wouldBill: WouldBill;
   onBilled: (result: BilledBacklog) => void;
   onStart: () => void;
@@ -186,7 +214,13 @@ function BillBacklog({
         <span className="confirm" role="group" aria-label="Confirm billing the backlog">
           <span>
             Send {formatCents(wouldBill.totalCents, wouldBill.currency)} ({lines}) to Stripe
-            {detail.stripeCustomerId ? ` for ${detail.stripeCustomerId}` : ''}?
+            {detail.stripeCustomerId ? (
+              <>
+                {' '}
+                for <CustomerName id={detail.stripeCustomerId} name={customerName} />
+              </>
+            ) : null}
+            ?
           </span>
           <button type="button" className="button" disabled={state.busy} onClick={bill}>
             Yes, bill it

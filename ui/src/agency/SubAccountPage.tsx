@@ -101,7 +101,7 @@ export function SubAccountPage({ locationId }: { locationId: string }) {
           </Fold>
           <Editing>
             <Fold id="shadow" title="Shadow mode and per-metric rules" hint="test pricing without billing; override the defaults" open={d.billingMode === 'shadow'}>
-              <ShadowMode detail={d} onSaved={saved} onBilled={refresh} />
+              <ShadowMode detail={d} customerName={payments.data?.card.customerName ?? null} onSaved={saved} onBilled={refresh} />
               <Overrides detail={d} onChanged={refresh} onSaved={saved} />
             </Fold>
             <Fold id="backfill" title="Backfill from HighLevel" hint="count usage from before the install">
