@@ -29,7 +29,7 @@ export interface PricedRuleTerms {
 /** One metric's (or one direction's of a split metric) would-bill line. Amounts are decimal strings in cents. */
 export interface WouldBillLine {
   metric: string;
-  /** The direction of the rule the units were counted under; null for a metric priced as one. */
+  /** The direction of the rule the units were counted under, for a metric priced per direction; else null. */
   direction: 'inbound' | 'outbound' | null;
   /** Units (whole thresholds crossed) in shadow reports. */
   units: number;
@@ -84,7 +84,8 @@ export function wouldBill(months: ShadowMonth[], rules: readonly PricedRuleTerms
     const priced = terms !== null && monthly.every((m) => m.amountCents !== null);
     return {
       metric,
-      direction: rule && rule.direction !== 'both' ? rule.direction : null,
+      // Named only for a metric priced per direction (a pair); a metric priced as one needs no direction.
+      direction: rule && rule.direction !== 'both' && rules.filter((r) => r.metric === metric).length > 1 ? rule.direction : null,
       units: list.reduce((sum, m) => sum + m.units, 0),
       reports: list.reduce((sum, m) => sum + m.reports, 0),
       firstCrossedAt: list.map((m) => m.firstCrossedAt).sort()[0]!,

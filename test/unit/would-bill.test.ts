@@ -85,4 +85,9 @@ describe('wouldBill', () => {
     ]);
     expect(result.totalCents).toBe('38');
   });
+
+  it('when a metric has one rule for one direction only, then its line names no direction', () => {
+    const result = wouldBill([month('sms', '2026-10', 2)], [rule('sms', { currency: 'usd', interval: 'month', unitAmountDecimal: '3' }, '1', 'outbound')], 'usd');
+    expect(result.metrics.map((m) => [m.metric, m.direction, m.amountCents])).toEqual([['sms', null, '6']]);
+  });
 });
