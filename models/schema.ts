@@ -18,3 +18,4 @@ export * from './schema/wallets';
 export * from './schema/suspension';
 export * from './schema/alerts';
 export * from './schema/invoice-previews';
+export * from './schema/card-summaries';

@@ -19,7 +19,7 @@ import { createLogger } from './logger';
 import { createSecretBox } from './crypto/secret-box';
 import { perApiKeyLimit, perMinuteLimit } from './http/rate-limits';
 import { createScheduler } from './jobs/scheduler';
-import { PREVIEW_NUDGE_MS, PREVIEW_REFRESH_JOB, REPORTER_NUDGE_MS, scheduledJobs } from './jobs/scheduled-jobs';
+import { paymentNudges, REPORTER_NUDGE_MS, scheduledJobs } from './jobs/scheduled-jobs';
 import { createRebillingRules } from './metering/rebilling-rules';
 import { createMeterReporter } from './stripe/meter-reporter';
 import { createStripeClientFactory } from './stripe/stripe-client';
@@ -156,7 +156,7 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   const sessionTokens = createSessionTokens({ key: deriveSessionKey(config.encryptionKey) });
   const stripeConnection = createStripeConnection({ db: database.db, secretBox, stripeClient, appUrl: config.appUrl, logger, eventDestinations, connect: stripeConnect.connect });
   const payments = createPayments({ db: database.db, stripeForAgency: agencyStripe, appUrl: config.appUrl, logger,
-    startSubscription: (locationId) => billing.syncSubscription(locationId), nudgePreviews: () => scheduler.nudge(PREVIEW_REFRESH_JOB, PREVIEW_NUDGE_MS) });
+    startSubscription: (locationId) => billing.syncSubscription(locationId), ...paymentNudges((name, delayMs) => scheduler.nudge(name, delayMs)) });
   const billing = createSubAccountBilling({ db: database.db, rules, accounts, stripeForAgency: agencyStripe, logger,
     requireCard: payments.requireCard, onSubscriptionChanged: payments.customerChanged });
   const pricing = createPricing({ db: database.db, rules, stripeForAgency: agencyStripe, resyncSubscriptions: billing.resyncSubscriptions });

@@ -12,9 +12,10 @@ import { defineRoute, type ApiRoute } from '../http/api-route';
 import { STRIPE_CALL, SUBSCRIPTION_CHANGE } from '../http/route-errors';
 import type { RebillingRules } from '../metering/rebilling-rules';
 import type { Pricing } from './pricing';
+import * as list from './list-schemas';
 import * as s from './schemas';
 import { setSubAccountNickname, subAccountDetail } from './sub-account-queries';
-import { subAccountWorkQueue } from './sub-account-list';
+import { subAccountWorkQueue, type FilterIds } from './sub-account-list';
 import type { SubAccountBilling } from './sub-account-billing';
 import type { StripeConnection } from './stripe-connection';
 import type { Database } from '../../models/database';
@@ -29,7 +30,7 @@ export interface BillingSetupServices {
   billing: SubAccountBilling;
   logger: Logger;
   /** The sub-accounts behind the list's `drift` and `no_card` filters (server/money/attention.ts). */
-  filterIds?: (companyId: string, status: 'drift' | 'no_card') => Promise<string[]>;
+  filterIds?: FilterIds;
 }
 
 // The schema spells the statuses out (it imports only zod); they must stay the database's.
@@ -118,7 +119,7 @@ export function billingSetupRoutes(services: BillingSetupServices): ApiRoute<any
     defineRoute({
       method: 'get', path: '/api/sub-accounts', tag: 'Sub-accounts', access: 'agency',
       summary: 'The agency’s sub-accounts, searchable, filtered by state, sorted and paginated, each billed one with its period so far in money',
-      query: s.subAccountListQuery, response: s.subAccountListResponse,
+      query: list.subAccountListQuery, response: list.subAccountListResponse,
       handler: ({ caller, query }) => subAccountWorkQueue(db, caller!.companyId, query, services.filterIds),
     }),
     defineRoute({

@@ -186,42 +186,6 @@ export const subAccountRowSchema = z.object({
   /** `billing`, or why the sub-account is not billed (server/billing-setup/billing-state.ts, the one definition). */
   billingState: billingStateSchema,
 });
-/** `GET /api/sub-accounts` query: search and page. */
-/** The Overview's warning cards and counts, as list filters (each the same condition the Overview counts). */
-export const subAccountStatusFilter = z.enum([
-  'rebilling', 'failed', 'rejected', 'unconfirmed', 'delinquent', 'needs_reinstall',
-  /** An invoice Stripe could not collect, or one that waits for the client. */
-  'payment_failed',
-  /** Billed (a subscription), but Stripe has no usable card (server/money/attention.ts reads Stripe). */
-  'no_card',
-  /** Rebilling on and live, yet nothing is invoiced: no customer, no subscription, paused, or usage held. */
-  'not_billing',
-  /** Sub-accounts whose Stripe totals drifted (reconciliation). */
-  'drift',
-  ...billingStateSchema.options,
-]);
-export const subAccountListQuery = z.object({
-  search: z.string().max(200).optional(),
-  /** Only the sub-accounts an Overview number counts. */
-  status: subAccountStatusFilter.optional(),
-  /** `attention`: not billing first, then payment problems, then by name; `amount`: this period's, largest first, across all pages (sub-account-list.ts). */
-  sort: z.enum(['name', 'attention', 'amount']).default('name'),
-  page: z.coerce.number().int().min(1).default(1),
-  pageSize: z.coerce.number().int().min(1).max(200).default(50),
-});
-/** `GET /api/sub-accounts`: a page of sub-accounts. */
-export const subAccountListResponse = z.object({
-  total: z.number().int(),
-  page: z.number().int(),
-  pageSize: z.number().int(),
-  items: z.array(
-    subAccountRowSchema.extend({
-      /** A billed sub-account's period so far in cents (decimal string), estimated at the prices in force; null when not billed. */
-      periodAmount: z.object({ cents: z.string(), currency: z.string() }).nullable(),
-    }),
-  ),
-});
-
 const effectiveRuleSchema = z.object({
   metric: z.string(),
   enabled: z.boolean(),

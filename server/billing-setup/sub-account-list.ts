@@ -2,18 +2,23 @@
  * `GET /api/sub-accounts` as the agency's work queue: a page of sub-accounts (sub-account-queries.ts) with each
  * billed one's period so far in money — the same estimate as its page's (server/reporting/period-charges.ts
  * `currentPeriodChargesOf`, one batch per request). The `drift` and `no_card` filters take their sub-accounts from
- * `filterIds` (server/money/attention.ts: reconciliation's drift, Stripe's card check).
+ * `filterIds` (server/money/attention.ts: reconciliation's drift, the stored cards), `no_card` with how fresh the
+ * cards are (`cardCheck`).
  */
 import Decimal from 'decimal.js';
 import type { z } from 'zod';
 import { sql } from 'drizzle-orm';
 import { selectRows, type Executor } from '../../models/database';
+import type { CardCheckNote } from '../payments/schemas';
 import { currentPeriodChargesOf } from '../reporting/period-charges';
-import type { subAccountListQuery, subAccountListResponse } from './schemas';
+import type { subAccountListQuery, subAccountListResponse } from './list-schemas';
 import { listSubAccounts, matchingSubAccounts, subAccountRows, type SubAccountRow } from './sub-account-queries';
 
-/** The sub-accounts behind the `drift` and `no_card` filters (server/money/attention.ts). */
-export type FilterIds = (companyId: string, status: 'drift' | 'no_card') => Promise<string[]>;
+/**
+ * The sub-accounts behind the `drift` and `no_card` filters (server/money/attention.ts); for `no_card`, the note on
+ * the stored cards (server/payments/schemas.ts `cardCheckNote`).
+ */
+export type FilterIds = (companyId: string, status: 'drift' | 'no_card') => Promise<{ ids: string[]; cardCheck?: CardCheckNote }>;
 
 type Query = z.output<typeof subAccountListQuery>;
 type ListResponse = z.infer<typeof subAccountListResponse>;
@@ -26,19 +31,20 @@ type PeriodAmount = ListResponse['items'][number]['periodAmount'];
  * @throws what the database or Stripe (through `filterIds`) throws.
  */
 export async function subAccountWorkQueue(db: Executor, companyId: string, query: Query, filterIds?: FilterIds): Promise<ListResponse> {
-  const only = (query.status === 'drift' || query.status === 'no_card') && filterIds ? await filterIds(companyId, query.status) : undefined;
-  const filter = { search: query.search, status: query.status, only };
+  const filtered = (query.status === 'drift' || query.status === 'no_card') && filterIds ? await filterIds(companyId, query.status) : undefined;
+  const filter = { search: query.search, status: query.status, only: filtered?.ids };
+  const note = filtered?.cardCheck ? { cardCheck: filtered.cardCheck } : {};
   if (query.sort === 'amount') {
     const all = await matchingSubAccounts(db, companyId, filter);
     const amounts = await periodAmounts(db, companyId, all);
     const ordered = byPeriodAmount(all, amounts, await agencyCurrency(db, companyId));
     const start = (query.page - 1) * query.pageSize;
     const rows = await subAccountRows(db, companyId, ordered.slice(start, start + query.pageSize));
-    return { total: all.length, page: query.page, pageSize: query.pageSize, items: rows.map((row) => withAmount(row, amounts)) };
+    return { total: all.length, page: query.page, pageSize: query.pageSize, items: rows.map((row) => withAmount(row, amounts)), ...note };
   }
   const page = await listSubAccounts(db, companyId, { ...filter, sort: query.sort, page: query.page, pageSize: query.pageSize });
   const amounts = await periodAmounts(db, companyId, page.items);
-  return { ...page, items: page.items.map((row) => withAmount(row, amounts)) };
+  return { ...page, items: page.items.map((row) => withAmount(row, amounts)), ...note };
 }
 
 /** This period's amount of each billed sub-account among `rows` (the others are absent). */

@@ -19,6 +19,7 @@ import type { MeterReporter } from '../stripe/meter-reporter';
 import type { Wallets } from '../wallets/wallets';
 import type { Payments } from '../payments/payments';
 import { PREVIEW_REFRESH_JOB } from '../payments/preview-refresh';
+import { CARD_REFRESH_JOB } from '../payments/card-refresh';
 import { ALERTS_DELIVERY_JOB, type Alerts } from '../alerts/alerts';
 import type { JobDefinition } from './scheduler';
 
@@ -34,7 +35,20 @@ export const REPORTER_NUDGE_MS = 1_000;
  * the several invoice events of one renewal share one run.
  */
 export const PREVIEW_NUDGE_MS = 1_000;
-export { PREVIEW_REFRESH_JOB };
+/**
+ * How long after a webhook (or a change) asked for a card read the card job runs (milliseconds): the several events
+ * of one card change (payment_method.attached, setup_intent.succeeded, customer.updated) share one run.
+ */
+export const CARD_NUDGE_MS = 1_000;
+export { CARD_REFRESH_JOB, PREVIEW_REFRESH_JOB };
+
+/**
+ * The payments' asks for a run of their refresh jobs soon (server/payments/payments.ts `nudgePreviews`, `nudgeCards`),
+ * given the scheduler's `nudge` (server/jobs/scheduler.ts; it never throws).
+ */
+export function paymentNudges(nudge: (name: string, delayMs: number) => void) {
+  return { nudgePreviews: () => nudge(PREVIEW_REFRESH_JOB, PREVIEW_NUDGE_MS), nudgeCards: () => nudge(CARD_REFRESH_JOB, CARD_NUDGE_MS) };
+}
 
 /** What the jobs run. `oauthConfigured`: HighLevel client id and secret are set (tokens can be refreshed). */
 export interface ScheduledJobDependencies {
@@ -67,9 +81,11 @@ export interface ScheduledJobDependencies {
  * RETENTION_DAYS, in bounded batches; a run stops after 50,000 events and the next goes on) and wallet-auto-top-up
  * (every minute at :40: prepaid sub-accounts below their minimum balance are topped up; top-ups in flight resumed),
  * alerts-delivery (every 15 s, and nudged after an alert is raised: webhook and workflow trigger deliveries due),
- * alerts-checks (every minute at :25: usage and spend thresholds, rejected meter batches, reconciliation drift), alerts-cards (daily at 06:13 UTC: cards missing or expiring)
- * and invoice-previews (every 30 s, and nudged after a webhook: the stored next-invoice previews that are due,
- * server/payments/preview-refresh.ts).
+ * alerts-checks (every minute at :25: usage and spend thresholds, rejected meter batches, reconciliation drift), alerts-cards (daily at 06:13 UTC: cards missing or expiring,
+ * from the stored cards), invoice-previews (every 30 s, and nudged after a webhook: the stored next-invoice previews
+ * that are due, server/payments/preview-refresh.ts) and card-summaries (every 30 s at :15 and :45, and nudged after a
+ * webhook: the stored cards that are due, server/payments/card-refresh.ts; the two share Stripe's rate limit as
+ * card-refresh.ts works out).
  */
 export function scheduledJobs(deps: ScheduledJobDependencies): JobDefinition[] {
   const { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation, retention, wallets, alerts, payments } = deps;
@@ -164,5 +180,7 @@ export function scheduledJobs(deps: ScheduledJobDependencies): JobDefinition[] {
     { name: 'alerts-cards', pattern: '0 13 6 * * *', timeoutSeconds: 3000, enabled: true, run: () => alerts.checks.checkCards() },
     // A run reads at most PREVIEW_REFRESH.perRun previews (a few minutes at the paced rate); the next goes on.
     { name: PREVIEW_REFRESH_JOB, pattern: '*/30 * * * * *', timeoutSeconds: 600, enabled: true, run: () => payments.previews.refreshDue() },
+    // A run reads at most CARD_REFRESH.perRun cards (at most two calls each, at the paced rate); the next goes on.
+    { name: CARD_REFRESH_JOB, pattern: '15,45 * * * * *', timeoutSeconds: 600, enabled: true, run: () => payments.cards.refreshDue() },
   ];
 }

@@ -12,6 +12,7 @@ import { selectRows, type Database } from '../../models/database';
 import type { StripeForAgency } from '../billing-setup/stripe-for-agency';
 import type { Payments } from '../payments/payments';
 import { AGENCY_WIDE } from '../payments/read-cache';
+import { withFewDueRead } from '../payments/stored-reads';
 import { csvField } from '../reporting/usage-csv';
 import { findAgency } from '../tenancy/accounts-repository';
 import { invoicedByMonth, type Invoiced } from './billed';
@@ -49,12 +50,6 @@ export interface PreviewsNote {
   refreshing: number;
 }
 
-/**
- * Due previews the request reads from Stripe itself, side by side (one round of calls, as a small agency's page
- * always did); when more are due the figures use the stored ones and the refresh job reads them.
- */
-const INLINE_PREVIEWS = 6;
-
 export function createMoney(deps: { db: Database; payments: Payments; stripeForAgency: StripeForAgency }) {
   const subAccountsOf = (companyId: string) =>
     selectRows<{ locationId: string; name: string | null; customer: string | null }>(
@@ -63,19 +58,9 @@ export function createMoney(deps: { db: Database; payments: Payments; stripeForA
           from sub_accounts where company_id = ${companyId} order by name nulls last, location_id`,
     );
 
-  /** The agency's stored previews, after reading the due ones from Stripe if there are at most INLINE_PREVIEWS. */
-  async function currentPreviews(companyId: string) {
-    const rows = await deps.payments.previews.ofAgency(companyId);
-    const due = rows.filter((r) => r.due);
-    if (due.length === 0) return rows;
-    if (due.length > INLINE_PREVIEWS) {
-      deps.payments.previews.nudge();
-      return rows;
-    }
-    // A failed read is stored with Stripe's message, which the rows then carry.
-    await Promise.all(due.map((r) => deps.payments.nextInvoice(r.locationId).catch(() => undefined)));
-    return deps.payments.previews.ofAgency(companyId);
-  }
+  /** The agency's stored previews, after reading the due ones from Stripe if there are few (stored-reads.ts `withFewDueRead`). */
+  const currentPreviews = (companyId: string) =>
+    withFewDueRead(() => deps.payments.previews.ofAgency(companyId), (r) => deps.payments.nextInvoice(r.locationId), deps.payments.previews.nudge);
 
   /**
    * Figures per (sub-account, month) over `months` (oldest first), the next invoices' total, and the notes.

@@ -3,6 +3,7 @@
  * agency's); months are UTC calendar months `YYYY-MM` (months.ts says what a month holds).
  */
 import { z } from 'zod';
+import { cardCheckNote } from '../payments/schemas';
 import { seriesQuery } from '../reporting/schemas';
 
 const cents = z.number().int();
@@ -69,7 +70,8 @@ export const subAccountMoneyResponse = z.object({
 /** `GET /api/overview/attention`: per kind, the sub-accounts needing attention and the list filtered to them. */
 export const attentionResponse = z.object({
   items: z.array(z.object({ kind: z.string(), label: z.string(), count: z.number().int(), to: z.string() })),
-  cardCheckError: z.string().nullable(),
+  cards: cardCheckNote.describe('How fresh the `no_card` count is: the cards are stored and read from Stripe in the background'),
+  cardCheckError: z.string().nullable().describe('`cards.error`: why some cards could not be checked with Stripe'),
 });
 
 /** `GET /api/usage/amounts`: the same range and buckets as `GET /api/usage`. */

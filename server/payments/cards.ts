@@ -4,19 +4,24 @@
  * `invoice_settings.default_payment_method` (docs.stripe.com/api/subscriptions/object#subscription_object-default_payment_method,
  * docs.stripe.com/api/customers/object#customer_object-invoice_settings-default_payment_method); a card's
  * `card.brand`, `last4`, `exp_month`, `exp_year` come from the PaymentMethod (docs.stripe.com/api/payment_methods/object).
- * Read from Stripe through the short-lived cache (read-cache.ts).
+ * Read from Stripe by card-refresh.ts, which stores every read (stored-cards.ts) for the lists and the Overview.
  */
 import type Stripe from 'stripe';
 import type { z } from 'zod';
 import { AppError } from '../http/errors';
 import { stripeCall } from '../billing-setup/pricing';
 import { isResourceMissing } from '../stripe/stripe-errors';
-import type { ReadCache } from './read-cache';
 import type { cardSchema } from './schemas';
 
 export type CardSummary = z.infer<typeof cardSchema>;
 
-const EMPTY = { customerName: null, source: null, paymentMethodId: null, type: null, brand: null, last4: null, expMonth: null, expYear: null, expiringSoon: false, expired: false } as const;
+/** What a summary is made of, as read from Stripe or as stored (models/schema/card-summaries.ts). */
+export type CardFields = Pick<CardSummary, 'status' | 'customerName' | 'source' | 'paymentMethodId' | 'type' | 'brand' | 'last4' | 'expMonth' | 'expYear'>;
+
+const EMPTY = { customerName: null, source: null, paymentMethodId: null, type: null, brand: null, last4: null, expMonth: null, expYear: null } as const;
+
+/** The summary of a sub-account without a Stripe customer (or without Stripe). */
+export const NO_CUSTOMER: CardSummary = { status: 'no_customer', usable: false, ...EMPTY, expiringSoon: false, expired: false };
 
 /**
  * The expiry rule: a card is valid through the last day of its expiry month (UTC). `expired` once that month is
@@ -28,66 +33,70 @@ export function expiryOf(expMonth: number, expYear: number, now = new Date()): {
   return { expired: expiry < current, expiringSoon: expiry >= current && expiry <= current + 1 };
 }
 
+/**
+ * The summary as of `now`: usable when a payment method is on file and has not expired (only cards have an expiry,
+ * `expiryOf`), so a stored read shows a card expiring or expired as the months pass without reading Stripe again.
+ */
+export function cardSummary(fields: CardFields, now = new Date()): CardSummary {
+  const { status, customerName, source, paymentMethodId, type, brand, last4, expMonth, expYear } = fields;
+  const expiry = expMonth !== null && expYear !== null ? expiryOf(expMonth, expYear, now) : { expired: false, expiringSoon: false };
+  return { status, customerName, usable: status === 'card_on_file' && !expiry.expired, source, paymentMethodId, type, brand, last4, expMonth, expYear, ...expiry };
+}
+
 /** The summary of a PaymentMethod as Stripe answers it. */
 export function summarise(pm: Stripe.PaymentMethod, source: 'customer' | 'subscription', now = new Date(), customerName: string | null = null): CardSummary {
   const card = pm.card;
-  const expiry = card ? expiryOf(card.exp_month, card.exp_year, now) : { expired: false, expiringSoon: false };
-  return {
-    status: 'card_on_file',
-    customerName,
-    usable: !expiry.expired,
-    source,
-    paymentMethodId: pm.id,
-    type: pm.type,
-    brand: card?.brand ?? null,
-    last4: card?.last4 ?? null,
-    expMonth: card?.exp_month ?? null,
-    expYear: card?.exp_year ?? null,
-    ...expiry,
-  };
+  return cardSummary(
+    { status: 'card_on_file', customerName, source, paymentMethodId: pm.id, type: pm.type, brand: card?.brand ?? null, last4: card?.last4 ?? null, expMonth: card?.exp_month ?? null, expYear: card?.exp_year ?? null },
+    now,
+  );
 }
 
+/** Billed without a card: a subscription while the card read is not usable (none, expired, customer deleted); null: not read. */
+export const billedWithoutCard = (subscriptionId: string | null, card: CardSummary | null): boolean => Boolean(subscriptionId) && card !== null && !card.usable;
+
 /**
- * Reads the default payment method of `customerId` (and of `subscriptionId`, when the customer has none).
+ * Reads the default payment method of `customerId` (and of `subscriptionId`, when the customer has none): one call,
+ * or two when the customer has no default (the subscription is read with its payment method expanded).
+ * @param beforeCall awaited before each Stripe call (a job's pacing).
  * @throws AppError 400/502 `stripe_error` with Stripe's message.
  */
-export async function readCard(stripe: Stripe, customerId: string, subscriptionId: string | null): Promise<CardSummary> {
+export async function readCard(stripe: Stripe, customerId: string, subscriptionId: string | null, beforeCall = async () => {}): Promise<CardSummary> {
   return stripeCall(async () => {
     let customer: Stripe.Customer | Stripe.DeletedCustomer;
     try {
+      await beforeCall();
       customer = await stripe.customers.retrieve(customerId, { expand: ['invoice_settings.default_payment_method'] });
     } catch (err) {
-      if (isResourceMissing(err)) return { status: 'customer_deleted', usable: false, ...EMPTY };
+      if (isResourceMissing(err)) return cardSummary({ status: 'customer_deleted', ...EMPTY });
       throw err;
     }
-    if ((customer as Stripe.DeletedCustomer).deleted) return { status: 'customer_deleted', usable: false, ...EMPTY };
+    if ((customer as Stripe.DeletedCustomer).deleted) return cardSummary({ status: 'customer_deleted', ...EMPTY });
     const fromCustomer = (customer as Stripe.Customer).invoice_settings?.default_payment_method ?? null;
     const customerName = (customer as Stripe.Customer).name ?? null;
+    const paymentMethod = async (id: string) => (await beforeCall(), stripe.paymentMethods.retrieve(id));
     if (fromCustomer) {
-      const pm = typeof fromCustomer === 'string' ? await stripe.paymentMethods.retrieve(fromCustomer) : fromCustomer;
+      const pm = typeof fromCustomer === 'string' ? await paymentMethod(fromCustomer) : fromCustomer;
       return summarise(pm, 'customer', undefined, customerName);
     }
     if (subscriptionId) {
-      const sub = await stripe.subscriptions.retrieve(subscriptionId).catch((err) => (isResourceMissing(err) ? null : Promise.reject(err)));
+      await beforeCall();
+      const sub = await stripe.subscriptions
+        .retrieve(subscriptionId, { expand: ['default_payment_method'] })
+        .catch((err) => (isResourceMissing(err) ? null : Promise.reject(err)));
       const fromSub = sub?.default_payment_method ?? null;
       if (fromSub) {
-        const pm = typeof fromSub === 'string' ? await stripe.paymentMethods.retrieve(fromSub) : fromSub;
+        const pm = typeof fromSub === 'string' ? await paymentMethod(fromSub) : fromSub;
         return summarise(pm, 'subscription', undefined, customerName);
       }
     }
-    return { status: 'no_card', usable: false, ...EMPTY, customerName };
+    return cardSummary({ status: 'no_card', ...EMPTY, customerName });
   });
 }
 
-/** The card reader with the cache; `card(...)` of a sub-account without a customer is `no_customer`. */
-export function createCards(deps: { cache: ReadCache }) {
-  async function card(stripe: Stripe | null, companyId: string, customerId: string | null, subscriptionId: string | null): Promise<CardSummary> {
-    if (!customerId || !stripe) return { status: 'no_customer', usable: false, ...EMPTY };
-    return deps.cache.get(companyId, customerId, `card:${subscriptionId ?? ''}`, () => readCard(stripe, customerId, subscriptionId));
-  }
-
+/** The agency's card rule (the cards shown are read and stored by card-refresh.ts). */
+export function createCards() {
   return {
-    card,
     /**
      * The agency's rule "a card before a subscription starts": refuses unless Stripe has a usable default payment
      * method for the customer. Reads Stripe afresh (never the cache): it decides a charge.

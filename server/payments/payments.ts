@@ -2,7 +2,8 @@
  * The payments use cases: a sub-account's card and held usage, the hosted pages (Checkout in setup mode, the
  * Customer Portal), invoices and the next invoice, the agency's card option, and the Stripe events that change them.
  * Stripe is read through a 30-second cache (read-cache.ts) that webhook events about the customer clear; every
- * next-invoice preview read is also stored, and kept fresh in the background, for the Overview (preview-refresh.ts).
+ * next-invoice preview and every card read is also stored, and kept fresh in the background, for the Overview and the
+ * lists (preview-refresh.ts, card-refresh.ts).
  */
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
@@ -15,7 +16,8 @@ import type { StripeForAgency } from '../billing-setup/stripe-for-agency';
 import { stripeCall } from '../billing-setup/pricing';
 import { isResourceMissing } from '../stripe/stripe-errors';
 import { findAgency, findSubAccount, findSubAccountByCustomer } from '../tenancy/accounts-repository';
-import { createCards, type CardSummary } from './cards';
+import { billedWithoutCard, createCards, NO_CUSTOMER, type CardSummary } from './cards';
+import { createCardRefresh } from './card-refresh';
 import { completedSetup, createSetupSession, makeDefaultForInvoices } from './checkout';
 import { heldUnitsByLocation, heldUsage } from './held-usage';
 import { listInvoices, nextInvoice, type InvoiceQuery } from './invoices';
@@ -23,8 +25,12 @@ import { openPortalSession } from './portal';
 import { createPreviewRefresh } from './preview-refresh';
 import { AGENCY_WIDE, createReadCache, type ReadCache } from './read-cache';
 import type { hostedLinkResponse, paymentFlagsResponse, subAccountPaymentsResponse } from './schemas';
+import { summaryOf } from './stored-cards';
 
 type HostedLink = z.infer<typeof hostedLinkResponse>;
+
+/** Events saying a payment method changed, besides customer.* (PAYMENT_WEBHOOK_EVENTS): the customer's card is read again. */
+const CARD_EVENTS = new Set(['payment_method.attached', 'payment_method.detached', 'payment_method.updated', 'payment_method.automatically_updated', 'setup_intent.succeeded']);
 const iso = (seconds: number | null | undefined) => (seconds ? new Date(seconds * 1000).toISOString() : null);
 
 export function createPayments(deps: {
@@ -37,10 +43,13 @@ export function createPayments(deps: {
   startSubscription?: (locationId: string) => Promise<unknown>;
   /** Asks the scheduler to run the invoice-preview refresh soon (preview-refresh.ts); must not throw. */
   nudgePreviews?: () => void;
+  /** Asks the scheduler to run the card refresh soon (card-refresh.ts); must not throw. */
+  nudgeCards?: () => void;
 }) {
   const cache = deps.cache ?? createReadCache();
-  const cards = createCards({ cache });
+  const cards = createCards();
   const previews = createPreviewRefresh({ db: deps.db, stripeForAgency: deps.stripeForAgency, logger: deps.logger, nudge: deps.nudgePreviews });
+  const storedCards = createCardRefresh({ db: deps.db, stripeForAgency: deps.stripeForAgency, logger: deps.logger, nudge: deps.nudgeCards });
 
   async function subAccountOrThrow(locationId: string) {
     const sub = await findSubAccount(deps.db, locationId);
@@ -64,15 +73,22 @@ export function createPayments(deps: {
     });
   }
 
-  /** What Stripe has for the customer changed: its cached reads go and its stored previews are read again. */
-  async function customerChanged(companyId: string, customerId: string): Promise<void> {
+  /** The customer's invoices changed: its cached reads go and its stored previews are read again. */
+  async function invoicesChanged(companyId: string, customerId: string): Promise<void> {
     cache.invalidateCustomer(companyId, customerId);
     await previews.requestRefresh(companyId, customerId);
+  }
+
+  /** What Stripe has for the customer changed (it, or its subscription): its stored card is read again too. */
+  async function customerChanged(companyId: string, customerId: string): Promise<void> {
+    await invoicesChanged(companyId, customerId);
+    await storedCards.requestRefresh(companyId, { customerId });
   }
 
   return {
     cache,
     previews,
+    cards: storedCards,
     customerChanged,
     requireCard: cards.requireCard,
 
@@ -81,7 +97,9 @@ export function createPayments(deps: {
       const sub = await subAccountOrThrow(locationId);
       const agency = await findAgency(deps.db, sub.companyId);
       const stripe = sub.stripeCustomerId ? await deps.stripeForAgency(sub.companyId) : null;
-      const card = await cards.card(stripe, sub.companyId, sub.stripeCustomerId, sub.stripeSubscriptionId);
+      // Read live (through the cache) and stored for the lists and the Overview.
+      const target = sub.stripeCustomerId ? { locationId, companyId: sub.companyId, customerId: sub.stripeCustomerId, subscriptionId: sub.stripeSubscriptionId } : null;
+      const card = stripe && target ? await cache.get(target.companyId, target.customerId, `card:${target.subscriptionId ?? ''}`, () => storedCards.read(stripe, target)) : NO_CUSTOMER;
       const subscription = stripe ? await subscriptionNow(stripe, sub.companyId, sub.stripeCustomerId!, sub.stripeSubscriptionId) : null;
       return {
         locationId,
@@ -95,7 +113,8 @@ export function createPayments(deps: {
 
     /**
      * Card and held-usage flags for a page of the agency's list (at most 200 ids; ids of other agencies are left
-     * out). A card Stripe could not be read for carries Stripe's message instead.
+     * out). Cards as stored (card-refresh.ts `current`): no Stripe call on the request unless a few were never read;
+     * more never read are said to be being checked, one Stripe could not read carries Stripe's message instead.
      */
     async flags(companyId: string, locationIds: string[]): Promise<z.infer<typeof paymentFlagsResponse>> {
       const ids = [...new Set(locationIds)].slice(0, 200);
@@ -106,24 +125,16 @@ export function createPayments(deps: {
             where company_id = ${companyId} and location_id in (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`,
       );
       const held = await heldUnitsByLocation(deps.db, rows.map((r) => r.locationId));
-      let stripe: Stripe | null = null;
-      let stripeError: string | null = null;
-      if (rows.some((r) => r.customer)) stripe = await deps.stripeForAgency(companyId).catch((err: Error) => ((stripeError = err.message), null));
-      const items: z.infer<typeof paymentFlagsResponse>['items'] = [];
-      // A few at a time: one Stripe read per customer not in the cache.
-      for (let i = 0; i < rows.length; i += 4) {
-        const chunk = rows.slice(i, i + 4);
-        items.push(
-          ...(await Promise.all(
-            chunk.map(async (r) => {
-              let card: CardSummary | null = null;
-              let error = r.customer ? stripeError : null;
-              if (stripe && r.customer) card = await cards.card(stripe, companyId, r.customer, r.subscription).catch((err: Error) => ((error = err.message), null));
-              return { locationId: r.locationId, card, billedWithoutCard: Boolean(r.subscription) && card !== null && !card.usable, heldUnits: held.get(r.locationId) ?? 0, error };
-            }),
-          )),
-        );
-      }
+      const customers = rows.filter((r) => r.customer).map((r) => r.locationId);
+      const stored = customers.length ? await storedCards.current(companyId, customers) : { rows: [], stripeError: null };
+      const cardOf = new Map(stored.rows.map((c) => [c.locationId, c]));
+      const items = rows.map((r) => {
+        const row = cardOf.get(r.locationId);
+        const card: CardSummary | null = row && !stored.stripeError ? summaryOf(row) : null;
+        const error = r.customer ? (stored.stripeError ?? row?.lastError ?? null) : null;
+        const checkedAt = card && row?.fetchedAt ? row.fetchedAt.toISOString() : null;
+        return { locationId: r.locationId, card, billedWithoutCard: billedWithoutCard(r.subscription, card), heldUnits: held.get(r.locationId) ?? 0, error, checking: Boolean(r.customer) && !card && !error, checkedAt };
+      });
       return { items };
     },
 
@@ -189,17 +200,32 @@ export function createPayments(deps: {
 
     /**
      * A verified Stripe event of the agency (server/stripe/payment-events.ts calls it first): any invoice.* or
-     * customer.* event clears the customer's cached reads and asks for its stored previews to be read again; `checkout.session.completed` of a setup session for a mapped customer makes
-     * the saved card the customer's default for invoices, and starts the subscription an agency requiring a card was
-     * waiting for. Each re-reads Stripe (the event is a hint).
+     * customer.* event clears the customer's cached reads and asks for its stored previews to be read again, and a
+     * customer.* event (customer.updated: a new default; customer.subscription.updated: the subscription's own default)
+     * for its stored card too; payment_method.* and setup_intent.succeeded (CARD_EVENTS) ask for the card alone;
+     * `checkout.session.completed` of a setup session for a mapped customer makes the saved card the customer's default
+     * for invoices (and asks for its card), and starts the subscription an agency requiring a card was waiting for.
+     * Each re-reads Stripe (the event is a hint).
      * @returns the sub-account a completed setup applied to, else null.
      * @throws the stripe-node error when Stripe cannot be read or updated (the webhook answers 5xx; Stripe retries).
      */
     async handleEvent(companyId: string, event: Stripe.Event, stripe: Stripe): Promise<{ locationId: string } | null> {
       const object = event.data.object as { id?: string; object?: string; customer?: string | { id: string } | null };
       const customer = object.object === 'customer' ? (object.id ?? null) : typeof object.customer === 'string' ? object.customer : (object.customer?.id ?? null);
-      if (event.type.startsWith('invoice.') || event.type.startsWith('customer.')) {
+      if (event.type.startsWith('invoice.')) {
+        if (customer) await invoicesChanged(companyId, customer);
+        return null;
+      }
+      if (event.type.startsWith('customer.')) {
         if (customer) await customerChanged(companyId, customer);
+        return null;
+      }
+      if (CARD_EVENTS.has(event.type)) {
+        // A detached payment method no longer names its customer: the event's previous attributes may, and the stored
+        // cards showing it are marked too.
+        const customerId = customer ?? (event.data as { previous_attributes?: { customer?: string | null } }).previous_attributes?.customer ?? null;
+        if (customerId) cache.invalidateCustomer(companyId, customerId);
+        await storedCards.requestRefresh(companyId, { customerId, paymentMethodId: object.object === 'payment_method' ? (object.id ?? null) : null });
         return null;
       }
       if (event.type !== 'checkout.session.completed' || !object.id) return null;
@@ -210,6 +236,7 @@ export function createPayments(deps: {
       if (!sub || sub.locationId !== setup.locationId) return null;
       await makeDefaultForInvoices(stripe, setup.customerId, setup.paymentMethodId);
       cache.invalidateCustomer(companyId, setup.customerId);
+      await storedCards.requestRefresh(companyId, { customerId: setup.customerId });
       deps.logger.info({ companyId, locationId: sub.locationId, session: setup.sessionId }, 'card saved as the default for invoices');
       const agency = await findAgency(deps.db, companyId);
       if (agency?.requireCardBeforeSubscription && sub.rebillingEnabled && !sub.stripeSubscriptionId && !sub.stripeSubscriptionScheduleId && deps.startSubscription) {

@@ -5,98 +5,47 @@
  * soon after a webhook or a change asks for a refresh (`requestRefresh` nudges it).
  *
  * Stripe's limits are per account (docs.stripe.com/rate-limits): 100 requests/s in live mode, 25/s in a sandbox or
- * test mode, and 25/s on any one endpoint such as create_preview. The job stays at PREVIEW_REFRESH.perSecond per
- * agency (each agency is its own Stripe account), well under them, leaving room for the pages' own reads.
+ * test mode, and 25/s on any one endpoint such as create_preview. The job stays at PREVIEW_REFRESH.perSecond calls
+ * per agency (each agency is its own Stripe account); with the card refresh running beside it, the two together stay
+ * at 20 calls a second per account at most, leaving room for the pages' own reads (worked out in card-refresh.ts).
  */
-import type { Logger } from 'pino';
 import type Stripe from 'stripe';
-import type { Database } from '../../models/database';
-import type { StripeForAgency } from '../billing-setup/stripe-for-agency';
-import { forEachConcurrently } from '../jobs/concurrently';
 import { findAgency } from '../tenancy/accounts-repository';
 import { nextInvoice, type NextInvoice } from './invoices';
-import { duePreviews, previewsOfAgency, requestRefresh, saveError, saveRead, type PreviewTarget, type StoredPreview } from './stored-previews';
+import { duePreviews, previewsOfAgency, requestRefresh, saveError, saveRead, type PreviewTarget } from './stored-previews';
+import { readAndStore, refreshByAgency, type RefreshDeps, type RefreshLimits, type RefreshSummary } from './stored-reads';
 
 /** The scheduler's name of the refresh job (server/jobs/scheduled-jobs.ts). */
 export const PREVIEW_REFRESH_JOB = 'invoice-previews';
 
 /**
- * How the job reads: `perAgency` previews in flight at once per agency, at most `perSecond` started per second per
- * agency, `agencies` agencies at once, and at most `perRun` previews per run (the next run goes on).
+ * How the job reads (stored-reads.ts `RefreshLimits`): 4 previews in flight and at most 10 started a second per
+ * agency (one preview is one Stripe call), 4 agencies at once, at most 2,000 previews a run.
  */
-export const PREVIEW_REFRESH = { perAgency: 4, perSecond: 10, agencies: 4, perRun: 2000 };
+export const PREVIEW_REFRESH: RefreshLimits = { perAgency: 4, perSecond: 10, agencies: 4, perRun: 2000 };
 
 /** What one run did. */
-export interface PreviewRefreshSummary {
-  read: number;
-  failed: number;
-  /** Agencies skipped: Stripe not connected, or its key unreadable. */
-  skippedAgencies: number;
-}
+export type PreviewRefreshSummary = RefreshSummary;
 
-/**
- * Starts calls at most `perSecond` per second (evenly spaced, so no rolling second holds more), waiting as needed.
- * @returns a function to await before each call.
- */
-function pacer(perSecond: number): () => Promise<void> {
-  const gapMs = 1000 / perSecond;
-  let nextAt = 0;
-  return async () => {
-    const now = Date.now();
-    const at = Math.max(now, nextAt);
-    nextAt = at + gapMs;
-    if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now));
-  };
-}
-
-export function createPreviewRefresh(deps: {
-  db: Database;
-  stripeForAgency: StripeForAgency;
-  logger: Logger;
-  /** Asks the scheduler for a run of PREVIEW_REFRESH_JOB soon (server/main.ts); must not throw. */
-  nudge?: () => void;
-  options?: Partial<typeof PREVIEW_REFRESH>;
-}) {
+/** The invoice-preview refresh; `deps.nudge` asks for a run of PREVIEW_REFRESH_JOB. */
+export function createPreviewRefresh(deps: RefreshDeps) {
   const options = { ...PREVIEW_REFRESH, ...deps.options };
 
   /**
    * Reads the sub-account's next invoice from Stripe and stores it, or stores Stripe's message when the read fails.
    * @param flatFeePriceId the agency's flat-fee price (nextInvoice marks its line as not metered).
+   * @param pace awaited before the one Stripe call (the job's pacing).
    * @throws what invoices.ts `nextInvoice` throws (AppError 400/502 with Stripe's message), after storing it.
    */
-  async function read(stripe: Stripe, target: PreviewTarget, flatFeePriceId: string | null): Promise<NextInvoice> {
-    const startedAt = new Date();
-    try {
-      const preview = await nextInvoice(stripe, { customerId: target.customerId, subscriptionId: target.subscriptionId, flatFeePriceId });
-      await saveRead(deps.db, target, preview, startedAt);
-      return preview;
-    } catch (err) {
-      await saveError(deps.db, target, (err as Error).message, startedAt);
-      throw err;
-    }
-  }
-
-  /** Reads one agency's due previews, bounded and paced. */
-  async function refreshAgency(companyId: string, due: StoredPreview[], summary: PreviewRefreshSummary): Promise<void> {
-    let stripe: Stripe;
-    try {
-      stripe = await deps.stripeForAgency(companyId);
-    } catch (err) {
-      summary.skippedAgencies += 1;
-      deps.logger.debug({ companyId, reason: (err as Error).message }, 'invoice previews not refreshed: Stripe cannot be used');
-      return;
-    }
-    const flatFeePriceId = (await findAgency(deps.db, companyId))?.flatFeePriceId ?? null;
-    const pace = pacer(options.perSecond);
-    await forEachConcurrently(due, options.perAgency, async (target) => {
-      await pace();
-      try {
-        await read(stripe, target, flatFeePriceId);
-        summary.read += 1;
-      } catch {
-        summary.failed += 1; // stored with Stripe's message; tried again after PREVIEW_RETRY_SECONDS
-      }
-    });
+  function read(stripe: Stripe, target: PreviewTarget, flatFeePriceId: string | null, pace?: () => Promise<void>): Promise<NextInvoice> {
+    return readAndStore(
+      async () => {
+        await pace?.();
+        return nextInvoice(stripe, { customerId: target.customerId, subscriptionId: target.subscriptionId, flatFeePriceId });
+      },
+      (preview, startedAt) => saveRead(deps.db, target, preview, startedAt),
+      (message, startedAt) => saveError(deps.db, target, message, startedAt),
+    );
   }
 
   return {
@@ -107,12 +56,10 @@ export function createPreviewRefresh(deps: {
 
     /** The job: reads up to `perRun` due previews, agencies side by side. Stripe errors are stored, never thrown. */
     async refreshDue(): Promise<PreviewRefreshSummary> {
-      const due = await duePreviews(deps.db, options.perRun);
-      const byAgency = new Map<string, StoredPreview[]>();
-      for (const row of due) byAgency.set(row.companyId, byAgency.get(row.companyId) ?? []).get(row.companyId)!.push(row);
-      const summary: PreviewRefreshSummary = { read: 0, failed: 0, skippedAgencies: 0 };
-      await forEachConcurrently([...byAgency], options.agencies, ([companyId, rows]) => refreshAgency(companyId, rows, summary));
-      return summary;
+      return refreshByAgency(await duePreviews(deps.db, options.perRun), options, { ...deps, what: 'invoice previews' }, async (companyId, stripe, pace) => {
+        const flatFeePriceId = (await findAgency(deps.db, companyId))?.flatFeePriceId ?? null;
+        return async (target) => read(stripe, target, flatFeePriceId, pace);
+      });
     },
 
     /** Marks the customer's stored previews to be read again and nudges the job (a webhook, a subscription change). */

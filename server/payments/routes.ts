@@ -49,7 +49,7 @@ export function paymentRoutes(deps: { payments: Payments }): ApiRoute<any, any, 
     }),
     defineRoute({
       method: 'get', path: '/api/payments/sub-accounts', tag: 'Payments', access: 'agency',
-      summary: 'Card and held-usage flags for sub-accounts of the list (comma-separated ids, at most 200)',
+      summary: 'Card and held-usage flags for sub-accounts of the list (comma-separated ids, at most 200); the cards as stored, read from Stripe in the background (`checking` until read)',
       query: s.paymentFlagsQuery, response: s.paymentFlagsResponse,
       handler: ({ caller, query }) => {
         const ids = query.locationIds.split(',').map((id) => id.trim()).filter(Boolean);

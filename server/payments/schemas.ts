@@ -54,21 +54,44 @@ export const subAccountPaymentsResponse = z.object({
     .nullable(),
 });
 
-/** Per sub-account of a page of the agency's list: `GET /api/payments/sub-accounts?locationIds=a,b`. */
+/**
+ * Per sub-account of a page of the agency's list: `GET /api/payments/sub-accounts?locationIds=a,b`. The cards are
+ * those stored (server/payments/stored-cards.ts), read from Stripe in the background, not on the request.
+ */
 export const paymentFlagsQuery = z.object({ locationIds: z.string().max(5000) });
 export const paymentFlagsResponse = z.object({
   items: z.array(
     z.object({
       locationId: z.string(),
+      /** Null without a customer, while it is being checked, or when it could not be read (`error`). */
       card: cardSchema.nullable(),
-      /** Billed (a subscription, or rebilling on with a customer) while Stripe has no usable card. */
+      /** Billed (a subscription) while Stripe has no usable card. */
       billedWithoutCard: z.boolean(),
       heldUnits: z.number().int(),
-      /** Stripe's message when the card could not be read. */
+      /** Stripe's message when the card could not be read, or why Stripe cannot be used. */
       error: z.string().nullable(),
+      /** The card has not been read from Stripe yet: it is being checked. */
+      checking: z.boolean(),
+      /** When Stripe was read for the card shown (ISO 8601); null when none is. */
+      checkedAt: z.string().nullable(),
     }),
   ),
 });
+
+/**
+ * What the stored cards say of the agency's billed sub-accounts (those with a subscription), for the Overview's
+ * "billed without a card" and the list's `no_card` filter: read from Stripe in the background
+ * (server/payments/card-refresh.ts), never on the request, so the answer says how fresh it is.
+ */
+export const cardCheckNote = z.object({
+  asOf: z.string().nullable().describe('When Stripe was read for the oldest card counted (ISO 8601); null when none is'),
+  checking: z.number().int().describe('Billed sub-accounts whose card has not been read from Stripe yet: not counted until it is'),
+  refreshing: z.number().int().describe('Billed sub-accounts whose stored card is being read again (a webhook said it changed, or it is older than an hour): counted as stored'),
+  unreadable: z.number().int().describe('Billed sub-accounts whose card Stripe could not read: not counted'),
+  error: z.string().nullable().describe('Stripe’s message for the first card it could not read, or why Stripe cannot be used'),
+});
+/** The note as the server builds it (server/payments/stored-cards.ts `cardCheck`). */
+export type CardCheckNote = z.infer<typeof cardCheckNote>;
 
 /** A link to one of Stripe's hosted pages, for the client to open or the agency to copy and send. */
 export const hostedLinkResponse = z.object({

@@ -8,6 +8,7 @@ import { and, asc, desc, eq, isNotNull, ne, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../models/database';
 import { invoicePreviews, subAccounts } from '../../models/schema';
 import type { NextInvoice } from './invoices';
+import { staleSql, storeRead } from './stored-reads';
 
 /** A stored preview older than this is read again, seconds (usage reported to Stripe since changes it). */
 export const PREVIEW_MAX_AGE_SECONDS = 300;
@@ -45,8 +46,7 @@ export interface StoredPreview extends PreviewTarget {
 const DUE: SQL<boolean> = sql<boolean>`(${invoicePreviews.locationId} is null
   or ${invoicePreviews.refreshRequestedAt} is not null
   or (${invoicePreviews.periodEnd} <= now() and ${invoicePreviews.fetchedAt} < ${invoicePreviews.periodEnd})
-  or (${invoicePreviews.lastError} is null and ${invoicePreviews.fetchedAt} < now() - make_interval(secs => ${PREVIEW_MAX_AGE_SECONDS}))
-  or (${invoicePreviews.lastError} is not null and ${invoicePreviews.attemptedAt} < now() - make_interval(secs => ${PREVIEW_RETRY_SECONDS})))`;
+  or ${staleSql(invoicePreviews, PREVIEW_MAX_AGE_SECONDS, PREVIEW_RETRY_SECONDS)})`;
 
 /** Subscribed sub-accounts matching `where`, each with its stored preview and whether it is due. */
 function subscribed(db: Database, where: SQL | undefined) {
@@ -83,17 +83,12 @@ export async function duePreviews(db: Database, limit: number): Promise<StoredPr
     .limit(limit);
 }
 
-/**
- * A request made before `startedAt` is answered by a read that began then; one made after it (a webhook during the
- * read) stays, so the next run reads again.
- */
-const settledRequest = (startedAt: Date) =>
-  sql`case when ${invoicePreviews.refreshRequestedAt} > ${startedAt.toISOString()}::timestamptz then ${invoicePreviews.refreshRequestedAt} end`;
-
 /** Stores what Stripe previewed (or that nothing is upcoming), read from `startedAt` on. */
 export async function saveRead(db: Database, target: PreviewTarget, preview: NextInvoice, startedAt: Date): Promise<void> {
   const i = preview.invoice;
-  const values = {
+  const row = {
+    locationId: target.locationId,
+    companyId: target.companyId,
     stripeCustomerId: target.customerId,
     stripeSubscriptionId: target.subscriptionId,
     currency: i?.currency ?? null,
@@ -104,14 +99,8 @@ export async function saveRead(db: Database, target: PreviewTarget, preview: Nex
     periodStart: i ? new Date(i.periodStart) : null,
     periodEnd: i ? new Date(i.periodEnd) : null,
     noneReason: i ? null : preview.reason,
-    fetchedAt: sql`now()`,
-    attemptedAt: sql`now()`,
-    lastError: null,
   };
-  await db
-    .insert(invoicePreviews)
-    .values({ locationId: target.locationId, companyId: target.companyId, ...values })
-    .onConflictDoUpdate({ target: invoicePreviews.locationId, set: { ...values, companyId: target.companyId, refreshRequestedAt: settledRequest(startedAt) } });
+  await storeRead(db, invoicePreviews, row, startedAt);
 }
 
 /**
@@ -122,11 +111,8 @@ export async function saveError(db: Database, target: PreviewTarget, message: st
   await db
     .delete(invoicePreviews)
     .where(and(eq(invoicePreviews.locationId, target.locationId), ne(invoicePreviews.stripeSubscriptionId, target.subscriptionId)));
-  const row = { companyId: target.companyId, stripeCustomerId: target.customerId, stripeSubscriptionId: target.subscriptionId, lastError: message };
-  await db
-    .insert(invoicePreviews)
-    .values({ locationId: target.locationId, ...row })
-    .onConflictDoUpdate({ target: invoicePreviews.locationId, set: { ...row, attemptedAt: sql`now()`, refreshRequestedAt: settledRequest(startedAt) } });
+  const row = { locationId: target.locationId, companyId: target.companyId, stripeCustomerId: target.customerId, stripeSubscriptionId: target.subscriptionId };
+  await storeRead(db, invoicePreviews, row, startedAt, message);
 }
 
 /** Asks for the customer's stored previews to be read again (a webhook or a change said they changed). @returns how many. */

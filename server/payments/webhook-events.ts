@@ -16,7 +16,15 @@ export const PAYMENT_WEBHOOK_EVENTS = [
   'invoice.overdue',
   'invoice.deleted',
   'invoice.payment_succeeded',
-  // A card changed in the portal or the Dashboard, a subscription changed there: the cached card and preview go.
+  // A card changed in the portal or the Dashboard, a subscription changed there (its default_payment_method too): the
+  // cached card and preview go, and the stored card is read again (server/payments/card-refresh.ts).
   'customer.updated',
   'customer.subscription.updated',
+  // A payment method added, removed or changed (by the client, the agency, or the card network's updater), a card
+  // saved by a SetupIntent: the customer's stored card is read again.
+  'payment_method.attached',
+  'payment_method.detached',
+  'payment_method.updated',
+  'payment_method.automatically_updated',
+  'setup_intent.succeeded',
 ] as const;

@@ -156,8 +156,11 @@ describe('the Overview as the owner’s cockpit', () => {
 
   it('when a needs-attention item is clicked, then the sub-accounts list shows exactly the sub-accounts it counts', async () => {
     const attention = app.getByTestId('needs-attention');
+    // The cards as stored on the server (the few never read were read on this first visit): as of when.
+    expect(await attention.getByTestId('cards-freshness').innerText()).toMatch(/^Cards as of [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{2}:\d{2} UTC$/);
     await attention.getByRole('link', { name: /Billed without a card on file/ }).click();
     await app.getByTestId('status-filter').getByText('Billed without a card on file').waitFor();
+    await app.getByTestId('status-filter').getByTestId('cards-freshness').getByText(/^Cards as of /).waitFor();
     await listRow('Harbor Dental').waitFor();
     expect(await app.locator('table.subs tbody tr').count()).toBe(1);
     await nav('Overview').click();

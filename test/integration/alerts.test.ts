@@ -301,12 +301,3 @@ describe('giving up', () => {
     expect(await t.service.alerts.delivery.deliverDue(new Date(at + 86_400_000))).toEqual({ delivered: 0, retrying: 0, failed: 0 });
   });
 });
-
-describe('card alerts', () => {
-  it('when the daily card check finds a billed sub-account without a card, then "no card on file" is alerted once a month', async () => {
-    expect(await t.service.alerts.checks.checkCards()).toEqual({ checked: 1, raised: 1 });
-    expect(await t.service.alerts.checks.checkCards()).toEqual({ checked: 1, raised: 0 });
-    const [missing] = (await api('get', '/api/alerts').expect(200)).body.items.filter((a: { kind: string }) => a.kind === 'card_missing');
-    expect(missing).toMatchObject({ locationId: LOCATION, title: 'No card on file: Harbor Dental' });
-  });
-});

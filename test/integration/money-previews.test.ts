@@ -4,9 +4,9 @@ import { buildService } from '../../server/main';
 import { PREVIEW_NUDGE_MS, PREVIEW_REFRESH_JOB } from '../../server/jobs/scheduled-jobs';
 import { PREVIEW_REFRESH } from '../../server/payments/preview-refresh';
 import { drainReporter } from '../support/billing';
-import { setUpPaymentsAgency, type PaymentsAgency } from '../support/payments';
-import { startStripeStub, type StripeStub } from '../support/stripe-stub';
-import { startTestService, type TestService } from '../support/test-service';
+import { startPaymentsWorld, type PaymentsAgency, type PaymentsWorld } from '../support/payments';
+import type { StripeStub } from '../support/stripe-stub';
+import type { TestService } from '../support/test-service';
 
 /**
  * The Overview's next invoices with many clients: Stripe's previews are stored (server/payments/stored-previews.ts)
@@ -23,7 +23,7 @@ const FEE = 4900;
 let t: TestService;
 let stripe: StripeStub;
 let agency: PaymentsAgency;
-const customers: Record<string, string> = {};
+let customers: Record<string, string> = {};
 
 const previewCalls = () => stripe.requestLog.filter((r) => `${r.method} ${r.path}` === PREVIEW);
 const overview = async () => (await t.http.get('/api/money?months=1').set('authorization', `Bearer ${agency.agencyToken}`).expect(200)).body;
@@ -34,19 +34,14 @@ const invoiceChanged = (locationId: string) => {
   return agency.sendEvent('invoice.updated', { id: invoice.id, object: 'invoice', customer: customers[locationId] });
 };
 
+let world: PaymentsWorld;
 beforeAll(async () => {
-  stripe = await startStripeStub();
-  t = await startTestService({ STRIPE_API_URL: stripe.url, REPORTER_RETRY_BASE_SECONDS: '0' });
-  agency = await setUpPaymentsAgency(t, stripe, COMPANY, { flatFeeCents: FEE });
-  for (const [i, id] of CLIENTS.entries()) {
-    customers[id] = await agency.addSubAccount(id, `Client ${i}`);
-    await t.http.put(`/api/sub-accounts/${id}/billing`).set('authorization', `Bearer ${agency.agencyToken}`).send({ rebillingEnabled: true }).expect(200);
-  }
+  world = await startPaymentsWorld(COMPANY, CLIENTS, { flatFeeCents: FEE });
+  ({ t, stripe, agency, customers } = world);
 }, 240_000);
 afterAll(async () => {
   nock.cleanAll();
-  await t.close();
-  await stripe.close();
+  await world.close();
 });
 
 describe('the Overview’s next invoices from stored previews', () => {

@@ -3,8 +3,8 @@
  * to new Stripe customers, session tokens for each kind of caller, signed Stripe events, usage through the usage API.
  */
 import Stripe from 'stripe';
-import type { StripeStub } from './stripe-stub';
-import type { TestService } from './test-service';
+import { startStripeStub, type StripeStub } from './stripe-stub';
+import { startTestService, type TestService } from './test-service';
 
 export interface PaymentsAgency {
   companyId: string;
@@ -13,6 +13,8 @@ export interface PaymentsAgency {
   clientToken(locationId: string, admin?: boolean): Promise<string>;
   /** Maps the sub-account to a new Stripe customer and returns its id. */
   addSubAccount(locationId: string, name: string): Promise<string>;
+  /** Adds each sub-account (named `Client 0`, `Client 1`…) with a new customer and rebilling on (a subscription); returns their customers by location id. */
+  addSubscribedClients(locationIds: string[]): Promise<Record<string, string>>;
   /** Posts a Stripe event of the agency's account, signed with its webhook endpoint's secret. */
   sendEvent(type: string, object: { id: string; object: string; customer?: string | null }): Promise<{ body: Record<string, unknown> }>;
   /** Records `quantity` SMS for the sub-account through the usage API. */
@@ -29,14 +31,23 @@ export async function setUpPaymentsAgency(t: TestService, stripe: StripeStub, co
   if (options.flatFeeCents) await as('put', '/api/defaults').send({ flatFeeAmount: options.flatFeeCents }).expect(200);
   const apiKey = (await t.service.apiKeys.create(companyId, 'payments tests')).key;
   let sequence = 0;
+  const addSubAccount = async (locationId: string, name: string) => {
+    await t.service.accounts.registerSubAccount(locationId, companyId, name);
+    return (await as('put', `/api/sub-accounts/${locationId}/customer`).send({ create: true }).expect(200)).body.stripeCustomerId as string;
+  };
   return {
     companyId,
     agencyToken,
     clientToken: async (locationId, admin = true) =>
       (await t.service.sessionTokens.issue({ userId: `u-${locationId}`, companyId, type: 'location', role: admin ? 'admin' : 'user', activeLocation: locationId })).token,
-    async addSubAccount(locationId, name) {
-      await t.service.accounts.registerSubAccount(locationId, companyId, name);
-      return (await as('put', `/api/sub-accounts/${locationId}/customer`).send({ create: true }).expect(200)).body.stripeCustomerId as string;
+    addSubAccount,
+    async addSubscribedClients(locationIds) {
+      const customers: Record<string, string> = {};
+      for (const [i, id] of locationIds.entries()) {
+        customers[id] = await addSubAccount(id, `Client ${i}`);
+        await as('put', `/api/sub-accounts/${id}/billing`).send({ rebillingEnabled: true }).expect(200);
+      }
+      return customers;
     },
     sendEvent: (type, object) => sendStripeEvent(t, stripe, companyId, { id: `evt_${type}_${object.id}_${sequence++}`, type, object }),
     async recordSms(locationId, quantity) {
@@ -47,6 +58,25 @@ export async function setUpPaymentsAgency(t: TestService, stripe: StripeStub, co
         .expect(200);
     },
   };
+}
+
+/** A Stripe double, the service on it, and an agency with `clients` subscribed (`addSubscribedClients`); `close` ends them. */
+export interface PaymentsWorld {
+  t: TestService;
+  stripe: StripeStub;
+  agency: PaymentsAgency;
+  /** Each client's Stripe customer, by location id. */
+  customers: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** Starts a PaymentsWorld: the double, the service (reporter retries at once), the agency (`setUpPaymentsAgency`) and its clients. */
+export async function startPaymentsWorld(companyId: string, clients: string[], options: { flatFeeCents?: number } = {}): Promise<PaymentsWorld> {
+  const stripe = await startStripeStub();
+  const t = await startTestService({ STRIPE_API_URL: stripe.url, REPORTER_RETRY_BASE_SECONDS: '0' });
+  const agency = await setUpPaymentsAgency(t, stripe, companyId, options);
+  const customers = await agency.addSubscribedClients(clients);
+  return { t, stripe, agency, customers, close: async () => (await t.close(), await stripe.close()) };
 }
 
 /**

@@ -24,11 +24,10 @@ import type {
   stripeConnectionResponse,
   subAccountBillingRequest,
   subAccountDetailResponse,
-  subAccountListQuery,
-  subAccountListResponse,
   subAccountRowSchema,
   taxBehaviorSchema,
 } from '../../server/billing-setup/schemas';
+import type { subAccountListQuery, subAccountListResponse } from '../../server/billing-setup/list-schemas';
 import type {
   chargesResponse,
   metricTotal,

@@ -226,6 +226,8 @@ export function subscriptionEngine(fake: Fake) {
       ...sub.items,
       data: sub.items.data.map((item: StripeJson) => ({ ...item, price: priceView(state.prices.get(item.price.id) ?? item.price, expand) })),
     },
+    // docs.stripe.com/api/subscriptions/object#subscription_object-default_payment_method: expandable.
+    default_payment_method: expand.includes('default_payment_method') && sub.default_payment_method ? (state.paymentMethods.get(sub.default_payment_method) ?? sub.default_payment_method) : sub.default_payment_method,
   });
   return { createSubscription, updateSubscription, subscriptionView, activePrice, checkItems, discountsFrom };
 }

@@ -175,9 +175,9 @@ export interface StripeStub {
   apiFaults: ApiFault[];
   /** Milliseconds every request is held before it is answered (0 by default; latency.ts). */
   latencyMs: number;
-  /** Requests held or being handled now, per `METHOD /path` (latency.ts). */
+  /** Requests held or being handled now, per `METHOD /path`, and all together under `'*'` (latency.ts `ALL_REQUESTS`). */
   inFlight: Map<string, number>;
-  /** The most requests in flight at once, per `METHOD /path`, since the map was last cleared (latency.ts). */
+  /** The most requests in flight at once, per `METHOD /path` and under `'*'`, since the map was last cleared (latency.ts). */
   peakInFlight: Map<string, number>;
   /** Adds a coupon (docs.stripe.com/api/coupons/object); defaults: duration 'forever', valid. Returns it. */
   seedCoupon(coupon: Partial<StripeJson> & { id: string }): StripeJson;

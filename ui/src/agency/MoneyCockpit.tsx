@@ -1,20 +1,16 @@
 /**
  * The owner's cockpit on the Overview: this month's billed, HighLevel cost and profit with the change against last
  * month, the next invoices across clients, and what needs attention, each linking to the sub-accounts list filtered
- * to it. Money comes from GET /api/money (server/money/): integer cents, UTC calendar months. The next invoices are
- * Stripe's previews as stored on the server and refreshed in the background: the tile says as of when, and while some
- * are still being read the figures are asked for again every POLL_MS, at most MAX_POLLS times.
+ * to it. Money comes from GET /api/money (server/money/): integer cents, UTC calendar months. The next invoices and
+ * the cards behind "billed without a card" are Stripe's answers as stored on the server and refreshed in the
+ * background: each says as of when, and while some are still being read they are asked for again every 5 s, at most
+ * 24 times (`usePollWhile`).
  */
-import { useEffect, useRef } from 'react';
 import type { AgencyMoney, Attention } from '../api-types-money';
 import { ErrorNotice, Loading } from '../components/States';
-import type { Resource } from '../components/useResource';
+import { usePollWhile, type Resource } from '../components/useResource';
 import { formatCents, formatInstant, formatNumber, metricLabel } from '../format';
 import { Link } from '../router';
-
-/** While previews are being read, the figures are asked for again this often (milliseconds), at most MAX_POLLS times. */
-const POLL_MS = 5_000;
-const MAX_POLLS = 24;
 
 /** "Nov" for `2026-11`. */
 export const monthName = (month: string, style: 'short' | 'long' = 'short') =>
@@ -25,17 +21,7 @@ export function MoneyTiles({ money }: { money: Resource<AgencyMoney> }) {
   const m = money.data;
   const current = m?.months.at(-1);
   const previous = m?.months.at(-2);
-  const polls = useRef(0);
-  const pending = m ? m.previews.fetching + m.previews.refreshing : 0;
-  const { reload } = money;
-  useEffect(() => {
-    if (pending === 0 || polls.current >= MAX_POLLS) return;
-    const timer = window.setTimeout(() => {
-      polls.current += 1;
-      reload();
-    }, POLL_MS);
-    return () => window.clearTimeout(timer);
-  }, [m, pending, reload]);
+  usePollWhile(m ? m.previews.fetching + m.previews.refreshing > 0 : false, money.reload, m);
   return (
     <section className="card" aria-labelledby="money-title" data-testid="money-this-month">
       <div className="card-head">
@@ -121,6 +107,7 @@ export function MoneyNotes({ m }: { m: Pick<AgencyMoney, 'billing' | 'metricsWit
 export function NeedsAttention({ attention }: { attention: Resource<Attention> }) {
   const a = attention.data;
   const open = a?.items.filter((i) => i.count > 0) ?? [];
+  usePollWhile(a ? a.cards.checking + a.cards.refreshing > 0 : false, attention.reload, a);
   return (
     <section className="card" aria-labelledby="attention-title" data-testid="needs-attention">
       <h2 id="attention-title">Needs attention</h2>
@@ -144,7 +131,35 @@ export function NeedsAttention({ attention }: { attention: Resource<Attention> }
           ))}
         </ul>
       ) : null}
-      {a?.cardCheckError ? <p className="muted small">Cards could not be checked with Stripe: {a.cardCheckError}</p> : null}
+      {a ? <CardsFreshness cards={a.cards} /> : null}
     </section>
+  );
+}
+
+/**
+ * How fresh "billed without a card" is: as of when Stripe was read for the cards counted, how many are still being
+ * checked (not counted yet) or refreshed, and why some could not be checked; lines of text (spans shown as blocks, so
+ * they fit in a paragraph too). Shared with the list's `no_card` filter.
+ */
+export function CardsFreshness({ cards }: { cards: Attention['cards'] }) {
+  const parts = [
+    cards.asOf ? `Cards as of ${formatInstant(cards.asOf)}` : null,
+    cards.checking > 0 ? `${formatNumber(cards.checking)} still being checked with Stripe, not counted yet` : null,
+    cards.refreshing > 0 ? `${formatNumber(cards.refreshing)} being refreshed` : null,
+  ].filter(Boolean);
+  const unreadable = cards.unreadable > 0 ? `${formatNumber(cards.unreadable)} card${cards.unreadable === 1 ? '' : 's'} could not be read from Stripe, not counted` : 'Cards could not be checked with Stripe';
+  return (
+    <>
+      {parts.length > 0 ? (
+        <span className="muted small block" data-testid="cards-freshness">
+          {parts.join(' · ')}
+        </span>
+      ) : null}
+      {cards.error ? (
+        <span className="muted small block" data-testid="cards-error">
+          {unreadable}: {cards.error}
+        </span>
+      ) : null}
+    </>
   );
 }

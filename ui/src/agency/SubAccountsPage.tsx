@@ -10,7 +10,7 @@ import { useState } from 'react';
 import { NOT_BILLING_WORDS } from '../../../server/billing-setup/billing-state-words';
 import { api, type SubAccountList, type SubAccountListQuery } from '../api';
 import { Empty, ErrorNotice, Loading } from '../components/States';
-import { useDebounced, useResource } from '../components/useResource';
+import { useDebounced, usePollWhile, useResource } from '../components/useResource';
 import { Link, navigate, useLocation } from '../router';
 import { RebillingBadge, StatusBadges } from './status';
 import { paymentsApi } from '../payments-api';
@@ -19,6 +19,7 @@ import { SuspensionBadges } from './SuspensionCard';
 import { suspensionApi } from '../suspension-api';
 import { BulkActions } from './BulkActions';
 import { CardCell, CustomerCell, InvoiceCell, MoneyCell, MonthCell, SubscriptionCell } from './sub-account-cells';
+import { CardsFreshness } from './MoneyCockpit';
 
 type Row = SubAccountList['items'][number];
 
@@ -72,9 +73,14 @@ export function SubAccountsPage() {
   const ids = list.data?.items.map((s) => s.locationId) ?? [];
   const usage = useResource(() => (ids.length ? api.periodUsage(ids) : Promise.resolve(null)), [ids.join(',')]);
   const usageOf = new Map((usage.data?.items ?? []).map((i) => [i.locationId, i.metrics]));
-  // Card and held-usage flags per page, read from Stripe (cached 30 s); a failure leaves the column empty.
+  // Card and held-usage flags per page, the cards as stored on the server (read from Stripe in the background: asked
+  // again while some are still being checked); a failure leaves the column empty.
   const flags = useResource(() => (ids.length ? paymentsApi.flags(ids).catch(() => null) : Promise.resolve(null)), [ids.join(',')]);
   const flagOf = new Map((flags.data?.items ?? []).map((f) => [f.locationId, f]));
+  usePollWhile(Boolean(flags.data?.items.some((f) => f.checking)), flags.reload, flags.data);
+  // The no_card filter itself, while cards behind it are still being read.
+  const cardCheck = list.data?.cardCheck;
+  usePollWhile(Boolean(cardCheck && cardCheck.checking + cardCheck.refreshing > 0), list.reload, list.data);
   // Suspended sub-accounts (and HighLevel pause errors) of the agency: a short list, read once per page.
   const suspended = useResource(() => suspensionApi.list().catch(() => null), [query, page]);
   const suspensionOf = new Map((suspended.data?.items ?? []).map((s) => [s.locationId, s]));
@@ -115,7 +121,7 @@ export function SubAccountsPage() {
         {status ? (
           <p className="filter" data-testid="status-filter">
             Showing: <strong>{STATUS_FILTERS[status]}</strong> <Link to="/sub-accounts">Show all sub-accounts</Link>
-            {status === 'no_card' ? <span className="muted small block">Checked in Stripe for up to 200 billed sub-accounts.</span> : null}
+            {status === 'no_card' && cardCheck ? <CardsFreshness cards={cardCheck} /> : null}
           </p>
         ) : null}
         <BulkActions selected={[...selected.values()]} onDone={() => (setSelected(new Map()), list.reload())} />

@@ -61,7 +61,10 @@ export function SubscriptionCell({ sub }: { sub: Row }) {
   );
 }
 
-/** The card Stripe would charge, read from Stripe for the page (empty while it loads or when it cannot be read). */
+/**
+ * The card Stripe would charge, as stored on the server (read from Stripe in the background; its title says when):
+ * "Checking…" while it has not been read yet, "Unreadable" (Stripe's message as title) when Stripe refused.
+ */
 export function CardCell({ flag, hasCustomer }: { flag: PaymentFlag | undefined; hasCustomer: boolean }) {
   return (
     <span className="block small">
@@ -74,6 +77,13 @@ function CardText({ flag, hasCustomer }: { flag: PaymentFlag | undefined; hasCus
   if (!hasCustomer) return <span className="muted">—</span>;
   if (!flag) return <span className="muted">…</span>;
   if (flag.error) return <span className="muted" title={flag.error}>Unreadable</span>;
+  if (flag.checking) {
+    return (
+      <span className="muted" title="Being read from Stripe" data-testid="card-status">
+        Checking…
+      </span>
+    );
+  }
   const card = flag.card;
   if (!card || card.status === 'no_card') return <span className="badge bad" data-testid="card-status">No card</span>;
   if (card.status === 'customer_deleted') return <span className="badge bad" data-testid="card-status">Customer deleted in Stripe</span>;

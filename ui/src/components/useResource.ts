@@ -41,6 +41,22 @@ export function useResource<T>(load: () => Promise<T>, deps: unknown[]): Resourc
   return { data, error, loading, reload, set };
 }
 
+/**
+ * While `pending` (the server is still reading something from Stripe in the background), asks again: `reload` every
+ * `ms` milliseconds after each new `data`, at most `max` times while the component is mounted.
+ */
+export function usePollWhile(pending: boolean, reload: () => void, data: unknown, ms = 5_000, max = 24): void {
+  const polls = useRef(0);
+  useEffect(() => {
+    if (!pending || polls.current >= max) return;
+    const timer = window.setTimeout(() => {
+      polls.current += 1;
+      reload();
+    }, ms);
+    return () => window.clearTimeout(timer);
+  }, [data, pending, reload, ms, max]);
+}
+
 /** A value that follows `value` after `ms` without change (search boxes). */
 export function useDebounced<T>(value: T, ms: number): T {
   const [debounced, setDebounced] = useState(value);
