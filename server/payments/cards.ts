@@ -56,8 +56,10 @@ export function summarise(pm: Stripe.PaymentMethod, source: 'customer' | 'subscr
 export const billedWithoutCard = (subscriptionId: string | null, card: CardSummary | null): boolean => Boolean(subscriptionId) && card !== null && !card.usable;
 
 /**
- * Reads the default payment method of `customerId` (and of `subscriptionId`, when the customer has none): one call,
- * or two when the customer has no default (the subscription is read with its payment method expanded).
+ * Reads the payment method Stripe charges for the client's invoices, in Stripe's order: the subscription's
+ * `default_payment_method` "takes precedence … If neither are set, invoices will use the customer's
+ * invoice_settings.default_payment_method" (docs.stripe.com/api/subscriptions/object#subscription_object-default_payment_method).
+ * One call without a subscription, two with one (the customer, then the subscription with its payment method expanded).
  * @param beforeCall awaited before each Stripe call (a job's pacing).
  * @throws AppError 400/502 `stripe_error` with Stripe's message.
  */
@@ -75,10 +77,6 @@ export async function readCard(stripe: Stripe, customerId: string, subscriptionI
     const fromCustomer = (customer as Stripe.Customer).invoice_settings?.default_payment_method ?? null;
     const customerName = (customer as Stripe.Customer).name ?? null;
     const paymentMethod = async (id: string) => (await beforeCall(), stripe.paymentMethods.retrieve(id));
-    if (fromCustomer) {
-      const pm = typeof fromCustomer === 'string' ? await paymentMethod(fromCustomer) : fromCustomer;
-      return summarise(pm, 'customer', undefined, customerName);
-    }
     if (subscriptionId) {
       await beforeCall();
       const sub = await stripe.subscriptions
@@ -89,6 +87,10 @@ export async function readCard(stripe: Stripe, customerId: string, subscriptionI
         const pm = typeof fromSub === 'string' ? await paymentMethod(fromSub) : fromSub;
         return summarise(pm, 'subscription', undefined, customerName);
       }
+    }
+    if (fromCustomer) {
+      const pm = typeof fromCustomer === 'string' ? await paymentMethod(fromCustomer) : fromCustomer;
+      return summarise(pm, 'customer', undefined, customerName);
     }
     return cardSummary({ status: 'no_card', ...EMPTY, customerName });
   });

@@ -8,8 +8,8 @@ import { z } from 'zod';
 export const locationIdParam = z.object({ locationId: z.string().min(1).max(100) });
 
 /**
- * A sub-account's default payment method as Stripe has it: the customer's `invoice_settings.default_payment_method`,
- * else the subscription's `default_payment_method` (`source` says which). `expiringSoon`: a card whose last valid
+ * The payment method Stripe charges a sub-account's invoices with: the subscription's `default_payment_method`,
+ * else the customer's `invoice_settings.default_payment_method` (`source` says which). `expiringSoon`: a card whose last valid
  * month (cards are valid through the end of their expiry month) is this month or next month, UTC; `expired` once
  * that month is over. Only cards have an expiry; other payment method types are usable as they are.
  */

@@ -97,6 +97,22 @@ describe('cards on file', () => {
     expect((await get(`/api/sub-accounts/${HARBOR}/payments`, agency.agencyToken).expect(200)).body.card.last4).toBe('0005');
   });
 
+  it('when the subscription has a default card of its own, then that card is the one shown, as Stripe charges it before the customer’s', async () => {
+    // docs.stripe.com/api/subscriptions/object#subscription_object-default_payment_method: "This takes precedence over
+    // default_source. If neither are set, invoices will use the customer's invoice_settings.default_payment_method".
+    const customerDefault = stripe.state.customers.get(harborCustomer)!.invoice_settings.default_payment_method as string;
+    const other = [...stripe.state.paymentMethods.values()].find((pm) => pm.customer === harborCustomer && pm.id !== customerDefault)!;
+    const sub = [...stripe.state.subscriptions.values()].find((s) => s.customer === harborCustomer)!;
+    sub.default_payment_method = other.id;
+    await agency.sendEvent('customer.subscription.updated', { ...sub, object: 'subscription' });
+    const card = (await get(`/api/sub-accounts/${HARBOR}/payments`, agency.agencyToken).expect(200)).body.card;
+    expect(card).toMatchObject({ source: 'subscription', last4: other.card.last4 });
+    expect(card.last4).not.toBe(stripe.state.paymentMethods.get(customerDefault)!.card.last4);
+    sub.default_payment_method = null;
+    await agency.sendEvent('customer.subscription.updated', { ...sub, object: 'subscription' });
+    expect((await get(`/api/sub-accounts/${HARBOR}/payments`, agency.agencyToken).expect(200)).body.card).toMatchObject({ source: 'customer' });
+  });
+
   it('when a sub-account user who is not its admin asks for the card page, then 403 admin_required; reading still works', async () => {
     const user = await agency.clientToken(HARBOR, false);
     const res = await post(`/api/sub-accounts/${HARBOR}/payments/card-link`, user).expect(403);

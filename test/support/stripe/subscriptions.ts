@@ -96,7 +96,8 @@ export function subscriptionEngine(fake: Fake) {
   function initialStatus(sub: StripeJson, customer: StripeJson, proration: string): string {
     const chargesNow = sub.items.data.some((i: StripeJson) => i.price.recurring.usage_type === 'licensed' && (i.price.unit_amount ?? 0) * (i.quantity ?? 1) > 0);
     const deferred = sub.billing_cycle_anchor > now() + 1 && proration === 'none';
-    const canPay = Boolean(customer.invoice_settings?.default_payment_method) || sub.collection_method === 'send_invoice';
+    // The subscription's own default_payment_method comes first, then the customer's (subscription object docs).
+    const canPay = Boolean(sub.default_payment_method) || Boolean(customer.invoice_settings?.default_payment_method) || sub.collection_method === 'send_invoice';
     return chargesNow && !deferred && !canPay ? 'incomplete' : 'active';
   }
 
