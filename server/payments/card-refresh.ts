@@ -11,8 +11,8 @@
  * split a budget of 20 calls a second per account between them, each pacing every call it makes
  * (server/jobs/concurrently.ts `pacer`, evenly spaced, so no rolling second holds more):
  * - the invoice-preview refresh (preview-refresh.ts): PREVIEW_REFRESH.perSecond = 10 calls a second;
- * - this card refresh: CARD_REFRESH.perSecond = 10 calls a second (a card read is one call, or two when the
- *   customer has no default and its subscription is read: cards.ts `readCard`).
+ * - this card refresh: CARD_REFRESH.perSecond = 10 calls a second (a card read is the customer and its
+ *   subscription, two calls, a third when a payment method is not expanded: cards.ts `readCard`).
  * Together at most 20 a second, under the 25 of test mode and of any one endpoint, leaving at least 5 a second for
  * the pages' own reads and Meterbridge's writes; and at most 4 + 4 calls in flight per account.
  */

@@ -108,7 +108,8 @@ describe('billed without a card, from stored cards', () => {
     expect(cardCalls().length).toBe(before);
 
     await t.service.scheduler.runNow(CARD_REFRESH_JOB);
-    expect(cardCalls().slice(before).map((c) => c.path)).toEqual([`/v1/customers/${customers[client!]}`]);
+    // That client's customer, then its subscription (whose own default payment method Stripe charges first).
+    expect(cardCalls().slice(before).map((c) => c.path)).toEqual([`/v1/customers/${customers[client!]}`, `/v1/subscriptions/${[...stripe.state.subscriptions.values()].find((s) => s.customer === customers[client!])!.id}`]);
     const after = cardCalls().length;
     expect(noCard(await attention())).toBe(CLIENTS.length - 1);
     expect((await listed()).items.map((i: { locationId: string }) => i.locationId)).toEqual(CLIENTS.slice(1));
