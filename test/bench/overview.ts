@@ -10,7 +10,8 @@
  * `?status=no_card` filter too. Baselines: every preview read live six at a time, and every card read live four at a
  * time (what the requests did before previews and cards were stored). Prints the figures and the ratio first answer /
  * baseline; nothing here fails on a figure (benchmarks are not tests). Runs in-process on TEST_DATABASE_URL's server,
- * else PGlite. Written so it also runs on a version without the jobs (each missing job is said so).
+ * else PGlite. Written so it also runs on a version without the jobs (each missing job is said so). `--json`: one
+ * line `BENCH_JSON {…}` instead of the table (what `npm run bench` reads, test/bench/phases/owner-views.ts).
  */
 import request from 'supertest';
 import { readCard } from '../../server/payments/cards';
@@ -120,6 +121,12 @@ async function main(): Promise<void> {
     await restarted.close();
     log(`every preview read live, 6 at a time: ${ms(livePreviews)}; every card read live, 4 at a time: ${ms(liveCards)}`);
     const both = Math.max(livePreviews, liveCards);
+    if (process.argv.includes('--json')) {
+      // What `npm run bench` reads (test/bench/phases/owner-views.ts), milliseconds.
+      const figures = { clients: CLIENTS, latencyMs: LATENCY_MS, coldMs: cold.ms, coldCalls: cold.previews + cold.cards, restartMs: warm.ms, restartCalls: warm.previews + warm.cards, noCardListMs: list.ms, livePreviewsMs: livePreviews, liveCardsMs: liveCards };
+      process.stdout.write(`BENCH_JSON ${JSON.stringify(figures)}\n`);
+      return;
+    }
     process.stdout.write(
       [
         `| Overview, ${CLIENTS} subscribed clients, Stripe ${LATENCY_MS} ms per call | first answer | preview calls on the request | card calls on the request |`,
