@@ -5,7 +5,7 @@
 import type { CpuShares } from './cpu';
 
 export interface Figure {
-  /** The figure's number in the table (1–7 the pipeline, issue 20; 8–9 the owner's views, issue 22). */
+  /** The figure's number in the table (1–8 the pipeline, issue 20; 9–10 the owner's views, issue 22). */
   n: number;
   name: string;
   measured: string;

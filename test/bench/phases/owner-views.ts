@@ -1,5 +1,5 @@
 /**
- * 8–9. The owner's views at agency scale (issue 22): the sub-accounts list sorted by this period's amount over 500
+ * 9–10. The owner's views at agency scale (issue 22): the sub-accounts list sorted by this period's amount over 500
  * billed clients (test/bench/sub-account-amounts.ts), against pricing them one by one; and the first Overview answer
  * with 300 subscribed clients while Stripe takes 50 ms a call (test/bench/overview.ts), against reading every
  * preview live. Each script runs as its own process (`tsx <script> --json`) on its own fresh database — the bench's
@@ -53,13 +53,13 @@ export async function ownerViewsPhase(bench: Bench, adminUrl: string | undefined
   const listRatio = amounts.byAmountMs / amounts.oneByOneMs;
   bench.figures.push(
     {
-      n: 8,
+      n: 9,
       name: `Sub-accounts list sorted by this period's amount, page of 50 of ${int(amounts.subAccounts)} billed clients / the same estimate one client at a time`,
       measured: `${ms(amounts.byAmountMs)} / ${ms(amounts.oneByOneMs)} = ${ratio(listRatio)}`,
       target: '≤ 0.2',
       met: listRatio <= 0.2,
     },
-    { n: 8, name: 'Sub-accounts list by name, page of 50 (context)', measured: ms(amounts.byNameMs), target: '', met: null },
+    { n: 9, name: 'Sub-accounts list by name, page of 50 (context)', measured: ms(amounts.byNameMs), target: '', met: null },
   );
 
   bench.log('owner views: the first Overview answer with Stripe slow…');
@@ -69,12 +69,12 @@ export async function ownerViewsPhase(bench: Bench, adminUrl: string | undefined
   const firstRatio = overview.restartMs / baseline;
   bench.figures.push(
     {
-      n: 9,
+      n: 10,
       name: `First Overview answer after a restart, ${int(overview.clients)} subscribed clients, Stripe ${overview.latencyMs} ms a call / reading their previews and cards live`,
       measured: `${ms(overview.restartMs)} (${int(overview.restartCalls)} Stripe calls) / ${ms(baseline)} = ${ratio(firstRatio)}`,
       target: '≤ 0.1',
       met: firstRatio <= 0.1,
     },
-    { n: 9, name: 'First Overview answer, nothing stored yet (context: it says how many are still being read)', measured: `${ms(overview.coldMs)}, ${int(overview.coldCalls)} Stripe calls`, target: '', met: null },
+    { n: 10, name: 'First Overview answer, nothing stored yet (context: it says how many are still being read)', measured: `${ms(overview.coldMs)}, ${int(overview.coldCalls)} Stripe calls`, target: '', met: null },
   );
 }
