@@ -1,14 +1,9 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import nock from 'nock';
-import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
-import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
-import { TEST_STRIPE_KEY, drainReporter } from '../support/billing';
-import { startStripeStub, type StripeStub } from '../support/stripe-stub';
-import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, openSignedInAgencyPage, screenshotFrame, screenshotPaths } from './support/browser';
-import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
+import type { FrameLocator, Page } from 'playwright-core';
+import { drainReporter } from '../support/billing';
+import { screenshotFrame, screenshotPaths } from './support/browser';
+import { startBrowserWorld, type BrowserWorld } from './support/browser-world';
 
 /**
  * The Overview as the owner's cockpit (issues 16 item 3, 22 items 1 and 7), in a real browser against the real service
@@ -18,21 +13,15 @@ import { startHighLevelParent, type HighLevelParent } from './support/highlevel-
  */
 jest.setTimeout(180_000);
 
-const SHARED_SECRET = 'browser-money-cockpit';
 const COMPANY = 'companyMoneyCockpit01';
 const NAMES = ['Harbor Dental', 'Cedar Spa', 'Bay Physio'];
 let HARBOR = '';
 let CEDAR = '';
 let BAY = '';
 
-let t: TestService;
-let stripe: StripeStub;
-let parent: HighLevelParent;
-let browser: Browser;
-let context: BrowserContext;
+let world: BrowserWorld;
 let page: Page;
 let app: FrameLocator;
-const pageErrors: string[] = [];
 
 const now = new Date();
 const monthStart = (back: number) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - back, 1));
@@ -40,27 +29,17 @@ const nav = (name: string) => app.getByRole('navigation', { name: 'Sections' }).
 const listRow = (name: string) => app.locator('table.subs tbody tr', { has: app.getByRole('link', { name, exact: true }) });
 
 beforeAll(async () => {
-  browser = await launchBrowser();
-  stripe = await startStripeStub();
-  stripe.apiKeys.add(TEST_STRIPE_KEY);
-  t = await startTestService({ ...OAUTH_ENV, STRIPE_API_URL: stripe.url, HIGHLEVEL_SHARED_SECRET: SHARED_SECRET, REPORTER_RETRY_BASE_SECONDS: '0' });
-  const server = await t.service.listen(0);
-  const appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const locations = installedLocations('locMoneyCockpit', 3).map((l, i) => ({ ...l, name: NAMES[i]! }));
-  [HARBOR, CEDAR, BAY] = locations.map((l) => l._id) as [string, string, string];
-  serveInstalledLocations(COMPANY, locations, 100);
-  await t.service.install.completeOAuth(tokenResponse({ userType: 'Company', companyId: COMPANY, accessToken: 'at-money', refreshToken: 'rt-money', isBulkInstallation: true }));
-  const token = (await t.service.sessionTokens.issue({ userId: 'user-money', companyId: COMPANY, type: 'agency', role: 'admin', activeLocation: null })).token;
-  const put = (p: string, body: object) => t.http.put(p).set('authorization', `Bearer ${token}`).send(body).expect(200);
-  await put('/api/stripe/connection', { secretKey: TEST_STRIPE_KEY });
+  world = await startBrowserWorld({ company: COMPANY, locations: NAMES, env: { REPORTER_RETRY_BASE_SECONDS: '0' } });
+  const { t, stripe, api } = world;
+  [HARBOR, CEDAR, BAY] = world.locationIds as [string, string, string];
   // Retail 2¢ an SMS and 3¢ a call minute; HighLevel's cost 0.79¢ and 1.4¢ (the grid's base costs).
-  await put('/api/pricing/sms', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '2' }, baseCostDecimal: '0.79' });
-  await put('/api/pricing/call_minutes', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '3' }, baseCostDecimal: '1.4' });
-  await put('/api/defaults', { flatFeeAmount: 4900 });
-  for (const id of [HARBOR, CEDAR, BAY]) await put(`/api/sub-accounts/${id}/billing`, { rebillingEnabled: true });
+  await api.put('/api/pricing/sms', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '2' }, baseCostDecimal: '0.79' });
+  await api.put('/api/pricing/call_minutes', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '3' }, baseCostDecimal: '1.4' });
+  await api.put('/api/defaults', { flatFeeAmount: 4900 });
+  for (const id of [HARBOR, CEDAR, BAY]) await api.put(`/api/sub-accounts/${id}/billing`, { rebillingEnabled: true });
   const customers: Record<string, string> = {};
-  for (const id of [HARBOR, CEDAR]) customers[id] = (await put(`/api/sub-accounts/${id}/customer`, { create: true })).body.stripeCustomerId;
-  await put(`/api/sub-accounts/${HARBOR}/billing`, { subscription: {} }); // Cedar: a customer, no subscription; Bay: neither
+  for (const id of [HARBOR, CEDAR]) customers[id] = (await api.put(`/api/sub-accounts/${id}/customer`, { create: true })).body.stripeCustomerId;
+  await api.put(`/api/sub-accounts/${HARBOR}/billing`, { subscription: {} }); // Cedar: a customer, no subscription; Bay: neither
 
   const key = (await t.service.apiKeys.create(COMPANY, 'cockpit')).key;
   let n = 0;
@@ -86,19 +65,12 @@ beforeAll(async () => {
   await use(CEDAR, 'sms', 120, today);
   await drainReporter(t.service);
 
-  parent = await startHighLevelParent({ appUrl, sharedSecret: SHARED_SECRET });
-  parent.users.set('agency', { userId: 'user-money', companyId: COMPANY, role: 'admin', type: 'agency', userName: 'Olga Owner' });
-  ({ context, page, app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors));
+  ({ page, app } = await world.openAgencyPage());
 });
 
 afterAll(async () => {
-  await context?.close();
-  await browser?.close();
-  await parent?.close();
-  await t?.close();
-  await stripe?.close();
-  nock.cleanAll();
-  expect(pageErrors).toEqual([]);
+  await world?.close();
+  expect(world?.pageErrors ?? []).toEqual([]);
 });
 
 describe('the Overview as the owner’s cockpit', () => {

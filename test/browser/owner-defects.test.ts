@@ -1,13 +1,9 @@
-import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
-import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
+import type { BrowserContext, FrameLocator, Page } from 'playwright-core';
 import { fixture } from '../support/highlevel-fixtures';
-import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
-import { drainReporter, TEST_STRIPE_KEY } from '../support/billing';
-import { startStripeStub, type StripeStub } from '../support/stripe-stub';
-import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, openSignedInAgencyPage, openFold, closeBrowserTest } from './support/browser';
-import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
+import { drainReporter } from '../support/billing';
+import { openFold } from './support/browser';
+import { startBrowserWorld, type BrowserWorld } from './support/browser-world';
 
 /**
  * Issue 22's defects not walked by the other browser tests (docs/owner-page-tests.md maps each defect to its test), in
@@ -20,29 +16,23 @@ import { startHighLevelParent, type HighLevelParent } from './support/highlevel-
  */
 jest.setTimeout(180_000);
 
-const SHARED_SECRET = 'browser-owner-defects';
 const COMPANY = 'companyOwnerDefects01';
 const NAMES = ['Billed Clinic', 'Held Clinic', 'Late Clinic', 'Shadow Clinic'] as const;
-const ids: Record<(typeof NAMES)[number], string> = { 'Billed Clinic': '', 'Held Clinic': '', 'Late Clinic': '', 'Shadow Clinic': '' };
+const ids = {} as Record<(typeof NAMES)[number], string>;
 
-let t: TestService;
-let stripe: StripeStub;
-let parent: HighLevelParent;
-let browser: Browser;
+let world: BrowserWorld;
 let context: BrowserContext;
 let page: Page;
 let app: FrameLocator;
-let token = '';
-const pageErrors: string[] = [];
 
 const monthStart = () => Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 1);
 const justNow = () => new Date(Math.max(Date.now() - 1000, monthStart())).toISOString();
 const nav = (name: string) => app.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true });
 const listRow = (name: string) => app.locator('table.subs tbody tr', { has: app.getByRole('link', { name, exact: true }) });
 const card = (heading: string | RegExp) => app.locator('section', { has: app.getByRole('heading', { name: heading, exact: true }) });
-const get = async (path: string) => (await t.http.get(path).set('authorization', `Bearer ${token}`).expect(200)).body;
+const get = async (path: string) => (await world.api.get(path)).body;
 const taxBox = () => app.getByRole('checkbox', { name: 'Stripe Tax calculates tax automatically' });
-const subscriptionOf = (name: (typeof NAMES)[number]) => [...stripe.state.subscriptions.values()].find((s) => s.metadata?.meterbridge_location_id === ids[name])!;
+const subscriptionOf = (name: (typeof NAMES)[number]) => [...world.stripe.state.subscriptions.values()].find((s) => s.metadata?.meterbridge_location_id === ids[name])!;
 /** "$39.20 so far", as the summary shows a next invoice of `cents`. */
 const soFar = (cents: number) => `$${(cents / 100).toFixed(2)} so far`;
 
@@ -53,34 +43,23 @@ async function openSubAccount(name: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  browser = await launchBrowser();
-  stripe = await startStripeStub();
-  stripe.apiKeys.add(TEST_STRIPE_KEY);
+  world = await startBrowserWorld({ company: COMPANY, locations: NAMES, env: { REPORTER_ENABLED: 'false' } });
+  const { t, stripe, api } = world;
+  NAMES.forEach((name, i) => (ids[name] = world.locationIds[i]!));
   // The agency has set up Stripe Tax in its Stripe account (docs.stripe.com/api/tax/settings).
   stripe.taxSettings = { ...stripe.taxSettings, head_office: { address: { country: 'US', postal_code: '94107' } }, status: 'active', status_details: { active: {} } };
-  t = await startTestService({ ...OAUTH_ENV, STRIPE_API_URL: stripe.url, HIGHLEVEL_SHARED_SECRET: SHARED_SECRET, REPORTER_ENABLED: 'false' });
-  const server = await t.service.listen(0);
-  const appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const locations = installedLocations('locOwnerDefects', 4).map((l, i) => ({ ...l, name: NAMES[i]! }));
-  NAMES.forEach((name, i) => (ids[name] = locations[i]!._id));
-  serveInstalledLocations(COMPANY, locations, 100);
-  await t.service.install.completeOAuth(tokenResponse({ userType: 'Company', companyId: COMPANY, accessToken: 'at-defects', refreshToken: 'rt-defects', isBulkInstallation: true }));
-  token = (await t.service.sessionTokens.issue({ userId: 'user-defects', companyId: COMPANY, type: 'agency', role: 'admin', activeLocation: null })).token;
-  const put = (path: string, body: object) => t.http.put(path).set('authorization', `Bearer ${token}`).send(body).expect(200);
-  const post = (path: string, body: object) => t.http.post(path).set('authorization', `Bearer ${token}`).send(body);
-  await put('/api/stripe/connection', { secretKey: TEST_STRIPE_KEY });
-  await put('/api/pricing/sms', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '2' } });
-  await put('/api/pricing/call_minutes', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '3' } });
-  await post('/api/custom-metrics', { key: 'seo_reports', label: 'SEO reports', unit: 'report' }).expect(201);
-  await put('/api/pricing/seo_reports', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '500' } });
-  await put('/api/defaults', { flatFeeAmount: 4900 });
-  await post('/api/catalog/coupons', { name: 'Twenty', percentOff: 20, duration: 'forever' }).expect(201);
-  await post('/api/catalog/plans', { name: 'Pro', currency: 'usd', baseFeeAmount: 9900 }).expect(201);
-  await post('/api/catalog/one-time-products', { name: 'Set-up fee', amount: 15000, currency: 'usd' }).expect(201);
-  for (const name of NAMES) await put(`/api/sub-accounts/${ids[name]}/billing`, { rebillingEnabled: true });
-  for (const name of NAMES) await put(`/api/sub-accounts/${ids[name]}/customer`, { create: true });
-  for (const name of ['Billed Clinic', 'Late Clinic', 'Shadow Clinic'] as const) await put(`/api/sub-accounts/${ids[name]}/billing`, { subscription: {} });
-  await put(`/api/sub-accounts/${ids['Shadow Clinic']}/billing-mode`, { mode: 'shadow' });
+  await api.put('/api/pricing/sms', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '2' } });
+  await api.put('/api/pricing/call_minutes', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '3' } });
+  await api.post('/api/custom-metrics', { key: 'seo_reports', label: 'SEO reports', unit: 'report' }, 201);
+  await api.put('/api/pricing/seo_reports', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '500' } });
+  await api.put('/api/defaults', { flatFeeAmount: 4900 });
+  await api.post('/api/catalog/coupons', { name: 'Twenty', percentOff: 20, duration: 'forever' }, 201);
+  await api.post('/api/catalog/plans', { name: 'Pro', currency: 'usd', baseFeeAmount: 9900 }, 201);
+  await api.post('/api/catalog/one-time-products', { name: 'Set-up fee', amount: 15000, currency: 'usd' }, 201);
+  for (const name of NAMES) await api.put(`/api/sub-accounts/${ids[name]}/billing`, { rebillingEnabled: true });
+  for (const name of NAMES) await api.put(`/api/sub-accounts/${ids[name]}/customer`, { create: true });
+  for (const name of ['Billed Clinic', 'Late Clinic', 'Shadow Clinic'] as const) await api.put(`/api/sub-accounts/${ids[name]}/billing`, { subscription: {} });
+  await api.put(`/api/sub-accounts/${ids['Shadow Clinic']}/billing-mode`, { mode: 'shadow' });
 
   // Held Clinic (no subscription): 2 SMS, a 3-minute call and 4 SEO reports this month, all held back from Stripe.
   // Shadow Clinic: 3 SMS kept as its shadow backlog.
@@ -91,7 +70,7 @@ beforeAll(async () => {
   for (let i = 0; i < 2; i++) await webhook('Held Clinic', 'sms-outbound', `held-sms-${i}`);
   await webhook('Held Clinic', 'call-outbound-completed', 'held-call-1');
   for (let i = 0; i < 3; i++) await webhook('Shadow Clinic', 'sms-outbound', `shadow-sms-${i}`);
-  const { key } = (await post('/api/api-keys', { name: 'reports' }).expect(201)).body as { key: string };
+  const { key } = (await api.post('/api/api-keys', { name: 'reports' }, 201)).body as { key: string };
   await t.http.post('/api/v1/usage').set('authorization', `Bearer ${key}`).send({ locationId: ids['Held Clinic'], metric: 'seo_reports', quantity: '4', occurredAt: justNow(), idempotencyKey: 'seo-held-1' }).expect(200);
   await drainReporter(t.service);
 
@@ -106,12 +85,10 @@ beforeAll(async () => {
     select id, ${COMPANY}, ${ids['Late Clinic']}, ${lateCustomer}, m.name, 'flagged', 1, 0, m.units, m.units, m.units
     from run, (values ('meterbridge_sms', 2), ('meterbridge_call_minutes', 3)) as m(name, units)`);
 
-  parent = await startHighLevelParent({ appUrl, sharedSecret: SHARED_SECRET });
-  parent.users.set('agency', { userId: 'user-defects', companyId: COMPANY, role: 'admin', type: 'agency', userName: 'Olga Owner' });
-  ({ context, page, app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors));
+  ({ context, page, app } = await world.openAgencyPage());
 });
 
-afterAll(() => closeBrowserTest(context, browser, parent, t, stripe));
+afterAll(() => world?.close());
 
 describe('no screen adds units of different metrics (items 2 and 3)', () => {
   it('when a client’s usage of three metrics is held back, then the list flags it without a unit count and its page gives each metric its own units', async () => {
@@ -226,7 +203,7 @@ describe('the sub-account page: summary, words and every panel current (items 5,
     await openSubAccount('Shadow Clinic');
     const customer = (await get(`/api/sub-accounts/${ids['Shadow Clinic']}`)).stripeCustomerId as string;
     await app.getByRole('button', { name: 'Bill this backlog' }).waitFor();
-    await t.database.db.execute(sql`update sub_accounts set stripe_customer_id = null where location_id = ${ids['Shadow Clinic']}`);
+    await world.t.database.db.execute(sql`update sub_accounts set stripe_customer_id = null where location_id = ${ids['Shadow Clinic']}`);
     try {
       await app.getByRole('button', { name: 'Bill this backlog' }).click();
       await app.getByRole('button', { name: 'Yes, bill it' }).click();
@@ -234,7 +211,7 @@ describe('the sub-account page: summary, words and every panel current (items 5,
       await refusal.waitFor();
       expect(await refusal.innerText()).toBe('This sub-account has no Stripe customer yet: choose or create one in its Billing card, then bill the backlog.');
     } finally {
-      await t.database.db.execute(sql`update sub_accounts set stripe_customer_id = ${customer} where location_id = ${ids['Shadow Clinic']}`);
+      await world.t.database.db.execute(sql`update sub_accounts set stripe_customer_id = ${customer} where location_id = ${ids['Shadow Clinic']}`);
     }
   });
 
@@ -281,6 +258,6 @@ describe('the sub-account page: summary, words and every panel current (items 5,
   });
 
   it('when the walk is over, then no script error happened', () => {
-    expect(pageErrors).toEqual([]);
+    expect(world.pageErrors).toEqual([]);
   });
 });

@@ -1,12 +1,8 @@
-import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
+import type { FrameLocator, Page } from 'playwright-core';
 import { fixture } from '../support/highlevel-fixtures';
-import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
 import { TEST_STRIPE_KEY } from '../support/billing';
-import { startStripeStub, type StripeStub } from '../support/stripe-stub';
-import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, openSignedInAgencyPage, screenshotFrame, closeBrowserTest } from './support/browser';
-import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
+import { screenshotFrame } from './support/browser';
+import { startBrowserWorld, type BrowserWorld } from './support/browser-world';
 
 /**
  * Issue 22, "no number that misleads", walked as an agency owner in a real browser against the real service and the
@@ -17,24 +13,14 @@ import { startHighLevelParent, type HighLevelParent } from './support/highlevel-
  */
 jest.setTimeout(120_000);
 
-const SHARED_SECRET = 'browser-owner-numbers';
-const COMPANY = 'companyOwnerNumbers01';
-let BILLED = '';
-let UNMAPPED = '';
-let HELD = '';
-
-let t: TestService;
-let stripe: StripeStub;
-let parent: HighLevelParent;
-let browser: Browser;
-let context: BrowserContext;
+let world: BrowserWorld;
 let page: Page;
 let app: FrameLocator;
-const pageErrors: string[] = [];
+
 interface PricingBody {
   rows: Array<{ metric: string; enabled: boolean; threshold: string; baseCostDecimal: string | null; priceTerms: { unitAmountDecimal?: string; tiers?: unknown[] } | null }>;
 }
-let getPricing: () => Promise<PricingBody> = async () => ({ rows: [] });
+const getPricing = async () => (await world.api.get('/api/pricing')).body as PricingBody;
 
 const monthStart = () => Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 1);
 const justNow = () => new Date(Math.max(Date.now() - 60_000, monthStart())).toISOString();
@@ -42,29 +28,18 @@ const nav = (name: string) => app.getByRole('navigation', { name: 'Sections' }).
 const listRow = (name: string) => app.locator('table.subs tbody tr', { has: app.getByRole('link', { name, exact: true }) });
 
 beforeAll(async () => {
-  browser = await launchBrowser();
-  stripe = await startStripeStub();
-  stripe.apiKeys.add(TEST_STRIPE_KEY);
-  t = await startTestService({ ...OAUTH_ENV, STRIPE_API_URL: stripe.url, HIGHLEVEL_SHARED_SECRET: SHARED_SECRET, REPORTER_ENABLED: 'false' });
-  const server = await t.service.listen(0);
-  const appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const locations = installedLocations('locOwnerNumbers', 3).map((l, i) => ({ ...l, name: ['Billed Clinic', 'Unmapped Clinic', 'Held Clinic'][i]! }));
-  [BILLED, UNMAPPED, HELD] = locations.map((l) => l._id) as [string, string, string];
-  serveInstalledLocations(COMPANY, locations, 100);
-  await t.service.install.completeOAuth(tokenResponse({ userType: 'Company', companyId: COMPANY, accessToken: 'at-owner', refreshToken: 'rt-owner', isBulkInstallation: true }));
-  const token = (await t.service.sessionTokens.issue({ userId: 'user-owner', companyId: COMPANY, type: 'agency', role: 'admin', activeLocation: null })).token;
-  const put = (path: string, body: object) => t.http.put(path).set('authorization', `Bearer ${token}`).send(body).expect(200);
-  await put('/api/stripe/connection', { secretKey: TEST_STRIPE_KEY });
-  await put('/api/pricing/sms', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '2' } });
-  await put('/api/pricing/call_minutes', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '3' } });
-  for (const id of [BILLED, UNMAPPED, HELD]) await put(`/api/sub-accounts/${id}/billing`, { rebillingEnabled: true });
-  await put(`/api/sub-accounts/${BILLED}/customer`, { create: true });
-  await put(`/api/sub-accounts/${BILLED}/billing`, { subscription: {} });
-  await put(`/api/sub-accounts/${HELD}/customer`, { create: true });
-  await t.http.post('/api/custom-metrics').set('authorization', `Bearer ${token}`).send({ key: 'seo_reports', label: 'SEO reports', unit: 'report' }).expect(201);
+  world = await startBrowserWorld({ company: 'companyOwnerNumbers01', locations: ['Billed Clinic', 'Unmapped Clinic', 'Held Clinic'], env: { REPORTER_ENABLED: 'false' } });
+  const { t, api } = world;
+  const [BILLED, UNMAPPED, HELD] = world.locationIds as [string, string, string];
+  await api.put('/api/pricing/sms', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '2' } });
+  await api.put('/api/pricing/call_minutes', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '3' } });
+  for (const id of [BILLED, UNMAPPED, HELD]) await api.put(`/api/sub-accounts/${id}/billing`, { rebillingEnabled: true });
+  await api.put(`/api/sub-accounts/${BILLED}/customer`, { create: true });
+  await api.put(`/api/sub-accounts/${BILLED}/billing`, { subscription: {} });
+  await api.put(`/api/sub-accounts/${HELD}/customer`, { create: true });
+  await api.post('/api/custom-metrics', { key: 'seo_reports', label: 'SEO reports', unit: 'report' }, 201);
   // A graduated price, set through the API: the grid must keep its tiers.
-  await put('/api/pricing/whatsapp', { threshold: 1, price: { currency: 'usd', tiers: [{ upTo: 100, unitAmountDecimal: '2' }, { upTo: 'inf', unitAmountDecimal: '1' }] } });
-  getPricing = async () => (await t.http.get('/api/pricing').set('authorization', `Bearer ${token}`).expect(200)).body as PricingBody;
+  await api.put('/api/pricing/whatsapp', { threshold: 1, price: { currency: 'usd', tiers: [{ upTo: 100, unitAmountDecimal: '2' }, { upTo: 'inf', unitAmountDecimal: '1' }] } });
   // Billed Clinic: 2 SMS and a 3-minute call this month (5 units of two metrics that must never read "5 units").
   for (let i = 0; i < 2; i++) {
     const at = justNow();
@@ -72,13 +47,10 @@ beforeAll(async () => {
   }
   const at = justNow();
   await t.postSigned({ ...fixture('call-outbound-completed'), locationId: BILLED, webhookId: 'owner-call-1', dateAdded: at, timestamp: at }).expect(200);
-
-  parent = await startHighLevelParent({ appUrl, sharedSecret: SHARED_SECRET });
-  parent.users.set('agency', { userId: 'user-owner', companyId: COMPANY, role: 'admin', type: 'agency', userName: 'Olga Owner' });
-  ({ context, page, app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors));
+  ({ page, app } = await world.openAgencyPage());
 });
 
-afterAll(() => closeBrowserTest(context, browser, parent, t, stripe));
+afterAll(() => world?.close());
 
 describe('units are never added across metrics', () => {
   it('when a sub-account used two metrics, then the list shows each metric with its own billed units and no total', async () => {
@@ -255,6 +227,6 @@ describe('readable at 800 px and with the keyboard', () => {
   });
 
   it('when the walk is over, then no script error happened', () => {
-    expect(pageErrors).toEqual([]);
+    expect(world.pageErrors).toEqual([]);
   });
 });

@@ -1,16 +1,12 @@
-import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
+import type { FrameLocator, Page } from 'playwright-core';
 import { fixture } from '../support/highlevel-fixtures';
-import { installedLocations, OAUTH_ENV, serveInstalledLocations, tokenResponse } from '../support/highlevel-oauth';
-import { drainReporter, TEST_STRIPE_KEY } from '../support/billing';
+import { drainReporter } from '../support/billing';
 import { attachTestCard } from '../support/stripe/customers';
-import { startStripeStub, type StripeStub } from '../support/stripe-stub';
-import { startTestService, type TestService } from '../support/test-service';
-import { launchBrowser, openSignedInAgencyPage, screenshotFrame, closeBrowserTest } from './support/browser';
-import { startHighLevelParent, type HighLevelParent } from './support/highlevel-parent';
+import { screenshotFrame } from './support/browser';
+import { startBrowserWorld, type BrowserWorld } from './support/browser-world';
 
 /**
  * Issue 22, "the page an agency owner opens", items 2–6, in a real browser against the real service and the Stripe
@@ -23,21 +19,14 @@ import { startHighLevelParent, type HighLevelParent } from './support/highlevel-
  */
 jest.setTimeout(180_000);
 
-const SHARED_SECRET = 'browser-owner-page';
 const COMPANY = 'companyOwnerPage0001';
 const AGENCY_NAME = 'Sunrise Marketing';
 const NAMES = ['Billed Clinic', 'Unmapped Clinic', 'Held Clinic', 'Overdue Clinic'] as const;
-const ids: Record<(typeof NAMES)[number], string> = { 'Billed Clinic': '', 'Unmapped Clinic': '', 'Held Clinic': '', 'Overdue Clinic': '' };
+const ids = {} as Record<(typeof NAMES)[number], string>;
 
-let t: TestService;
-let stripe: StripeStub;
-let parent: HighLevelParent;
-let browser: Browser;
-let context: BrowserContext;
+let world: BrowserWorld;
 let page: Page;
 let app: FrameLocator;
-let token = '';
-const pageErrors: string[] = [];
 
 const monthStart = () => Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 1);
 // After the subscriptions started (Stripe's invoice preview counts usage inside the subscription's period) and this month.
@@ -45,7 +34,7 @@ const justNow = () => new Date(Math.max(Date.now() - 1000, monthStart())).toISOS
 const nav = (name: string) => app.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true });
 const listRow = (name: string) => app.locator('table.subs tbody tr', { has: app.getByRole('link', { name, exact: true }) });
 const listed = async () => app.locator('table.subs tbody th > a').allInnerTexts();
-const get = async (path: string) => (await t.http.get(path).set('authorization', `Bearer ${token}`).expect(200)).body;
+const get = async (path: string) => (await world.api.get(path)).body;
 
 /** Opens the list at an app address, as a link from another page would. */
 async function openList(query: string): Promise<void> {
@@ -68,29 +57,23 @@ async function textOf(locator: ReturnType<FrameLocator['locator']>, expected: st
 const frameHeight = () => app.locator('html').evaluate((el) => el.scrollHeight);
 
 beforeAll(async () => {
-  browser = await launchBrowser();
-  stripe = await startStripeStub();
-  stripe.apiKeys.add(TEST_STRIPE_KEY);
-  t = await startTestService({ ...OAUTH_ENV, STRIPE_API_URL: stripe.url, HIGHLEVEL_SHARED_SECRET: SHARED_SECRET, REPORTER_ENABLED: 'false' });
-  const server = await t.service.listen(0);
-  const appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const locations = installedLocations('locOwnerPage', 4).map((l, i) => ({ ...l, name: NAMES[i]! }));
-  NAMES.forEach((name, i) => (ids[name] = locations[i]!._id));
-  serveInstalledLocations(COMPANY, locations, 100);
-  await t.service.install.completeOAuth(tokenResponse({ userType: 'Company', companyId: COMPANY, accessToken: 'at-page', refreshToken: 'rt-page', isBulkInstallation: true }));
+  world = await startBrowserWorld({
+    company: COMPANY,
+    locations: NAMES,
+    env: { REPORTER_ENABLED: 'false' },
+    users: { client: { userName: 'Bill Billed', location: 0 } },
+  });
+  const { t, stripe, api } = world;
+  NAMES.forEach((name, i) => (ids[name] = world.locationIds[i]!));
   // HighLevel's INSTALL webhook carries the agency's `companyName` (its official white-label example does).
   await t.database.db.execute(sql`update agencies set name = ${AGENCY_NAME} where company_id = ${COMPANY}`);
-  token = (await t.service.sessionTokens.issue({ userId: 'user-page', companyId: COMPANY, type: 'agency', role: 'admin', activeLocation: null })).token;
-  const put = (path: string, body: object) => t.http.put(path).set('authorization', `Bearer ${token}`).send(body).expect(200);
-  const post = (path: string, body: object) => t.http.post(path).set('authorization', `Bearer ${token}`).send(body);
-  await put('/api/stripe/connection', { secretKey: TEST_STRIPE_KEY });
-  await put('/api/pricing/sms', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '2' } });
-  await put('/api/pricing/whatsapp', { threshold: 1, price: { currency: 'usd', tiers: [{ upTo: 100, unitAmountDecimal: '2' }, { upTo: 'inf', unitAmountDecimal: '1' }] } });
-  await post('/api/custom-metrics', { key: 'seo_reports', label: 'SEO reports', unit: 'report' }).expect(201);
-  await put('/api/pricing/seo_reports', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '500' } });
-  for (const name of NAMES) await put(`/api/sub-accounts/${ids[name]}/billing`, { rebillingEnabled: true });
-  for (const name of ['Billed Clinic', 'Held Clinic', 'Overdue Clinic'] as const) await put(`/api/sub-accounts/${ids[name]}/customer`, { create: true });
-  for (const name of ['Billed Clinic', 'Overdue Clinic'] as const) await put(`/api/sub-accounts/${ids[name]}/billing`, { subscription: {} });
+  await api.put('/api/pricing/sms', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '2' } });
+  await api.put('/api/pricing/whatsapp', { threshold: 1, price: { currency: 'usd', tiers: [{ upTo: 100, unitAmountDecimal: '2' }, { upTo: 'inf', unitAmountDecimal: '1' }] } });
+  await api.post('/api/custom-metrics', { key: 'seo_reports', label: 'SEO reports', unit: 'report' }, 201);
+  await api.put('/api/pricing/seo_reports', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '500' } });
+  for (const name of NAMES) await api.put(`/api/sub-accounts/${ids[name]}/billing`, { rebillingEnabled: true });
+  for (const name of ['Billed Clinic', 'Held Clinic', 'Overdue Clinic'] as const) await api.put(`/api/sub-accounts/${ids[name]}/customer`, { create: true });
+  for (const name of ['Billed Clinic', 'Overdue Clinic'] as const) await api.put(`/api/sub-accounts/${ids[name]}/billing`, { subscription: {} });
   // Billed Clinic's client saved a card (docs.stripe.com/api/customers/object#customer_object-invoice_settings).
   const billedCustomer = (await get(`/api/sub-accounts/${ids['Billed Clinic']}`)).stripeCustomerId as string;
   attachTestCard(stripe.state, 'pm_card_visa', billedCustomer);
@@ -103,18 +86,15 @@ beforeAll(async () => {
     const at = justNow();
     await t.postSigned({ ...fixture('sms-outbound'), locationId: ids['Billed Clinic'], webhookId: `page-sms-${i}`, dateAdded: at, timestamp: at }).expect(200);
   }
-  const { key } = (await post('/api/api-keys', { name: 'reports' }).expect(201)).body as { key: string };
+  const { key } = (await api.post('/api/api-keys', { name: 'reports' }, 201)).body as { key: string };
   await t.http.post('/api/v1/usage').set('authorization', `Bearer ${key}`).send({ locationId: ids['Billed Clinic'], metric: 'seo_reports', quantity: '3', occurredAt: justNow(), idempotencyKey: 'seo-1' }).expect(200);
   await t.drain();
   await drainReporter(t.service); // the usage reaches Stripe, so its invoice preview carries it
 
-  parent = await startHighLevelParent({ appUrl, sharedSecret: SHARED_SECRET });
-  parent.users.set('agency', { userId: 'user-page', companyId: COMPANY, role: 'admin', type: 'agency', userName: 'Olga Owner' });
-  parent.users.set('client', { userId: 'user-client', companyId: COMPANY, role: 'admin', type: 'location', userName: 'Bill Billed', activeLocation: ids['Billed Clinic'] });
-  ({ context, page, app } = await openSignedInAgencyPage(browser, parent.url('agency'), pageErrors));
+  ({ page, app } = await world.openAgencyPage());
 });
 
-afterAll(() => closeBrowserTest(context, browser, parent, t, stripe));
+afterAll(() => world?.close());
 
 describe('the sub-account page starts with a summary (item 3)', () => {
   it('when a billed client’s page is opened, then its head says billing, card, subscription, this period, next invoice and the next step', async () => {
@@ -240,16 +220,16 @@ describe('the sub-accounts list as a work queue (item 2)', () => {
     await openList('?status=not_billing');
     await listRow('Held Clinic').waitFor();
     await app.getByLabel('Select all on this page').check();
-    const subscriptionsBefore = stripe.state.subscriptions.size;
+    const subscriptionsBefore = world.stripe.state.subscriptions.size;
     await app.getByRole('button', { name: 'Apply defaults to 2 selected' }).click();
     const summary = app.getByTestId('bulk-summary');
     await summary.waitFor();
     expect(await summary.locator('li').allInnerTexts()).toEqual(['Creates 2 Stripe subscriptions with the default prices (and the monthly fee, if set).']);
-    expect(stripe.state.subscriptions.size).toBe(subscriptionsBefore);
+    expect(world.stripe.state.subscriptions.size).toBe(subscriptionsBefore);
     await screenshotFrame(page, app, 'owner-bulk-summary.png');
     await app.getByRole('button', { name: 'Yes, apply the defaults' }).click();
     await app.getByText('Defaults applied to 2 sub-accounts.').waitFor();
-    expect(stripe.state.subscriptions.size).toBe(subscriptionsBefore + 2);
+    expect(world.stripe.state.subscriptions.size).toBe(subscriptionsBefore + 2);
     await app.getByText('No sub-account is in this state.').waitFor();
   });
 });
@@ -319,12 +299,8 @@ describe('pricing that cannot mislead (item 5)', () => {
 
 describe('the client’s own view is the agency’s (item 6)', () => {
   it('when the client opens its page, then it sees the agency’s name, money, invoices and card, custom metrics by label, and no Meterbridge or Stripe plumbing', async () => {
-    const clientContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const { context: clientContext, page: clientPage, app: client } = await world.openPage('client');
     try {
-      const clientPage = await clientContext.newPage();
-      clientPage.on('pageerror', (err) => pageErrors.push(err.message));
-      const client = clientPage.frameLocator('#app');
-      await clientPage.goto(parent.url('client'));
       await client.getByTestId('agency-brand').getByText(AGENCY_NAME).waitFor();
       await client.getByTestId('estimated-total').getByText('$15.04').waitFor();
       await client.locator('table.charges tr[data-metric="seo_reports"] th').getByText('SEO reports').waitFor();
@@ -366,6 +342,6 @@ describe('contrast from the stylesheet (item 6)', () => {
   });
 
   it('when the walk is over, then no script error happened', () => {
-    expect(pageErrors).toEqual([]);
+    expect(world.pageErrors).toEqual([]);
   });
 });
