@@ -22,9 +22,10 @@ export const LOOKBACK_HOURS = 24;
 /** Raises the alerts of rejected meter batches and reconciliation drift not alerted yet. */
 export async function sweepOperations(db: Database): Promise<CheckRun> {
   const run: CheckRun = { checked: 0, raised: 0 };
-  const batches = await selectRows<{ id: number; companyId: string; locationId: string | null; name: string | null; meterEventName: string; code: string | null; error: string | null; value: number }>(
+  const batches = await selectRows<{ id: number; companyId: string; locationId: string | null; name: string | null; meterEventName: string; metric: string | null; code: string | null; error: string | null; value: number }>(
     db,
     sql`select b.id, b.company_id as "companyId", s.location_id as "locationId", s.name, b.meter_event_name as "meterEventName",
+               (select r.metric from rebilling_rules r where r.company_id = b.company_id and r.meter_event_name = b.meter_event_name limit 1) as metric,
                b.rejected_code as code, b.last_error as error, b.value
         from meter_batches b
         left join sub_accounts s on s.company_id = b.company_id and s.stripe_customer_id = b.stripe_customer_id
@@ -36,8 +37,9 @@ export async function sweepOperations(db: Database): Promise<CheckRun> {
     const raised = await raiseAlert(db, {
       companyId: b.companyId, locationId: b.locationId, kind: 'meter_batch_rejected', dedupeKey: `meter_batch_rejected:${b.id}`,
       title: `Meter batch rejected${b.name ? `: ${b.name}` : ''}`,
-      message: `Stripe rejected ${b.value} unit${b.value === 1 ? '' : 's'} sent to meter "${b.meterEventName}"${b.code ? ` (${b.code})` : ''}: ${b.error ?? 'no message'}. Fix the cause, then resend the batch from the sub-account’s report log.`,
-      data: { batchId: b.id, meterEventName: b.meterEventName, units: b.value, code: b.code, error: b.error, subAccountName: b.name },
+      // The metric by its label (the rule reporting to that meter), the meter's name beside it for whoever looks in Stripe.
+      message: `Stripe rejected ${b.value} unit${b.value === 1 ? '' : 's'} of ${b.metric ? `${await metricLabel(db, b.companyId, b.metric)} (meter "${b.meterEventName}")` : `meter "${b.meterEventName}"`}${b.code ? ` (${b.code})` : ''}: ${b.error ?? 'no message'}. Fix the cause, then resend the batch from the sub-account’s report log.`,
+      data: { batchId: b.id, meterEventName: b.meterEventName, metric: b.metric, units: b.value, code: b.code, error: b.error, subAccountName: b.name },
     });
     if (raised.created) run.raised += 1;
   }

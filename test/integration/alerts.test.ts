@@ -259,7 +259,7 @@ describe('operations alerts', () => {
   it('when Stripe rejects a meter batch and a reconciliation finds drift, then each is alerted once', async () => {
     // The states as their owners store them: a batch marked rejected from Stripe's error report, a finished run with drift.
     await t.database.db.execute(sql`insert into meter_batches (company_id, stripe_customer_id, meter_event_name, identifier, value, timestamp, status, rejected_code, last_error)
-      values (${COMPANY}, ${customer}, 'mb_sms', 'alerts-rejected-1', 7, 1764000000, 'rejected', 'meter_event_customer_not_found', 'No customer with this id.')`);
+      values (${COMPANY}, ${customer}, 'meterbridge_sms', 'alerts-rejected-1', 7, 1764000000, 'rejected', 'meter_event_customer_not_found', 'No customer with this id.')`);
     // The run repaired 3 SMS and 2 SEO reports (a custom metric): told per metric by label, never "5 units".
     await api('post', '/api/custom-metrics', { key: 'seo_reports', label: 'SEO reports', unit: 'report' }).expect(201);
     await api('put', '/api/pricing/seo_reports', { threshold: 1, price: { currency: 'usd', interval: 'month', unitAmountDecimal: '500' } }).expect(200);
@@ -272,7 +272,7 @@ describe('operations alerts', () => {
     expect(await t.service.alerts.checks.sweepOperations()).toEqual({ checked: 2, raised: 2 });
     expect(await t.service.alerts.checks.sweepOperations()).toEqual({ checked: 0, raised: 0 });
     const items = (await api('get', '/api/alerts').expect(200)).body.items;
-    expect(items.find((a: { kind: string }) => a.kind === 'meter_batch_rejected')).toMatchObject({ locationId: LOCATION, title: 'Meter batch rejected: Harbor Dental', message: expect.stringContaining('meter_event_customer_not_found') });
+    expect(items.find((a: { kind: string }) => a.kind === 'meter_batch_rejected')).toMatchObject({ locationId: LOCATION, title: 'Meter batch rejected: Harbor Dental', message: expect.stringMatching(/^Stripe rejected 7 units of SMS messages \(meter "meterbridge_sms"\) \(meter_event_customer_not_found\): No customer with this id\./) });
     const drift = items.find((a: { kind: string }) => a.kind === 'reconciliation_drift');
     expect(drift).toMatchObject({ locationId: null, message: expect.stringMatching(/^Run \d+ found 2 customer × meter pairs differing from Stripe\. SEO reports: 2 missing, 2 repaired\. SMS messages: 3 missing, 3 repaired\. /) });
     expect(drift.message).not.toMatch(/\b5\b|seo_reports|meterbridge_/);
