@@ -106,14 +106,16 @@ export async function heldUsage(db: Executor, locationId: string) {
   return { metrics };
 }
 
-/** Held units per sub-account among `locationIds` (absent: none held). */
-export async function heldUnitsByLocation(db: Executor, locationIds: string[]): Promise<Map<string, number>> {
-  if (locationIds.length === 0) return new Map();
-  const rows = await selectRows<{ locationId: string; units: number }>(
+/**
+ * The sub-accounts among `locationIds` with usage held back (a yes/no: units of different metrics are never added up;
+ * `heldUsage` gives them per metric).
+ */
+export async function locationsWithHeldUsage(db: Executor, locationIds: string[]): Promise<Set<string>> {
+  if (locationIds.length === 0) return new Set();
+  const rows = await selectRows<{ locationId: string }>(
     db,
-    sql`select location_id as "locationId", sum(units)::int as units from meter_reports
-        where status = 'held' and location_id in (${sql.join(locationIds.map((id) => sql`${id}`), sql`, `)})
-        group by location_id`,
+    sql`select distinct location_id as "locationId" from meter_reports
+        where status = 'held' and location_id in (${sql.join(locationIds.map((id) => sql`${id}`), sql`, `)})`,
   );
-  return new Map(rows.map((r) => [r.locationId, r.units]));
+  return new Set(rows.map((r) => r.locationId));
 }

@@ -19,7 +19,7 @@ import { findAgency, findSubAccount, findSubAccountByCustomer } from '../tenancy
 import { billedWithoutCard, createCards, NO_CUSTOMER, type CardSummary } from './cards';
 import { createCardRefresh } from './card-refresh';
 import { completedSetup, createSetupSession, makeDefaultForInvoices } from './checkout';
-import { heldUnitsByLocation, heldUsage } from './held-usage';
+import { heldUsage, locationsWithHeldUsage } from './held-usage';
 import { listInvoices, nextInvoice, type InvoiceQuery } from './invoices';
 import { openPortalSession } from './portal';
 import { createPreviewRefresh } from './preview-refresh';
@@ -124,7 +124,7 @@ export function createPayments(deps: {
         sql`select location_id as "locationId", stripe_customer_id as customer, stripe_subscription_id as subscription from sub_accounts
             where company_id = ${companyId} and location_id in (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`,
       );
-      const held = await heldUnitsByLocation(deps.db, rows.map((r) => r.locationId));
+      const held = await locationsWithHeldUsage(deps.db, rows.map((r) => r.locationId));
       const customers = rows.filter((r) => r.customer).map((r) => r.locationId);
       const stored = customers.length ? await storedCards.current(companyId, customers) : { rows: [], stripeError: null };
       const cardOf = new Map(stored.rows.map((c) => [c.locationId, c]));
@@ -133,7 +133,7 @@ export function createPayments(deps: {
         const card: CardSummary | null = row && !stored.stripeError ? summaryOf(row) : null;
         const error = r.customer ? (stored.stripeError ?? row?.lastError ?? null) : null;
         const checkedAt = card && row?.fetchedAt ? row.fetchedAt.toISOString() : null;
-        return { locationId: r.locationId, card, billedWithoutCard: billedWithoutCard(r.subscription, card), heldUnits: held.get(r.locationId) ?? 0, error, checking: Boolean(r.customer) && !card && !error, checkedAt };
+        return { locationId: r.locationId, card, billedWithoutCard: billedWithoutCard(r.subscription, card), hasHeldUsage: held.has(r.locationId), error, checking: Boolean(r.customer) && !card && !error, checkedAt };
       });
       return { items };
     },

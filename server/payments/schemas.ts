@@ -67,7 +67,8 @@ export const paymentFlagsResponse = z.object({
       card: cardSchema.nullable(),
       /** Billed (a subscription) while Stripe has no usable card. */
       billedWithoutCard: z.boolean(),
-      heldUnits: z.number().int(),
+      /** Usage of some metric is held back (the sub-account's payments give it per metric; never a sum across metrics). */
+      hasHeldUsage: z.boolean(),
       /** Stripe's message when the card could not be read, or why Stripe cannot be used. */
       error: z.string().nullable(),
       /** The card has not been read from Stripe yet: it is being checked. */

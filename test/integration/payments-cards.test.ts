@@ -39,7 +39,7 @@ describe('cards on file', () => {
     const payments = (await get(`/api/sub-accounts/${HARBOR}/payments`, client).expect(200)).body;
     expect(payments.card).toMatchObject({ status: 'no_card', usable: false, last4: null });
     const flags = (await get(`/api/payments/sub-accounts?locationIds=${HARBOR}`, agency.agencyToken).expect(200)).body.items;
-    expect(flags).toEqual([expect.objectContaining({ locationId: HARBOR, billedWithoutCard: true, heldUnits: 0, error: null })]);
+    expect(flags).toEqual([expect.objectContaining({ locationId: HARBOR, billedWithoutCard: true, hasHeldUsage: false, error: null })]);
   });
 
   it('when the client adds a card through Checkout and Stripe reports the session completed, then it is the default for invoices and the agency sees it', async () => {

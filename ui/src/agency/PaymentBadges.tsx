@@ -11,7 +11,7 @@ export function PaymentBadges({ flag }: { flag: PaymentFlag | undefined }) {
         </span>
       ) : null}
       {flag.card?.usable && flag.card.expiringSoon ? <span className="badge warn">Card expiring soon</span> : null}
-      {flag.heldUnits > 0 ? (
+      {flag.hasHeldUsage ? (
         <span className="badge bad" data-testid="held-badge" title="Usage kept back: no subscription would invoice it. Open the sub-account for the units per metric and the reason.">
           Usage held back
         </span>
