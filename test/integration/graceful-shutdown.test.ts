@@ -1,3 +1,4 @@
+import { appCommand } from '../support/app-command';
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -53,7 +54,7 @@ describe('graceful shutdown', () => {
 
   it('when the process gets SIGTERM, then it stops listening, shuts down and exits 0', async () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'meterbridge-shutdown-'));
-    const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'server/main.ts'], {
+    const child = spawn(appCommand().command, appCommand().args, {
       cwd: path.join(__dirname, '..', '..'),
       env: { ...process.env, NODE_OPTIONS: '', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info', DATABASE_URL: '', ENCRYPTION_KEY: TEST_ENCRYPTION_KEY },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,6 +4,7 @@
  * whole group: killing only tsx would leave the app running, still holding its port and its data directory.
  * SIGTERM goes to tsx alone, which relays it once to the app (a second SIGTERM would skip the graceful shutdown).
  */
+import { appCommand } from '../../support/app-command';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { sleep } from './scale';
@@ -50,7 +51,7 @@ export async function startApp(options: StartOptions): Promise<AppProcess> {
   const started = Date.now();
   const inherited: Record<string, string> = {};
   for (const name of ['PATH', 'HOME', 'TMPDIR', 'LANG']) if (process.env[name]) inherited[name] = process.env[name]!;
-  const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'server/main.ts'], {
+  const child = spawn(appCommand().command, appCommand().args, {
     cwd: ROOT,
     env: { ...inherited, NODE_ENV: 'test', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
