@@ -323,7 +323,7 @@ describe('the top bar', () => {
         const layout = await app.locator('header.topbar').evaluate((header) => {
           const name = header.querySelector('.user')!;
           const [user, nav] = [name.getBoundingClientRect(), header.querySelector('nav')!.getBoundingClientRect()];
-          return { whole: name.scrollWidth <= name.clientWidth, navBelowName: nav.top >= user.bottom - 1, navInside: nav.right <= document.documentElement.clientWidth + 1 };
+          return { whole: name.scrollWidth <= name.clientWidth, navBelowName: nav.top >= user.bottom - 1, navInside: nav.right <= header.ownerDocument.documentElement.clientWidth + 1 };
         });
         expect([width, layout]).toEqual([width, { whole: true, navBelowName: true, navInside: true }]);
       }
