@@ -30,8 +30,9 @@ export interface ScheduleInput {
   /** Set on the schedule and on its phase (which Stripe copies onto the subscription when the phase starts). */
   metadata: Record<string, string>;
   /**
-   * Days of free trial from the start (a plan's trial): the phase is trialing until `startAt` + that many days
-   * (docs.stripe.com/api/subscription_schedules/create `phases.trial_end`). Null or undefined: none.
+   * Days of free trial from the start (a plan's trial, 1–730): the phase is trialing until `startAt` + that many days
+   * (docs.stripe.com/api/subscription_schedules/create `phases.trial_end`) and ends a day later (see `trialOf`).
+   * Null or undefined: none, and Stripe gives the phase its default length.
    */
   trialDays?: number | null;
   /** Optional idempotency key for the create call (docs.stripe.com/api/idempotent_requests). */
@@ -52,6 +53,22 @@ export interface ScheduleState {
   automaticTax: boolean;
 }
 
+/** A day, in seconds. */
+const DAY_SECONDS = 86_400;
+
+/**
+ * The phase's trial and its end: trialing from `startAt` for `trialDays` days (`phases.trial_end`, Unix seconds), and
+ * the phase ending one day after that (`phases.end_date`). Stripe wants the trial to end "before the phase end date"
+ * (docs.stripe.com/api/subscription_schedules/create `phases.trial_end`), and a phase given no end lasts one
+ * iteration of its prices' interval, so a 45-day trial on a monthly price would be refused. The end changes nothing
+ * else: the schedule ends by `end_behavior: 'release'`, which leaves the subscription as it is, and Meterbridge
+ * releases it as soon as the subscription starts anyway.
+ */
+function trialOf(startAt: Date, trialDays: number): { trial_end: number; end_date: number } {
+  const trialEnd = Math.floor(startAt.getTime() / 1000) + trialDays * DAY_SECONDS;
+  return { trial_end: trialEnd, end_date: trialEnd + DAY_SECONDS };
+}
+
 function phase(input: ScheduleInput): Stripe.SubscriptionScheduleCreateParams.Phase {
   const desired = [...new Set(input.prices)];
   if (desired.length === 0 || desired.length > 20) throw badRequest('invalid_subscription_prices', 'A subscription needs between 1 and 20 prices.');
@@ -59,7 +76,7 @@ function phase(input: ScheduleInput): Stripe.SubscriptionScheduleCreateParams.Ph
     items: desired.map((price) => ({ price })),
     automatic_tax: { enabled: input.automaticTax },
     ...(input.coupon ? { discounts: [{ coupon: input.coupon }] } : {}),
-    ...(input.trialDays ? { trial_end: Math.floor(input.startAt.getTime() / 1000) + input.trialDays * 86_400 } : {}),
+    ...(input.trialDays ? trialOf(input.startAt, input.trialDays) : {}),
     metadata: input.metadata,
   };
 }

@@ -9,7 +9,7 @@ import { startTestService, type TestService } from '../support/test-service';
  * it keep their subscription as it is.
  */
 const COMPANY = 'companyPlanTrials0001';
-const [L1, L2, L3, L4] = ['locTrial01', 'locTrial02', 'locTrial03', 'locTrial04'];
+const [L1, L2, L3, L4, L5] = ['locTrial01', 'locTrial02', 'locTrial03', 'locTrial04', 'locTrial05'];
 
 let t: TestService;
 let stripe: StripeStub;
@@ -31,7 +31,7 @@ beforeAll(async () => {
   token = (await t.service.sessionTokens.issue({ userId: 'u-trials', companyId: COMPANY, type: 'agency', role: 'admin', activeLocation: null })).token;
   await api('put', '/api/pricing/sms', { threshold: 1, price: { currency: 'usd', unitAmountDecimal: '2' } }).expect(200);
   await api('put', '/api/defaults', { flatFeeAmount: 4900 }).expect(200);
-  for (const locationId of [L1, L2, L3, L4]) {
+  for (const locationId of [L1, L2, L3, L4, L5]) {
     await t.service.accounts.registerSubAccount(locationId, COMPANY, `Clinic ${locationId}`);
     await api('put', `/api/sub-accounts/${locationId}/customer`, { create: true }).expect(200);
   }
@@ -73,6 +73,22 @@ describe('a plan with a trial', () => {
     stripe.startSubscriptionSchedule(schedule.id);
     const sub = stripe.state.subscriptions.get(schedule.subscription as string)!;
     expect([sub.status, sub.trial_end - sub.trial_start]).toEqual(['trialing', 14 * DAY]);
+  });
+
+  it('when a trial is longer than a month and the subscription starts later, then Stripe takes the schedule: its phase ends after the trial', async () => {
+    // A phase given no end lasts one iteration of its price (a month here), and phases.trial_end must come "before
+    // the phase end date" (docs.stripe.com/api/subscription_schedules/create): without an end_date Stripe refuses.
+    const long = (await api('post', '/api/catalog/plans', { name: 'Long trial', currency: 'usd', baseFeeAmount: 3900, trialDays: 45 }).expect(201)).body;
+    await api('put', `/api/sub-accounts/${L5}/billing`, { rebillingEnabled: false }).expect(200);
+    await api('put', `/api/sub-accounts/${L5}/plan`, { planId: long.id }).expect(200);
+    const startAt = new Date(Date.now() + 10 * DAY * 1000);
+    const scheduled = (await api('put', `/api/sub-accounts/${L5}/billing`, { rebillingEnabled: true, subscription: { startAt: startAt.toISOString() } }).expect(200)).body;
+    const schedule = stripe.state.subscriptionSchedules.get(scheduled.stripeSubscriptionScheduleId)!;
+    const start = Math.floor(startAt.getTime() / 1000);
+    expect([schedule.phases[0].trial_end, schedule.phases[0].end_date]).toEqual([start + 45 * DAY, start + 46 * DAY]);
+    stripe.startSubscriptionSchedule(schedule.id);
+    const sub = stripe.state.subscriptions.get(schedule.subscription as string)!;
+    expect([sub.status, sub.trial_end - sub.trial_start]).toEqual(['trialing', 45 * DAY]);
   });
 
   it('when a sub-account already subscribed moves to it, then its running subscription is updated, with no trial', async () => {
