@@ -62,16 +62,20 @@ describe('a plan with a trial', () => {
     expect(sub.items.data.map((i: StripeJson) => i.price.id)).toContain(trial.stripeBasePriceId);
   });
 
-  it('when a sub-account on it starts later, then the schedule’s phase trials for 14 days from the start, and the subscription Stripe starts is trialing', async () => {
-    await api('put', `/api/sub-accounts/${L4}/billing`, { rebillingEnabled: false }).expect(200);
-    await api('put', `/api/sub-accounts/${L4}/plan`, { planId: trial.id }).expect(200);
-    const startAt = new Date(Date.now() + 10 * DAY * 1000);
-    const scheduled = (await api('put', `/api/sub-accounts/${L4}/billing`, { rebillingEnabled: true, subscription: { startAt: startAt.toISOString() } }).expect(200)).body;
+  /** Puts `locationId` on the plan with billing starting in 10 days; returns the schedule's phase and the subscription Stripe starts. */
+  const scheduleOnPlan = async (locationId: string, planId: number) => {
+    await api('put', `/api/sub-accounts/${locationId}/billing`, { rebillingEnabled: false }).expect(200);
+    await api('put', `/api/sub-accounts/${locationId}/plan`, { planId }).expect(200);
+    const start = Math.floor(Date.now() / 1000) + 10 * DAY;
+    const scheduled = (await api('put', `/api/sub-accounts/${locationId}/billing`, { rebillingEnabled: true, subscription: { startAt: new Date(start * 1000).toISOString() } }).expect(200)).body;
     const schedule = stripe.state.subscriptionSchedules.get(scheduled.stripeSubscriptionScheduleId)!;
-    const start = Math.floor(startAt.getTime() / 1000);
-    expect([schedule.phases[0].start_date, schedule.phases[0].trial_end]).toEqual([start, start + 14 * DAY]);
     stripe.startSubscriptionSchedule(schedule.id);
-    const sub = stripe.state.subscriptions.get(schedule.subscription as string)!;
+    return { start, phase: schedule.phases[0], sub: stripe.state.subscriptions.get(schedule.subscription as string)! };
+  };
+
+  it('when a sub-account on it starts later, then the schedule’s phase trials for 14 days from the start, and the subscription Stripe starts is trialing', async () => {
+    const { start, phase, sub } = await scheduleOnPlan(L4, trial.id);
+    expect([phase.start_date, phase.trial_end]).toEqual([start, start + 14 * DAY]);
     expect([sub.status, sub.trial_end - sub.trial_start]).toEqual(['trialing', 14 * DAY]);
   });
 
@@ -79,15 +83,8 @@ describe('a plan with a trial', () => {
     // A phase given no end lasts one iteration of its price (a month here), and phases.trial_end must come "before
     // the phase end date" (docs.stripe.com/api/subscription_schedules/create): without an end_date Stripe refuses.
     const long = (await api('post', '/api/catalog/plans', { name: 'Long trial', currency: 'usd', baseFeeAmount: 3900, trialDays: 45 }).expect(201)).body;
-    await api('put', `/api/sub-accounts/${L5}/billing`, { rebillingEnabled: false }).expect(200);
-    await api('put', `/api/sub-accounts/${L5}/plan`, { planId: long.id }).expect(200);
-    const startAt = new Date(Date.now() + 10 * DAY * 1000);
-    const scheduled = (await api('put', `/api/sub-accounts/${L5}/billing`, { rebillingEnabled: true, subscription: { startAt: startAt.toISOString() } }).expect(200)).body;
-    const schedule = stripe.state.subscriptionSchedules.get(scheduled.stripeSubscriptionScheduleId)!;
-    const start = Math.floor(startAt.getTime() / 1000);
-    expect([schedule.phases[0].trial_end, schedule.phases[0].end_date]).toEqual([start + 45 * DAY, start + 46 * DAY]);
-    stripe.startSubscriptionSchedule(schedule.id);
-    const sub = stripe.state.subscriptions.get(schedule.subscription as string)!;
+    const { start, phase, sub } = await scheduleOnPlan(L5, long.id);
+    expect([phase.trial_end, phase.end_date]).toEqual([start + 45 * DAY, start + 46 * DAY]);
     expect([sub.status, sub.trial_end - sub.trial_start]).toEqual(['trialing', 45 * DAY]);
   });
 
