@@ -46,6 +46,7 @@ import { createSessionTokens, deriveSessionKey } from './access/session-token';
 import { createPricing } from './billing-setup/pricing';
 import { billingSetupRoutes } from './billing-setup/routes';
 import { createStripeConnection } from './billing-setup/stripe-connection';
+import { createWebhookEndpointSync } from './billing-setup/webhook-endpoint-sync';
 import { stripeForAgency, reporterStripe, stripeIfConnected } from './billing-setup/stripe-for-agency';
 import { createSubAccountBilling } from './billing-setup/sub-account-billing';
 import { createPaymentEvents } from './stripe/payment-events';
@@ -196,7 +197,8 @@ export async function buildService(options: BuildOptions): Promise<Service> {
   ]);
   const openApi = openApiDocument(apiRoutes, API_INFO);
 
-  const jobs = { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation, retention: operations.retention, wallets, alerts, payments };
+  const jobs = { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation, retention: operations.retention, wallets, alerts, payments,
+    webhookEndpoints: createWebhookEndpointSync({ db: database.db, secretBox, stripeClient, appUrl: config.appUrl, logger }) };
   const scheduler = createScheduler(scheduledJobs({ ...jobs, oauthConfigured: oauthClient !== null }), database, logger);
   const app = createHttpApp(logger, [
     Router()

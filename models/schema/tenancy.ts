@@ -64,6 +64,12 @@ export const agencies = pgTable('agencies', {
   stripeWebhookEndpointId: text('stripe_webhook_endpoint_id'),
   stripeWebhookSecret: text('stripe_webhook_secret'),
   /**
+   * The event types last applied to that endpoint (`enabled_events`), sorted and comma-joined
+   * (server/billing-setup/webhook-endpoint.ts `webhookEventsApplied`); null for endpoints made before it was recorded.
+   * The `stripe-webhook-events` job updates every endpoint whose list differs from the current one.
+   */
+  stripeWebhookEvents: text('stripe_webhook_events'),
+  /**
    * The agency's Stripe v2 event destination for meter-event error reports (thin events), pointing at
    * /webhooks/stripe-events/:companyId, and its signing secret (sealed). Null until created.
    */

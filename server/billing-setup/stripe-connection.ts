@@ -8,7 +8,6 @@ import type { Logger } from 'pino';
 import type { Database } from '../../models/database';
 import type { SecretBox } from '../crypto/secret-box';
 import { AppError, badRequest } from '../http/errors';
-import { PAYMENT_WEBHOOK_EVENTS } from '../payments/webhook-events';
 import { checkStripeKey, StripeKeyRejectedError } from '../stripe/connection-check';
 import type { EventDestinations } from '../stripe/event-destinations';
 import type { StripeClientFactory } from '../stripe/stripe-client';
@@ -25,20 +24,7 @@ import {
   setStripeWebhookSecret,
   upsertAgency,
 } from '../tenancy/accounts-repository';
-
-/**
- * Stripe events Meterbridge listens to: payment problems, one-time charges following their invoice to the end
- * (server/catalog/one-time-charges.ts), plus what server/payments needs (PAYMENT_WEBHOOK_EVENTS).
- */
-export const STRIPE_WEBHOOK_EVENTS = [
-  'invoice.payment_failed',
-  'invoice.payment_action_required',
-  'invoice.paid',
-  'invoice.voided',
-  'invoice.marked_uncollectible',
-  'customer.subscription.deleted',
-  ...PAYMENT_WEBHOOK_EVENTS,
-] as const;
+import { agencyWebhookUrl, createWebhookEndpoint, type CreatedWebhookEndpoint } from './webhook-endpoint';
 
 /**
  * Permissions Meterbridge can work without: webhook endpoints (one can be made by hand) and reading the account
@@ -82,7 +68,7 @@ export function createStripeConnection(deps: {
   /** Connect OAuth, when configured; a Connect agency's status and disconnect go through it. */
   connect?: ConnectSide | null;
 }) {
-  const webhookUrl = (companyId: string) => `${deps.appUrl}/webhooks/stripe/${encodeURIComponent(companyId)}`;
+  const webhookUrl = (companyId: string) => agencyWebhookUrl(deps.appUrl, companyId);
 
   async function status(companyId: string): Promise<StripeConnectionStatus> {
     const agency = await findAgency(deps.db, companyId);
@@ -142,17 +128,11 @@ export function createStripeConnection(deps: {
       const previous = await findAgency(deps.db, companyId);
       // Leaving Connect for a key: the platform's grant is revoked (and its event destination removed), best effort.
       if (previous?.stripeConnectionType === 'connect' && previous.stripeAccountId) await deps.connect?.disconnect(companyId, previous.stripeAccountId);
-      let endpoint: { id: string; secret: string } | null = null;
+      let endpoint: CreatedWebhookEndpoint | null = null;
       if (!check.missing.some((m) => WEBHOOK_PERMISSION.test(m.permission))) {
         try {
           if (previous?.stripeWebhookEndpointId) await stripe.webhookEndpoints.del(previous.stripeWebhookEndpointId).catch(() => undefined);
-          const created = await stripe.webhookEndpoints.create({
-            url: webhookUrl(companyId),
-            enabled_events: [...STRIPE_WEBHOOK_EVENTS],
-            description: 'Meterbridge: payment problems of rebilled sub-accounts',
-            metadata: { meterbridge_company_id: companyId },
-          });
-          endpoint = created.secret ? { id: created.id, secret: created.secret } : null;
+          endpoint = await createWebhookEndpoint(stripe, deps.appUrl, companyId);
         } catch (err) {
           deps.logger.warn({ companyId, reason: (err as Error).message }, 'could not create the Stripe webhook endpoint; the agency can add it by hand');
         }
@@ -167,6 +147,7 @@ export function createStripeConnection(deps: {
         missingPermissions: check.missing,
         webhookEndpointId: endpoint?.id ?? null,
         sealedWebhookSecret: endpoint ? deps.secretBox.seal(endpoint.secret) : null,
+        webhookEvents: endpoint?.events ?? null,
       }));
       // Best effort: without it Stripe's asynchronous refusals go unseen, so the reporter's tick keeps trying.
       await deps.eventDestinations.tryCreate(companyId, stripe);

@@ -21,6 +21,7 @@ import type { Payments } from '../payments/payments';
 import { PREVIEW_REFRESH_JOB } from '../payments/preview-refresh';
 import { CARD_REFRESH_JOB } from '../payments/card-refresh';
 import { ALERTS_DELIVERY_JOB, type Alerts } from '../alerts/alerts';
+import { WEBHOOK_EVENTS_JOB, type WebhookEndpointSync } from '../billing-setup/webhook-endpoint-sync';
 import type { JobDefinition } from './scheduler';
 
 /**
@@ -68,6 +69,7 @@ export interface ScheduledJobDependencies {
   wallets: Wallets;
   alerts: Alerts;
   payments: Payments;
+  webhookEndpoints: WebhookEndpointSync;
 }
 
 /**
@@ -85,10 +87,12 @@ export interface ScheduledJobDependencies {
  * from the stored cards), invoice-previews (every 30 s, and nudged after a webhook: the stored next-invoice previews
  * that are due, server/payments/preview-refresh.ts) and card-summaries (every 30 s at :15 and :45, and nudged after a
  * webhook: the stored cards that are due, server/payments/card-refresh.ts; the two share Stripe's rate limit as
- * card-refresh.ts works out).
+ * card-refresh.ts works out) and stripe-webhook-events (once at start and hourly at :23: agencies' webhook endpoints
+ * whose event list is older than the current one are updated in Stripe, server/billing-setup/webhook-endpoint-sync.ts;
+ * at start because a new version is what changes the list, hourly to retry what Stripe refused).
  */
 export function scheduledJobs(deps: ScheduledJobDependencies): JobDefinition[] {
-  const { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation, retention, wallets, alerts, payments } = deps;
+  const { config, database, secretBox, reporter, highLevelTokens, installedLocations, billing, backfillRunner, phoneNumbers, saasModeCheck, reconciliation, retention, wallets, alerts, payments, webhookEndpoints } = deps;
   return [
     {
       name: 'meter-reporter',
@@ -182,5 +186,6 @@ export function scheduledJobs(deps: ScheduledJobDependencies): JobDefinition[] {
     { name: PREVIEW_REFRESH_JOB, pattern: '*/30 * * * * *', timeoutSeconds: 600, enabled: true, run: () => payments.previews.refreshDue() },
     // A run reads at most CARD_REFRESH.perRun cards (at most two calls each, at the paced rate); the next goes on.
     { name: CARD_REFRESH_JOB, pattern: '15,45 * * * * *', timeoutSeconds: 600, enabled: true, run: () => payments.cards.refreshDue() },
+    { name: WEBHOOK_EVENTS_JOB, pattern: '0 23 * * * *', timeoutSeconds: 600, enabled: true, runAtStart: true, run: () => webhookEndpoints.runOnce() },
   ];
 }

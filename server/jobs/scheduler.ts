@@ -16,6 +16,8 @@ export interface JobDefinition {
   /** A run still going after this many seconds is logged as overdue (it is not killed: it may be mid-send). */
   timeoutSeconds: number;
   enabled: boolean;
+  /** Also run once as soon as the scheduler starts (work a new version brings, e.g. Stripe endpoints to update). */
+  runAtStart?: boolean;
   run: () => Promise<unknown>;
 }
 
@@ -94,6 +96,7 @@ export function createScheduler(jobs: JobDefinition[], database: Pick<DatabaseHa
         });
         task.start();
         tasks.push(task);
+        if (job.runAtStart) void runJob(job);
       }
     },
     async stop() {

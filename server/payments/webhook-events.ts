@@ -1,6 +1,7 @@
 /**
  * Stripe events the payments capability needs on the agency's webhook endpoint (server/billing-setup/stripe-connection.ts
- * adds them when it creates the endpoint; an endpoint made before gets them when the agency connects its key again).
+ * adds them when it creates the endpoint; an endpoint made before is given them by the `stripe-webhook-events` job,
+ * server/billing-setup/webhook-endpoint-sync.ts).
  * Stripe takes no partial wildcard such as `invoice.*` in `enabled_events` (docs.stripe.com/api/webhook_endpoints/create:
  * a list of event types, or `*` for all), so each invoice event that changes what the invoice list shows is named.
  */

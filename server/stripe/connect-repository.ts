@@ -91,6 +91,7 @@ export async function saveConnectConnection(
       stripeMode: c.mode,
       stripeWebhookEndpointId: null,
       stripeWebhookSecret: null,
+      stripeWebhookEvents: null,
       ...(c.keepEventDestination ? {} : { stripeEventDestinationId: null, stripeEventDestinationSecret: null }),
       stripeDeauthorizedAt: null,
       stripeConnectedAt: sql`now()`,

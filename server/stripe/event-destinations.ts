@@ -16,7 +16,13 @@ import { agencies } from '../../models/schema';
 import type { SecretBox } from '../crypto/secret-box';
 import type { StripeClientFactory } from './stripe-client';
 
-/** The thin event types Meterbridge listens to. */
+/**
+ * The thin event types Meterbridge listens to. A destination keeps the list it was created with, and nothing brings
+ * existing destinations up to a longer one (unlike webhook endpoints, server/billing-setup/webhook-endpoint-sync.ts):
+ * this list is unchanged since destinations were first made, so none is behind. Adding a type here needs the same
+ * job for destinations — record the applied list, then POST /v2/core/event_destinations/{id} with `enabled_events`
+ * (docs.stripe.com/api/v2/core/event-destinations/update) — or connected agencies would not receive it.
+ */
 export const METER_ERROR_EVENT_TYPES = ['v1.billing.meter.error_report_triggered', 'v1.billing.meter.no_meter_found'] as const;
 
 /** How long `ensureAll` waits before trying an agency again after a failed creation, milliseconds. */

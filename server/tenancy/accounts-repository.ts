@@ -148,6 +148,8 @@ export interface StripeConnectionRecord {
   missingPermissions: Array<{ permission: string; label: string }>;
   webhookEndpointId: string | null;
   sealedWebhookSecret: string | null;
+  /** The event types the endpoint was created with (server/billing-setup/webhook-endpoint.ts `webhookEventsApplied`). */
+  webhookEvents: string | null;
 }
 
 /** Stores a validated Stripe connection, replacing any previous one. */
@@ -164,6 +166,7 @@ export async function saveStripeConnection(db: Executor, companyId: string, c: S
       stripeMissingPermissions: c.missingPermissions,
       stripeWebhookEndpointId: c.webhookEndpointId,
       stripeWebhookSecret: c.sealedWebhookSecret,
+      stripeWebhookEvents: c.webhookEvents,
       stripeConnectionType: 'key',
       stripeDeauthorizedAt: null,
       stripeConnectedAt: sql`now()`,
@@ -186,6 +189,7 @@ export async function clearStripeConnection(db: Executor, companyId: string): Pr
       stripeMissingPermissions: [],
       stripeWebhookEndpointId: null,
       stripeWebhookSecret: null,
+      stripeWebhookEvents: null,
       stripeEventDestinationId: null,
       stripeEventDestinationSecret: null,
       stripeConnectionType: null,

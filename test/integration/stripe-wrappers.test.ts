@@ -582,6 +582,18 @@ describe('the fake: other endpoints the wrappers rely on', () => {
     expect(stub.state.webhookEndpoints.size).toBe(0);
   });
 
+  it('when a webhook endpoint is updated, then its list is replaced without the secret; an unknown id is 404 resource_missing', async () => {
+    const created = await stripe.webhookEndpoints.create({ url: 'https://app.example/webhooks/stripe/c1', enabled_events: ['invoice.paid'] });
+    const updated = await stripe.webhookEndpoints.update(created.id, { enabled_events: ['invoice.paid', 'setup_intent.succeeded'] });
+    expect([updated.id, updated.enabled_events, updated.secret]).toEqual([created.id, ['invoice.paid', 'setup_intent.succeeded'], undefined]);
+    await stripe.webhookEndpoints.del(created.id);
+    await expect(stripe.webhookEndpoints.update(created.id, { enabled_events: ['invoice.paid'] })).rejects.toMatchObject({
+      statusCode: 404,
+      type: 'StripeInvalidRequestError',
+      raw: { type: 'invalid_request_error', code: 'resource_missing', param: 'id', message: `No such webhook endpoint: '${created.id}'` },
+    });
+  });
+
   it('when invoices are seeded, then invoices.list filters them by customer', async () => {
     stub.seedInvoice({ customer: 'cus_a', total: 1234, status: 'paid' });
     stub.seedInvoice({ customer: 'cus_b', total: 99 });

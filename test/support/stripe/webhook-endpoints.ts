@@ -1,6 +1,12 @@
 /**
  * Webhook endpoints (docs.stripe.com/api/webhook_endpoints): create returns the `whsec_…` secret once ("Only
- * returned at creation"), list, retrieve, update, delete.
+ * returned at creation"), list, retrieve, update, delete. Update (POST /v1/webhook_endpoints/{id},
+ * docs.stripe.com/api/webhook_endpoints/update: "You may edit the url, the list of enabled_events, and the status of
+ * your endpoint") replaces the list with the one given and never returns the secret. An id this account does not
+ * have (never made, or deleted in the Dashboard) is answered on retrieve, update and delete as Stripe answers an
+ * unknown object: 404 `{ error: { type: 'invalid_request_error', code: 'resource_missing', param: 'id', message:
+ * "No such webhook endpoint: 'we_…'" } }` (docs.stripe.com/api/errors: 404 "The requested resource doesn't exist";
+ * docs.stripe.com/error-codes#resource-missing).
  */
 import { randomBytes } from 'node:crypto';
 import type { Fake, Route, StripeJson } from './types';

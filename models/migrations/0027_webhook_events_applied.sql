@@ -1,0 +1,1 @@
+ALTER TABLE "agencies" ADD COLUMN "stripe_webhook_events" text;
