@@ -13,6 +13,7 @@ import type { EventDestinations } from '../stripe/event-destinations';
 import type { StripeClientFactory } from '../stripe/stripe-client';
 import type { AuditActor } from '../audit/audit-log';
 import { auditedStripeChange } from '../stripe/connection-audit';
+import { stripeKeyMode } from '../stripe/agency-connection';
 import type { z } from 'zod';
 import type { stripeConnectInfo } from '../stripe/connect-schemas';
 
@@ -38,6 +39,7 @@ const KEY_FORMAT = /^(sk|rk)_(test|live)_[A-Za-z0-9]{8,}$/;
 /** What the page shows about the connection. Never carries the key or the webhook secret. */
 export interface StripeConnectionStatus {
   connected: boolean;
+  /** As stored when Stripe was connected (key check or Connect grant), else from the stored key's prefix; null: none. */
   mode: 'test' | 'live' | null;
   keyType: 'secret' | 'restricted' | null;
   keyLast4: string | null;
@@ -69,6 +71,18 @@ export function createStripeConnection(deps: {
   connect?: ConnectSide | null;
 }) {
   const webhookUrl = (companyId: string) => agencyWebhookUrl(deps.appUrl, companyId);
+  /**
+   * The mode of a key stored without it (stored by an older version, or by `accounts.storeStripeKey`), from its
+   * prefix as the reporter reads it (server/stripe/agency-connection.ts); null without a key or when it cannot be opened.
+   */
+  const keyModeOf = (sealedKey: string | null): 'test' | 'live' | null => {
+    if (!sealedKey) return null;
+    try {
+      return stripeKeyMode(deps.secretBox.open(sealedKey));
+    } catch {
+      return null;
+    }
+  };
 
   async function status(companyId: string): Promise<StripeConnectionStatus> {
     const agency = await findAgency(deps.db, companyId);
@@ -76,7 +90,7 @@ export function createStripeConnection(deps: {
     const deauthorizedAt = viaConnect ? (agency?.stripeDeauthorizedAt ?? null) : null;
     return {
       connected: viaConnect ? !deauthorizedAt && Boolean(deps.connect) : Boolean(agency?.stripeSecretKey),
-      mode: agency?.stripeMode ?? null,
+      mode: agency?.stripeMode ?? keyModeOf(agency?.stripeSecretKey ?? null),
       keyType: agency?.stripeKeyType ?? null,
       keyLast4: agency?.stripeKeyLast4 ?? null,
       accountId: agency?.stripeAccountId ?? null,

@@ -67,8 +67,11 @@ export interface PairResult {
   windows: ReconciledWindow[];
 }
 
-/** A pair as the API shows it: with the metric its meter counts (`MetricDrift.metric`). */
-export type PairView = PairResult & { metric: string };
+/**
+ * A pair as the API shows it: with the metric its meter counts (`MetricDrift.metric`) and the name of the sub-account
+ * billed to its customer (null when none is known), which the page shows instead of the `cus_` id.
+ */
+export type PairView = PairResult & { metric: string; subAccountName: string | null };
 
 /** The totals a run ends with (the sum of its pairs). */
 export type RunTotals = Pick<
@@ -187,6 +190,7 @@ export async function runDetail(db: Executor, companyId: string, runId: number, 
   const pairs = await selectRows<PairView>(
     db,
     sql`select location_id as "locationId", stripe_customer_id as "stripeCustomerId", meter_event_name as "meterEventName", ${PAIR_METRIC} as metric,
+               (select s.name from sub_accounts s where s.location_id = p.location_id) as "subAccountName",
                stripe_meter_id as "stripeMeterId", status, windows_checked as "windowsChecked", windows_skipped as "windowsSkipped",
                our_units::float8 as "ourUnits", stripe_units::float8 as "stripeUnits", missing_units::float8 as "missingUnits",
                excess_units::float8 as "excessUnits", corrected_units::float8 as "correctedUnits",

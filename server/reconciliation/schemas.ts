@@ -48,6 +48,7 @@ export const reconciliationRunDetail = reconciliationRun.extend({
   pairs: z.array(
     z.object({
       locationId: z.string().nullable(),
+      subAccountName: z.string().nullable().describe('the HighLevel name of the sub-account billed to the customer (null: unknown)'),
       stripeCustomerId: z.string(),
       meterEventName: z.string(),
       metric: metricKey,

@@ -24,6 +24,14 @@ export type AgencyStripeCredentials =
   | { kind: 'connect'; accountId: string; testMode: boolean };
 
 /**
+ * The mode of a pasted key from its prefix: `sk_test_`/`rk_test_` → test, `sk_live_`/`rk_live_` → live
+ * (docs.stripe.com/keys: test and live keys, secret `sk_` and restricted `rk_`).
+ */
+export function stripeKeyMode(key: string): 'test' | 'live' {
+  return /^(sk|rk)_test_/.test(key) ? 'test' : 'live';
+}
+
+/**
  * Builds the resolver.
  * @param deps.platform the Connect platform (config `stripeConnect`); null: Connect agencies have no client (held).
  */
@@ -52,7 +60,7 @@ export function createAgencyConnections(deps: { db: Database; secretBox: SecretB
     }
     if (!row.key) return null;
     const key = secretBox.open(row.key);
-    return { kind: 'key', key, testMode: /^(sk|rk)_test_/.test(key) };
+    return { kind: 'key', key, testMode: stripeKeyMode(key) === 'test' };
   }
 
   /** The Stripe client for credentials: the agency's key, or the platform's key acting on the connected account. */

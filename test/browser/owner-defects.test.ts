@@ -138,7 +138,17 @@ describe('the Overview’s warning numbers (item 6)', () => {
 describe('the sub-account page: summary, words and every panel current (items 5, 7, 11)', () => {
   it('when a billed client’s page is read, then the customer is named and no raw price id shows; the summary shows no Stripe id at all', async () => {
     await openSubAccount('Billed Clinic');
-    await card('Billing').getByText(/^Billed to Billed Clinic cus_/).waitFor();
+    // The customer by name, linked to its page in the Stripe Dashboard; its id only on hover, never on the card.
+    const customer = card('Billing').getByTestId('customer-link');
+    await customer.getByText('Billed Clinic').waitFor();
+    const customerId = (await get(`/api/sub-accounts/${ids['Billed Clinic']}`)).stripeCustomerId as string;
+    expect(await customer.getAttribute('href')).toBe(await world.stripeDashboardUrl(`customers/${customerId}`));
+    expect(await customer.getAttribute('title')).toBe(customerId);
+    expect(await card('Billing').innerText()).toMatch(/Billed to Billed Clinic/);
+    expect(await card('Billing').innerText()).not.toMatch(/cus_/);
+    const subscription = app.locator('form[aria-labelledby="subscription-title"]');
+    await subscription.getByTestId('subscription-link').getByText('Open in Stripe').waitFor();
+    expect(await subscription.innerText()).not.toMatch(/\b(cus|sub)_/);
     await app.getByTestId('summary-next-invoice').getByText(soFar(4900)).waitFor();
     expect(await app.getByTestId('sub-account-summary').innerText()).not.toMatch(/\b(cus|sub|price)_/);
     expect(await app.locator('body').innerText()).not.toMatch(/\bprice_/);

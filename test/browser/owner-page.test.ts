@@ -187,7 +187,7 @@ describe('the sub-accounts list as a work queue (item 2)', () => {
     expect((await listed()).sort()).toEqual(['Billed Clinic', 'Overdue Clinic']);
   });
 
-  it('when the list is read, then each row has its money this period, subscription, card, invoice and the customer by name with its id on hover', async () => {
+  it('when the list is read, then each row has its money this period, subscription, card, invoice and the customer by name, linked to Stripe, its id on hover', async () => {
     await openList('');
     const billed = listRow('Billed Clinic');
     await billed.getByTestId('period-amount').getByText('$15.04 so far').waitFor();
@@ -195,11 +195,14 @@ describe('the sub-accounts list as a work queue (item 2)', () => {
     await billed.locator('li[data-metric="seo_reports"]').getByText(/^3 SEO reports/).waitFor();
     await billed.getByTestId('card-status').getByText('Visa •••• 4242').waitFor();
     expect(await billed.getByTestId('subscription-status').innerText()).toBe('Active');
-    const customer = billed.getByTestId('customer-name');
-    await customer.getByText('Billed Clinic').waitFor();
+    await billed.getByTestId('customer-name').getByText('Billed Clinic').waitFor();
+    const customer = billed.getByTestId('customer-link');
     const customerId = (await get(`/api/sub-accounts/${ids['Billed Clinic']}`)).stripeCustomerId as string;
+    expect(await customer.innerText()).toBe('Open in Stripe');
     expect(await customer.getAttribute('title')).toBe(customerId);
-    expect(await billed.getByRole('link', { name: `Stripe dashboard: ${customerId}` }).getAttribute('href')).toBe(`https://dashboard.stripe.com/test/customers/${customerId}`);
+    expect(await customer.getAttribute('href')).toBe(await world.stripeDashboardUrl(`customers/${customerId}`));
+    expect(await customer.getAttribute('target')).toBe('_blank');
+    expect(await app.locator('table.subs').innerText()).not.toMatch(/cus_/);
     await listRow('Overdue Clinic').getByTestId('card-status').getByText('No card').waitFor();
     expect(await listRow('Unmapped Clinic').getByTestId('period-amount').count()).toBe(0);
   });

@@ -14,7 +14,8 @@ import { startBrowserWorld, type BrowserWorld } from './support/browser-world';
  * with Stripe faked by the double and its meter totals: Stripe dropped one sub-account's meter event and counts
  * units nobody sent for another → "Reconcile now" shows the missing units repaired and the excess left for the
  * agency; after the correction is sent, a second run finds the first pair matching and the excess still there,
- * which raises the alert on the section and on the overview; the sub-account page shows its own pairs only.
+ * which raises the alert on the section and on the overview; the sub-account page shows its own pairs only. A pair's
+ * customer shows as its sub-account, linked to the Stripe Dashboard, never as a `cus_` id.
  */
 jest.setTimeout(180_000);
 
@@ -86,6 +87,15 @@ it('when Stripe dropped a meter event and counts foreign units, then "Reconcile 
   expect(await pairRow(B.customer).getAttribute('data-status')).toBe('flagged');
   await pairRow(B.customer).getByText(/4 units left for you/).waitFor();
   expect(await section().locator('tr[data-run]').count()).toBe(1);
+  // Each customer shows as the sub-account billed to it, linked to its page in the Stripe Dashboard (id on hover only).
+  for (const { locationId, customer } of [A, B]) {
+    const link = pairRow(customer).getByTestId('pair-customer');
+    expect(await link.innerText()).toBe(`Sub-account ${locationId}`);
+    expect(await link.getAttribute('href')).toBe(await world.stripeDashboardUrl(`customers/${customer}`));
+    expect(await link.getAttribute('title')).toBe(customer);
+    expect(await link.getAttribute('rel')).toBe('noopener noreferrer');
+  }
+  expect(await section().locator('tr[data-pair]').allInnerTexts()).not.toContainEqual(expect.stringMatching(/cus_/));
 });
 
 it('when the correction reached Stripe and the excess stays, then the next run shows no drift for the repaired pair and the alert appears here and on the overview', async () => {

@@ -150,10 +150,20 @@ describe('the settings page inside HighLevel', () => {
     await app.getByRole('link', { name: 'Harbor Dental' }).click();
     await app.getByRole('button', { name: /Create a Stripe customer/ }).click();
     await app.getByText('Customer created in Stripe and mapped.').waitFor();
-    const created = (await app.getByTestId('customer-id').innerText()).trim();
+    // The customer by name, linked to the Stripe Dashboard in test mode (a test key); its id only on hover.
+    const customerLink = app.getByTestId('customer-link');
+    await customerLink.getByText('Harbor Dental').waitFor();
+    const created = (await customerLink.getAttribute('title'))!;
     expect(world.stripe.state.customers.get(created)).toMatchObject({ name: 'Harbor Dental', metadata: { meterbridge_location_id: L1 } });
+    expect(await customerLink.getAttribute('href')).toBe(await world.stripeDashboardUrl(`customers/${created}`));
+    expect(await customerLink.getAttribute('target')).toBe('_blank');
+    expect(await customerLink.getAttribute('rel')).toBe('noopener noreferrer');
+    expect(await app.locator('section[aria-labelledby="billing-title"]').innerText()).not.toMatch(/cus_/);
     await app.getByRole('button', { name: 'Create subscription' }).click();
-    await app.getByTestId('subscription-id').waitFor();
+    const subscriptionLink = app.getByTestId('subscription-link');
+    await subscriptionLink.getByText('Open in Stripe').waitFor();
+    expect(await subscriptionLink.getAttribute('href')).toBe(await world.stripeDashboardUrl(`subscriptions/${await subscriptionLink.getAttribute('title')}`));
+    expect(await app.locator('form[aria-labelledby="subscription-title"]').innerText()).not.toMatch(/sub_/);
 
     await app.getByRole('link', { name: '← Sub-accounts' }).click();
     await app.getByRole('link', { name: 'Bay Physio' }).click();
@@ -162,11 +172,12 @@ describe('the settings page inside HighLevel', () => {
     await app.getByRole('button', { name: `Use Bay Physio Ltd (${existing.id})` }).click();
     // Billing changes hands only after a confirmation.
     await app.getByRole('group', { name: 'Confirm billing Bay Physio Ltd' }).getByText('Bill this sub-account to Bay Physio Ltd from now on?').waitFor();
-    expect(await app.getByTestId('customer-id').count()).toBe(0);
+    expect(await app.getByTestId('customer-link').count()).toBe(0);
     await app.getByRole('button', { name: 'Yes, bill this customer' }).click();
-    await app.getByTestId('customer-id').filter({ hasText: existing.id }).waitFor();
+    await app.locator(`[data-testid="customer-link"][title="${existing.id}"]`).getByText('Bay Physio Ltd').waitFor();
     await app.getByRole('button', { name: 'Create subscription' }).click();
-    const subscription = (await app.getByTestId('subscription-id').innerText()).trim();
+    await app.getByTestId('subscription-link').waitFor();
+    const subscription = (await app.getByTestId('subscription-link').getAttribute('title'))!;
     expect(world.stripe.state.subscriptions.get(subscription)).toMatchObject({ customer: existing.id });
   });
 

@@ -73,7 +73,7 @@ describe('tax on the settings page', () => {
     await app.getByLabel('Country (2 letters)').fill('us');
     await app.getByLabel('Postal code').fill('97712');
     await app.getByRole('button', { name: 'Create subscription' }).click();
-    await app.getByTestId('subscription-id').waitFor();
+    await app.getByTestId('subscription-link').waitFor();
     expect(subscription().automatic_tax.enabled).toBe(true);
     expect(world.stripe.state.customers.get(subscription().customer)!.address).toMatchObject({ country: 'US', postal_code: '97712' });
 

@@ -99,6 +99,11 @@ export interface BrowserWorld {
   openPage(user: string, width?: number): Promise<OpenedPage>;
   /** Posts a signed Stripe event of the agency's account to the service (sendStripeEvent); @throws unless 200. */
   sendStripeEvent(type: string, object: object): Promise<request.Response>;
+  /**
+   * Where the page should link `page` (e.g. `customers/cus_1`) in the Stripe Dashboard, written out from the agency's
+   * connection as the API reports it: its account, then `/test` in test mode (docs.stripe.com/stripe-apps/deep-links).
+   */
+  stripeDashboardUrl(page: string): Promise<string>;
   /** Closes the pages opened through the world, the browser, the host page, the service and the Stripe double. */
   close(): Promise<void>;
 }
@@ -172,7 +177,11 @@ export async function startBrowserWorld(options: BrowserWorldOptions): Promise<B
     };
     let events = 0;
     const sendEvent = (type: string, object: object) => sendStripeEvent(t, stripe, company, { id: `evt_browser_${type}_${++events}`, type, object });
-    return { t, stripe, parent, browser, appUrl, locationIds: locations.map((l) => l._id), token, api, pageErrors, openAgencyPage, openPage, sendStripeEvent: sendEvent, close };
+    const stripeDashboardUrl = async (page: string) => {
+      const { mode, accountId } = (await api.get('/api/stripe/connection')).body as { mode: 'test' | 'live'; accountId: string | null };
+      return `https://dashboard.stripe.com${accountId ? `/${accountId}` : ''}${mode === 'test' ? '/test' : ''}/${page}`;
+    };
+    return { t, stripe, parent, browser, appUrl, locationIds: locations.map((l) => l._id), token, api, pageErrors, openAgencyPage, openPage, sendStripeEvent: sendEvent, stripeDashboardUrl, close };
   } catch (err) {
     await close().catch(() => undefined); // the set-up's error is the one to see
     throw err;

@@ -1,8 +1,12 @@
-/** The agency view: a top bar with its sections, and the section the path names. */
+/**
+ * The agency view: a top bar with its sections, and the section the path names. Its Stripe connection is read once
+ * for every link into the Stripe Dashboard (StripeDashboardProvider).
+ */
 import { api, type SessionUser } from '../api';
 import { useResource } from '../components/useResource';
 import { setCustomMetricLabels } from '../format';
 import { ADMIN_ROLE, PermissionsProvider } from '../components/permissions';
+import { StripeDashboardProvider } from '../components/StripeLink';
 import { Link, useLocation } from '../router';
 import { UsageApiPage } from '../usage-api/UsageApiPage';
 import { UsageDashboard } from '../usage/UsageDashboard';
@@ -41,6 +45,7 @@ export function AgencyApp({ user }: { user: SessionUser }) {
   if (customMetrics.data) setCustomMetricLabels(customMetrics.data.metrics);
   return (
     <PermissionsProvider canChange={canChange}>
+      <StripeDashboardProvider>
       <header className="topbar">
         <span className="brand">Meterbridge</span>
         <nav aria-label="Sections">
@@ -93,6 +98,7 @@ export function AgencyApp({ user }: { user: SessionUser }) {
           <NotFound />
         )}
       </main>
+      </StripeDashboardProvider>
     </PermissionsProvider>
   );
 }

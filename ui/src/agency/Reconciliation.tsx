@@ -1,11 +1,13 @@
 /**
  * Reconciliation with Stripe: the runs that compared what Meterbridge sent with Stripe's own meter totals (nightly,
  * or now on request), what each found per Stripe customer and meter, and what it repaired or left for the agency.
- * Shown for the whole agency (its own section) and for one sub-account (a card of the sub-account's page).
+ * Shown for the whole agency (its own section) and for one sub-account (a card of the sub-account's page). A customer
+ * shows as the sub-account billed to it, linked to the Stripe Dashboard (its id on hover).
  */
 import { useState } from 'react';
 import { api, type ReconciliationAction, type ReconciliationRun, type ReconciliationRunDetail } from '../api';
 import { Writes } from '../components/permissions';
+import { StripeLink } from '../components/StripeLink';
 import { Empty, ErrorNotice, Loading, Notice } from '../components/States';
 import { useResource } from '../components/useResource';
 import { metricDriftWords, runDriftWords } from '../../../server/reconciliation/drift-words';
@@ -181,7 +183,9 @@ function RunDetail({ runId, locationId }: { runId: number; locationId?: string }
               {pairs.map((p) => (
                 <tr key={`${p.stripeCustomerId}|${p.meterEventName}`} data-pair={p.stripeCustomerId} data-status={p.status}>
                   <td>
-                    <code>{p.stripeCustomerId}</code>
+                    <StripeLink kind="customer" id={p.stripeCustomerId} testId="pair-customer">
+                      {p.subAccountName ?? undefined}
+                    </StripeLink>
                     <span className="muted small block" title={`Stripe meter event ${p.meterEventName}`}>
                       {metricLabel(p.metric)}
                     </span>

@@ -7,13 +7,18 @@ import { api, type BilledBacklog, type BillingMode, type SubAccountDetail, type 
 import { ErrorNotice, Loading, Notice } from '../components/States';
 import { useResource } from '../components/useResource';
 import { formatCents, formatInstant, formatNumber, metricLabel } from '../format';
+import { StripeLink } from '../components/StripeLink';
 
 /**
  * The client's Stripe customer in words, as the Billing card names it: its name in Stripe when the page has it, else
- * "the client’s Stripe customer"; the `cus_` id only on hover.
+ * "the client’s Stripe customer", linked to the Stripe Dashboard; the `cus_` id only on hover.
  */
 function CustomerName({ id, name }: { id: string; name: string | null }) {
-  return <span title={id}>{name ?? 'the client’s Stripe customer'}</span>;
+  return (
+    <StripeLink kind="customer" id={id}>
+      {name ?? 'the client’s Stripe customer'}
+    </StripeLink>
+  );
 }
 
 /**

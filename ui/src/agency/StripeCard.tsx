@@ -8,18 +8,26 @@ import { api, type StripeConnection, type StripeConnectionWithConnect } from '..
 import { ErrorNotice, Loading, Notice } from '../components/States';
 import { useResource } from '../components/useResource';
 import { Writes } from '../components/permissions';
+import { useStripeDashboard } from '../components/StripeLink';
 import { ConnectWithStripe, RevokedNotice } from './ConnectWithStripe';
 
 export function StripeCard({ onChange }: { onChange: () => void }) {
   const connection = useResource(() => api.stripeConnection(), []);
   const [replacing, setReplacing] = useState(false);
   const [saved, setSaved] = useState<string | null>(null);
+  const dashboard = useStripeDashboard();
 
   const update = (next: StripeConnection, message: string) => {
     connection.set(next);
+    dashboard.reload(); // links into the Stripe Dashboard follow the new mode and account
     setReplacing(false);
     setSaved(message);
     onChange();
+  };
+  /** After "Connect with Stripe": the connection, and the Dashboard links, read again. */
+  const connected = () => {
+    connection.reload();
+    dashboard.reload();
   };
 
   const c = connection.data as StripeConnectionWithConnect | null;
@@ -78,7 +86,7 @@ export function StripeCard({ onChange }: { onChange: () => void }) {
               <DisconnectButton onDone={(next) => update(next, 'Stripe disconnected.')} />
             </div>
           )}
-          {connect?.available && !viaConnect && !replacing ? <ConnectWithStripe label="Switch to Connect with Stripe" onDone={connection.reload} /> : null}
+          {connect?.available && !viaConnect && !replacing ? <ConnectWithStripe label="Switch to Connect with Stripe" onDone={connected} /> : null}
           </Writes>
         </>
       ) : c ? (
@@ -86,7 +94,7 @@ export function StripeCard({ onChange }: { onChange: () => void }) {
           {connect ? <RevokedNotice connect={connect} /> : null}
           <p>Connect your own Stripe account: your clients are invoiced by you, in your account.</p>
           <Writes fallback={<p className="muted">An admin of your agency connects Stripe.</p>}>
-            {connect?.available ? <ConnectWithStripe label={connect.deauthorized ? 'Connect with Stripe again' : 'Connect with Stripe'} onDone={connection.reload} /> : null}
+            {connect?.available ? <ConnectWithStripe label={connect.deauthorized ? 'Connect with Stripe again' : 'Connect with Stripe'} onDone={connected} /> : null}
             {connect?.available ? <p className="muted">Or paste a key:</p> : null}
             <KeyForm label="Stripe secret or restricted key" onConnected={(next) => update(next, 'Stripe connected.')} />
           </Writes>

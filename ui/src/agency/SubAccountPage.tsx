@@ -32,6 +32,7 @@ import { Fold } from '../components/Fold';
 import { paymentsApi } from '../payments-api';
 import { SuspensionCard } from './SuspensionCard';
 import { NicknameEditor } from './NicknameEditor';
+import { StripeLink } from '../components/StripeLink';
 
 export function SubAccountPage({ locationId }: { locationId: string }) {
   const detail = useResource(() => api.subAccount(locationId), [locationId]);
@@ -120,7 +121,10 @@ export function SubAccountPage({ locationId }: { locationId: string }) {
   );
 }
 
-/** The rebilling switch and the Stripe customer (by name, with its id), which the agency can map, change or create. */
+/**
+ * The rebilling switch and the Stripe customer (by name, linked to the Stripe Dashboard, its id on hover), which the
+ * agency can map, change or create.
+ */
 function Billing({ detail, customerName, onSaved }: { detail: SubAccountDetail; customerName: string | null; onSaved: (d: SubAccountDetail) => void }) {
   const [state, setState] = useState<{ busy?: boolean; error?: unknown; message?: string }>({});
   const [confirmOff, setConfirmOff] = useState(false);
@@ -172,13 +176,18 @@ function Billing({ detail, customerName, onSaved }: { detail: SubAccountDetail; 
       <h3>Stripe customer</h3>
       {detail.stripeCustomerId ? (
         <p>
-          Billed to {customerName ? <strong>{customerName}</strong> : null} <code data-testid="customer-id">{detail.stripeCustomerId}</code>
+          Billed to{' '}
+          <strong>
+            <StripeLink kind="customer" id={detail.stripeCustomerId} testId="customer-link">
+              {customerName ?? undefined}
+            </StripeLink>
+          </strong>
         </p>
       ) : (
         <p className="muted">Not mapped: usage is counted but not billed.</p>
       )}
       <Writes>
-      <CustomerSearch current={detail.stripeCustomerId} onChoose={(customerId) => run('Customer mapped.', () => api.mapCustomer(detail.locationId, { customerId }))} />
+      <CustomerSearch current={detail.stripeCustomerId} currentName={customerName} onChoose={(customerId) => run('Customer mapped.', () => api.mapCustomer(detail.locationId, { customerId }))} />
       {!detail.stripeCustomerId ? (
         <button type="button" className="button secondary wrap" disabled={state.busy} onClick={() => run('Customer created in Stripe and mapped.', () => api.mapCustomer(detail.locationId, { create: true }))}>
           Create a Stripe customer from HighLevel’s details
@@ -191,8 +200,11 @@ function Billing({ detail, customerName, onSaved }: { detail: SubAccountDetail; 
   );
 }
 
-/** Search the agency's Stripe customers; choosing one bills this sub-account to it, after a confirmation. */
-function CustomerSearch({ onChoose, current }: { onChoose: (id: string) => Promise<void>; current: string | null }) {
+/**
+ * Search the agency's Stripe customers (each by name and email, linked to the Stripe Dashboard); choosing one bills this
+ * sub-account to it, after a confirmation. `currentName`: the mapped customer's name, when the page has it.
+ */
+function CustomerSearch({ onChoose, current, currentName }: { onChoose: (id: string) => Promise<void>; current: string | null; currentName: string | null }) {
   const [q, setQ] = useState('');
   const [state, setState] = useState<{ loading?: boolean; error?: unknown; results?: Array<{ id: string; name: string | null; email: string | null }> }>({});
   const submit = async (event: FormEvent) => {
@@ -221,7 +233,10 @@ function CustomerSearch({ onChoose, current }: { onChoose: (id: string) => Promi
           {state.results.map((c) => (
             <li key={c.id}>
               <span>
-                {c.name ?? 'Unnamed'} {c.email ? <span className="muted">{c.email}</span> : null} <code>{c.id}</code>
+                {c.name ?? 'Unnamed'} {c.email ? <span className="muted">{c.email}</span> : null}{' '}
+                <StripeLink kind="customer" id={c.id}>
+                  Open in Stripe
+                </StripeLink>
               </span>
               {c.id === current ? (
                 <span className="badge ok">Billed to this customer</span>
@@ -229,7 +244,7 @@ function CustomerSearch({ onChoose, current }: { onChoose: (id: string) => Promi
                 <ConfirmedAction
                   label="Use this customer"
                   ariaLabel={`Use ${c.name ?? c.id} (${c.id})`}
-                  question={current ? `Bill this sub-account to ${c.name ?? c.id} instead of ${current} from now on?` : `Bill this sub-account to ${c.name ?? c.id} from now on?`}
+                  question={current ? `Bill this sub-account to ${c.name ?? 'this Stripe customer'} instead of ${currentName ?? 'the current Stripe customer'} from now on?` : `Bill this sub-account to ${c.name ?? 'this Stripe customer'} from now on?`}
                   confirmLabel="Yes, bill this customer"
                   groupLabel={`Confirm billing ${c.name ?? c.id}`}
                   run={() => onChoose(c.id)}

@@ -60,8 +60,6 @@ export function SubAccountsPage() {
     () => api.subAccounts({ search: debounced || undefined, status, sort, page, pageSize: PAGE_SIZE }),
     [query, page],
   );
-  const connection = useResource(() => api.stripeConnection().catch(() => null), []);
-  const testMode = connection.data?.mode === 'test';
   const setQuery = (next: { status?: string; sort?: Sort }) => {
     const params = new URLSearchParams();
     const st = 'status' in next ? next.status : status;
@@ -175,7 +173,7 @@ export function SubAccountsPage() {
                         {sub.nickname ? `${sub.nickname} · ` : ''}
                         {sub.locationId}
                       </span>
-                      <CustomerCell sub={sub} flag={flagOf.get(sub.locationId)} testMode={testMode} />
+                      <CustomerCell sub={sub} flag={flagOf.get(sub.locationId)} />
                     </th>
                     <td>
                       <StatusBadges sub={sub} />

@@ -2,13 +2,15 @@
  * A sub-account's Stripe subscription: its items, Stripe Tax (loaded from what Stripe last answered, so an
  * update never turns it off unasked; switching it on may carry the billing address Stripe Tax needs) and an optional
  * start date (a later start is a Stripe subscription schedule, shown as scheduled until Stripe starts it). The coupon
- * is the Discount card's (SubAccountDiscount: the coupon in force, apply, replace, remove), not a field here.
+ * is the Discount card's (SubAccountDiscount: the coupon in force, apply, replace, remove), not a field here. The
+ * subscription links to the Stripe Dashboard (a schedule: its customer); ids only on hover.
  */
 import { useState, type FormEvent } from 'react';
 import { api, type BillingAddress, type SubAccountDetail } from '../api';
 import { ErrorNotice, Notice } from '../components/States';
 import { metricLabel } from '../format';
 import { Editing, Writes } from '../components/permissions';
+import { StripeLink } from '../components/StripeLink';
 
 export function Subscription({ detail, onSaved }: { detail: SubAccountDetail; onSaved: (d: SubAccountDetail) => void }) {
   const [automaticTax, setAutomaticTax] = useState(detail.automaticTax);
@@ -44,11 +46,22 @@ export function Subscription({ detail, onSaved }: { detail: SubAccountDetail; on
       <p>
         {detail.stripeSubscriptionId ? (
           <>
-            Active in Stripe <code className="small" data-testid="subscription-id">{detail.stripeSubscriptionId}</code>
+            Active in Stripe:{' '}
+            <StripeLink kind="subscription" id={detail.stripeSubscriptionId} testId="subscription-link">
+              Open in Stripe
+            </StripeLink>
           </>
         ) : detail.scheduled ? (
           <span data-testid="subscription-scheduled">
-            Scheduled: starts on {detail.subscriptionStartsAt?.slice(0, 10)} (UTC) <code className="small">{detail.stripeSubscriptionScheduleId}</code>
+            Scheduled: starts on {detail.subscriptionStartsAt?.slice(0, 10)} (UTC)
+            {detail.stripeCustomerId ? (
+              <>
+                {' · '}
+                <StripeLink kind="customer" id={detail.stripeCustomerId}>
+                  See the customer in Stripe
+                </StripeLink>
+              </>
+            ) : null}
           </span>
         ) : (
           <span className="muted">No subscription yet.</span>

@@ -1,11 +1,12 @@
 /**
  * The cells of the sub-accounts work queue: this period in money and per metric (units of different metrics never
- * added), the subscription, the card, the invoice that needs attention, and the Stripe customer by name (its id on
- * hover, a link to it in the Stripe dashboard).
+ * added), the subscription, the card, the invoice that needs attention, and the Stripe customer by name (and a link to
+ * it in the Stripe Dashboard, its id on hover).
  */
 import type { MetricTotal, SubAccountList } from '../api';
 import type { PaymentFlag } from '../api-types-payments';
 import { formatCents, formatDay, formatNumber, metricLabel } from '../format';
+import { StripeLink } from '../components/StripeLink';
 
 type Row = SubAccountList['items'][number];
 
@@ -112,20 +113,20 @@ export function InvoiceCell({ sub }: { sub: Row }) {
   );
 }
 
-/** The Stripe customer by name (its id on hover) and a link to it in the Stripe dashboard. */
-export function CustomerCell({ sub, flag, testMode }: { sub: Row; flag: PaymentFlag | undefined; testMode: boolean }) {
+/**
+ * The Stripe customer by name (read with the card; "Stripe customer" until then or when unnamed) and "Open in Stripe",
+ * a link to its page in the Stripe Dashboard with its id on hover (not the name again: the row's name already links to
+ * the sub-account).
+ */
+export function CustomerCell({ sub, flag }: { sub: Row; flag: PaymentFlag | undefined }) {
   const id = sub.stripeCustomerId;
   if (!id) return <span className="muted small block">No Stripe customer</span>;
-  const url = `https://dashboard.stripe.com/${testMode ? 'test/' : ''}customers/${encodeURIComponent(id)}`;
   return (
     <span className="small block">
-      Customer:{' '}
-      <span data-testid="customer-name" title={id}>
-        {!flag?.card ? <code>{id}</code> : (flag.card.customerName ?? 'unnamed')}
-      </span>{' '}
-      <a href={url} target="_blank" rel="noreferrer" aria-label={`Stripe dashboard: ${id}`} data-testid="customer-link">
-        Stripe ↗
-      </a>
+      Customer: <span data-testid="customer-name">{flag?.card?.customerName ?? 'Stripe customer'}</span>{' '}
+      <StripeLink kind="customer" id={id} testId="customer-link">
+        Open in Stripe
+      </StripeLink>
     </span>
   );
 }
