@@ -3,7 +3,7 @@ import type { FrameLocator } from 'playwright-core';
 import { drainReporter } from '../support/billing';
 import { fixture } from '../support/highlevel-fixtures';
 import { openFold } from './support/browser';
-import { startBrowserWorld, type BrowserWorld } from './support/browser-world';
+import { justNow, startBrowserWorld, type BrowserWorld } from './support/browser-world';
 
 /**
  * Issue 22's words and counts left by the audit (docs/owner-page-tests.md, rows "audit 2"), in a real browser against
@@ -22,8 +22,6 @@ const ids = {} as Record<(typeof NAMES)[number], string>;
 let world: BrowserWorld;
 let app: FrameLocator;
 
-const monthStart = () => Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 1);
-const justNow = () => new Date(Math.max(Date.now() - 1000, monthStart())).toISOString();
 const nav = (name: string | RegExp) => app.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: typeof name === 'string' });
 const card = (heading: string | RegExp) => app.locator('section', { has: app.getByRole('heading', { name: heading, exact: true }) });
 const customerOf = async (name: (typeof NAMES)[number]) => (await world.api.get(`/api/sub-accounts/${ids[name]}`)).body.stripeCustomerId as string;

@@ -3,7 +3,7 @@ import type { BrowserContext, FrameLocator, Page } from 'playwright-core';
 import { fixture } from '../support/highlevel-fixtures';
 import { drainReporter } from '../support/billing';
 import { openFold } from './support/browser';
-import { startBrowserWorld, type BrowserWorld } from './support/browser-world';
+import { justNow, startBrowserWorld, type BrowserWorld } from './support/browser-world';
 
 /**
  * Issue 22's defects not walked by the other browser tests (docs/owner-page-tests.md maps each defect to its test), in
@@ -25,8 +25,6 @@ let context: BrowserContext;
 let page: Page;
 let app: FrameLocator;
 
-const monthStart = () => Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 1);
-const justNow = () => new Date(Math.max(Date.now() - 1000, monthStart())).toISOString();
 const nav = (name: string) => app.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true });
 const listRow = (name: string) => app.locator('table.subs tbody tr', { has: app.getByRole('link', { name, exact: true }) });
 const card = (heading: string | RegExp) => app.locator('section', { has: app.getByRole('heading', { name: heading, exact: true }) });

@@ -19,6 +19,14 @@ import { closeBrowserTest, launchBrowser, openSignedInAgencyPage } from './brows
 import { startHighLevelParent, type HighLevelParent, type SsoUser } from './highlevel-parent';
 
 /** A user the HighLevel host page can sign in as (see SsoUser for what HighLevel's payload carries). */
+/**
+ * When a world's usage happens: now, as an ISO 8601 string. Never backdated: Stripe's invoice preview counts meter
+ * events inside the subscription's current period (docs.stripe.com/billing/subscriptions/usage-based/recording-usage),
+ * which starts the second the subscription was made in the set-up, so usage dated a second earlier could fall before
+ * it and the preview would show none of it.
+ */
+export const justNow = (): string => new Date().toISOString();
+
 export interface WorldUser {
   userName: string;
   /** HighLevel's role: `admin` (the default) or `user`. */
