@@ -53,20 +53,22 @@ const STARTING_POINTS = [...fixtureNames, ...officialExampleNames.map((n) => OFF
 const signing = fc.constantFrom('valid', 'valid', 'valid', 'missing', 'wrong-body', 'garbage', 'legacy-valid');
 
 /**
- * Bytes of JavaScript heap in use after a full garbage collection. RSS is no leak measure: V8 and the allocator keep
- * freed pages, and jest buffers every console line of the test in memory (the app's warnings included).
+ * Bytes in use after a full garbage collection: the JavaScript heap plus the memory of Buffers and other objects held
+ * outside it (`external`: a kept request body is a Buffer). RSS is no leak measure: V8 and the allocator keep freed
+ * pages, and jest buffers every console line of the test in memory (the app's warnings included).
  */
 function heapAfterGc(): number {
   setFlagsFromString('--expose-gc');
   (runInNewContext('gc') as () => void)();
-  return process.memoryUsage().heapUsed;
+  const { heapUsed, external } = process.memoryUsage();
+  return heapUsed + external;
 }
 
 describe('hostile input', () => {
   it('when thousands of malformed, mis-signed and odd deliveries arrive, then each is answered as designed and nothing invalid is stored', async () => {
     const counts: Record<string, number> = {};
-    // The heap is measured once the first fifth has warmed up caches, pools and compiled code, then at the end.
-    const WARM = Math.floor(RUNS / 5);
+    // Memory is measured once the first half has warmed up caches, pools and compiled code, then at the end.
+    const WARM = Math.floor(RUNS / 2);
     let answered = 0;
     let heapWarm = 0;
     let reusedBody = '{"type":"OutboundMessage"}';
@@ -106,6 +108,12 @@ describe('hostile input', () => {
     // Nothing stored is invalid: every processed event re-parses with its schema; every usage row is sound. Every
     // stored event is processed (none left received, none failed: a delivery that passed its schema is always usable).
     await t.drain();
+    // A leak per request shows as growth in proportion to the requests past the warm-up (the first half: caches,
+    // pools and compiled code settle there). Measured once the queue is drained and before the checks below read every
+    // stored event into this process (those rows are the test's, not the service's). Without a leak: 1.6–2.3 KB per
+    // request at 1,000 runs (jest's buffered console lines among it), under 1 KB at 10,000; with a 3 KB body kept per
+    // request (a string or a Buffer, tried by hand): 5.0–5.6 KB at 1,000 runs.
+    const bytesPerRequest = Math.round((heapAfterGc() - heapWarm) / (answered - WARM));
     const events = await selectRows<{ eventType: string; status: string; payload: unknown }>(
       t.database.db,
       sql`select event_type as "eventType", status, payload from activity_events`,
@@ -126,10 +134,7 @@ describe('hostile input', () => {
     );
     expect(bad!.n).toBe(0);
     await t.http.get('/healthz').expect(200);
-    // A leak per request shows as heap growth in proportion to the requests: keeping each request's body (up to
-    // 5 KB here) would be ≥ 5 KB each. Measured at 10,000 runs: about 0.9 KB each, jest's buffered console lines.
-    const bytesPerRequest = Math.round((heapAfterGc() - heapWarm) / (answered - WARM));
-    expect(bytesPerRequest).toBeLessThan(3_000);
+    expect(bytesPerRequest).toBeLessThan(4_000);
     const growthMb = Math.round((process.memoryUsage().heapUsed - heapWarm) / 1e6);
     recordFigures('hostile input', {
       deliveries: RUNS,

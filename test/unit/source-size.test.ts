@@ -14,11 +14,14 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
+/** Lines as `wc -l` counts them: a final newline ends the last line, it does not start another. */
+const lineCount = (text: string): number => text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+
 describe('source files stay small', () => {
   it('when the server, the page and the models are read, then no file is longer than 300 lines', () => {
     const files = ['server', 'ui/src', 'models'].flatMap(sourceFiles);
     expect(files.length).toBeGreaterThan(100);
-    const long = files.map((file) => [file, readFileSync(path.join(ROOT, file), 'utf8').split('\n').length] as const).filter(([, lines]) => lines > MAX_LINES);
+    const long = files.map((file) => [file, lineCount(readFileSync(path.join(ROOT, file), 'utf8'))] as const).filter(([, lines]) => lines > MAX_LINES);
     expect(long).toEqual([]);
   });
 });
