@@ -284,7 +284,9 @@ describe('giving up', () => {
     await t.service.accounts.registerSubAccount('locAlertsGiveUp00001', COMPANY, 'Cedar Clinic');
     const raised = await raiseAlert(t.database.db, { companyId: COMPANY, locationId: 'locAlertsGiveUp00001', kind: 'payment_failed', dedupeKey: 'give-up-1', title: 'Payment failed: Cedar Clinic', message: 'x', data: {} });
     expect(raised).toMatchObject({ created: true, deliveries: 1 });
-    let at = Date.now();
+    // A second on: the delivery is first due at the database's now(), in microseconds, which can fall after
+    // Date.now() within the same millisecond (then nothing is due yet).
+    let at = Date.now() + 1000;
     const gaps: number[] = [];
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
       nock(RECEIVER).post('/meterbridge').reply(503, 'no');
