@@ -69,6 +69,8 @@ beforeAll(async () => {
   for (const name of NAMES) await api.put(`/api/sub-accounts/${ids[name]}/billing`, { rebillingEnabled: true });
   for (const name of ['Billed Clinic', 'Held Clinic', 'Overdue Clinic'] as const) await api.put(`/api/sub-accounts/${ids[name]}/customer`, { create: true });
   for (const name of ['Billed Clinic', 'Overdue Clinic'] as const) await api.put(`/api/sub-accounts/${ids[name]}/billing`, { subscription: {} });
+  // Held Clinic's customer has no name in Stripe (an agency's own customers often have only an email).
+  stripe.state.customers.get((await get(`/api/sub-accounts/${ids['Held Clinic']}`)).stripeCustomerId as string)!.name = null;
   // Billed Clinic's client saved a card (docs.stripe.com/api/customers/object#customer_object-invoice_settings).
   const billedCustomer = (await get(`/api/sub-accounts/${ids['Billed Clinic']}`)).stripeCustomerId as string;
   attachTestCard(stripe.state, 'pm_card_visa', billedCustomer);
@@ -194,6 +196,7 @@ describe('the sub-accounts list as a work queue (item 2)', () => {
     await billed.getByTestId('card-status').getByText('Visa •••• 4242').waitFor();
     expect(await billed.getByTestId('subscription-status').innerText()).toBe('Active');
     await billed.getByTestId('customer-name').getByText('Billed Clinic').waitFor();
+    await listRow('Held Clinic').getByTestId('customer-name').getByText('no name in Stripe', { exact: true }).waitFor();
     const customer = billed.getByTestId('customer-link');
     const customerId = (await get(`/api/sub-accounts/${ids['Billed Clinic']}`)).stripeCustomerId as string;
     expect(await customer.innerText()).toBe('Open in Stripe');

@@ -113,8 +113,14 @@ export function InvoiceCell({ sub }: { sub: Row }) {
   );
 }
 
+/** The customer's name as Stripe has it; "no name in Stripe" once read without one; "Stripe customer" until read. */
+function customerLabel(flag: PaymentFlag | undefined): string {
+  if (flag?.card) return flag.card.customerName ?? 'no name in Stripe';
+  return 'Stripe customer';
+}
+
 /**
- * The Stripe customer by name (read with the card; "Stripe customer" until then or when unnamed) and "Open in Stripe",
+ * The Stripe customer by name (read with the card; see `customerLabel`) and "Open in Stripe",
  * a link to its page in the Stripe Dashboard with its id on hover (not the name again: the row's name already links to
  * the sub-account).
  */
@@ -123,7 +129,7 @@ export function CustomerCell({ sub, flag }: { sub: Row; flag: PaymentFlag | unde
   if (!id) return <span className="muted small block">No Stripe customer</span>;
   return (
     <span className="small block">
-      Customer: <span data-testid="customer-name">{flag?.card?.customerName ?? 'Stripe customer'}</span>{' '}
+      Customer: <span data-testid="customer-name">{customerLabel(flag)}</span>{' '}
       <StripeLink kind="customer" id={id} testId="customer-link">
         Open in Stripe
       </StripeLink>
