@@ -97,6 +97,15 @@ export const meterReports = pgTable(
     meterEventName: text('meter_event_name').notNull(),
     units: bigint('units', { mode: 'number' }).notNull(),
     crossedAt: timestamp('crossed_at', { withTimezone: true }).notNull(),
+    /**
+     * When usage kept back became billable: a `held` report released once a subscription covers it, a `shadow` report
+     * billed as backlog (null: billable from its crossing). Its meter event is dated no earlier than this, because
+     * Stripe invoices a meter event in the billing period its timestamp falls in and an invoice takes usage only until
+     * it is finalized, an hour after its period ends by default
+     * (docs.stripe.com/billing/subscriptions/usage-based/configure-grace-period): usage dated before the subscription
+     * started, or in a period already invoiced, would be accepted and invoiced nowhere.
+     */
+    billableFrom: timestamp('billable_from', { withTimezone: true }),
     activityEventId: bigint('activity_event_id', { mode: 'number' }).references(() => activityEvents.id),
     status: text('status', { enum: ['pending', 'batched', 'sent', 'failed', 'rejected', 'unconfirmed', 'shadow', 'held'] }).notNull().default('pending'),
     batchId: bigint('batch_id', { mode: 'number' }).references(() => meterBatches.id),

@@ -6,8 +6,9 @@
  * whose rule carries a Meterbridge price is HELD when the sub-account has no subscription (none yet, only a schedule
  * that has not started, or canceled: `paused`) or its subscription, as Stripe last answered a sync
  * (`sub_accounts.subscription_price_ids`), has no item with that price. Held reports are kept (never dropped), shown
- * with the reason, and go back to `pending` — then to Stripe, with their original crossing time — once a sync shows a
- * subscription covering them.
+ * with the reason, and go back to `pending` once a sync shows a subscription covering them — then to Stripe, dated
+ * when they were released (`billable_from`): the subscription's period starts after the crossings it had to wait for,
+ * and Stripe invoices a meter event only in the period its timestamp falls in (models/schema/billing.ts).
  *
  * Also held, every metric: the units of a sub-account suspended for non-payment (server/suspension/), until the
  * suspension ends — the one held mechanism for both reasons.
@@ -69,7 +70,7 @@ export async function holdUncoveredUsage(db: Executor): Promise<{ held: number; 
           update meter_reports r set status = 'held' from uncovered_pairs u
           where r.status = 'pending' and r.location_id = u.location_id and r.metric = u.metric and r.meter_event_name = u.meter_event_name returning 1
         ), released as (
-          update meter_reports r set status = 'pending' from covered_pairs c
+          update meter_reports r set status = 'pending', billable_from = now() from covered_pairs c
           where r.status = 'held' and r.location_id = c.location_id and r.metric = c.metric and r.meter_event_name = c.meter_event_name returning 1
         )
         select (select count(*)::int from held) as held, (select count(*)::int from released) as released`,

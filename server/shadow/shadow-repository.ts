@@ -79,14 +79,15 @@ export interface PromotedUnits {
 
 /**
  * Turns every `shadow` report of the sub-account into a `pending` one billed to `stripeCustomerId` (the
- * reporter then sends them like any crossing). Reports already promoted are not `shadow` any more, so a second call
- * moves nothing.
+ * reporter then sends them like any crossing, dated now, `billable_from`: a backlog dated in a period Stripe already
+ * invoiced would be invoiced nowhere, models/schema/billing.ts). Reports already promoted are not `shadow` any more, so
+ * a second call moves nothing.
  */
 export async function promoteShadowReports(db: Executor, locationId: string, stripeCustomerId: string): Promise<PromotedUnits[]> {
   const rows = await selectRows<{ metric: string; units: string; reports: number }>(
     db,
     sql`with moved as (
-          update meter_reports set status = 'pending', stripe_customer_id = ${stripeCustomerId}
+          update meter_reports set status = 'pending', stripe_customer_id = ${stripeCustomerId}, billable_from = now()
           where location_id = ${locationId} and status = 'shadow'
           returning metric, units)
         select metric, sum(units)::text as units, count(*)::int as reports from moved group by metric order by metric`,

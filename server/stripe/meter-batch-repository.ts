@@ -42,7 +42,9 @@ export const OLDEST_SENT_TIMESTAMP_SECONDS = 35 * 24 * 3600 - 3600;
  * The identifier is fixed here, before any send: `mb_` + 40 hex of SHA-256 over the pair, the report ids, the
  * first report's creation time and the formation time (≤ 100 characters, as Stripe requires), so two databases
  * never mint the same one for different usage, and reports resent after a rejection get a new one. `timestamp` is
- * the latest crossing, kept as it is; each send clamps it into Stripe's window (`claimDueBatches`).
+ * the latest of its reports' times — each report's crossing, or when it became billable if later (`billable_from`:
+ * usage released from hold or billed from a shadow backlog) — kept as it is; each send clamps it into Stripe's window
+ * (`claimDueBatches`).
  * @param maxReports reports taken in one pass (by age); the rest wait for the next pass.
  * @returns the number of batches formed.
  * @throws the database error; nothing is then batched.
@@ -55,7 +57,8 @@ export async function formBatches(db: Database, maxReports = 100_000): Promise<n
     const [formed] = await selectRows<{ n: number }>(
       tx,
       sql`with taken as (
-            select r.id, r.company_id, r.stripe_customer_id, r.meter_event_name, r.units, r.crossed_at, r.created_at
+            select r.id, r.company_id, r.stripe_customer_id, r.meter_event_name, r.units,
+                   greatest(r.crossed_at, r.billable_from) as dated_at, r.created_at
             from meter_reports r
             where r.status = 'pending'
               and not exists (select 1 from agencies a where a.company_id = r.company_id and a.stripe_deauthorized_at is not null)
@@ -67,7 +70,7 @@ export async function formBatches(db: Database, maxReports = 100_000): Promise<n
             for update of r skip locked
           ), pairs as (
             select company_id, stripe_customer_id, meter_event_name, sum(units)::bigint as value,
-                   floor(extract(epoch from max(crossed_at)))::bigint as latest,
+                   floor(extract(epoch from max(dated_at)))::bigint as latest,
                    string_agg(id::text, ',' order by id) as ids,
                    (array_agg(created_at order by id))[1] as first_created_at
             from taken

@@ -73,11 +73,10 @@ export async function recordHighLevel(db: Executor, locationId: string, state: H
 }
 
 /**
- * Ends the suspension in force, in the caller's transaction, and re-dates the units held while it lasted to now, so
- * the reporter (which releases them: server/payments/held-usage.ts) sends them into the billing period that is still
- * open. A meter event dated in a period whose invoice Stripe has finalized is counted by the meter but invoiced
- * nowhere: usage can be reported for a past period only during the invoice's finalization grace period (1 hour by
- * default, docs.stripe.com/billing/subscriptions/usage-based/configure-grace-period).
+ * Ends the suspension in force, in the caller's transaction. The units held while it lasted are released by the
+ * reporter's next hold step (server/payments/held-usage.ts), which dates them at their release (`billable_from`), so
+ * they go into the billing period that is still open: a meter event dated in a period whose invoice Stripe has
+ * finalized is counted by the meter but invoiced nowhere (models/schema/billing.ts).
  * @returns the ended row, or null when none was in force.
  */
 export async function endSuspension(tx: Transaction, locationId: string, by: 'invoice_paid' | 'manual'): Promise<SuspensionRow | null> {
@@ -86,12 +85,7 @@ export async function endSuspension(tx: Transaction, locationId: string, by: 'in
     .set({ resumedAt: sql`now()`, resumedBy: by })
     .where(and(eq(suspensions.locationId, locationId), isNull(suspensions.resumedAt)))
     .returning();
-  if (!row) return null;
-  await tx.execute(
-    sql`update meter_reports set crossed_at = greatest(crossed_at, now())
-        where location_id = ${locationId} and status = 'held' and created_at >= ${row.suspendedAt.toISOString()}::timestamptz`,
-  );
-  return row;
+  return row ?? null;
 }
 
 /** The agency's suspensions worth showing: in force, or whose HighLevel pause or resume failed (newest first). */

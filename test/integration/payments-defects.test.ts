@@ -17,13 +17,14 @@ import { startTestService, type TestService } from '../support/test-service';
 const COMPANY = 'companyPayDefects001';
 const HARBOR = 'locPayDefHarbor00001';
 const CEDAR = 'locPayDefCedar000001';
+const FIR = 'locPayDefFir00000001';
 
 let t: TestService;
 let stripe: StripeStub;
 let agency: PaymentsAgency;
 const customers: Record<string, string> = {};
 
-const as = (method: 'get' | 'put', path: string) => t.http[method](path).set('authorization', `Bearer ${agency.agencyToken}`);
+const as = (method: 'get' | 'put' | 'post', path: string) => t.http[method](path).set('authorization', `Bearer ${agency.agencyToken}`);
 const sentTo = (customer: string) => stripe.events.filter((e) => e.customer === customer).reduce((sum, e) => sum + Number(e.value), 0);
 const statuses = async (locationId: string) =>
   Object.fromEntries(
@@ -72,7 +73,7 @@ describe('defect 2: rebilling switched off', () => {
 
 describe('defect 3: usage no subscription invoices', () => {
   it('when a customer has no subscription, then its units are held, not sent, and shown with the reason', async () => {
-    await agency.recordSms(CEDAR, 5);
+    await agency.recordSms(CEDAR, 5, new Date(Date.now() - 2 * 3600_000)); // two hours before its subscription starts
     await drainReporter(t.service);
     expect(sentTo(customers[CEDAR]!)).toBe(0);
     expect(await statuses(CEDAR)).toEqual({ held: 5 });
@@ -85,13 +86,19 @@ describe('defect 3: usage no subscription invoices', () => {
     expect(log.counts).toMatchObject({ held: 1, sent: 0 }); // one crossing of 5 units
   });
 
-  it('when a subscription starts, then the held units go to Stripe once', async () => {
+  it('when a subscription starts, then the held units go to Stripe once, dated inside its period, so its next invoice bills them', async () => {
     await as('put', `/api/sub-accounts/${CEDAR}/billing`).send({ rebillingEnabled: true }).expect(200);
     await drainReporter(t.service);
     expect(sentTo(customers[CEDAR]!)).toBe(5);
     expect(await statuses(CEDAR)).toEqual({ sent: 5 });
     await drainReporter(t.service);
     expect(sentTo(customers[CEDAR]!)).toBe(5);
+    // Stripe invoices a meter event in the period its timestamp falls in: dated at the crossing, two hours before the
+    // subscription began, the 5 SMS would be taken and invoiced nowhere (docs.stripe.com/billing/subscriptions/usage-based/configure-grace-period).
+    const periodStart = [...stripe.state.subscriptions.values()].find((s) => s.customer === customers[CEDAR])!.items.data[0].current_period_start;
+    expect(stripe.events.filter((e) => e.customer === customers[CEDAR]).every((e) => e.timestamp >= periodStart)).toBe(true);
+    const next = (await as('get', `/api/sub-accounts/${CEDAR}/next-invoice`).expect(200)).body.invoice;
+    expect(next.lines.find((l: { metered: boolean }) => l.metered)).toMatchObject({ quantity: 5, amountCents: 10 });
   });
 
   it('when the subscription lacks the metric’s price, then new units are held with that reason until a sync puts the price on it', async () => {
@@ -104,5 +111,20 @@ describe('defect 3: usage no subscription invoices', () => {
     await as('put', `/api/sub-accounts/${CEDAR}/billing`).send({}).expect(200);
     await drainReporter(t.service);
     expect(sentTo(customers[CEDAR]!)).toBe(7);
+  });
+});
+
+describe('a shadow backlog billed', () => {
+  it('when a backlog from days before the subscription is billed, then its units are dated when billed, so the next invoice has them', async () => {
+    customers[FIR] = await agency.addSubAccount(FIR, 'Fir Physio');
+    await as('put', `/api/sub-accounts/${FIR}/billing-mode`).send({ mode: 'shadow' }).expect(200);
+    await as('put', `/api/sub-accounts/${FIR}/billing`).send({ rebillingEnabled: true }).expect(200); // its subscription starts now
+    await agency.recordSms(FIR, 3, new Date(Date.now() - 10 * 86_400_000)); // usage of ten days ago, counted in shadow
+    await t.drain();
+    expect((await as('post', `/api/sub-accounts/${FIR}/would-bill/bill`).expect(200)).body).toMatchObject({ metrics: [{ metric: 'sms', units: 3, reports: 1 }] });
+    await drainReporter(t.service);
+    expect(sentTo(customers[FIR]!)).toBe(3);
+    const next = (await as('get', `/api/sub-accounts/${FIR}/next-invoice`).expect(200)).body.invoice;
+    expect(next.lines.find((l: { metered: boolean }) => l.metered)).toMatchObject({ quantity: 3, amountCents: 6 });
   });
 });

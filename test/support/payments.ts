@@ -17,8 +17,8 @@ export interface PaymentsAgency {
   addSubscribedClients(locationIds: string[]): Promise<Record<string, string>>;
   /** Posts a Stripe event of the agency's account, signed with its webhook endpoint's secret. */
   sendEvent(type: string, object: { id: string; object: string; customer?: string | null }): Promise<{ body: Record<string, unknown> }>;
-  /** Records `quantity` SMS for the sub-account through the usage API. */
-  recordSms(locationId: string, quantity: number): Promise<void>;
+  /** Records `quantity` SMS for the sub-account through the usage API, as used at `occurredAt` (default now). */
+  recordSms(locationId: string, quantity: number, occurredAt?: Date): Promise<void>;
 }
 
 /** Registers and connects the agency (Stripe key, SMS at 2¢ a unit, optional flat fee in cents). */
@@ -50,11 +50,11 @@ export async function setUpPaymentsAgency(t: TestService, stripe: StripeStub, co
       return customers;
     },
     sendEvent: (type, object) => sendStripeEvent(t, stripe, companyId, { id: `evt_${type}_${object.id}_${sequence++}`, type, object }),
-    async recordSms(locationId, quantity) {
+    async recordSms(locationId, quantity, occurredAt = new Date()) {
       await t.http
         .post('/api/v1/usage')
         .set('authorization', `Bearer ${apiKey}`)
-        .send({ events: [{ locationId, metric: 'sms', quantity, occurredAt: new Date().toISOString(), idempotencyKey: `pay-${locationId}-${sequence++}` }] })
+        .send({ events: [{ locationId, metric: 'sms', quantity, occurredAt: occurredAt.toISOString(), idempotencyKey: `pay-${locationId}-${sequence++}` }] })
         .expect(200);
     },
   };

@@ -1,0 +1,1 @@
+ALTER TABLE "meter_reports" ADD COLUMN "billable_from" timestamp with time zone;
