@@ -81,7 +81,8 @@ export async function importPage(
     const stored = await insertImportedMessages(tx, job, fresh, job.bill);
     let crossings = 0;
     if (job.bill && stored.length > 0) {
-      crossings = (await countUsage(tx, stored.flatMap((m) => m.usage.map((draft) => ({ draft, activityEventId: m.activityEventId }))))).reports.length;
+      // Imported history billed now: billable from now, so it goes on the open period's invoice (billing-rule.ts `history`).
+      crossings = (await countUsage(tx, stored.flatMap((m) => m.usage.map((draft) => ({ draft, activityEventId: m.activityEventId, history: true }))))).reports.length;
     }
 
     const next = nextPosition(fetchedAt.position, job.channels, page.nextCursor);

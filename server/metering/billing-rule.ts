@@ -42,6 +42,12 @@ export interface CountableUsage {
   draft: UsageDraft;
   activityEventId: number | null;
   settles?: RuleDirection;
+  /**
+   * History billed now (imported usage: a backfill billed, held records offered): its crossing keeps the usage's time,
+   * but its meter report is billable from now (`meter_reports.billable_from`), so the meter event goes on the open
+   * period's invoice — dated in a period Stripe already invoiced it would be invoiced nowhere (models/schema/billing.ts).
+   */
+  history?: boolean;
 }
 
 /** What counting did: usage drafts a rule counted, and the meter reports written (units per crossed counter). */
@@ -69,9 +75,9 @@ export async function countUsage(tx: Transaction, usage: readonly CountableUsage
     rules.set(key, [...(rules.get(key) ?? []), rule]);
   }
 
-  const counters = new Map<string, { rule: EffectiveRule; status: ReportStatus; quantities: string[]; crossedAt: Date; eventId: number | null }>();
+  const counters = new Map<string, { rule: EffectiveRule; status: ReportStatus; quantities: string[]; crossedAt: Date; eventId: number | null; history: boolean }>();
   let counted = 0;
-  for (const { draft, activityEventId, settles } of usage) {
+  for (const { draft, activityEventId, settles, history = false } of usage) {
     const status = billable.get(draft.locationId);
     const inForce = rules.get(`${draft.locationId}\u0000${draft.metric}`) ?? [];
     const rule = settles ? inForce.find((r) => r.direction === settles) : ruleForDirection(inForce, draft.direction);
@@ -80,10 +86,11 @@ export async function countUsage(tx: Transaction, usage: readonly CountableUsage
     counted++;
     const counter = counters.get(key);
     if (!counter) {
-      counters.set(key, { rule, status, quantities: [draft.quantity], crossedAt: draft.occurredAt, eventId: activityEventId });
+      counters.set(key, { rule, status, quantities: [draft.quantity], crossedAt: draft.occurredAt, eventId: activityEventId, history });
       continue;
     }
     counter.quantities.push(draft.quantity);
+    counter.history ||= history;
     if (draft.occurredAt > counter.crossedAt) counter.crossedAt = draft.occurredAt;
     if (activityEventId !== null && (counter.eventId === null || activityEventId > counter.eventId)) counter.eventId = activityEventId;
   }
@@ -102,6 +109,7 @@ export async function countUsage(tx: Transaction, usage: readonly CountableUsage
       crossed_at: c.crossedAt.toISOString(),
       event_id: c.eventId,
       status: c.status,
+      history: c.history,
     }))
     .sort((a, b) => byteOrder(a.location_id, b.location_id) || byteOrder(a.metric, b.metric) || byteOrder(a.direction, b.direction))
     .map((row, n) => ({ ...row, n }));
@@ -141,7 +149,7 @@ async function lockAndFindBillable(tx: Transaction, locationIds: string[]): Prom
 async function advanceCounters(tx: Transaction, rows: Array<Record<string, unknown> & { n: number }>): Promise<CrossingSummary['reports']> {
   const input = JSON.stringify(rows);
   const recordset = sql`jsonb_to_recordset(${input}::jsonb) as x(n int, location_id text, metric text, direction text, company_id text, quantity numeric,
-    threshold numeric, customer text, meter_event_name text, crossed_at timestamptz, event_id bigint, status text)`;
+    threshold numeric, customer text, meter_event_name text, crossed_at timestamptz, event_id bigint, status text, history boolean)`;
   await tx.execute(sql`
     insert into usage_counters as c (location_id, metric, direction, company_id, total, billed_units)
     select x.location_id, x.metric, x.direction, x.company_id, x.quantity, 0 from ${recordset} order by x.n
@@ -157,8 +165,9 @@ async function advanceCounters(tx: Transaction, rows: Array<Record<string, unkno
           from due d where c.location_id = d.location_id and c.metric = d.metric and c.direction = d.direction
           returning 1
         )
-        insert into meter_reports (company_id, location_id, metric, stripe_customer_id, meter_event_name, units, crossed_at, activity_event_id, status)
-        select d.company_id, d.location_id, d.metric, d.customer, d.meter_event_name, d.units, d.crossed_at, d.event_id, d.status
+        insert into meter_reports (company_id, location_id, metric, stripe_customer_id, meter_event_name, units, crossed_at, activity_event_id, status, billable_from)
+        select d.company_id, d.location_id, d.metric, d.customer, d.meter_event_name, d.units, d.crossed_at, d.event_id, d.status,
+               case when d.history then now() end
         from due d order by d.n
         returning location_id as "locationId", metric, units::text as units, activity_event_id::text as "activityEventId"`,
   );

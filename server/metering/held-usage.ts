@@ -25,8 +25,8 @@ export interface HeldUsageApplied {
  * Offers one sub-account's held usage records to the counters and marks them counted, in the caller's transaction.
  * The records are summed per (metric, direction, unit) first: a counter's units due depend only on its total, so
  * one addition per sum bills exactly what one addition per record would, in a handful of statements. The crossing
- * time of the resulting meter reports is the latest `occurredAt` of the sum (the reporter clamps it into Stripe's
- * 35-day window).
+ * time of the resulting meter reports is the latest `occurredAt` of the sum; they are billable from now (`history`,
+ * billing-rule.ts), so their meter events go on the open period's invoice.
  *
  * Idempotent: a record is offered once; a second call finds nothing held and changes nothing. Concurrent calls
  * serialise on the records' row locks (the UPDATE takes them).
@@ -64,6 +64,6 @@ export async function applyHeldUsage(tx: Transaction, locationId: string, eventF
     sourceId: null,
     attributes: {},
   }));
-  const crossings = await countUsage(tx, drafts.map((draft) => ({ draft, activityEventId: null })));
+  const crossings = await countUsage(tx, drafts.map((draft) => ({ draft, activityEventId: null, history: true })));
   return { records: sums.reduce((n, s) => n + Number(s.records), 0), crossings };
 }

@@ -189,7 +189,9 @@ describe('backfill of a 3-page export with 20% of its messages already delivered
     expect(counters).toEqual(totals(ALL.filter((c) => BY_WEBHOOK.has(c.message.id))));
   });
 
-  it('when the agency bills the imported usage (twice at once), then Stripe receives exactly the reference units for all 30 messages, once', async () => {
+  it('when the agency bills the imported usage (twice at once), then Stripe receives exactly the reference units for all 30 messages, once, dated when billed', async () => {
+    const eventsBefore = stripe.events.length;
+    const askedAt = Math.floor(Date.now() / 1000);
     const both = await Promise.all([0, 1].map(() => api.post(`/api/sub-accounts/${LOCATION}/backfills/${backfillId}/bill`).expect(200)));
     const importedRecords = ALL.filter((c) => !BY_WEBHOOK.has(c.message.id)).reduce((n, c) => n + Object.keys(c.expected).length, 0);
     expect(both.map((r) => r.body.recordsOffered).sort((a, b) => a - b)).toEqual([0, importedRecords]);
@@ -201,6 +203,12 @@ describe('backfill of a 3-page export with 20% of its messages already delivered
     await drainReporter(t.service);
     expect(stripeUnits(CUSTOMER)).toEqual(unitsFor(totals(ALL)));
     expect((await ledgerBySource(LOCATION)).every((r) => r.counted)).toBe(true);
+    // History of 2 to 20 days ago, billed now: dated now, so it goes on the open period's invoice (Stripe invoices a
+    // meter event in the period its timestamp falls in, and a past period's invoice is finalized an hour after it ends:
+    // docs.stripe.com/billing/subscriptions/usage-based/configure-grace-period).
+    const billedEvents = stripe.events.slice(eventsBefore).filter((e) => e.customer === CUSTOMER);
+    expect(billedEvents.length).toBeGreaterThan(0);
+    expect(billedEvents.filter((e) => e.timestamp < askedAt)).toEqual([]);
 
     const before = stripe.requests.length;
     const again = (await api.post(`/api/sub-accounts/${LOCATION}/backfills/${backfillId}/bill`).expect(200)).body;
@@ -247,6 +255,7 @@ describe('backfill that bills as it imports', () => {
     expect((await ledgerBySource(LOCATION_BILLED)).every((r) => r.counted)).toBe(true);
     await drainReporter(t.service);
     expect(stripeUnits(CUSTOMER_BILLED)).toEqual(unitsFor(totals(cases)));
+    expect(stripe.events.filter((e) => e.customer === CUSTOMER_BILLED && e.timestamp < Date.parse(END) / 1000 + 86_400)).toEqual([]); // dated when imported, not 2–20 days ago
   });
 });
 
