@@ -115,7 +115,8 @@ export type ResendRefusal = 'not_rejected' | 'no_customer';
 /**
  * Resends a rejected batch's units with a NEW identifier: Stripe never counted the rejected event, so its reports
  * go back to `pending`, billed to their sub-account's CURRENT Stripe customer (the agency may have re-mapped it),
- * and the reporter puts them in a new batch. The rejected batch stays, marked `resent_at`, as the record.
+ * and the reporter puts them in a new batch, dated now (`billable_from`: the re-mapping may come after the period the
+ * usage fell in was invoiced, models/schema/billing.ts). The rejected batch stays, marked `resent_at`, as the record.
  * @returns the number of reports queued, or why nothing was.
  */
 export async function resendRejectedBatch(db: Database, batchId: number): Promise<{ reports: number } | { refused: ResendRefusal }> {
@@ -133,7 +134,7 @@ export async function resendRejectedBatch(db: Database, batchId: number): Promis
     if ((unmapped?.n ?? 0) > 0) return { refused: 'no_customer' as const };
     const queued = await selectRows<{ id: number }>(
       tx,
-      sql`update meter_reports r set status = 'pending', batch_id = null, stripe_customer_id = s.stripe_customer_id
+      sql`update meter_reports r set status = 'pending', batch_id = null, stripe_customer_id = s.stripe_customer_id, billable_from = now()
           from sub_accounts s
           where s.location_id = r.location_id and r.batch_id = ${batchId} and r.status = 'rejected'
           returning r.id`,

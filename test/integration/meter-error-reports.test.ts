@@ -51,10 +51,11 @@ function newCustomer(): string {
   stripe.customers.add(id);
   return id;
 }
-async function sendSms(locationId: string, count = 1) {
+async function sendSms(locationId: string, count = 1, at?: Date) {
+  const time = at ? { dateAdded: at.toISOString(), timestamp: at.toISOString() } : {};
   for (let i = 0; i < count; i++) {
     sequence += 1;
-    await t.postSigned({ ...fixture('sms-outbound'), locationId, webhookId: `wh-errors-${sequence}` }).expect(200);
+    await t.postSigned({ ...fixture('sms-outbound'), locationId, webhookId: `wh-errors-${sequence}`, ...time }).expect(200);
   }
 }
 /** Waits (up to 10 s) until every batch of the customer has one of `statuses`. */
@@ -143,10 +144,10 @@ describe('rejected meter events', () => {
     expect(overview.body.subAccountsWith.rejectedReports).toBe(listed.total);
   });
 
-  it('when the agency re-maps the sub-account and resends, then the units go once to the new customer with a new identifier', async () => {
+  it('when the agency re-maps the sub-account and resends, then the units go once to the new customer with a new identifier, dated at the resend', async () => {
     const { locationId, customer } = await freshSubAccount();
     stripe.state.customers.get(customer)!.deleted = true;
-    await sendSms(locationId, 3);
+    await sendSms(locationId, 3, new Date(Date.now() - 3 * 86_400_000)); // used three days ago: maybe a period already invoiced
     await drainReporter(t.service);
     await stripe.flushErrorReports();
     const [rejected] = await untilBatches(customer, ['rejected']);
@@ -158,6 +159,7 @@ describe('rejected meter events', () => {
 
     const replacement = newCustomer();
     await t.service.accounts.mapCustomer(locationId, replacement);
+    const resentAt = Math.floor(Date.now() / 1000);
     const res = await api('post', `/api/sub-accounts/${locationId}/meter-batches/${rejected!.id}/retry`).expect(200);
     expect(res.body).toEqual({ requeued: true, batchId: rejected!.id, newIdentifier: true });
     await drainReporter(t.service);
@@ -165,6 +167,9 @@ describe('rejected meter events', () => {
     const sent = stripe.events.filter((e) => e.customer === replacement);
     expect(sent.map((e) => e.value)).toEqual(['3']);
     expect(sent[0]!.identifier).not.toBe(rejected!.identifier);
+    // Dated at the resend, so the open period's invoice bills it (Stripe invoices a meter event in the period its
+    // timestamp falls in: docs.stripe.com/billing/subscriptions/usage-based/configure-grace-period).
+    expect(sent[0]!.timestamp).toBeGreaterThanOrEqual(resentAt);
     expect(stripe.events.filter((e) => e.customer === customer)).toEqual([]);
     // A second resend of the same rejected batch is refused.
     await api('post', `/api/sub-accounts/${locationId}/meter-batches/${rejected!.id}/retry`).expect(404);
