@@ -98,8 +98,9 @@ export const meterReports = pgTable(
     units: bigint('units', { mode: 'number' }).notNull(),
     crossedAt: timestamp('crossed_at', { withTimezone: true }).notNull(),
     /**
-     * When usage kept back became billable: a `held` report released once a subscription covers it, a `shadow` report
-     * billed as backlog (null: billable from its crossing). Its meter event is dated no earlier than this, because
+     * When usage became billable later than it crossed: a `held` report released (a subscription covers it, a
+     * suspension ended), a `shadow` backlog billed, imported history billed, a rejected batch resent (null: billable
+     * from its crossing). Its meter event is dated no earlier than this (meter-batch-repository.ts), because
      * Stripe invoices a meter event in the billing period its timestamp falls in and an invoice takes usage only until
      * it is finalized, an hour after its period ends by default
      * (docs.stripe.com/billing/subscriptions/usage-based/configure-grace-period): usage dated before the subscription
