@@ -107,6 +107,7 @@ describe('the shadow backlog names the customer (audit item 3)', () => {
     await mode.getByRole('button', { name: 'Bill this backlog' }).click();
     const confirm = mode.getByRole('group', { name: 'Confirm billing the backlog' });
     await confirm.getByText('Send $0.06 (3 units of SMS messages) to Stripe for Shadow Clinic?').waitFor();
+    expect(await confirm.getByTestId('backlog-invoice-note').innerText()).toBe('It goes on the client’s next invoice.');
     expect(await confirm.innerText()).not.toMatch(/cus_/);
     expect(await confirm.getByText('Shadow Clinic', { exact: true }).getAttribute('title')).toBe(customer);
     await confirm.getByRole('button', { name: 'Yes, bill it' }).click();

@@ -227,6 +227,10 @@ function BillBacklog({
             ) : null}
             ?
           </span>
+          {/* Dated when billed (server: meter_reports.billable_from), so Stripe puts it on the open period's invoice. */}
+          <span className="muted small" data-testid="backlog-invoice-note">
+            It goes on the client’s next invoice.
+          </span>
           <button type="button" className="button" disabled={state.busy} onClick={bill}>
             Yes, bill it
           </button>
