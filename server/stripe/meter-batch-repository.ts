@@ -43,8 +43,8 @@ export const OLDEST_SENT_TIMESTAMP_SECONDS = 35 * 24 * 3600 - 3600;
  * first report's creation time and the formation time (≤ 100 characters, as Stripe requires), so two databases
  * never mint the same one for different usage, and reports resent after a rejection get a new one. `timestamp` is
  * the latest of its reports' times — each report's crossing, or when it became billable if later (`billable_from`:
- * usage released from hold or billed from a shadow backlog) — kept as it is; each send clamps it into Stripe's window
- * (`claimDueBatches`).
+ * held usage released, a shadow backlog or imported history billed, a rejected batch resent; models/schema/billing.ts)
+ * — kept as it is; each send clamps it into Stripe's window (`claimDueBatches`).
  * @param maxReports reports taken in one pass (by age); the rest wait for the next pass.
  * @returns the number of batches formed.
  * @throws the database error; nothing is then batched.
