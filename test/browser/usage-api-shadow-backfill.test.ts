@@ -210,6 +210,7 @@ describe('Shadow mode on the sub-account page', () => {
     await openSubAccount('Shadow Dental');
     await app.getByRole('button', { name: 'Bill this backlog' }).click();
     await app.getByRole('group', { name: 'Confirm billing the backlog' }).getByText('Send $0.06 (3 units of SMS messages) to Stripe for the client’s Stripe customer?').waitFor();
+    await screenshotFrame(page, app, 'sub-account-shadow-confirm.png');
     await app.getByRole('button', { name: 'Yes, bill it' }).click();
     await app.getByText('3 reports queued for Stripe, to bill the client’s Stripe customer.').waitFor();
     await app.getByText('No shadow backlog').waitFor();
