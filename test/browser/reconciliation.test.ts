@@ -104,7 +104,10 @@ it('when the correction reached Stripe and the excess stays, then the next run s
   await processed();
   await section().getByRole('button', { name: 'Reconcile now' }).click();
   await section().getByText('Reconciled 2 customer × meter pairs. SMS messages: 4 in excess, 4 left for you.').waitFor();
+  // The runs and the new run's pairs are read again after that message shows: wait for them, then count.
+  await section().locator('tr[data-run]').nth(1).waitFor();
   expect(await section().locator('tr[data-run]').count()).toBe(2);
+  await section().locator(`tr[data-pair="${A.customer}"][data-status="ok"]`).waitFor();
   expect(await pairRow(A.customer).getAttribute('data-status')).toBe('ok');
   await section().getByTestId('drift-alert').getByText(/4 units on 1 customer × meter pair/).waitFor();
   await screenshotFrame(page, app, 'reconciliation.png');
